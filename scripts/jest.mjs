@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Runs jest for the workspace in the current directory, in ESM mode, and writes its JSON report to
+// <repo>/.reports/ so that `npm test` can print the totals of every workspace at the end.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const repoRoot = path.resolve(import.meta.dirname, '..');
+const workspace = JSON.parse(readFileSync('package.json', 'utf8')).name.replace(/^@/, '').replace(/\//g, '-');
+const reports = path.join(repoRoot, '.reports');
+mkdirSync(reports, { recursive: true });
+
+const jestBin = createRequire(path.join(repoRoot, 'package.json')).resolve('jest/bin/jest.js');
+const args = [
+  '--experimental-vm-modules',
+  '--no-warnings=ExperimentalWarning',
+  jestBin,
+  '--json',
+  `--outputFile=${path.join(reports, `jest-${workspace}.json`)}`,
+  ...(process.env.CI ? ['--ci'] : []),
+  ...process.argv.slice(2),
+];
+const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+process.exit(result.status ?? 1);
