@@ -11,7 +11,7 @@ const workspace = JSON.parse(readFileSync('package.json', 'utf8')).name.replace(
 const reports = path.join(repoRoot, '.reports');
 mkdirSync(reports, { recursive: true });
 
-const jestBin = createRequire(path.join(repoRoot, 'package.json')).resolve('jest/bin/jest.js');
+const jestBin = createRequire(path.join(repoRoot, 'package.json')).resolve('jest/bin/jest');
 const args = [
   '--experimental-vm-modules',
   '--no-warnings=ExperimentalWarning',

@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './config.js';
+import { resolveSecrets } from './secrets.js';
+
+describe('loadConfig', () => {
+  it('has working defaults with nothing set', () => {
+    const config = loadConfig({});
+    expect(config.gateway.port).toBe(8080);
+    expect(config.vectorStore.port).toBe(8081);
+    expect(config.gateway.publicUrl).toBe('http://127.0.0.1:8080');
+    expect(config.gateway.vectorStoreUrls).toEqual(['http://127.0.0.1:8081']);
+    expect(config.database.url).toBeUndefined();
+    expect(config.redis.url).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ CONIFER_GATEWAY_PORT: 'eighty', REDIS_URL: 'http://nope', CONIFER_KEY_PEPPER: 'short' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/CONIFER_GATEWAY_PORT/);
+    expect(problems).toMatch(/REDIS_URL/);
+    expect(problems).toMatch(/CONIFER_KEY_PEPPER/);
+  });
+
+  it('requires secrets and a database in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/CONIFER_KEY_PEPPER.*\n.*CONIFER_INTERNAL_TOKEN/s);
+  });
+
+  it('keeps the public URL as given, without a trailing slash', () => {
+    expect(loadConfig({ CONIFER_PUBLIC_URL: 'https://conifer.example.com/' }).gateway.publicUrl).toBe(
+      'https://conifer.example.com',
+    );
+  });
+});
+
+describe('resolveSecrets', () => {
+  it('generates embedded secrets once and reuses them', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-config-'));
+    const config = loadConfig({ CONIFER_DATA_DIR: dataDir });
+    const first = resolveSecrets(config);
+    const second = resolveSecrets(config);
+    expect(second).toEqual(first);
+    expect(first.keyPepper.length).toBeGreaterThanOrEqual(32);
+    expect(JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')).internalToken).toBe(first.internalToken);
+  });
+
+  it('prefers configured secrets', () => {
+    const pepper = 'p'.repeat(40);
+    const config = loadConfig({ CONIFER_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'conifer-config-')), CONIFER_KEY_PEPPER: pepper });
+    expect(resolveSecrets(config).keyPepper).toBe(pepper);
+  });
+});

@@ -1,0 +1,175 @@
+// The one place that reads process.env: every setting, its default and its validation (DESIGN.md §6).
+// Each variable is listed in the README's configuration table (a test checks it).
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+const url = z.string().url();
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const secret = (minLength: number) =>
+  optionalString.refine((value) => value === undefined || value.length >= minLength, {
+    message: `must be at least ${minLength} characters`,
+  });
+
+/** Variable name → schema with its default. Names are the public contract; keep them stable. */
+export const ENV_SCHEMA = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
+  REDIS_URL: optionalString.refine((v) => v === undefined || /^rediss?:\/\//.test(v), {
+    message: 'must be a redis:// or rediss:// URL',
+  }),
+  CONIFER_DATA_DIR: z.string().min(1).default('./.data'),
+  CONIFER_BIND: z.string().min(1).default('127.0.0.1'),
+  CONIFER_GATEWAY_PORT: port.default(8080),
+  CONIFER_VECTOR_STORE_PORT: port.default(8081),
+  CONIFER_PUBLIC_URL: optionalString.pipe(url.optional()),
+  CONIFER_VECTOR_STORE_URLS: optionalString,
+  CONIFER_VECTOR_STORE_DATA_DIR: optionalString,
+  CONIFER_KEY_PEPPER: secret(32),
+  CONIFER_INTERNAL_TOKEN: secret(32),
+  CONIFER_TOKEN_SECRET: secret(32),
+  CONIFER_BOOTSTRAP_CLIENT_ID: optionalString,
+  CONIFER_BOOTSTRAP_CLIENT_SECRET: secret(16),
+  CONIFER_ADMIN_TOKEN_TTL_SECONDS: positiveInt.default(1800),
+  CONIFER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CONIFER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  CONIFER_MAX_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
+  CONIFER_EMBEDDED_PG_PORT: port.default(5433),
+  CONIFER_TRUST_PROXY: bool.default(false),
+  CONIFER_UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
+  CONIFER_METRICS_ENABLED: bool.default(true),
+  CONIFER_KEY_CACHE_TTL_MS: positiveInt.default(60_000),
+  CONIFER_NEGATIVE_CACHE_TTL_MS: positiveInt.default(5_000),
+  CONIFER_REVOCATION_POLL_MS: positiveInt.default(250),
+  CONIFER_PG_OUTAGE_GRACE_MS: nonNegativeInt.default(300_000),
+  CONIFER_LAST_USED_FLUSH_MS: positiveInt.default(5_000),
+} as const;
+
+export type EnvName = keyof typeof ENV_SCHEMA;
+
+export interface ConiferConfig {
+  readonly env: 'development' | 'production' | 'test';
+  readonly production: boolean;
+  readonly logLevel: string;
+  readonly dataDir: string;
+  readonly bind: string;
+  readonly shutdownTimeoutMs: number;
+  readonly database: { readonly url?: string; readonly embeddedPort: number };
+  readonly redis: { readonly url?: string };
+  readonly secrets: {
+    readonly keyPepper?: string;
+    readonly internalToken?: string;
+    readonly tokenSecret?: string;
+  };
+  readonly gateway: {
+    readonly port: number;
+    readonly publicUrl: string;
+    readonly vectorStoreUrls: readonly string[];
+    readonly maxBodyBytes: number;
+    readonly trustProxy: boolean;
+    readonly upstreamTimeoutMs: number;
+    readonly metricsEnabled: boolean;
+    readonly adminTokenTtlSeconds: number;
+    readonly bootstrapClientId?: string;
+    readonly bootstrapClientSecret?: string;
+    readonly keyCacheTtlMs: number;
+    readonly negativeCacheTtlMs: number;
+    readonly revocationPollMs: number;
+    readonly pgOutageGraceMs: number;
+    readonly lastUsedFlushMs: number;
+  };
+  readonly vectorStore: {
+    readonly port: number;
+    readonly dataDir: string;
+    readonly maxBodyBytes: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment once; reports every problem at once. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConfig {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(ENV_SCHEMA)) {
+    const raw = source[name];
+    const parsed = (schema as z.ZodType).safeParse(raw === '' ? undefined : raw);
+    if (parsed.success) values[name] = parsed.data;
+    else problems.push(`${name}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const v = values as { [K in EnvName]: z.output<(typeof ENV_SCHEMA)[K]> };
+
+  const production = v.NODE_ENV === 'production';
+  if (production) {
+    for (const name of ['CONIFER_KEY_PEPPER', 'CONIFER_INTERNAL_TOKEN', 'CONIFER_TOKEN_SECRET'] as const) {
+      if (!v[name]) problems.push(`${name}: required when NODE_ENV=production`);
+    }
+    if (!v.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
+  }
+  if ((v.CONIFER_BOOTSTRAP_CLIENT_ID === undefined) !== (v.CONIFER_BOOTSTRAP_CLIENT_SECRET === undefined)) {
+    problems.push('CONIFER_BOOTSTRAP_CLIENT_ID and CONIFER_BOOTSTRAP_CLIENT_SECRET: set both or neither');
+  }
+  const vectorStoreUrls = (v.CONIFER_VECTOR_STORE_URLS ?? `http://127.0.0.1:${v.CONIFER_VECTOR_STORE_PORT}`)
+    .split(',')
+    .map((u) => u.trim().replace(/\/+$/, ''))
+    .filter((u) => u.length > 0);
+  for (const u of vectorStoreUrls) {
+    if (!url.safeParse(u).success) problems.push(`CONIFER_VECTOR_STORE_URLS: "${u}" is not a URL`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(v.CONIFER_DATA_DIR);
+  const publicHost = v.CONIFER_BIND === '0.0.0.0' || v.CONIFER_BIND === '::' ? '127.0.0.1' : v.CONIFER_BIND;
+  return Object.freeze({
+    env: v.NODE_ENV,
+    production,
+    logLevel: v.CONIFER_LOG_LEVEL,
+    dataDir,
+    bind: v.CONIFER_BIND,
+    shutdownTimeoutMs: v.CONIFER_SHUTDOWN_TIMEOUT_MS,
+    database: Object.freeze({ url: v.DATABASE_URL, embeddedPort: v.CONIFER_EMBEDDED_PG_PORT }),
+    redis: Object.freeze({ url: v.REDIS_URL }),
+    secrets: Object.freeze({
+      keyPepper: v.CONIFER_KEY_PEPPER,
+      internalToken: v.CONIFER_INTERNAL_TOKEN,
+      tokenSecret: v.CONIFER_TOKEN_SECRET,
+    }),
+    gateway: Object.freeze({
+      port: v.CONIFER_GATEWAY_PORT,
+      publicUrl: (v.CONIFER_PUBLIC_URL ?? `http://${publicHost}:${v.CONIFER_GATEWAY_PORT}`).replace(/\/+$/, ''),
+      vectorStoreUrls: Object.freeze(vectorStoreUrls),
+      maxBodyBytes: v.CONIFER_MAX_BODY_BYTES,
+      trustProxy: v.CONIFER_TRUST_PROXY,
+      upstreamTimeoutMs: v.CONIFER_UPSTREAM_TIMEOUT_MS,
+      metricsEnabled: v.CONIFER_METRICS_ENABLED,
+      adminTokenTtlSeconds: v.CONIFER_ADMIN_TOKEN_TTL_SECONDS,
+      bootstrapClientId: v.CONIFER_BOOTSTRAP_CLIENT_ID,
+      bootstrapClientSecret: v.CONIFER_BOOTSTRAP_CLIENT_SECRET,
+      keyCacheTtlMs: v.CONIFER_KEY_CACHE_TTL_MS,
+      negativeCacheTtlMs: v.CONIFER_NEGATIVE_CACHE_TTL_MS,
+      revocationPollMs: v.CONIFER_REVOCATION_POLL_MS,
+      pgOutageGraceMs: v.CONIFER_PG_OUTAGE_GRACE_MS,
+      lastUsedFlushMs: v.CONIFER_LAST_USED_FLUSH_MS,
+    }),
+    vectorStore: Object.freeze({
+      port: v.CONIFER_VECTOR_STORE_PORT,
+      dataDir: path.resolve(v.CONIFER_VECTOR_STORE_DATA_DIR ?? path.join(dataDir, 'vector-store')),
+      maxBodyBytes: v.CONIFER_MAX_BODY_BYTES,
+    }),
+  });
+}
