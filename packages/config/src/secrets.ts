@@ -21,9 +21,9 @@ export function resolveSecrets(config: ConiferConfig): ResolvedSecrets {
   if (config.production) throw new Error('secrets must be configured in production');
 
   const file = path.join(config.dataDir, 'secrets.json');
-  let stored: Partial<ResolvedSecrets> = {};
+  let stored: { -readonly [K in SecretName]?: string } = {};
   try {
-    stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<ResolvedSecrets>;
+    stored = JSON.parse(readFileSync(file, 'utf8')) as typeof stored;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
