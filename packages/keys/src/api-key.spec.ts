@@ -1,0 +1,57 @@
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import { describe, expect, it } from '@jest/globals';
+import { API_KEY_LENGTH, digestsEqual, hashSecret, mintApiKey, parseApiKey, verifySecret } from './api-key.js';
+import { crc32 } from './crc32.js';
+
+describe('API key format', () => {
+  it('mints keys that parse back to their id and secret', () => {
+    const key = mintApiKey();
+    expect(key.value).toMatch(/^pcsk_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}$/);
+    expect(key.value).toHaveLength(API_KEY_LENGTH);
+    expect(key.lastFour).toBe(key.value.slice(-4));
+    expect(parseApiKey(key.value)).toEqual({ keyId: key.keyId, secret: key.secret });
+  });
+
+  it('mints distinct keys', () => {
+    const values = new Set(Array.from({ length: 200 }, () => mintApiKey().value));
+    expect(values.size).toBe(200);
+  });
+
+  it('refuses every single-character typo through the checksum', () => {
+    const { value } = mintApiKey();
+    const start = 'pcsk_'.length;
+    for (let i = start; i < value.length; i++) {
+      if (value[i] === '_') continue;
+      const replacement = value[i] === 'a' ? 'b' : 'a';
+      expect(parseApiKey(value.slice(0, i) + replacement + value.slice(i + 1))).toBeNull();
+    }
+  });
+
+  it('refuses malformed input', () => {
+    const { value } = mintApiKey();
+    for (const bad of ['', 'pcsk_', value + 'x', value.slice(1), value.replace('pcsk', 'sk'), ' '.repeat(API_KEY_LENGTH), undefined, null]) {
+      expect(parseApiKey(bad as string)).toBeNull();
+    }
+  });
+
+  it('computes CRC-32 as zlib does', () => {
+    if (typeof zlibCrc32 !== 'function') return;
+    for (const text of ['', 'a', 'pcsk_abc', 'The quick brown fox']) expect(crc32(text)).toBe(zlibCrc32(text));
+  });
+});
+
+describe('secret hashing', () => {
+  it('verifies the right secret with the right pepper only', () => {
+    const key = mintApiKey();
+    const stored = hashSecret('pepper-one', key.keyId, key.secret);
+    expect(verifySecret('pepper-one', key.keyId, key.secret, stored)).toBe(true);
+    expect(verifySecret('pepper-two', key.keyId, key.secret, stored)).toBe(false);
+    expect(verifySecret('pepper-one', key.keyId, key.secret.replace(/.$/, 'x'), stored)).toBe(false);
+    expect(verifySecret('pepper-one', 'otherkeyid00', key.secret, stored)).toBe(false);
+  });
+
+  it('compares digests of different lengths as unequal', () => {
+    expect(digestsEqual('abc', 'abcd')).toBe(false);
+    expect(digestsEqual('abcd', 'abcd')).toBe(true);
+  });
+});
