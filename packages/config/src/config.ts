@@ -41,6 +41,7 @@ export const ENV_SCHEMA = {
   CONIFER_BOOTSTRAP_CLIENT_ID: optionalString,
   CONIFER_BOOTSTRAP_CLIENT_SECRET: secret(16),
   CONIFER_ADMIN_TOKEN_TTL_SECONDS: positiveInt.default(1800),
+  CONIFER_REDIS_KEY_PREFIX: z.string().min(1).max(64).default('conifer:'),
   CONIFER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CONIFER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   CONIFER_MAX_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
@@ -65,7 +66,7 @@ export interface ConiferConfig {
   readonly bind: string;
   readonly shutdownTimeoutMs: number;
   readonly database: { readonly url?: string; readonly embeddedPort: number };
-  readonly redis: { readonly url?: string };
+  readonly redis: { readonly url?: string; readonly keyPrefix: string };
   readonly secrets: {
     readonly keyPepper?: string;
     readonly internalToken?: string;
@@ -143,7 +144,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
     bind: v.CONIFER_BIND,
     shutdownTimeoutMs: v.CONIFER_SHUTDOWN_TIMEOUT_MS,
     database: Object.freeze({ url: v.DATABASE_URL, embeddedPort: v.CONIFER_EMBEDDED_PG_PORT }),
-    redis: Object.freeze({ url: v.REDIS_URL }),
+    redis: Object.freeze({ url: v.REDIS_URL, keyPrefix: v.CONIFER_REDIS_KEY_PREFIX }),
     secrets: Object.freeze({
       keyPepper: v.CONIFER_KEY_PEPPER,
       internalToken: v.CONIFER_INTERNAL_TOKEN,

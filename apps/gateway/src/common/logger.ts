@@ -1,0 +1,49 @@
+// Structured logs with pino. Secrets never reach a log line: request logging records method, route,
+// status and timing only, and the redaction list covers the headers and fields that carry credentials.
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger } from 'pino';
+
+export const REDACTED_PATHS = [
+  'req.headers["api-key"]',
+  'req.headers.authorization',
+  'req.headers["x-conifer-internal-token"]',
+  'headers["api-key"]',
+  'headers.authorization',
+  '*.client_secret',
+  '*.clientSecret',
+  '*.value',
+  '*.apiKey',
+  '*.password',
+];
+
+export function createLogger(level: string, name = 'gateway'): Logger {
+  return pino({
+    name,
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service: name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+/** Nest's logger interface over pino, so framework messages are structured too. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: string) {
+    this.logger.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string) {
+    this.logger.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string) {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string) {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string) {
+    this.logger.trace({ context }, String(message));
+  }
+}
+
+export const LOGGER = Symbol('Logger');

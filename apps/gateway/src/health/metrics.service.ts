@@ -1,0 +1,31 @@
+// Prometheus metrics. One registry per app instance (tests run several gateways in one process).
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'conifer_http_requests_total',
+    help: 'HTTP requests by route, method, status and outcome',
+    labelNames: ['route', 'method', 'status', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'conifer_http_request_duration_seconds',
+    help: 'HTTP request duration by route',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'conifer_gateway_' });
+  }
+
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const outcome = status < 400 ? 'success' : status < 500 ? 'client_error' : 'server_error';
+    this.httpRequests.inc({ route, method, status: String(status), outcome });
+    this.httpDuration.observe({ route, method }, seconds);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './databases.js';
+export * from './embedded.js';
+export * from './migrate.js';
