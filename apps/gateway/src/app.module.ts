@@ -4,6 +4,7 @@ import { LOGGER } from './common/logger.js';
 import { ConfigModule } from './config/config.module.js';
 import type { GatewayRuntime } from './config/runtime.js';
 import { DatabaseModule } from './database/database.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
@@ -13,7 +14,13 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [ConfigModule.forRoot(runtime), DatabaseModule, RedisModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(runtime),
+        DatabaseModule,
+        RedisModule,
+        HealthModule,
+        AuthModule,
+      ],
       providers: [{ provide: LOGGER, useValue: logger }],
       exports: [LOGGER],
     };
