@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '@conifer/test-utils';
+import { createTestDatabase, freePort } from '@conifer/test-utils';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const GATEWAY_MAIN = path.join(repoRoot, 'apps/gateway/dist/main.js');
@@ -39,6 +39,8 @@ export interface SystemOptions {
   readonly gateways?: number;
   readonly redis?: boolean;
   readonly env?: Record<string, string>;
+  /** Reuse an existing database (e.g. to restart on the same data) instead of a fresh one. */
+  readonly databaseUrl?: string;
 }
 
 function launch(script: string, env: NodeJS.ProcessEnv, url: string): RunningProcess {
@@ -66,6 +68,10 @@ async function waitReady(processHandle: RunningProcess, pathName: string, timeou
 }
 
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
+  // Each system gets its own database, so suites never see each other's tenants or indexes.
+  const database = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => {} }
+    : await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-e2e-'));
   const storePort = await freePort();
   const clientId = `sa-e2e-${randomBytes(4).toString('hex')}`;
@@ -74,7 +80,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'test',
-    DATABASE_URL: process.env.DATABASE_URL,
+    DATABASE_URL: database.url,
     CONIFER_DATA_DIR: dataDir,
     CONIFER_BIND: '127.0.0.1',
     CONIFER_VECTOR_STORE_PORT: String(storePort),
@@ -104,6 +110,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     }
   } catch (error) {
     for (const p of [store, ...gateways]) p.child.kill('SIGKILL');
+    await database.drop();
     throw error;
   }
   const gatewayUrl = gateways[0]!.url;
@@ -174,6 +181,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         ),
       );
       rmSync(dataDir, { recursive: true, force: true });
+      await database.drop();
     },
   };
   return system;
