@@ -363,26 +363,31 @@ export class VectorIndex {
     void data;
     const predicate = filter === undefined ? undefined : compileFilter(filter);
     const top = new TopK(topK);
-    const useAnn = ns.ann !== undefined && vector !== undefined && !hasSparse && ns.liveCount >= this.search.annMinVectors;
+    // The graph is worth it only when the answer is a small part of the namespace; otherwise (and always
+    // for sparse or hybrid queries, and namespaces without an ANN index yet) scan exactly.
+    const useAnn =
+      ns.ann !== undefined && vector !== undefined && !hasSparse && ns.liveCount >= this.search.annMinVectors && topK * 4 < ns.liveCount;
 
-    if (!useAnn) {
+    const exactScan = (accept: ((slot: number) => boolean) | undefined, plan: QueryPlanInfo['plan']): TopK => {
       const { live, metadata } = ns;
       let candidates = 0;
       for (let slot = 0; slot < ns.count; slot++) {
         if (live[slot] !== 1) continue;
         if (predicate !== undefined && !predicate(metadata[slot])) continue;
+        if (accept !== undefined && !accept(slot)) continue;
         candidates++;
         top.push(score(slot), slot);
       }
-      this.lastPlan = { plan: predicate === undefined ? 'exact' : 'exact-filtered', candidates };
+      this.lastPlan = { plan, candidates };
       return top;
-    }
+    };
+    if (!useAnn) return exactScan(undefined, predicate === undefined ? 'exact' : 'exact-filtered');
 
     let accept: ((slot: number) => boolean) | undefined;
     let selectivity = 1;
     if (predicate !== undefined) {
       const matching = this.matchingSlots(ns, predicate);
-      if (matching.length <= this.search.exactFilterMax) {
+      if (matching.length <= this.search.exactFilterMax || topK * 4 >= matching.length) {
         for (const slot of matching) top.push(score(slot), slot);
         this.lastPlan = { plan: 'exact-filtered', candidates: matching.length };
         return top;
@@ -399,14 +404,28 @@ export class VectorIndex {
       if (live[slot] !== 1 || (accept !== undefined && !accept(slot))) continue;
       top.push(score(slot), slot);
     }
-    // ANN part: oversample for dead slots and the filter, grow until topK accepted candidates are found.
+    // ANN part: oversample for dead slots and the filter, grow until topK accepted candidates are found;
+    // once the candidate list would cover half the graph, an exact scan is both cheaper and complete.
     const ann = ns.ann!;
     const annLive = Math.max(1, ann.size - ns.annDead);
     const deadFactor = ann.size / annLive;
-    let k = Math.ceil(Math.max(topK * 2, 32) * deadFactor / selectivity);
+    let k = Math.ceil((Math.max(topK * 2, 32) * deadFactor) / selectivity);
     const seen = new Set<number>();
     let candidates = 0;
     for (;;) {
+      if (k * 2 >= ann.size) {
+        const fresh = new TopK(topK);
+        const { metadata } = ns;
+        let n = 0;
+        for (let slot = 0; slot < ns.count; slot++) {
+          if (live[slot] !== 1 || (accept !== undefined && !accept(slot))) continue;
+          if (accept === undefined && predicate !== undefined && !predicate(metadata[slot])) continue;
+          n++;
+          fresh.push(score(slot), slot);
+        }
+        this.lastPlan = { plan: accept === undefined ? 'exact' : 'exact-filtered', candidates: n };
+        return fresh;
+      }
       const slots = ann.search(vector!, k);
       let accepted = 0;
       for (const slot of slots) {
@@ -417,8 +436,8 @@ export class VectorIndex {
         candidates++;
         top.push(score(slot), slot);
       }
-      if (accepted >= topK || k >= ann.size) break;
-      k = Math.min(ann.size, k * 4);
+      if (accepted >= topK) break;
+      k *= 4;
     }
     this.lastPlan = { plan: accept === undefined ? 'ann' : 'ann-filtered', candidates };
     return top;

@@ -145,6 +145,7 @@ export function parseMetadata(raw: unknown, what = 'metadata'): RecordMetadata |
   for (const [key, value] of Object.entries(raw as Body)) {
     if (key.length === 0) throw new InvalidArgumentError(`${what} keys must not be empty`);
     if (key.startsWith('$')) throw new InvalidArgumentError(`${what} key "${key}" must not start with "$"`);
+    if (key === '__proto__') throw new InvalidArgumentError(`${what} key "__proto__" is not allowed`);
     if (typeof value === 'string' || typeof value === 'boolean') out[key] = value;
     else if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new InvalidArgumentError(`${what}.${key} must be a finite number`);
