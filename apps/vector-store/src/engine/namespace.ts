@@ -60,7 +60,7 @@ export class NamespaceData {
   put(id: string, values: Float32Array | undefined, sparse: ParsedSparseValues | undefined, metadata: RecordMetadata | undefined): void {
     const previous = this.idToSlot.get(id);
     if (previous !== undefined) this.kill(previous);
-    if (this.count === this.capacity) this.grow(this.capacity * 2);
+    if (this.count === this.capacity) this.grow(this.capacity < 65_536 ? this.capacity * 2 : Math.ceil(this.capacity * 1.25));
     const slot = this.count++;
     if (this.dimension > 0 && values !== undefined) {
       this.values.set(values, slot * this.dimension);

@@ -5,7 +5,7 @@
 /** The double whose JSON form is the shortest decimal that round-trips to the float32 `value`. */
 export function float32ToShortest(value: number): number {
   const f = Math.fround(value);
-  if (!Number.isFinite(f) || f === 0 || Number.isInteger(f)) return f;
+  if (!Number.isFinite(f) || f === 0 || (Number.isInteger(f) && Math.abs(f) <= 16_777_216)) return f;
   // Precision that round-trips is monotone in the number of digits: binary search 1..9.
   let lo = 1;
   let hi = 9;
