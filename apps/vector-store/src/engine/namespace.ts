@@ -5,6 +5,7 @@
 import type { ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { norm } from './scoring.js';
 import type { UsearchAnn } from './ann/usearch-ann.js';
+import { MetadataIndex } from './filter/metadata-index.js';
 
 const INITIAL_CAPACITY = 64;
 
@@ -19,6 +20,7 @@ export class NamespaceData {
   sparse: (ParsedSparseValues | undefined)[] = [];
   metadata: (RecordMetadata | undefined)[] = [];
   readonly idToSlot = new Map<string, number>();
+  readonly postings = new MetadataIndex();
   ann: UsearchAnn | undefined;
   annUpTo = 0;
   /** Slots inside the ANN index that have since died. */
@@ -70,8 +72,17 @@ export class NamespaceData {
     this.ids[slot] = id;
     this.sparse[slot] = sparse;
     this.metadata[slot] = metadata;
+    this.postings.add(slot, metadata);
     this.idToSlot.set(id, slot);
     this.liveCount++;
+    this.version++;
+  }
+
+  /** Replaces a live record's metadata (keeps the postings in step). */
+  setMetadata(slot: number, metadata: RecordMetadata | undefined): void {
+    this.postings.remove(slot, this.metadata[slot]);
+    this.metadata[slot] = metadata;
+    this.postings.add(slot, metadata);
     this.version++;
   }
 
@@ -80,6 +91,7 @@ export class NamespaceData {
     this.live[slot] = 0;
     this.liveCount--;
     this.idToSlot.delete(this.ids[slot]!);
+    this.postings.remove(slot, this.metadata[slot]);
     this.sparse[slot] = undefined;
     this.metadata[slot] = undefined;
     if (slot < this.annUpTo) this.annDead++;
@@ -93,6 +105,7 @@ export class NamespaceData {
     this.sparse = [];
     this.metadata = [];
     this.idToSlot.clear();
+    this.postings.clear();
     this.ann = undefined;
     this.annUpTo = 0;
     this.annDead = 0;
@@ -121,6 +134,7 @@ export class NamespaceData {
     const sparse: (ParsedSparseValues | undefined)[] = [];
     const metadata: (RecordMetadata | undefined)[] = [];
     this.idToSlot.clear();
+    this.postings.clear();
     let next = 0;
     for (let slot = 0; slot < this.count; slot++) {
       if (this.live[slot] !== 1) continue;
@@ -131,6 +145,7 @@ export class NamespaceData {
       sparse.push(this.sparse[slot]);
       metadata.push(this.metadata[slot]);
       this.idToSlot.set(this.ids[slot]!, next);
+      this.postings.add(next, this.metadata[slot]);
       next++;
     }
     this.values = values;

@@ -40,4 +40,6 @@ export interface SearchOptions {
   annMinVectors: number;
   /** Filtered queries whose matching set is at most this many vectors are searched exactly. */
   exactFilterMax: number;
+  /** Candidates asked from the ANN index per query at least (re-ranked exactly), before filter oversampling. */
+  annCandidates: number;
 }

@@ -15,7 +15,7 @@ import { WalWriter } from './wal-writer.js';
 export interface DurableIndexOptions {
   /** Take a snapshot (and start a new log) when the current log grows past this many bytes. */
   snapshotWalBytes: number;
-  search: SearchOptions;
+  search: Partial<SearchOptions>;
 }
 
 export const DEFAULT_DURABLE_OPTIONS: DurableIndexOptions = {
