@@ -54,6 +54,9 @@ export const ENV_SCHEMA = {
   CONIFER_REVOCATION_POLL_MS: positiveInt.default(250),
   CONIFER_PG_OUTAGE_GRACE_MS: nonNegativeInt.default(300_000),
   CONIFER_LAST_USED_FLUSH_MS: positiveInt.default(5_000),
+  CONIFER_INDEX_HOST_SUFFIX: optionalString.refine((v) => v === undefined || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i.test(v), {
+    message: 'must be a DNS domain (optionally with :port), e.g. indexes.conifer.example.com',
+  }),
 } as const;
 
 export type EnvName = keyof typeof ENV_SCHEMA;
@@ -88,6 +91,8 @@ export interface ConiferConfig {
     readonly revocationPollMs: number;
     readonly pgOutageGraceMs: number;
     readonly lastUsedFlushMs: number;
+    /** Wildcard DNS domain for index hosts (<index>-<project>.<suffix>); unset: path-prefix hosts. */
+    readonly indexHostSuffix?: string;
   };
   readonly vectorStore: {
     readonly port: number;
@@ -166,6 +171,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       revocationPollMs: v.CONIFER_REVOCATION_POLL_MS,
       pgOutageGraceMs: v.CONIFER_PG_OUTAGE_GRACE_MS,
       lastUsedFlushMs: v.CONIFER_LAST_USED_FLUSH_MS,
+      indexHostSuffix: v.CONIFER_INDEX_HOST_SUFFIX?.toLowerCase().replace(/^\.+/, ''),
     }),
     vectorStore: Object.freeze({
       port: v.CONIFER_VECTOR_STORE_PORT,
