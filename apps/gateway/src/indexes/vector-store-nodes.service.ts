@@ -19,6 +19,8 @@ export interface StoreNode {
   readonly id: string;
   readonly url: string;
   live: boolean;
+  /** Listed in this gateway's CONIFER_VECTOR_STORE_URLS: new indexes are placed only on such nodes. */
+  configured: boolean;
   readonly client: VectorStoreClient;
 }
 
@@ -48,6 +50,7 @@ export class VectorStoreNodes implements OnModuleInit, OnApplicationShutdown {
     await this.reload();
     this.readiness.register('vector-store', () => this.anyNodeAnswers());
     this.checking = this.checkAll();
+    await this.checking;
     this.timer = setInterval(() => {
       if (!this.checking) this.checking = this.checkAll();
     }, NODE_HEALTH_INTERVAL_MS);
@@ -75,10 +78,15 @@ export class VectorStoreNodes implements OnModuleInit, OnApplicationShutdown {
     return [...this.nodes.values()];
   }
 
-  /** The least loaded live node for a new index. */
+  /** The least loaded live node (of this gateway's configured ones) for a new index. */
   async place(): Promise<StoreNode> {
+    const candidates = this.list().filter((node) => node.configured);
+    if (!candidates.some((node) => node.live)) {
+      // All down at the last check: look again now rather than wait for the next round.
+      await (this.checking ?? (this.checking = this.checkAll()));
+    }
     const counts = await this.indexes.countByNode();
-    const chosen = chooseNode(this.list().map((node) => ({ node, id: node.id, live: node.live, indexCount: counts.get(node.id) ?? 0 })));
+    const chosen = chooseNode(candidates.map((node) => ({ node, id: node.id, live: node.live, indexCount: counts.get(node.id) ?? 0 })));
     if (!chosen) throw new UnavailableError('No vector-store node is available; try again shortly');
     return chosen.node;
   }
@@ -99,7 +107,13 @@ export class VectorStoreNodes implements OnModuleInit, OnApplicationShutdown {
   private track(record: NodeRecord): StoreNode {
     let node = this.nodes.get(record.id);
     if (!node) {
-      node = { id: record.id, url: record.url, live: record.state === 'live', client: this.clients.for(record.url) };
+      node = {
+        id: record.id,
+        url: record.url,
+        live: record.state === 'live',
+        configured: this.config.gateway.vectorStoreUrls.includes(record.url),
+        client: this.clients.for(record.url),
+      };
       this.nodes.set(record.id, node);
     }
     return node;
