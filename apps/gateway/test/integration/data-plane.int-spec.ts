@@ -193,10 +193,29 @@ describe('data plane forwarding', () => {
     }
   });
 
-  it('503 UNAVAILABLE (code 14) when the node is down', async () => {
+  it('registers the node (live, last seen) and is ready while it answers', async () => {
+    const { rows } = await catalog.pool.query<{ state: string; last_seen_at: Date | null }>(
+      'SELECT state, last_seen_at FROM vector_store_nodes WHERE url = $1',
+      [store.url],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.state).toBe('live');
+    expect(rows[0]!.last_seen_at).not.toBeNull();
+    const ready = await gateway.call('GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks['vector-store']).toEqual({ ok: true });
+  });
+
+  it('503 UNAVAILABLE (code 14) when the node is down; not ready', async () => {
     await store.stop();
     const response = await gateway.call('POST', `${base}/query`, { apiKey: editor.value, body: { topK: 1, vector: [1, 0] } });
     expect(response.status).toBe(503);
     expect(response.body).toEqual({ code: 14, message: expect.any(String), details: [] });
+    const ready = await gateway.call('GET', '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks['vector-store'].ok).toBe(false);
+    const created = await gateway.call('POST', '/indexes', { apiKey: editor.value, body: { name: 'later', dimension: 2, spec } });
+    expect(created.status).toBe(503);
+    expect(created.body.error.code).toBe('UNAVAILABLE');
   });
 });
