@@ -2,10 +2,12 @@
 // bounded negative cache of public ids that Postgres does not know.
 //
 // Stale fills: a lookup that read Redis or Postgres before a revocation must not store what it read after the
-// eviction. Every eviction bumps a global epoch; a fill takes the epoch when it starts (`fillToken()`) and
-// its result is stored only if no eviction happened meanwhile. Evictions are rare, so a global epoch costs
-// at most a few refetches and needs no per-key bookkeeping.
+// eviction. Evictions are numbered; a fill takes the current number when it starts (`fillToken()`) and its
+// result is stored only if its key was not evicted since. The per-key eviction numbers are kept for the most
+// recent MAX_EVICTION_HISTORY evictions; a fill older than the history's horizon is refused (never accepted).
 import type { StoredKey } from './stored-key.js';
+
+const MAX_EVICTION_HISTORY = 10_000;
 
 export interface CachedKey {
   readonly key: StoredKey;
@@ -25,7 +27,12 @@ export class KeyCache {
   /** Catalog id → public id, so a change announced by catalog id evicts too. */
   private readonly byCatalogId = new Map<string, string>();
   private readonly negative = new Map<string, number>();
-  private epoch = 0;
+  /** Number of the latest eviction. */
+  private evictions = 0;
+  /** Key id → number of its latest eviction (recent ones only). */
+  private readonly evictedAt = new Map<string, number>();
+  /** Fills that started before this eviction number are refused (history pruned or cache cleared). */
+  private horizon = 0;
 
   constructor(private readonly limits: KeyCacheLimits) {}
 
@@ -43,13 +50,20 @@ export class KeyCache {
   }
 
   fillToken(): number {
-    return this.epoch;
+    return this.evictions;
+  }
+
+  /** Whether a fill of `keyId` that started at `token` may still be stored (or joined). */
+  canStore(keyId: string, token: number): boolean {
+    if (token < this.horizon) return false;
+    const evicted = this.evictedAt.get(keyId);
+    return evicted === undefined || evicted <= token;
   }
 
   /** Stores unless an eviction happened since `token` was taken; returns whether it stored. */
   set(entry: CachedKey, token: number): boolean {
-    if (token !== this.epoch) return false;
     const { keyId, id } = entry.key;
+    if (!this.canStore(keyId, token)) return false;
     if (!this.entries.has(keyId) && this.entries.size >= this.limits.maxEntries) this.dropOldest(this.entries, true);
     this.entries.delete(keyId);
     this.entries.set(keyId, entry);
@@ -59,7 +73,7 @@ export class KeyCache {
   }
 
   setMissing(keyId: string, until: number, token: number): boolean {
-    if (token !== this.epoch) return false;
+    if (!this.canStore(keyId, token)) return false;
     if (!this.negative.has(keyId) && this.negative.size >= this.limits.maxNegativeEntries) this.dropOldest(this.negative, false);
     this.negative.delete(keyId);
     this.negative.set(keyId, until);
@@ -75,7 +89,14 @@ export class KeyCache {
       this.byCatalogId.delete(entry.key.id);
     }
     this.negative.delete(keyId);
-    this.epoch++;
+    this.evictions++;
+    this.evictedAt.delete(keyId);
+    this.evictedAt.set(keyId, this.evictions);
+    if (this.evictedAt.size > MAX_EVICTION_HISTORY) {
+      const [oldestKey, oldestNumber] = this.evictedAt.entries().next().value as [string, number];
+      this.evictedAt.delete(oldestKey);
+      this.horizon = Math.max(this.horizon, oldestNumber);
+    }
   }
 
   /** The public id for a catalog id, when cached here. */
@@ -87,7 +108,9 @@ export class KeyCache {
     this.entries.clear();
     this.byCatalogId.clear();
     this.negative.clear();
-    this.epoch++;
+    this.evictions++;
+    this.horizon = this.evictions;
+    this.evictedAt.clear();
   }
 
   get size(): number {

@@ -206,9 +206,9 @@ export class KeyVerifier {
   }
 
   private load(keyId: string): Promise<Loaded> {
-    const token = this.cache.fillToken();
     const running = this.inflight.get(keyId);
-    if (running && running.token === token) return running.promise;
+    if (running && this.cache.canStore(keyId, running.token)) return running.promise;
+    const token = this.cache.fillToken();
     const promise = this.fetch(keyId, token).finally(() => {
       if (this.inflight.get(keyId)?.promise === promise) this.inflight.delete(keyId);
     });

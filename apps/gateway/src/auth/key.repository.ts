@@ -4,6 +4,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
 import type { RevocationRow, StoredKey } from './stored-key.js';
 
+const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
 @Injectable()
 export class KeyRepository {
   constructor(@Inject(PrismaService) private readonly prisma: PrismaService) {}
@@ -54,7 +56,7 @@ export class KeyRepository {
     const rows = await this.prisma.$queryRaw<{ seq: bigint; key_id: string; public_key_id: string | null }[]>`
       SELECT r.seq, r.key_id, k.key_id AS public_key_id
       FROM key_revocations r
-      LEFT JOIN api_keys k ON k.id::text = r.key_id
+      LEFT JOIN api_keys k ON k.id = (CASE WHEN r.key_id ~* ${UUID_PATTERN} THEN r.key_id::uuid END)
       WHERE r.seq > ${afterSeq} OR r.seq = ANY(${gaps.map(String)}::bigint[])
       ORDER BY r.seq
       LIMIT 10000`;

@@ -1,7 +1,7 @@
 // Key changes reach every cache on every replica, by two paths:
 //  1. Broadcast (fast): the key service calls KeyEvents.keyChanged after its transaction commits. This replica
 //     invalidates the shared Redis entry (bumping the key's generation, so no fill that read Postgres earlier
-//     can store itself afterwards), evicts its in-process cache (bumping the local epoch, same purpose), and
+//     can store itself afterwards), evicts its in-process cache (fills of that key started earlier are not stored either), and
 //     PUBLISHes; every other replica evicts on the message.
 //  2. Poll (durable backstop): every replica reads new key_revocations rows every revocationPollMs and does
 //     the same invalidation for each, so a lost message, a crash between commit and publish, or an
