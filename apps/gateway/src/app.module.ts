@@ -6,6 +6,8 @@ import type { GatewayRuntime } from './config/runtime.js';
 import { DatabaseModule } from './database/database.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.module.js';
+import { AdminModule } from './admin/admin.module.js';
+import { KeysModule } from './keys/keys.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
 @Module({})
@@ -20,6 +22,8 @@ export class AppModule {
         RedisModule,
         HealthModule,
         AuthModule,
+        AdminModule,
+        KeysModule,
       ],
       providers: [{ provide: LOGGER, useValue: logger }],
       exports: [LOGGER],
