@@ -28,15 +28,18 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function counts() {
-  const [projects, keys, accounts, audits, revocations] = await Promise.all([
-    prisma.project.count(),
-    prisma.apiKey.count(),
-    prisma.serviceAccount.count(),
-    prisma.auditEvent.count(),
-    prisma.keyRevocation.count(),
+/** What an organization has in the database (scoped, so suites running in parallel do not interfere). */
+async function counts(organizationId = acme.organizationId) {
+  const keyIds = (await prisma.apiKey.findMany({ where: { project: { organizationId } }, select: { keyId: true } })).map((k) => k.keyId);
+  const [projects, keys, accounts, audits, revocations, organization] = await Promise.all([
+    prisma.project.findMany({ where: { organizationId }, orderBy: { id: 'asc' } }),
+    prisma.apiKey.findMany({ where: { project: { organizationId } }, orderBy: { id: 'asc' } }),
+    prisma.serviceAccount.findMany({ where: { organizationId }, orderBy: { id: 'asc' } }),
+    prisma.auditEvent.count({ where: { organizationId } }),
+    prisma.keyRevocation.count({ where: { keyId: { in: keyIds } } }),
+    prisma.organization.findUnique({ where: { id: organizationId } }),
   ]);
-  return { projects, keys, accounts, audits, revocations };
+  return { projects, keys, accounts, audits, revocations, organization };
 }
 
 describe('POST /oauth/token', () => {

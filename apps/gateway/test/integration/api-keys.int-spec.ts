@@ -116,13 +116,13 @@ describe('mint', () => {
 
   it('400 for an unknown role, listing the valid ones; nothing written', async () => {
     const projectId = await newProject();
-    const before = await prisma.apiKey.count();
-    const audits = await prisma.auditEvent.count();
+    const before = await prisma.apiKey.count({ where: { projectId } });
+    const audits = await prisma.auditEvent.count({ where: { organizationId: tenant.organizationId } });
     const reply = await call(app, 'POST', `/admin/projects/${projectId}/api-keys`, { token, body: { name: 'x', roles: ['Admin'] } });
     expectErrorShape(reply, 400, 'INVALID_ARGUMENT');
     expect(reply.body.error.message).toContain('ProjectEditor');
-    expect(await prisma.apiKey.count()).toBe(before);
-    expect(await prisma.auditEvent.count()).toBe(audits);
+    expect(await prisma.apiKey.count({ where: { projectId } })).toBe(before);
+    expect(await prisma.auditEvent.count({ where: { organizationId: tenant.organizationId } })).toBe(audits);
   });
 
   it('404 for a missing project and a non-UUID project id', async () => {
