@@ -3,7 +3,7 @@
 // unmodified, configured with nothing but apiKey and controllerHostUrl.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Errors, Pinecone } from '@pinecone-database/pinecone';
-import { startSystem, type System } from './system.js';
+import { startSystem, type System } from '@conifer/test-utils';
 
 const { PineconeAuthorizationError, PineconeBadRequestError, PineconeNotFoundError } = Errors;
 
