@@ -1,0 +1,85 @@
+// HTTP over keep-alive sockets, percentiles, progress lines and process probes used by the bench.
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One request; resolves to { status, text, ms } (ms: from send to the last byte). */
+export function request(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = http.request(url, { method, agent, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8'), ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function json(url, options) {
+  const response = await request(url, options);
+  if (response.status >= 300) throw new Error(`${options?.method ?? 'GET'} ${url} → ${response.status} ${response.text.slice(0, 300)}`);
+  return response.text ? JSON.parse(response.text) : undefined;
+}
+
+export function percentile(xs, p) {
+  if (xs.length === 0) return NaN;
+  const sorted = Float64Array.from(xs).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A single self-overwriting progress line on stderr (plain lines when stderr is not a terminal). */
+export function progress(label) {
+  let last = 0;
+  const tty = process.stderr.isTTY;
+  return {
+    update(text, force = false) {
+      const now = Date.now();
+      if (!force && now - last < (tty ? 250 : 5000)) return;
+      last = now;
+      process.stderr.write(tty ? `\r\x1b[K  ${label}: ${text}` : `  ${label}: ${text}\n`);
+    },
+    done(text) {
+      process.stderr.write(tty ? `\r\x1b[K  ${label}: ${text}\n` : `  ${label}: ${text}\n`);
+    },
+  };
+}
+
+/** Resident set size of a process in bytes (Linux /proc). */
+export function rssBytes(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb * 1024;
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `worker(i)` for i in 0..count-1 with at most `concurrency` in flight. */
+export async function pool(count, concurrency, worker) {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const i = next++;
+      await worker(i);
+    }
+  });
+  await Promise.all(lanes);
+}
