@@ -5,8 +5,20 @@ import { createServer } from 'node:net';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-/** One request; resolves to { status, text, ms } (ms: from send to the last byte). */
-export function request(url, { method = 'GET', headers = {}, body } = {}) {
+/**
+ * One request; resolves to { status, text, ms } (ms: from send to the last byte). A kept-alive socket the
+ * server closed while it sat idle (e.g. during the ground-truth computation) is retried once on a new one.
+ */
+export async function request(url, options = {}) {
+  try {
+    return await requestOnce(url, options);
+  } catch (error) {
+    if (!error.reusedSocket) throw error;
+    return requestOnce(url, options);
+  }
+}
+
+function requestOnce(url, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const req = http.request(url, { method, agent, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers } }, (res) => {
@@ -17,7 +29,10 @@ export function request(url, { method = 'GET', headers = {}, body } = {}) {
       );
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (error) => {
+      error.reusedSocket = req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      reject(error);
+    });
     req.end(body);
   });
 }
