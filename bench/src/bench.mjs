@@ -277,7 +277,7 @@ async function keysSection() {
 
 // ------------------------------------------------------------------------------------------------ 3–5. datasets
 async function datasetSection({ n, dim, name, restart }) {
-  const label = `${(n / 1000).toLocaleString('en-US')}k × ${dim}`;
+  const label = `${n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`} × ${dim}`;
   const section = { n, dim, metric: 'cosine', clusters: 100, queries: QUERIES };
   results.sections[name] = section;
   log(`\n[3–5] ${label} (cosine, 100 clusters, metadata bucket 0..9)`);
