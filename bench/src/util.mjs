@@ -10,11 +10,14 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
  * server closed while it sat idle (e.g. during the ground-truth computation) is retried once on a new one.
  */
 export async function request(url, options = {}) {
-  try {
-    return await requestOnce(url, options);
-  } catch (error) {
-    if (!error.reusedSocket) throw error;
-    return requestOnce(url, options);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await requestOnce(url, options);
+    } catch (error) {
+      if (!error.reusedSocket || attempt >= 3) throw error;
+      // Every idle socket of the pool is likely just as stale: drop them all.
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+    }
   }
 }
 
