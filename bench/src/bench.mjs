@@ -220,6 +220,7 @@ async function overheadSection() {
   bar.done(`${rounds} rounds`);
   for (const t of targets) {
     section.targets[t.name] = { label: t.label, p50Ms: percentile(times[t.name], 50), p99Ms: percentile(times[t.name], 99) };
+    log(`  ${t.label}: p50 ${section.targets[t.name].p50Ms.toFixed(3)} ms, p99 ${section.targets[t.name].p99Ms.toFixed(3)} ms`);
   }
   // Saturation: autocannon in its own process.
   for (const t of targets) {
