@@ -41,6 +41,8 @@ export const ENV_SCHEMA = {
   CONIFER_BOOTSTRAP_CLIENT_ID: optionalString,
   CONIFER_BOOTSTRAP_CLIENT_SECRET: secret(16),
   CONIFER_ADMIN_TOKEN_TTL_SECONDS: positiveInt.default(1800),
+  CONIFER_ADMIN_LOGIN_MAX_FAILURES: positiveInt.default(10),
+  CONIFER_ADMIN_LOGIN_WINDOW_SECONDS: positiveInt.default(60),
   CONIFER_REDIS_KEY_PREFIX: z.string().min(1).max(64).default('conifer:'),
   CONIFER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CONIFER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
@@ -57,6 +59,9 @@ export const ENV_SCHEMA = {
   CONIFER_KEY_CACHE_MAX_ENTRIES: positiveInt.default(100_000),
   CONIFER_NEGATIVE_CACHE_MAX_ENTRIES: positiveInt.default(10_000),
   CONIFER_KEY_CACHE_FALLBACK_TTL_MS: positiveInt.default(1_000),
+  CONIFER_INDEX_HOST_SUFFIX: optionalString.refine((v) => v === undefined || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i.test(v), {
+    message: 'must be a DNS domain (optionally with :port), e.g. indexes.conifer.example.com',
+  }),
 } as const;
 
 export type EnvName = keyof typeof ENV_SCHEMA;
@@ -84,6 +89,9 @@ export interface ConiferConfig {
     readonly upstreamTimeoutMs: number;
     readonly metricsEnabled: boolean;
     readonly adminTokenTtlSeconds: number;
+    /** Failed POST /oauth/token attempts allowed per client address within the window before 429. */
+    readonly adminLoginMaxFailures: number;
+    readonly adminLoginWindowSeconds: number;
     readonly bootstrapClientId?: string;
     readonly bootstrapClientSecret?: string;
     readonly keyCacheTtlMs: number;
@@ -97,6 +105,8 @@ export interface ConiferConfig {
     readonly negativeCacheMaxEntries: number;
     /** In-process key cache TTL while Redis is unavailable or absent (single-node mode). */
     readonly keyCacheFallbackTtlMs: number;
+    /** Wildcard DNS domain for index hosts (<index>-<project>.<suffix>); unset: path-prefix hosts. */
+    readonly indexHostSuffix?: string;
   };
   readonly vectorStore: {
     readonly port: number;
@@ -168,6 +178,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       upstreamTimeoutMs: v.CONIFER_UPSTREAM_TIMEOUT_MS,
       metricsEnabled: v.CONIFER_METRICS_ENABLED,
       adminTokenTtlSeconds: v.CONIFER_ADMIN_TOKEN_TTL_SECONDS,
+      adminLoginMaxFailures: v.CONIFER_ADMIN_LOGIN_MAX_FAILURES,
+      adminLoginWindowSeconds: v.CONIFER_ADMIN_LOGIN_WINDOW_SECONDS,
       bootstrapClientId: v.CONIFER_BOOTSTRAP_CLIENT_ID,
       bootstrapClientSecret: v.CONIFER_BOOTSTRAP_CLIENT_SECRET,
       keyCacheTtlMs: v.CONIFER_KEY_CACHE_TTL_MS,
@@ -178,6 +190,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       keyCacheMaxEntries: v.CONIFER_KEY_CACHE_MAX_ENTRIES,
       negativeCacheMaxEntries: v.CONIFER_NEGATIVE_CACHE_MAX_ENTRIES,
       keyCacheFallbackTtlMs: v.CONIFER_KEY_CACHE_FALLBACK_TTL_MS,
+      indexHostSuffix: v.CONIFER_INDEX_HOST_SUFFIX?.toLowerCase().replace(/^\.+/, ''),
     }),
     vectorStore: Object.freeze({
       port: v.CONIFER_VECTOR_STORE_PORT,
