@@ -12,10 +12,11 @@
 // the key is "pending": this replica does not read its shared entry (it asks Postgres) and retries the
 // invalidation on every poll once Redis answers again. So a stale entry left in an unreachable Redis is never
 // trusted afterwards. Single-node mode (no Redis): in-process events + the poll.
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger.js';
+import { AuthMetrics, type EvictionSource } from './auth.metrics.js';
 import { CONFIG } from '../config/runtime.js';
 import { KeyCache } from './key-cache.js';
 import { KeyCacheRedisRepository, type SharedKeyEntry, type SharedKeyRead } from './key-cache.redis.repository.js';
@@ -50,13 +51,14 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
     @Inject(KeyCacheRedisRepository) shared: KeyCacheRedisRepository,
     @Inject(CONFIG) private readonly config: ConiferConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(AuthMetrics) private readonly metrics?: AuthMetrics,
   ) {
     super();
     this.shared = shared.enabled ? shared : null;
   }
 
   async onModuleInit(): Promise<void> {
-    if (this.shared) this.unsubscribe = this.shared.subscribe((change) => void this.evictLocally(change));
+    if (this.shared) this.unsubscribe = this.shared.subscribe((change) => void this.evictLocally(change, 'broadcast'));
     await this.poll();
   }
 
@@ -73,7 +75,7 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
   async keyChanged(change: KeyChange): Promise<void> {
     const keyId = this.cache.publicIdOf(change.keyId);
     this.markPending([keyId]);
-    await this.evictLocally({ ...change, keyId });
+    await this.evictLocally({ ...change, keyId }, 'event');
     const invalidated = await this.invalidateShared([keyId]);
     if (this.shared && invalidated) {
       await this.shared.publish({ ...change, keyId }).catch((error: Error) => {
@@ -108,6 +110,7 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
     try {
       this.retryPending();
       await this.pollOnce();
+      this.metrics?.pollSucceeded();
       if (this.pollFailing) this.logger.info('key revocation poll recovered');
       this.pollFailing = false;
     } catch (error) {
@@ -143,7 +146,7 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
     if (expected - 1n > this.lastSeq) this.lastSeq = expected - 1n;
     const keyIds = [...new Set(rows.map((row) => row.keyId))];
     this.markPending(keyIds);
-    for (const keyId of keyIds) await this.evictLocally({ keyId, reason: 'updated' });
+    for (const keyId of keyIds) await this.evictLocally({ keyId, reason: 'updated' }, 'poll');
     // Not awaited: a hung Redis must not slow the poll down.
     void this.invalidateShared(keyIds);
   }
@@ -176,8 +179,9 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
     });
   }
 
-  private async evictLocally(change: KeyChange): Promise<void> {
+  private async evictLocally(change: KeyChange, source: EvictionSource): Promise<void> {
     this.cache.evict(change.keyId);
+    this.metrics?.eviction(source);
     for (const listener of this.listeners) {
       try {
         await listener(change);

@@ -50,7 +50,9 @@ describe('Redis stopped mid-test', () => {
     }
     catalog = new TestCatalog();
     projectId = await catalog.createProject();
-    [a, b] = await Promise.all([startGateway({ redisUrl: redis.url }), startGateway({ redisUrl: redis.url })]);
+    // One after the other: replicas starting at the same instant race in vector-store node registration.
+    a = await startGateway({ redisUrl: redis.url });
+    b = await startGateway({ redisUrl: redis.url });
   });
 
   afterAll(async () => {
@@ -119,7 +121,9 @@ describe('Redis cut off (data kept) mid-test', () => {
     catalog = new TestCatalog();
     projectId = await catalog.createProject();
     const redisUrl = `redis://127.0.0.1:${proxy.port}`;
-    [a, b] = await Promise.all([startGateway({ redisUrl }), startGateway({ redisUrl })]);
+    // One after the other: replicas starting at the same instant race in vector-store node registration.
+    a = await startGateway({ redisUrl });
+    b = await startGateway({ redisUrl });
   });
 
   afterAll(async () => {
@@ -160,7 +164,9 @@ describe('Redis hung (connections open, no answers)', () => {
     catalog = new TestCatalog();
     projectId = await catalog.createProject();
     const redisUrl = `redis://127.0.0.1:${proxy.port}`;
-    [a, b] = await Promise.all([startGateway({ redisUrl }), startGateway({ redisUrl })]);
+    // One after the other: replicas starting at the same instant race in vector-store node registration.
+    a = await startGateway({ redisUrl });
+    b = await startGateway({ redisUrl });
   });
 
   afterAll(async () => {

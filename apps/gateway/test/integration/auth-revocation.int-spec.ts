@@ -35,7 +35,9 @@ describe('revocation across replicas', () => {
   beforeAll(async () => {
     catalog = new TestCatalog();
     projectId = await catalog.createProject();
-    [a, b] = await Promise.all([startGateway(), startGateway()]);
+    // One after the other: replicas starting at the same instant race in vector-store node registration.
+    a = await startGateway();
+    b = await startGateway();
   });
 
   afterAll(async () => {
@@ -149,5 +151,9 @@ describe('revocation across replicas', () => {
     const onB = await (await fetch(`${b.baseUrl}/metrics`)).text();
     expect(onB).toMatch(/conifer_auth_cache_hits_total\{layer="redis"\} [1-9]/);
     expect(onB).toMatch(/conifer_auth_results_total\{outcome="rate_limited"\} [1-9]/);
+    expect(onB).toMatch(/conifer_auth_key_evictions_total\{source="broadcast"\} [1-9]/);
+    expect(onB).toMatch(/conifer_auth_key_evictions_total\{source="poll"\} [1-9]/);
+    expect(text).toMatch(/conifer_auth_key_evictions_total\{source="event"\} [1-9]/);
+    expect(onB).toMatch(/conifer_auth_revocation_poll_age_seconds 0(\.\d+)?\n/);
   });
 });
