@@ -8,6 +8,7 @@ import { AdminBearerStrategy } from './admin-bearer.strategy.js';
 import { AuditController } from './audit.controller.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
+import { LoginFailuresRepository } from './login-failures.repository.js';
 import { LoginThrottle } from './login-throttle.js';
 import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
@@ -32,6 +33,7 @@ const FORM = 'application/x-www-form-urlencoded';
     OrganizationsRepository,
     AdminAuthenticator,
     AdminBearerStrategy,
+    LoginFailuresRepository,
     LoginThrottle,
     OAuthService,
     ProjectsService,

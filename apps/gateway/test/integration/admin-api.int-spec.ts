@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signAdminToken } from '../../src/admin/admin-token.js';
 import { PrismaService } from '../../src/database/prisma.service.js';
-import { call, createTenant, expectErrorShape, login, startGateway, testRuntime, type Tenant } from './admin-fixtures.js';
+import { RedisService } from '../../src/redis/redis.service.js';
+import { call, createTenant, expectErrorShape, login, redisEnv, startGateway, testRuntime, type Tenant } from './admin-fixtures.js';
 
 const runtime = testRuntime();
 let app: NestFastifyApplication;
@@ -77,11 +78,30 @@ describe('POST /oauth/token', () => {
     expectErrorShape(await call(app, 'POST', '/oauth/token', { body: ['client_credentials'] }), 400, 'INVALID_ARGUMENT');
   });
 
-  it('429 with Retry-After once an address has failed too often', async () => {
-    const strict = await startGateway(testRuntime({ CONIFER_ADMIN_LOGIN_MAX_FAILURES: '3', CONIFER_ADMIN_LOGIN_WINDOW_SECONDS: '600' }));
+  it('429 with Retry-After once an address has failed too often, counted across replicas through Redis', async () => {
+    // Two replicas sharing Redis, under a prefix of their own (other suites' failures from 127.0.0.1 stay apart).
+    const env = { ...redisEnv(), CONIFER_ADMIN_LOGIN_MAX_FAILURES: '3', CONIFER_ADMIN_LOGIN_WINDOW_SECONDS: '600' };
+    env.CONIFER_REDIS_KEY_PREFIX = `${env.CONIFER_REDIS_KEY_PREFIX}${randomUUID().slice(0, 8)}:`;
+    const strict = await startGateway(testRuntime(env));
+    const replica = await startGateway(testRuntime(env));
     try {
+      for (const gateway of [strict, replica]) {
+        const redis = gateway.get(RedisService);
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await redis.ping();
+            break;
+          } catch (error) {
+            if (attempt > 50) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
+      }
       const bad = { body: { grant_type: 'client_credentials', client_id: globex.clientId, client_secret: 'wrong' } };
-      for (let i = 0; i < 3; i++) expectErrorShape(await call(strict, 'POST', '/oauth/token', bad), 401, 'UNAUTHENTICATED');
+      expectErrorShape(await call(strict, 'POST', '/oauth/token', bad), 401, 'UNAUTHENTICATED');
+      expectErrorShape(await call(replica, 'POST', '/oauth/token', bad), 401, 'UNAUTHENTICATED');
+      expectErrorShape(await call(strict, 'POST', '/oauth/token', bad), 401, 'UNAUTHENTICATED');
+      expectErrorShape(await call(replica, 'POST', '/oauth/token', bad), 429, 'RESOURCE_EXHAUSTED');
       const throttled = await call(strict, 'POST', '/oauth/token', bad);
       expectErrorShape(throttled, 429, 'RESOURCE_EXHAUSTED');
       expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
@@ -90,6 +110,7 @@ describe('POST /oauth/token', () => {
       expectErrorShape(await call(strict, 'POST', '/oauth/token', good), 429, 'RESOURCE_EXHAUSTED');
     } finally {
       await strict.close();
+      await replica.close();
     }
   });
 });
@@ -328,5 +349,19 @@ describe('GET /admin/audit-events', () => {
     expect(text).not.toContain(minted.value);
     expect(text).not.toContain(rotated.value);
     expect(text).not.toContain(org.clientSecret);
+  });
+});
+
+describe('Postgres unreachable', () => {
+  it('503 UNAVAILABLE for token requests and admin calls, not 401 or 500', async () => {
+    const down = await startGateway({ ...runtime, databaseUrl: 'postgresql://root@127.0.0.1:1/unreachable' });
+    try {
+      const token = await call(down, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: acme.clientId, client_secret: acme.clientSecret } });
+      expectErrorShape(token, 503, 'UNAVAILABLE');
+      const signed = signAdminToken(runtime.secrets.tokenSecret, { serviceAccountId: acme.serviceAccountId, organizationId: acme.organizationId, clientId: acme.clientId }, 600).token;
+      expectErrorShape(await call(down, 'GET', '/admin/projects', { token: signed }), 503, 'UNAVAILABLE');
+    } finally {
+      await down.close();
+    }
   });
 });
