@@ -53,10 +53,14 @@ describe('admin parsers', () => {
       { name: 'k', expires_in_seconds: 0 },
       { name: 'k', expires_in_seconds: 5, expires_at: '2031-01-01T00:00:00Z' },
       { name: 'k', scope: { indexes: [''] } },
+      { name: 'k', scope: { indexes: ['Docs'] } },
+      { name: 'k', scope: { indexes: ['-docs'] } },
+      { name: 'k', scope: { indexes: ['d'.repeat(46)] } },
       { name: 'k', rate_limit_per_second: 0 },
     ];
     for (const body of bad) expect(() => parseCreateApiKeyRequest(body, now)).toThrow(InvalidArgumentError);
     expect(parseCreateApiKeyRequest({ name: 'a'.repeat(80) }, now).name).toHaveLength(80);
+    expect(parseCreateApiKeyRequest({ name: 'k', scope: { indexes: ['d'.repeat(45), 'a-1'] } }, now).scope.indexes).toHaveLength(2);
   });
 
   it('API key update: null clears expiry and rate limit; empty update refused', () => {

@@ -10,8 +10,8 @@ export const USAGE = `Usage: conifer-admin [options] <command> [arguments]
 
 Options:
   --url <url>              gateway URL (env CONIFER_ADMIN_URL; default http://127.0.0.1:8080)
-  --client-id <id>         service account client id (env CONIFER_CLIENT_ID)
-  --client-secret <secret> service account client secret (env CONIFER_CLIENT_SECRET)
+  --client-id <id>         service account client id (env CONIFER_CLIENT_ID or PINECONE_CLIENT_ID)
+  --client-secret <secret> service account client secret (env CONIFER_CLIENT_SECRET or PINECONE_CLIENT_SECRET)
   -o, --output json|table  output format (default: json)
   -h, --help               this text
 
@@ -289,7 +289,12 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     return 2;
   }
   const baseUrl = (values.url ?? env.CONIFER_ADMIN_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  const client = new AdminClient(baseUrl, values['client-id'] ?? env.CONIFER_CLIENT_ID, values['client-secret'] ?? env.CONIFER_CLIENT_SECRET, io);
+  const client = new AdminClient(
+    baseUrl,
+    values['client-id'] ?? env.CONIFER_CLIENT_ID ?? env.PINECONE_CLIENT_ID,
+    values['client-secret'] ?? env.CONIFER_CLIENT_SECRET ?? env.PINECONE_CLIENT_SECRET,
+    io,
+  );
   const [group, ...rest] = positionals as [string, ...string[]];
   try {
     print(io, output, group, await dispatch(client, group, rest, values));

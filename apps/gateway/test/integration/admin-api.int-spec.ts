@@ -152,7 +152,13 @@ describe('projects', () => {
     const updated = await call(app, 'PATCH', `/admin/projects/${id}`, { token: acmeToken, body: { name: 'search-2', force_encryption_with_cmek: true } });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ id, name: 'search-2', max_pods: 2, force_encryption_with_cmek: true });
+    const auditsBefore = await prisma.auditEvent.count({ where: { organizationId: acme.organizationId } });
     expectErrorShape(await call(app, 'POST', '/admin/projects', { token: acmeToken, body: { name: 'search-2' } }), 409, 'ALREADY_EXISTS');
+    const other = (await call(app, 'POST', '/admin/projects', { token: acmeToken, body: { name: `other-${randomUUID().slice(0, 6)}` } })).body;
+    expectErrorShape(await call(app, 'PATCH', `/admin/projects/${other.id}`, { token: acmeToken, body: { name: 'search-2' } }), 409, 'ALREADY_EXISTS');
+    // The failed create and rename rolled back with their audit rows: only other's creation was recorded.
+    expect(await prisma.auditEvent.count({ where: { organizationId: acme.organizationId } })).toBe(auditsBefore + 1);
+    expect((await call(app, 'GET', `/admin/projects/${other.id}`, { token: acmeToken })).body.name).toBe(other.name);
     // Names are unique per organization only.
     expect((await call(app, 'POST', '/admin/projects', { token: globexToken, body: { name: 'search-2' } })).status).toBe(201);
     expect((await call(app, 'DELETE', `/admin/projects/${id}`, { token: acmeToken })).status).toBe(202);
@@ -243,6 +249,7 @@ describe('bad input', () => {
       ['expiry in the past', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', expires_at: '2000-01-01T00:00:00Z' } }), 400],
       ['expiry too far', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', expires_in_seconds: 999_999_999_999 } }), 400],
       ['scope indexes not strings', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { indexes: [1] } } }), 400],
+      ['scope index not an index name', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { indexes: ['My Index'] } } }), 400],
       ['too many scope entries', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { namespaces: Array.from({ length: 101 }, (_, i) => `n${i}`) } } }), 400],
       ['rate limit negative', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', rate_limit_per_second: -5 } }), 400],
       ['key body text/plain', call(app, 'POST', keysUrl, { token: t, rawBody: '{"name":"k"}', contentType: 'text/plain' }), 415],
