@@ -150,6 +150,7 @@ function parseStringList(value: unknown, field: string, kind: 'index' | 'namespa
         `${field}: ${JSON.stringify(entry.slice(0, 64))} is not an index name (1-45 lowercase letters, digits or hyphens, not starting or ending with a hyphen)`,
       );
     }
+    if (entry.includes('\u0000')) throw new InvalidArgumentError(`${field} entries must not contain NUL characters`);
     if (entry.length > MAX_SCOPE_ENTRY_LENGTH) {
       throw new InvalidArgumentError(`${field} entries must be at most ${MAX_SCOPE_ENTRY_LENGTH} characters long`);
     }
@@ -267,11 +268,12 @@ export function parseTokenRequest(input: unknown): TokenRequest {
   }
   const clientId = body.client_id;
   const clientSecret = body.client_secret;
-  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256) {
-    throw new InvalidArgumentError('invalid_request: client_id is required');
+  const printable = /^[\x21-\x7e]{1,256}$/;
+  if (typeof clientId !== 'string' || !printable.test(clientId)) {
+    throw new InvalidArgumentError('invalid_request: client_id is required (printable ASCII, at most 256 characters)');
   }
   if (typeof clientSecret !== 'string' || clientSecret.length === 0 || clientSecret.length > 256) {
-    throw new InvalidArgumentError('invalid_request: client_secret is required');
+    throw new InvalidArgumentError('invalid_request: client_secret is required (at most 256 characters)');
   }
   return { clientId, clientSecret };
 }

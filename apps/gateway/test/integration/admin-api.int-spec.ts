@@ -76,6 +76,8 @@ describe('POST /oauth/token', () => {
     expectErrorShape(await call(app, 'POST', '/oauth/token', { rawBody: 'grant_type=client_credentials', contentType: 'text/plain' }), 415, 'INVALID_ARGUMENT');
     expectErrorShape(await call(app, 'POST', '/oauth/token', { rawBody: '{"grant_type":', contentType: 'application/json' }), 400, 'INVALID_ARGUMENT');
     expectErrorShape(await call(app, 'POST', '/oauth/token', { body: ['client_credentials'] }), 400, 'INVALID_ARGUMENT');
+    expectErrorShape(await call(app, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: 'a\u0000', client_secret: 'x' } }), 400, 'INVALID_ARGUMENT');
+    expectErrorShape(await call(app, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: 7, client_secret: 'x' } }), 400, 'INVALID_ARGUMENT');
   });
 
   it('429 with Retry-After once an address has failed too often, counted across replicas through Redis', async () => {
@@ -249,6 +251,8 @@ describe('bad input', () => {
       ['expiry in the past', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', expires_at: '2000-01-01T00:00:00Z' } }), 400],
       ['expiry too far', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', expires_in_seconds: 999_999_999_999 } }), 400],
       ['scope indexes not strings', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { indexes: [1] } } }), 400],
+      ['NUL in a namespace', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { namespaces: ['a\u0000b'] } } }), 400],
+      ['NUL in a name', call(app, 'POST', '/admin/projects', { token: t, body: { name: 'a\u0000b' } }), 400],
       ['scope index not an index name', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { indexes: ['My Index'] } } }), 400],
       ['too many scope entries', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { namespaces: Array.from({ length: 101 }, (_, i) => `n${i}`) } } }), 400],
       ['rate limit negative', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', rate_limit_per_second: -5 } }), 400],
