@@ -6,6 +6,8 @@ import type { GatewayRuntime } from './config/runtime.js';
 import { DatabaseModule } from './database/database.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IndexesModule } from './indexes/indexes.module.js';
+import { ProxyModule } from './proxy/proxy.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -22,6 +24,8 @@ export class AppModule {
         RedisModule,
         HealthModule,
         AuthModule,
+        IndexesModule,
+        ProxyModule,
         AdminModule,
         KeysModule,
       ],

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, ENV_SCHEMA, loadConfig } from './config.js';
 import { resolveSecrets } from './secrets.js';
 
 describe('loadConfig', () => {
@@ -57,5 +57,14 @@ describe('resolveSecrets', () => {
     const pepper = 'p'.repeat(40);
     const config = loadConfig({ CONIFER_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'conifer-config-')), CONIFER_KEY_PEPPER: pepper });
     expect(resolveSecrets(config).keyPepper).toBe(pepper);
+  });
+});
+
+describe('README', () => {
+  it('documents every variable in its configuration table', () => {
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../../README.md'), 'utf8');
+    const documented = new Set([...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
+    const missing = Object.keys(ENV_SCHEMA).filter((name) => !documented.has(name));
+    expect(missing).toEqual([]);
   });
 });

@@ -56,6 +56,12 @@ export const ENV_SCHEMA = {
   CONIFER_REVOCATION_POLL_MS: positiveInt.default(250),
   CONIFER_PG_OUTAGE_GRACE_MS: nonNegativeInt.default(300_000),
   CONIFER_LAST_USED_FLUSH_MS: positiveInt.default(5_000),
+  CONIFER_KEY_CACHE_MAX_ENTRIES: positiveInt.default(100_000),
+  CONIFER_NEGATIVE_CACHE_MAX_ENTRIES: positiveInt.default(10_000),
+  CONIFER_KEY_CACHE_FALLBACK_TTL_MS: positiveInt.default(1_000),
+  CONIFER_INDEX_HOST_SUFFIX: optionalString.refine((v) => v === undefined || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i.test(v), {
+    message: 'must be a DNS domain (optionally with :port), e.g. indexes.conifer.example.com',
+  }),
 } as const;
 
 export type EnvName = keyof typeof ENV_SCHEMA;
@@ -93,6 +99,14 @@ export interface ConiferConfig {
     readonly revocationPollMs: number;
     readonly pgOutageGraceMs: number;
     readonly lastUsedFlushMs: number;
+    /** Bound of the in-process key cache (entries). */
+    readonly keyCacheMaxEntries: number;
+    /** Bound of the in-process negative cache of unknown key ids (entries). */
+    readonly negativeCacheMaxEntries: number;
+    /** In-process key cache TTL while Redis is unavailable or absent (single-node mode). */
+    readonly keyCacheFallbackTtlMs: number;
+    /** Wildcard DNS domain for index hosts (<index>-<project>.<suffix>); unset: path-prefix hosts. */
+    readonly indexHostSuffix?: string;
   };
   readonly vectorStore: {
     readonly port: number;
@@ -173,6 +187,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       revocationPollMs: v.CONIFER_REVOCATION_POLL_MS,
       pgOutageGraceMs: v.CONIFER_PG_OUTAGE_GRACE_MS,
       lastUsedFlushMs: v.CONIFER_LAST_USED_FLUSH_MS,
+      keyCacheMaxEntries: v.CONIFER_KEY_CACHE_MAX_ENTRIES,
+      negativeCacheMaxEntries: v.CONIFER_NEGATIVE_CACHE_MAX_ENTRIES,
+      keyCacheFallbackTtlMs: v.CONIFER_KEY_CACHE_FALLBACK_TTL_MS,
+      indexHostSuffix: v.CONIFER_INDEX_HOST_SUFFIX?.toLowerCase().replace(/^\.+/, ''),
     }),
     vectorStore: Object.freeze({
       port: v.CONIFER_VECTOR_STORE_PORT,

@@ -286,7 +286,7 @@ export interface AuditPageRequest {
   readonly beforeId?: bigint;
 }
 
-export function encodePaginationToken(id: bigint): string {
+export function encodeAuditPaginationToken(id: bigint): string {
   return Buffer.from(`a:${id.toString()}`, 'utf8').toString('base64url');
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { encodePaginationToken, type AuditPageRequest } from '@conifer/contracts';
+import { encodeAuditPaginationToken, type AuditPageRequest } from '@conifer/contracts';
 import type { AdminContext } from './admin-context.js';
 import { auditEventModel, type AuditEventModel } from './admin-wire.js';
 import { AuditRepository } from './audit.repository.js';
@@ -15,7 +15,7 @@ export class AuditService {
     const more = events.length > page.limit;
     return {
       data: shown.map(auditEventModel),
-      ...(more ? { pagination: { next: encodePaginationToken(shown[shown.length - 1]!.id) } } : {}),
+      ...(more ? { pagination: { next: encodeAuditPaginationToken(shown[shown.length - 1]!.id) } } : {}),
     };
   }
 }

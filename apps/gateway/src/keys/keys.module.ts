@@ -2,6 +2,7 @@
 // the per-request verification path feeds (LastUsedRecorder, global).
 import { Global, Module } from '@nestjs/common';
 import { AdminModule } from '../admin/admin.module.js';
+import { LastUsedSink } from '../auth/last-used.sink.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
@@ -12,7 +13,14 @@ import { LastUsedRepository } from './last-used.repository.js';
 @Module({
   imports: [AdminModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService, LastUsedRepository, LastUsedRecorder],
-  exports: [LastUsedRecorder, ApiKeysRepository],
+  providers: [
+    ApiKeysRepository,
+    ApiKeysService,
+    LastUsedRepository,
+    LastUsedRecorder,
+    // The verification path reports key use through this port; the recorder batches the writes.
+    { provide: LastUsedSink, useExisting: LastUsedRecorder },
+  ],
+  exports: [LastUsedRecorder, LastUsedSink, ApiKeysRepository],
 })
 export class KeysModule {}

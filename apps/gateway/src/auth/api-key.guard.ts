@@ -1,0 +1,45 @@
+// One guard for every route that takes an API key: passport's Api-Key strategy resolves the caller, then the
+// route's @RequirePermission is checked against the key's roles. Scope helpers for index/namespace checks
+// are re-exported here for the routes that know which index or namespace they touch.
+import { applyDecorators, Inject, Injectable, UseGuards, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { PermissionDeniedError, rolesAllow, UnauthenticatedError, type Permission } from '@conifer/contracts';
+import { API_KEY_STRATEGY, REQUEST_VERIFIER } from './api-key.strategy.js';
+import { KeyVerifier } from './key-verifier.js';
+import { PERMISSION_METADATA, RequirePermission, type ApiKeyPrincipal } from './principal.js';
+
+export { assertIndexInScope, assertNamespaceInScope, indexInScope, namespaceInScope } from './scope.js';
+
+@Injectable()
+export class ApiKeyGuard extends AuthGuard(API_KEY_STRATEGY) {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(KeyVerifier) private readonly verifier: KeyVerifier,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<{ user?: ApiKeyPrincipal; [REQUEST_VERIFIER]?: KeyVerifier }>();
+    request[REQUEST_VERIFIER] = this.verifier;
+    await super.canActivate(context);
+    const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (permission && !rolesAllow(request.user!.roles, permission)) {
+      throw new PermissionDeniedError(`This API key's roles do not allow this operation (${permission} required)`);
+    }
+    return true;
+  }
+
+  override handleRequest<TUser = ApiKeyPrincipal>(error: unknown, user: TUser | false | null): TUser {
+    if (error) throw error;
+    if (!user) throw new UnauthenticatedError('Invalid API key');
+    return user;
+  }
+}
+
+/** Api-Key authentication plus the permission the route needs. */
+export const ApiKeyAuth = (permission: Permission) => applyDecorators(RequirePermission(permission), UseGuards(ApiKeyGuard));

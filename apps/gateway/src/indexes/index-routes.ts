@@ -1,0 +1,71 @@
+// Per-request resolution of (project, index name) to the index id and its node, cached in-process so a warm
+// data-plane request touches no database. Entries live ROUTE_TTL_MS (a miss NEGATIVE_TTL_MS); this replica
+// evicts at once on configure and delete, other replicas within the TTL (meanwhile the node answers 404 for a
+// deleted index id, so a stale entry can never reach another index's data).
+import { Inject, Injectable } from '@nestjs/common';
+import { IndexesRepository } from './indexes.repository.js';
+import type { IndexState } from './index-request.js';
+import { VectorStoreNodes, type StoreNode } from './vector-store-nodes.service.js';
+
+export const ROUTE_TTL_MS = 5_000;
+export const NEGATIVE_TTL_MS = 1_000;
+const MAX_ENTRIES = 50_000;
+
+export interface IndexRoute {
+  readonly indexId: string;
+  readonly projectId: string;
+  readonly name: string;
+  readonly state: IndexState;
+  readonly node: StoreNode;
+}
+
+interface Entry {
+  readonly route: IndexRoute | null;
+  readonly expiresAt: number;
+}
+
+@Injectable()
+export class IndexRoutes {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<IndexRoute | null>>();
+  /** Bumped by every eviction: a load that started before it must not fill the cache. */
+  private generation = 0;
+
+  constructor(
+    @Inject(IndexesRepository) private readonly indexes: IndexesRepository,
+    @Inject(VectorStoreNodes) private readonly nodes: VectorStoreNodes,
+  ) {}
+
+  /** The route of the index, or null when the project has no index of that name. */
+  resolve(projectId: string, name: string): IndexRoute | null | Promise<IndexRoute | null> {
+    const key = `${projectId}/${name}`;
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt > Date.now()) return entry.route;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.load(key, projectId, name).finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  evict(projectId: string, name: string): void {
+    const key = `${projectId}/${name}`;
+    this.generation++;
+    this.entries.delete(key);
+    this.loading.delete(key);
+  }
+
+  private async load(key: string, projectId: string, name: string): Promise<IndexRoute | null> {
+    const generation = this.generation;
+    const record = await this.indexes.findByName(projectId, name);
+    const route = record
+      ? { indexId: record.id, projectId, name, state: record.state, node: await this.nodes.node(record.nodeId) }
+      : null;
+    if (generation === this.generation) {
+      if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+      this.entries.set(key, { route, expiresAt: Date.now() + (route ? ROUTE_TTL_MS : NEGATIVE_TTL_MS) });
+    }
+    return route;
+  }
+}

@@ -1,0 +1,185 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { loadConfig } from '@conifer/config';
+import {
+  AlreadyExistsError,
+  ForbiddenError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+} from '@conifer/contracts';
+import type { StoreIndexSettings, VectorStoreClient } from '@conifer/store-client';
+import { pino } from 'pino';
+import type { IndexRecord } from './index-model.js';
+import { IndexRoutes } from './index-routes.js';
+import { IndexesRepository, type IndexChanges } from './indexes.repository.js';
+import { IndexesService, type IndexCaller } from './indexes.service.js';
+import type { StoreNode, VectorStoreNodes } from './vector-store-nodes.service.js';
+
+class InMemoryIndexes extends IndexesRepository {
+  readonly rows = new Map<string, IndexRecord>();
+  async insert(index: Omit<IndexRecord, 'createdAt'>): Promise<IndexRecord> {
+    if ([...this.rows.values()].some((r) => r.projectId === index.projectId && r.name === index.name)) {
+      throw new AlreadyExistsError(`Resource ${index.name} already exists`);
+    }
+    const record = { ...index, createdAt: new Date() };
+    this.rows.set(index.id, record);
+    return record;
+  }
+  async findByName(projectId: string, name: string) {
+    return [...this.rows.values()].find((r) => r.projectId === projectId && r.name === name) ?? null;
+  }
+  async listByProject(projectId: string) {
+    return [...this.rows.values()].filter((r) => r.projectId === projectId).sort((a, b) => a.name.localeCompare(b.name));
+  }
+  async update(id: string, changes: IndexChanges) {
+    const row = this.rows.get(id);
+    if (!row) return null;
+    const updated = { ...row, ...changes } as IndexRecord;
+    this.rows.set(id, updated);
+    return updated;
+  }
+  async delete(id: string) {
+    this.rows.delete(id);
+  }
+  async countByNode() {
+    const counts = new Map<string, number>();
+    for (const row of this.rows.values()) counts.set(row.nodeId, (counts.get(row.nodeId) ?? 0) + 1);
+    return counts;
+  }
+}
+
+class FakeStore {
+  readonly indexes = new Map<string, StoreIndexSettings>();
+  down = false;
+  async createIndex(id: string, settings: StoreIndexSettings) {
+    if (this.down) throw new UnavailableError('down');
+    this.indexes.set(id, settings);
+    return true;
+  }
+  async deleteIndex(id: string) {
+    if (this.down) throw new UnavailableError('down');
+    this.indexes.delete(id);
+  }
+}
+
+function fakeNodes(repository: IndexesRepository, stores: Record<string, FakeStore>) {
+  const nodes: StoreNode[] = Object.entries(stores).map(([id, store]) => ({
+    id,
+    url: `http://${id}`,
+    live: true,
+    client: store as unknown as VectorStoreClient,
+  }));
+  return {
+    nodes,
+    async node(id: string) {
+      return nodes.find((n) => n.id === id)!;
+    },
+    async place() {
+      const counts = await repository.countByNode();
+      const live = nodes.filter((n) => n.live).sort((a, b) => (counts.get(a.id) ?? 0) - (counts.get(b.id) ?? 0));
+      if (!live[0]) throw new UnavailableError('No vector-store node is available');
+      return live[0];
+    },
+    markDown(id: string) {
+      nodes.find((n) => n.id === id)!.live = false;
+    },
+  };
+}
+
+const spec = { serverless: { cloud: 'aws', region: 'us-east-1' } };
+const project: IndexCaller = { projectId: '11111111-1111-4111-8111-111111111111', indexScope: [] };
+const other: IndexCaller = { projectId: '22222222-2222-4222-8222-222222222222', indexScope: [] };
+
+describe('IndexesService', () => {
+  let repository: InMemoryIndexes;
+  let stores: Record<string, FakeStore>;
+  let nodes: ReturnType<typeof fakeNodes>;
+  let service: IndexesService;
+
+  beforeEach(() => {
+    repository = new InMemoryIndexes();
+    stores = { a: new FakeStore(), b: new FakeStore() };
+    nodes = fakeNodes(repository, stores);
+    const config = loadConfig({ CONIFER_PUBLIC_URL: 'http://conifer.test:8080' });
+    const routes = new IndexRoutes(repository, nodes as unknown as VectorStoreNodes);
+    service = new IndexesService(config, pino({ level: 'silent' }), repository, nodes as unknown as VectorStoreNodes, routes);
+  });
+
+  it('creates a ready index on the least loaded node', async () => {
+    const first = await service.create(project, { name: 'one', dimension: 3, spec });
+    await service.create(project, { name: 'two', dimension: 3, spec });
+    expect(first.status).toEqual({ ready: true, state: 'Ready' });
+    expect(first.host).toBe(`http://conifer.test:8080/data/${project.projectId}/one`);
+    expect(stores.a!.indexes.size).toBe(1);
+    expect(stores.b!.indexes.size).toBe(1);
+    expect([...stores.a!.indexes.values()][0]).toEqual({ dimension: 3, metric: 'cosine', vectorType: 'dense' });
+  });
+
+  it('409 on a duplicate name in the project, not across projects', async () => {
+    await service.create(project, { name: 'docs', dimension: 3, spec });
+    await expect(service.create(project, { name: 'docs', dimension: 3, spec })).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(service.create(other, { name: 'docs', dimension: 3, spec })).resolves.toMatchObject({ name: 'docs' });
+  });
+
+  it('400 before anything is stored for a bad request', async () => {
+    await expect(service.create(project, { name: 'Bad', dimension: 3, spec })).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(repository.rows.size).toBe(0);
+  });
+
+  it('503 and no catalog row when the node fails to create the index', async () => {
+    stores.a!.down = true;
+    stores.b!.down = true;
+    await expect(service.create(project, { name: 'docs', dimension: 3, spec })).rejects.toBeInstanceOf(UnavailableError);
+    expect(repository.rows.size).toBe(0);
+    expect(nodes.nodes.find((n) => n.id === 'a')!.live).toBe(false);
+  });
+
+  it('404 for another project\'s index, exactly like a missing one', async () => {
+    await service.create(project, { name: 'docs', dimension: 3, spec });
+    await expect(service.describe(other, 'docs')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(service.delete(other, 'docs')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(service.configure(other, 'docs', { tags: { a: 'b' } })).rejects.toBeInstanceOf(NotFoundError);
+    expect((await service.list(other)).indexes).toEqual([]);
+  });
+
+  it('index scope: list shows only scoped indexes, describe of others is 404, create outside the scope 403', async () => {
+    await service.create(project, { name: 'a', dimension: 3, spec });
+    await service.create(project, { name: 'b', dimension: 3, spec });
+    const scoped = { ...project, indexScope: ['a'] };
+    expect((await service.list(scoped)).indexes.map((i) => i.name)).toEqual(['a']);
+    await expect(service.describe(scoped, 'b')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(service.create(scoped, { name: 'c', dimension: 3, spec })).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+
+  it('configures deletion protection and merges tags', async () => {
+    await service.create(project, { name: 'docs', dimension: 3, spec, tags: { a: '1', b: '2' } });
+    const model = await service.configure(project, 'docs', { deletion_protection: 'enabled', tags: { b: '', c: '3' } });
+    expect(model.deletion_protection).toBe('enabled');
+    expect(model.tags).toEqual({ a: '1', c: '3' });
+    await expect(service.delete(project, 'docs')).rejects.toBeInstanceOf(ForbiddenError);
+    await service.configure(project, 'docs', { deletion_protection: 'disabled' });
+    await service.delete(project, 'docs');
+    await expect(service.describe(project, 'docs')).rejects.toBeInstanceOf(NotFoundError);
+    expect(stores.a!.indexes.size + stores.b!.indexes.size).toBe(0);
+  });
+
+  it('a failed deletion leaves the index Terminating, and a retry finishes it', async () => {
+    await service.create(project, { name: 'docs', dimension: 3, spec });
+    stores.a!.down = true;
+    await expect(service.delete(project, 'docs')).rejects.toBeInstanceOf(UnavailableError);
+    expect((await service.describe(project, 'docs')).status).toEqual({ ready: false, state: 'Terminating' });
+    stores.a!.down = false;
+    await service.delete(project, 'docs');
+    await expect(service.describe(project, 'docs')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('removes every index of a project, deletion protection notwithstanding', async () => {
+    await service.create(project, { name: 'a', dimension: 3, spec, deletion_protection: 'enabled' });
+    await service.create(project, { name: 'b', dimension: 3, spec });
+    await service.create(other, { name: 'c', dimension: 3, spec });
+    expect(await service.removeAllIndexes(project.projectId)).toBe(2);
+    expect((await service.list(project)).indexes).toEqual([]);
+    expect((await service.list(other)).indexes).toHaveLength(1);
+  });
+});

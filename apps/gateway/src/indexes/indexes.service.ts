@@ -1,0 +1,152 @@
+// The control plane's rules: create (validate, place on the least loaded live node, create there, then
+// Ready), list, describe, configure (deletion protection, merged tags), delete (deletion protection → 403;
+// data removed on the node, then the catalog row). Another project's index, or one outside the key's index
+// scope, is answered exactly like a missing one (404); creating a name outside the scope is refused (403).
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConiferConfig } from '@conifer/config';
+import { ForbiddenError, NotFoundError, PermissionDeniedError, UnavailableError } from '@conifer/contracts';
+import { StoreResponseError } from '@conifer/store-client';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logger.js';
+import { CONFIG } from '../config/runtime.js';
+import { indexHost } from './index-host.js';
+import { renderIndexModel, type IndexModel, type IndexRecord } from './index-model.js';
+import { mergeTags, parseConfigureIndexRequest, parseCreateIndexRequest } from './index-request.js';
+import { IndexRoutes } from './index-routes.js';
+import { IndexesRepository } from './indexes.repository.js';
+import { ProjectIndexRemover } from './project-index-remover.js';
+import { VectorStoreNodes } from './vector-store-nodes.service.js';
+
+/** Who asks: the API key's project and index scope (empty scope: every index). */
+export interface IndexCaller {
+  readonly projectId: string;
+  readonly indexScope: readonly string[];
+}
+
+@Injectable()
+export class IndexesService extends ProjectIndexRemover {
+  constructor(
+    @Inject(CONFIG) private readonly config: ConiferConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(IndexesRepository) private readonly indexes: IndexesRepository,
+    @Inject(VectorStoreNodes) private readonly nodes: VectorStoreNodes,
+    @Inject(IndexRoutes) private readonly routes: IndexRoutes,
+  ) {
+    super();
+  }
+
+  async create(caller: IndexCaller, body: unknown): Promise<IndexModel> {
+    const input = parseCreateIndexRequest(body);
+    if (!inScope(caller, input.name)) {
+      throw new PermissionDeniedError(`This API key is not allowed to access index "${input.name}"`);
+    }
+    const node = await this.nodes.place();
+    const record = await this.indexes.insert({
+      id: randomUUID(),
+      projectId: caller.projectId,
+      name: input.name,
+      dimension: input.dimension,
+      metric: input.metric,
+      vectorType: input.vectorType,
+      deletionProtection: input.deletionProtection,
+      tags: input.tags,
+      spec: input.spec,
+      state: 'Initializing',
+      nodeId: node.id,
+    });
+    this.routes.evict(caller.projectId, input.name);
+    try {
+      await node.client.createIndex(record.id, {
+        dimension: record.dimension,
+        metric: record.metric,
+        vectorType: record.vectorType,
+      });
+    } catch (error) {
+      // Nothing was created: free the name so the caller can simply retry.
+      await this.indexes.delete(record.id);
+      this.routes.evict(caller.projectId, input.name);
+      this.onNodeFailure(node.id, error, 'index creation failed on the vector store');
+      throw error;
+    }
+    const ready = (await this.indexes.update(record.id, { state: 'Ready' })) ?? { ...record, state: 'Ready' as const };
+    this.routes.evict(caller.projectId, input.name);
+    return this.render(ready);
+  }
+
+  async list(caller: IndexCaller): Promise<{ indexes: IndexModel[] }> {
+    const records = await this.indexes.listByProject(caller.projectId);
+    return { indexes: records.filter((record) => inScope(caller, record.name)).map((record) => this.render(record)) };
+  }
+
+  async describe(caller: IndexCaller, name: string): Promise<IndexModel> {
+    return this.render(await this.find(caller, name));
+  }
+
+  async configure(caller: IndexCaller, name: string, body: unknown): Promise<IndexModel> {
+    const record = await this.find(caller, name);
+    const changes = parseConfigureIndexRequest(body);
+    const tags = changes.tags === undefined ? undefined : mergeTags(record.tags, changes.tags);
+    if (changes.deletionProtection === undefined && tags === undefined) return this.render(record);
+    const updated = await this.indexes.update(record.id, {
+      ...(changes.deletionProtection === undefined ? {} : { deletionProtection: changes.deletionProtection }),
+      ...(tags === undefined ? {} : { tags }),
+    });
+    this.routes.evict(caller.projectId, name);
+    if (!updated) throw notFound(name);
+    return this.render(updated);
+  }
+
+  async delete(caller: IndexCaller, name: string): Promise<void> {
+    const record = await this.find(caller, name);
+    if (record.deletionProtection) {
+      throw new ForbiddenError('Deletion protection is enabled for this index. Disable deletion protection before retrying.');
+    }
+    await this.remove(record);
+  }
+
+  /** Forced project deletion: every index of the project goes, deletion protection notwithstanding. */
+  async removeAllIndexes(projectId: string): Promise<number> {
+    const records = await this.indexes.listByProject(projectId);
+    for (const record of records) await this.remove(record);
+    return records.length;
+  }
+
+  private async remove(record: IndexRecord): Promise<void> {
+    // Terminating first: the data plane stops routing to it at once; a failed removal can simply be retried.
+    if (record.state !== 'Terminating') await this.indexes.update(record.id, { state: 'Terminating' });
+    this.routes.evict(record.projectId, record.name);
+    const node = await this.nodes.node(record.nodeId);
+    try {
+      await node.client.deleteIndex(record.id);
+    } catch (error) {
+      this.onNodeFailure(node.id, error, 'index deletion failed on the vector store');
+      throw error;
+    }
+    await this.indexes.delete(record.id);
+    this.routes.evict(record.projectId, record.name);
+  }
+
+  private async find(caller: IndexCaller, name: string): Promise<IndexRecord> {
+    const record = await this.indexes.findByName(caller.projectId, name);
+    if (!record || !inScope(caller, name)) throw notFound(name);
+    return record;
+  }
+
+  private render(record: IndexRecord): IndexModel {
+    return renderIndexModel(record, indexHost(this.config.gateway, record.projectId, record.name));
+  }
+
+  private onNodeFailure(nodeId: string, error: unknown, message: string): void {
+    this.logger.warn({ nodeId, err: (error as Error).message, status: (error as StoreResponseError).status }, message);
+    if (error instanceof UnavailableError && !(error instanceof StoreResponseError)) this.nodes.markDown(nodeId);
+  }
+}
+
+function inScope(caller: IndexCaller, name: string): boolean {
+  return caller.indexScope.length === 0 || caller.indexScope.includes(name);
+}
+
+function notFound(name: string): NotFoundError {
+  return new NotFoundError(`Resource ${name} not found`);
+}

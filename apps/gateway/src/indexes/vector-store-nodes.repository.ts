@@ -1,0 +1,49 @@
+// The vector-store nodes known to the catalog (table `vector_store_nodes`), registered by URL at start-up.
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service.js';
+
+export type NodeState = 'live' | 'down';
+
+export interface NodeRecord {
+  readonly id: string;
+  readonly url: string;
+  readonly state: NodeState;
+  readonly lastSeenAt: Date | null;
+}
+
+export abstract class VectorStoreNodesRepository {
+  /** Registers the node (idempotent by URL) and returns it. */
+  abstract register(url: string): Promise<NodeRecord>;
+  abstract list(): Promise<NodeRecord[]>;
+  /** Records a health-check result; lastSeenAt only moves when the node answered. */
+  abstract recordHealth(id: string, state: NodeState, seenAt: Date | null): Promise<void>;
+}
+
+@Injectable()
+export class PrismaVectorStoreNodesRepository extends VectorStoreNodesRepository {
+  constructor(@Inject(PrismaService) private readonly prisma: PrismaService) {
+    super();
+  }
+
+  async register(url: string): Promise<NodeRecord> {
+    const row = await this.prisma.vectorStoreNode.upsert({
+      where: { url },
+      create: { id: randomUUID(), url },
+      update: {},
+    });
+    return { id: row.id, url: row.url, state: row.state as NodeState, lastSeenAt: row.lastSeenAt };
+  }
+
+  async list(): Promise<NodeRecord[]> {
+    const rows = await this.prisma.vectorStoreNode.findMany({ orderBy: { createdAt: 'asc' } });
+    return rows.map((row) => ({ id: row.id, url: row.url, state: row.state as NodeState, lastSeenAt: row.lastSeenAt }));
+  }
+
+  async recordHealth(id: string, state: NodeState, seenAt: Date | null): Promise<void> {
+    await this.prisma.vectorStoreNode.updateMany({
+      where: { id },
+      data: seenAt ? { state, lastSeenAt: seenAt } : { state },
+    });
+  }
+}

@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { UnavailableError } from '@conifer/contracts';
+import { StoreResponseError, VectorStoreClient, VectorStoreClients } from './store-client.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+function listen(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handler(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })),
+  );
+}
+
+describe('VectorStoreClient', () => {
+  const token = 't'.repeat(40);
+  const seen: Seen[] = [];
+  let store: { server: Server; url: string };
+  let stuck: { server: Server; url: string };
+  let client: VectorStoreClient;
+
+  beforeAll(async () => {
+    store = await listen((req, res, body) => {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+      const send = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      };
+      if (req.url === '/internal/indexes/new' && req.method === 'PUT') return send(201, { indexId: 'new', ready: true });
+      if (req.url === '/internal/indexes/same' && req.method === 'PUT') return send(200, { indexId: 'same', ready: true });
+      if (req.url === '/internal/indexes/other' && req.method === 'PUT') return send(409, { code: 6, message: 'exists', details: [] });
+      if (req.url === '/internal/indexes/missing' && req.method === 'GET') return send(404, { code: 5, message: 'nope', details: [] });
+      if (req.url === '/internal/indexes' && req.method === 'GET') return send(200, { indexes: [{ indexId: 'a', totalVectorCount: 3 }] });
+      if (req.url === '/healthz') return send(200, { status: 'ok' });
+      if (req.url!.startsWith('/internal/indexes/i1/')) return send(400, { code: 3, message: 'bad vector', details: [] });
+      send(200, {});
+    });
+    stuck = await listen(() => {
+      /* never answers */
+    });
+    client = new VectorStoreClient({ url: `${store.url}/`, internalToken: token, timeoutMs: 2_000 });
+  });
+
+  afterAll(async () => {
+    await client.close();
+    stuck.server.closeAllConnections();
+    await new Promise((r) => store.server.close(r));
+    await new Promise((r) => stuck.server.close(r));
+  });
+
+  it('creates indexes with the internal token and the settings as JSON', async () => {
+    expect(await client.createIndex('new', { dimension: 3, metric: 'cosine', vectorType: 'dense' })).toBe(true);
+    const request = seen.at(-1)!;
+    expect(request.headers['x-conifer-internal-token']).toBe(token);
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(request.body)).toEqual({ dimension: 3, metric: 'cosine', vectorType: 'dense' });
+    expect(await client.createIndex('same', { dimension: null, metric: 'dotproduct', vectorType: 'sparse' })).toBe(false);
+  });
+
+  it('reports a 409 from the store as a StoreResponseError', async () => {
+    const error = await client.createIndex('other', { dimension: 3, metric: 'cosine', vectorType: 'dense' }).catch((e) => e);
+    expect(error).toBeInstanceOf(StoreResponseError);
+    expect((error as StoreResponseError).status).toBe(409);
+  });
+
+  it('describes (null when missing), lists and deletes', async () => {
+    expect(await client.describeIndex('missing')).toBeNull();
+    expect(await client.listIndexes()).toEqual([{ indexId: 'a', totalVectorCount: 3 }]);
+    await client.deleteIndex('gone');
+    expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/internal/indexes/gone' });
+    await client.checkHealth();
+  });
+
+  it('forwards path, query and body bytes and returns status and body unchanged', async () => {
+    const body = Buffer.from('{"vectors":[{"id":"a","values":[0.1]}],"namespace":"ns"}');
+    const response = await client.forward('i1', { method: 'POST', path: '/vectors/upsert?x=1&x=2', body, requestId: 'r-1' });
+    expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/internal/indexes/i1/vectors/upsert?x=1&x=2', body: body.toString() });
+    expect(seen.at(-1)!.headers['x-request-id']).toBe('r-1');
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe('application/json');
+    expect(JSON.parse(response.body.toString())).toEqual({ code: 3, message: 'bad vector', details: [] });
+  });
+
+  it('503 (UnavailableError) when the node refuses connections', async () => {
+    const { server, url } = await listen(() => {});
+    await new Promise((r) => server.close(r));
+    const down = new VectorStoreClient({ url, internalToken: token, timeoutMs: 1_000 });
+    await expect(down.forward('i1', { method: 'GET', path: '/vectors/list' })).rejects.toBeInstanceOf(UnavailableError);
+    await expect(down.checkHealth()).rejects.toBeInstanceOf(UnavailableError);
+    await down.close();
+  });
+
+  it('503 (UnavailableError) when the node does not answer within the timeout', async () => {
+    const slow = new VectorStoreClient({ url: stuck.url, internalToken: token, timeoutMs: 200 });
+    const error = await slow.forward('i1', { method: 'POST', path: '/query', body: '{}' }).catch((e) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error).not.toBeInstanceOf(StoreResponseError);
+    await slow.close();
+  });
+
+  it('keeps one client per node URL', async () => {
+    const clients = new VectorStoreClients({ internalToken: token, timeoutMs: 1_000 });
+    expect(clients.for(store.url)).toBe(clients.for(`${store.url}/`));
+    await clients.closeAll();
+  });
+});

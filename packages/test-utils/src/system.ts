@@ -1,0 +1,189 @@
+// Starts the real system for end-to-end tests: a vector-store node and one or more gateway processes from
+// the built apps, on free ports, against the run's Postgres database and Redis, with a known bootstrap
+// service account. Logs are captured so tests can assert that no secret ever reaches them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports.js';
+import { createTestDatabase } from './postgres.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const GATEWAY_MAIN = path.join(repoRoot, 'apps/gateway/dist/main.js');
+const STORE_MAIN = path.join(repoRoot, 'apps/vector-store/dist/main.js');
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  output(): string;
+}
+
+export interface System {
+  readonly gatewayUrl: string;
+  readonly gateways: RunningProcess[];
+  readonly store: RunningProcess;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly dataDir: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Everything every process wrote so far. */
+  logs(): string;
+  adminToken(): Promise<string>;
+  admin<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
+  defaultProjectId(): Promise<string>;
+  mintKey(projectId: string, roles: string[], extra?: Record<string, unknown>): Promise<{ id: string; value: string }>;
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  readonly gateways?: number;
+  readonly redis?: boolean;
+  readonly env?: Record<string, string>;
+  /** Reuse an existing database (e.g. to restart on the same data) instead of a fresh one. */
+  readonly databaseUrl?: string;
+}
+
+function launch(script: string, env: NodeJS.ProcessEnv, url: string): RunningProcess {
+  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return { child, url, output: () => output };
+}
+
+async function waitReady(processHandle: RunningProcess, pathName: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (processHandle.child.exitCode !== null) {
+      throw new Error(`process exited early (${processHandle.child.exitCode}):\n${processHandle.output()}`);
+    }
+    try {
+      if ((await fetch(processHandle.url + pathName)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`not ready after ${timeoutMs} ms:\n${processHandle.output()}`);
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<System> {
+  // Each system gets its own database, so suites never see each other's tenants or indexes.
+  const database = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => {} }
+    : await createTestDatabase();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-e2e-'));
+  const storePort = await freePort();
+  const clientId = `sa-e2e-${randomBytes(4).toString('hex')}`;
+  const clientSecret = randomBytes(24).toString('hex');
+  const baseEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    CONIFER_DATA_DIR: dataDir,
+    CONIFER_BIND: '127.0.0.1',
+    CONIFER_VECTOR_STORE_PORT: String(storePort),
+    CONIFER_VECTOR_STORE_URLS: `http://127.0.0.1:${storePort}`,
+    CONIFER_KEY_PEPPER: randomBytes(32).toString('hex'),
+    CONIFER_INTERNAL_TOKEN: randomBytes(32).toString('hex'),
+    CONIFER_TOKEN_SECRET: randomBytes(32).toString('hex'),
+    CONIFER_BOOTSTRAP_CLIENT_ID: clientId,
+    CONIFER_BOOTSTRAP_CLIENT_SECRET: clientSecret,
+    CONIFER_LOG_LEVEL: 'info',
+    ...(options.redis === false
+      ? {}
+      : { REDIS_URL: process.env.REDIS_URL, CONIFER_REDIS_KEY_PREFIX: `${process.env.CONIFER_REDIS_KEY_PREFIX ?? 'conifer-e2e:'}${randomBytes(3).toString('hex')}:` }),
+    ...options.env,
+  };
+  const store = launch(STORE_MAIN, baseEnv, `http://127.0.0.1:${storePort}`);
+  const gateways: RunningProcess[] = [];
+  try {
+    await waitReady(store, '/healthz');
+    for (let i = 0; i < (options.gateways ?? 1); i++) {
+      const port = await freePort();
+      const env = { ...baseEnv, CONIFER_GATEWAY_PORT: String(port), CONIFER_PUBLIC_URL: `http://127.0.0.1:${port}` };
+      const gateway = launch(GATEWAY_MAIN, env, `http://127.0.0.1:${port}`);
+      gateways.push(gateway);
+      // Start replicas one after the other: the first one migrates and bootstraps.
+      await waitReady(gateway, '/readyz');
+    }
+  } catch (error) {
+    for (const p of [store, ...gateways]) p.child.kill('SIGKILL');
+    await database.drop();
+    throw error;
+  }
+  const gatewayUrl = gateways[0]!.url;
+  let token: { value: string; expires: number } | undefined;
+
+  const system: System = {
+    gatewayUrl,
+    gateways,
+    store,
+    clientId,
+    clientSecret,
+    dataDir,
+    env: baseEnv,
+    logs: () => [store, ...gateways].map((p) => p.output()).join('\n'),
+    async adminToken() {
+      if (token && token.expires > Date.now()) return token.value;
+      const response = await fetch(`${gatewayUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+      });
+      const body = (await response.json()) as { access_token: string; expires_in: number };
+      if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${JSON.stringify(body)}`);
+      token = { value: body.access_token, expires: Date.now() + (body.expires_in - 30) * 1000 };
+      return token.value;
+    },
+    async admin(method, url, body) {
+      const response = await fetch(`${gatewayUrl}${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${await system.adminToken()}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as never };
+    },
+    async defaultProjectId() {
+      const { status, body } = await system.admin<{ data: { id: string; name: string }[] }>('GET', '/admin/projects');
+      if (status !== 200) throw new Error(`listing projects failed: ${status}`);
+      const project = body.data.find((p) => p.name === 'default');
+      if (!project) throw new Error('no default project');
+      return project.id;
+    },
+    async mintKey(projectId, roles, extra = {}) {
+      const { status, body } = await system.admin<{ key: { id: string }; value: string }>(
+        'POST',
+        `/admin/projects/${projectId}/api-keys`,
+        { name: `e2e-${roles.join('-') || 'none'}-${randomBytes(3).toString('hex')}`, roles, ...extra },
+      );
+      if (status !== 201) throw new Error(`minting a key failed: ${status} ${JSON.stringify(body)}`);
+      return { id: body.key.id, value: body.value };
+    },
+    async stop() {
+      await Promise.all(
+        [...gateways, store].map(
+          (p) =>
+            new Promise<void>((resolve) => {
+              if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
+              const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+              p.child.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              p.child.kill('SIGTERM');
+            }),
+        ),
+      );
+      rmSync(dataDir, { recursive: true, force: true });
+      await database.drop();
+    },
+  };
+  return system;
+}
