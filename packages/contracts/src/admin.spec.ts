@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
-  encodePaginationToken,
+  encodeAuditPaginationToken,
   parseAuditPageRequest,
   parseCreateApiKeyRequest,
   parseCreateProjectRequest,
@@ -75,7 +75,7 @@ describe('admin parsers', () => {
     expect(parseCreateProjectRequest({ name: 'p' })).toEqual({ name: 'p', maxPods: 0, forceEncryptionWithCmek: false });
     expect(parseTokenRequest({ grant_type: 'client_credentials', client_id: 'a', client_secret: 'b', audience: 'x' })).toEqual({ clientId: 'a', clientSecret: 'b' });
     expect(() => parseTokenRequest({ grant_type: 'password', client_id: 'a', client_secret: 'b' })).toThrow(InvalidArgumentError);
-    const token = encodePaginationToken(42n);
+    const token = encodeAuditPaginationToken(42n);
     expect(parseAuditPageRequest({ limit: '10', pagination_token: token })).toEqual({ limit: 10, beforeId: 42n });
     expect(parseAuditPageRequest({})).toEqual({ limit: 50 });
     for (const query of [{ limit: '0' }, { limit: '101' }, { limit: 'x' }, { pagination_token: 'bm9wZQ' }]) {
