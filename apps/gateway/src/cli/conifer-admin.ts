@@ -317,13 +317,14 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) {
+/** The program: runs one command with the process's arguments and environment, sets the exit code. */
+export async function cliMain(): Promise<void> {
   const io: CliIo = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
     fetch: globalThis.fetch,
   };
-  runCli(process.argv.slice(2), process.env, io).then((code) => {
-    process.exitCode = code;
-  });
+  process.exitCode = await runCli(process.argv.slice(2), process.env, io);
 }
+
+if (isMain()) void cliMain();
