@@ -4,18 +4,17 @@
 // and pass the store's status and body back unchanged. Node down or too slow → 503 {"code":14,...}.
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
-import { NotFoundError, PermissionDeniedError, UnavailableError } from '@conifer/contracts';
+import { NotFoundError, UnavailableError } from '@conifer/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Histogram } from 'prom-client';
+import { assertIndexInScope, assertNamespaceInScope, namespaceInScope } from '../auth/api-key.guard.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
 import { CONFIG } from '../config/runtime.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { parseIndexHostHeader, type IndexAddress } from '../indexes/index-host.js';
 import { IndexRoutes } from '../indexes/index-routes.js';
-import { assertNamespaceAllowed, filterNamespaceListing, requestedNamespace } from './namespace-scope.js';
+import { filterNamespaceListing, requestedNamespace } from './namespace-scope.js';
 import type { DataPlaneOperation } from './operations.js';
-
-type Caller = Pick<ApiKeyPrincipal, 'projectId' | 'indexScope' | 'namespaceScope'>;
 
 @Injectable()
 export class DataPlaneProxy {
@@ -48,16 +47,14 @@ export class DataPlaneProxy {
     return fromHost;
   }
 
-  async forward(caller: Caller, operation: DataPlaneOperation, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async forward(caller: ApiKeyPrincipal, operation: DataPlaneOperation, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { projectId, indexName } = this.address(request);
     // Another project's index is indistinguishable from a missing one.
     if (projectId !== caller.projectId) throw indexNotFound(indexName);
-    if (caller.indexScope.length > 0 && !caller.indexScope.includes(indexName)) {
-      throw new PermissionDeniedError(`This API key is not allowed to access index "${indexName}"`);
-    }
+    assertIndexInScope(caller, indexName);
     const scoped = caller.namespaceScope.length > 0;
     if (scoped && operation.namespace !== 'response') {
-      assertNamespaceAllowed(caller.namespaceScope, requestedNamespace(operation.namespace, request));
+      assertNamespaceInScope(caller, requestedNamespace(operation.namespace, request));
     }
     const resolved = this.routes.resolve(projectId, indexName);
     const route = resolved instanceof Promise ? await resolved : resolved;
@@ -76,7 +73,7 @@ export class DataPlaneProxy {
       });
       let body = response.body;
       if (scoped && operation.namespace === 'response' && response.status === 200) {
-        body = filterNamespaceListing(operation.name, caller.namespaceScope, body);
+        body = filterNamespaceListing(operation.name, (namespace) => namespaceInScope(caller, namespace), body);
       }
       void reply
         .status(response.status)
