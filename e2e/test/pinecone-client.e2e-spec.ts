@@ -2,13 +2,10 @@
 // (vector store + gateway processes, real Postgres and Redis) only through the official TypeScript client,
 // unmodified, configured with nothing but apiKey and controllerHostUrl.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  Pinecone,
-  PineconeAuthorizationError,
-  PineconeBadRequestError,
-  PineconeNotFoundError,
-} from '@pinecone-database/pinecone';
-import { startSystem, type System } from './system.js';
+import { Errors, Pinecone } from '@pinecone-database/pinecone';
+import { startSystem, type System } from '@conifer/test-utils';
+
+const { PineconeAuthorizationError, PineconeBadRequestError, PineconeNotFoundError } = Errors;
 
 const DIMENSION = 8;
 

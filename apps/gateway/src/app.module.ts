@@ -8,6 +8,8 @@ import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IndexesModule } from './indexes/indexes.module.js';
 import { ProxyModule } from './proxy/proxy.module.js';
+import { AdminModule } from './admin/admin.module.js';
+import { KeysModule } from './keys/keys.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
 @Module({})
@@ -24,6 +26,8 @@ export class AppModule {
         AuthModule,
         IndexesModule,
         ProxyModule,
+        AdminModule,
+        KeysModule,
       ],
       providers: [{ provide: LOGGER, useValue: logger }],
       exports: [LOGGER],

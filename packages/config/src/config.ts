@@ -41,6 +41,8 @@ export const ENV_SCHEMA = {
   CONIFER_BOOTSTRAP_CLIENT_ID: optionalString,
   CONIFER_BOOTSTRAP_CLIENT_SECRET: secret(16),
   CONIFER_ADMIN_TOKEN_TTL_SECONDS: positiveInt.default(1800),
+  CONIFER_ADMIN_LOGIN_MAX_FAILURES: positiveInt.default(10),
+  CONIFER_ADMIN_LOGIN_WINDOW_SECONDS: positiveInt.default(60),
   CONIFER_REDIS_KEY_PREFIX: z.string().min(1).max(64).default('conifer:'),
   CONIFER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CONIFER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
@@ -87,6 +89,9 @@ export interface ConiferConfig {
     readonly upstreamTimeoutMs: number;
     readonly metricsEnabled: boolean;
     readonly adminTokenTtlSeconds: number;
+    /** Failed POST /oauth/token attempts allowed per client address within the window before 429. */
+    readonly adminLoginMaxFailures: number;
+    readonly adminLoginWindowSeconds: number;
     readonly bootstrapClientId?: string;
     readonly bootstrapClientSecret?: string;
     readonly keyCacheTtlMs: number;
@@ -173,6 +178,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       upstreamTimeoutMs: v.CONIFER_UPSTREAM_TIMEOUT_MS,
       metricsEnabled: v.CONIFER_METRICS_ENABLED,
       adminTokenTtlSeconds: v.CONIFER_ADMIN_TOKEN_TTL_SECONDS,
+      adminLoginMaxFailures: v.CONIFER_ADMIN_LOGIN_MAX_FAILURES,
+      adminLoginWindowSeconds: v.CONIFER_ADMIN_LOGIN_WINDOW_SECONDS,
       bootstrapClientId: v.CONIFER_BOOTSTRAP_CLIENT_ID,
       bootstrapClientSecret: v.CONIFER_BOOTSTRAP_CLIENT_SECRET,
       keyCacheTtlMs: v.CONIFER_KEY_CACHE_TTL_MS,

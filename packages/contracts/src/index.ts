@@ -1,2 +1,4 @@
+export * from './data-plane/index.js';
 export * from './errors.js';
 export * from './roles.js';
+export * from './admin.js';

@@ -2,3 +2,4 @@ export * from './jest-setup.js';
 export * from './ports.js';
 export * from './postgres.js';
 export * from './redis.js';
+export * from './system.js';

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, freePort } from '@conifer/test-utils';
+import { freePort } from './ports.js';
+import { createTestDatabase } from './postgres.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const GATEWAY_MAIN = path.join(repoRoot, 'apps/gateway/dist/main.js');
 const STORE_MAIN = path.join(repoRoot, 'apps/vector-store/dist/main.js');
 

@@ -1,0 +1,20 @@
+import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { InvalidArgumentError, parseTokenRequest } from '@conifer/contracts';
+import type { FastifyRequest } from 'fastify';
+import { OAuthService, type TokenResponse } from './oauth.service.js';
+
+@Controller('oauth')
+export class OAuthController {
+  constructor(@Inject(OAuthService) private readonly oauth: OAuthService) {}
+
+  /** Client-credentials grant; JSON or application/x-www-form-urlencoded body. */
+  @Post('token')
+  @HttpCode(200)
+  token(@Req() request: FastifyRequest): Promise<TokenResponse> {
+    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (mediaType !== 'application/json' && mediaType !== 'application/x-www-form-urlencoded') {
+      throw new InvalidArgumentError('Unsupported content type: send application/json or application/x-www-form-urlencoded', 415);
+    }
+    return this.oauth.issueToken(parseTokenRequest(request.body), request.ip ?? null);
+  }
+}

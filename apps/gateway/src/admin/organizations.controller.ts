@@ -1,0 +1,27 @@
+import { Controller, Get, Inject, Param, Patch, UseGuards } from '@nestjs/common';
+import { parseUpdateOrganizationRequest } from '@conifer/contracts';
+import { AdminAuthGuard } from './admin-bearer.strategy.js';
+import { CurrentAdmin, JsonBody, type AdminContext } from './admin-context.js';
+import { organizationModel } from './admin-wire.js';
+import { OrganizationsService } from './organizations.service.js';
+
+@Controller('admin/organizations')
+@UseGuards(AdminAuthGuard)
+export class OrganizationsController {
+  constructor(@Inject(OrganizationsService) private readonly organizations: OrganizationsService) {}
+
+  @Get()
+  async list(@CurrentAdmin() admin: AdminContext) {
+    return { data: (await this.organizations.list(admin)).map(organizationModel) };
+  }
+
+  @Get(':organizationId')
+  async get(@CurrentAdmin() admin: AdminContext, @Param('organizationId') id: string) {
+    return organizationModel(await this.organizations.get(admin, id));
+  }
+
+  @Patch(':organizationId')
+  async update(@CurrentAdmin() admin: AdminContext, @Param('organizationId') id: string, @JsonBody() body: unknown) {
+    return organizationModel(await this.organizations.rename(admin, id, parseUpdateOrganizationRequest(body).name));
+  }
+}

@@ -1,0 +1,29 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service.js';
+import { insertAuditEvent, type AuditEntry } from './audit.repository.js';
+
+export interface Organization {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: Date;
+}
+
+@Injectable()
+export class OrganizationsRepository {
+  constructor(@Inject(PrismaService) private readonly prisma: PrismaService) {}
+
+  async find(id: string): Promise<Organization | null> {
+    const row = await this.prisma.organization.findUnique({ where: { id } });
+    return row ? { id: row.id, name: row.name, createdAt: row.createdAt } : null;
+  }
+
+  async rename(id: string, name: string, audit: AuditEntry): Promise<Organization | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.organization.updateMany({ where: { id }, data: { name } });
+      if (count === 0) return null;
+      await insertAuditEvent(tx, audit);
+      const row = await tx.organization.findUniqueOrThrow({ where: { id } });
+      return { id: row.id, name: row.name, createdAt: row.createdAt };
+    });
+  }
+}

@@ -1,0 +1,163 @@
+// Projects of an organization. Every lookup is scoped by organization: another tenant's project is
+// indistinguishable from a missing one.
+import { Inject, Injectable } from '@nestjs/common';
+import { AlreadyExistsError } from '@conifer/contracts';
+import { PrismaService } from '../database/prisma.service.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { insertKeyRevocation } from '../keys/api-keys.repository.js';
+import { insertAuditEvent, type AuditEntry, type Tx } from './audit.repository.js';
+
+export interface Project {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly name: string;
+  readonly maxPods: number;
+  readonly forceEncryptionWithCmek: boolean;
+  readonly createdAt: Date;
+}
+
+export interface ProjectChanges {
+  readonly name?: string;
+  readonly maxPods?: number;
+  readonly forceEncryptionWithCmek?: boolean;
+}
+
+export interface ProjectUsage {
+  readonly indexes: number;
+  /** Keys neither revoked nor expired. */
+  readonly liveKeys: number;
+}
+
+/** A key revoked as part of a project deletion (for the events sent after commit). */
+export interface RevokedKey {
+  readonly id: string;
+  readonly keyId: string;
+}
+
+export type DeleteProjectOutcome =
+  | { readonly kind: 'deleted'; readonly revokedKeys: readonly RevokedKey[] }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'in_use'; readonly usage: ProjectUsage };
+
+function toProject(row: Project): Project {
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    name: row.name,
+    maxPods: row.maxPods,
+    forceEncryptionWithCmek: row.forceEncryptionWithCmek,
+    createdAt: row.createdAt,
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+async function lockProject(tx: Tx, organizationId: string, id: string): Promise<boolean> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id::text AS id FROM projects WHERE id = ${id}::uuid AND organization_id = ${organizationId}::uuid FOR UPDATE`;
+  return rows.length === 1;
+}
+
+async function usageOf(tx: Tx, projectId: string, now: Date): Promise<ProjectUsage> {
+  const [indexes, liveKeys] = await Promise.all([
+    tx.vectorIndex.count({ where: { projectId } }),
+    tx.apiKey.count({ where: { projectId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } }),
+  ]);
+  return { indexes, liveKeys };
+}
+
+/** Revokes every unrevoked key of the project inside `tx`: revokedAt, key_revocations row, audit row each. */
+async function revokeProjectKeys(
+  tx: Tx,
+  projectId: string,
+  at: Date,
+  auditFor: (key: RevokedKey) => AuditEntry,
+): Promise<RevokedKey[]> {
+  const keys = await tx.apiKey.findMany({ where: { projectId, revokedAt: null }, select: { id: true, keyId: true } });
+  if (keys.length === 0) return [];
+  await tx.apiKey.updateMany({ where: { id: { in: keys.map((k) => k.id) } }, data: { revokedAt: at } });
+  for (const key of keys) {
+    await insertKeyRevocation(tx, key.keyId, at);
+    await insertAuditEvent(tx, auditFor(key));
+  }
+  return keys;
+}
+
+@Injectable()
+export class ProjectsRepository {
+  constructor(@Inject(PrismaService) private readonly prisma: PrismaService) {}
+
+  async findInOrganization(organizationId: string, id: string): Promise<Project | null> {
+    const row = await this.prisma.project.findFirst({ where: { id, organizationId } });
+    return row ? toProject(row) : null;
+  }
+
+  async list(organizationId: string): Promise<Project[]> {
+    const rows = await this.prisma.project.findMany({ where: { organizationId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return rows.map(toProject);
+  }
+
+  async create(project: Omit<Project, 'createdAt'>, audit: AuditEntry): Promise<Project> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const row = await tx.project.create({ data: { ...project } });
+        await insertAuditEvent(tx, audit);
+        return toProject(row);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AlreadyExistsError(`A project named "${project.name}" already exists`);
+      throw error;
+    }
+  }
+
+  async update(organizationId: string, id: string, changes: ProjectChanges, audit: AuditEntry): Promise<Project | null> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const { count } = await tx.project.updateMany({ where: { id, organizationId }, data: { ...changes } });
+        if (count === 0) return null;
+        await insertAuditEvent(tx, audit);
+        return toProject(await tx.project.findUniqueOrThrow({ where: { id } }));
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AlreadyExistsError(`A project named "${changes.name}" already exists`);
+      throw error;
+    }
+  }
+
+  async usage(projectId: string, now: Date): Promise<ProjectUsage> {
+    return usageOf(this.prisma, projectId, now);
+  }
+
+  /** First step of a forced deletion: the project's keys stop working before its indexes are removed. */
+  async revokeAllKeys(organizationId: string, projectId: string, at: Date, auditFor: (key: RevokedKey) => AuditEntry): Promise<RevokedKey[] | null> {
+    return this.prisma.$transaction(async (tx) => {
+      if (!(await lockProject(tx, organizationId, projectId))) return null;
+      return revokeProjectKeys(tx, projectId, at, auditFor);
+    });
+  }
+
+  /**
+   * Deletes the project (its key rows go with it; key_revocations and audit rows stay). Refused while it has
+   * indexes, or live keys unless `force` (which revokes them in the same transaction).
+   */
+  async delete(
+    organizationId: string,
+    id: string,
+    force: boolean,
+    now: Date,
+    audit: AuditEntry,
+    auditForKey: (key: RevokedKey) => AuditEntry,
+  ): Promise<DeleteProjectOutcome> {
+    return this.prisma.$transaction(async (tx) => {
+      if (!(await lockProject(tx, organizationId, id))) return { kind: 'not_found' } as const;
+      const usage = await usageOf(tx, id, now);
+      if (usage.indexes > 0 || (usage.liveKeys > 0 && !force)) return { kind: 'in_use', usage } as const;
+      const revokedKeys = force ? await revokeProjectKeys(tx, id, now, auditForKey) : [];
+      await tx.project.delete({ where: { id } });
+      await insertAuditEvent(tx, audit);
+      return { kind: 'deleted', revokedKeys } as const;
+    });
+  }
+}

@@ -1,0 +1,36 @@
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { parseCreateServiceAccountRequest } from '@conifer/contracts';
+import { AdminAuthGuard } from './admin-bearer.strategy.js';
+import { CurrentAdmin, JsonBody, type AdminContext } from './admin-context.js';
+import { serviceAccountModel, type ServiceAccountModel } from './admin-wire.js';
+import { ServiceAccountsService } from './service-accounts.service.js';
+
+@Controller('admin/service-accounts')
+@UseGuards(AdminAuthGuard)
+export class ServiceAccountsController {
+  constructor(@Inject(ServiceAccountsService) private readonly accounts: ServiceAccountsService) {}
+
+  /** The client secret is in this response only. */
+  @Post()
+  @HttpCode(201)
+  async create(@CurrentAdmin() admin: AdminContext, @JsonBody() body: unknown): Promise<ServiceAccountModel & { client_secret: string }> {
+    const { account, clientSecret } = await this.accounts.create(admin, parseCreateServiceAccountRequest(body).name);
+    return { ...serviceAccountModel(account), client_secret: clientSecret };
+  }
+
+  @Get()
+  async list(@CurrentAdmin() admin: AdminContext): Promise<{ data: ServiceAccountModel[] }> {
+    return { data: (await this.accounts.list(admin)).map(serviceAccountModel) };
+  }
+
+  @Get(':id')
+  async get(@CurrentAdmin() admin: AdminContext, @Param('id') id: string): Promise<ServiceAccountModel> {
+    return serviceAccountModel(await this.accounts.get(admin, id));
+  }
+
+  @Delete(':id')
+  @HttpCode(202)
+  async delete(@CurrentAdmin() admin: AdminContext, @Param('id') id: string): Promise<void> {
+    await this.accounts.delete(admin, id);
+  }
+}

@@ -1,0 +1,74 @@
+// First start: the bootstrap service account's printed curl lines must work, as printed, against the admin API.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { freePort } from '@conifer/test-utils';
+import { parseApiKey } from '@conifer/keys';
+import { ensureBootstrapAdmin } from '../../src/bootstrap/bootstrap-admin.js';
+import { createGatewayApp } from '../../src/app.js';
+import { PrismaService } from '../../src/database/prisma.service.js';
+import { logger, testRuntime } from './admin-fixtures.js';
+
+describe('bootstrap admin', () => {
+  let app: NestFastifyApplication;
+  let port: number;
+  const runtime = (async () => {
+    port = await freePort();
+    return testRuntime({ CONIFER_GATEWAY_PORT: String(port), CONIFER_PUBLIC_URL: `http://127.0.0.1:${port}` });
+  })();
+
+  beforeAll(async () => {
+    const resolved = await runtime;
+    app = await createGatewayApp(resolved, logger);
+    await app.listen({ port, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('prints credentials once and curl lines that mint a first key', async () => {
+    const resolved = await runtime;
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    let result;
+    try {
+      result = await ensureBootstrapAdmin(app, resolved.config, logger);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(result.created).toBe(true);
+    const banner = written.join('');
+    expect(banner).toContain(result.clientSecret!);
+    const lines = banner.split('\n').map((line) => line.trim());
+    const tokenLine = lines.find((line) => line.startsWith('TOKEN=$(curl'))!;
+    const mintLine = lines.find((line) => line.startsWith('curl ') && line.includes('/api-keys'))!;
+    expect(tokenLine).toBeDefined();
+    expect(mintLine).toContain(`/admin/projects/${result.projectId}/api-keys`);
+
+    // Asynchronously: the gateway answering curl runs in this process.
+    const { stdout: output } = await promisify(execFile)('bash', ['-c', `set -e\n${tokenLine}\n${mintLine}`], { encoding: 'utf8', timeout: 20_000 });
+    const minted = JSON.parse(output) as { key: { project_id: string; roles: string[] }; value: string };
+    expect(minted.key.project_id).toBe(result.projectId);
+    expect(minted.key.roles).toEqual(['ProjectEditor']);
+    expect(parseApiKey(minted.value)).not.toBeNull();
+    const events = await app.get(PrismaService).auditEvent.findMany({ where: { organizationId: result.organizationId }, orderBy: { id: 'asc' } });
+    expect(events.map((e) => e.action)).toEqual(['service_account.bootstrap', 'oauth.token', 'api_key.create']);
+
+    // A second start finds the account and prints nothing.
+    const again: string[] = [];
+    const spy2 = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      again.push(String(chunk));
+      return true;
+    });
+    try {
+      expect((await ensureBootstrapAdmin(app, resolved.config, logger)).created).toBe(false);
+    } finally {
+      spy2.mockRestore();
+    }
+    expect(again.join('')).not.toContain(result.clientSecret!);
+  });
+});

@@ -1,0 +1,58 @@
+// Prometheus metrics (prom-client), on a registry of our own so that tests can build several servers.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IndexRegistry } from '../storage/index-registry.js';
+
+export class StoreMetrics {
+  readonly registry = new Registry();
+  readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly queries: Counter<'plan'>;
+
+  constructor(indexes: IndexRegistry, defaults = false) {
+    if (defaults) collectDefaultMetrics({ register: this.registry });
+    this.requestDuration = new Histogram({
+      name: 'conifer_store_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [this.registry],
+    });
+    this.queries = new Counter({
+      name: 'conifer_store_queries_total',
+      help: 'Queries by plan',
+      labelNames: ['plan'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'conifer_store_indexes',
+      help: 'Indexes held by this node',
+      registers: [this.registry],
+      collect() {
+        this.set(indexes.list().length);
+      },
+    });
+    new Gauge({
+      name: 'conifer_store_vectors',
+      help: 'Live vectors held by this node',
+      registers: [this.registry],
+      collect() {
+        this.set(indexes.list().reduce((n, i) => n + i.index.totalVectorCount, 0));
+      },
+    });
+    new Gauge({
+      name: 'conifer_store_ann_pending_vectors',
+      help: 'Vectors not yet in an ANN index (searched exactly meanwhile)',
+      registers: [this.registry],
+      collect() {
+        this.set(indexes.pendingAnnVectors());
+      },
+    });
+    new Gauge({
+      name: 'conifer_store_wal_bytes',
+      help: 'Bytes in the current write-ahead logs',
+      registers: [this.registry],
+      collect() {
+        this.set(indexes.list().reduce((n, i) => n + i.walBytes, 0));
+      },
+    });
+  }
+}

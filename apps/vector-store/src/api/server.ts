@@ -1,0 +1,207 @@
+// The vector store's HTTP server: plain Fastify, thin routes over the engine (DESIGN.md §4 under
+// /internal/indexes/:indexId, plus the index administration used by the gateway).
+import {
+  DATA_PLANE_LIMITS,
+  displayNamespace,
+  InvalidArgumentError,
+  normalizeNamespace,
+  parseCreateNamespaceRequest,
+  parseDeleteRequest,
+  parseDescribeIndexStatsRequest,
+  parseFetchByMetadataRequest,
+  parseFetchQuery,
+  parseListNamespacesQuery,
+  parseListQuery,
+  parseQueryRequest,
+  parseUpdateRequest,
+  parseUpsertRequest,
+  UnauthenticatedError,
+  grpcErrorBody,
+  type QueryParams,
+} from '@conifer/contracts';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { DurableIndex } from '../storage/durable-index.js';
+import { validateIndexId, validateIndexSettings, type IndexRegistry } from '../storage/index-registry.js';
+import { installErrorHandling } from './error-handler.js';
+import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
+import { StoreMetrics } from './metrics.js';
+
+export interface ServerOptions {
+  registry: IndexRegistry;
+  internalToken: string;
+  maxBodyBytes: number;
+  logger: Logger;
+  defaultMetrics?: boolean;
+}
+
+type IndexParams = { indexId: string };
+
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const { registry } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as unknown as FastifyBaseLogger,
+    bodyLimit: options.maxBodyBytes,
+    routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 2048 },
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  const verifier = new InternalTokenVerifier(options.internalToken);
+  const metrics = new StoreMetrics(registry, options.defaultMetrics ?? false);
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    const text = (body as Buffer).toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new InvalidArgumentError('request body is not valid JSON', 400), undefined);
+    }
+  });
+  installErrorHandling(app);
+
+  app.addHook('onRequest', async (request) => {
+    const url = request.url;
+    if (url === '/healthz' || url === '/readyz' || url.startsWith('/healthz?') || url.startsWith('/readyz?')) return;
+    if (!verifier.verify(request.headers[INTERNAL_TOKEN_HEADER])) {
+      throw new UnauthenticatedError('missing or invalid internal credential');
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = registry.loaded && (await registry.writable());
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable' });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+
+  // ---------------------------------------------------------------- index administration
+  app.put<{ Params: IndexParams }>('/internal/indexes/:indexId', async (request, reply) => {
+    const id = validateIndexId(request.params.indexId);
+    const settings = validateIndexSettings(request.body);
+    const { created } = await registry.create(id, settings);
+    return reply.code(created ? 201 : 200).send({ indexId: id, ready: true });
+  });
+  app.delete<{ Params: IndexParams }>('/internal/indexes/:indexId', async (request) => {
+    await registry.delete(validateIndexId(request.params.indexId));
+    return {};
+  });
+  app.get<{ Params: IndexParams }>('/internal/indexes/:indexId', async (request) => {
+    const index = indexOf(request.params.indexId);
+    const s = index.settings;
+    return { indexId: index.id, dimension: s.dimension, metric: s.metric, vectorType: s.vectorType, totalVectorCount: index.index.totalVectorCount };
+  });
+  app.get('/internal/indexes', async () => ({
+    indexes: registry.list().map((i) => ({ indexId: i.id, totalVectorCount: i.index.totalVectorCount })),
+  }));
+
+  function indexOf(id: string): DurableIndex {
+    validateIndexId(id);
+    return registry.get(id);
+  }
+
+  // ---------------------------------------------------------------- data plane
+  const prefix = '/internal/indexes/:indexId';
+
+  app.post<{ Params: IndexParams }>(`${prefix}/vectors/upsert`, { bodyLimit: Math.min(options.maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) }, async (request) => {
+    const index = indexOf(request.params.indexId);
+    const mutation = index.index.prepareUpsert(parseUpsertRequest(request.body));
+    const upsertedCount = await index.mutate(mutation);
+    return { upsertedCount };
+  });
+
+  app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    const query = parseQueryRequest(request.body);
+    const response = index.index.query(query);
+    metrics.queries.inc({ plan: index.index.lastPlan.plan });
+    response.namespace = echoNamespace(request.body);
+    return response;
+  });
+
+  app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/vectors/fetch`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    const response = index.index.fetch(parseFetchQuery(request.query));
+    response.namespace = echoNamespace(request.query);
+    return response;
+  });
+
+  app.post<{ Params: IndexParams }>(`${prefix}/vectors/fetch_by_metadata`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    const response = index.index.fetchByMetadata(parseFetchByMetadataRequest(request.body));
+    response.namespace = echoNamespace(request.body);
+    return response;
+  });
+
+  app.post<{ Params: IndexParams }>(`${prefix}/vectors/update`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    const update = parseUpdateRequest(request.body);
+    if (update.kind === 'filter' && update.dryRun) {
+      return { matchedRecords: index.index.countMatching(update.namespace, update.filter) };
+    }
+    const mutation = index.index.prepareUpdate(update);
+    const touched = await index.mutate(mutation);
+    return update.kind === 'filter' ? { matchedRecords: touched } : {};
+  });
+
+  app.post<{ Params: IndexParams }>(`${prefix}/vectors/delete`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    await index.mutate(index.index.prepareDelete(parseDeleteRequest(request.body)));
+    return {};
+  });
+
+  app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/vectors/list`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    const response = index.index.list(parseListQuery(request.query));
+    response.namespace = echoNamespace(request.query);
+    return response;
+  });
+
+  const stats = async (request: { params: IndexParams; body: unknown }) => {
+    const index = indexOf(request.params.indexId);
+    return index.index.describeStats(parseDescribeIndexStatsRequest(request.body).filter);
+  };
+  app.post<{ Params: IndexParams }>(`${prefix}/describe_index_stats`, stats);
+  app.get<{ Params: IndexParams }>(`${prefix}/describe_index_stats`, async (request) => stats({ params: request.params, body: undefined }));
+
+  app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/namespaces`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    return index.index.listNamespaces(parseListNamespacesQuery(request.query));
+  });
+  app.post<{ Params: IndexParams }>(`${prefix}/namespaces`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    const { name } = parseCreateNamespaceRequest(request.body);
+    await index.mutate(index.index.prepareCreateNamespace(name));
+    return { name, record_count: 0 };
+  });
+  app.get<{ Params: IndexParams & { namespace: string } }>(`${prefix}/namespaces/:namespace`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    return index.index.describeNamespace(normalizeNamespace(request.params.namespace));
+  });
+  app.delete<{ Params: IndexParams & { namespace: string } }>(`${prefix}/namespaces/:namespace`, async (request) => {
+    const index = indexOf(request.params.indexId);
+    await index.mutate(index.index.prepareDeleteNamespace(normalizeNamespace(request.params.namespace)));
+    return {};
+  });
+
+  void grpcErrorBody;
+  void displayNamespace;
+  return app;
+}
+
+/** The namespace as the client named it ("" when it sent none). */
+function echoNamespace(source: unknown): string {
+  if (typeof source !== 'object' || source === null) return '';
+  const ns = (source as Record<string, unknown>).namespace;
+  if (Array.isArray(ns)) return String(ns[ns.length - 1] ?? '');
+  return typeof ns === 'string' ? ns : '';
+}

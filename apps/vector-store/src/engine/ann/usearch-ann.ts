@@ -1,0 +1,86 @@
+// Approximate nearest-neighbour index over one namespace, keyed by slot number. usearch 2.25 (see
+// README.md "Library choice"): HNSW with M=16, efConstruction=128, ef=64; int8 storage for cosine and f16
+// for the other metrics, because every candidate is re-ranked with the exact float32 values we keep anyway.
+// Dot product is not a metric and HNSW over raw inner products finds poor candidates, so dotproduct
+// indexes use the usual MIPS→L2 reduction: x' = [x, sqrt(M² − |x|²)], q' = [q, 0], with M the largest
+// norm seen when the ANN index was created (larger norms later are clamped; re-ranking stays exact).
+import usearch from 'usearch';
+import type { Metric } from '../types.js';
+
+const METRIC = { cosine: 'cos', dotproduct: 'l2sq', euclidean: 'l2sq' } as const;
+
+export interface AnnParams {
+  connectivity: number;
+  expansionAdd: number;
+  expansionSearch: number;
+}
+
+export const DEFAULT_ANN_PARAMS: AnnParams = { connectivity: 16, expansionAdd: 128, expansionSearch: 64 };
+
+export class UsearchAnn {
+  private readonly index: InstanceType<typeof usearch.Index>;
+  /** Number of vectors added. */
+  size = 0;
+  private readonly augment: boolean;
+  private readonly maxNormSq: number;
+
+  constructor(
+    readonly metric: Metric,
+    readonly dimension: number,
+    params: AnnParams = DEFAULT_ANN_PARAMS,
+    maxNorm = 1,
+  ) {
+    this.augment = metric === 'dotproduct';
+    this.maxNormSq = maxNorm * maxNorm;
+    this.index = new usearch.Index({
+      dimensions: this.augment ? dimension + 1 : dimension,
+      metric: METRIC[metric] as never,
+      quantization: (metric === 'cosine' ? 'i8' : 'f16') as never,
+      connectivity: params.connectivity,
+      expansion_add: params.expansionAdd,
+      expansion_search: params.expansionSearch,
+      multi: false,
+    });
+  }
+
+  /** Adds vectors (row-major, `slots.length` rows). Blocks the calling thread. */
+  add(slots: ArrayLike<number>, vectors: Float32Array): void {
+    if (slots.length === 0) return;
+    const keys = new BigUint64Array(slots.length);
+    for (let i = 0; i < slots.length; i++) keys[i] = BigInt(slots[i]!);
+    this.index.add(keys, this.augment ? this.augmentRows(vectors, slots.length) : vectors, 0);
+    this.size += slots.length;
+  }
+
+  /** Slots of the (approximately) k nearest vectors, nearest first. */
+  search(query: Float32Array, k: number): Int32Array {
+    if (this.size === 0) return new Int32Array(0);
+    const q = this.augment ? augmentQuery(query) : query;
+    const result = this.index.search(q, Math.min(k, this.size), 1) as unknown as { keys: BigUint64Array };
+    const keys = result.keys;
+    const out = new Int32Array(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = Number(keys[i]);
+    return out;
+  }
+
+  private augmentRows(vectors: Float32Array, rows: number): Float32Array {
+    const dim = this.dimension;
+    const out = new Float32Array(rows * (dim + 1));
+    for (let r = 0; r < rows; r++) {
+      let sq = 0;
+      for (let i = 0; i < dim; i++) {
+        const v = vectors[r * dim + i]!;
+        out[r * (dim + 1) + i] = v;
+        sq += v * v;
+      }
+      out[r * (dim + 1) + dim] = Math.sqrt(Math.max(0, this.maxNormSq - sq));
+    }
+    return out;
+  }
+}
+
+function augmentQuery(query: Float32Array): Float32Array {
+  const out = new Float32Array(query.length + 1);
+  out.set(query);
+  return out;
+}

@@ -1,0 +1,236 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  InvalidArgumentError,
+  parseDeleteRequest,
+  parseFetchByMetadataRequest,
+  parseQueryRequest,
+  parseUpdateRequest,
+  parseUpsertRequest,
+} from '@conifer/contracts';
+import { FILTERS, refMatches, refTopK, rng, randomMetadata, type Metric } from '../../test/support/reference.js';
+import type { SearchOptions } from './types.js';
+import { VectorIndex } from './vector-index.js';
+
+interface Rec {
+  id: string;
+  values: number[];
+  metadata?: Record<string, unknown>;
+}
+
+function dataset(n: number, dim: number, seed: number): Rec[] {
+  const random = rng(seed);
+  const centers = Array.from({ length: 8 }, () => Array.from({ length: dim }, () => random() * 2 - 1));
+  return Array.from({ length: n }, (_, i) => {
+    const c = centers[i % centers.length]!;
+    const values = c.map((x) => Math.fround(x + (random() - 0.5) * 0.6));
+    const metadata = randomMetadata(random);
+    return metadata === undefined ? { id: `v${i}`, values } : { id: `v${i}`, values, metadata };
+  });
+}
+
+function load(index: VectorIndex, records: Rec[], namespace = ''): void {
+  for (let i = 0; i < records.length; i += 1000) {
+    const body = { namespace, vectors: records.slice(i, i + 1000) };
+    index.apply(index.prepareUpsert(parseUpsertRequest(body)));
+  }
+}
+
+const EXACT: SearchOptions = { annMinVectors: Number.MAX_SAFE_INTEGER, exactFilterMax: Number.MAX_SAFE_INTEGER };
+
+describe('VectorIndex against the brute-force reference', () => {
+  const dim = 16;
+  const records = dataset(1500, dim, 7);
+  const queries = dataset(6, dim, 99).map((r) => r.values);
+
+  for (const metric of ['cosine', 'euclidean', 'dotproduct'] as Metric[]) {
+    it(`exact search returns the reference top-k for every filter (${metric})`, () => {
+      const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, EXACT);
+      load(index, records);
+      for (const filter of [undefined, ...FILTERS]) {
+        for (const q of queries) {
+          const expected = refTopK(metric, q, records, filter, 10);
+          const got = index.query(parseQueryRequest({ vector: q, topK: 10, filter }));
+          expect(got.matches.map((m) => m.id)).toEqual(expected.map((m) => m.id));
+          got.matches.forEach((m, i) => expect(m.score).toBeCloseTo(expected[i]!.score, 4));
+        }
+      }
+    });
+
+    it(`ANN and planned filtered search reach recall >= 0.9 for every filter (${metric})`, () => {
+      const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, { annMinVectors: 100, exactFilterMax: 50 });
+      load(index, records);
+      while (index.buildAnnStep(512) > 0);
+      let hits = 0;
+      let total = 0;
+      const plans = new Set<string>();
+      for (const filter of [undefined, ...FILTERS]) {
+        for (const q of queries) {
+          const expected = refTopK(metric, q, records, filter, 10).map((m) => m.id);
+          const got = index.query(parseQueryRequest({ vector: q, topK: 10, filter })).matches.map((m) => m.id);
+          plans.add(index.lastPlan.plan);
+          // A selective filter still yields topK matches when they exist.
+          expect(got.length).toBe(expected.length);
+          for (const id of got) if (expected.includes(id)) hits++;
+          total += expected.length;
+          // Every returned match satisfies the filter.
+          for (const id of got) expect(refMatches(filter, records.find((r) => r.id === id)!.metadata)).toBe(true);
+        }
+      }
+      expect(plans).toEqual(new Set(['ann', 'ann-filtered', 'exact-filtered']));
+      expect(hits / total).toBeGreaterThanOrEqual(0.9);
+    });
+  }
+
+  it('reads its own writes: vectors not yet in the ANN index are searched exactly', () => {
+    const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: 100, exactFilterMax: 0 });
+    load(index, records);
+    while (index.buildAnnStep(512) > 0);
+    const fresh = { id: 'fresh', values: queries[0]!, metadata: { color: 'red' } };
+    index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: [fresh] })));
+    const got = index.query(parseQueryRequest({ vector: queries[0], topK: 1 }));
+    expect(got.matches[0]!.id).toBe('fresh');
+    // Deleted vectors inside the ANN index are never returned.
+    const top = index.query(parseQueryRequest({ vector: queries[1], topK: 5 })).matches.map((m) => m.id);
+    index.apply(index.prepareDelete(parseDeleteRequest({ ids: top })));
+    const after = index.query(parseQueryRequest({ vector: queries[1], topK: 5 })).matches.map((m) => m.id);
+    expect(after).toHaveLength(5);
+    for (const id of top) expect(after).not.toContain(id);
+  });
+});
+
+describe('VectorIndex operations', () => {
+  const settings = { dimension: 3, metric: 'cosine' as const, vectorType: 'dense' as const };
+
+  it('upsert replaces by id, update merges metadata and replaces values, fetch returns what was written', () => {
+    const index = new VectorIndex(settings, EXACT);
+    index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: [{ id: 'a', values: [0.1, 0.2, 0.3], metadata: { x: 1, y: 'k' } }] })));
+    index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: [{ id: 'a', values: [0.4, 0.5, 0.6], metadata: { x: 2 } }] })));
+    expect(index.fetch({ namespace: '', ids: ['a'] }).vectors.a).toEqual({ id: 'a', values: [0.4, 0.5, 0.6], metadata: { x: 2 } });
+    index.apply(index.prepareUpdate(parseUpdateRequest({ id: 'a', setMetadata: { z: ['p', 'q'] } })));
+    index.apply(index.prepareUpdate(parseUpdateRequest({ id: 'a', values: [1, 0, 0] })));
+    expect(index.fetch({ namespace: '', ids: ['a', 'missing'] }).vectors).toEqual({
+      a: { id: 'a', values: [1, 0, 0], metadata: { x: 2, z: ['p', 'q'] } },
+    });
+    expect(index.totalVectorCount).toBe(1);
+    // Update of a missing id changes nothing.
+    expect(index.apply(index.prepareUpdate(parseUpdateRequest({ id: 'nope', setMetadata: { a: 1 } })))).toBe(0);
+  });
+
+  it('rejects wrong dimensions and sparse values on a cosine index without applying anything', () => {
+    const index = new VectorIndex(settings, EXACT);
+    const bad = parseUpsertRequest({ vectors: [{ id: 'ok', values: [1, 2, 3] }, { id: 'bad', values: [1, 2] }] });
+    expect(() => index.prepareUpsert(bad)).toThrow(InvalidArgumentError);
+    expect(() =>
+      index.prepareUpsert(parseUpsertRequest({ vectors: [{ id: 's', values: [1, 2, 3], sparseValues: { indices: [1], values: [1] } }] })),
+    ).toThrow(/dotproduct/);
+    expect(() => index.query(parseQueryRequest({ vector: [1, 2], topK: 1 }))).toThrow(/dimension/);
+    expect(index.totalVectorCount).toBe(0);
+  });
+
+  it('deletes by ids, by filter and all; update by filter counts and merges', () => {
+    const index = new VectorIndex(settings, EXACT);
+    const vectors = Array.from({ length: 20 }, (_, i) => ({ id: `id-${String(i).padStart(2, '0')}`, values: [1, i, 0], metadata: { i, even: i % 2 === 0 } }));
+    index.apply(index.prepareUpsert(parseUpsertRequest({ namespace: 'ns', vectors })));
+    expect(index.countMatching('ns', { op: 'eq', field: 'even', value: true })).toBe(10);
+    expect(index.apply(index.prepareUpdate(parseUpdateRequest({ namespace: 'ns', filter: { even: true }, setMetadata: { tag: 'e' } })))).toBe(10);
+    expect(index.describeStats({ op: 'eq', field: 'tag', value: 'e' }).namespaces).toEqual({ ns: { vectorCount: 10 } });
+    index.apply(index.prepareDelete(parseDeleteRequest({ namespace: 'ns', ids: ['id-00', 'id-01'] })));
+    index.apply(index.prepareDelete(parseDeleteRequest({ namespace: 'ns', filter: { i: { $gte: 15 } } })));
+    expect(index.describeStats(undefined).totalVectorCount).toBe(13);
+    index.apply(index.prepareDelete(parseDeleteRequest({ namespace: 'ns', deleteAll: true })));
+    expect(index.describeStats(undefined).totalVectorCount).toBe(0);
+  });
+
+  it('lists ids by prefix with pagination tokens and omits pagination on the last page', () => {
+    const index = new VectorIndex(settings, EXACT);
+    const vectors = Array.from({ length: 25 }, (_, i) => ({ id: `${i % 2 === 0 ? 'doc' : 'img'}#${String(i).padStart(2, '0')}`, values: [1, 1, 1] }));
+    index.apply(index.prepareUpsert(parseUpsertRequest({ vectors })));
+    const seen: string[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = index.list({ namespace: '', prefix: 'doc#', limit: 5, ...(token ? { paginationToken: token } : {}) });
+      seen.push(...res.vectors.map((v) => v.id));
+      if (!res.pagination) break;
+      token = res.pagination.next;
+    }
+    expect(seen).toEqual(vectors.map((v) => v.id).filter((id) => id.startsWith('doc#')).sort());
+    const all = index.list({ namespace: '', prefix: '', limit: 100 });
+    expect(all.vectors).toHaveLength(25);
+    expect(all.pagination).toBeUndefined();
+  });
+
+  it('fetches by metadata with pagination', () => {
+    const index = new VectorIndex(settings, EXACT);
+    const vectors = Array.from({ length: 30 }, (_, i) => ({ id: `r${String(i).padStart(2, '0')}`, values: [1, 2, 3], metadata: { k: i % 3 } }));
+    index.apply(index.prepareUpsert(parseUpsertRequest({ vectors })));
+    const ids: string[] = [];
+    let token: string | undefined;
+    for (;;) {
+      const res = index.fetchByMetadata(parseFetchByMetadataRequest({ filter: { k: 1 }, limit: 4, paginationToken: token }));
+      ids.push(...Object.keys(res.vectors));
+      if (!res.pagination) break;
+      token = res.pagination.next;
+    }
+    expect(ids).toEqual(vectors.filter((v) => v.metadata.k === 1).map((v) => v.id));
+  });
+
+  it('namespaces: created on first write or explicitly, listed in snake_case, deleted', () => {
+    const index = new VectorIndex(settings, EXACT);
+    index.apply(index.prepareUpsert(parseUpsertRequest({ namespace: '__default__', vectors: [{ id: 'a', values: [1, 2, 3] }] })));
+    index.apply(index.prepareCreateNamespace('empty'));
+    expect(() => index.prepareCreateNamespace('empty')).toThrow(/already exists/);
+    expect(index.listNamespaces({ limit: 100, prefix: '' })).toEqual({
+      namespaces: [
+        { name: '__default__', record_count: 1 },
+        { name: 'empty', record_count: 0 },
+      ],
+      total_count: 2,
+    });
+    const page = index.listNamespaces({ limit: 1, prefix: '' });
+    expect(page.pagination).toBeDefined();
+    expect(index.listNamespaces({ limit: 1, prefix: '', paginationToken: page.pagination!.next }).namespaces[0]!.name).toBe('empty');
+    index.apply(index.prepareDeleteNamespace('empty'));
+    expect(() => index.describeNamespace('empty')).toThrow(/not found/);
+    expect(() => index.prepareDeleteNamespace('empty')).toThrow(/not found/);
+  });
+
+  it('queries by id, sparse-only indexes and hybrid dotproduct scores', () => {
+    const sparse = new VectorIndex({ dimension: null, metric: 'dotproduct', vectorType: 'sparse' }, EXACT);
+    sparse.apply(
+      sparse.prepareUpsert(
+        parseUpsertRequest({
+          vectors: [
+            { id: 's1', sparseValues: { indices: [1, 5, 9], values: [0.5, 1, 2] } },
+            { id: 's2', sparseValues: { indices: [5, 7], values: [3, 1] } },
+          ],
+        }),
+      ),
+    );
+    const res = sparse.query(parseQueryRequest({ sparseVector: { indices: [5, 9], values: [1, 1] }, topK: 2, includeValues: true }));
+    expect(res.matches.map((m) => [m.id, m.score])).toEqual([
+      ['s1', 3],
+      ['s2', 3],
+    ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)) as never);
+    expect(res.matches[0]!.sparseValues).toEqual({ indices: [1, 5, 9], values: [0.5, 1, 2] });
+    expect(() => sparse.prepareUpsert(parseUpsertRequest({ vectors: [{ id: 'x', values: [1] }] }))).toThrow(/sparse/);
+    expect(sparse.query(parseQueryRequest({ id: 's2', topK: 1 })).matches[0]!.id).toBe('s2');
+
+    const hybrid = new VectorIndex({ dimension: 2, metric: 'dotproduct', vectorType: 'dense' }, EXACT);
+    hybrid.apply(
+      hybrid.prepareUpsert(
+        parseUpsertRequest({
+          vectors: [
+            { id: 'h1', values: [1, 0], sparseValues: { indices: [3], values: [10] } },
+            { id: 'h2', values: [2, 0] },
+          ],
+        }),
+      ),
+    );
+    const h = hybrid.query(parseQueryRequest({ vector: [1, 0], sparseVector: { indices: [3], values: [1] }, topK: 2 }));
+    expect(h.matches).toEqual([
+      { id: 'h1', score: 11 },
+      { id: 'h2', score: 2 },
+    ]);
+    expect(hybrid.query(parseQueryRequest({ id: 'missing', topK: 1 })).matches).toEqual([]);
+  });
+});

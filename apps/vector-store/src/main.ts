@@ -1,0 +1,53 @@
+// Vector store entry point: configuration, secrets, logger, indexes loaded from disk, HTTP server on
+// config.bind:config.vectorStore.port; SIGTERM/SIGINT stop accepting, finish in-flight requests, flush
+// and fsync the logs, then exit.
+import { loadConfig, resolveSecrets } from '@conifer/config';
+import { pino } from 'pino';
+import { buildServer } from './api/server.js';
+import { IndexRegistry } from './storage/index-registry.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel, base: { service: 'vector-store' } });
+  const secrets = resolveSecrets(config);
+  const registry = await IndexRegistry.open(config.vectorStore.dataDir, logger);
+  const app = buildServer({
+    registry,
+    internalToken: secrets.internalToken,
+    maxBodyBytes: config.vectorStore.maxBodyBytes,
+    logger,
+    defaultMetrics: true,
+  });
+  await app.listen({ host: config.bind, port: config.vectorStore.port });
+  logger.info({ dataDir: config.vectorStore.dataDir, indexes: registry.list().length }, 'vector store ready');
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    void (async () => {
+      try {
+        await app.close();
+        await registry.close();
+        logger.info('stopped');
+        process.exit(0);
+      } catch (error) {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      }
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

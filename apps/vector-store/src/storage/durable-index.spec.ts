@@ -1,0 +1,108 @@
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { parseDeleteRequest, parseUpdateRequest, parseUpsertRequest } from '@conifer/contracts';
+import { pino } from 'pino';
+import { DEFAULT_DURABLE_OPTIONS, DurableIndex } from './durable-index.js';
+import { IndexRegistry } from './index-registry.js';
+
+const logger = pino({ level: 'silent' });
+const settings = { dimension: 4, metric: 'cosine' as const, vectorType: 'dense' as const };
+const dirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'conifer-store-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function vectors(from: number, n: number) {
+  return Array.from({ length: n }, (_, i) => ({ id: `v${from + i}`, values: [from + i, 1, 0.5, 0.25], metadata: { i: from + i } }));
+}
+
+describe('DurableIndex', () => {
+  it('replays the log after a restart, with group-committed concurrent writes', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const index = await DurableIndex.create('idx', dir, settings, DEFAULT_DURABLE_OPTIONS, logger);
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(i * 10, 10) })))),
+    );
+    await index.mutate(index.index.prepareUpdate(parseUpdateRequest({ id: 'v3', setMetadata: { tag: 'x' } })));
+    await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: ['v4'] })));
+    await index.mutate(index.index.prepareDelete(parseDeleteRequest({ filter: { i: { $gte: 490 } } })));
+    await index.close();
+
+    const reopened = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
+    expect(reopened.index.totalVectorCount).toBe(500 - 1 - 10);
+    expect(reopened.index.fetch({ namespace: '', ids: ['v3'] }).vectors.v3!.metadata).toEqual({ i: 3, tag: 'x' });
+    expect(reopened.index.fetch({ namespace: '', ids: ['v4'] }).vectors).toEqual({});
+    await reopened.close();
+  });
+
+  it('drops a torn log tail on recovery and keeps appending after it', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const index = await DurableIndex.create('idx', dir, settings, DEFAULT_DURABLE_OPTIONS, logger);
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(0, 5) })));
+    await index.close();
+    const wal = path.join(dir, readdirSync(dir).find((f) => f.startsWith('wal-'))!);
+    const goodSize = statSync(wal).size;
+    appendFileSync(wal, Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 5, 6])); // a header promising 200 bytes, then nothing
+
+    const reopened = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
+    expect(reopened.index.totalVectorCount).toBe(5);
+    expect(statSync(wal).size).toBe(goodSize);
+    await reopened.mutate(reopened.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(5, 1) })));
+    await reopened.close();
+    const again = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
+    expect(again.index.totalVectorCount).toBe(6);
+    await again.close();
+  });
+
+  it('bounds the log with snapshots and recovers from snapshot plus log', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const options = { ...DEFAULT_DURABLE_OPTIONS, snapshotWalBytes: 4096 };
+    const index = await DurableIndex.create('idx', dir, settings, options, logger);
+    for (let i = 0; i < 40; i++) {
+      await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ namespace: i % 2 ? 'odd' : '', vectors: vectors(i * 5, 5) })));
+    }
+    await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: ['v0', 'v1'] })));
+    await index.snapshot();
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(1000, 3) })));
+    await index.close();
+    const files = readdirSync(dir);
+    expect(files.filter((f) => f.startsWith('snapshot-'))).toHaveLength(1);
+    expect(files.filter((f) => f.startsWith('wal-'))).toHaveLength(1);
+
+    const reopened = await DurableIndex.load('idx', dir, options, logger);
+    expect(reopened.index.totalVectorCount).toBe(200 - 2 + 3);
+    expect(reopened.index.describeStats(undefined).namespaces).toEqual({ '': { vectorCount: 101 }, odd: { vectorCount: 100 } });
+    expect(reopened.index.fetch({ namespace: 'odd', ids: ['v5'] }).vectors.v5!.values).toEqual([5, 1, 0.5, 0.25]);
+    await reopened.close();
+  });
+});
+
+describe('IndexRegistry', () => {
+  it('creates idempotently, refuses other settings, lists, reloads and deletes from disk', async () => {
+    const dataDir = tempDir();
+    const registry = await IndexRegistry.open(dataDir, logger, { annBuilder: false });
+    expect((await registry.create('a-1', settings)).created).toBe(true);
+    expect((await registry.create('a-1', settings)).created).toBe(false);
+    await expect(registry.create('a-1', { ...settings, dimension: 5 })).rejects.toThrow(/other settings/);
+    const index = registry.get('a-1');
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(0, 3) })));
+    await registry.close();
+
+    const again = await IndexRegistry.open(dataDir, logger, { annBuilder: false });
+    expect(again.list().map((i) => [i.id, i.index.totalVectorCount])).toEqual([['a-1', 3]]);
+    await again.delete('a-1');
+    await again.delete('a-1');
+    expect(again.has('a-1')).toBe(false);
+    expect(readdirSync(path.join(dataDir, 'indexes'))).toEqual([]);
+    await again.close();
+  });
+});

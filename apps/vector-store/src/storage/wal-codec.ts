@@ -1,0 +1,187 @@
+// WAL record codec. A record on disk is [u32 payload length][u32 CRC-32 of payload][payload]; the
+// payload is a u8 mutation type followed by its fields. Vectors are raw little-endian float32, never
+// JSON; ids, filters and metadata are strings. Snapshots use the same records (see snapshot.ts).
+import { crc32 } from 'node:zlib';
+import type { FilterNode, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
+import type { Mutation, StoredRecordInput } from '../engine/types.js';
+import { BinaryReader, BinaryWriter, CorruptRecordError } from './binary.js';
+
+const HEADER_BYTES = 8;
+/** Larger lengths are treated as a torn or corrupt header rather than allocated. */
+const MAX_RECORD_BYTES = 512 * 1024 * 1024;
+
+const TYPE = {
+  upsert: 1,
+  update: 2,
+  updateByFilter: 3,
+  deleteIds: 4,
+  deleteByFilter: 5,
+  deleteAll: 6,
+  createNamespace: 7,
+  deleteNamespace: 8,
+  snapshotEnd: 9,
+} as const;
+
+const HAS_VALUES = 1;
+const HAS_SPARSE = 2;
+const HAS_METADATA = 4;
+
+function writeFields(
+  w: BinaryWriter,
+  values: Float32Array | undefined,
+  sparse: ParsedSparseValues | undefined,
+  metadata: RecordMetadata | undefined,
+): void {
+  w.u8((values ? HAS_VALUES : 0) | (sparse ? HAS_SPARSE : 0) | (metadata ? HAS_METADATA : 0));
+  if (values) w.f32Array(values);
+  if (sparse) {
+    w.u32Array(sparse.indices);
+    w.f32Array(sparse.values);
+  }
+  if (metadata) w.string(JSON.stringify(metadata));
+}
+
+function readFields(r: BinaryReader): Omit<StoredRecordInput, 'id'> {
+  const flags = r.u8();
+  const out: Omit<StoredRecordInput, 'id'> = {};
+  if (flags & HAS_VALUES) out.values = r.f32Array();
+  if (flags & HAS_SPARSE) {
+    const indices = r.u32Array();
+    const values = r.f32Array();
+    out.sparseValues = { indices, values };
+  }
+  if (flags & HAS_METADATA) out.metadata = JSON.parse(r.string()) as RecordMetadata;
+  return out;
+}
+
+/** Payload of one mutation (without the frame header). */
+export function encodeMutation(m: Mutation): Buffer {
+  const w = new BinaryWriter(m.type === 'upsert' ? 64 + m.records.length * 64 : 256);
+  w.u8(TYPE[m.type]);
+  w.string(m.namespace);
+  switch (m.type) {
+    case 'upsert':
+      w.u32(m.records.length);
+      for (const r of m.records) {
+        w.string(r.id);
+        writeFields(w, r.values, r.sparseValues, r.metadata);
+      }
+      break;
+    case 'update':
+      w.string(m.id);
+      writeFields(w, m.values, m.sparseValues, m.setMetadata);
+      break;
+    case 'updateByFilter':
+      w.string(JSON.stringify({ filter: m.filter, setMetadata: m.setMetadata }));
+      break;
+    case 'deleteIds':
+      w.string(JSON.stringify(m.ids));
+      break;
+    case 'deleteByFilter':
+      w.string(JSON.stringify(m.filter));
+      break;
+    default:
+      break;
+  }
+  return w.finish();
+}
+
+export function encodeSnapshotEnd(recordCount: number): Buffer {
+  const w = new BinaryWriter(16);
+  w.u8(TYPE.snapshotEnd);
+  w.string('');
+  w.u32(recordCount);
+  return w.finish();
+}
+
+export type DecodedPayload = Mutation | { type: 'snapshotEnd'; recordCount: number };
+
+export function decodePayload(payload: Buffer): DecodedPayload {
+  const r = new BinaryReader(payload);
+  const type = r.u8();
+  const namespace = r.string();
+  let out: DecodedPayload;
+  switch (type) {
+    case TYPE.upsert: {
+      const n = r.u32();
+      const records: StoredRecordInput[] = [];
+      for (let i = 0; i < n; i++) {
+        const id = r.string();
+        records.push({ id, ...readFields(r) });
+      }
+      out = { type: 'upsert', namespace, records };
+      break;
+    }
+    case TYPE.update: {
+      const id = r.string();
+      const fields = readFields(r);
+      out = { type: 'update', namespace, id };
+      if (fields.values) out.values = fields.values;
+      if (fields.sparseValues) out.sparseValues = fields.sparseValues;
+      if (fields.metadata) out.setMetadata = fields.metadata;
+      break;
+    }
+    case TYPE.updateByFilter: {
+      const body = JSON.parse(r.string()) as { filter: FilterNode; setMetadata: RecordMetadata };
+      out = { type: 'updateByFilter', namespace, filter: body.filter, setMetadata: body.setMetadata };
+      break;
+    }
+    case TYPE.deleteIds:
+      out = { type: 'deleteIds', namespace, ids: JSON.parse(r.string()) as string[] };
+      break;
+    case TYPE.deleteByFilter:
+      out = { type: 'deleteByFilter', namespace, filter: JSON.parse(r.string()) as FilterNode };
+      break;
+    case TYPE.deleteAll:
+      out = { type: 'deleteAll', namespace };
+      break;
+    case TYPE.createNamespace:
+      out = { type: 'createNamespace', namespace };
+      break;
+    case TYPE.deleteNamespace:
+      out = { type: 'deleteNamespace', namespace };
+      break;
+    case TYPE.snapshotEnd:
+      out = { type: 'snapshotEnd', recordCount: r.u32() };
+      break;
+    default:
+      throw new CorruptRecordError(`unknown record type ${type}`);
+  }
+  if (!r.done) throw new CorruptRecordError('trailing bytes in record');
+  return out;
+}
+
+/** Frames a payload: length, CRC-32, payload. */
+export function frame(payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(crc32(payload), 4);
+  payload.copy(out, HEADER_BYTES);
+  return out;
+}
+
+export interface ScanResult {
+  payloads: Buffer[];
+  /** Bytes of whole, valid records from the start of the buffer. */
+  validBytes: number;
+  /** Why scanning stopped before the end, if it did (torn or corrupt tail). */
+  problem?: string;
+}
+
+/** Splits a log into record payloads, stopping at the first incomplete or corrupt record. */
+export function scanRecords(buffer: Buffer): ScanResult {
+  const payloads: Buffer[] = [];
+  let offset = 0;
+  while (offset < buffer.length) {
+    if (buffer.length - offset < HEADER_BYTES) return { payloads, validBytes: offset, problem: 'torn record header' };
+    const length = buffer.readUInt32LE(offset);
+    const crc = buffer.readUInt32LE(offset + 4);
+    if (length > MAX_RECORD_BYTES) return { payloads, validBytes: offset, problem: 'implausible record length' };
+    if (buffer.length - offset - HEADER_BYTES < length) return { payloads, validBytes: offset, problem: 'torn record' };
+    const payload = buffer.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
+    if (crc32(payload) !== crc) return { payloads, validBytes: offset, problem: 'CRC mismatch' };
+    payloads.push(payload);
+    offset += HEADER_BYTES + length;
+  }
+  return { payloads, validBytes: offset };
+}

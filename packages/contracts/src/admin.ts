@@ -1,0 +1,299 @@
+// Admin API wire parsers (Pinecone Admin API 2025-04 shapes, snake_case; camelCase accepted too). Each turns
+// an unknown JSON body into a typed request or throws InvalidArgumentError (400). Unknown fields are ignored,
+// as Pinecone's clients may send fields of newer API versions.
+import { InvalidArgumentError } from './errors.js';
+import { API_KEY_ROLES, isApiKeyRole, type ApiKeyRole } from './roles.js';
+
+export const ADMIN_NAME_MAX = 80;
+export const PROJECT_NAME_MAX = 512;
+export const MAX_SCOPE_ENTRIES = 100;
+export const MAX_SCOPE_ENTRY_LENGTH = 512;
+export const MAX_RATE_LIMIT_PER_SECOND = 1_000_000;
+/** Longest lifetime a key may be given: 10 years. */
+export const MAX_KEY_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+export const DEFAULT_ROTATION_GRACE_SECONDS = 3600;
+export const MAX_ROTATION_GRACE_SECONDS = 30 * 24 * 3600;
+export const DEFAULT_API_KEY_ROLES: readonly ApiKeyRole[] = ['ProjectEditor'];
+export const AUDIT_PAGE_DEFAULT = 50;
+export const AUDIT_PAGE_MAX = 100;
+
+type Body = Record<string, unknown>;
+
+/** A JSON object body, or an error (arrays, strings, numbers and null are not request bodies). */
+export function requireObject(body: unknown, what = 'Request body'): Body {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new InvalidArgumentError(`${what} must be a JSON object`);
+  }
+  return body as Body;
+}
+
+function pick(body: Body, snake: string, camel?: string): unknown {
+  if (body[snake] !== undefined) return body[snake];
+  return camel === undefined ? undefined : body[camel];
+}
+
+function has(body: Body, snake: string, camel?: string): boolean {
+  return body[snake] !== undefined || (camel !== undefined && body[camel] !== undefined);
+}
+
+export function parseName(value: unknown, field: string, max: number): string {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${field} must be a string`);
+  if (value.trim().length === 0) throw new InvalidArgumentError(`${field} must not be empty`);
+  if (value.length > max) throw new InvalidArgumentError(`${field} must be at most ${max} characters long`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidArgumentError(`${field} must not contain control characters`);
+  return value;
+}
+
+function parseBoolean(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${field} must be a boolean`);
+  return value;
+}
+
+function parseInteger(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${field} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+// ---- projects ----
+
+export interface CreateProjectRequest {
+  readonly name: string;
+  readonly maxPods: number;
+  readonly forceEncryptionWithCmek: boolean;
+}
+
+export interface UpdateProjectRequest {
+  readonly name?: string;
+  readonly maxPods?: number;
+  readonly forceEncryptionWithCmek?: boolean;
+}
+
+export function parseCreateProjectRequest(input: unknown): CreateProjectRequest {
+  const body = requireObject(input);
+  if (body.name === undefined) throw new InvalidArgumentError('name is required');
+  const maxPods = pick(body, 'max_pods', 'maxPods');
+  const cmek = pick(body, 'force_encryption_with_cmek', 'forceEncryptionWithCmek');
+  return {
+    name: parseName(body.name, 'name', PROJECT_NAME_MAX),
+    maxPods: maxPods === undefined ? 0 : parseInteger(maxPods, 'max_pods', 0, 100_000),
+    forceEncryptionWithCmek: cmek === undefined ? false : parseBoolean(cmek, 'force_encryption_with_cmek'),
+  };
+}
+
+export function parseUpdateProjectRequest(input: unknown): UpdateProjectRequest {
+  const body = requireObject(input);
+  const out: { -readonly [K in keyof UpdateProjectRequest]: UpdateProjectRequest[K] } = {};
+  if (body.name !== undefined) out.name = parseName(body.name, 'name', PROJECT_NAME_MAX);
+  if (has(body, 'max_pods', 'maxPods')) out.maxPods = parseInteger(pick(body, 'max_pods', 'maxPods'), 'max_pods', 0, 100_000);
+  if (has(body, 'force_encryption_with_cmek', 'forceEncryptionWithCmek')) {
+    out.forceEncryptionWithCmek = parseBoolean(pick(body, 'force_encryption_with_cmek', 'forceEncryptionWithCmek'), 'force_encryption_with_cmek');
+  }
+  if (Object.keys(out).length === 0) {
+    throw new InvalidArgumentError('Nothing to update: give name, max_pods or force_encryption_with_cmek');
+  }
+  return out;
+}
+
+// ---- API keys ----
+
+export interface ApiKeyScope {
+  /** Empty: every index of the project. */
+  readonly indexes: readonly string[];
+  /** Empty: every namespace. */
+  readonly namespaces: readonly string[];
+}
+
+export interface CreateApiKeyRequest {
+  readonly name: string;
+  readonly roles: readonly ApiKeyRole[];
+  readonly expiresAt: Date | null;
+  readonly scope: ApiKeyScope;
+  readonly rateLimitPerSecond: number | null;
+}
+
+/** Fields present are changed; null clears expiry or rate limit. */
+export interface UpdateApiKeyRequest {
+  readonly name?: string;
+  readonly roles?: readonly ApiKeyRole[];
+  readonly expiresAt?: Date | null;
+  readonly scope?: ApiKeyScope;
+  readonly rateLimitPerSecond?: number | null;
+}
+
+export interface RotateApiKeyRequest {
+  readonly gracePeriodSeconds: number;
+}
+
+export function parseRoles(value: unknown): ApiKeyRole[] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError('roles must be an array of role names');
+  if (value.length === 0) throw new InvalidArgumentError(`roles must not be empty; valid roles: ${API_KEY_ROLES.join(', ')}`);
+  const unknown = value.filter((role) => !isApiKeyRole(role));
+  if (unknown.length > 0) {
+    const shown = unknown.map((role) => (typeof role === 'string' ? JSON.stringify(role.slice(0, 64)) : typeof role)).join(', ');
+    throw new InvalidArgumentError(`Unknown role(s) ${shown}; valid roles: ${API_KEY_ROLES.join(', ')}`);
+  }
+  return [...new Set(value as ApiKeyRole[])];
+}
+
+function parseStringList(value: unknown, field: string, allowEmptyStrings: boolean): string[] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError(`${field} must be an array of strings`);
+  if (value.length > MAX_SCOPE_ENTRIES) throw new InvalidArgumentError(`${field} may list at most ${MAX_SCOPE_ENTRIES} entries`);
+  for (const entry of value) {
+    if (typeof entry !== 'string') throw new InvalidArgumentError(`${field} must be an array of strings`);
+    if (!allowEmptyStrings && entry.length === 0) throw new InvalidArgumentError(`${field} must not contain empty names`);
+    if (entry.length > MAX_SCOPE_ENTRY_LENGTH) {
+      throw new InvalidArgumentError(`${field} entries must be at most ${MAX_SCOPE_ENTRY_LENGTH} characters long`);
+    }
+  }
+  return [...new Set(value as string[])];
+}
+
+export function parseScope(value: unknown): ApiKeyScope {
+  if (value === null) return { indexes: [], namespaces: [] };
+  const scope = requireObject(value, 'scope');
+  return {
+    indexes: scope.indexes === undefined || scope.indexes === null ? [] : parseStringList(scope.indexes, 'scope.indexes', false),
+    // "" is the default namespace.
+    namespaces: scope.namespaces === undefined || scope.namespaces === null ? [] : parseStringList(scope.namespaces, 'scope.namespaces', true),
+  };
+}
+
+function parseRateLimit(value: unknown): number | null {
+  if (value === null) return null;
+  return parseInteger(value, 'rate_limit_per_second', 1, MAX_RATE_LIMIT_PER_SECOND);
+}
+
+/** expires_at (RFC 3339 time in the future) or expires_in_seconds, not both; null means "never". */
+function parseExpiry(body: Body, now: Date): Date | null | undefined {
+  const at = pick(body, 'expires_at', 'expiresAt');
+  const inSeconds = pick(body, 'expires_in_seconds', 'expiresInSeconds');
+  if (at !== undefined && inSeconds !== undefined) {
+    throw new InvalidArgumentError('Give expires_at or expires_in_seconds, not both');
+  }
+  if (inSeconds !== undefined) {
+    if (inSeconds === null) return null;
+    const seconds = parseInteger(inSeconds, 'expires_in_seconds', 1, MAX_KEY_LIFETIME_SECONDS);
+    return new Date(now.getTime() + seconds * 1000);
+  }
+  if (at === undefined) return undefined;
+  if (at === null) return null;
+  if (typeof at !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(at)) {
+    throw new InvalidArgumentError('expires_at must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z');
+  }
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('expires_at is not a valid date-time');
+  if (date.getTime() <= now.getTime()) throw new InvalidArgumentError('expires_at must be in the future');
+  if (date.getTime() > now.getTime() + MAX_KEY_LIFETIME_SECONDS * 1000) {
+    throw new InvalidArgumentError('expires_at must be at most 10 years ahead');
+  }
+  return date;
+}
+
+export function parseCreateApiKeyRequest(input: unknown, now: Date): CreateApiKeyRequest {
+  const body = requireObject(input);
+  if (body.name === undefined) throw new InvalidArgumentError('name is required');
+  const rateLimit = pick(body, 'rate_limit_per_second', 'rateLimitPerSecond');
+  return {
+    name: parseName(body.name, 'name', ADMIN_NAME_MAX),
+    roles: body.roles === undefined ? [...DEFAULT_API_KEY_ROLES] : parseRoles(body.roles),
+    expiresAt: parseExpiry(body, now) ?? null,
+    scope: body.scope === undefined ? { indexes: [], namespaces: [] } : parseScope(body.scope),
+    rateLimitPerSecond: rateLimit === undefined ? null : parseRateLimit(rateLimit),
+  };
+}
+
+export function parseUpdateApiKeyRequest(input: unknown, now: Date): UpdateApiKeyRequest {
+  const body = requireObject(input);
+  const out: { -readonly [K in keyof UpdateApiKeyRequest]: UpdateApiKeyRequest[K] } = {};
+  if (body.name !== undefined) out.name = parseName(body.name, 'name', ADMIN_NAME_MAX);
+  if (body.roles !== undefined) out.roles = parseRoles(body.roles);
+  if (body.scope !== undefined) out.scope = parseScope(body.scope);
+  if (has(body, 'rate_limit_per_second', 'rateLimitPerSecond')) {
+    out.rateLimitPerSecond = parseRateLimit(pick(body, 'rate_limit_per_second', 'rateLimitPerSecond'));
+  }
+  const expiry = parseExpiry(body, now);
+  if (expiry !== undefined) out.expiresAt = expiry;
+  if (Object.keys(out).length === 0) {
+    throw new InvalidArgumentError('Nothing to update: give name, roles, scope, rate_limit_per_second, expires_at or expires_in_seconds');
+  }
+  return out;
+}
+
+export function parseRotateApiKeyRequest(input: unknown): RotateApiKeyRequest {
+  if (input === undefined) return { gracePeriodSeconds: DEFAULT_ROTATION_GRACE_SECONDS };
+  const body = requireObject(input);
+  const grace = pick(body, 'grace_period_seconds', 'gracePeriodSeconds');
+  return {
+    gracePeriodSeconds:
+      grace === undefined ? DEFAULT_ROTATION_GRACE_SECONDS : parseInteger(grace, 'grace_period_seconds', 0, MAX_ROTATION_GRACE_SECONDS),
+  };
+}
+
+// ---- service accounts, organizations ----
+
+export function parseCreateServiceAccountRequest(input: unknown): { readonly name: string } {
+  const body = requireObject(input);
+  if (body.name === undefined) throw new InvalidArgumentError('name is required');
+  return { name: parseName(body.name, 'name', ADMIN_NAME_MAX) };
+}
+
+export function parseUpdateOrganizationRequest(input: unknown): { readonly name: string } {
+  const body = requireObject(input);
+  if (body.name === undefined) throw new InvalidArgumentError('Nothing to update: give name');
+  return { name: parseName(body.name, 'name', PROJECT_NAME_MAX) };
+}
+
+// ---- OAuth ----
+
+export interface TokenRequest {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** Client-credentials grant; `audience` (sent by the Python SDK) is accepted and ignored. */
+export function parseTokenRequest(input: unknown): TokenRequest {
+  const body = requireObject(input);
+  if (body.grant_type !== 'client_credentials') {
+    throw new InvalidArgumentError('unsupported_grant_type: grant_type must be "client_credentials"');
+  }
+  const clientId = body.client_id;
+  const clientSecret = body.client_secret;
+  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256) {
+    throw new InvalidArgumentError('invalid_request: client_id is required');
+  }
+  if (typeof clientSecret !== 'string' || clientSecret.length === 0 || clientSecret.length > 256) {
+    throw new InvalidArgumentError('invalid_request: client_secret is required');
+  }
+  return { clientId, clientSecret };
+}
+
+// ---- paging ----
+
+export interface AuditPageRequest {
+  readonly limit: number;
+  /** Return events with a smaller id than this one (newest first). */
+  readonly beforeId?: bigint;
+}
+
+export function encodeAuditPaginationToken(id: bigint): string {
+  return Buffer.from(`a:${id.toString()}`, 'utf8').toString('base64url');
+}
+
+export function parseAuditPageRequest(query: Record<string, unknown>): AuditPageRequest {
+  let limit = AUDIT_PAGE_DEFAULT;
+  if (query.limit !== undefined) {
+    const raw = query.limit;
+    if (typeof raw !== 'string' || !/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > AUDIT_PAGE_MAX) {
+      throw new InvalidArgumentError(`limit must be an integer from 1 to ${AUDIT_PAGE_MAX}`);
+    }
+    limit = Number(raw);
+  }
+  const token = query.pagination_token ?? query.paginationToken;
+  if (token === undefined || token === '') return { limit };
+  const decoded = typeof token === 'string' && token.length < 64 ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  const match = /^a:(\d{1,19})$/.exec(decoded);
+  if (!match) throw new InvalidArgumentError('pagination_token is not valid');
+  return { limit, beforeId: BigInt(match[1]!) };
+}

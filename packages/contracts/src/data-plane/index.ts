@@ -1,0 +1,4 @@
+export * from './filter.js';
+export * from './float.js';
+export * from './parsers.js';
+export * from './types.js';
