@@ -21,6 +21,7 @@ import { AppModule } from '../../src/app.module.js';
 import { ErrorFilter } from '../../src/common/error.filter.js';
 import { REDACTED_PATHS } from '../../src/common/logger.js';
 import type { GatewayRuntime } from '../../src/config/runtime.js';
+import { RedisService } from '../../src/redis/redis.service.js';
 
 export const TEST_PEPPER = 'test-pepper-'.padEnd(48, 'p');
 
@@ -132,6 +133,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     logger.info({ method: request.method, url: request.url, status: reply.statusCode, headers: request.headers }, 'request');
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  // Start from a connected Redis, as a deployed gateway would be by the time it gets traffic.
+  const redis = app.get(RedisService).client;
+  for (let waited = 0; redis && redis.status !== 'ready' && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   const address = fastify.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
   return {
