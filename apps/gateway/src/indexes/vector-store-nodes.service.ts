@@ -119,8 +119,9 @@ export class VectorStoreNodes implements OnModuleInit, OnApplicationShutdown {
     return node;
   }
 
+  /** Readiness: at least one of this gateway's configured nodes answers /healthz now. */
   private async anyNodeAnswers(): Promise<void> {
-    const nodes = this.list();
+    const nodes = this.list().filter((node) => node.configured);
     if (nodes.length === 0) throw new Error('no vector-store node is configured');
     await Promise.any(nodes.map((node) => node.client.checkHealth())).catch(() => {
       throw new Error(`none of ${nodes.length} vector-store node(s) answers`);
