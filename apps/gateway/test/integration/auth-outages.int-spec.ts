@@ -147,6 +147,55 @@ describe('Redis cut off (data kept) mid-test', () => {
   });
 });
 
+describe('Redis hung (connections open, no answers)', () => {
+  let proxy: TcpProxy;
+  let a: TestGateway;
+  let b: TestGateway;
+  let catalog: TestCatalog;
+  let projectId: string;
+
+  beforeAll(async () => {
+    const target = new URL(process.env.REDIS_URL!);
+    proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
+    catalog = new TestCatalog();
+    projectId = await catalog.createProject();
+    const redisUrl = `redis://127.0.0.1:${proxy.port}`;
+    [a, b] = await Promise.all([startGateway({ redisUrl }), startGateway({ redisUrl })]);
+  });
+
+  afterAll(async () => {
+    proxy?.thaw();
+    await Promise.all([a?.close(), b?.close()]);
+    await proxy?.stop();
+    await catalog?.close();
+  });
+
+  it('requests do not hang: keys are checked against Postgres, limits counted locally, revocations still reach B', async () => {
+    const doomed = await catalog.createKey(projectId, { roles: ['DataPlaneViewer'] });
+    expect((await b.request(ROUTE, doomed.value)).status).toBe(200);
+    proxy.freeze();
+    const fresh = await catalog.createKey(projectId, { roles: ['DataPlaneViewer'], rateLimitPerSecond: 100 });
+    const started = performance.now();
+    expect((await a.request(ROUTE, fresh.value)).status).toBe(200);
+    expect((await a.request(ROUTE, mintApiKey().value)).status).toBe(401);
+    const elapsed = performance.now() - started;
+    console.log(`Redis hung: new key + unknown key answered in ${elapsed.toFixed(0)} ms (Redis timeouts, then Postgres)`);
+    expect(elapsed).toBeLessThan(2_000);
+
+    const revokeStarted = performance.now();
+    await revokeThrough(a, catalog, doomed);
+    const keyChangedMs = performance.now() - revokeStarted;
+    expect((await a.request(ROUTE, doomed.value)).status).toBe(401);
+    const onB = await statusWithin(b, doomed, 401, 2_000);
+    console.log(`Redis hung: keyChanged returned after ${keyChangedMs.toFixed(0)} ms; B refused after ${onB.toFixed(0)} ms more (poll)`);
+    expect(onB).toBeLessThan(1_000);
+
+    proxy.thaw();
+    await sleep(300);
+    for (let i = 0; i < 5; i++) expect((await b.request(ROUTE, doomed.value)).status).toBe(401);
+  });
+});
+
 describe('Postgres unreachable', () => {
   let proxy: TcpProxy;
   let gateway: TestGateway;

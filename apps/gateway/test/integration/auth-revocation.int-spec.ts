@@ -6,7 +6,7 @@ import { mintApiKey } from '@conifer/keys';
 import { KeyCache } from '../../src/auth/key-cache.js';
 import { KeyRepository } from '../../src/auth/key.repository.js';
 import { KeyEvents } from '../../src/auth/key-events.js';
-import { RevocationListener } from '../../src/auth/revocation.listener.js';
+import { KeyCacheRedisRepository } from '../../src/auth/key-cache.redis.repository.js';
 import { revokeThrough, sleep, startGateway, TestCatalog, type TestGateway, type TestKey } from '../support/auth-gateway.js';
 
 const ROUTE = '/auth-test/data-read';
@@ -74,8 +74,7 @@ describe('revocation across replicas', () => {
   });
 
   it('a lost broadcast still ends in refusal within 1 s (key_revocations poll)', async () => {
-    const listener = a.app.get(RevocationListener);
-    listener.suppressBroadcast = true;
+    const publish = jest.spyOn(a.app.get(KeyCacheRedisRepository), 'publish').mockResolvedValue(undefined);
     try {
       const samples: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -85,8 +84,9 @@ describe('revocation across replicas', () => {
       }
       console.log(`revocation propagation A→B with pub/sub suppressed (poll every 250 ms), 5 keys: max ${Math.max(...samples).toFixed(1)} ms`);
       expect(Math.max(...samples)).toBeLessThan(1_000);
+      expect(publish).toHaveBeenCalled();
     } finally {
-      listener.suppressBroadcast = false;
+      publish.mockRestore();
     }
   });
 
@@ -109,17 +109,6 @@ describe('revocation across replicas', () => {
     await a.app.get(KeyEvents).keyChanged({ keyId: key.id, reason: 'revoked' });
     expect((await a.request(ROUTE, key.value)).status).toBe(401);
     expect(await timeUntilRefused(b, key, performance.now())).toBeLessThan(1_000);
-  });
-
-  it('keys of a deleted project are refused by every replica within 1 s, with no key event at all', async () => {
-    const doomedProject = await catalog.createProject();
-    const key = await catalog.createKey(doomedProject, { roles: ['DataPlaneViewer'] });
-    expect((await a.request(ROUTE, key.value)).status).toBe(200);
-    expect((await b.request(ROUTE, key.value)).status).toBe(200);
-    await catalog.pool.query('DELETE FROM projects WHERE id = $1', [doomedProject]);
-    const since = performance.now();
-    const [onA, onB] = await Promise.all([timeUntilRefused(a, key, since), timeUntilRefused(b, key, since)]);
-    expect(Math.max(onA, onB)).toBeLessThan(1_000);
   });
 
   it('401 for a flood of one unknown key, served from the negative cache', async () => {
