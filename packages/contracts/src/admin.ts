@@ -137,12 +137,20 @@ export function parseRoles(value: unknown): ApiKeyRole[] {
   return [...new Set(value as ApiKeyRole[])];
 }
 
-function parseStringList(value: unknown, field: string, allowEmptyStrings: boolean): string[] {
+/** Pinecone's index names: 1-45 lowercase letters, digits and hyphens, not starting or ending with a hyphen. */
+const INDEX_NAME = /^[a-z0-9](?:[a-z0-9-]{0,43}[a-z0-9])?$/;
+
+function parseStringList(value: unknown, field: string, kind: 'index' | 'namespace'): string[] {
   if (!Array.isArray(value)) throw new InvalidArgumentError(`${field} must be an array of strings`);
   if (value.length > MAX_SCOPE_ENTRIES) throw new InvalidArgumentError(`${field} may list at most ${MAX_SCOPE_ENTRIES} entries`);
   for (const entry of value) {
     if (typeof entry !== 'string') throw new InvalidArgumentError(`${field} must be an array of strings`);
-    if (!allowEmptyStrings && entry.length === 0) throw new InvalidArgumentError(`${field} must not contain empty names`);
+    if (kind === 'index' && !INDEX_NAME.test(entry)) {
+      throw new InvalidArgumentError(
+        `${field}: ${JSON.stringify(entry.slice(0, 64))} is not an index name (1-45 lowercase letters, digits or hyphens, not starting or ending with a hyphen)`,
+      );
+    }
+    if (entry.includes('\u0000')) throw new InvalidArgumentError(`${field} entries must not contain NUL characters`);
     if (entry.length > MAX_SCOPE_ENTRY_LENGTH) {
       throw new InvalidArgumentError(`${field} entries must be at most ${MAX_SCOPE_ENTRY_LENGTH} characters long`);
     }
@@ -154,9 +162,9 @@ export function parseScope(value: unknown): ApiKeyScope {
   if (value === null) return { indexes: [], namespaces: [] };
   const scope = requireObject(value, 'scope');
   return {
-    indexes: scope.indexes === undefined || scope.indexes === null ? [] : parseStringList(scope.indexes, 'scope.indexes', false),
+    indexes: scope.indexes === undefined || scope.indexes === null ? [] : parseStringList(scope.indexes, 'scope.indexes', 'index'),
     // "" is the default namespace.
-    namespaces: scope.namespaces === undefined || scope.namespaces === null ? [] : parseStringList(scope.namespaces, 'scope.namespaces', true),
+    namespaces: scope.namespaces === undefined || scope.namespaces === null ? [] : parseStringList(scope.namespaces, 'scope.namespaces', 'namespace'),
   };
 }
 
@@ -260,11 +268,12 @@ export function parseTokenRequest(input: unknown): TokenRequest {
   }
   const clientId = body.client_id;
   const clientSecret = body.client_secret;
-  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256) {
-    throw new InvalidArgumentError('invalid_request: client_id is required');
+  const printable = /^[\x21-\x7e]{1,256}$/;
+  if (typeof clientId !== 'string' || !printable.test(clientId)) {
+    throw new InvalidArgumentError('invalid_request: client_id is required (printable ASCII, at most 256 characters)');
   }
   if (typeof clientSecret !== 'string' || clientSecret.length === 0 || clientSecret.length > 256) {
-    throw new InvalidArgumentError('invalid_request: client_secret is required');
+    throw new InvalidArgumentError('invalid_request: client_secret is required (at most 256 characters)');
   }
   return { clientId, clientSecret };
 }
