@@ -71,6 +71,7 @@ function fakeNodes(repository: IndexesRepository, stores: Record<string, FakeSto
     id,
     url: `http://${id}`,
     live: true,
+    configured: true,
     client: store as unknown as VectorStoreClient,
   }));
   return {
