@@ -80,6 +80,17 @@ export function isBackendUnavailable(error: unknown): boolean {
   return failure.cause !== undefined && failure.cause !== error && isBackendUnavailable(failure.cause);
 }
 
+/**
+ * Postgres refused a value the client sent (SQLSTATE class 22, data exception: a NUL byte or an invalid
+ * character in a name, a number out of range): the request was bad, 400, not 500.
+ */
+export function isInvalidDataError(error: unknown): boolean {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } } | null)?.meta
+    ?.driverAdapterError?.cause;
+  const sqlState = cause?.originalCode ?? cause?.code;
+  return typeof sqlState === 'string' && sqlState.startsWith('22');
+}
+
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
@@ -92,6 +103,8 @@ export class ErrorFilter implements ExceptionFilter {
     if (!error) {
       if (isBackendUnavailable(exception)) {
         error = new UnavailableError('A backing service is unavailable; try again shortly');
+      } else if (isInvalidDataError(exception)) {
+        error = new InvalidArgumentError('The request contains a value that cannot be stored (e.g. a NUL byte or an invalid character)');
       } else {
         this.logger.error({ err: exception, reqId: request.id, route: request.routeOptions?.url }, 'unhandled error');
         error = new InternalError('Internal error');
