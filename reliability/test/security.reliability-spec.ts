@@ -15,10 +15,20 @@ const LOGIN_MAX_FAILURES = 5;
 
 /** A POST from a chosen local source address (127.0.0.2 is another client to the gateway on Linux). */
 function postFrom(localAddress: string, url: string, body: string): Promise<{ status: number; text: string; retryAfter?: string }> {
+  return requestFrom(localAddress, 'POST', url, { 'content-type': 'application/json' }, body);
+}
+
+function requestFrom(
+  localAddress: string,
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string; retryAfter?: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const req = http.request(
-      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      { host: target.hostname, port: target.port, path: target.pathname + target.search, method, localAddress, headers },
       (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
@@ -158,11 +168,12 @@ describe('security review', () => {
     const wrongFirst = keyWith(keyId, flip(secret[0]!) + secret.slice(1));
     const wrongLast = keyWith(keyId, secret.slice(0, -1) + flip(secret.at(-1)!));
     await call(`${system.gatewayUrl}/indexes`, { headers: { 'api-key': key.value } }); // cache the key
+    // From an address of its own: these 600 invalid keys must not count against the other tests' address.
     const samples: Record<string, number[]> = { wrongFirst: [], wrongLast: [] };
     for (let i = 0; i < 300; i++) {
       for (const [label, candidate] of [['wrongFirst', wrongFirst], ['wrongLast', wrongLast]] as const) {
         const start = process.hrtime.bigint();
-        const reply = await call(`${system.gatewayUrl}/indexes`, { headers: { 'api-key': candidate } });
+        const reply = await requestFrom('127.0.0.4', 'GET', `${system.gatewayUrl}/indexes`, { 'api-key': candidate });
         samples[label]!.push(Number(process.hrtime.bigint() - start) / 1e6);
         expect(reply.status).toBe(401);
       }
@@ -186,6 +197,38 @@ describe('security review', () => {
     expect(isRestError(JSON.parse(throttled.text), 429)).toBe(true);
     // …while another client address logs in normally.
     expect((await postFrom('127.0.0.1', url, right)).status).toBe(200);
+  });
+
+  it('429 for every Api-Key request from an address after 1000 invalid keys, other addresses unaffected', async () => {
+    const projectId = await system.defaultProjectId();
+    const key = await system.mintKey(projectId, ['ProjectEditor']);
+    const url = `${system.gatewayUrl}/indexes`;
+    const parsed = parseApiKey(key.value)!;
+    const guesses = [
+      'pcsk_not_a_key',
+      keyWith(parsed.keyId, (parsed.secret[0] === 'A' ? 'B' : 'A') + parsed.secret.slice(1)),
+    ];
+    const statuses: Record<number, number> = {};
+    let sent = 0;
+    const worker = async () => {
+      while (sent < 1_000) {
+        const guess = guesses[sent++ % guesses.length]!;
+        const reply = await requestFrom('127.0.0.3', 'GET', url, { 'api-key': guess });
+        statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    figures.invalid_key_guess_statuses = statuses;
+    expect(statuses[401]).toBe(1_000);
+    const blocked = await requestFrom('127.0.0.3', 'GET', url, { 'api-key': key.value });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.retryAfter)).toBeGreaterThan(0);
+    expect(isRestError(JSON.parse(blocked.text), 429)).toBe(true);
+    const dataPlane = await requestFrom('127.0.0.3', 'POST', `${system.gatewayUrl}/data/${projectId}/none/query`, { 'api-key': key.value, 'content-type': 'application/json' }, '{}');
+    expect(dataPlane.status).toBe(429);
+    expect(JSON.parse(dataPlane.text)).toMatchObject({ code: 8, details: [] });
+    // Another client address is served as usual.
+    expect((await requestFrom('127.0.0.1', 'GET', url, { 'api-key': key.value })).status).toBe(200);
   });
 
   it('401 with an admin token after it expires; 401 for a tampered token', async () => {
