@@ -167,5 +167,6 @@ describe('load: two replicas, concurrent clients, revocations', () => {
     expect(propagations.length).toBe(revocations * hosts.length);
     expect(presentAtEnd).toBe(acknowledged.size);
     expect(statuses.get(500) + statuses.get(502) + statuses.get(503) + statuses.get(0)).toBe(0);
+    for (const p of [system.store, ...system.gateways]) expect(p.child.exitCode).toBeNull();
   });
 });

@@ -3,7 +3,7 @@ import { parseCreateProjectRequest, parseName, parseScope } from './admin.js';
 import { InvalidArgumentError } from './errors.js';
 
 describe('admin names', () => {
-  it('400 for a lone UTF-16 surrogate (Postgres cannot store it: was a 500 after the project was created)', () => {
+  it('400 for a lone UTF-16 surrogate (Postgres cannot store it in the audit JSON: was a 500)', () => {
     expect(() => parseName('a\ud800b', 'name', 80)).toThrow(InvalidArgumentError);
     expect(() => parseName('\udc00', 'name', 80)).toThrow(InvalidArgumentError);
     expect(() => parseCreateProjectRequest(JSON.parse('{"name":"\\ud800"}'))).toThrow(InvalidArgumentError);
