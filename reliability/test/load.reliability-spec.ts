@@ -127,8 +127,10 @@ describe('load: two replicas, concurrent clients, revocations', () => {
         const victim = pool.find((k) => k.revokedAt === undefined)!;
         // Make sure every replica has the key cached (the interesting case), then revoke.
         for (const host of hosts) await call(`${host}/describe_index_stats`, { method: 'POST', headers: jsonHeaders(victim.value), body: '{}' });
-        const revoked = await system.admin('DELETE', `/admin/api-keys/${victim.id}`);
-        if (revoked.status >= 300) throw new Error(`revoke failed: ${revoked.status} ${JSON.stringify(revoked.body)}`);
+        // Revoke through each replica in turn, so propagation is measured in both directions.
+        const via = system.gateways[revocations % system.gateways.length]!.url;
+        const revoked = await call(`${via}/admin/api-keys/${victim.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${await system.adminToken()}` } });
+        if (revoked.status >= 300) throw new Error(`revoke failed: ${revoked.status} ${revoked.text}`);
         victim.revokedAt = Date.now();
         revocations++;
         await Promise.all(
