@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
+import { clientErrorHandler, frameworkErrors } from './common/framework-errors.js';
 import { PinoNestLogger } from './common/logger.js';
 import type { GatewayRuntime } from './config/runtime.js';
 import { MetricsService } from './health/metrics.service.js';
@@ -24,6 +25,9 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger):
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     forceCloseConnections: 'idle',
+    // Errors Fastify and Node answer before any route runs, in Pinecone's shape too.
+    frameworkErrors,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime, logger), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),

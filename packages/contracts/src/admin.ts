@@ -36,11 +36,17 @@ function has(body: Body, snake: string, camel?: string): boolean {
   return body[snake] !== undefined || (camel !== undefined && body[camel] !== undefined);
 }
 
+/** No lone UTF-16 surrogates (Postgres cannot store them; JSON bodies can carry them as \\ud800). */
+function isWellFormedText(value: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
+}
+
 export function parseName(value: unknown, field: string, max: number): string {
   if (typeof value !== 'string') throw new InvalidArgumentError(`${field} must be a string`);
   if (value.trim().length === 0) throw new InvalidArgumentError(`${field} must not be empty`);
   if (value.length > max) throw new InvalidArgumentError(`${field} must be at most ${max} characters long`);
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidArgumentError(`${field} must not contain control characters`);
+  if (!isWellFormedText(value)) throw new InvalidArgumentError(`${field} must be valid Unicode text (no lone surrogates)`);
   return value;
 }
 
@@ -150,7 +156,7 @@ function parseStringList(value: unknown, field: string, kind: 'index' | 'namespa
         `${field}: ${JSON.stringify(entry.slice(0, 64))} is not an index name (1-45 lowercase letters, digits or hyphens, not starting or ending with a hyphen)`,
       );
     }
-    if (entry.includes('\u0000')) throw new InvalidArgumentError(`${field} entries must not contain NUL characters`);
+    if (entry.includes('\u0000') || !isWellFormedText(entry)) throw new InvalidArgumentError(`${field} entries must be valid text without NUL`);
     if (entry.length > MAX_SCOPE_ENTRY_LENGTH) {
       throw new InvalidArgumentError(`${field} entries must be at most ${MAX_SCOPE_ENTRY_LENGTH} characters long`);
     }

@@ -44,6 +44,21 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     bodyLimit: options.maxBodyBytes,
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 2048 },
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors Fastify and Node answer before any route runs, in the gRPC-style shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the request URL is not valid';
+      const raw = reply as unknown as { code(status: number): { type(t: string): { send(body: string): unknown } } };
+      void raw.code(400).type('application/json').send(JSON.stringify(grpcErrorBody(new InvalidArgumentError(message))));
+    },
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body = JSON.stringify(grpcErrorBody(new InvalidArgumentError(status === 431 ? 'request headers are too large' : 'malformed HTTP request')));
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} Bad Request\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy();
+    },
   });
   const verifier = new InternalTokenVerifier(options.internalToken);
   const metrics = new StoreMetrics(registry, options.defaultMetrics ?? false);
