@@ -16,6 +16,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: runtime.config.gateway.maxBodyBytes,
+    // A stalled or trickling client must not hold a connection for ever (slowloris).
+    requestTimeout: runtime.config.requestTimeoutMs,
     trustProxy: runtime.config.gateway.trustProxy,
     // Client libraries given a controller URL with a trailing slash call //indexes.
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 1024 },

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     registry,
     internalToken: secrets.internalToken,
     maxBodyBytes: config.vectorStore.maxBodyBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
     logger,
     defaultMetrics: true,
   });

@@ -33,6 +33,8 @@ export interface ServerOptions {
   maxBodyBytes: number;
   logger: Logger;
   defaultMetrics?: boolean;
+  /** Whole-request receive deadline (0: none). */
+  requestTimeoutMs?: number;
 }
 
 type IndexParams = { indexId: string };
@@ -42,6 +44,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     bodyLimit: options.maxBodyBytes,
+    requestTimeout: options.requestTimeoutMs,
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 2048 },
     logController: new LogController({ disableRequestLogging: true }),
     // Errors Fastify and Node answer before any route runs, in the gRPC-style shape too.
