@@ -275,22 +275,21 @@ export class VectorIndex {
     for (const ns of this.namespaces.values()) {
       if (ns.liveCount < this.search.annMinVectors && ns.ann === undefined) continue;
       if (ns.annUpTo >= ns.count) continue;
-      if (ns.ann === undefined) {
-        let maxNorm = 0;
-        for (let slot = 0; slot < ns.count; slot++) if (ns.live[slot] === 1) maxNorm = Math.max(maxNorm, ns.norms[slot]!);
-        ns.ann = new UsearchAnn(this.settings.metric, this.dim, this.annParams, maxNorm > 0 ? maxNorm * 1.05 : 1);
-      }
+      if (ns.ann === undefined) ns.ann = new UsearchAnn(this.settings.metric, this.dim, this.annParams, ns.maxNorm());
       const end = Math.min(ns.count, ns.annUpTo + maxBatch);
-      const slots: number[] = [];
-      for (let slot = ns.annUpTo; slot < end; slot++) if (ns.live[slot] === 1) slots.push(slot);
-      const batch = new Float32Array(slots.length * this.dim);
-      slots.forEach((slot, i) => batch.set(ns.valuesOf(slot), i * this.dim));
-      ns.ann.add(slots, batch);
+      const { slots, vectors } = ns.gather(ns.annUpTo, end);
+      ns.ann.add(slots, vectors);
       const processed = end - ns.annUpTo;
       ns.annUpTo = end;
       return processed;
     }
     return 0;
+  }
+
+  /** Namespaces that should have an ANN index (dense, large enough or already indexed). */
+  annCandidates(): NamespaceData[] {
+    if (this.settings.vectorType !== 'dense') return [];
+    return [...this.namespaces.values()].filter((ns) => ns.ann !== undefined || ns.liveCount >= this.search.annMinVectors);
   }
 
   /** Vectors not yet in an ANN index (in namespaces large enough to get one). */

@@ -52,6 +52,27 @@ export class UsearchAnn {
     this.size += slots.length;
   }
 
+  /** Writes the index to a file (usearch's own format). */
+  save(path: string): void {
+    this.index.save(path);
+  }
+
+  /** A read-only index memory-mapped from a saved file (searching only). */
+  static view(path: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number): UsearchAnn {
+    const ann = new UsearchAnn(metric, dimension, params, maxNorm);
+    ann.index.view(path);
+    ann.size = ann.index.size();
+    return ann;
+  }
+
+  /** A writable copy loaded from a saved file. */
+  static load(path: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number): UsearchAnn {
+    const ann = new UsearchAnn(metric, dimension, params, maxNorm);
+    ann.index.load(path);
+    ann.size = ann.index.size();
+    return ann;
+  }
+
   /** Slots of the (approximately) k nearest vectors, nearest first. */
   search(query: Float32Array, k: number): Int32Array {
     if (this.size === 0) return new Int32Array(0);
