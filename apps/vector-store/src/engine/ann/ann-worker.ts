@@ -2,6 +2,7 @@
 // namespace key, adds the batches it is sent, and on "publish" saves the index to a file that the main
 // thread memory-maps (usearch view) and searches. After publishing with `release` it drops its copy;
 // a later batch reloads it from the published file.
+import { availableParallelism } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { UsearchAnn, type AnnParams } from './usearch-ann.js';
 import type { Metric } from '../types.js';
@@ -22,6 +23,8 @@ export type AnnWorkerRequest =
 export type AnnWorkerReply = { id: number; ok: true; size?: number } | { id: number; ok: false; message: string };
 
 const indexes = new Map<string, UsearchAnn>();
+/** Leave one core to the event loop that serves requests. */
+const THREADS = Math.max(1, availableParallelism() - 1);
 
 function handle(request: AnnWorkerRequest): AnnWorkerReply {
   switch (request.type) {
@@ -35,7 +38,7 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
             : UsearchAnn.load(request.loadFrom, spec.metric, spec.dimension, spec.params, spec.maxNorm);
         indexes.set(spec.key, ann);
       }
-      ann.add(request.slots, request.vectors);
+      ann.add(request.slots, request.vectors, THREADS);
       return { id: request.id, ok: true, size: ann.size };
     }
     case 'publish': {

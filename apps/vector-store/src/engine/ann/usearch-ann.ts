@@ -43,12 +43,12 @@ export class UsearchAnn {
     });
   }
 
-  /** Adds vectors (row-major, `slots.length` rows). Blocks the calling thread. */
-  add(slots: ArrayLike<number>, vectors: Float32Array): void {
+  /** Adds vectors (row-major, `slots.length` rows) using `threads` native threads (0: all cores). Blocks the calling thread. */
+  add(slots: ArrayLike<number>, vectors: Float32Array, threads = 0): void {
     if (slots.length === 0) return;
     const keys = new BigUint64Array(slots.length);
     for (let i = 0; i < slots.length; i++) keys[i] = BigInt(slots[i]!);
-    this.index.add(keys, this.augment ? this.augmentRows(vectors, slots.length) : vectors, 0);
+    this.index.add(keys, this.augment ? this.augmentRows(vectors, slots.length) : vectors, threads);
     this.size += slots.length;
   }
 
