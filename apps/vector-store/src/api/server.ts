@@ -114,9 +114,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.post<{ Params: IndexParams }>(`${prefix}/vectors/upsert`, { bodyLimit: Math.min(options.maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) }, async (request) => {
     const index = indexOf(request.params.indexId);
-    const mutation = index.index.prepareUpsert(parseUpsertRequest(request.body));
-    const upsertedCount = await index.mutate(mutation);
-    return { upsertedCount };
+    const upsert = parseUpsertRequest(request.body);
+    await index.mutate(index.index.prepareUpsert(upsert));
+    // Counted as sent (a duplicate id within one request counts each time, as at Pinecone).
+    return { upsertedCount: upsert.vectors.length };
   });
 
   app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request) => {

@@ -2,7 +2,7 @@
 // thread, and installs the worker's published index (memory-mapped, read-only) when it is ready. The
 // event loop only copies batches and maps files; graph insertion runs on the worker (and usearch's own
 // threads). Queries meanwhile scan the not-yet-indexed tail exactly, so results stay complete.
-import { existsSync, mkdirSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -27,7 +27,16 @@ interface NamespaceState {
   releasedFile: string | undefined;
   currentFile: string | undefined;
   seq: number;
+  /** The worker holds a writable copy (false after a release). */
+  inWorker: boolean;
+  lastAddAt: number;
+  lastPublishAt: number;
 }
+
+/** Publish a caught-up graph at most this often (each publish writes the whole graph). */
+const PUBLISH_INTERVAL_MS = 1000;
+/** After this long without new vectors the worker drops its copy (the mapped file is the only one). */
+const RELEASE_AFTER_MS = 10_000;
 
 export interface AnnBuilderSource {
   /** Indexes to maintain, with the directory where their ANN files may be written. */
@@ -131,6 +140,9 @@ export class AnnBuilder {
         releasedFile: undefined,
         currentFile: undefined,
         seq: 0,
+        inWorker: false,
+        lastAddAt: 0,
+        lastPublishAt: 0,
       };
       this.states.set(ns, state);
     }
@@ -150,26 +162,32 @@ export class AnnBuilder {
           return;
         }
         s.releasedFile = undefined;
+        s.inWorker = true;
+        s.lastAddAt = Date.now();
         s.unpublished += end - s.sentUpTo;
         s.sentUpTo = end;
       });
       return true;
     }
-    // Caught up (or far enough ahead): publish so queries use the new vectors through the graph.
+    // Far enough ahead, or caught up and not published for a while: publish, so that queries reach the
+    // new vectors through the graph rather than the exact tail.
     const caughtUp = ns.count === s.sentUpTo;
-    if (s.unpublished > 0 && (caughtUp || s.unpublished >= Math.max(5000, s.publishedSize / 4))) {
+    const now = Date.now();
+    const due =
+      s.unpublished >= Math.max(5000, s.publishedSize / 4) || (caughtUp && s.unpublished > 0 && now - s.lastPublishAt >= PUBLISH_INTERVAL_MS);
+    if (due) {
       const annDir = path.join(dir, 'ann');
       mkdirSync(annDir, { recursive: true });
       const file = path.join(annDir, `${ns.uid}-${ns.generation}-${++s.seq}.usearch`);
       const upTo = s.sentUpTo;
       s.busy = true;
-      void this.call({ type: 'publish', key: s.spec.key, path: file, release: caughtUp }).then((reply) => {
+      void this.call({ type: 'publish', key: s.spec.key, path: file, release: false }).then((reply) => {
         s.busy = false;
+        s.lastPublishAt = Date.now();
         if (!reply.ok) {
           this.logger.error({ index: indexId, message: reply.message }, 'ANN publish failed');
           return;
         }
-        if (caughtUp) s.releasedFile = file;
         s.unpublished = 0;
         s.publishedSize = reply.size ?? 0;
         if (ns.generation !== s.generation) return;
@@ -177,15 +195,15 @@ export class AnnBuilder {
         ns.installAnn(UsearchAnn.view(file, s.spec.metric, s.spec.dimension, s.spec.params, s.spec.maxNorm), upTo);
         s.currentFile = file;
         // The old file stays mapped until its index object is collected; unlinking it is safe on POSIX.
-        if (previous !== undefined && previous !== s.releasedFile) {
-          try {
-            unlinkSync(previous);
-          } catch {
-            // already gone with its index directory
-          }
-        }
+        if (previous !== undefined) rmSync(previous, { force: true });
       });
       return true;
+    }
+    // Idle: the worker drops its copy; the next batch reloads it from the published file.
+    if (caughtUp && s.unpublished === 0 && s.inWorker && s.currentFile !== undefined && now - s.lastAddAt >= RELEASE_AFTER_MS) {
+      s.inWorker = false;
+      s.releasedFile = s.currentFile;
+      void this.call({ type: 'drop', key: s.spec.key });
     }
     return false;
   }
