@@ -2,7 +2,6 @@
 // /internal/indexes/:indexId, plus the index administration used by the gateway).
 import {
   DATA_PLANE_LIMITS,
-  displayNamespace,
   InvalidArgumentError,
   normalizeNamespace,
   parseCreateNamespaceRequest,
@@ -16,7 +15,6 @@ import {
   parseUpdateRequest,
   parseUpsertRequest,
   UnauthenticatedError,
-  grpcErrorBody,
   type QueryParams,
 } from '@conifer/contracts';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -76,7 +74,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = registry.loaded && (await registry.writable());
+    const ready = registry.loaded && registry.healthy() && (await registry.writable());
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable' });
   });
   app.get('/metrics', async (_request, reply) => {
@@ -194,8 +192,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return {};
   });
 
-  void grpcErrorBody;
-  void displayNamespace;
   return app;
 }
 

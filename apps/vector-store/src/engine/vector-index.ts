@@ -357,7 +357,6 @@ export class VectorIndex {
     const dim = this.dim;
     const queryNorm = vector === undefined ? 0 : Math.sqrt(vector.reduce((s, v) => s + v * v, 0));
     const hasSparse = sparse !== undefined && sparse.indices.length > 0;
-    const data = ns.values;
     const score = (slot: number): number => {
       let s = vector === undefined ? 0 : denseSimilarity(metric, ns.values, slot * dim, ns.norms[slot]!, vector, queryNorm, dim);
       if (hasSparse) {
@@ -366,7 +365,6 @@ export class VectorIndex {
       }
       return s;
     };
-    void data;
     const predicate = filter === undefined ? undefined : compileFilter(filter);
     const top = new TopK(topK);
     // The graph is worth it only when the answer is a small part of the namespace; otherwise (and always

@@ -154,6 +154,11 @@ export class IndexRegistry {
     }
   }
 
+  /** False when an index's log has failed (it refuses writes until restarted). */
+  healthy(): boolean {
+    return this.list().every((index) => index.healthy);
+  }
+
   pendingAnnVectors(): number {
     let n = 0;
     for (const index of this.indexes.values()) n += index.index.pendingAnnVectors();
