@@ -98,6 +98,25 @@ describe('VectorIndex against the brute-force reference', () => {
   });
 });
 
+describe('SIMD exact scan of large namespaces', () => {
+  for (const metric of ['cosine', 'euclidean', 'dotproduct'] as Metric[]) {
+    it(`matches the reference with dead rows present (${metric})`, () => {
+      const dim = 12;
+      const records = dataset(3000, dim, 21);
+      const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, EXACT);
+      load(index, records);
+      const deleted = new Set(records.filter((_, i) => i % 7 === 0).map((r) => r.id));
+      index.apply(index.prepareDelete(parseDeleteRequest({ ids: [...deleted].slice(0, 1000) })));
+      const remaining = records.filter((r) => !deleted.has(r.id) || [...deleted].indexOf(r.id) >= 1000);
+      for (const q of dataset(5, dim, 77).map((r) => r.values)) {
+        const expected = refTopK(metric, q, remaining, undefined, 10);
+        const got = index.query(parseQueryRequest({ vector: q, topK: 10 }));
+        expect(got.matches.map((m) => m.id)).toEqual(expected.map((m) => m.id));
+      }
+    });
+  }
+});
+
 describe('VectorIndex compaction', () => {
   it('compacts dead slots, keeps every live record and rebuilds the ANN index', () => {
     const dim = 8;

@@ -36,7 +36,11 @@ import {
 import { UsearchAnn, type AnnParams, DEFAULT_ANN_PARAMS } from './ann/usearch-ann.js';
 import { NamespaceData } from './namespace.js';
 import { denseSimilarity, reportedScore, sparseDot } from './scoring.js';
+import { simdCandidates } from './exact.js';
 import { TopK } from './top-k.js';
+
+/** Unfiltered exact scans of namespaces at least this large use SIMD candidates. */
+const SIMD_SCAN_MIN = 2000;
 import type { IndexSettings, Mutation, SearchOptions, StoredRecordInput } from './types.js';
 
 export const DEFAULT_SEARCH_OPTIONS: SearchOptions = { annMinVectors: 5000, exactFilterMax: 1000, annCandidates: 100 };
@@ -367,6 +371,7 @@ export class VectorIndex {
     };
     const predicate = filter === undefined ? undefined : compileFilter(filter);
     const top = new TopK(topK);
+    const { live } = ns;
     // The graph is worth it only when the answer is a small part of the namespace; otherwise (and always
     // for sparse or hybrid queries, and namespaces without an ANN index yet) scan exactly.
     const useAnn =
@@ -386,7 +391,18 @@ export class VectorIndex {
       return top;
     };
     if (!useAnn) {
-      if (predicate === undefined) return exactScan(undefined, 'exact');
+      if (predicate === undefined) {
+        const dead = ns.count - ns.liveCount;
+        if (vector !== undefined && !hasSparse && ns.count >= SIMD_SCAN_MIN && dead <= ns.count / 4 && topK * 4 < ns.liveCount) {
+          // SIMD brute force for the candidates (a margin for float32 ties and dead rows), exact re-score.
+          for (const slot of simdCandidates(ns.values, ns.count, dim, vector, topK + dead + 16, metric)) {
+            if (live[slot] === 1) top.push(score(slot), slot);
+          }
+          this.lastPlan = { plan: 'exact', candidates: ns.liveCount };
+          return top;
+        }
+        return exactScan(undefined, 'exact');
+      }
       const matching = this.matchingSlots(ns, predicate, filter);
       for (const slot of matching) top.push(score(slot), slot);
       this.lastPlan = { plan: 'exact-filtered', candidates: matching.length };
@@ -414,7 +430,6 @@ export class VectorIndex {
     }
 
     // Tail not yet in the ANN index: exact (read-your-writes).
-    const { live } = ns;
     for (let slot = ns.annUpTo; slot < ns.count; slot++) {
       if (live[slot] !== 1 || (accept !== undefined && !accept(slot))) continue;
       top.push(score(slot), slot);
