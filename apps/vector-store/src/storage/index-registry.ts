@@ -137,6 +137,7 @@ export class IndexRegistry {
     const index = this.indexes.get(id);
     if (index === undefined) return;
     this.indexes.delete(id);
+    this.annBuilder?.forget(id);
     await index.close();
     const trash = path.join(this.root, `${id}.deleted-${Date.now()}`);
     renameSync(index.dir, trash);

@@ -208,6 +208,11 @@ export class AnnBuilder {
     return false;
   }
 
+  /** Frees the worker's copies for a deleted index. */
+  forget(indexId: string): void {
+    void this.call({ type: 'dropPrefix', prefix: `${indexId}:` });
+  }
+
   /** Whether every candidate namespace is fully indexed and installed (tests, benchmarks). */
   idle(): boolean {
     for (const { index } of this.source.indexes()) {

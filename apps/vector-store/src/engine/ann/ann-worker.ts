@@ -18,7 +18,8 @@ export interface AnnSpec {
 export type AnnWorkerRequest =
   | { id: number; type: 'add'; spec: AnnSpec; loadFrom?: string; slots: Int32Array; vectors: Float32Array }
   | { id: number; type: 'publish'; key: string; path: string; release: boolean }
-  | { id: number; type: 'drop'; key: string };
+  | { id: number; type: 'drop'; key: string }
+  | { id: number; type: 'dropPrefix'; prefix: string };
 
 export type AnnWorkerReply = { id: number; ok: true; size?: number } | { id: number; ok: false; message: string };
 
@@ -50,6 +51,9 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
     }
     case 'drop':
       indexes.delete(request.key);
+      return { id: request.id, ok: true };
+    case 'dropPrefix':
+      for (const key of [...indexes.keys()]) if (key.startsWith(request.prefix)) indexes.delete(key);
       return { id: request.id, ok: true };
   }
 }
