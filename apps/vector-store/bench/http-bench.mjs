@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { availableParallelism } from "node:os";
+import { pino } from "pino";
 import { buildServer } from '../dist/api/server.js';
 import { IndexRegistry } from '../dist/storage/index-registry.js';
 
@@ -16,7 +17,7 @@ const TOKEN = 'bench-token-0123456789abcdef0123456789';
 const dir = mkdtempSync(path.join(tmpdir(), 'conifer-http-bench-'));
 const logger = pino({ level: 'warn' });
 const registry = await IndexRegistry.open(dir, logger);
-const app = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger });
+const app = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger, parseWorkers: Number(process.env.PARSE_WORKERS ?? (availableParallelism() >= 4 ? availableParallelism() - 2 : 0)) });
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 const headers = { 'x-conifer-internal-token': TOKEN, 'content-type': 'application/json' };
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];

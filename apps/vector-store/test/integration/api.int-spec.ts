@@ -5,7 +5,8 @@ let t: TestApp;
 const base = '/internal/indexes/idx-1';
 
 beforeAll(async () => {
-  t = await startTestApp({ annBuilder: false });
+  // Upserts parsed on a worker thread, as in production (the concurrency test covers the inline parser).
+  t = await startTestApp({ annBuilder: false }, 1);
   expect((await t.call('PUT', base, { dimension: 3, metric: 'cosine', vectorType: 'dense' })).status).toBe(201);
 });
 afterAll(async () => {
@@ -248,6 +249,10 @@ describe('validation: 4xx with the gRPC body and nothing applied', () => {
     const malformed = await t.call('POST', `${base}/query`, '{"topK": ');
     expect(malformed.status).toBe(400);
     expect(malformed.body.code).toBe(3);
+    const malformedUpsert = await t.call('POST', `${base}/vectors/upsert`, '{"vectors": [');
+    expect(malformedUpsert).toMatchObject({ status: 400, body: { code: 3, message: 'request body is not valid JSON' } });
+    expect((await t.call('POST', `${base}/vectors/upsert`, 'x', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await t.call('POST', `${base}/vectors/upsert`, '')).status).toBe(400);
     expect((await t.call('GET', `${base}/nope`)).body.code).toBe(5);
   });
 
