@@ -251,8 +251,9 @@ export class VectorIndex {
     const { live, metadata } = ns;
     const candidates = filter === undefined ? undefined : ns.postings.candidates(filter);
     if (candidates !== undefined && candidates.size < ns.count / 4) {
-      for (const slot of candidates) if (live[slot] === 1 && predicate(metadata[slot])) out.push(slot);
-      return out.sort((a, b) => a - b);
+      const sorted = Int32Array.from(candidates).sort(); // typed-array sort: numeric, native
+      for (const slot of sorted) if (live[slot] === 1 && predicate(metadata[slot])) out.push(slot);
+      return out;
     }
     for (let slot = 0; slot < ns.count; slot++) {
       if (live[slot] === 1 && predicate(metadata[slot])) out.push(slot);
