@@ -83,7 +83,7 @@ describe('POST /oauth/token', () => {
 
   it('429 with Retry-After once an address has failed too often, counted across replicas through Redis', async () => {
     // Two replicas sharing Redis, under a prefix of their own (other suites' failures from 127.0.0.1 stay apart).
-    const env = { ...redisEnv(), CONIFER_ADMIN_LOGIN_MAX_FAILURES: '3', CONIFER_ADMIN_LOGIN_WINDOW_SECONDS: '600' };
+    const env: Record<string, string> = { ...redisEnv(), CONIFER_ADMIN_LOGIN_MAX_FAILURES: '3', CONIFER_ADMIN_LOGIN_WINDOW_SECONDS: '600' };
     env.CONIFER_REDIS_KEY_PREFIX = `${env.CONIFER_REDIS_KEY_PREFIX}${randomUUID().slice(0, 8)}:`;
     const strict = await startGateway(testRuntime(env));
     const replica = await startGateway(testRuntime(env));

@@ -51,7 +51,7 @@ export async function startGateway(runtime = testRuntime()): Promise<NestFastify
 /** A gateway with extra global providers (e.g. a fake ProjectIndexRemover). */
 export async function startGatewayWith(providers: Provider[], runtime = testRuntime()): Promise<NestFastifyApplication> {
   @Global()
-  @Module({ providers, exports: providers.map((p) => (typeof p === 'function' ? p : (p as { provide: never }).provide)) })
+  @Module({ providers, exports: providers.map((p) => (typeof p === 'function' ? p : (p as unknown as { provide: never }).provide)) })
   class ExtraProvidersModule {}
   @Module({})
   class TestRootModule {

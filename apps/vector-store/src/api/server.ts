@@ -15,6 +15,7 @@ import {
   parseUpdateRequest,
   parseUpsertRequest,
   UnauthenticatedError,
+  grpcErrorBody,
   type QueryParams,
 } from '@conifer/contracts';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';

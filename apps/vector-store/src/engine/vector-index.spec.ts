@@ -9,7 +9,7 @@ import {
 } from '@conifer/contracts';
 import { FILTERS, refMatches, refTopK, rng, randomMetadata, type Metric } from '../../test/support/reference.js';
 import type { SearchOptions } from './types.js';
-import { VectorIndex } from './vector-index.js';
+import { DEFAULT_SEARCH_OPTIONS, VectorIndex } from './vector-index.js';
 
 interface Rec {
   id: string;
@@ -35,7 +35,7 @@ function load(index: VectorIndex, records: Rec[], namespace = ''): void {
   }
 }
 
-const EXACT: SearchOptions = { annMinVectors: Number.MAX_SAFE_INTEGER, exactFilterMax: Number.MAX_SAFE_INTEGER };
+const EXACT: SearchOptions = { ...DEFAULT_SEARCH_OPTIONS, annMinVectors: Number.MAX_SAFE_INTEGER, exactFilterMax: Number.MAX_SAFE_INTEGER };
 
 describe('VectorIndex against the brute-force reference', () => {
   const dim = 16;

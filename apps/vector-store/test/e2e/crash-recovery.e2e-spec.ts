@@ -111,12 +111,14 @@ describe('crash recovery (kill -9 during ingest)', () => {
     child = start(dataDir, port);
     children.push(child);
     await waitHealthy(base);
-    const described = await (await fetch(`${base}/internal/indexes/crash`, { headers })).json();
+    const described = (await (await fetch(`${base}/internal/indexes/crash`, { headers })).json()) as { totalVectorCount: number };
     expect(described.totalVectorCount).toBeGreaterThanOrEqual(acked.length);
     for (let i = 0; i < acked.length; i += 500) {
       const chunk = acked.slice(i, i + 500);
       const query = chunk.map((n) => `ids=v${n}`).join('&');
-      const body = await (await fetch(`${base}/internal/indexes/crash/vectors/fetch?${query}`, { headers })).json();
+      const body = (await (await fetch(`${base}/internal/indexes/crash/vectors/fetch?${query}`, { headers })).json()) as {
+        vectors: Record<string, { values: number[]; metadata: Record<string, unknown> }>;
+      };
       for (const n of chunk) {
         const v = body.vectors[`v${n}`];
         expect(v).toBeDefined();
