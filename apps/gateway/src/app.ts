@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
+import { clientErrorHandler, frameworkErrors } from './common/framework-errors.js';
 import { PinoNestLogger } from './common/logger.js';
 import type { GatewayRuntime } from './config/runtime.js';
 import { MetricsService } from './health/metrics.service.js';
@@ -15,6 +16,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: runtime.config.gateway.maxBodyBytes,
+    // A stalled or trickling client must not hold a connection for ever (slowloris).
+    requestTimeout: runtime.config.requestTimeoutMs,
     trustProxy: runtime.config.gateway.trustProxy,
     // Client libraries given a controller URL with a trailing slash call //indexes.
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 1024 },
@@ -24,6 +27,9 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger):
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     forceCloseConnections: 'idle',
+    // Errors Fastify and Node answer before any route runs, in Pinecone's shape too.
+    frameworkErrors,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime, logger), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),

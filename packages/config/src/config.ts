@@ -47,6 +47,7 @@ export const ENV_SCHEMA = {
   CONIFER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CONIFER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   CONIFER_MAX_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
+  CONIFER_REQUEST_TIMEOUT_MS: positiveInt.default(60_000),
   CONIFER_EMBEDDED_PG_PORT: port.default(5433),
   CONIFER_TRUST_PROXY: bool.default(false),
   CONIFER_UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
@@ -73,6 +74,8 @@ export interface ConiferConfig {
   readonly dataDir: string;
   readonly bind: string;
   readonly shutdownTimeoutMs: number;
+  /** Whole-request receive deadline on both apps (slow or stalled clients are cut off: 408). */
+  readonly requestTimeoutMs: number;
   readonly database: { readonly url?: string; readonly embeddedPort: number };
   readonly redis: { readonly url?: string; readonly keyPrefix: string };
   readonly secrets: {
@@ -162,6 +165,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
     dataDir,
     bind: v.CONIFER_BIND,
     shutdownTimeoutMs: v.CONIFER_SHUTDOWN_TIMEOUT_MS,
+    requestTimeoutMs: v.CONIFER_REQUEST_TIMEOUT_MS,
     database: Object.freeze({ url: v.DATABASE_URL, embeddedPort: v.CONIFER_EMBEDDED_PG_PORT }),
     redis: Object.freeze({ url: v.REDIS_URL, keyPrefix: v.CONIFER_REDIS_KEY_PREFIX }),
     secrets: Object.freeze({

@@ -36,11 +36,17 @@ function has(body: Body, snake: string, camel?: string): boolean {
   return body[snake] !== undefined || (camel !== undefined && body[camel] !== undefined);
 }
 
+/** No lone UTF-16 surrogates (Postgres cannot store them; JSON bodies can carry them as \\ud800). */
+function isWellFormedText(value: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
+}
+
 export function parseName(value: unknown, field: string, max: number): string {
   if (typeof value !== 'string') throw new InvalidArgumentError(`${field} must be a string`);
   if (value.trim().length === 0) throw new InvalidArgumentError(`${field} must not be empty`);
   if (value.length > max) throw new InvalidArgumentError(`${field} must be at most ${max} characters long`);
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidArgumentError(`${field} must not contain control characters`);
+  if (!isWellFormedText(value)) throw new InvalidArgumentError(`${field} must be valid Unicode text (no lone surrogates)`);
   return value;
 }
 
@@ -137,12 +143,20 @@ export function parseRoles(value: unknown): ApiKeyRole[] {
   return [...new Set(value as ApiKeyRole[])];
 }
 
-function parseStringList(value: unknown, field: string, allowEmptyStrings: boolean): string[] {
+/** Pinecone's index names: 1-45 lowercase letters, digits and hyphens, not starting or ending with a hyphen. */
+const INDEX_NAME = /^[a-z0-9](?:[a-z0-9-]{0,43}[a-z0-9])?$/;
+
+function parseStringList(value: unknown, field: string, kind: 'index' | 'namespace'): string[] {
   if (!Array.isArray(value)) throw new InvalidArgumentError(`${field} must be an array of strings`);
   if (value.length > MAX_SCOPE_ENTRIES) throw new InvalidArgumentError(`${field} may list at most ${MAX_SCOPE_ENTRIES} entries`);
   for (const entry of value) {
     if (typeof entry !== 'string') throw new InvalidArgumentError(`${field} must be an array of strings`);
-    if (!allowEmptyStrings && entry.length === 0) throw new InvalidArgumentError(`${field} must not contain empty names`);
+    if (kind === 'index' && !INDEX_NAME.test(entry)) {
+      throw new InvalidArgumentError(
+        `${field}: ${JSON.stringify(entry.slice(0, 64))} is not an index name (1-45 lowercase letters, digits or hyphens, not starting or ending with a hyphen)`,
+      );
+    }
+    if (entry.includes('\u0000') || !isWellFormedText(entry)) throw new InvalidArgumentError(`${field} entries must be valid text without NUL`);
     if (entry.length > MAX_SCOPE_ENTRY_LENGTH) {
       throw new InvalidArgumentError(`${field} entries must be at most ${MAX_SCOPE_ENTRY_LENGTH} characters long`);
     }
@@ -154,9 +168,9 @@ export function parseScope(value: unknown): ApiKeyScope {
   if (value === null) return { indexes: [], namespaces: [] };
   const scope = requireObject(value, 'scope');
   return {
-    indexes: scope.indexes === undefined || scope.indexes === null ? [] : parseStringList(scope.indexes, 'scope.indexes', false),
+    indexes: scope.indexes === undefined || scope.indexes === null ? [] : parseStringList(scope.indexes, 'scope.indexes', 'index'),
     // "" is the default namespace.
-    namespaces: scope.namespaces === undefined || scope.namespaces === null ? [] : parseStringList(scope.namespaces, 'scope.namespaces', true),
+    namespaces: scope.namespaces === undefined || scope.namespaces === null ? [] : parseStringList(scope.namespaces, 'scope.namespaces', 'namespace'),
   };
 }
 
@@ -260,11 +274,12 @@ export function parseTokenRequest(input: unknown): TokenRequest {
   }
   const clientId = body.client_id;
   const clientSecret = body.client_secret;
-  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256) {
-    throw new InvalidArgumentError('invalid_request: client_id is required');
+  const printable = /^[\x21-\x7e]{1,256}$/;
+  if (typeof clientId !== 'string' || !printable.test(clientId)) {
+    throw new InvalidArgumentError('invalid_request: client_id is required (printable ASCII, at most 256 characters)');
   }
   if (typeof clientSecret !== 'string' || clientSecret.length === 0 || clientSecret.length > 256) {
-    throw new InvalidArgumentError('invalid_request: client_secret is required');
+    throw new InvalidArgumentError('invalid_request: client_secret is required (at most 256 characters)');
   }
   return { clientId, clientSecret };
 }

@@ -2,3 +2,4 @@ export * from './data-plane/index.js';
 export * from './errors.js';
 export * from './roles.js';
 export * from './admin.js';
+export * from './internal-api.js';

@@ -2,20 +2,14 @@
 // control plane and raw forwarding for the data plane. One keep-alive undici Pool per node; every request
 // carries the internal credential and is bounded by connect, headers and body timeouts, so a node that is
 // down, unreachable or stuck becomes an UnavailableError quickly and never a hang.
-import { UnavailableError } from '@conifer/contracts';
+import { INTERNAL_TOKEN_HEADER, UnavailableError, type IndexMetric, type IndexSettings, type VectorType } from '@conifer/contracts';
 import { Pool, type Dispatcher } from 'undici';
 
-export const INTERNAL_TOKEN_HEADER = 'x-conifer-internal-token';
-
-export type IndexMetric = 'cosine' | 'euclidean' | 'dotproduct';
-export type IndexVectorType = 'dense' | 'sparse';
-
+export { INTERNAL_TOKEN_HEADER };
+export type { IndexMetric };
+export type IndexVectorType = VectorType;
 /** What the store needs to create an index (dimension null for sparse indexes). */
-export interface StoreIndexSettings {
-  readonly dimension: number | null;
-  readonly metric: IndexMetric;
-  readonly vectorType: IndexVectorType;
-}
+export type StoreIndexSettings = IndexSettings;
 
 export interface StoreIndexInfo extends StoreIndexSettings {
   readonly indexId: string;

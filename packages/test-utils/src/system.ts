@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.js';
 import { createTestDatabase } from './postgres.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const GATEWAY_MAIN = path.join(repoRoot, 'apps/gateway/dist/main.js');
@@ -22,7 +23,10 @@ export interface RunningProcess {
 export interface System {
   readonly gatewayUrl: string;
   readonly gateways: RunningProcess[];
+  /** The current vector-store process (a new one after restartStore()). */
   readonly store: RunningProcess;
+  /** The TCP proxy between the gateways and Postgres, when started with `postgresProxy: true`. */
+  readonly postgresProxy?: TcpProxy;
   readonly clientId: string;
   readonly clientSecret: string;
   readonly dataDir: string;
@@ -30,6 +34,10 @@ export interface System {
   /** Everything every process wrote so far. */
   logs(): string;
   adminToken(): Promise<string>;
+  /** Kills the vector store with SIGKILL (no flush, no goodbye) and waits for it to be gone. */
+  killStore(): Promise<void>;
+  /** Starts the vector store again on the same port and data directory and waits until it is healthy. */
+  startStore(): Promise<void>;
   admin<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
   defaultProjectId(): Promise<string>;
   mintKey(projectId: string, roles: string[], extra?: Record<string, unknown>): Promise<{ id: string; value: string }>;
@@ -42,6 +50,10 @@ export interface SystemOptions {
   readonly env?: Record<string, string>;
   /** Reuse an existing database (e.g. to restart on the same data) instead of a fresh one. */
   readonly databaseUrl?: string;
+  /** Point the processes at this Redis instead of REDIS_URL (e.g. a redis-server the test stops and restarts). */
+  readonly redisUrl?: string;
+  /** Route the gateways' Postgres connections through a TCP proxy the test can cut (system.postgresProxy). */
+  readonly postgresProxy?: boolean;
 }
 
 function launch(script: string, env: NodeJS.ProcessEnv, url: string): RunningProcess {
@@ -75,13 +87,22 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     : await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-e2e-'));
   const storePort = await freePort();
+  let postgresProxy: TcpProxy | undefined;
+  let gatewayDatabaseUrl = database.url;
+  if (options.postgresProxy) {
+    const target = new URL(database.url);
+    postgresProxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    target.hostname = '127.0.0.1';
+    target.port = String(postgresProxy.port);
+    gatewayDatabaseUrl = target.toString();
+  }
   const clientId = `sa-e2e-${randomBytes(4).toString('hex')}`;
   const clientSecret = randomBytes(24).toString('hex');
   const baseEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'test',
-    DATABASE_URL: database.url,
+    DATABASE_URL: gatewayDatabaseUrl,
     CONIFER_DATA_DIR: dataDir,
     CONIFER_BIND: '127.0.0.1',
     CONIFER_VECTOR_STORE_PORT: String(storePort),
@@ -94,10 +115,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     CONIFER_LOG_LEVEL: 'info',
     ...(options.redis === false
       ? {}
-      : { REDIS_URL: process.env.REDIS_URL, CONIFER_REDIS_KEY_PREFIX: `${process.env.CONIFER_REDIS_KEY_PREFIX ?? 'conifer-e2e:'}${randomBytes(3).toString('hex')}:` }),
+      : { REDIS_URL: options.redisUrl ?? process.env.REDIS_URL, CONIFER_REDIS_KEY_PREFIX: `${process.env.CONIFER_REDIS_KEY_PREFIX ?? 'conifer-e2e:'}${randomBytes(3).toString('hex')}:` }),
     ...options.env,
   };
-  const store = launch(STORE_MAIN, baseEnv, `http://127.0.0.1:${storePort}`);
+  let store = launch(STORE_MAIN, baseEnv, `http://127.0.0.1:${storePort}`);
+  const formerStores: RunningProcess[] = [];
   const gateways: RunningProcess[] = [];
   try {
     await waitReady(store, '/healthz');
@@ -111,6 +133,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     }
   } catch (error) {
     for (const p of [store, ...gateways]) p.child.kill('SIGKILL');
+    await postgresProxy?.close();
     await database.drop();
     throw error;
   }
@@ -120,12 +143,15 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const system: System = {
     gatewayUrl,
     gateways,
-    store,
+    get store() {
+      return store;
+    },
+    postgresProxy,
     clientId,
     clientSecret,
     dataDir,
     env: baseEnv,
-    logs: () => [store, ...gateways].map((p) => p.output()).join('\n'),
+    logs: () => [...formerStores, store, ...gateways].map((p) => p.output()).join('\n'),
     async adminToken() {
       if (token && token.expires > Date.now()) return token.value;
       const response = await fetch(`${gatewayUrl}/oauth/token`, {
@@ -137,6 +163,20 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${JSON.stringify(body)}`);
       token = { value: body.access_token, expires: Date.now() + (body.expires_in - 30) * 1000 };
       return token.value;
+    },
+    async killStore() {
+      const child = store.child;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      });
+    },
+    async startStore() {
+      if (store.child.exitCode === null && store.child.signalCode === null) throw new Error('the vector store is still running');
+      formerStores.push(store);
+      store = launch(STORE_MAIN, baseEnv, `http://127.0.0.1:${storePort}`);
+      await waitReady(store, '/readyz');
     },
     async admin(method, url, body) {
       const response = await fetch(`${gatewayUrl}${url}`, {
@@ -182,6 +222,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         ),
       );
       rmSync(dataDir, { recursive: true, force: true });
+      await postgresProxy?.close();
       await database.drop();
     },
   };

@@ -1,9 +1,8 @@
 // The admin API's passport strategy ('admin-bearer'). Passport keeps strategies in one process-wide registry
 // while tests run several gateways in one process, so the strategy holds no state: the guard hands it this
 // app's authenticator on the request.
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
-import { Inject } from '@nestjs/common';
 import { Strategy } from 'passport-custom';
 import type { FastifyRequest } from 'fastify';
 import { AdminAuthenticator, AdminUnauthenticatedError } from './admin-authenticator.js';

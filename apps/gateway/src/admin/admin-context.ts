@@ -25,10 +25,6 @@ export const CurrentAdmin = createParamDecorator((_data: unknown, context: Execu
   return { organizationId: principal.organizationId, actorId: principal.serviceAccountId, clientAddress: request.ip ?? null };
 });
 
-export const ClientAddress = createParamDecorator((_data: unknown, context: ExecutionContext): string | null => {
-  return context.switchToHttp().getRequest<FastifyRequest>().ip ?? null;
-});
-
 function isJson(contentType: string | undefined): boolean {
   if (!contentType) return false;
   const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
@@ -42,14 +38,12 @@ function isJson(contentType: string | undefined): boolean {
 export const JsonBody = createParamDecorator((options: { optional?: boolean } | undefined, context: ExecutionContext): unknown => {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
   const contentType = request.headers['content-type'];
-  if (request.body === undefined || request.body === null) {
-    if (options?.optional && !contentType) return undefined;
-    if (contentType && !isJson(contentType)) throw new InvalidArgumentError('Unsupported content type: send application/json', 415);
-    throw new InvalidArgumentError('Request body is empty: expected a JSON object');
-  }
+  if (request.body === undefined && options?.optional && !contentType) return undefined;
+  if (contentType !== undefined && !isJson(contentType)) throw new InvalidArgumentError('Unsupported content type: send application/json', 415);
+  if (request.body === undefined) throw new InvalidArgumentError('Request body is empty: expected a JSON object');
   if (!isJson(contentType)) throw new InvalidArgumentError('Unsupported content type: send application/json', 415);
   const body = request.body;
-  if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('Request body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('Request body must be a JSON object');
   return body;
 });
 
@@ -57,4 +51,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isUuid(value: string): boolean {
   return UUID.test(value);
+}
+
+/** A boolean query flag: absent, "", "false" or "0" is false; "true" or "1" is true; anything else is a 400. */
+export function parseFlag(value: unknown, name: string): boolean {
+  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new InvalidArgumentError(`${name} must be true or false`);
 }

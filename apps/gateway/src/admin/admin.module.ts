@@ -8,6 +8,8 @@ import { AdminBearerStrategy } from './admin-bearer.strategy.js';
 import { AuditController } from './audit.controller.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
+import { BootstrapRepository } from './bootstrap.repository.js';
+import { LoginFailuresRepository } from './login-failures.repository.js';
 import { LoginThrottle } from './login-throttle.js';
 import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
@@ -32,14 +34,16 @@ const FORM = 'application/x-www-form-urlencoded';
     OrganizationsRepository,
     AdminAuthenticator,
     AdminBearerStrategy,
+    LoginFailuresRepository,
     LoginThrottle,
     OAuthService,
     ProjectsService,
     ServiceAccountsService,
     OrganizationsService,
     AuditService,
+    BootstrapRepository,
   ],
-  exports: [AdminAuthenticator, ProjectsRepository, ServiceAccountsRepository, AuditRepository],
+  exports: [AdminAuthenticator, ProjectsRepository, ServiceAccountsRepository, AuditRepository, BootstrapRepository],
 })
 export class AdminModule implements OnModuleInit {
   constructor(@Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost) {}

@@ -28,14 +28,14 @@ export class OAuthService {
 
   async issueToken(request: TokenRequest, clientAddress: string | null): Promise<TokenResponse> {
     const address = clientAddress ?? 'unknown';
-    const wait = this.throttle.retryAfterSeconds(address);
+    const wait = await this.throttle.retryAfterSeconds(address);
     if (wait > 0) throw new ResourceExhaustedError('Too many failed token requests from this address; try again later', wait);
 
     const account = await this.accounts.findByClientId(request.clientId);
     const presented = hashSecret(this.secrets.keyPepper, request.clientId, request.clientSecret);
     const matches = digestsEqual(presented, account?.secretHash ?? DUMMY_HASH);
     if (!account || !matches || account.revokedAt !== null) {
-      this.throttle.recordFailure(address);
+      await this.throttle.recordFailure(address);
       if (account) {
         await this.accounts.recordAudit({
           organizationId: account.organizationId,

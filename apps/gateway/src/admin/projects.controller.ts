@@ -1,15 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { InvalidArgumentError, parseCreateProjectRequest, parseUpdateProjectRequest } from '@conifer/contracts';
+import { parseCreateProjectRequest, parseUpdateProjectRequest } from '@conifer/contracts';
 import { AdminAuthGuard } from './admin-bearer.strategy.js';
-import { CurrentAdmin, JsonBody, type AdminContext } from './admin-context.js';
+import { CurrentAdmin, JsonBody, parseFlag, type AdminContext } from './admin-context.js';
 import { projectModel, type ProjectModel } from './admin-wire.js';
 import { ProjectsService } from './projects.service.js';
-
-export function parseFlag(value: unknown, name: string): boolean {
-  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
-  if (value === 'true' || value === '1') return true;
-  throw new InvalidArgumentError(`${name} must be true or false`);
-}
 
 @Controller('admin/projects')
 @UseGuards(AdminAuthGuard)

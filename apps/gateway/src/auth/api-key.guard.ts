@@ -5,7 +5,8 @@ import { applyDecorators, Inject, Injectable, UseGuards, type ExecutionContext }
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { PermissionDeniedError, rolesAllow, UnauthenticatedError, type Permission } from '@conifer/contracts';
-import { API_KEY_STRATEGY, REQUEST_VERIFIER } from './api-key.strategy.js';
+import { API_KEY_STRATEGY, REQUEST_THROTTLE, REQUEST_VERIFIER } from './api-key.strategy.js';
+import { KeyFailureThrottle } from './key-failure-throttle.js';
 import { KeyVerifier } from './key-verifier.js';
 import { PERMISSION_METADATA, RequirePermission, type ApiKeyPrincipal } from './principal.js';
 
@@ -16,13 +17,17 @@ export class ApiKeyGuard extends AuthGuard(API_KEY_STRATEGY) {
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(KeyVerifier) private readonly verifier: KeyVerifier,
+    @Inject(KeyFailureThrottle) private readonly throttle: KeyFailureThrottle,
   ) {
     super();
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<{ user?: ApiKeyPrincipal; [REQUEST_VERIFIER]?: KeyVerifier }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<{ user?: ApiKeyPrincipal; [REQUEST_VERIFIER]?: KeyVerifier; [REQUEST_THROTTLE]?: KeyFailureThrottle }>();
     request[REQUEST_VERIFIER] = this.verifier;
+    request[REQUEST_THROTTLE] = this.throttle;
     await super.canActivate(context);
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_METADATA, [
       context.getHandler(),

@@ -3,6 +3,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
+import { ResourceExhaustedError } from '@conifer/contracts';
+import type { KeyFailureThrottle } from './key-failure-throttle.js';
 import { KeyVerifier, verificationError, VerificationStatus } from './key-verifier.js';
 import type { ApiKeyPrincipal } from './principal.js';
 
@@ -14,8 +16,15 @@ export const API_KEY_HEADER = 'api-key';
  * the last one registered would verify for all: the guard puts its own app's verifier on the request.
  */
 export const REQUEST_VERIFIER = Symbol.for('conifer.auth.verifier');
+/** Same for the per-address throttle of invalid keys. */
+export const REQUEST_THROTTLE = Symbol.for('conifer.auth.key-failure-throttle');
 
-type RequestWithHeaders = { headers: Record<string, string | string[] | undefined>; [REQUEST_VERIFIER]?: KeyVerifier };
+type RequestWithHeaders = {
+  headers: Record<string, string | string[] | undefined>;
+  ip?: string;
+  [REQUEST_VERIFIER]?: KeyVerifier;
+  [REQUEST_THROTTLE]?: KeyFailureThrottle;
+};
 
 @Injectable()
 export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY) {
@@ -25,8 +34,15 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY)
 
   async validate(request: RequestWithHeaders): Promise<ApiKeyPrincipal> {
     const verifier = request[REQUEST_VERIFIER] ?? this.verifier;
+    const throttle = request[REQUEST_THROTTLE];
+    const address = request.ip ?? 'unknown';
+    const wait = throttle?.retryAfterSeconds(address) ?? 0;
+    if (wait > 0) throw new ResourceExhaustedError('Too many invalid API keys from this address; try again later', wait);
     const verification = await verifier.verify(request.headers[API_KEY_HEADER]);
     if (verification.status === VerificationStatus.Valid) return verification.principal;
+    if (verification.status === VerificationStatus.Malformed || verification.status === VerificationStatus.NotFound) {
+      throttle?.recordFailure(address);
+    }
     throw verificationError(verification)!;
   }
 }

@@ -1,15 +1,19 @@
 // Prometheus counters of the auth pipeline, on the app's registry.
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AuthObserver, AuthOutcome, CacheLayer } from './key-verifier.js';
 
 const OUTCOMES: AuthOutcome[] = ['valid', 'unauthenticated', 'revoked', 'expired', 'rate_limited', 'unavailable'];
 const LAYERS: CacheLayer[] = ['local', 'negative', 'redis', 'postgres'];
+export type EvictionSource = 'event' | 'broadcast' | 'poll';
+const SOURCES: EvictionSource[] = ['event', 'broadcast', 'poll'];
 
 export class AuthMetrics implements AuthObserver {
   private readonly results: Counter<'outcome'>;
   private readonly hits: Counter<'layer'>;
   private readonly resultCounters = new Map<AuthOutcome, { inc(): void }>();
   private readonly hitCounters = new Map<CacheLayer, { inc(): void }>();
+  private readonly evictionCounters = new Map<EvictionSource, { inc(): void }>();
+  private lastPollAt = Date.now();
 
   constructor(registry: Registry) {
     this.results = new Counter({
@@ -24,6 +28,22 @@ export class AuthMetrics implements AuthObserver {
       labelNames: ['layer'] as const,
       registers: [registry],
     });
+    const evictions = new Counter({
+      name: 'conifer_auth_key_evictions_total',
+      help: 'Key cache evictions by source: event (this replica announced it), broadcast (pub/sub), poll (key_revocations)',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    });
+    for (const source of SOURCES) this.evictionCounters.set(source, evictions.labels({ source }));
+    const lastPollAt = () => this.lastPollAt;
+    new Gauge({
+      name: 'conifer_auth_revocation_poll_age_seconds',
+      help: 'Seconds since the last successful key_revocations poll (the revocation backstop)',
+      registers: [registry],
+      collect() {
+        this.set((Date.now() - lastPollAt()) / 1000);
+      },
+    });
     for (const outcome of OUTCOMES) this.resultCounters.set(outcome, this.results.labels({ outcome }));
     for (const layer of LAYERS) this.hitCounters.set(layer, this.hits.labels({ layer }));
   }
@@ -34,5 +54,13 @@ export class AuthMetrics implements AuthObserver {
 
   cacheHit(layer: CacheLayer): void {
     this.hitCounters.get(layer)!.inc();
+  }
+
+  eviction(source: EvictionSource): void {
+    this.evictionCounters.get(source)!.inc();
+  }
+
+  pollSucceeded(): void {
+    this.lastPollAt = Date.now();
   }
 }

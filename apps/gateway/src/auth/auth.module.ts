@@ -12,6 +12,7 @@ import { AuthMetrics } from './auth.metrics.js';
 import { KeyCache } from './key-cache.js';
 import { KeyCacheRedisRepository } from './key-cache.redis.repository.js';
 import { KeyEvents } from './key-events.js';
+import { KeyFailureThrottle } from './key-failure-throttle.js';
 import { KeyRepository } from './key.repository.js';
 import { KeyVerifier } from './key-verifier.js';
 import { LastUsedSink } from './last-used.sink.js';
@@ -74,9 +75,10 @@ const PG_RETRY_MS = 1_000;
           logger: logger.child({ component: 'auth' }),
         }),
     },
+    { provide: KeyFailureThrottle, useFactory: () => new KeyFailureThrottle() },
     ApiKeyStrategy,
     ApiKeyGuard,
   ],
-  exports: [KeyEvents, KeyVerifier, ApiKeyGuard, ApiKeyStrategy, KeyCache, RevocationListener],
+  exports: [KeyEvents, KeyVerifier, KeyFailureThrottle, ApiKeyGuard, ApiKeyStrategy, KeyCache, RevocationListener],
 })
 export class AuthModule {}

@@ -1,7 +1,8 @@
 // The only ioredis access of the auth module: the shared key cache, its per-key generation counters (which
 // keep a fill that read Postgres before a revocation from being stored after it), the key-change channel and
-// the per-key rate-limit counters. Every method fails fast (RedisService has no offline queue); callers fall
-// back to Postgres or to local state.
+// the per-key rate-limit counters. Every method fails fast: RedisService has no offline queue, and each call
+// here gives up after REDIS_TIMEOUT_MS (a Redis that stops answering without closing the connection must not
+// hang requests); callers fall back to Postgres or to local state.
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisService } from '../redis/redis.service.js';
@@ -42,6 +43,17 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`;
 
+/** Longest wait for Redis on the request path before falling back. */
+export const REDIS_TIMEOUT_MS = 200;
+
+/** Invalidations and broadcasts (off the request path) may wait longer; a timeout counts as a failure and is retried. */
+const INVALIDATE_TIMEOUT_MS = 1_000;
+
+export class RedisTimeoutError extends Error {}
+
+/** After a timeout, Redis counts as unavailable for this long (requests stop paying the timeout). */
+const SUSPEND_AFTER_TIMEOUT_MS = 1_000;
+
 type ScriptedRedis = Redis & {
   coniferKeyStore(entryKey: string, generationKey: string, generation: string, value: string, ttlMs: number): Promise<number>;
   coniferKeyInvalidate(entryKey: string, generationKey: string, generationTtlMs: number): Promise<number>;
@@ -52,6 +64,7 @@ type ScriptedRedis = Redis & {
 export class KeyCacheRedisRepository {
   private readonly client: ScriptedRedis | null;
   private readonly channel: string;
+  private suspendedUntil = 0;
 
   constructor(@Inject(RedisService) private readonly redis: RedisService) {
     this.client = redis.client as ScriptedRedis | null;
@@ -68,25 +81,27 @@ export class KeyCacheRedisRepository {
     return this.client !== null;
   }
 
-  /** Configured and connected right now. */
+  /** Configured, connected, and not recently timed out. */
   get available(): boolean {
-    return this.client !== null && this.client.status === 'ready';
+    return this.client !== null && this.client.status === 'ready' && Date.now() >= this.suspendedUntil;
   }
 
   async read(keyId: string): Promise<SharedKeyRead> {
-    const [value, generation] = await this.requireClient().mget(this.entryKey(keyId), this.generationKey(keyId));
+    const [value, generation] = await this.timed(this.requireClient().mget(this.entryKey(keyId), this.generationKey(keyId)));
     return { entry: value ? (JSON.parse(value) as SharedKeyEntry) : null, generation: generation ?? '' };
   }
 
   /** Stores a fill unless the key changed since `generation` was read. */
   async store(entry: SharedKeyEntry, generation: string, ttlMs: number): Promise<boolean> {
     const keyId = entry.key.keyId;
-    const stored = await this.requireClient().coniferKeyStore(
-      this.entryKey(keyId),
-      this.generationKey(keyId),
-      generation,
-      JSON.stringify(entry),
-      Math.max(1, Math.round(ttlMs)),
+    const stored = await this.timed(
+      this.requireClient().coniferKeyStore(
+        this.entryKey(keyId),
+        this.generationKey(keyId),
+        generation,
+        JSON.stringify(entry),
+        Math.max(1, Math.round(ttlMs)),
+      ),
     );
     return stored === 1;
   }
@@ -97,18 +112,18 @@ export class KeyCacheRedisRepository {
     const client = this.requireClient();
     const ttl = Math.max(1, Math.round(generationTtlMs));
     if (keyIds.length === 1) {
-      await client.coniferKeyInvalidate(this.entryKey(keyIds[0]!), this.generationKey(keyIds[0]!), ttl);
+      await this.timed(client.coniferKeyInvalidate(this.entryKey(keyIds[0]!), this.generationKey(keyIds[0]!), ttl), INVALIDATE_TIMEOUT_MS);
       return;
     }
     const pipeline = client.pipeline() as unknown as { exec(): Promise<[Error | null, unknown][] | null> } & Record<string, (...args: unknown[]) => unknown>;
     for (const keyId of keyIds) pipeline.coniferKeyInvalidate!(this.entryKey(keyId), this.generationKey(keyId), ttl);
-    const results = (await pipeline.exec()) ?? [];
+    const results = (await this.timed(pipeline.exec(), INVALIDATE_TIMEOUT_MS)) ?? [];
     const failure = results.find(([error]) => error);
     if (failure) throw failure[0];
   }
 
   async publish(change: KeyChange): Promise<void> {
-    await this.requireClient().publish(this.channel, JSON.stringify({ keyId: change.keyId, reason: change.reason }));
+    await this.timed(this.requireClient().publish(this.channel, JSON.stringify({ keyId: change.keyId, reason: change.reason })), INVALIDATE_TIMEOUT_MS);
   }
 
   /** Subscribes on a dedicated connection; returns a function that closes it. */
@@ -133,7 +148,19 @@ export class KeyCacheRedisRepository {
 
   /** Counts one request in the key's current one-second window; returns the count so far. */
   async countRequest(keyId: string, windowId: number): Promise<number> {
-    return this.requireClient().coniferRateWindow(this.redis.key(`auth:rate:${keyId}:${windowId}`), 2_000);
+    return this.timed(this.requireClient().coniferRateWindow(this.redis.key(`auth:rate:${keyId}:${windowId}`), 2_000));
+  }
+
+  private timed<T>(operation: Promise<T>, ms = REDIS_TIMEOUT_MS): Promise<T> {
+    let timer: NodeJS.Timeout;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.suspendedUntil = Date.now() + SUSPEND_AFTER_TIMEOUT_MS;
+        reject(new RedisTimeoutError(`Redis did not answer within ${ms} ms`));
+      }, ms);
+    });
+    operation.catch(() => {}); // a late failure after the timeout is not unhandled
+    return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
   }
 
   private entryKey(keyId: string): string {

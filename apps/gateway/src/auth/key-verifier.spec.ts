@@ -344,4 +344,18 @@ describe('KeyVerifier caches', () => {
     await verifier.verify(mintApiKey().value);
     expect(keys.calls).toBe(2);
   });
+
+  it('caps concurrent Postgres lookups; beyond the queue a lookup is UNAVAILABLE', async () => {
+    const { verifier, keys } = setup({ settings: { maxConcurrentLookups: 2, maxQueuedLookups: 3 } });
+    const gate = deferred<void>();
+    keys.gate = gate.promise;
+    const pending = Array.from({ length: 8 }, () => verifier.verify(mintApiKey().value));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(keys.calls).toBe(2);
+    gate.resolve();
+    const statuses = (await Promise.all(pending)).map((r) => r.status);
+    expect(statuses.filter((s) => s === VerificationStatus.NotFound)).toHaveLength(5);
+    expect(statuses.filter((s) => s === VerificationStatus.Unavailable)).toHaveLength(3);
+    expect(keys.calls).toBe(5);
+  });
 });

@@ -107,7 +107,14 @@ export interface VerifierSettings {
   readonly pgOutageGraceMs: number;
   /** After a failed Postgres lookup, skip Postgres for this long (no pile-up on a dead server). */
   readonly pgRetryMs: number;
+  /** Postgres lookups in flight at most (a flood of distinct unknown keys cannot hammer Postgres)… */
+  readonly maxConcurrentLookups?: number;
+  /** …and waiting for a slot at most; beyond that a lookup is refused as UNAVAILABLE (503). */
+  readonly maxQueuedLookups?: number;
 }
+
+const DEFAULT_MAX_CONCURRENT_LOOKUPS = 16;
+const DEFAULT_MAX_QUEUED_LOOKUPS = 1_000;
 
 export interface VerifierDeps {
   readonly settings: VerifierSettings;
@@ -144,6 +151,8 @@ export class KeyVerifier {
   private readonly inflight = new Map<string, { token: number; promise: Promise<Loaded> }>();
   private pgRetryAt = 0;
   private pgFailureLogged = false;
+  private lookupsActive = 0;
+  private readonly lookupQueue: (() => void)[] = [];
 
   constructor(deps: VerifierDeps) {
     this.settings = deps.settings;
@@ -236,6 +245,7 @@ export class KeyVerifier {
     }
 
     if (this.clock() < this.pgRetryAt) return this.outageFallback(keyId);
+    if (!(await this.acquireLookup())) return 'unavailable';
     let key: StoredKey | null;
     try {
       key = await this.keys.findByKeyId(keyId);
@@ -244,6 +254,8 @@ export class KeyVerifier {
       if (!this.pgFailureLogged) this.logger?.warn({ err: (error as Error).message }, 'Postgres unavailable for API key lookups');
       this.pgFailureLogged = true;
       return this.outageFallback(keyId);
+    } finally {
+      this.releaseLookup();
     }
     if (this.pgFailureLogged) this.logger?.info('Postgres available again for API key lookups');
     this.pgFailureLogged = false;
@@ -262,6 +274,22 @@ export class KeyVerifier {
       shared!.store({ key, confirmedAt: now }, generation, settings.keyCacheTtlMs).catch(() => {});
     }
     return key;
+  }
+
+  private async acquireLookup(): Promise<boolean> {
+    if (this.lookupsActive < (this.settings.maxConcurrentLookups ?? DEFAULT_MAX_CONCURRENT_LOOKUPS)) {
+      this.lookupsActive++;
+      return true;
+    }
+    if (this.lookupQueue.length >= (this.settings.maxQueuedLookups ?? DEFAULT_MAX_QUEUED_LOOKUPS)) return false;
+    await new Promise<void>((resolve) => this.lookupQueue.push(resolve));
+    return true; // the slot is handed over by releaseLookup
+  }
+
+  private releaseLookup(): void {
+    const next = this.lookupQueue.shift();
+    if (next) next();
+    else this.lookupsActive--;
   }
 
   /** Postgres is unreachable: a key Postgres confirmed within the grace period keeps working; others cannot be checked. */

@@ -1,19 +1,22 @@
 // Key changes reach every cache on every replica, by two paths:
 //  1. Broadcast (fast): the key service calls KeyEvents.keyChanged after its transaction commits. This replica
-//     invalidates the shared Redis entry (bumping the key's generation, so no fill that read Postgres earlier
-//     can store itself afterwards), evicts its in-process cache (fills of that key started earlier are not stored either), and
-//     PUBLISHes; every other replica evicts on the message.
+//     evicts its in-process cache (fills of that key that started earlier are not stored either), invalidates
+//     the shared Redis entry (bumping the key's generation, so no fill that read Postgres earlier can store
+//     itself afterwards) and PUBLISHes; every other replica evicts on the message.
 //  2. Poll (durable backstop): every replica reads new key_revocations rows every revocationPollMs and does
-//     the same invalidation for each, so a lost message, a crash between commit and publish, or an
-//     invalidation sent before the commit (a fill may have re-read the old row) still ends in refusal within
-//     one poll period. Sequence numbers are taken at insert but become visible at commit, possibly out of
-//     order: numbers skipped by a poll are re-asked as "gaps" for GAP_WAIT_MS.
-// Shared invalidations that fail while Redis is down are retried on each poll once it is back, and until then
-// this replica does not trust the shared entry of those keys. Single-node mode: in-process events + the poll.
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+//     the same eviction and invalidation for each, so a lost message, a crash between commit and publish, or
+//     an invalidation sent before the commit (a fill may have re-read the old row) still ends in refusal
+//     within one poll period. Sequence numbers are taken at insert but become visible at commit, possibly out
+//     of order: numbers skipped by a poll are asked for again as "gaps" for GAP_WAIT_MS.
+// While a key's shared invalidation has not succeeded (in progress, or failed because Redis is down or hung),
+// the key is "pending": this replica does not read its shared entry (it asks Postgres) and retries the
+// invalidation on every poll once Redis answers again. So a stale entry left in an unreachable Redis is never
+// trusted afterwards. Single-node mode (no Redis): in-process events + the poll.
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger.js';
+import { AuthMetrics, type EvictionSource } from './auth.metrics.js';
 import { CONFIG } from '../config/runtime.js';
 import { KeyCache } from './key-cache.js';
 import { KeyCacheRedisRepository, type SharedKeyEntry, type SharedKeyRead } from './key-cache.redis.repository.js';
@@ -24,21 +27,23 @@ import type { SharedKeyCache } from './key-verifier.js';
 const GAP_WAIT_MS = 30_000;
 const MAX_GAPS = 1_000;
 const MAX_PENDING_SHARED = 100_000;
+const NOT_SHARED: SharedKeyRead = { entry: null, generation: null };
 
 @Injectable()
 export class RevocationListener extends KeyEvents implements OnModuleInit, OnModuleDestroy {
   private readonly listeners: KeyChangeListener[] = [];
   private readonly shared: KeyCacheRedisRepository | null;
-  /** Keys whose shared entry could not be invalidated (Redis down): retried, and not read from Redis meanwhile. */
+  /** Keys whose shared entry is not known to be invalidated: not read from Redis, invalidation retried. */
   private readonly pendingShared = new Set<string>();
+  /** When too many keys are pending to track, no shared entry is trusted until this time (their TTL). */
+  private sharedUntrustedUntil = 0;
+  private retrying = false;
   private lastSeq: bigint | null = null;
   private readonly gaps = new Map<bigint, number>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private pollFailing = false;
   private unsubscribe: (() => Promise<void>) | null = null;
-  /** Test hook: drop outgoing broadcasts (simulates a lost pub/sub message). */
-  suppressBroadcast = false;
 
   constructor(
     @Inject(KeyCache) private readonly cache: KeyCache,
@@ -46,13 +51,14 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
     @Inject(KeyCacheRedisRepository) shared: KeyCacheRedisRepository,
     @Inject(CONFIG) private readonly config: ConiferConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(AuthMetrics) private readonly metrics?: AuthMetrics,
   ) {
     super();
     this.shared = shared.enabled ? shared : null;
   }
 
   async onModuleInit(): Promise<void> {
-    if (this.shared) this.unsubscribe = this.shared.subscribe((change) => void this.evictLocally(change));
+    if (this.shared) this.unsubscribe = this.shared.subscribe((change) => void this.evictLocally(change, 'broadcast'));
     await this.poll();
   }
 
@@ -62,12 +68,16 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
     await this.unsubscribe?.();
   }
 
-  /** Called by the key service after commit. Resolves once this replica refuses the key and the change is broadcast. */
+  /**
+   * Called by the key service after commit. When it resolves, this replica refuses the key and the change has
+   * been broadcast (or, Redis being unavailable, is left to the other replicas' polls).
+   */
   async keyChanged(change: KeyChange): Promise<void> {
     const keyId = this.cache.publicIdOf(change.keyId);
-    await this.invalidateShared([keyId]);
-    await this.evictLocally({ ...change, keyId });
-    if (this.shared && !this.suppressBroadcast) {
+    this.markPending([keyId]);
+    await this.evictLocally({ ...change, keyId }, 'event');
+    const invalidated = await this.invalidateShared([keyId]);
+    if (this.shared && invalidated) {
       await this.shared.publish({ ...change, keyId }).catch((error: Error) => {
         this.logger.warn({ err: error.message }, 'key change broadcast failed; replicas will catch up by polling');
       });
@@ -78,18 +88,17 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
     this.listeners.push(listener);
   }
 
-  /** The shared cache as the verifier may use it: keys with a failed invalidation are not read from Redis. */
+  /** The shared cache as the verifier may use it: pending keys are not read from Redis. */
   sharedCache(): SharedKeyCache | null {
     const shared = this.shared;
     if (!shared) return null;
-    const pending = this.pendingShared;
     return {
       enabled: true,
       get available() {
         return shared.available;
       },
       read: async (keyId: string): Promise<SharedKeyRead> =>
-        pending.has(keyId) ? { entry: null, generation: null } : shared.read(keyId),
+        this.pendingShared.has(keyId) || Date.now() < this.sharedUntrustedUntil ? NOT_SHARED : shared.read(keyId),
       store: (entry: SharedKeyEntry, generation: string, ttlMs: number) => shared.store(entry, generation, ttlMs),
     };
   }
@@ -99,7 +108,9 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     try {
+      this.retryPending();
       await this.pollOnce();
+      this.metrics?.pollSucceeded();
       if (this.pollFailing) this.logger.info('key revocation poll recovered');
       this.pollFailing = false;
     } catch (error) {
@@ -113,11 +124,6 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
   }
 
   private async pollOnce(): Promise<void> {
-    if (this.pendingShared.size > 0 && this.shared?.available) {
-      const keyIds = [...this.pendingShared];
-      await this.shared.invalidate(keyIds, this.generationTtlMs());
-      for (const keyId of keyIds) this.pendingShared.delete(keyId);
-    }
     if (this.lastSeq === null) {
       this.lastSeq = await this.keys.latestRevocationSeq();
       // Anything cached before the sequence was known may predate a revocation this replica never saw.
@@ -137,24 +143,45 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
       for (let missing = expected; missing < row.seq && this.gaps.size < MAX_GAPS; missing++) this.gaps.set(missing, now);
       expected = row.seq + 1n;
     }
-    this.lastSeq = expected - 1n > this.lastSeq ? expected - 1n : this.lastSeq;
+    if (expected - 1n > this.lastSeq) this.lastSeq = expected - 1n;
     const keyIds = [...new Set(rows.map((row) => row.keyId))];
-    await this.invalidateShared(keyIds);
-    for (const keyId of keyIds) await this.evictLocally({ keyId, reason: 'updated' });
+    this.markPending(keyIds);
+    for (const keyId of keyIds) await this.evictLocally({ keyId, reason: 'updated' }, 'poll');
+    // Not awaited: a hung Redis must not slow the poll down.
+    void this.invalidateShared(keyIds);
   }
 
-  private async invalidateShared(keyIds: string[]): Promise<void> {
+  private markPending(keyIds: readonly string[]): void {
     if (!this.shared) return;
-    try {
-      if (!this.shared.available) throw new Error('Redis unavailable');
-      await this.shared.invalidate(keyIds, this.generationTtlMs());
-    } catch {
-      for (const keyId of keyIds) if (this.pendingShared.size < MAX_PENDING_SHARED) this.pendingShared.add(keyId);
+    for (const keyId of keyIds) {
+      if (this.pendingShared.size < MAX_PENDING_SHARED) this.pendingShared.add(keyId);
+      else this.sharedUntrustedUntil = Date.now() + this.config.gateway.keyCacheTtlMs;
     }
   }
 
-  private async evictLocally(change: KeyChange): Promise<void> {
+  /** Invalidates the shared entries; true when Redis confirmed it (the keys are no longer pending). */
+  private async invalidateShared(keyIds: readonly string[]): Promise<boolean> {
+    if (!this.shared || !this.shared.available) return false;
+    try {
+      await this.shared.invalidate(keyIds, this.generationTtlMs());
+      for (const keyId of keyIds) this.pendingShared.delete(keyId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private retryPending(): void {
+    if (this.retrying || this.pendingShared.size === 0 || !this.shared?.available) return;
+    this.retrying = true;
+    void this.invalidateShared([...this.pendingShared]).finally(() => {
+      this.retrying = false;
+    });
+  }
+
+  private async evictLocally(change: KeyChange, source: EvictionSource): Promise<void> {
     this.cache.evict(change.keyId);
+    this.metrics?.eviction(source);
     for (const listener of this.listeners) {
       try {
         await listener(change);

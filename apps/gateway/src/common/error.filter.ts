@@ -63,6 +63,34 @@ function describeClientError(error: unknown, status: number): string {
   return message || 'Bad request';
 }
 
+/** Prisma's codes for a database that cannot be reached or dropped the connection (not a query's fault). */
+const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+const UNAVAILABLE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+const UNAVAILABLE_ADAPTER_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections']);
+
+/** A backing service (Postgres, Redis) is down or dropped the connection: 503, not 500. */
+export function isBackendUnavailable(error: unknown): boolean {
+  const failure = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown } } }; cause?: unknown } | null;
+  if (!failure || typeof failure !== 'object') return false;
+  if (typeof failure.code === 'string' && (UNAVAILABLE_PRISMA_CODES.has(failure.code) || UNAVAILABLE_NETWORK_CODES.has(failure.code))) return true;
+  const kind = failure.meta?.driverAdapterError?.cause?.kind;
+  if (typeof kind === 'string' && UNAVAILABLE_ADAPTER_KINDS.has(kind)) return true;
+  // PrismaClientInitializationError (no connection at all) and errors wrapping a network failure.
+  if ((error as Error).name === 'PrismaClientInitializationError') return true;
+  return failure.cause !== undefined && failure.cause !== error && isBackendUnavailable(failure.cause);
+}
+
+/**
+ * Postgres refused a value the client sent (SQLSTATE class 22, data exception: a NUL byte or an invalid
+ * character in a name, a number out of range): the request was bad, 400, not 500.
+ */
+export function isInvalidDataError(error: unknown): boolean {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } } | null)?.meta
+    ?.driverAdapterError?.cause;
+  const sqlState = cause?.originalCode ?? cause?.code;
+  return typeof sqlState === 'string' && sqlState.startsWith('22');
+}
+
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
@@ -73,9 +101,10 @@ export class ErrorFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     let error = toConiferError(exception);
     if (!error) {
-      const failure = exception as { code?: string };
-      if (failure?.code === 'ECONNREFUSED' || failure?.code === 'P1001') {
+      if (isBackendUnavailable(exception)) {
         error = new UnavailableError('A backing service is unavailable; try again shortly');
+      } else if (isInvalidDataError(exception)) {
+        error = new InvalidArgumentError('The request contains a value that cannot be stored (e.g. a NUL byte or an invalid character)');
       } else {
         this.logger.error({ err: exception, reqId: request.id, route: request.routeOptions?.url }, 'unhandled error');
         error = new InternalError('Internal error');

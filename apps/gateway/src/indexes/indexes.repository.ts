@@ -23,6 +23,8 @@ export abstract class IndexesRepository {
   abstract delete(id: string): Promise<void>;
   /** Number of catalogued indexes per node id. */
   abstract countByNode(): Promise<Map<string, number>>;
+  /** Indexes left in one of these states since before the given time (interrupted creations and deletions). */
+  abstract listStuck(states: readonly IndexState[], updatedBefore: Date): Promise<IndexRecord[]>;
 }
 
 function toRecord(row: VectorIndex): IndexRecord {
@@ -98,6 +100,15 @@ export class PrismaIndexesRepository extends IndexesRepository {
 
   async delete(id: string): Promise<void> {
     await this.prisma.vectorIndex.deleteMany({ where: { id } });
+  }
+
+  async listStuck(states: readonly IndexState[], updatedBefore: Date): Promise<IndexRecord[]> {
+    const rows = await this.prisma.vectorIndex.findMany({
+      where: { state: { in: [...states] }, updatedAt: { lt: updatedBefore } },
+      orderBy: { updatedAt: 'asc' },
+      take: 100,
+    });
+    return rows.map(toRecord);
   }
 
   async countByNode(): Promise<Map<string, number>> {

@@ -42,6 +42,9 @@ class InMemoryIndexes extends IndexesRepository {
   async delete(id: string) {
     this.rows.delete(id);
   }
+  async listStuck(states: readonly string[]) {
+    return [...this.rows.values()].filter((r) => states.includes(r.state));
+  }
   async countByNode() {
     const counts = new Map<string, number>();
     for (const row of this.rows.values()) counts.set(row.nodeId, (counts.get(row.nodeId) ?? 0) + 1);
@@ -68,6 +71,7 @@ function fakeNodes(repository: IndexesRepository, stores: Record<string, FakeSto
     id,
     url: `http://${id}`,
     live: true,
+    configured: true,
     client: store as unknown as VectorStoreClient,
   }));
   return {
@@ -181,5 +185,25 @@ describe('IndexesService', () => {
     expect(await service.removeAllIndexes(project.projectId)).toBe(2);
     expect((await service.list(project)).indexes).toEqual([]);
     expect((await service.list(other)).indexes).toHaveLength(1);
+  });
+
+  it('reconciles interrupted operations: stuck Initializing becomes Ready, stuck Terminating is removed', async () => {
+    const base = { projectId: project.projectId, dimension: 3, metric: 'cosine' as const, vectorType: 'dense' as const, deletionProtection: false, tags: {}, spec: { serverless: { cloud: 'aws', region: 'x' } }, nodeId: 'a' };
+    await repository.insert({ ...base, id: 'i-1', name: 'half-created', state: 'Initializing' });
+    await repository.insert({ ...base, id: 'i-2', name: 'half-deleted', state: 'Terminating' });
+    stores.a!.indexes.set('i-2', { dimension: 3, metric: 'cosine', vectorType: 'dense' });
+    expect(await service.reconcile()).toEqual({ ready: 1, removed: 1 });
+    expect((await service.describe(project, 'half-created')).status).toEqual({ ready: true, state: 'Ready' });
+    expect(stores.a!.indexes.has('i-1')).toBe(true);
+    expect(stores.a!.indexes.has('i-2')).toBe(false);
+    await expect(service.describe(project, 'half-deleted')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('leaves stuck indexes for later while their node is down', async () => {
+    const base = { projectId: project.projectId, dimension: 3, metric: 'cosine' as const, vectorType: 'dense' as const, deletionProtection: false, tags: {}, spec: { serverless: { cloud: 'aws', region: 'x' } }, nodeId: 'a' };
+    await repository.insert({ ...base, id: 'i-3', name: 'waiting', state: 'Initializing' });
+    stores.a!.down = true;
+    expect(await service.reconcile()).toEqual({ ready: 0, removed: 0 });
+    expect((await service.describe(project, 'waiting')).status.state).toBe('Initializing');
   });
 });

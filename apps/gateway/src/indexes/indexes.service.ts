@@ -3,7 +3,7 @@
 // data removed on the node, then the catalog row). Another project's index, or one outside the key's index
 // scope, is answered exactly like a missing one (404); creating a name outside the scope is refused (403).
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
 import { ForbiddenError, NotFoundError, PermissionDeniedError, UnavailableError } from '@conifer/contracts';
 import { StoreResponseError } from '@conifer/store-client';
@@ -18,6 +18,10 @@ import { IndexesRepository } from './indexes.repository.js';
 import { ProjectIndexRemover } from './project-index-remover.js';
 import { VectorStoreNodes } from './vector-store-nodes.service.js';
 
+/** An index still Initializing or Terminating this long after its last change was interrupted (crash, outage). */
+export const STUCK_AFTER_MS = 60_000;
+const RECONCILE_INTERVAL_MS = 60_000;
+
 /** Who asks: the API key's project and index scope (empty scope: every index). */
 export interface IndexCaller {
   readonly projectId: string;
@@ -25,7 +29,9 @@ export interface IndexCaller {
 }
 
 @Injectable()
-export class IndexesService extends ProjectIndexRemover {
+export class IndexesService extends ProjectIndexRemover implements OnApplicationBootstrap, OnApplicationShutdown {
+  private reconcileTimer: NodeJS.Timeout | undefined;
+
   constructor(
     @Inject(CONFIG) private readonly config: ConiferConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -34,6 +40,45 @@ export class IndexesService extends ProjectIndexRemover {
     @Inject(IndexRoutes) private readonly routes: IndexRoutes,
   ) {
     super();
+  }
+
+  onApplicationBootstrap(): void {
+    const run = () => void this.reconcile().catch((error) => this.logger.warn({ err: (error as Error).message }, 'index reconciliation failed'));
+    run();
+    this.reconcileTimer = setInterval(run, RECONCILE_INTERVAL_MS);
+    this.reconcileTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.reconcileTimer);
+  }
+
+  /**
+   * Finishes creations and deletions that were interrupted (a gateway crash between the catalog row and the
+   * node, a node down during a delete): both node calls are idempotent, so any replica may run this.
+   */
+  async reconcile(now = new Date()): Promise<{ ready: number; removed: number }> {
+    const stuck = await this.indexes.listStuck(['Initializing', 'Terminating'], new Date(now.getTime() - STUCK_AFTER_MS));
+    let ready = 0;
+    let removed = 0;
+    for (const record of stuck) {
+      try {
+        if (record.state === 'Terminating') {
+          await this.remove(record);
+          removed++;
+        } else {
+          const node = await this.nodes.node(record.nodeId);
+          await node.client.createIndex(record.id, { dimension: record.dimension, metric: record.metric, vectorType: record.vectorType });
+          await this.indexes.update(record.id, { state: 'Ready' });
+          this.routes.evict(record.projectId, record.name);
+          ready++;
+        }
+      } catch (error) {
+        this.logger.debug({ indexId: record.id, state: record.state, err: (error as Error).message }, 'index not reconciled yet');
+      }
+    }
+    if (ready + removed > 0) this.logger.info({ ready, removed }, 'reconciled interrupted index operations');
+    return { ready, removed };
   }
 
   async create(caller: IndexCaller, body: unknown): Promise<IndexModel> {

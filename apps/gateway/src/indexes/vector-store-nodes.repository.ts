@@ -27,11 +27,9 @@ export class PrismaVectorStoreNodesRepository extends VectorStoreNodesRepository
   }
 
   async register(url: string): Promise<NodeRecord> {
-    const row = await this.prisma.vectorStoreNode.upsert({
-      where: { url },
-      create: { id: randomUUID(), url },
-      update: {},
-    });
+    // INSERT … ON CONFLICT DO NOTHING: replicas starting together register the same URL without a race.
+    await this.prisma.vectorStoreNode.createMany({ data: [{ id: randomUUID(), url }], skipDuplicates: true });
+    const row = await this.prisma.vectorStoreNode.findUniqueOrThrow({ where: { url } });
     return { id: row.id, url: row.url, state: row.state as NodeState, lastSeenAt: row.lastSeenAt };
   }
 

@@ -14,6 +14,7 @@ import { chooseNode } from './placement.js';
 import { VectorStoreNodesRepository, type NodeRecord } from './vector-store-nodes.repository.js';
 
 export const NODE_HEALTH_INTERVAL_MS = 5_000;
+const INITIAL_CHECK_WAIT_MS = 2_000;
 
 export interface StoreNode {
   readonly id: string;
@@ -50,7 +51,10 @@ export class VectorStoreNodes implements OnModuleInit, OnApplicationShutdown {
     await this.reload();
     this.readiness.register('vector-store', () => this.anyNodeAnswers());
     this.checking = this.checkAll();
-    await this.checking;
+    // Start with fresh node states for placement, but never let an unreachable node hold up start-up for long.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.checking, new Promise((resolve) => (timer = setTimeout(resolve, INITIAL_CHECK_WAIT_MS)))]);
+    clearTimeout(timer);
     this.timer = setInterval(() => {
       if (!this.checking) this.checking = this.checkAll();
     }, NODE_HEALTH_INTERVAL_MS);
@@ -119,8 +123,9 @@ export class VectorStoreNodes implements OnModuleInit, OnApplicationShutdown {
     return node;
   }
 
+  /** Readiness: at least one of this gateway's configured nodes answers /healthz now. */
   private async anyNodeAnswers(): Promise<void> {
-    const nodes = this.list();
+    const nodes = this.list().filter((node) => node.configured);
     if (nodes.length === 0) throw new Error('no vector-store node is configured');
     await Promise.any(nodes.map((node) => node.client.checkHealth())).catch(() => {
       throw new Error(`none of ${nodes.length} vector-store node(s) answers`);

@@ -1,8 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { parseCreateApiKeyRequest, parseRotateApiKeyRequest, parseUpdateApiKeyRequest } from '@conifer/contracts';
 import { AdminAuthGuard } from '../admin/admin-bearer.strategy.js';
-import { CurrentAdmin, JsonBody, type AdminContext } from '../admin/admin-context.js';
-import { parseFlag } from '../admin/projects.controller.js';
+import { CurrentAdmin, JsonBody, parseFlag, type AdminContext } from '../admin/admin-context.js';
 import { apiKeyModel, type ApiKeyModel } from './api-key-wire.js';
 import { ApiKeysService } from './api-keys.service.js';
 

@@ -4,18 +4,18 @@
 // and pass the store's status and body back unchanged. Node down or too slow → 503 {"code":14,...}.
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
-import { NotFoundError, PermissionDeniedError, UnavailableError } from '@conifer/contracts';
+import type { ForwardRequest, ForwardResponse } from '@conifer/store-client';
+import { NotFoundError, UnavailableError } from '@conifer/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Histogram } from 'prom-client';
+import { assertIndexInScope, assertNamespaceInScope, namespaceInScope } from '../auth/api-key.guard.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
 import { CONFIG } from '../config/runtime.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { parseIndexHostHeader, type IndexAddress } from '../indexes/index-host.js';
-import { IndexRoutes } from '../indexes/index-routes.js';
-import { assertNamespaceAllowed, filterNamespaceListing, requestedNamespace } from './namespace-scope.js';
+import { IndexRoutes, type IndexRoute } from '../indexes/index-routes.js';
+import { filterNamespaceListing, requestedNamespace } from './namespace-scope.js';
 import type { DataPlaneOperation } from './operations.js';
-
-type Caller = Pick<ApiKeyPrincipal, 'projectId' | 'indexScope' | 'namespaceScope'>;
 
 @Injectable()
 export class DataPlaneProxy {
@@ -48,40 +48,51 @@ export class DataPlaneProxy {
     return fromHost;
   }
 
-  async forward(caller: Caller, operation: DataPlaneOperation, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async forward(caller: ApiKeyPrincipal, operation: DataPlaneOperation, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { projectId, indexName } = this.address(request);
     // Another project's index is indistinguishable from a missing one.
     if (projectId !== caller.projectId) throw indexNotFound(indexName);
-    if (caller.indexScope.length > 0 && !caller.indexScope.includes(indexName)) {
-      throw new PermissionDeniedError(`This API key is not allowed to access index "${indexName}"`);
-    }
+    assertIndexInScope(caller, indexName);
     const scoped = caller.namespaceScope.length > 0;
     if (scoped && operation.namespace !== 'response') {
-      assertNamespaceAllowed(caller.namespaceScope, requestedNamespace(operation.namespace, request));
+      assertNamespaceInScope(caller, requestedNamespace(operation.namespace, request));
     }
     const resolved = this.routes.resolve(projectId, indexName);
-    const route = resolved instanceof Promise ? await resolved : resolved;
-    if (!route || route.state === 'Terminating' || route.state === 'InitializationFailed') throw indexNotFound(indexName);
-    if (route.state !== 'Ready') throw new UnavailableError(`Index ${indexName} is not ready yet; try again shortly`);
+    let route = checkRoute(resolved instanceof Promise ? await resolved : resolved, indexName);
 
+    const upstream: ForwardRequest = {
+      method: request.method,
+      path: this.upstreamPath(operation, request),
+      body: bodyBytes(request.body),
+      contentType: request.headers['content-type'],
+      requestId: request.id,
+    };
+    let response = await this.send(route, operation, upstream);
+    if (response.status === 404 && operation.namespace !== 'path') {
+      // The node no longer has this index id: the cached route is stale (the index was deleted, or deleted and
+      // created again, through another replica). Look it up again and retry once if it now lives elsewhere.
+      this.routes.evict(projectId, indexName);
+      const fresh = checkRoute(await this.routes.resolve(projectId, indexName), indexName);
+      if (fresh.indexId !== route.indexId) {
+        route = fresh;
+        response = await this.send(route, operation, upstream);
+      }
+    }
+    let body = response.body;
+    if (scoped && operation.namespace === 'response' && response.status === 200) {
+      body = filterNamespaceListing(operation.name, (namespace) => namespaceInScope(caller, namespace), body);
+    }
+    void reply
+      .status(response.status)
+      .header('content-type', response.contentType ?? 'application/json')
+      .send(body);
+  }
+
+  private async send(route: IndexRoute, operation: DataPlaneOperation, upstream: ForwardRequest): Promise<ForwardResponse> {
     const started = process.hrtime.bigint();
     let outcome = 'ok';
     try {
-      const response = await route.node.client.forward(route.indexId, {
-        method: request.method,
-        path: this.upstreamPath(operation, request),
-        body: bodyBytes(request.body),
-        contentType: request.headers['content-type'],
-        requestId: request.id,
-      });
-      let body = response.body;
-      if (scoped && operation.namespace === 'response' && response.status === 200) {
-        body = filterNamespaceListing(operation.name, caller.namespaceScope, body);
-      }
-      void reply
-        .status(response.status)
-        .header('content-type', response.contentType ?? 'application/json')
-        .send(body);
+      return await route.node.client.forward(route.indexId, upstream);
     } catch (error) {
       outcome = error instanceof UnavailableError ? 'unavailable' : 'error';
       throw error;
@@ -99,6 +110,12 @@ export class DataPlaneProxy {
     }
     return `${operation.path}${query}`;
   }
+}
+
+function checkRoute(route: IndexRoute | null, indexName: string): IndexRoute {
+  if (!route || route.state === 'Terminating' || route.state === 'InitializationFailed') throw indexNotFound(indexName);
+  if (route.state !== 'Ready') throw new UnavailableError(`Index ${indexName} is not ready yet; try again shortly`);
+  return route;
 }
 
 function indexNotFound(name: string): NotFoundError {

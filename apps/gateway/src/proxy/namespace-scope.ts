@@ -1,19 +1,8 @@
 // Namespace scope on the data plane, for keys limited to some namespaces (the only case in which a body is
-// parsed by the gateway). "", a missing namespace and "__default__" are the same namespace.
-import { InvalidArgumentError, PermissionDeniedError } from '@conifer/contracts';
+// parsed by the gateway). The scope test itself is the auth module's namespaceInScope ("", a missing namespace
+// and "__default__" are the same namespace).
+import { InvalidArgumentError } from '@conifer/contracts';
 import type { NamespaceSource } from './operations.js';
-
-const DEFAULT_NAMESPACE = '__default__';
-
-export function canonicalNamespace(namespace: unknown): string {
-  return namespace === undefined || namespace === null || namespace === '' ? DEFAULT_NAMESPACE : String(namespace);
-}
-
-export function namespaceAllowed(scope: readonly string[], namespace: unknown): boolean {
-  if (scope.length === 0) return true;
-  const wanted = canonicalNamespace(namespace);
-  return scope.some((allowed) => canonicalNamespace(allowed) === wanted);
-}
 
 function parseBody(body: unknown): Record<string, unknown> {
   let value = body;
@@ -38,32 +27,30 @@ function firstQueryValue(value: unknown): unknown {
 export function requestedNamespace(
   source: NamespaceSource,
   request: { body?: unknown; query?: unknown; params?: unknown },
-): unknown {
+): string | undefined {
   switch (source) {
     case 'body':
-      return parseBody(request.body).namespace;
+      return asNamespace(parseBody(request.body).namespace);
     case 'body-name':
-      return parseBody(request.body).name;
+      return asNamespace(parseBody(request.body).name);
     case 'query':
-      return firstQueryValue((request.query as Record<string, unknown> | undefined)?.namespace);
+      return asNamespace(firstQueryValue((request.query as Record<string, unknown> | undefined)?.namespace));
     case 'path':
-      return (request.params as Record<string, unknown> | undefined)?.namespace;
+      return asNamespace((request.params as Record<string, unknown> | undefined)?.namespace);
     case 'response':
       return undefined;
   }
 }
 
-export function assertNamespaceAllowed(scope: readonly string[], namespace: unknown): void {
-  if (!namespaceAllowed(scope, namespace)) {
-    throw new PermissionDeniedError(`This API key is not allowed to access namespace "${canonicalNamespace(namespace)}"`);
-  }
+function asNamespace(value: unknown): string | undefined {
+  return value === undefined || value === null ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /**
  * Narrows a successful listing (describe_index_stats, GET /namespaces) to the key's namespaces, so a scoped key
  * never learns about the others; counts are recomputed from what remains.
  */
-export function filterNamespaceListing(operation: string, scope: readonly string[], body: Buffer): Buffer {
+export function filterNamespaceListing(operation: string, allowed: (namespace: string) => boolean, body: Buffer): Buffer {
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -72,12 +59,12 @@ export function filterNamespaceListing(operation: string, scope: readonly string
   }
   if (operation === 'describe_index_stats' && parsed.namespaces && typeof parsed.namespaces === 'object') {
     const kept = Object.entries(parsed.namespaces as Record<string, { vectorCount?: number }>).filter(([name]) =>
-      namespaceAllowed(scope, name),
+      allowed(name),
     );
     parsed.namespaces = Object.fromEntries(kept);
     parsed.totalVectorCount = kept.reduce((sum, [, stats]) => sum + (stats?.vectorCount ?? 0), 0);
   } else if (operation === 'list_namespaces' && Array.isArray(parsed.namespaces)) {
-    parsed.namespaces = (parsed.namespaces as { name?: string }[]).filter((entry) => namespaceAllowed(scope, entry?.name));
+    parsed.namespaces = (parsed.namespaces as { name?: string }[]).filter((entry) => allowed(entry?.name ?? ''));
     parsed.total_count = (parsed.namespaces as unknown[]).length;
   }
   return Buffer.from(JSON.stringify(parsed));

@@ -1,11 +1,13 @@
 // The admin REST API against real Postgres: OAuth tokens, projects, service accounts, organizations, audit
 // log paging, tenant isolation, and the bad-input matrix (4xx in Pinecone's shape, nothing written).
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signAdminToken } from '../../src/admin/admin-token.js';
 import { PrismaService } from '../../src/database/prisma.service.js';
-import { call, createTenant, expectErrorShape, login, startGateway, testRuntime, type Tenant } from './admin-fixtures.js';
+import { RedisService } from '../../src/redis/redis.service.js';
+import { call, createTenant, expectErrorShape, login, redisEnv, startGateway, testRuntime, type Tenant } from './admin-fixtures.js';
 
 const runtime = testRuntime();
 let app: NestFastifyApplication;
@@ -75,13 +77,34 @@ describe('POST /oauth/token', () => {
     expectErrorShape(await call(app, 'POST', '/oauth/token', { rawBody: 'grant_type=client_credentials', contentType: 'text/plain' }), 415, 'INVALID_ARGUMENT');
     expectErrorShape(await call(app, 'POST', '/oauth/token', { rawBody: '{"grant_type":', contentType: 'application/json' }), 400, 'INVALID_ARGUMENT');
     expectErrorShape(await call(app, 'POST', '/oauth/token', { body: ['client_credentials'] }), 400, 'INVALID_ARGUMENT');
+    expectErrorShape(await call(app, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: 'a\u0000', client_secret: 'x' } }), 400, 'INVALID_ARGUMENT');
+    expectErrorShape(await call(app, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: 7, client_secret: 'x' } }), 400, 'INVALID_ARGUMENT');
   });
 
-  it('429 with Retry-After once an address has failed too often', async () => {
-    const strict = await startGateway(testRuntime({ CONIFER_ADMIN_LOGIN_MAX_FAILURES: '3', CONIFER_ADMIN_LOGIN_WINDOW_SECONDS: '600' }));
+  it('429 with Retry-After once an address has failed too often, counted across replicas through Redis', async () => {
+    // Two replicas sharing Redis, under a prefix of their own (other suites' failures from 127.0.0.1 stay apart).
+    const env: Record<string, string> = { ...redisEnv(), CONIFER_ADMIN_LOGIN_MAX_FAILURES: '3', CONIFER_ADMIN_LOGIN_WINDOW_SECONDS: '600' };
+    env.CONIFER_REDIS_KEY_PREFIX = `${env.CONIFER_REDIS_KEY_PREFIX}${randomUUID().slice(0, 8)}:`;
+    const strict = await startGateway(testRuntime(env));
+    const replica = await startGateway(testRuntime(env));
     try {
+      for (const gateway of [strict, replica]) {
+        const redis = gateway.get(RedisService);
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await redis.ping();
+            break;
+          } catch (error) {
+            if (attempt > 50) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
+      }
       const bad = { body: { grant_type: 'client_credentials', client_id: globex.clientId, client_secret: 'wrong' } };
-      for (let i = 0; i < 3; i++) expectErrorShape(await call(strict, 'POST', '/oauth/token', bad), 401, 'UNAUTHENTICATED');
+      expectErrorShape(await call(strict, 'POST', '/oauth/token', bad), 401, 'UNAUTHENTICATED');
+      expectErrorShape(await call(replica, 'POST', '/oauth/token', bad), 401, 'UNAUTHENTICATED');
+      expectErrorShape(await call(strict, 'POST', '/oauth/token', bad), 401, 'UNAUTHENTICATED');
+      expectErrorShape(await call(replica, 'POST', '/oauth/token', bad), 429, 'RESOURCE_EXHAUSTED');
       const throttled = await call(strict, 'POST', '/oauth/token', bad);
       expectErrorShape(throttled, 429, 'RESOURCE_EXHAUSTED');
       expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
@@ -90,6 +113,7 @@ describe('POST /oauth/token', () => {
       expectErrorShape(await call(strict, 'POST', '/oauth/token', good), 429, 'RESOURCE_EXHAUSTED');
     } finally {
       await strict.close();
+      await replica.close();
     }
   });
 });
@@ -131,7 +155,13 @@ describe('projects', () => {
     const updated = await call(app, 'PATCH', `/admin/projects/${id}`, { token: acmeToken, body: { name: 'search-2', force_encryption_with_cmek: true } });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ id, name: 'search-2', max_pods: 2, force_encryption_with_cmek: true });
+    const auditsBefore = await prisma.auditEvent.count({ where: { organizationId: acme.organizationId } });
     expectErrorShape(await call(app, 'POST', '/admin/projects', { token: acmeToken, body: { name: 'search-2' } }), 409, 'ALREADY_EXISTS');
+    const other = (await call(app, 'POST', '/admin/projects', { token: acmeToken, body: { name: `other-${randomUUID().slice(0, 6)}` } })).body;
+    expectErrorShape(await call(app, 'PATCH', `/admin/projects/${other.id}`, { token: acmeToken, body: { name: 'search-2' } }), 409, 'ALREADY_EXISTS');
+    // The failed create and rename rolled back with their audit rows: only other's creation was recorded.
+    expect(await prisma.auditEvent.count({ where: { organizationId: acme.organizationId } })).toBe(auditsBefore + 1);
+    expect((await call(app, 'GET', `/admin/projects/${other.id}`, { token: acmeToken })).body.name).toBe(other.name);
     // Names are unique per organization only.
     expect((await call(app, 'POST', '/admin/projects', { token: globexToken, body: { name: 'search-2' } })).status).toBe(201);
     expect((await call(app, 'DELETE', `/admin/projects/${id}`, { token: acmeToken })).status).toBe(202);
@@ -222,6 +252,9 @@ describe('bad input', () => {
       ['expiry in the past', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', expires_at: '2000-01-01T00:00:00Z' } }), 400],
       ['expiry too far', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', expires_in_seconds: 999_999_999_999 } }), 400],
       ['scope indexes not strings', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { indexes: [1] } } }), 400],
+      ['NUL in a namespace', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { namespaces: ['a\u0000b'] } } }), 400],
+      ['NUL in a name', call(app, 'POST', '/admin/projects', { token: t, body: { name: 'a\u0000b' } }), 400],
+      ['scope index not an index name', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { indexes: ['My Index'] } } }), 400],
       ['too many scope entries', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', scope: { namespaces: Array.from({ length: 101 }, (_, i) => `n${i}`) } } }), 400],
       ['rate limit negative', call(app, 'POST', keysUrl, { token: t, body: { name: 'k', rate_limit_per_second: -5 } }), 400],
       ['key body text/plain', call(app, 'POST', keysUrl, { token: t, rawBody: '{"name":"k"}', contentType: 'text/plain' }), 415],
@@ -328,5 +361,42 @@ describe('GET /admin/audit-events', () => {
     expect(text).not.toContain(minted.value);
     expect(text).not.toContain(rotated.value);
     expect(text).not.toContain(org.clientSecret);
+  });
+});
+
+describe('Postgres unreachable', () => {
+  it('503 UNAVAILABLE for token requests and admin calls once Postgres goes away, not 401 or 500', async () => {
+    // The gateway reaches Postgres through a TCP proxy that the test cuts after start-up.
+    const target = new URL(runtime.databaseUrl);
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxied = new URL(runtime.databaseUrl);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String((proxy.address() as net.AddressInfo).port);
+    const down = await startGateway({ ...runtime, databaseUrl: proxied.toString() });
+    try {
+      expect((await call(down, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: acme.clientId, client_secret: acme.clientSecret } })).status).toBe(200);
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      const token = await call(down, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: acme.clientId, client_secret: acme.clientSecret } });
+      expectErrorShape(token, 503, 'UNAVAILABLE');
+      const signed = signAdminToken(runtime.secrets.tokenSecret, { serviceAccountId: acme.serviceAccountId, organizationId: acme.organizationId, clientId: acme.clientId }, 600).token;
+      expectErrorShape(await call(down, 'GET', '/admin/projects', { token: signed }), 503, 'UNAVAILABLE');
+    } finally {
+      await down.close().catch(() => {});
+    }
   });
 });

@@ -15,6 +15,12 @@ import { PrismaService } from '../../src/database/prisma.service.js';
 
 export const logger = pino({ level: 'silent' });
 
+/** The run's Redis (from jest globalSetup), for suites that share state between gateways through it. */
+export function redisEnv(): Record<string, string> {
+  if (!process.env.REDIS_URL || process.env.CONIFER_TEST_REDIS_UNAVAILABLE) throw new Error('these tests need Redis (REDIS_URL)');
+  return { REDIS_URL: process.env.REDIS_URL, CONIFER_REDIS_KEY_PREFIX: process.env.CONIFER_REDIS_KEY_PREFIX ?? 'conifer-test:' };
+}
+
 export function testRuntime(env: Record<string, string> = {}): GatewayRuntime {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set (jest globalSetup provides it)');
@@ -45,7 +51,7 @@ export async function startGateway(runtime = testRuntime()): Promise<NestFastify
 /** A gateway with extra global providers (e.g. a fake ProjectIndexRemover). */
 export async function startGatewayWith(providers: Provider[], runtime = testRuntime()): Promise<NestFastifyApplication> {
   @Global()
-  @Module({ providers, exports: providers.map((p) => (typeof p === 'function' ? p : (p as { provide: never }).provide)) })
+  @Module({ providers, exports: providers.map((p) => (typeof p === 'function' ? p : (p as unknown as { provide: never }).provide)) })
   class ExtraProvidersModule {}
   @Module({})
   class TestRootModule {

@@ -23,11 +23,15 @@ beforeAll(async () => {
   prisma = app.get(PrismaService);
   tenant = await createTenant(app, runtime, 'keys');
   token = await login(app, tenant);
-  // Each announcement must come after the change is committed: the listener reads the durable row.
-  app.get(KeyEvents).subscribe(async (change) => {
+  // Each announcement must come after the change is committed: the spy reads the durable row. (It wraps the
+  // announcement itself; subscribers would also hear the evictions the revocation poll makes.)
+  const events = app.get(KeyEvents);
+  const announce = events.keyChanged.bind(events);
+  events.keyChanged = async (change: KeyChange) => {
     const revocationRows = await prisma.keyRevocation.count({ where: { keyId: change.keyId } });
     changes.push({ change, revocationRows });
-  });
+    await announce(change);
+  };
 });
 
 afterAll(async () => {
@@ -372,13 +376,17 @@ describe('project deletion', () => {
     expect(await auditActions(projectId)).toEqual(['project.create', 'project.delete']);
   });
 
-  it('412 with indexes; 503 when forced without an index remover; nothing written', async () => {
+  it('412 with indexes; forced while their vector-store node is unreachable: 503, keys already revoked, project kept for a retry', async () => {
     const projectId = await newProject();
     const { key } = await mint(projectId);
     await addIndex(projectId);
     expectErrorShape(await call(app, 'DELETE', `/admin/projects/${projectId}`, { token }), 412, 'FAILED_PRECONDITION');
-    expectErrorShape(await call(app, 'DELETE', `/admin/projects/${projectId}?force=true`, { token }), 503, 'UNAVAILABLE');
     expect((await row(key.id)).revokedAt).toBeNull();
+    // Keys go first so that access stops at once; the index removal fails on the dead node.
+    expectErrorShape(await call(app, 'DELETE', `/admin/projects/${projectId}?force=true`, { token }), 503, 'UNAVAILABLE');
+    expect((await row(key.id)).revokedAt).not.toBeNull();
+    expect(await prisma.project.findUnique({ where: { id: projectId } })).not.toBeNull();
+    expect(await prisma.vectorIndex.count({ where: { projectId } })).toBe(1);
     expect(await auditActions(projectId)).toEqual(['project.create']);
   });
 

@@ -4,17 +4,27 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { API_KEY_ROLES, rolesAllow, type Permission } from '@conifer/contracts';
 import { mintApiKey } from '@conifer/keys';
 import { KeyRepository } from '../../src/auth/key.repository.js';
-import { PERMISSION_ROUTES, startGateway, TestCatalog, type TestGateway } from '../support/auth-gateway.js';
+import { KeyEvents } from '../../src/auth/key-events.js';
+import {
+  PERMISSION_ROUTES,
+  RecordingLastUsedSink,
+  revokeThrough,
+  sleep,
+  startGateway,
+  TestCatalog,
+  type TestGateway,
+} from '../support/auth-gateway.js';
 
 describe('Api-Key authentication', () => {
   let gateway: TestGateway;
   let catalog: TestCatalog;
   let projectId: string;
+  const lastUsed = new RecordingLastUsedSink();
 
   beforeAll(async () => {
     catalog = new TestCatalog();
     projectId = await catalog.createProject();
-    gateway = await startGateway();
+    gateway = await startGateway({ lastUsed });
   });
 
   afterAll(async () => {
@@ -54,11 +64,15 @@ describe('Api-Key authentication', () => {
     expect((await gateway.request('/auth-test/control-read', key.value)).status).toBe(200);
   });
 
-  it('200 with a valid key, principal attached', async () => {
+  it('200 with a valid key, principal attached, last use reported to the sink', async () => {
     const key = await catalog.createKey(projectId, { roles: ['ProjectEditor'] });
+    const before = Date.now();
     const response = await gateway.request('/auth-test/control-write', key.value);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ projectId, permission: 'control:write' });
+    const reported = lastUsed.records.filter((r) => r.keyId === key.keyId);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]!.at.getTime()).toBeGreaterThanOrEqual(before);
   });
 
   it('401 for revoked and expired keys', async () => {
@@ -122,5 +136,55 @@ describe('Api-Key authentication', () => {
     const secretPart = key.value.slice(5 + 13);
     expect(gateway.logs.length).toBeGreaterThan(0);
     expect(gateway.logs.join('\n')).not.toContain(secretPart);
+  });
+});
+
+describe('single-node mode (no Redis)', () => {
+  let gateway: TestGateway;
+  let catalog: TestCatalog;
+  let projectId: string;
+
+  beforeAll(async () => {
+    catalog = new TestCatalog();
+    projectId = await catalog.createProject();
+    gateway = await startGateway({ redisUrl: null });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await catalog?.close();
+  });
+
+  it('401 at once after a revocation announced in-process; 401 within 1 s through the poll without one', async () => {
+    const announced = await catalog.createKey(projectId);
+    const silent = await catalog.createKey(projectId);
+    expect((await gateway.request('/auth-test/control-read', announced.value)).status).toBe(200);
+    expect((await gateway.request('/auth-test/control-read', silent.value)).status).toBe(200);
+    await revokeThrough(gateway, catalog, announced);
+    expect((await gateway.request('/auth-test/control-read', announced.value)).status).toBe(401);
+    await catalog.revoke(silent.keyId);
+    const since = Date.now();
+    while ((await gateway.request('/auth-test/control-read', silent.value)).status === 200) {
+      expect(Date.now() - since).toBeLessThan(1_000);
+      await sleep(10);
+    }
+    expect((await gateway.request('/auth-test/control-read', silent.value)).status).toBe(401);
+  });
+
+  it('429 with Retry-After from the local limiter', async () => {
+    const key = await catalog.createKey(projectId, { rateLimitPerSecond: 1 });
+    await sleep(1000 - (Date.now() % 1000) + 5);
+    const first = await gateway.request('/auth-test/control-read', key.value);
+    const second = await gateway.request('/auth-test/control-read', key.value);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(429);
+    expect(second.headers['retry-after']).toBe('1');
+  });
+
+  it('other listeners of KeyEvents hear about changes', async () => {
+    const heard: string[] = [];
+    gateway.app.get(KeyEvents).subscribe((change) => void heard.push(change.keyId));
+    await gateway.app.get(KeyEvents).keyChanged({ keyId: 'abcdefghijkl', reason: 'updated' });
+    expect(heard).toEqual(['abcdefghijkl']);
   });
 });

@@ -8,7 +8,7 @@ import { parseApiKey } from '@conifer/keys';
 import { ensureBootstrapAdmin } from '../../src/bootstrap/bootstrap-admin.js';
 import { createGatewayApp } from '../../src/app.js';
 import { PrismaService } from '../../src/database/prisma.service.js';
-import { logger, testRuntime } from './admin-fixtures.js';
+import { call, logger, login, startGateway, testRuntime } from './admin-fixtures.js';
 
 describe('bootstrap admin', () => {
   let app: NestFastifyApplication;
@@ -70,5 +70,30 @@ describe('bootstrap admin', () => {
       spy2.mockRestore();
     }
     expect(again.join('')).not.toContain(result.clientSecret!);
+  });
+
+  it('configured credentials: created without printing, then kept in sync with a changed secret', async () => {
+    const clientId = `sa-configured-${Date.now()}`;
+    const first = testRuntime({ CONIFER_BOOTSTRAP_CLIENT_ID: clientId, CONIFER_BOOTSTRAP_CLIENT_SECRET: 'first-secret-0123456789' });
+    const gateway = await startGateway(first);
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const created = await ensureBootstrapAdmin(gateway, first.config, logger);
+      expect(created).toMatchObject({ created: true, clientId, clientSecret: undefined });
+      const second = testRuntime({ CONIFER_BOOTSTRAP_CLIENT_ID: clientId, CONIFER_BOOTSTRAP_CLIENT_SECRET: 'second-secret-0123456789' });
+      expect((await ensureBootstrapAdmin(gateway, second.config, logger)).created).toBe(false);
+    } finally {
+      spy.mockRestore();
+      await gateway.close();
+    }
+    expect(written.join('')).not.toContain('secret-0123456789');
+    const bad = await call(app, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: clientId, client_secret: 'first-secret-0123456789' } });
+    expect(bad.status).toBe(401);
+    const token = await login(app, { clientId, clientSecret: 'second-secret-0123456789' });
+    expect((await call(app, 'GET', '/admin/projects', { token })).body.data.map((p: { name: string }) => p.name)).toContain('default');
   });
 });

@@ -219,3 +219,43 @@ describe('data plane forwarding', () => {
     expect(created.body.error.code).toBe('UNAVAILABLE');
   });
 });
+
+describe('data plane routing across gateway replicas', () => {
+  let store: FakeVectorStore;
+  let gateways: IndexesGateway[];
+  let catalog: TestCatalog;
+  let projectId: string;
+  let key: TestKey;
+
+  beforeAll(async () => {
+    store = await new FakeVectorStore(INTERNAL_TOKEN).start();
+    gateways = await Promise.all([0, 1].map(() => startIndexesGateway({ CONIFER_VECTOR_STORE_URLS: store.url })));
+    catalog = new TestCatalog();
+    projectId = await catalog.createProject();
+    key = await catalog.createKey(projectId, { roles: ['ProjectEditor'] });
+  });
+
+  afterAll(async () => {
+    await Promise.all((gateways ?? []).map((g) => g.close()));
+    await catalog?.close();
+    await store?.stop();
+  });
+
+  it('a route cached by one replica follows a delete and re-create made through another', async () => {
+    const [a, b] = gateways as [IndexesGateway, IndexesGateway];
+    const upsert = (gateway: IndexesGateway) =>
+      gateway.call('POST', `/data/${projectId}/shared/vectors/upsert`, { apiKey: key.value, body: { vectors: [{ id: 'x', values: [1, 2] }] } });
+    expect((await a.call('POST', '/indexes', { apiKey: key.value, body: { name: 'shared', dimension: 2, spec } })).status).toBe(201);
+    expect((await upsert(b)).status).toBe(200);
+    // b has the old index id cached; the node answers 404 for it, b looks again and retries once.
+    expect((await a.call('DELETE', '/indexes/shared', { apiKey: key.value })).status).toBe(202);
+    expect((await a.call('POST', '/indexes', { apiKey: key.value, body: { name: 'shared', dimension: 2, spec } })).status).toBe(201);
+    const again = await upsert(b);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ upsertedCount: 1 });
+    expect((await a.call('DELETE', '/indexes/shared', { apiKey: key.value })).status).toBe(202);
+    const gone = await upsert(b);
+    expect(gone.status).toBe(404);
+    expect(gone.body).toEqual({ code: 5, message: 'Index shared not found', details: [] });
+  });
+});

@@ -185,4 +185,19 @@ describe('control plane /indexes', () => {
     expect(await gateway.app.get(ProjectIndexRemover).removeAllIndexes(projectB)).toBe(2);
     expect((await gateway.call('GET', '/indexes', { apiKey: keyB.value })).body).toEqual({ indexes: [] });
   });
+
+  it('reconciliation finishes a creation interrupted before the node was called', async () => {
+    const { IndexesService } = await import('../../src/indexes/indexes.service.js');
+    const created = await gateway.call('POST', '/indexes', { apiKey: editor.value, body: { name: 'interrupted', dimension: 3, spec } });
+    expect(created.status).toBe(201);
+    const { rows } = await catalog.pool.query<{ id: string }>(
+      "UPDATE indexes SET state = 'Initializing', updated_at = now() - interval '10 minutes' WHERE project_id = $1 AND name = 'interrupted' RETURNING id",
+      [projectId],
+    );
+    for (const store of stores) store.indexes.delete(rows[0]!.id);
+    expect((await gateway.call('GET', '/indexes/interrupted', { apiKey: viewer.value })).body.status).toEqual({ ready: false, state: 'Initializing' });
+    await gateway.app.get(IndexesService).reconcile();
+    expect((await gateway.call('GET', '/indexes/interrupted', { apiKey: viewer.value })).body.status).toEqual({ ready: true, state: 'Ready' });
+    expect(stores.some((s) => s.indexes.has(rows[0]!.id))).toBe(true);
+  });
 });

@@ -16,11 +16,13 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { ApiKeyAuth, assertIndexInScope, assertNamespaceInScope } from '../../src/auth/api-key.guard.js';
 import { KeyEvents } from '../../src/auth/key-events.js';
+import { LastUsedSink } from '../../src/auth/last-used.sink.js';
 import { CurrentPrincipal, type ApiKeyPrincipal } from '../../src/auth/principal.js';
 import { AppModule } from '../../src/app.module.js';
 import { ErrorFilter } from '../../src/common/error.filter.js';
 import { REDACTED_PATHS } from '../../src/common/logger.js';
 import type { GatewayRuntime } from '../../src/config/runtime.js';
+import { RedisService } from '../../src/redis/redis.service.js';
 
 export const TEST_PEPPER = 'test-pepper-'.padEnd(48, 'p');
 
@@ -68,12 +70,32 @@ class AuthTestController {
 @Module({ controllers: [AuthTestController] })
 class AuthTestRoutesModule {}
 
-@Module({})
-class AuthTestRootModule {
-  static forRoot(runtime: GatewayRuntime, logger: Logger): DynamicModule {
-    return { module: AuthTestRootModule, imports: [AppModule.forRoot(runtime, logger), AuthTestRoutesModule] };
+/** Records last-use reports as the key service's batched recorder would receive them. */
+export class RecordingLastUsedSink extends LastUsedSink {
+  readonly records: { keyId: string; at: Date }[] = [];
+  record(keyId: string, at: Date): void {
+    this.records.push({ keyId, at });
   }
 }
+
+@Module({})
+class AuthTestRootModule {
+  static forRoot(runtime: GatewayRuntime, logger: Logger, lastUsed?: LastUsedSink): DynamicModule {
+    const imports: DynamicModule['imports'] = [AppModule.forRoot(runtime, logger), AuthTestRoutesModule];
+    if (lastUsed) {
+      imports.push({
+        module: LastUsedTestModule,
+        global: true,
+        providers: [{ provide: LastUsedSink, useValue: lastUsed }],
+        exports: [LastUsedSink],
+      });
+    }
+    return { module: AuthTestRootModule, imports };
+  }
+}
+
+@Module({})
+class LastUsedTestModule {}
 
 export const PERMISSION_ROUTES: Record<Permission, string> = {
   'control:read': '/auth-test/control-read',
@@ -95,6 +117,7 @@ export interface GatewayOptions {
   readonly redisUrl?: string | null;
   readonly databaseUrl?: string;
   readonly env?: Record<string, string>;
+  readonly lastUsed?: LastUsedSink;
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
@@ -122,7 +145,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const logger = pino({ level: 'debug', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
   const runtime: GatewayRuntime = { config, secrets: resolveSecrets(config), databaseUrl };
   const adapter = new FastifyAdapter({ routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true } });
-  const app = await NestFactory.create<NestFastifyApplication>(AuthTestRootModule.forRoot(runtime, logger), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AuthTestRootModule.forRoot(runtime, logger, options.lastUsed), adapter, {
     logger: false,
     abortOnError: false,
   });
@@ -132,6 +155,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     logger.info({ method: request.method, url: request.url, status: reply.statusCode, headers: request.headers }, 'request');
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  // Start from a connected Redis, as a deployed gateway would be by the time it gets traffic.
+  const redis = app.get(RedisService).client;
+  for (let waited = 0; redis && redis.status !== 'ready' && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   const address = fastify.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
   return {

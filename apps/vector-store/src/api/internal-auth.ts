@@ -2,7 +2,7 @@
 // Compared in constant time on SHA-256 digests (equal lengths whatever the caller sends).
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export const INTERNAL_TOKEN_HEADER = 'x-conifer-internal-token';
+export { INTERNAL_TOKEN_HEADER } from '@conifer/contracts';
 
 export class InternalTokenVerifier {
   private readonly expected: Buffer;

@@ -2,7 +2,6 @@
 // /internal/indexes/:indexId, plus the index administration used by the gateway).
 import {
   DATA_PLANE_LIMITS,
-  displayNamespace,
   InvalidArgumentError,
   normalizeNamespace,
   parseCreateNamespaceRequest,
@@ -26,6 +25,7 @@ import { validateIndexId, validateIndexSettings, type IndexRegistry } from '../s
 import { installErrorHandling } from './error-handler.js';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
 import { StoreMetrics } from './metrics.js';
+import { ParsePool, parseWorkerPath } from './parse-pool.js';
 
 export interface ServerOptions {
   registry: IndexRegistry;
@@ -33,6 +33,10 @@ export interface ServerOptions {
   maxBodyBytes: number;
   logger: Logger;
   defaultMetrics?: boolean;
+  /** Whole-request receive deadline (0: none). */
+  requestTimeoutMs?: number;
+  /** Worker threads parsing upsert bodies (0: parse on the event loop). */
+  parseWorkers?: number;
 }
 
 type IndexParams = { indexId: string };
@@ -42,8 +46,24 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     bodyLimit: options.maxBodyBytes,
+    requestTimeout: options.requestTimeoutMs,
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 2048 },
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors Fastify and Node answer before any route runs, in the gRPC-style shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the request URL is not valid';
+      const raw = reply as unknown as { code(status: number): { type(t: string): { send(body: string): unknown } } };
+      void raw.code(400).type('application/json').send(JSON.stringify(grpcErrorBody(new InvalidArgumentError(message))));
+    },
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body = JSON.stringify(grpcErrorBody(new InvalidArgumentError(status === 431 ? 'request headers are too large' : 'malformed HTTP request')));
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} Bad Request\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy();
+    },
   });
   const verifier = new InternalTokenVerifier(options.internalToken);
   const metrics = new StoreMetrics(registry, options.defaultMetrics ?? false);
@@ -76,7 +96,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = registry.loaded && (await registry.writable());
+    const ready = registry.loaded && registry.healthy() && (await registry.writable());
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable' });
   });
   app.get('/metrics', async (_request, reply) => {
@@ -112,11 +132,28 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // ---------------------------------------------------------------- data plane
   const prefix = '/internal/indexes/:indexId';
 
-  app.post<{ Params: IndexParams }>(`${prefix}/vectors/upsert`, { bodyLimit: Math.min(options.maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) }, async (request) => {
-    const index = indexOf(request.params.indexId);
-    const mutation = index.index.prepareUpsert(parseUpsertRequest(request.body));
-    const upsertedCount = await index.mutate(mutation);
-    return { upsertedCount };
+  // Upsert bodies are parsed on worker threads when there are any (JSON.parse of number arrays is the
+  // ingest bottleneck on the event loop): this route receives the raw bytes.
+  const workerFile = (options.parseWorkers ?? 0) > 0 ? parseWorkerPath() : undefined;
+  const pool = workerFile === undefined ? undefined : new ParsePool(workerFile, options.parseWorkers!);
+  if (pool !== undefined) app.addHook('onClose', async () => pool.close());
+  void app.register(async (child) => {
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    child.post<{ Params: IndexParams }>(
+      `${prefix}/vectors/upsert`,
+      { bodyLimit: Math.min(options.maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) },
+      async (request) => {
+        const index = indexOf(request.params.indexId);
+        const raw = request.body as Buffer | undefined;
+        let upsert;
+        if (pool !== undefined && raw !== undefined) upsert = await pool.parseUpsert(raw);
+        else upsert = parseUpsertRequest(parseJson(raw));
+        await index.mutate(index.index.prepareUpsert(upsert));
+        // Counted as sent (a duplicate id within one request counts each time, as at Pinecone).
+        return { upsertedCount: upsert.vectors.length };
+      },
+    );
   });
 
   app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request) => {
@@ -193,9 +230,18 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return {};
   });
 
-  void grpcErrorBody;
-  void displayNamespace;
   return app;
+}
+
+function parseJson(raw: Buffer | undefined): unknown {
+  if (raw === undefined) return undefined;
+  const text = raw.toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidArgumentError('request body is not valid JSON', 400);
+  }
 }
 
 /** The namespace as the client named it ("" when it sent none). */

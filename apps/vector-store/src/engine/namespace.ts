@@ -8,6 +8,7 @@ import type { UsearchAnn } from './ann/usearch-ann.js';
 import { MetadataIndex } from './filter/metadata-index.js';
 
 const INITIAL_CAPACITY = 64;
+let nextUid = 1;
 
 export class NamespaceData {
   count = 0;
@@ -27,6 +28,9 @@ export class NamespaceData {
   annDead = 0;
   /** Bumped on every change (list caches). */
   version = 0;
+  /** Unique per namespace object; `generation` changes whenever slots are renumbered (clear, compact). */
+  readonly uid = nextUid++;
+  generation = 0;
   private sortedIdsCache: { version: number; ids: string[] } | undefined;
 
   constructor(readonly dimension: number) {
@@ -115,6 +119,7 @@ export class NamespaceData {
     this.capacity = 0;
     this.grow(INITIAL_CAPACITY);
     this.version++;
+    this.generation++;
   }
 
   /** Whether dead slots are worth a compaction. */
@@ -161,6 +166,33 @@ export class NamespaceData {
     this.annUpTo = 0;
     this.annDead = 0;
     this.version++;
+    this.generation++;
+  }
+
+  /** Installs an ANN index covering slots [0, upTo) (built elsewhere). */
+  installAnn(ann: UsearchAnn, upTo: number): void {
+    let dead = 0;
+    for (let slot = 0; slot < upTo; slot++) if (this.live[slot] !== 1) dead++;
+    this.ann = ann;
+    this.annUpTo = upTo;
+    this.annDead = dead;
+  }
+
+  /** Largest norm among live vectors (dotproduct's MIPS reduction). */
+  maxNorm(): number {
+    let max = 0;
+    for (let slot = 0; slot < this.count; slot++) if (this.live[slot] === 1) max = Math.max(max, this.norms[slot]!);
+    return max > 0 ? max * 1.05 : 1;
+  }
+
+  /** Live slots in [from, to) and a copy of their dense values, row-major. */
+  gather(from: number, to: number): { slots: Int32Array; vectors: Float32Array } {
+    const slots: number[] = [];
+    for (let slot = from; slot < to; slot++) if (this.live[slot] === 1) slots.push(slot);
+    const dim = this.dimension;
+    const vectors = new Float32Array(slots.length * dim);
+    slots.forEach((slot, i) => vectors.set(this.values.subarray(slot * dim, (slot + 1) * dim), i * dim));
+    return { slots: Int32Array.from(slots), vectors };
   }
 
   /** Live ids in code-unit order (cached until the next change). */

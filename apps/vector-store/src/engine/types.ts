@@ -1,14 +1,7 @@
-import type { FilterNode, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
+import type { FilterNode, IndexMetric, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 
-export type Metric = 'cosine' | 'euclidean' | 'dotproduct';
-export type VectorType = 'dense' | 'sparse';
-
-export interface IndexSettings {
-  /** null for sparse indexes. */
-  readonly dimension: number | null;
-  readonly metric: Metric;
-  readonly vectorType: VectorType;
-}
+export type { IndexSettings, VectorType } from '@conifer/contracts';
+export type Metric = IndexMetric;
 
 export interface StoredRecordInput {
   id: string;

@@ -9,7 +9,7 @@ import {
 } from '@conifer/contracts';
 import { FILTERS, refMatches, refTopK, rng, randomMetadata, type Metric } from '../../test/support/reference.js';
 import type { SearchOptions } from './types.js';
-import { VectorIndex } from './vector-index.js';
+import { DEFAULT_SEARCH_OPTIONS, VectorIndex } from './vector-index.js';
 
 interface Rec {
   id: string;
@@ -35,7 +35,7 @@ function load(index: VectorIndex, records: Rec[], namespace = ''): void {
   }
 }
 
-const EXACT: SearchOptions = { annMinVectors: Number.MAX_SAFE_INTEGER, exactFilterMax: Number.MAX_SAFE_INTEGER };
+const EXACT: SearchOptions = { ...DEFAULT_SEARCH_OPTIONS, annMinVectors: Number.MAX_SAFE_INTEGER, exactFilterMax: Number.MAX_SAFE_INTEGER };
 
 describe('VectorIndex against the brute-force reference', () => {
   const dim = 16;
@@ -95,6 +95,50 @@ describe('VectorIndex against the brute-force reference', () => {
     const after = index.query(parseQueryRequest({ vector: queries[1], topK: 5 })).matches.map((m) => m.id);
     expect(after).toHaveLength(5);
     for (const id of top) expect(after).not.toContain(id);
+  });
+});
+
+describe('SIMD exact scan of large namespaces', () => {
+  for (const metric of ['cosine', 'euclidean', 'dotproduct'] as Metric[]) {
+    it(`matches the reference with dead rows present (${metric})`, () => {
+      const dim = 12;
+      const records = dataset(3000, dim, 21);
+      const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, EXACT);
+      load(index, records);
+      const deleted = new Set(records.filter((_, i) => i % 7 === 0).map((r) => r.id));
+      index.apply(index.prepareDelete(parseDeleteRequest({ ids: [...deleted].slice(0, 1000) })));
+      const remaining = records.filter((r) => !deleted.has(r.id) || [...deleted].indexOf(r.id) >= 1000);
+      for (const q of dataset(5, dim, 77).map((r) => r.values)) {
+        const expected = refTopK(metric, q, remaining, undefined, 10);
+        const got = index.query(parseQueryRequest({ vector: q, topK: 10 }));
+        expect(got.matches.map((m) => m.id)).toEqual(expected.map((m) => m.id));
+      }
+    });
+  }
+});
+
+describe('VectorIndex compaction', () => {
+  it('compacts dead slots, keeps every live record and rebuilds the ANN index', () => {
+    const dim = 8;
+    const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: 500 });
+    const records = dataset(3000, dim, 5);
+    load(index, records);
+    while (index.buildAnnStep(1000) > 0);
+    const ns = index.namespaces.get('')!;
+    expect(ns.ann).toBeDefined();
+    // Replace 2000 records: their old slots die; compaction runs once dead slots pass 30 %.
+    const replaced = records.slice(0, 2000).map((r) => ({ ...r, values: r.values.map((v) => -v) }));
+    load(index, replaced);
+    expect(ns.count).toBeLessThan(5000);
+    expect(ns.liveCount).toBe(3000);
+    const q = replaced[10]!.values;
+    expect(index.query(parseQueryRequest({ vector: q, topK: 1 })).matches[0]!.id).toBe(replaced[10]!.id);
+    while (index.buildAnnStep(1000) > 0);
+    expect(index.query(parseQueryRequest({ vector: q, topK: 1 })).matches[0]!.id).toBe(replaced[10]!.id);
+    expect(index.fetch({ namespace: '', ids: ['v10', 'v2999'] }).vectors.v10!.metadata).toEqual(replaced[10]!.metadata);
+    expect(index.describeStats({ op: 'exists', field: 'color', value: true }).totalVectorCount).toBe(
+      records.filter((r) => r.metadata?.color !== undefined).length,
+    );
   });
 });
 

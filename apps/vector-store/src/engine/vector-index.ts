@@ -36,10 +36,14 @@ import {
 import { UsearchAnn, type AnnParams, DEFAULT_ANN_PARAMS } from './ann/usearch-ann.js';
 import { NamespaceData } from './namespace.js';
 import { denseSimilarity, reportedScore, sparseDot } from './scoring.js';
+import { simdCandidates } from './exact.js';
 import { TopK } from './top-k.js';
+
+/** Unfiltered exact scans of namespaces at least this large use SIMD candidates. */
+const SIMD_SCAN_MIN = 2000;
 import type { IndexSettings, Mutation, SearchOptions, StoredRecordInput } from './types.js';
 
-export const DEFAULT_SEARCH_OPTIONS: SearchOptions = { annMinVectors: 5000, exactFilterMax: 8000, annCandidates: 100 };
+export const DEFAULT_SEARCH_OPTIONS: SearchOptions = { annMinVectors: 5000, exactFilterMax: 1000, annCandidates: 100 };
 
 export interface QueryPlanInfo {
   plan: 'empty' | 'exact' | 'exact-filtered' | 'ann' | 'ann-filtered';
@@ -247,13 +251,38 @@ export class VectorIndex {
     const { live, metadata } = ns;
     const candidates = filter === undefined ? undefined : ns.postings.candidates(filter);
     if (candidates !== undefined && candidates.size < ns.count / 4) {
-      for (const slot of candidates) if (live[slot] === 1 && predicate(metadata[slot])) out.push(slot);
-      return out.sort((a, b) => a - b);
+      const sorted = Int32Array.from(candidates).sort(); // typed-array sort: numeric, native
+      for (const slot of sorted) if (live[slot] === 1 && predicate(metadata[slot])) out.push(slot);
+      return out;
     }
     for (let slot = 0; slot < ns.count; slot++) {
       if (live[slot] === 1 && predicate(metadata[slot])) out.push(slot);
     }
     return out;
+  }
+
+  /** Live slots matching the filter as a bitmap over slots, and their number. */
+  private matchBitmap(ns: NamespaceData, predicate: MetadataPredicate, filter?: FilterNode): { bits: Uint8Array; count: number } {
+    const bits = new Uint8Array(ns.count);
+    let count = 0;
+    const { live, metadata } = ns;
+    const candidates = filter === undefined ? undefined : ns.postings.candidates(filter);
+    if (candidates !== undefined && candidates.size < ns.count / 4) {
+      for (const slot of candidates) {
+        if (live[slot] === 1 && predicate(metadata[slot])) {
+          bits[slot] = 1;
+          count++;
+        }
+      }
+    } else {
+      for (let slot = 0; slot < ns.count; slot++) {
+        if (live[slot] === 1 && predicate(metadata[slot])) {
+          bits[slot] = 1;
+          count++;
+        }
+      }
+    }
+    return { bits, count };
   }
 
   /** Records an update by filter would change (dryRun). */
@@ -275,22 +304,21 @@ export class VectorIndex {
     for (const ns of this.namespaces.values()) {
       if (ns.liveCount < this.search.annMinVectors && ns.ann === undefined) continue;
       if (ns.annUpTo >= ns.count) continue;
-      if (ns.ann === undefined) {
-        let maxNorm = 0;
-        for (let slot = 0; slot < ns.count; slot++) if (ns.live[slot] === 1) maxNorm = Math.max(maxNorm, ns.norms[slot]!);
-        ns.ann = new UsearchAnn(this.settings.metric, this.dim, this.annParams, maxNorm > 0 ? maxNorm * 1.05 : 1);
-      }
+      if (ns.ann === undefined) ns.ann = new UsearchAnn(this.settings.metric, this.dim, this.annParams, ns.maxNorm());
       const end = Math.min(ns.count, ns.annUpTo + maxBatch);
-      const slots: number[] = [];
-      for (let slot = ns.annUpTo; slot < end; slot++) if (ns.live[slot] === 1) slots.push(slot);
-      const batch = new Float32Array(slots.length * this.dim);
-      slots.forEach((slot, i) => batch.set(ns.valuesOf(slot), i * this.dim));
-      ns.ann.add(slots, batch);
+      const { slots, vectors } = ns.gather(ns.annUpTo, end);
+      ns.ann.add(slots, vectors);
       const processed = end - ns.annUpTo;
       ns.annUpTo = end;
       return processed;
     }
     return 0;
+  }
+
+  /** Namespaces that should have an ANN index (dense, large enough or already indexed). */
+  annCandidates(): NamespaceData[] {
+    if (this.settings.vectorType !== 'dense') return [];
+    return [...this.namespaces.values()].filter((ns) => ns.ann !== undefined || ns.liveCount >= this.search.annMinVectors);
   }
 
   /** Vectors not yet in an ANN index (in namespaces large enough to get one). */
@@ -358,7 +386,6 @@ export class VectorIndex {
     const dim = this.dim;
     const queryNorm = vector === undefined ? 0 : Math.sqrt(vector.reduce((s, v) => s + v * v, 0));
     const hasSparse = sparse !== undefined && sparse.indices.length > 0;
-    const data = ns.values;
     const score = (slot: number): number => {
       let s = vector === undefined ? 0 : denseSimilarity(metric, ns.values, slot * dim, ns.norms[slot]!, vector, queryNorm, dim);
       if (hasSparse) {
@@ -367,9 +394,9 @@ export class VectorIndex {
       }
       return s;
     };
-    void data;
     const predicate = filter === undefined ? undefined : compileFilter(filter);
     const top = new TopK(topK);
+    const { live } = ns;
     // The graph is worth it only when the answer is a small part of the namespace; otherwise (and always
     // for sparse or hybrid queries, and namespaces without an ANN index yet) scan exactly.
     const useAnn =
@@ -389,7 +416,18 @@ export class VectorIndex {
       return top;
     };
     if (!useAnn) {
-      if (predicate === undefined) return exactScan(undefined, 'exact');
+      if (predicate === undefined) {
+        const dead = ns.count - ns.liveCount;
+        if (vector !== undefined && !hasSparse && ns.count >= SIMD_SCAN_MIN && dead <= ns.count / 4 && topK * 4 < ns.liveCount) {
+          // SIMD brute force for the candidates (a margin for float32 ties and dead rows), exact re-score.
+          for (const slot of simdCandidates(ns.values, ns.count, dim, vector, topK + dead + 16, metric)) {
+            if (live[slot] === 1) top.push(score(slot), slot);
+          }
+          this.lastPlan = { plan: 'exact', candidates: ns.liveCount };
+          return top;
+        }
+        return exactScan(undefined, 'exact');
+      }
       const matching = this.matchingSlots(ns, predicate, filter);
       for (const slot of matching) top.push(score(slot), slot);
       this.lastPlan = { plan: 'exact-filtered', candidates: matching.length };
@@ -397,24 +435,31 @@ export class VectorIndex {
     }
 
     let accept: ((slot: number) => boolean) | undefined;
+    let fallback: (() => TopK) | undefined;
     let selectivity = 1;
-    let matchingList: number[] | undefined;
+    let matchedCount = 0;
     if (predicate !== undefined) {
-      const matching = this.matchingSlots(ns, predicate, filter);
-      if (matching.length <= this.search.exactFilterMax || topK * 4 >= matching.length) {
-        for (const slot of matching) top.push(score(slot), slot);
-        this.lastPlan = { plan: 'exact-filtered', candidates: matching.length };
-        return top;
+      // Matches as a bitmap (no sorting, no arrays): from the posting lists when they narrow the filter.
+      const bitmap = this.matchBitmap(ns, predicate, filter);
+      matchedCount = bitmap.count;
+      const bits = bitmap.bits;
+      const scanMatches = (into: TopK): TopK => {
+        for (let slot = 0; slot < ns.count; slot++) if (bits[slot] === 1) into.push(score(slot), slot);
+        return into;
+      };
+      // Cost model (measured on 100k x 768): an exact score costs ~1.5 µs, a graph candidate ~4 µs.
+      const filteredK = Math.max(topK * 4, 40) / (matchedCount / ns.liveCount);
+      const exactCheaper = matchedCount * 1.5 <= 400 + filteredK * 4;
+      if (matchedCount <= this.search.exactFilterMax || exactCheaper || topK * 4 >= matchedCount) {
+        this.lastPlan = { plan: 'exact-filtered', candidates: matchedCount };
+        return scanMatches(top);
       }
-      const bitmap = new Uint8Array(ns.count);
-      for (const slot of matching) bitmap[slot] = 1;
-      accept = (slot) => bitmap[slot] === 1;
-      selectivity = matching.length / ns.liveCount;
-      matchingList = matching;
+      accept = (slot) => bits[slot] === 1;
+      selectivity = matchedCount / ns.liveCount;
+      fallback = () => scanMatches(new TopK(topK));
     }
 
     // Tail not yet in the ANN index: exact (read-your-writes).
-    const { live } = ns;
     for (let slot = ns.annUpTo; slot < ns.count; slot++) {
       if (live[slot] !== 1 || (accept !== undefined && !accept(slot))) continue;
       top.push(score(slot), slot);
@@ -426,7 +471,9 @@ export class VectorIndex {
     const deadFactor = ann.size / annLive;
     // ef is fixed at creation; asking for more candidates widens the search (recall 0.95 at 32, 0.99+ at
     // ~100 on 100k x 768), and every candidate is re-ranked exactly.
-    let k = Math.ceil((Math.max(topK * 4, this.search.annCandidates) * deadFactor) / selectivity);
+    let k = Math.ceil(
+      (accept === undefined ? Math.max(topK * 4, this.search.annCandidates) : Math.max(topK * 4, 40) / selectivity) * deadFactor,
+    );
     const seen = new Set<number>();
     let candidates = 0;
     for (;;) {
@@ -454,13 +501,11 @@ export class VectorIndex {
         top.push(score(slot), slot);
       }
       if (accepted >= topK) break;
-      if (matchingList !== undefined) {
+      if (fallback !== undefined) {
         // The filter's matches lie away from the query's neighbourhood (filter and vector correlated):
         // widening the graph search would approach a full scan, so scan the matches exactly instead.
-        const fresh = new TopK(topK);
-        for (const slot of matchingList) fresh.push(score(slot), slot);
-        this.lastPlan = { plan: 'exact-filtered', candidates: matchingList.length };
-        return fresh;
+        this.lastPlan = { plan: 'exact-filtered', candidates: matchedCount };
+        return fallback();
       }
       k *= 4;
     }

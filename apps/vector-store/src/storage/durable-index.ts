@@ -182,6 +182,10 @@ export class DurableIndex {
     await this.wal.close();
   }
 
+  get healthy(): boolean {
+    return this.wal.healthy;
+  }
+
   get walBytes(): number {
     return this.wal.bytes;
   }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@conifer/contracts';
 import type { Logger } from 'pino';
 import type { IndexSettings } from '../engine/types.js';
+import { AnnBuilder, annWorkerPath, clearAnnFiles } from '../engine/ann/ann-builder.js';
 import { DEFAULT_DURABLE_OPTIONS, DurableIndex, fsyncDirectory, type DurableIndexOptions } from './durable-index.js';
 
 const INDEX_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -41,15 +42,18 @@ export interface RegistryOptions extends DurableIndexOptions {
   annBatch: number;
   /** Disable the background ANN builder (tests of the exact path). */
   annBuilder: boolean;
+  /** Build ANN indexes on a worker thread (default) rather than in small blocking steps on the event loop. */
+  annWorker: boolean;
 }
 
-export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { ...DEFAULT_DURABLE_OPTIONS, annBatch: 256, annBuilder: true };
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { ...DEFAULT_DURABLE_OPTIONS, annBatch: 256, annBuilder: true, annWorker: true };
 
 export class IndexRegistry {
   private readonly indexes = new Map<string, DurableIndex>();
   private readonly creating = new Map<string, Promise<DurableIndex>>();
   private builderTimer: NodeJS.Timeout | undefined;
   private builderStopped = false;
+  private annBuilder: AnnBuilder | undefined;
   loaded = false;
 
   private constructor(
@@ -70,10 +74,24 @@ export class IndexRegistry {
         continue;
       }
       if (!existsSync(path.join(dir, 'index.json'))) continue;
+      clearAnnFiles(dir);
       registry.indexes.set(name, await DurableIndex.load(name, dir, registry.options, logger));
     }
     registry.loaded = true;
-    if (registry.options.annBuilder) registry.scheduleBuilder(0);
+    if (registry.options.annBuilder) {
+      const workerFile = registry.options.annWorker ? annWorkerPath() : undefined;
+      if (workerFile !== undefined) {
+        registry.annBuilder = new AnnBuilder(
+          workerFile,
+          { indexes: () => registry.list().map((i) => ({ id: i.id, dir: i.dir, index: i.index })) },
+          logger,
+        );
+        registry.annBuilder.start();
+      } else {
+        if (registry.options.annWorker) logger.warn('ANN worker script not found (build the app); building ANN on the event loop');
+        registry.scheduleBuilder(0);
+      }
+    }
     return registry;
   }
 
@@ -119,6 +137,7 @@ export class IndexRegistry {
     const index = this.indexes.get(id);
     if (index === undefined) return;
     this.indexes.delete(id);
+    this.annBuilder?.forget(id);
     await index.close();
     const trash = path.join(this.root, `${id}.deleted-${Date.now()}`);
     renameSync(index.dir, trash);
@@ -134,6 +153,11 @@ export class IndexRegistry {
     } catch {
       return false;
     }
+  }
+
+  /** False when an index's log has failed (it refuses writes until restarted). */
+  healthy(): boolean {
+    return this.list().every((index) => index.healthy);
   }
 
   pendingAnnVectors(): number {
@@ -168,9 +192,15 @@ export class IndexRegistry {
     this.scheduleBuilder(worked ? 0 : 50);
   }
 
+  /** Whether all ANN work is done (tests). */
+  annIdle(): boolean {
+    return this.pendingAnnVectors() === 0;
+  }
+
   async close(): Promise<void> {
     this.builderStopped = true;
     if (this.builderTimer) clearTimeout(this.builderTimer);
+    await this.annBuilder?.close();
     for (const index of this.indexes.values()) await index.close();
   }
 }

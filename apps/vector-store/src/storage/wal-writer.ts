@@ -76,6 +76,11 @@ export class WalWriter {
     }
   }
 
+  /** False once a write or fsync has failed (the index refuses writes; readiness reports it). */
+  get healthy(): boolean {
+    return this.failure === undefined;
+  }
+
   /** Waits until everything appended so far is durable and its callers have run. */
   async drain(): Promise<void> {
     while (this.flushing !== undefined || (this.queue.length > 0 && !this.paused)) {

@@ -5,7 +5,8 @@ let t: TestApp;
 const base = '/internal/indexes/idx-1';
 
 beforeAll(async () => {
-  t = await startTestApp({ annBuilder: false });
+  // Upserts parsed on a worker thread, as in production (the concurrency test covers the inline parser).
+  t = await startTestApp({ annBuilder: false }, 1);
   expect((await t.call('PUT', base, { dimension: 3, metric: 'cosine', vectorType: 'dense' })).status).toBe(201);
 });
 afterAll(async () => {
@@ -167,6 +168,59 @@ describe('data plane', () => {
   });
 });
 
+describe('sparse and hybrid indexes over HTTP', () => {
+  it('sparse-only index: upsert, query by sparse vector and by id, fetch_by_metadata, list by prefix', async () => {
+    const sp = '/internal/indexes/sparse-1';
+    expect((await t.call('PUT', sp, { dimension: null, metric: 'dotproduct', vectorType: 'sparse' })).status).toBe(201);
+    const up = await t.call('POST', `${sp}/vectors/upsert`, {
+      namespace: 'docs',
+      vectors: [
+        { id: 'doc#1', sparse_values: { indices: [10, 20], values: [0.5, 0.25] }, metadata: { lang: 'en' } },
+        { id: 'doc#2', sparseValues: { indices: [20, 30], values: [1, 2] }, metadata: { lang: 'fr' } },
+        { id: 'img#1', sparseValues: { indices: [30], values: [4] }, metadata: { lang: 'en' } },
+      ],
+    });
+    expect(up.body).toEqual({ upsertedCount: 3 });
+    expect((await t.call('POST', `${sp}/vectors/upsert`, { vectors: [{ id: 'x', values: [1, 2] }] })).status).toBe(400);
+    const q = await t.call('POST', `${sp}/query`, { namespace: 'docs', topK: 2, sparseVector: { indices: [30], values: [1] }, includeValues: true });
+    expect(q.body.matches).toEqual([
+      { id: 'img#1', score: 4, values: [], sparseValues: { indices: [30], values: [4] } },
+      { id: 'doc#2', score: 2, values: [], sparseValues: { indices: [20, 30], values: [1, 2] } },
+    ]);
+    const byId = await t.call('POST', `${sp}/query`, { namespace: 'docs', topK: 1, id: 'doc#1' });
+    expect(byId.body.matches[0].id).toBe('doc#1');
+    expect((await t.call('POST', `${sp}/query`, { namespace: 'docs', topK: 1001, sparseVector: { indices: [1], values: [1] } })).status).toBe(400);
+    const meta = await t.call('POST', `${sp}/vectors/fetch_by_metadata`, { namespace: 'docs', filter: { lang: 'en' }, limit: 1 });
+    expect(Object.keys(meta.body.vectors)).toEqual(['doc#1']);
+    const page2 = await t.call('POST', `${sp}/vectors/fetch_by_metadata`, { namespace: 'docs', filter: { lang: 'en' }, limit: 1, paginationToken: meta.body.pagination.next });
+    expect(Object.keys(page2.body.vectors)).toEqual(['img#1']);
+    expect(page2.body).not.toHaveProperty('pagination');
+    const listed = await t.call('GET', `${sp}/vectors/list?namespace=docs&prefix=${encodeURIComponent('doc#')}`);
+    expect(listed.body.vectors).toEqual([{ id: 'doc#1' }, { id: 'doc#2' }]);
+    const stats = await t.call('POST', `${sp}/describe_index_stats`, {});
+    expect(stats.body).toEqual({ namespaces: { docs: { vectorCount: 3 } }, indexFullness: 0, totalVectorCount: 3, metric: 'dotproduct', vectorType: 'sparse' });
+  });
+
+  it('hybrid dotproduct index: dense + sparse scores add up; sparse on a cosine index is refused', async () => {
+    const hy = '/internal/indexes/hybrid-1';
+    expect((await t.call('PUT', hy, { dimension: 2, metric: 'dotproduct', vectorType: 'dense' })).status).toBe(201);
+    await t.call('POST', `${hy}/vectors/upsert`, {
+      vectors: [
+        { id: 'a', values: [1, 0], sparseValues: { indices: [7], values: [3] } },
+        { id: 'b', values: [2, 0] },
+      ],
+    });
+    const q = await t.call('POST', `${hy}/query`, { topK: 2, vector: [1, 0], sparseVector: { indices: [7], values: [1] } });
+    expect(q.body.matches).toEqual([
+      { id: 'a', score: 4 },
+      { id: 'b', score: 2 },
+    ]);
+    const bad = await t.call('POST', `${base}/vectors/upsert`, { vectors: [{ id: 'z', values: [1, 2, 3], sparseValues: { indices: [1], values: [1] } }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/dotproduct/);
+  });
+});
+
 describe('validation: 4xx with the gRPC body and nothing applied', () => {
   const bad: [string, unknown, number][] = [
     ['wrong dimension', { vectors: [{ id: 'ok', values: [1, 2, 3] }, { id: 'z', values: [1, 2] }] }, 400],
@@ -195,6 +249,10 @@ describe('validation: 4xx with the gRPC body and nothing applied', () => {
     const malformed = await t.call('POST', `${base}/query`, '{"topK": ');
     expect(malformed.status).toBe(400);
     expect(malformed.body.code).toBe(3);
+    const malformedUpsert = await t.call('POST', `${base}/vectors/upsert`, '{"vectors": [');
+    expect(malformedUpsert).toMatchObject({ status: 400, body: { code: 3, message: 'request body is not valid JSON' } });
+    expect((await t.call('POST', `${base}/vectors/upsert`, 'x', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await t.call('POST', `${base}/vectors/upsert`, '')).status).toBe(400);
     expect((await t.call('GET', `${base}/nope`)).body.code).toBe(5);
   });
 

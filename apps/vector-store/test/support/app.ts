@@ -17,11 +17,11 @@ export interface TestApp {
   call(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; raw: string }>;
 }
 
-export async function startTestApp(options: Partial<RegistryOptions> = {}): Promise<TestApp> {
+export async function startTestApp(options: Partial<RegistryOptions> = {}, parseWorkers = 0): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-api-'));
   const logger = pino({ level: 'silent' });
   const registry = await IndexRegistry.open(dataDir, logger, options);
-  const app = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger });
+  const app = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger, parseWorkers });
   // Real sockets: Fastify's inject() needs require(esm) (cookie 2) that jest on Node 20 lacks.
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -43,13 +43,34 @@ export class UsearchAnn {
     });
   }
 
-  /** Adds vectors (row-major, `slots.length` rows). Blocks the calling thread. */
-  add(slots: ArrayLike<number>, vectors: Float32Array): void {
+  /** Adds vectors (row-major, `slots.length` rows) using `threads` native threads (0: all cores). Blocks the calling thread. */
+  add(slots: ArrayLike<number>, vectors: Float32Array, threads = 0): void {
     if (slots.length === 0) return;
     const keys = new BigUint64Array(slots.length);
     for (let i = 0; i < slots.length; i++) keys[i] = BigInt(slots[i]!);
-    this.index.add(keys, this.augment ? this.augmentRows(vectors, slots.length) : vectors, 0);
+    this.index.add(keys, this.augment ? this.augmentRows(vectors, slots.length) : vectors, threads);
     this.size += slots.length;
+  }
+
+  /** Writes the index to a file (usearch's own format). */
+  save(path: string): void {
+    this.index.save(path);
+  }
+
+  /** A read-only index memory-mapped from a saved file (searching only). */
+  static view(path: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number): UsearchAnn {
+    const ann = new UsearchAnn(metric, dimension, params, maxNorm);
+    ann.index.view(path);
+    ann.size = ann.index.size();
+    return ann;
+  }
+
+  /** A writable copy loaded from a saved file. */
+  static load(path: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number): UsearchAnn {
+    const ann = new UsearchAnn(metric, dimension, params, maxNorm);
+    ann.index.load(path);
+    ann.size = ann.index.size();
+    return ann;
   }
 
   /** Slots of the (approximately) k nearest vectors, nearest first. */

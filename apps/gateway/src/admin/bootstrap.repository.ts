@@ -1,0 +1,73 @@
+// First-start provisioning in one transaction: the "default" organization and project and the bootstrap service
+// account (created, or brought up to date when its credentials are configured), with its audit row.
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service.js';
+import { insertAuditEvent } from './audit.repository.js';
+
+export interface BootstrapAccountSpec {
+  readonly organizationName: string;
+  readonly projectName: string;
+  /** Configured credentials: looked up by client id and kept in sync. Absent: the first active bootstrap account. */
+  readonly configuredClientId?: string;
+  /** Hash of the configured secret, to store when it changed. */
+  readonly configuredSecretHash?: string;
+  /** Credentials for a new account, used when none exists yet. */
+  readonly newClientId: string;
+  readonly newSecretHash: string;
+}
+
+export interface BootstrapOutcome {
+  readonly created: boolean;
+  readonly organizationId: string;
+  readonly projectId?: string;
+  readonly clientId: string;
+}
+
+@Injectable()
+export class BootstrapRepository {
+  constructor(@Inject(PrismaService) private readonly prisma: PrismaService) {}
+
+  async ensure(spec: BootstrapAccountSpec): Promise<BootstrapOutcome> {
+    return this.prisma.$transaction(async (tx) => {
+      // Serialise concurrent first starts of several replicas.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707370)`;
+      const existing = spec.configuredClientId
+        ? await tx.serviceAccount.findUnique({ where: { clientId: spec.configuredClientId } })
+        : await tx.serviceAccount.findFirst({ where: { isBootstrap: true, revokedAt: null }, orderBy: { createdAt: 'asc' } });
+      if (existing) {
+        if (spec.configuredSecretHash && (spec.configuredSecretHash !== existing.secretHash || existing.revokedAt)) {
+          await tx.serviceAccount.update({ where: { id: existing.id }, data: { secretHash: spec.configuredSecretHash, revokedAt: null } });
+        }
+        return { created: false, organizationId: existing.organizationId, clientId: existing.clientId };
+      }
+      const organization =
+        (await tx.organization.findFirst({ where: { name: spec.organizationName }, orderBy: { createdAt: 'asc' } })) ??
+        (await tx.organization.create({ data: { id: randomUUID(), name: spec.organizationName } }));
+      const project =
+        (await tx.project.findFirst({ where: { organizationId: organization.id, name: spec.projectName } })) ??
+        (await tx.project.create({ data: { id: randomUUID(), organizationId: organization.id, name: spec.projectName } }));
+      const account = await tx.serviceAccount.create({
+        data: {
+          id: randomUUID(),
+          organizationId: organization.id,
+          name: 'bootstrap',
+          clientId: spec.newClientId,
+          secretHash: spec.newSecretHash,
+          isBootstrap: true,
+        },
+      });
+      await insertAuditEvent(tx, {
+        organizationId: organization.id,
+        actorType: 'system',
+        actorId: null,
+        action: 'service_account.bootstrap',
+        targetType: 'service_account',
+        targetId: account.id,
+        clientAddress: null,
+        details: { client_id: account.clientId, project_id: project.id },
+      });
+      return { created: true, organizationId: organization.id, projectId: project.id, clientId: account.clientId };
+    });
+  }
+}

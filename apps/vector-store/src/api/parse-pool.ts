@@ -1,0 +1,82 @@
+// A small pool of parse workers for upsert bodies (see parse-worker.ts). Each request goes to the worker
+// with the fewest requests in flight; the reply is turned back into the typed UpsertRequest.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { InvalidArgumentError, type ParsedRecord, type UpsertRequest } from '@conifer/contracts';
+import type { ParseReply } from './parse-worker.js';
+
+export function parseWorkerPath(): string | undefined {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    path.join(here, 'parse-worker.js'),
+    path.join(here.replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}`), 'parse-worker.js'),
+  ];
+  return candidates.find((file) => existsSync(file));
+}
+
+interface PoolWorker {
+  worker: Worker;
+  inFlight: number;
+}
+
+export class ParsePool {
+  private readonly workers: PoolWorker[] = [];
+  private readonly pending = new Map<number, { resolve: (r: UpsertRequest) => void; reject: (e: Error) => void; owner: PoolWorker }>();
+  private nextId = 1;
+
+  constructor(file: string, size: number) {
+    for (let i = 0; i < size; i++) {
+      const entry: PoolWorker = { worker: new Worker(file), inFlight: 0 };
+      entry.worker.unref();
+      entry.worker.on('message', (reply: ParseReply) => this.settle(reply));
+      entry.worker.on('error', (error) => {
+        for (const [id, p] of this.pending) {
+          if (p.owner === entry) {
+            this.pending.delete(id);
+            p.reject(error);
+          }
+        }
+      });
+      this.workers.push(entry);
+    }
+  }
+
+  private settle(reply: ParseReply): void {
+    const p = this.pending.get(reply.id);
+    if (p === undefined) return;
+    this.pending.delete(reply.id);
+    p.owner.inFlight--;
+    if (!reply.ok) {
+      const status = reply.status === 413 || reply.status === 415 || reply.status === 422 ? reply.status : 400;
+      p.reject(new InvalidArgumentError(reply.message, status));
+      return;
+    }
+    const vectors: ParsedRecord[] = reply.records.map((r) => {
+      const record: ParsedRecord = { id: r.id };
+      if (r.valuesLength >= 0) record.values = reply.values.subarray(r.valuesOffset, r.valuesOffset + r.valuesLength);
+      if (r.sparseValues !== undefined) record.sparseValues = r.sparseValues;
+      if (r.metadata !== undefined) record.metadata = r.metadata;
+      return record;
+    });
+    p.resolve({ namespace: reply.namespace, vectors });
+  }
+
+  /** Parses and validates an upsert body on a worker. */
+  parseUpsert(body: Buffer): Promise<UpsertRequest> {
+    const owner = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    const id = this.nextId++;
+    // Copy out of Node's pooled buffer so that the bytes can be transferred.
+    const bytes = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, owner });
+      owner.inFlight++;
+      owner.worker.postMessage({ id, bytes }, [bytes]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}

@@ -1,0 +1,234 @@
+// Background ANN builder: feeds the vectors that writes append to each large namespace to the ANN worker
+// thread, and installs the worker's published index (memory-mapped, read-only) when it is ready. The
+// event loop only copies batches and maps files; graph insertion runs on the worker (and usearch's own
+// threads). Queries meanwhile scan the not-yet-indexed tail exactly, so results stay complete.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { NamespaceData } from '../namespace.js';
+import type { VectorIndex } from '../vector-index.js';
+import { UsearchAnn } from './usearch-ann.js';
+import type { AnnSpec, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
+
+type Request = AnnWorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+interface NamespaceState {
+  spec: AnnSpec;
+  generation: number;
+  /** Slots [0, sentUpTo) have been sent to the worker. */
+  sentUpTo: number;
+  /** Slots sent but not yet in a published file. */
+  unpublished: number;
+  publishedSize: number;
+  busy: boolean;
+  /** The worker dropped its copy after publishing; the next batch reloads it from this file. */
+  releasedFile: string | undefined;
+  currentFile: string | undefined;
+  seq: number;
+  /** The worker holds a writable copy (false after a release). */
+  inWorker: boolean;
+  lastAddAt: number;
+  lastPublishAt: number;
+}
+
+/** Publish a caught-up graph at most this often (each publish writes the whole graph). */
+const PUBLISH_INTERVAL_MS = 1000;
+/** After this long without new vectors the worker drops its copy (the mapped file is the only one). */
+const RELEASE_AFTER_MS = 10_000;
+
+export interface AnnBuilderSource {
+  /** Indexes to maintain, with the directory where their ANN files may be written. */
+  indexes(): { id: string; dir: string; index: VectorIndex }[];
+}
+
+/** Where the compiled worker is (dist), also when this module runs from src under jest. */
+export function annWorkerPath(): string | undefined {
+  const here = fileURLToPath(import.meta.url);
+  const candidates = [
+    path.join(path.dirname(here), 'ann-worker.js'),
+    path.join(path.dirname(here).replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}`), 'ann-worker.js'),
+  ];
+  return candidates.find((file) => existsSync(file));
+}
+
+export class AnnBuilder {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, (reply: AnnWorkerReply) => void>();
+  private readonly states = new WeakMap<NamespaceData, NamespaceState>();
+  private nextId = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private failed = false;
+
+  constructor(
+    workerFile: string,
+    private readonly source: AnnBuilderSource,
+    private readonly logger: Logger,
+    private readonly batch = 2048,
+  ) {
+    this.worker = new Worker(workerFile);
+    this.worker.unref();
+    this.worker.on('message', (reply: AnnWorkerReply) => {
+      const resolve = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      resolve?.(reply);
+    });
+    this.worker.on('error', (error) => {
+      this.failed = true;
+      this.logger.error({ err: error }, 'ANN worker failed; queries stay exact for the unindexed part');
+      for (const resolve of this.pending.values()) resolve({ id: 0, ok: false, message: error.message });
+      this.pending.clear();
+    });
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  private call(request: Request, transfer: ArrayBuffer[] = []): Promise<AnnWorkerReply> {
+    if (this.failed) return Promise.resolve({ id: 0, ok: false, message: 'worker failed' });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ ...request, id }, transfer);
+    });
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.tick(), delayMs);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    let started = 0;
+    try {
+      for (const { id, dir, index } of this.source.indexes()) {
+        for (const ns of index.annCandidates()) if (this.step(id, dir, index, ns)) started++;
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'ANN builder step failed');
+    }
+    this.schedule(started > 0 ? 5 : 50);
+  }
+
+  /** Starts one job for the namespace if it needs one and has none running. */
+  private step(indexId: string, dir: string, index: VectorIndex, ns: NamespaceData): boolean {
+    let state = this.states.get(ns);
+    if (state !== undefined && state.generation !== ns.generation) {
+      // Slots were renumbered (compaction, deleteAll): start over.
+      void this.call({ type: 'drop', key: state.spec.key });
+      if (state.currentFile !== undefined) rmSync(state.currentFile, { force: true });
+      state = undefined;
+    }
+    if (state === undefined) {
+      state = {
+        spec: {
+          key: `${indexId}:${ns.uid}:${ns.generation}`,
+          metric: index.settings.metric,
+          dimension: ns.dimension,
+          params: index.annParams,
+          maxNorm: ns.maxNorm(),
+        },
+        generation: ns.generation,
+        sentUpTo: ns.annUpTo,
+        unpublished: 0,
+        publishedSize: 0,
+        busy: false,
+        releasedFile: undefined,
+        currentFile: undefined,
+        seq: 0,
+        inWorker: false,
+        lastAddAt: 0,
+        lastPublishAt: 0,
+      };
+      this.states.set(ns, state);
+    }
+    if (state.busy || this.failed) return false;
+    const s = state;
+    if (ns.count > s.sentUpTo) {
+      const end = Math.min(ns.count, s.sentUpTo + this.batch);
+      const { slots, vectors } = ns.gather(s.sentUpTo, end);
+      s.busy = true;
+      const loadFrom = s.releasedFile;
+      // The arrays are transferred (detached here), not copied again.
+      const transfer = [slots.buffer as ArrayBuffer, vectors.buffer as ArrayBuffer];
+      void this.call({ type: 'add', spec: s.spec, ...(loadFrom ? { loadFrom } : {}), slots, vectors }, transfer).then((reply) => {
+        s.busy = false;
+        if (!reply.ok) {
+          this.logger.error({ index: indexId, message: reply.message }, 'ANN add failed');
+          return;
+        }
+        s.releasedFile = undefined;
+        s.inWorker = true;
+        s.lastAddAt = Date.now();
+        s.unpublished += end - s.sentUpTo;
+        s.sentUpTo = end;
+      });
+      return true;
+    }
+    // Far enough ahead, or caught up and not published for a while: publish, so that queries reach the
+    // new vectors through the graph rather than the exact tail.
+    const caughtUp = ns.count === s.sentUpTo;
+    const now = Date.now();
+    const due =
+      s.unpublished >= Math.max(5000, s.publishedSize / 4) || (caughtUp && s.unpublished > 0 && now - s.lastPublishAt >= PUBLISH_INTERVAL_MS);
+    if (due) {
+      const annDir = path.join(dir, 'ann');
+      mkdirSync(annDir, { recursive: true });
+      const file = path.join(annDir, `${ns.uid}-${ns.generation}-${++s.seq}.usearch`);
+      const upTo = s.sentUpTo;
+      s.busy = true;
+      void this.call({ type: 'publish', key: s.spec.key, path: file, release: false }).then((reply) => {
+        s.busy = false;
+        s.lastPublishAt = Date.now();
+        if (!reply.ok) {
+          this.logger.error({ index: indexId, message: reply.message }, 'ANN publish failed');
+          return;
+        }
+        s.unpublished = 0;
+        s.publishedSize = reply.size ?? 0;
+        if (ns.generation !== s.generation) return;
+        const previous = s.currentFile;
+        ns.installAnn(UsearchAnn.view(file, s.spec.metric, s.spec.dimension, s.spec.params, s.spec.maxNorm), upTo);
+        s.currentFile = file;
+        // The old file stays mapped until its index object is collected; unlinking it is safe on POSIX.
+        if (previous !== undefined) rmSync(previous, { force: true });
+      });
+      return true;
+    }
+    // Idle: the worker drops its copy; the next batch reloads it from the published file.
+    if (caughtUp && s.unpublished === 0 && s.inWorker && s.currentFile !== undefined && now - s.lastAddAt >= RELEASE_AFTER_MS) {
+      s.inWorker = false;
+      s.releasedFile = s.currentFile;
+      void this.call({ type: 'drop', key: s.spec.key });
+    }
+    return false;
+  }
+
+  /** Frees the worker's copies for a deleted index. */
+  forget(indexId: string): void {
+    void this.call({ type: 'dropPrefix', prefix: `${indexId}:` });
+  }
+
+  /** Whether every candidate namespace is fully indexed and installed (tests, benchmarks). */
+  idle(): boolean {
+    for (const { index } of this.source.indexes()) {
+      for (const ns of index.annCandidates()) if (ns.annUpTo < ns.count) return false;
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.worker.terminate();
+  }
+}
+
+/** Removes ANN files left by an earlier run (they are rebuilt; slot numbers may have changed). */
+export function clearAnnFiles(indexDir: string): void {
+  rmSync(path.join(indexDir, 'ann'), { recursive: true, force: true });
+}

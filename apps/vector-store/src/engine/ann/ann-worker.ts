@@ -1,0 +1,69 @@
+// Worker thread that builds ANN indexes off the event loop. It holds a writable usearch index per
+// namespace key, adds the batches it is sent, and on "publish" saves the index to a file that the main
+// thread memory-maps (usearch view) and searches. After publishing with `release` it drops its copy;
+// a later batch reloads it from the published file.
+import { availableParallelism } from 'node:os';
+import { parentPort } from 'node:worker_threads';
+import { UsearchAnn, type AnnParams } from './usearch-ann.js';
+import type { Metric } from '../types.js';
+
+export interface AnnSpec {
+  key: string;
+  metric: Metric;
+  dimension: number;
+  params: AnnParams;
+  maxNorm: number;
+}
+
+export type AnnWorkerRequest =
+  | { id: number; type: 'add'; spec: AnnSpec; loadFrom?: string; slots: Int32Array; vectors: Float32Array }
+  | { id: number; type: 'publish'; key: string; path: string; release: boolean }
+  | { id: number; type: 'drop'; key: string }
+  | { id: number; type: 'dropPrefix'; prefix: string };
+
+export type AnnWorkerReply = { id: number; ok: true; size?: number } | { id: number; ok: false; message: string };
+
+const indexes = new Map<string, UsearchAnn>();
+/** Leave one core to the event loop that serves requests. */
+const THREADS = Math.max(1, availableParallelism() - 1);
+
+function handle(request: AnnWorkerRequest): AnnWorkerReply {
+  switch (request.type) {
+    case 'add': {
+      const { spec } = request;
+      let ann = indexes.get(spec.key);
+      if (ann === undefined) {
+        ann =
+          request.loadFrom === undefined
+            ? new UsearchAnn(spec.metric, spec.dimension, spec.params, spec.maxNorm)
+            : UsearchAnn.load(request.loadFrom, spec.metric, spec.dimension, spec.params, spec.maxNorm);
+        indexes.set(spec.key, ann);
+      }
+      ann.add(request.slots, request.vectors, THREADS);
+      return { id: request.id, ok: true, size: ann.size };
+    }
+    case 'publish': {
+      const ann = indexes.get(request.key);
+      if (ann === undefined) return { id: request.id, ok: false, message: `no ANN index ${request.key}` };
+      ann.save(request.path);
+      if (request.release) indexes.delete(request.key);
+      return { id: request.id, ok: true, size: ann.size };
+    }
+    case 'drop':
+      indexes.delete(request.key);
+      return { id: request.id, ok: true };
+    case 'dropPrefix':
+      for (const key of [...indexes.keys()]) if (key.startsWith(request.prefix)) indexes.delete(key);
+      return { id: request.id, ok: true };
+  }
+}
+
+parentPort?.on('message', (request: AnnWorkerRequest) => {
+  let reply: AnnWorkerReply;
+  try {
+    reply = handle(request);
+  } catch (error) {
+    reply = { id: request.id, ok: false, message: (error as Error).message };
+  }
+  parentPort!.postMessage(reply);
+});

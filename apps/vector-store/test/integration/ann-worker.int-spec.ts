@@ -1,0 +1,101 @@
+// The background ANN builder on its worker thread: namespaces get a graph without blocking the event
+// loop, writes after it are still found (exact tail), compaction restarts the build, results stay right.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
+import { pino } from 'pino';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { IndexRegistry } from '../../src/storage/index-registry.js';
+import { refTopK, rng } from '../support/reference.js';
+
+const DIM = 16;
+let dataDir: string;
+let registry: IndexRegistry;
+
+function vectors(from: number, n: number, random: () => number) {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `v${from + i}`,
+    values: Array.from({ length: DIM }, () => Math.fround(random() * 2 - 1)),
+    metadata: { k: (from + i) % 10 },
+  }));
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-ann-'));
+  registry = await IndexRegistry.open(dataDir, pino({ level: 'silent' }), { search: { annMinVectors: 500 } });
+});
+afterAll(async () => {
+  await registry.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('ANN builder worker', () => {
+  it('builds, installs and keeps queries complete through writes, deletes and compaction', async () => {
+    const random = rng(11);
+    const { index } = await registry.create('w', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
+    const all = new Map<string, { id: string; values: number[]; metadata: Record<string, unknown> }>();
+    const upsert = async (batch: ReturnType<typeof vectors>) => {
+      for (const v of batch) all.set(v.id, v);
+      await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: batch })));
+    };
+    for (let i = 0; i < 4000; i += 500) await upsert(vectors(i, 500, random));
+    await until(() => registry.annIdle(), 'the first build');
+    const ns = index.index.namespaces.get('')!;
+    expect(ns.ann).toBeDefined();
+    expect(ns.annUpTo).toBe(ns.count);
+    expect(readdirSync(path.join(index.dir, 'ann')).length).toBeGreaterThan(0);
+
+    const check = () => {
+      let hits = 0;
+      let total = 0;
+      for (let q = 0; q < 20; q++) {
+        const query = Array.from({ length: DIM }, () => random() * 2 - 1);
+        const expected = refTopK('cosine', query, [...all.values()], undefined, 10).map((m) => m.id);
+        const got = index.index.query(parseQueryRequest({ vector: query, topK: 10 })).matches.map((m) => m.id);
+        for (const id of got) {
+          expect(all.has(id)).toBe(true);
+          if (expected.includes(id)) hits++;
+        }
+        total += expected.length;
+      }
+      return hits / total;
+    };
+    expect(check()).toBeGreaterThanOrEqual(0.9);
+    expect(index.index.lastPlan.plan).toBe('ann');
+
+    // New writes are visible before the worker has indexed them; deletes are never returned.
+    const fresh = vectors(10_000, 1, random)[0]!;
+    await upsert([fresh]);
+    expect(index.index.query(parseQueryRequest({ vector: fresh.values, topK: 1 })).matches[0]!.id).toBe(fresh.id);
+    const doomed = [...all.keys()].slice(0, 1500);
+    const remove = async (ids: string[]) => {
+      for (let i = 0; i < ids.length; i += 1000) {
+        await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: ids.slice(i, i + 1000) })));
+      }
+    };
+    await remove(doomed);
+    for (const id of doomed) all.delete(id);
+    expect(check()).toBeGreaterThanOrEqual(0.9);
+    // Enough dead slots to compact: the graph is dropped and rebuilt for the new slot numbers.
+    const generation = ns.generation;
+    const more = [...all.keys()].slice(0, 1200);
+    await remove(more);
+    for (const id of more) all.delete(id);
+    expect(ns.generation).toBeGreaterThan(generation);
+    expect(check()).toBeGreaterThanOrEqual(0.9);
+    for (let i = 20_000; i < 21_000; i += 500) await upsert(vectors(i, 500, random));
+    await until(() => registry.annIdle() && ns.ann !== undefined, 'the rebuild');
+    expect(check()).toBeGreaterThanOrEqual(0.9);
+    expect(existsSync(path.join(index.dir, 'ann'))).toBe(true);
+  }, 60_000);
+});
