@@ -5,7 +5,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
 import { insertAuditEvent, type AuditEntry, type Tx } from '../admin/audit.repository.js';
 
-export interface StoredApiKey {
+/** What minting writes: the key's rights and identity, never the key itself (only its HMAC). */
+export interface NewApiKey {
   /** Admin API id (UUID). */
   readonly id: string;
   /** Public id embedded in the key string; the per-request lookup key. */
@@ -19,28 +20,15 @@ export interface StoredApiKey {
   readonly namespaceScope: readonly string[];
   readonly rateLimitPerSecond: number | null;
   readonly createdBy: string | null;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
   readonly expiresAt: Date | null;
-  readonly revokedAt: Date | null;
-  readonly lastUsedAt: Date | null;
   readonly rotatedFromId: string | null;
 }
 
-export interface NewApiKey {
-  readonly id: string;
-  readonly keyId: string;
-  readonly projectId: string;
-  readonly name: string;
-  readonly secretHash: string;
-  readonly lastFour: string;
-  readonly roles: readonly string[];
-  readonly indexScope: readonly string[];
-  readonly namespaceScope: readonly string[];
-  readonly rateLimitPerSecond: number | null;
-  readonly createdBy: string | null;
-  readonly expiresAt: Date | null;
-  readonly rotatedFromId: string | null;
+export interface StoredApiKey extends NewApiKey {
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly revokedAt: Date | null;
+  readonly lastUsedAt: Date | null;
 }
 
 export interface ApiKeyChanges {
