@@ -1,8 +1,8 @@
 // The admin REST API against real Postgres: OAuth tokens, projects, service accounts, organizations, audit
 // log paging, tenant isolation, and the bad-input matrix (4xx in Pinecone's shape, nothing written).
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTcpProxy } from '@conifer/test-utils';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signAdminToken } from '../../src/admin/admin-token.js';
 import { PrismaService } from '../../src/database/prisma.service.js';
@@ -368,35 +368,21 @@ describe('Postgres unreachable', () => {
   it('503 UNAVAILABLE for token requests and admin calls once Postgres goes away, not 401 or 500', async () => {
     // The gateway reaches Postgres through a TCP proxy that the test cuts after start-up.
     const target = new URL(runtime.databaseUrl);
-    const sockets = new Set<net.Socket>();
-    const proxy = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 5432), target.hostname);
-      sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
     const proxied = new URL(runtime.databaseUrl);
     proxied.hostname = '127.0.0.1';
-    proxied.port = String((proxy.address() as net.AddressInfo).port);
+    proxied.port = String(proxy.port);
     const down = await startGateway({ ...runtime, databaseUrl: proxied.toString() });
     try {
       expect((await call(down, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: acme.clientId, client_secret: acme.clientSecret } })).status).toBe(200);
-      await new Promise<void>((resolve) => {
-        proxy.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      await proxy.stop();
       const token = await call(down, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: acme.clientId, client_secret: acme.clientSecret } });
       expectErrorShape(token, 503, 'UNAVAILABLE');
       const signed = signAdminToken(runtime.secrets.tokenSecret, { serviceAccountId: acme.serviceAccountId, organizationId: acme.organizationId, clientId: acme.clientId }, 600).token;
       expectErrorShape(await call(down, 'GET', '/admin/projects', { token: signed }), 503, 'UNAVAILABLE');
     } finally {
       await down.close().catch(() => {});
+      await proxy.close();
     }
   });
 });

@@ -3,12 +3,11 @@
 // unknown keys get 503, recovery without restart).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mintApiKey } from '@conifer/keys';
-import { startTestRedis, type TestRedis } from '@conifer/test-utils';
+import { startTcpProxy, startTestRedis, type TcpProxy, type TestRedis } from '@conifer/test-utils';
 import { spawn } from 'node:child_process';
 import { KeyEvents } from '../../src/auth/key-events.js';
 import { RedisService } from '../../src/redis/redis.service.js';
 import { revokeThrough, sleep, startGateway, TestCatalog, type TestGateway, type TestKey } from '../support/auth-gateway.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const ROUTE = '/auth-test/data-read';
 
