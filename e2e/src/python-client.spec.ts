@@ -58,9 +58,9 @@ function pythonWithoutPinecone(): string {
 const noBundle = path.join(root, 'no-such-bundle');
 
 /** The message resolvePythonClient fails with (resolving costs a few Python start-ups: once per case). */
-function failure(options: Parameters<typeof resolvePythonClient>[0]): string {
+async function failure(options: Parameters<typeof resolvePythonClient>[0]): Promise<string> {
   try {
-    const client = resolvePythonClient(options);
+    const client = await resolvePythonClient(options);
     client.cleanup();
   } catch (error) {
     return (error as Error).message;
@@ -72,7 +72,7 @@ const bareEnv = { PATH: process.env.PATH };
 describe('resolvePythonClient', () => {
   it('uses the offline bundle when it is there: client on PYTHONPATH, wheels extracted beside it', async () => {
     const bundle = fakeBundle('9.0.1');
-    const client = resolvePythonClient({ sharedDir: bundle, env: { ...bareEnv, PYTHONPATH: fakePackages('9.9.9') } });
+    const client = await resolvePythonClient({ sharedDir: bundle, env: { ...bareEnv, PYTHONPATH: fakePackages('9.9.9') } });
     try {
       expect(client.version).toBe('9.0.1');
       expect(client.source).toContain(path.join(bundle, 'pinecone-client-9.0.1'));
@@ -91,39 +91,39 @@ describe('resolvePythonClient', () => {
     }
   });
 
-  it('without the bundle, uses a pinecone >= 9 installed for python3', () => {
+  it('without the bundle, uses a pinecone >= 9 installed for python3', async () => {
     const site = fakePackages('9.2.0');
-    const client = resolvePythonClient({ sharedDir: noBundle, env: { ...bareEnv, PYTHONPATH: site } });
+    const client = await resolvePythonClient({ sharedDir: noBundle, env: { ...bareEnv, PYTHONPATH: site } });
     expect(client.version).toBe('9.2.0');
     expect(client.source).toBe('the pinecone package installed for python3');
     expect(client.env).toEqual({ PYTHONPATH: site });
   });
 
-  it('accepts later majors too', () => {
-    expect(resolvePythonClient({ sharedDir: noBundle, env: { ...bareEnv, PYTHONPATH: fakePackages('10.0.0') } }).version).toBe('10.0.0');
+  it('accepts later majors too', async () => {
+    expect((await resolvePythonClient({ sharedDir: noBundle, env: { ...bareEnv, PYTHONPATH: fakePackages('10.0.0') } })).version).toBe('10.0.0');
   });
 
-  it('falls back to the installed client when the bundle does not import (e.g. wheels for another Python)', () => {
+  it('falls back to the installed client when the bundle does not import (e.g. wheels for another Python)', async () => {
     const bundle = fakeBundle('8.0.0');
-    const client = resolvePythonClient({ sharedDir: bundle, env: { ...bareEnv, PYTHONPATH: fakePackages('9.1.0') } });
+    const client = await resolvePythonClient({ sharedDir: bundle, env: { ...bareEnv, PYTHONPATH: fakePackages('9.1.0') } });
     expect(client.version).toBe('9.1.0');
   });
 
-  it('fails, saying how to provide one, when only a client older than 9 is installed', () => {
-    const message = failure({ sharedDir: noBundle, env: { ...bareEnv, PYTHONPATH: fakePackages('8.1.0') } });
+  it('fails, saying how to provide one, when only a client older than 9 is installed', async () => {
+    const message = await failure({ sharedDir: noBundle, env: { ...bareEnv, PYTHONPATH: fakePackages('8.1.0') } });
     expect(message).toContain('pinecone 8.1.0 is installed, 9.x or newer is needed');
     expect(message).toContain(PIP_HINT);
   });
 
-  it('fails, saying how to provide one, when no client is installed', () => {
-    const message = failure({ sharedDir: noBundle, python: pythonWithoutPinecone(), env: bareEnv });
+  it('fails, saying how to provide one, when no client is installed', async () => {
+    const message = await failure({ sharedDir: noBundle, python: pythonWithoutPinecone(), env: bareEnv });
     expect(message).toContain(`${noBundle}: absent`);
     expect(message).toContain("No module named 'pinecone'");
     expect(message).toContain(`\`${PIP_HINT}\``);
   });
 
-  it('fails, saying how to provide one, when there is no python3 at all', () => {
-    const message = failure({ sharedDir: noBundle, python: path.join(root, 'no-python3'), env: bareEnv });
+  it('fails, saying how to provide one, when there is no python3 at all', async () => {
+    const message = await failure({ sharedDir: noBundle, python: path.join(root, 'no-python3'), env: bareEnv });
     expect(message).toMatch(/no-python3 could not be run/);
     expect(message).toContain(PIP_HINT);
   });

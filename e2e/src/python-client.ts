@@ -4,7 +4,7 @@
 // Order: the unmodified client and wheels kept beside the repository at ../shared/python (how CI has them:
 // the build machines cannot reach the package index), else a `pinecone` ≥ 9 installed for python3. Anything
 // else is an error saying how to provide one: the suite never passes without having run.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,9 +52,27 @@ interface Probe {
   readonly problem?: string;
 }
 
-function probe(python: string, env: NodeJS.ProcessEnv): Probe {
-  const result = spawnSync(python, ['-c', PROBE], { env, encoding: 'utf8', timeout: 30_000 });
-  if (result.error) return { problem: `${python} could not be run (${result.error.message})` };
+interface Completed {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Set when the program could not be started at all. */
+  readonly error?: string;
+}
+
+function execute(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Completed> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, encoding: 'utf8', timeout: timeoutMs }, (error, stdout, stderr) => {
+      const code = (error as NodeJS.ErrnoException | null)?.code;
+      if (typeof code === 'string') resolve({ status: null, stdout, stderr, error: error!.message });
+      else resolve({ status: error ? (typeof code === 'number' ? code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function probe(python: string, env: NodeJS.ProcessEnv): Promise<Probe> {
+  const result = await execute(python, ['-c', PROBE], env, 30_000);
+  if (result.error) return { problem: `${python} could not be run (${result.error})` };
   if (result.status !== 0) {
     const lastLine = result.stderr.trim().split('\n').at(-1) ?? `exit status ${result.status}`;
     return { problem: `importing it failed: ${lastLine}` };
@@ -65,7 +83,7 @@ function probe(python: string, env: NodeJS.ProcessEnv): Probe {
   return { version };
 }
 
-function fromSharedDir(sharedDir: string, python: string, env: NodeJS.ProcessEnv): PythonClient | string {
+async function fromSharedDir(sharedDir: string, python: string, env: NodeJS.ProcessEnv): Promise<PythonClient | string> {
   if (!existsSync(sharedDir)) return `${sharedDir}: absent`;
   const clientDir = readdirSync(sharedDir)
     .filter((name) => name.startsWith('pinecone-client-') && existsSync(path.join(sharedDir, name, 'pinecone')))
@@ -77,18 +95,14 @@ function fromSharedDir(sharedDir: string, python: string, env: NodeJS.ProcessEnv
   const depsDir = mkdtempSync(path.join(tmpdir(), 'conifer-python-deps-'));
   const cleanup = () => rmSync(depsDir, { recursive: true, force: true });
   if (wheels.length > 0) {
-    const extract = spawnSync(python, ['-c', EXTRACT, depsDir, ...wheels.map((w) => path.join(wheelsDir, w))], {
-      env,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const extract = await execute(python, ['-c', EXTRACT, depsDir, ...wheels.map((w) => path.join(wheelsDir, w))], env, 60_000);
     if (extract.status !== 0) {
       cleanup();
-      return `${sharedDir}: extracting its wheels failed (${extract.error?.message ?? extract.stderr.trim().split('\n').at(-1)})`;
+      return `${sharedDir}: extracting its wheels failed (${extract.error ?? extract.stderr.trim().split('\n').at(-1)})`;
     }
   }
   const pythonPath = [path.join(sharedDir, clientDir), depsDir].join(path.delimiter);
-  const found = probe(python, { ...env, PYTHONPATH: pythonPath });
+  const found = await probe(python, { ...env, PYTHONPATH: pythonPath });
   if (!found.version) {
     cleanup();
     return `${sharedDir}: ${found.problem}`;
@@ -103,15 +117,15 @@ function fromSharedDir(sharedDir: string, python: string, env: NodeJS.ProcessEnv
 }
 
 /** The client to run the Python suites with; throws, saying how to provide one, when there is none. */
-export function resolvePythonClient(options: ResolveOptions = {}): PythonClient {
+export async function resolvePythonClient(options: ResolveOptions = {}): Promise<PythonClient> {
   const python = options.python ?? 'python3';
   const env = options.env ?? process.env;
   const sharedDir = options.sharedDir ?? DEFAULT_SHARED_DIR;
 
-  const shared = fromSharedDir(sharedDir, python, env);
+  const shared = await fromSharedDir(sharedDir, python, env);
   if (typeof shared !== 'string') return shared;
 
-  const installed = probe(python, env);
+  const installed = await probe(python, env);
   if (installed.version) {
     return {
       python,

@@ -74,8 +74,13 @@ describe('official Pinecone Python client 9 against Conifer', () => {
   const secrets: string[] = [];
 
   beforeAll(async () => {
-    client = resolvePythonClient(); // throws, saying how to provide a client, when there is none
-    system = await startSystem();
+    // Both at once; resolvePythonClient fails, saying how to provide a client, when there is none.
+    const [resolved, started] = await Promise.allSettled([resolvePythonClient(), startSystem()]);
+    if (started.status === 'fulfilled') system = started.value; // afterAll stops it and cleans up, whatever happens next
+    if (resolved.status === 'fulfilled') client = resolved.value;
+    if (resolved.status === 'rejected') throw resolved.reason;
+    if (started.status === 'rejected') throw started.reason;
+    if (!system || !client) throw new Error('unreachable');
     const createProject = async (name: string) => {
       const { status, body } = await system!.admin<{ id: string }>('POST', '/admin/projects', { name });
       if (status !== 201) throw new Error(`creating project ${name} failed: ${status}`);
