@@ -7,6 +7,7 @@ Environment (set by e2e/test/python-client.e2e-spec.ts):
   CONIFER_VIEWER_KEY          ProjectViewer key of project A
   CONIFER_OTHER_PROJECT_KEY   ProjectEditor key of project B
   CONIFER_REVOCABLE_KEY, CONIFER_REVOCABLE_KEY_ID   a ProjectEditor key of project A this script revokes
+  CONIFER_RATE_LIMITED_KEY    ProjectEditor key of project A limited to 1 request per second
   CONIFER_ADMIN_TOKEN         admin bearer token (revocation goes through Conifer's admin API, as documented)
 """
 
@@ -23,6 +24,7 @@ from pinecone import (
     NotFoundError,
     Pinecone,
     PineconeValueError,
+    RetryConfig,
     ServerlessSpec,
     UnauthorizedError,
     Vector,
@@ -336,6 +338,24 @@ def bad_request() -> None:
     expect_raises(ApiError, lambda: index.query(vector=[0.1, 0.2], top_k=1), status=400)
     expect_raises(ApiError, lambda: index.query(vector=vec(1), top_k=1, filter={"year": {"$gt": "x"}}), status=400)
     expect_raises(ApiError, lambda: pc.create_index(name="py-too-wide", dimension=20001, spec=SPEC), status=400)
+
+
+@check("errors: 429 for a rate-limited key: ApiError with Retry-After, and the client's retries wait it out")
+def rate_limited() -> None:
+    key = env("CONIFER_RATE_LIMITED_KEY")  # 1 request per second
+    no_retries = Pinecone(api_key=key, host=URL, retry_config=RetryConfig(max_retries=1))  # control plane only
+    refused: list[ApiError] = []
+    for _ in range(4):
+        try:
+            no_retries.list_indexes()
+        except ApiError as error:
+            refused.append(error)
+    assert refused and all(e.status_code == 429 for e in refused), [str(e) for e in refused]
+    assert 1 <= int(refused[0].headers["retry-after"]) <= 2, refused[0].headers
+    # pc.Index(...) always uses the client's default RetryConfig (429 retried after Retry-After): every call succeeds.
+    index = no_retries.Index(host=hosts[DENSE])
+    for _ in range(2):
+        assert list(index.fetch(ids=["h1"]).vectors) == ["h1"]
 
 
 @check("tenancy: another project's key sees 404 for this project's index, on both planes")

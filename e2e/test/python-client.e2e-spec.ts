@@ -62,6 +62,7 @@ const SURFACE_CHECKS = [
   'errors: 404 NotFoundError for a missing index, on both planes',
   'errors: 409 ConflictError for a duplicate index name',
   'errors: 400 ApiError for bad arguments the server refuses',
+  "errors: 429 for a rate-limited key: ApiError with Retry-After, and the client's retries wait it out",
   "tenancy: another project's key sees 404 for this project's index, on both planes",
   'control: delete_index; describe then raises NotFoundError',
 ] as const;
@@ -92,15 +93,16 @@ describe('official Pinecone Python client 9 against Conifer', () => {
       createProject('python-other'),
       createProject('python-readme'),
     ]);
-    const [editor, viewer, revocable, docsEditor, otherEditor, readmeEditor] = await Promise.all([
+    const [editor, viewer, revocable, limited, docsEditor, otherEditor, readmeEditor] = await Promise.all([
       system.mintKey(projectId, ['ProjectEditor']),
       system.mintKey(projectId, ['ProjectViewer']),
       system.mintKey(projectId, ['ProjectEditor']),
+      system.mintKey(projectId, ['ProjectEditor'], { rate_limit_per_second: 1 }),
       system.mintKey(docsProjectId, ['ProjectEditor']),
       system.mintKey(otherProjectId, ['ProjectEditor']),
       system.mintKey(readmeProjectId, ['ProjectEditor']),
     ]);
-    secrets.push(editor.value, viewer.value, revocable.value, docsEditor.value, otherEditor.value, readmeEditor.value);
+    secrets.push(editor.value, viewer.value, revocable.value, limited.value, docsEditor.value, otherEditor.value, readmeEditor.value);
     const url = system.gatewayUrl; // http://127.0.0.1:<port>: dotted, as the client demands of index hosts
     const readmeScript = path.join(scratch, 'readme_example.py');
     writeFileSync(readmeScript, `${readmePythonBlock(url)}\nprint(index.describe_index_stats().total_vector_count)\n`);
@@ -116,6 +118,7 @@ describe('official Pinecone Python client 9 against Conifer', () => {
           CONIFER_OTHER_PROJECT_KEY: otherEditor.value,
           CONIFER_REVOCABLE_KEY: revocable.value,
           CONIFER_REVOCABLE_KEY_ID: revocable.id,
+          CONIFER_RATE_LIMITED_KEY: limited.value,
           CONIFER_ADMIN_TOKEN: await system.adminToken(),
         },
         SURFACE_CHECKS,
