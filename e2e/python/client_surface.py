@@ -13,12 +13,14 @@ Environment (set by e2e/test/python-client.e2e-spec.ts):
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import httpx
 from harness import check, env, eventually, expect_raises, run
 from pinecone import (
     ApiError,
+    AsyncPinecone,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -263,6 +265,24 @@ def index_by_host() -> None:
     result = index.query(vector=vec(7), top_k=1, include_metadata=True)
     assert result.matches[0].id == "h1" and result.matches[0].metadata == {"via": "host"}, result
     assert pc.index(host=hosts[DENSE]).fetch(ids=["h1"]).vectors["h1"].values == vec(7)
+
+
+@check("async: AsyncPinecone describe_index, then index(host=...) upsert, query, fetch, delete")
+def async_client() -> None:
+    async def flow() -> None:
+        async with AsyncPinecone(api_key=env("CONIFER_API_KEY"), host=URL) as apc:
+            description = await apc.describe_index(DENSE)
+            assert description.host == hosts[DENSE], description
+            async with await apc.index(host=description.host) as index:
+                upserted = await index.upsert(vectors=[("a1", vec(8), {"via": "async"})], namespace="async")
+                assert upserted.upserted_count == 1, upserted
+                result = await index.query(vector=vec(8), top_k=1, namespace="async", include_metadata=True)
+                assert [(m.id, m.metadata) for m in result.matches] == [("a1", {"via": "async"})], result
+                fetched = await index.fetch(ids=["a1"], namespace="async")
+                assert fetched.vectors["a1"].values == vec(8), fetched
+                await index.delete(delete_all=True, namespace="async")
+
+    asyncio.run(flow())
 
 
 @check("host: PINECONE_CONTROLLER_HOST instead of host= reaches the gateway")

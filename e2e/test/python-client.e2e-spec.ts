@@ -54,6 +54,7 @@ const SURFACE_CHECKS = [
   'data: namespaces: create, list, list_namespaces_paginated, describe, delete',
   'data: delete by ids, by filter, and delete_all',
   'host: pc.Index(host=...) with the host describe_index returned',
+  'async: AsyncPinecone describe_index, then index(host=...) upsert, query, fetch, delete',
   'host: PINECONE_CONTROLLER_HOST instead of host= reaches the gateway',
   'host: the client refuses an index host with no dot (why CONIFER_PUBLIC_URL must be dotted)',
   'errors: 401 UnauthorizedError for a wrong key, on both planes',
