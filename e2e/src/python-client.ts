@@ -20,7 +20,7 @@ export interface PythonClient {
   readonly env: Readonly<Record<string, string>>;
   /** `pinecone.__version__`. */
   readonly version: string;
-  /** Where the client came from, for the test log. */
+  /** Where the client came from (shown when a script fails). */
   readonly source: string;
   /** Removes the wheels extracted for this run. */
   cleanup(): void;

@@ -143,11 +143,13 @@ describe('official Pinecone Python client 9 against Conifer', () => {
       const failed = [...run.results].filter(([, result]) => result !== 'ok').map(([name, result]) => `${name}: ${result}`);
       // On failure, the tail of stderr holds the Python traceback of each failed check.
       const traceback = run.stderr.split('\n').filter((line) => !line.startsWith('# ')); // without the per-check timings
-      expect({ status: run.status, failed, stderr: run.status === 0 ? '' : traceback.join('\n').slice(-4000) }).toEqual({
-        status: 0,
-        failed: [],
-        stderr: '',
-      });
+      const ok = run.status === 0;
+      expect({
+        status: run.status,
+        failed,
+        stderr: ok ? '' : traceback.join('\n').slice(-4000),
+        client: ok ? '' : `pinecone ${client!.version} from ${client!.source}`,
+      }).toEqual({ status: 0, failed: [], stderr: '', client: '' });
       expect([...run.results.keys()]).toEqual([...checks]);
     });
 
