@@ -39,8 +39,8 @@ describe('DurableIndex', () => {
 
     const reopened = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
     expect(reopened.index.totalVectorCount).toBe(500 - 1 - 10);
-    expect(reopened.index.fetch({ namespace: '', ids: ['v3'] }).vectors.v3!.metadata).toEqual({ i: 3, tag: 'x' });
-    expect(reopened.index.fetch({ namespace: '', ids: ['v4'] }).vectors).toEqual({});
+    expect(reopened.index.fetch({ namespace: '', ids: ['v3'] }).records[0]!.metadata).toEqual({ i: 3, tag: 'x' });
+    expect(reopened.index.fetch({ namespace: '', ids: ['v4'] }).records).toEqual([]);
     await reopened.close();
   });
 
@@ -80,8 +80,11 @@ describe('DurableIndex', () => {
 
     const reopened = await DurableIndex.load('idx', dir, options, logger);
     expect(reopened.index.totalVectorCount).toBe(200 - 2 + 3);
-    expect(reopened.index.describeStats(undefined).namespaces).toEqual({ '': { vectorCount: 101 }, odd: { vectorCount: 100 } });
-    expect(reopened.index.fetch({ namespace: 'odd', ids: ['v5'] }).vectors.v5!.values).toEqual([5, 1, 0.5, 0.25]);
+    expect(reopened.index.describeStats(undefined).namespaces).toEqual([
+      { name: '', recordCount: 101 },
+      { name: 'odd', recordCount: 100 },
+    ]);
+    expect(reopened.index.fetch({ namespace: 'odd', ids: ['v5'] }).records[0]!.values).toEqual(Float32Array.of(5, 1, 0.5, 0.25));
     await reopened.close();
   });
 });

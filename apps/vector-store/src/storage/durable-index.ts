@@ -6,8 +6,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { UnavailableError } from '@conifer/contracts';
 import type { Logger } from 'pino';
-import type { IndexSettings, Mutation, SearchOptions } from '../engine/types.js';
-import { DEFAULT_SEARCH_OPTIONS, VectorIndex } from '../engine/vector-index.js';
+import { DEFAULT_SEARCH_OPTIONS, VectorIndex, type IndexSettings, type Mutation, type SearchOptions } from '@conifer/engine';
 import { captureSnapshot } from './snapshot.js';
 import { decodePayload, encodeMutation, scanRecords } from './wal-codec.js';
 import { WalWriter } from './wal-writer.js';
@@ -83,7 +82,7 @@ export class DurableIndex {
   static async load(id: string, dir: string, options: DurableIndexOptions, logger: Logger): Promise<DurableIndex> {
     const raw = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as IndexSettings;
     const settings: IndexSettings = { dimension: raw.dimension ?? null, metric: raw.metric, vectorType: raw.vectorType };
-    const index = new VectorIndex(settings, options.search);
+    let index = new VectorIndex(settings, options.search);
     const files = readdirSync(dir);
     const seqOf = (name: string, re: RegExp): number | undefined => {
       const m = re.exec(name);
@@ -97,8 +96,7 @@ export class DurableIndex {
     for (const seq of snapshots) {
       const candidate = new VectorIndex(settings, options.search);
       if (replaySnapshot(path.join(dir, snapshotName(seq)), candidate)) {
-        index.namespaces.clear();
-        for (const [name, ns] of candidate.namespaces) index.namespaces.set(name, ns);
+        index = candidate;
         base = seq;
         break;
       }

@@ -5,8 +5,8 @@ import { access, constants, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@conifer/contracts';
 import type { Logger } from 'pino';
-import type { IndexSettings } from '../engine/types.js';
-import { AnnBuilder, annWorkerPath, clearAnnFiles } from '../engine/ann/ann-builder.js';
+import type { IndexSettings } from '@conifer/engine';
+import { AnnBuilder, annWorkerPath, clearAnnFiles } from './ann-builder.js';
 import { DEFAULT_DURABLE_OPTIONS, DurableIndex, fsyncDirectory, type DurableIndexOptions } from './durable-index.js';
 
 const INDEX_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -1,9 +1,7 @@
 // A snapshot is a compacted log: the same framed records as the WAL (createNamespace, then upserts of at
 // most 1000 live records per namespace), ending with a snapshotEnd record carrying the record count.
 // It is written to a temporary file, fsynced and renamed, so a snapshot file is whole or absent.
-import type { NamespaceData } from '../engine/namespace.js';
-import type { Mutation, StoredRecordInput } from '../engine/types.js';
-import type { VectorIndex } from '../engine/vector-index.js';
+import type { Mutation, NamespaceStore, StoredRecordInput, VectorIndex } from '@conifer/engine';
 import { encodeMutation, encodeSnapshotEnd, frame } from './wal-codec.js';
 
 const RECORDS_PER_CHUNK = 1000;
@@ -16,11 +14,11 @@ export function captureSnapshot(index: VectorIndex): Buffer[] {
     chunks.push(frame(encodeMutation(m)));
     records++;
   };
-  for (const [namespace, ns] of index.namespaces) {
+  for (const [namespace, ns] of index.namespaces.entries()) {
     push({ type: 'createNamespace', namespace });
     let batch: StoredRecordInput[] = [];
-    for (let slot = 0; slot < ns.count; slot++) {
-      if (ns.live[slot] !== 1) continue;
+    for (let slot = 0; slot < ns.slotCount; slot++) {
+      if (!ns.isLive(slot)) continue;
       batch.push(recordAt(ns, slot));
       if (batch.length === RECORDS_PER_CHUNK) {
         push({ type: 'upsert', namespace, records: batch });
@@ -33,12 +31,12 @@ export function captureSnapshot(index: VectorIndex): Buffer[] {
   return chunks;
 }
 
-function recordAt(ns: NamespaceData, slot: number): StoredRecordInput {
-  const record: StoredRecordInput = { id: ns.ids[slot]! };
+function recordAt(ns: NamespaceStore, slot: number): StoredRecordInput {
+  const record: StoredRecordInput = { id: ns.idOf(slot) };
   if (ns.dimension > 0) record.values = ns.valuesOf(slot);
-  const sparse = ns.sparse[slot];
+  const sparse = ns.sparseOf(slot);
   if (sparse !== undefined) record.sparseValues = sparse;
-  const metadata = ns.metadata[slot];
+  const metadata = ns.metadataOf(slot);
   if (metadata !== undefined) record.metadata = metadata;
   return record;
 }

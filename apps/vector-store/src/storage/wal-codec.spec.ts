@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Mutation } from '../engine/types.js';
+import type { Mutation } from '@conifer/engine';
 import { decodePayload, encodeMutation, frame, scanRecords } from './wal-codec.js';
 
 const mutations: Mutation[] = [

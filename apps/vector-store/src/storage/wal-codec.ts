@@ -3,7 +3,7 @@
 // JSON; ids, filters and metadata are strings. Snapshots use the same records (see snapshot.ts).
 import { crc32 } from 'node:zlib';
 import type { FilterNode, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
-import type { Mutation, StoredRecordInput } from '../engine/types.js';
+import type { Mutation, StoredRecordInput } from '@conifer/engine';
 import { BinaryReader, BinaryWriter, CorruptRecordError } from './binary.js';
 
 const HEADER_BYTES = 8;
