@@ -25,6 +25,7 @@ export type {
   Mutation,
   NamespaceSummary,
   Page,
+  PlacedRecord,
   PlanKind,
   QueryResult,
   SearchOptions,

@@ -10,6 +10,11 @@ export interface StoredRecordInput {
   metadata?: RecordMetadata;
 }
 
+/** A record with the slot it held when a snapshot was taken. */
+export interface PlacedRecord extends StoredRecordInput {
+  slot: number;
+}
+
 /** Every mutation, as written to the WAL and replayed on recovery. Applying one never fails. */
 export type Mutation =
   | { type: 'upsert'; namespace: string; records: StoredRecordInput[] }

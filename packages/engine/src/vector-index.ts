@@ -25,6 +25,7 @@ import type {
   Mutation,
   NamespaceSummary,
   Page,
+  PlacedRecord,
   QueryResult,
   SearchOptions,
   StatsResult,
@@ -76,6 +77,15 @@ export class VectorIndex implements ReadContext {
   /** Applies a validated mutation; returns the number of records it touched. Never throws for valid input. */
   apply(mutation: Mutation): number {
     return applyMutation(this.namespaces, mutation);
+  }
+
+  /**
+   * Recovery from a snapshot that kept slot numbers: puts records at their saved slots (ascending per
+   * namespace), so that a graph saved with the snapshot, keyed by slot, applies unchanged.
+   */
+  restore(namespace: string, records: readonly PlacedRecord[]): void {
+    const ns = this.namespaces.obtain(namespace);
+    for (const r of records) ns.putAt(r.slot, r.id, r.values, r.sparseValues, r.metadata);
   }
 
   // ---------------------------------------------------------------- reads

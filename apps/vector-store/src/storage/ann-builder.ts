@@ -122,20 +122,23 @@ export class AnnBuilder {
       state = undefined;
     }
     if (state === undefined) {
+      // A graph opened from a snapshot: the worker loads a writable copy of it for the next batch (the
+      // snapshot's file itself is never replaced or removed by the builder).
+      const restored = ns.ann?.file;
       state = {
         spec: {
           key: `${indexId}:${ns.uid}:${ns.generation}`,
           metric: index.settings.metric,
           dimension: ns.dimension,
           params: index.annParams,
-          maxNorm: ns.maxNorm(),
+          maxNorm: ns.ann?.maxNorm ?? ns.maxNorm(),
         },
         generation: ns.generation,
         sentUpTo: ns.annUpTo,
         unpublished: 0,
-        publishedSize: 0,
+        publishedSize: ns.ann?.size ?? 0,
         busy: false,
-        releasedFile: undefined,
+        releasedFile: restored,
         currentFile: undefined,
         seq: 0,
         inWorker: false,

@@ -154,7 +154,23 @@ export class NamespaceStore {
     const previous = this.idToSlot.get(id);
     if (previous !== undefined) this.kill(previous);
     if (this.count === this.capacity) this.grow(this.capacity < 65_536 ? this.capacity * 2 : Math.ceil(this.capacity * 1.25));
-    const slot = this.count++;
+    this.store(this.count++, id, values, sparse, metadata);
+  }
+
+  /**
+   * Restores a record at a given slot (recovery from a snapshot that kept slot numbers, so that a saved
+   * graph keyed by slot stays valid). Slots must come in ascending order; the ones skipped stay dead.
+   */
+  putAt(slot: number, id: string, values: Float32Array | undefined, sparse: ParsedSparseValues | undefined, metadata: RecordMetadata | undefined): void {
+    if (slot < this.count) throw new Error(`slot ${slot} restored out of order (next free slot ${this.count})`);
+    const previous = this.idToSlot.get(id);
+    if (previous !== undefined) this.kill(previous);
+    if (slot >= this.capacity) this.grow(Math.max(slot + 1, this.capacity < 65_536 ? this.capacity * 2 : Math.ceil(this.capacity * 1.25)));
+    this.count = slot + 1;
+    this.store(slot, id, values, sparse, metadata);
+  }
+
+  private store(slot: number, id: string, values: Float32Array | undefined, sparse: ParsedSparseValues | undefined, metadata: RecordMetadata | undefined): void {
     if (this.dimension > 0 && values !== undefined) {
       this.values.set(values, slot * this.dimension);
       this.norms[slot] = norm(this.values, slot * this.dimension, this.dimension);
