@@ -35,8 +35,8 @@ import {
   type NamespaceStore,
   type SearchOptions,
 } from '@conifer/engine';
-import { captureSnapshot, snapshotEnd, type CapturedGraph } from './snapshot.js';
-import { decodePayload, encodeGraph, encodeMutation, frame, scanRecords, type GraphRecord } from './wal-codec.js';
+import { captureSnapshot, snapshotEndPayload, writeFramed, writeSnapshotRecords, type CapturedGraph } from './snapshot.js';
+import { decodePayload, encodeGraph, encodeMutation, scanRecords, type GraphRecord } from './wal-codec.js';
 import { WalWriter } from './wal-writer.js';
 
 export interface DurableIndexOptions {
@@ -258,26 +258,21 @@ export class DurableIndex {
       return { ...snapshot, linked };
     });
     this.walSeq = seq;
-    const chunks = captured.chunks;
-    let records = captured.records;
-    let coverage = 0;
-    for (const g of captured.linked) {
-      // Whole and durable before the snapshot that names it is.
-      const { bytes, crc32: crc } = await checksumFile(path.join(this.dir, g.file));
-      chunks.push(frame(encodeGraph({ namespace: g.namespace, file: g.file, upTo: g.upTo, maxNorm: g.ann.maxNorm, bytes, crc32: crc })));
-      records++;
-      coverage += g.upTo;
-    }
-    chunks.push(snapshotEnd(records));
     fsyncDirectory(this.dir);
     const target = path.join(this.dir, snapshotName(seq));
     const temporary = `${target}.tmp`;
     const handle = await open(temporary, 'w');
+    let coverage = 0;
     try {
-      for (const chunk of chunks) {
-        let written = 0;
-        while (written < chunk.length) written += (await handle.write(chunk, written, chunk.length - written)).bytesWritten;
+      let records = await writeSnapshotRecords(handle, captured);
+      for (const g of captured.linked) {
+        // Whole and durable before the snapshot that names it is.
+        const { bytes, crc32: crc } = await checksumFile(path.join(this.dir, g.file));
+        await writeFramed(handle, encodeGraph({ namespace: g.namespace, file: g.file, upTo: g.upTo, maxNorm: g.ann.maxNorm, bytes, crc32: crc }));
+        records++;
+        coverage += g.upTo;
       }
+      await writeFramed(handle, snapshotEndPayload(records));
       await handle.sync();
     } finally {
       await handle.close();

@@ -4,7 +4,12 @@
 // snapshotEnd carrying the record count. Keeping slot numbers is what lets the graph file, keyed by slot,
 // be opened as is after a restart. It is written to a temporary file, fsynced and renamed, so a snapshot
 // file is whole or absent; its graph files are fsynced before that rename.
-import type { NamespaceStore, PlacedRecord, UsearchAnn, VectorIndex } from '@conifer/engine';
+//
+// Capture is cheap and synchronous (frozen views of the namespaces: pointer copies, see
+// NamespaceStore.freeze); encoding and writing run afterwards a chunk at a time, so the event loop keeps
+// serving requests while a snapshot is written.
+import type { FileHandle } from 'node:fs/promises';
+import type { FrozenNamespace, PlacedRecord, UsearchAnn, VectorIndex } from '@conifer/engine';
 import { encodeMutation, encodePlacedRecords, encodeSnapshotEnd, frame } from './wal-codec.js';
 
 const RECORDS_PER_CHUNK = 1000;
@@ -17,45 +22,60 @@ export interface CapturedGraph {
 }
 
 export interface CapturedSnapshot {
-  /** Framed records, without the graph records and the end record (added once the graphs are saved). */
-  chunks: Buffer[];
-  records: number;
+  namespaces: [string, FrozenNamespace][];
   graphs: CapturedGraph[];
 }
 
-/** Serialises the index state into framed records (synchronously: the state must not change meanwhile). */
+/** The index state at this instant (synchronous and O(slots) pointer copies; the state may change afterwards). */
 export function captureSnapshot(index: VectorIndex): CapturedSnapshot {
-  const chunks: Buffer[] = [];
+  const namespaces: [string, FrozenNamespace][] = [];
   const graphs: CapturedGraph[] = [];
-  let records = 0;
   for (const [namespace, ns] of index.namespaces.entries()) {
-    chunks.push(frame(encodeMutation({ type: 'createNamespace', namespace })));
+    namespaces.push([namespace, ns.freeze()]);
+    // Only graphs published to a file (memory-mapped) can be saved; one built in memory is rebuilt.
+    if (ns.ann?.file !== undefined && ns.annUpTo > 0) graphs.push({ namespace, ann: ns.ann, upTo: ns.annUpTo });
+  }
+  return { namespaces, graphs };
+}
+
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let written = 0;
+  while (written < chunk.length) written += (await handle.write(chunk, written, chunk.length - written)).bytesWritten;
+}
+
+/** Encodes and writes the captured records a chunk at a time; returns the number of records written. */
+export async function writeSnapshotRecords(handle: FileHandle, captured: CapturedSnapshot): Promise<number> {
+  let records = 0;
+  for (const [namespace, ns] of captured.namespaces) {
+    await writeAll(handle, frame(encodeMutation({ type: 'createNamespace', namespace })));
     records++;
     let batch: PlacedRecord[] = [];
     for (let slot = 0; slot < ns.slotCount; slot++) {
       if (!ns.isLive(slot)) continue;
       batch.push(recordAt(ns, slot));
       if (batch.length === RECORDS_PER_CHUNK) {
-        chunks.push(frame(encodePlacedRecords(namespace, batch)));
+        await writeAll(handle, frame(encodePlacedRecords(namespace, batch)));
         records++;
         batch = [];
       }
     }
     if (batch.length > 0) {
-      chunks.push(frame(encodePlacedRecords(namespace, batch)));
+      await writeAll(handle, frame(encodePlacedRecords(namespace, batch)));
       records++;
     }
-    // Only graphs published to a file (memory-mapped) can be saved; one built in memory is rebuilt.
-    if (ns.ann?.file !== undefined && ns.annUpTo > 0) graphs.push({ namespace, ann: ns.ann, upTo: ns.annUpTo });
   }
-  return { chunks, records, graphs };
+  return records;
 }
 
-export function snapshotEnd(recordCount: number): Buffer {
-  return frame(encodeSnapshotEnd(recordCount));
+export async function writeFramed(handle: FileHandle, payload: Buffer): Promise<void> {
+  await writeAll(handle, frame(payload));
 }
 
-function recordAt(ns: NamespaceStore, slot: number): PlacedRecord {
+export function snapshotEndPayload(recordCount: number): Buffer {
+  return encodeSnapshotEnd(recordCount);
+}
+
+function recordAt(ns: FrozenNamespace, slot: number): PlacedRecord {
   const record: PlacedRecord = { slot, id: ns.idOf(slot) };
   if (ns.dimension > 0) record.values = ns.valuesOf(slot);
   const sparse = ns.sparseOf(slot);

@@ -23,6 +23,18 @@ export interface SlotRecord {
   metadata: RecordMetadata | undefined;
 }
 
+/** A read-only view of a namespace as it was when frozen (snapshots encode it while writes go on). */
+export interface FrozenNamespace {
+  readonly dimension: number;
+  readonly slotCount: number;
+  isLive(slot: number): boolean;
+  idOf(slot: number): string;
+  metadataOf(slot: number): RecordMetadata | undefined;
+  sparseOf(slot: number): ParsedSparseValues | undefined;
+  /** A view into the values (valid as long as the frozen view is). */
+  valuesOf(slot: number): Float32Array;
+}
+
 export class NamespaceStore {
   private count = 0;
   private live = 0;
@@ -145,6 +157,31 @@ export class NamespaceStore {
   /** The dense matrix, rows [0, slotCount), starting at offset 0 of its buffer (SIMD brute force). */
   denseMatrix(): Float32Array {
     return this.values.subarray(0, this.count * this.dimension);
+  }
+
+  /**
+   * The namespace as it is now, in O(slots) pointer copies (no record is encoded or copied): later writes
+   * only append slots past `slotCount`, replace metadata and sparse objects (never mutate them), flip
+   * liveness bytes (copied here) or swap in new arrays (compaction, clear, growth), so the values and ids
+   * below `slotCount` referenced here never change.
+   */
+  freeze(): FrozenNamespace {
+    const dimension = this.dimension;
+    const slotCount = this.count;
+    const values = this.values;
+    const ids = this.ids;
+    const alive = this.alive.slice(0, slotCount);
+    const metadata = this.metadata.slice(0, slotCount);
+    const sparse = this.sparse.slice(0, slotCount);
+    return {
+      dimension,
+      slotCount,
+      isLive: (slot) => alive[slot] === 1,
+      idOf: (slot) => ids[slot]!,
+      metadataOf: (slot) => metadata[slot],
+      sparseOf: (slot) => sparse[slot],
+      valuesOf: (slot) => values.subarray(slot * dimension, (slot + 1) * dimension),
+    };
   }
 
   // ---------------------------------------------------------------- writing
