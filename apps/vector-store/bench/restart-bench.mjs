@@ -10,6 +10,7 @@ import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { IndexRegistry } from '../dist/storage/index-registry.js';
 import { dataset } from './datasets.mjs';
@@ -42,6 +43,9 @@ try {
   let registry = await IndexRegistry.open(dataDir, logger);
   await registry.create('bench', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
   let index = registry.get('bench');
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loopReport = () => `event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms`;
+  loop.enable();
   let t0 = performance.now();
   let next = 0;
   const writer = async () => {
@@ -54,10 +58,11 @@ try {
     }
   };
   await Promise.all([writer(), writer(), writer(), writer()]);
-  console.log(`ingest (engine level, durable): ${sec(performance.now() - t0)} s = ${Math.round(N / ((performance.now() - t0) / 1000))} vectors/s; ${uptime()}`);
+  console.log(`ingest (engine level, durable): ${sec(performance.now() - t0)} s = ${Math.round(N / ((performance.now() - t0) / 1000))} vectors/s; ${loopReport()}; ${uptime()}`);
+  loop.reset();
   t0 = performance.now();
   while (!registry.annIdle()) await sleep(200);
-  console.log(`graph built in the background: ${sec(performance.now() - t0)} s after the ingest; ${uptime()}`);
+  console.log(`graph built in the background: ${sec(performance.now() - t0)} s after the ingest; ${loopReport()} (graph swaps); ${uptime()}`);
   await sleep(1500); // the last publish
 
   // Exact answers once (the reference for recall), then the planned (graph) answers.
@@ -90,6 +95,11 @@ try {
   };
   measure('before restart');
   measure('before restart (again)');
+  loop.reset();
+  t0 = performance.now();
+  await index.snapshot();
+  console.log(`snapshot with its graph: ${sec(performance.now() - t0)} s; ${loopReport()}; ${uptime()}`);
+  loop.disable();
   t0 = performance.now();
   await registry.close();
   console.log(`clean stop (shutdown snapshot + graph): ${sec(performance.now() - t0)} s`);

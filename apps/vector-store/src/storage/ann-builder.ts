@@ -3,6 +3,7 @@
 // event loop only copies batches and maps files; graph insertion runs on the worker (and usearch's own
 // threads). Queries meanwhile scan the not-yet-indexed tail exactly, so results stay complete.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -196,7 +197,7 @@ export class AnnBuilder {
         ns.installAnn(UsearchAnn.view(file, s.spec.metric, s.spec.dimension, s.spec.params, s.spec.maxNorm), upTo);
         s.currentFile = file;
         // The old file stays mapped until its index object is collected; unlinking it is safe on POSIX.
-        if (previous !== undefined) rmSync(previous, { force: true });
+        if (previous !== undefined) void rm(previous, { force: true });
       });
       return true;
     }

@@ -60,16 +60,28 @@ const snapshotName = (seq: number): string => `snapshot-${String(seq).padStart(8
 const graphName = (seq: number, k: number): string => `snapshot-${String(seq).padStart(8, '0')}.graph-${k}.usearch`;
 const GRAPH_FILE = /^snapshot-(\d+)\.graph-\d+\.usearch$/;
 const CHECKSUM_CHUNK = 8 * 1024 * 1024;
+/** Asynchronous checksums read smaller slices: each CRC-32 of a slice runs on the event loop. */
+const ASYNC_CHECKSUM_CHUNK = 1024 * 1024;
+
+/** fsync of a directory without blocking the event loop. */
+async function fsyncDirectoryAsync(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Size and CRC-32 of a file, read in chunks (asynchronously). */
 async function checksumFile(file: string): Promise<{ bytes: number; crc32: number }> {
   const handle = await open(file, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(CHECKSUM_CHUNK);
+    const buffer = Buffer.allocUnsafe(ASYNC_CHECKSUM_CHUNK);
     let crc = 0;
     let bytes = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHECKSUM_CHUNK, bytes);
+      const { bytesRead } = await handle.read(buffer, 0, ASYNC_CHECKSUM_CHUNK, bytes);
       if (bytesRead === 0) break;
       crc = crc32(buffer.subarray(0, bytesRead), crc);
       bytes += bytesRead;
@@ -258,7 +270,7 @@ export class DurableIndex {
       return { ...snapshot, linked };
     });
     this.walSeq = seq;
-    fsyncDirectory(this.dir);
+    await fsyncDirectoryAsync(this.dir);
     const target = path.join(this.dir, snapshotName(seq));
     const temporary = `${target}.tmp`;
     const handle = await open(temporary, 'w');
@@ -278,7 +290,7 @@ export class DurableIndex {
       await handle.close();
     }
     await rename(temporary, target);
-    fsyncDirectory(this.dir);
+    await fsyncDirectoryAsync(this.dir);
     this.graphCoverageSaved = coverage;
     for (const file of readdirSync(this.dir)) {
       const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch)$/.exec(file);

@@ -12,7 +12,8 @@ import type { FileHandle } from 'node:fs/promises';
 import type { FrozenNamespace, PlacedRecord, UsearchAnn, VectorIndex } from '@conifer/engine';
 import { encodeMutation, encodePlacedRecords, encodeSnapshotEnd, frame } from './wal-codec.js';
 
-const RECORDS_PER_CHUNK = 1000;
+/** Records per encoded chunk: each chunk is one synchronous slice of work (~1 MB at 768-d). */
+const RECORDS_PER_CHUNK = 256;
 
 /** A graph to save with the snapshot: the namespace's published graph file and the slots it covers. */
 export interface CapturedGraph {
