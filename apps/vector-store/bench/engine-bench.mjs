@@ -128,9 +128,10 @@ try {
       exactTimes.push(performance.now() - t);
       search.annMinVectors = defaultMin;
       t = performance.now();
-      const got = index.index.query(req).matches.map((m) => m.id);
+      const result = index.index.query(req);
       annTimes.push(performance.now() - t);
-      plans.set(index.index.lastPlan.plan, (plans.get(index.index.lastPlan.plan) ?? 0) + 1);
+      const got = result.matches.map((m) => m.id);
+      plans.set(result.plan.plan, (plans.get(result.plan.plan) ?? 0) + 1);
       const set = new Set(exact);
       for (const id of got) if (set.has(id)) hits++;
       total += exact.length;

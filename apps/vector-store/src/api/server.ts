@@ -25,6 +25,7 @@ import { validateIndexId, validateIndexSettings, type IndexRegistry } from '../s
 import { installErrorHandling } from './error-handler.js';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
 import { StoreMetrics } from './metrics.js';
+import * as render from './render.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
 
 export interface ServerOptions {
@@ -159,24 +160,21 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request) => {
     const index = indexOf(request.params.indexId);
     const query = parseQueryRequest(request.body);
-    const response = index.index.query(query);
-    metrics.queries.inc({ plan: index.index.lastPlan.plan });
-    response.namespace = echoNamespace(request.body);
-    return response;
+    const result = index.index.query(query);
+    metrics.queries.inc({ plan: result.plan.plan });
+    return render.renderQuery(result, { ...query, namespace: echoNamespace(request.body) });
   });
 
   app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/vectors/fetch`, async (request) => {
     const index = indexOf(request.params.indexId);
-    const response = index.index.fetch(parseFetchQuery(request.query));
-    response.namespace = echoNamespace(request.query);
-    return response;
+    const fetch = parseFetchQuery(request.query);
+    return render.renderFetch(index.index.fetch(fetch), echoNamespace(request.query), fetch.ids.length);
   });
 
   app.post<{ Params: IndexParams }>(`${prefix}/vectors/fetch_by_metadata`, async (request) => {
     const index = indexOf(request.params.indexId);
-    const response = index.index.fetchByMetadata(parseFetchByMetadataRequest(request.body));
-    response.namespace = echoNamespace(request.body);
-    return response;
+    const page = index.index.fetchByMetadata(render.fetchByMetadataInput(parseFetchByMetadataRequest(request.body)));
+    return render.renderFetchByMetadata(page, echoNamespace(request.body));
   });
 
   app.post<{ Params: IndexParams }>(`${prefix}/vectors/update`, async (request) => {
@@ -198,21 +196,20 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/vectors/list`, async (request) => {
     const index = indexOf(request.params.indexId);
-    const response = index.index.list(parseListQuery(request.query));
-    response.namespace = echoNamespace(request.query);
-    return response;
+    const page = index.index.list(render.listInput(parseListQuery(request.query)));
+    return render.renderList(page, echoNamespace(request.query));
   });
 
   const stats = async (request: { params: IndexParams; body: unknown }) => {
     const index = indexOf(request.params.indexId);
-    return index.index.describeStats(parseDescribeIndexStatsRequest(request.body).filter);
+    return render.renderStats(index.index.describeStats(parseDescribeIndexStatsRequest(request.body).filter), index.settings);
   };
   app.post<{ Params: IndexParams }>(`${prefix}/describe_index_stats`, stats);
   app.get<{ Params: IndexParams }>(`${prefix}/describe_index_stats`, async (request) => stats({ params: request.params, body: undefined }));
 
   app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/namespaces`, async (request) => {
     const index = indexOf(request.params.indexId);
-    return index.index.listNamespaces(parseListNamespacesQuery(request.query));
+    return render.renderListNamespaces(index.index.listNamespaces(), parseListNamespacesQuery(request.query));
   });
   app.post<{ Params: IndexParams }>(`${prefix}/namespaces`, async (request) => {
     const index = indexOf(request.params.indexId);
@@ -222,7 +219,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   app.get<{ Params: IndexParams & { namespace: string } }>(`${prefix}/namespaces/:namespace`, async (request) => {
     const index = indexOf(request.params.indexId);
-    return index.index.describeNamespace(normalizeNamespace(request.params.namespace));
+    return render.renderNamespace(index.index.describeNamespace(normalizeNamespace(request.params.namespace)));
   });
   app.delete<{ Params: IndexParams & { namespace: string } }>(`${prefix}/namespaces/:namespace`, async (request) => {
     const index = indexOf(request.params.indexId);

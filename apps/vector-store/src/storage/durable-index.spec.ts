@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -39,8 +39,8 @@ describe('DurableIndex', () => {
 
     const reopened = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
     expect(reopened.index.totalVectorCount).toBe(500 - 1 - 10);
-    expect(reopened.index.fetch({ namespace: '', ids: ['v3'] }).vectors.v3!.metadata).toEqual({ i: 3, tag: 'x' });
-    expect(reopened.index.fetch({ namespace: '', ids: ['v4'] }).vectors).toEqual({});
+    expect(reopened.index.fetch({ namespace: '', ids: ['v3'] }).records[0]!.metadata).toEqual({ i: 3, tag: 'x' });
+    expect(reopened.index.fetch({ namespace: '', ids: ['v4'] }).records).toEqual([]);
     await reopened.close();
   });
 
@@ -80,8 +80,53 @@ describe('DurableIndex', () => {
 
     const reopened = await DurableIndex.load('idx', dir, options, logger);
     expect(reopened.index.totalVectorCount).toBe(200 - 2 + 3);
-    expect(reopened.index.describeStats(undefined).namespaces).toEqual({ '': { vectorCount: 101 }, odd: { vectorCount: 100 } });
-    expect(reopened.index.fetch({ namespace: 'odd', ids: ['v5'] }).vectors.v5!.values).toEqual([5, 1, 0.5, 0.25]);
+    expect(reopened.index.describeStats(undefined).namespaces).toEqual([
+      { name: '', recordCount: 101 },
+      { name: 'odd', recordCount: 100 },
+    ]);
+    expect(reopened.index.fetch({ namespace: 'odd', ids: ['v5'] }).records[0]!.values).toEqual(Float32Array.of(5, 1, 0.5, 0.25));
+    await reopened.close();
+  });
+});
+
+describe('snapshot while writes go on', () => {
+  it('holds exactly the state at its capture, while later writes land in the next log', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const index = await DurableIndex.create('idx', dir, settings, DEFAULT_DURABLE_OPTIONS, logger);
+    for (let i = 0; i < 30; i++) await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(i * 100, 100) })));
+    await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: ['v7'] })));
+    const snapshotting = index.snapshot();
+    // Queued behind the log rotation: applied right after the capture, while the snapshot is encoded and written.
+    const later = [
+      index.mutate(index.index.prepareUpdate(parseUpdateRequest({ id: 'v3', setMetadata: { tag: 'later' } }))),
+      index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: ['v4', 'v2999'] }))),
+      index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: [{ id: 'v5', values: [9, 9, 9, 9] }, ...vectors(5000, 2)] }))),
+      index.mutate(index.index.prepareDelete(parseDeleteRequest({ filter: { i: { $lt: 2000 } } }))), // compacts
+    ];
+    await Promise.all([snapshotting, ...later]);
+    const live = index.index.totalVectorCount;
+    await index.close();
+
+    // The snapshot alone is the state at its capture.
+    const alone = path.join(tempDir(), 'alone');
+    mkdirSync(alone);
+    copyFileSync(path.join(dir, 'index.json'), path.join(alone, 'index.json'));
+    const snapshot = readdirSync(dir).find((f) => f.startsWith('snapshot-'))!;
+    copyFileSync(path.join(dir, snapshot), path.join(alone, snapshot));
+    const captured = await DurableIndex.load('idx', alone, DEFAULT_DURABLE_OPTIONS, logger);
+    expect(captured.index.totalVectorCount).toBe(2999);
+    const got = captured.index.fetch({ namespace: '', ids: ['v3', 'v4', 'v5', 'v7', 'v2999', 'v5000'] }).records;
+    expect(got.map((r) => r.id)).toEqual(['v3', 'v4', 'v5', 'v2999']);
+    expect(got[0]!.metadata).toEqual({ i: 3 });
+    expect(got[2]!.values).toEqual(Float32Array.of(5, 1, 0.5, 0.25));
+    await captured.close();
+
+    // Snapshot plus log: everything.
+    const reopened = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
+    expect(reopened.index.totalVectorCount).toBe(live);
+    const now = reopened.index.fetch({ namespace: '', ids: ['v2001', 'v2999', 'v5', 'v5001'] }).records;
+    expect(now.map((r) => r.id)).toEqual(['v2001', 'v5', 'v5001']);
+    expect(now[1]!.values).toEqual(Float32Array.of(9, 9, 9, 9));
     await reopened.close();
   });
 });

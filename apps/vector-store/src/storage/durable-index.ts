@@ -1,30 +1,123 @@
-// One index on disk: <dir>/index.json (settings), wal-<seq>.log files and snapshot-<seq>.bin files.
-// snapshot-N holds everything logged in wal files below N; recovery loads the newest snapshot and replays
-// wal-N, wal-N+1… in order. A torn or corrupt tail of the last log is dropped (and truncated away).
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+// One index on disk: <dir>/index.json (settings), wal-<seq>.log files, snapshot-<seq>.bin files and the
+// graph files saved with a snapshot (snapshot-<seq>.graph-<k>.usearch). snapshot-N holds everything
+// logged in wal files below N; recovery loads the newest snapshot, replays wal-N, wal-N+1… in order, and
+// then memory-maps the snapshot's graphs (usearch view) for the namespaces whose slots the log did not
+// renumber; only the records after them are indexed again, in the background. A graph file that is
+// missing or does not match its checksum is ignored (the namespace is searched exactly and rebuilt). A
+// torn or corrupt tail of the last log is dropped (and truncated away).
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { UnavailableError } from '@conifer/contracts';
 import type { Logger } from 'pino';
-import type { IndexSettings, Mutation, SearchOptions } from '../engine/types.js';
-import { DEFAULT_SEARCH_OPTIONS, VectorIndex } from '../engine/vector-index.js';
-import { captureSnapshot } from './snapshot.js';
-import { decodePayload, encodeMutation, scanRecords } from './wal-codec.js';
+import {
+  DEFAULT_SEARCH_OPTIONS,
+  UsearchAnn,
+  VectorIndex,
+  type IndexSettings,
+  type Mutation,
+  type NamespaceStore,
+  type SearchOptions,
+} from '@conifer/engine';
+import { captureSnapshot, snapshotEndPayload, writeFramed, writeSnapshotRecords, type CapturedGraph } from './snapshot.js';
+import { decodePayload, encodeGraph, encodeMutation, scanRecords, type GraphRecord } from './wal-codec.js';
 import { WalWriter } from './wal-writer.js';
 
 export interface DurableIndexOptions {
   /** Take a snapshot (and start a new log) when the current log grows past this many bytes. */
   snapshotWalBytes: number;
+  /** On a clean close, take a snapshot when the log holds at least this many bytes or the graphs grew. */
+  snapshotOnClose: boolean;
+  snapshotOnCloseBytes: number;
   search: Partial<SearchOptions>;
 }
 
 export const DEFAULT_DURABLE_OPTIONS: DurableIndexOptions = {
   snapshotWalBytes: 256 * 1024 * 1024,
+  snapshotOnClose: true,
+  snapshotOnCloseBytes: 1024 * 1024,
   search: DEFAULT_SEARCH_OPTIONS,
 };
 
 const walName = (seq: number): string => `wal-${String(seq).padStart(8, '0')}.log`;
 const snapshotName = (seq: number): string => `snapshot-${String(seq).padStart(8, '0')}.bin`;
+const graphName = (seq: number, k: number): string => `snapshot-${String(seq).padStart(8, '0')}.graph-${k}.usearch`;
+const GRAPH_FILE = /^snapshot-(\d+)\.graph-\d+\.usearch$/;
+const CHECKSUM_CHUNK = 8 * 1024 * 1024;
+/** Asynchronous checksums read smaller slices: each CRC-32 of a slice runs on the event loop. */
+const ASYNC_CHECKSUM_CHUNK = 1024 * 1024;
+
+/** fsync of a directory without blocking the event loop. */
+async function fsyncDirectoryAsync(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Size and CRC-32 of a file, read in chunks (asynchronously). */
+async function checksumFile(file: string): Promise<{ bytes: number; crc32: number }> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(ASYNC_CHECKSUM_CHUNK);
+    let crc = 0;
+    let bytes = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, ASYNC_CHECKSUM_CHUNK, bytes);
+      if (bytesRead === 0) break;
+      crc = crc32(buffer.subarray(0, bytesRead), crc);
+      bytes += bytesRead;
+    }
+    await handle.sync();
+    return { bytes, crc32: crc };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Size and CRC-32 of a file, synchronously (recovery, before the server listens). */
+function checksumFileSync(file: string): { bytes: number; crc32: number } {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(CHECKSUM_CHUNK);
+    let crc = 0;
+    let bytes = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, 0, CHECKSUM_CHUNK, bytes);
+      if (n === 0) break;
+      crc = crc32(buffer.subarray(0, n), crc);
+      bytes += n;
+    }
+    return { bytes, crc32: crc };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Live slots covered by memory-mapped graphs (what a snapshot can save). */
+function savedGraphCoverage(index: VectorIndex): number {
+  let n = 0;
+  for (const ns of index.namespaces.stores()) if (ns.ann?.file !== undefined) n += ns.annUpTo;
+  return n;
+}
 
 export function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -40,6 +133,8 @@ export class DurableIndex {
   private snapshotting: Promise<void> | undefined;
   /** Mutations acknowledged (metrics). */
   mutations = 0;
+  /** Slots covered by the graphs saved with the newest snapshot. */
+  private graphCoverageSaved = 0;
 
   private constructor(
     readonly id: string,
@@ -83,7 +178,7 @@ export class DurableIndex {
   static async load(id: string, dir: string, options: DurableIndexOptions, logger: Logger): Promise<DurableIndex> {
     const raw = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as IndexSettings;
     const settings: IndexSettings = { dimension: raw.dimension ?? null, metric: raw.metric, vectorType: raw.vectorType };
-    const index = new VectorIndex(settings, options.search);
+    let index = new VectorIndex(settings, options.search);
     const files = readdirSync(dir);
     const seqOf = (name: string, re: RegExp): number | undefined => {
       const m = re.exec(name);
@@ -94,15 +189,28 @@ export class DurableIndex {
       .filter((s): s is number => s !== undefined)
       .sort((a, b) => b - a);
     let base = 0;
+    let graphs: GraphRecord[] = [];
     for (const seq of snapshots) {
       const candidate = new VectorIndex(settings, options.search);
-      if (replaySnapshot(path.join(dir, snapshotName(seq)), candidate)) {
-        index.namespaces.clear();
-        for (const [name, ns] of candidate.namespaces) index.namespaces.set(name, ns);
+      const saved = replaySnapshot(path.join(dir, snapshotName(seq)), candidate);
+      if (saved !== undefined) {
+        index = candidate;
         base = seq;
+        graphs = saved;
         break;
       }
       logger.error({ index: id, snapshot: seq }, 'snapshot is incomplete or corrupt; trying an older one');
+    }
+    // Leftovers of an interrupted snapshot: its temporary file and graph links of other snapshots.
+    for (const file of files) {
+      const m = GRAPH_FILE.exec(file);
+      if ((m && Number(m[1]) !== base) || file.endsWith('.bin.tmp')) rmSync(path.join(dir, file), { force: true });
+    }
+    // Which namespace object each graph belongs to: the log may delete and recreate or renumber it.
+    const restored = new Map<string, { ns: NamespaceStore; generation: number }>();
+    for (const g of graphs) {
+      const ns = index.namespaces.get(g.namespace);
+      if (ns !== undefined) restored.set(g.namespace, { ns, generation: ns.generation });
     }
     const wals = files
       .map((f) => seqOf(f, /^wal-(\d+)\.log$/))
@@ -114,6 +222,7 @@ export class DurableIndex {
       const scan = scanRecords(readFileSync(file));
       for (const payload of scan.payloads) {
         const decoded = decodePayload(payload);
+        if (decoded.type === 'placedRecords' || decoded.type === 'graph') throw new Error(`index ${id}: snapshot record in ${file}`);
         if (decoded.type !== 'snapshotEnd') index.apply(decoded);
         replayed++;
       }
@@ -125,10 +234,19 @@ export class DurableIndex {
         truncateSync(file, scan.validBytes);
       }
     }
+    let graphsOpened = 0;
+    for (const g of graphs) {
+      const before = restored.get(g.namespace);
+      const ns = index.namespaces.get(g.namespace);
+      if (before === undefined || ns !== before.ns || ns.generation !== before.generation) continue; // renumbered by the log
+      if (attachGraph(index, ns, dir, g, logger, id)) graphsOpened++;
+    }
     const seq = wals.length > 0 ? wals[wals.length - 1]! : Math.max(base, 1);
     const wal = await WalWriter.open(path.join(dir, walName(seq)));
-    logger.info({ index: id, vectors: index.totalVectorCount, snapshot: base || undefined, walRecords: replayed }, 'index loaded');
-    return new DurableIndex(id, dir, index, wal, seq, options, logger);
+    logger.info({ index: id, vectors: index.totalVectorCount, snapshot: base || undefined, walRecords: replayed, graphsOpened }, 'index loaded');
+    const durable = new DurableIndex(id, dir, index, wal, seq, options, logger);
+    durable.graphCoverageSaved = savedGraphCoverage(index);
+    return durable;
   }
 
   /** Logs the mutation durably, then applies it. Resolves with the number of records touched. */
@@ -138,47 +256,88 @@ export class DurableIndex {
     // No await between the fsync and apply: mutations apply in log order.
     const touched = this.index.apply(mutation);
     this.mutations++;
-    if (this.wal.bytes > this.options.snapshotWalBytes && this.snapshotting === undefined) {
-      this.snapshotting = this.snapshot()
-        .catch((error: unknown) => this.logger.error({ err: error, index: this.id }, 'snapshot failed'))
-        .finally(() => {
-          this.snapshotting = undefined;
-        });
-    }
+    if (this.wal.bytes > this.options.snapshotWalBytes && this.snapshotting === undefined) void this.startSnapshot();
     return touched;
   }
 
   /** Writes a snapshot of the current state and removes the logs and snapshots it supersedes. */
   async snapshot(): Promise<void> {
     const seq = this.walSeq + 1;
-    const chunks = await this.wal.rotate(path.join(this.dir, walName(seq)), () => captureSnapshot(this.index));
+    const captured = await this.wal.rotate(path.join(this.dir, walName(seq)), () => {
+      const snapshot = captureSnapshot(this.index);
+      // Link the published graph files now: the builder replaces (and unlinks) them later.
+      const linked = snapshot.graphs.flatMap((g, k) => this.linkGraph(g, graphName(seq, k)));
+      return { ...snapshot, linked };
+    });
     this.walSeq = seq;
-    fsyncDirectory(this.dir);
+    await fsyncDirectoryAsync(this.dir);
     const target = path.join(this.dir, snapshotName(seq));
     const temporary = `${target}.tmp`;
     const handle = await open(temporary, 'w');
+    let coverage = 0;
     try {
-      for (const chunk of chunks) {
-        let written = 0;
-        while (written < chunk.length) written += (await handle.write(chunk, written, chunk.length - written)).bytesWritten;
+      let records = await writeSnapshotRecords(handle, captured);
+      for (const g of captured.linked) {
+        // Whole and durable before the snapshot that names it is.
+        const { bytes, crc32: crc } = await checksumFile(path.join(this.dir, g.file));
+        await writeFramed(handle, encodeGraph({ namespace: g.namespace, file: g.file, upTo: g.upTo, maxNorm: g.ann.maxNorm, bytes, crc32: crc }));
+        records++;
+        coverage += g.upTo;
       }
+      await writeFramed(handle, snapshotEndPayload(records));
       await handle.sync();
     } finally {
       await handle.close();
     }
     await rename(temporary, target);
-    fsyncDirectory(this.dir);
+    await fsyncDirectoryAsync(this.dir);
+    this.graphCoverageSaved = coverage;
     for (const file of readdirSync(this.dir)) {
-      const m = /^(wal|snapshot)-(\d+)\.(log|bin)$/.exec(file);
+      const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch)$/.exec(file);
       if (m && Number(m[2]) < seq) await unlink(path.join(this.dir, file));
     }
-    this.logger.info({ index: this.id, seq }, 'snapshot written');
+    this.logger.info({ index: this.id, seq, graphs: captured.linked.length }, 'snapshot written');
+  }
+
+  private linkGraph(graph: CapturedGraph, file: string): (CapturedGraph & { file: string })[] {
+    const target = path.join(this.dir, file);
+    try {
+      rmSync(target, { force: true });
+      linkSync(graph.ann.file!, target);
+      return [{ ...graph, file }];
+    } catch (error) {
+      this.logger.warn({ err: error, index: this.id, namespace: graph.namespace }, 'could not save the graph with the snapshot; it will be rebuilt after a restart');
+      return [];
+    }
+  }
+
+  /** Whether the graphs cover enough more than the newest snapshot saved to be worth a snapshot. */
+  graphSnapshotDue(): boolean {
+    if (this.snapshotting !== undefined || this.closed || this.index.pendingAnnVectors() > 0) return false;
+    const grown = savedGraphCoverage(this.index) - this.graphCoverageSaved;
+    return grown >= Math.max(10_000, this.graphCoverageSaved / 4);
+  }
+
+  /** Starts a snapshot unless one is running (background: errors are logged). */
+  startSnapshot(): Promise<void> {
+    if (this.snapshotting === undefined) {
+      this.snapshotting = this.snapshot()
+        .catch((error: unknown) => this.logger.error({ err: error, index: this.id }, 'snapshot failed'))
+        .finally(() => {
+          this.snapshotting = undefined;
+        });
+    }
+    return this.snapshotting;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
     if (this.snapshotting) await this.snapshotting;
+    // A clean stop leaves a snapshot with the graphs, so that the next start replays little and rebuilds nothing.
+    if (this.options.snapshotOnClose && this.wal.healthy && (this.wal.bytes >= this.options.snapshotOnCloseBytes || savedGraphCoverage(this.index) > this.graphCoverageSaved)) {
+      await this.startSnapshot();
+    }
+    this.closed = true;
     await this.wal.close();
   }
 
@@ -191,15 +350,39 @@ export class DurableIndex {
   }
 }
 
-function replaySnapshot(file: string, index: VectorIndex): boolean {
+/** Loads a snapshot into an empty index; returns its graph records, or undefined when it is not whole. */
+function replaySnapshot(file: string, index: VectorIndex): GraphRecord[] | undefined {
   const scan = scanRecords(readFileSync(file));
-  if (scan.problem !== undefined) return false;
+  if (scan.problem !== undefined) return undefined;
   let records = 0;
+  const graphs: GraphRecord[] = [];
   for (const payload of scan.payloads) {
     const decoded = decodePayload(payload);
-    if (decoded.type === 'snapshotEnd') return decoded.recordCount === records;
-    index.apply(decoded);
+    if (decoded.type === 'snapshotEnd') return decoded.recordCount === records ? graphs : undefined;
+    if (decoded.type === 'placedRecords') index.restore(decoded.namespace, decoded.records);
+    else if (decoded.type === 'graph') {
+      const { type: _, ...graph } = decoded;
+      graphs.push(graph);
+    } else index.apply(decoded);
     records++;
   }
-  return false;
+  return undefined;
+}
+
+/** Memory-maps a snapshot's graph for a namespace, after checking it is the file that was saved. */
+function attachGraph(index: VectorIndex, ns: NamespaceStore, dir: string, g: GraphRecord, logger: Logger, id: string): boolean {
+  const file = path.join(dir, g.file);
+  try {
+    if (!existsSync(file)) throw new Error('graph file is missing');
+    if (statSync(file).size !== g.bytes) throw new Error('graph file has the wrong size');
+    if (checksumFileSync(file).crc32 !== g.crc32) throw new Error('graph file does not match its checksum');
+    if (g.upTo > ns.slotCount) throw new Error('graph covers slots the snapshot does not have');
+    const ann = UsearchAnn.view(file, index.settings.metric, ns.dimension, index.annParams, g.maxNorm);
+    if (ann.size > g.upTo) throw new Error('graph holds more vectors than the slots it covers');
+    ns.installAnn(ann, g.upTo);
+    return true;
+  } catch (error) {
+    logger.warn({ index: id, namespace: g.namespace, file: g.file, reason: (error as Error).message }, 'not using the saved graph; rebuilding it');
+    return false;
+  }
 }

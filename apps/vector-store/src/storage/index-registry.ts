@@ -5,8 +5,8 @@ import { access, constants, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@conifer/contracts';
 import type { Logger } from 'pino';
-import type { IndexSettings } from '../engine/types.js';
-import { AnnBuilder, annWorkerPath, clearAnnFiles } from '../engine/ann/ann-builder.js';
+import type { IndexSettings } from '@conifer/engine';
+import { AnnBuilder, annWorkerPath, clearAnnFiles } from './ann-builder.js';
 import { DEFAULT_DURABLE_OPTIONS, DurableIndex, fsyncDirectory, type DurableIndexOptions } from './durable-index.js';
 
 const INDEX_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -44,9 +44,17 @@ export interface RegistryOptions extends DurableIndexOptions {
   annBuilder: boolean;
   /** Build ANN indexes on a worker thread (default) rather than in small blocking steps on the event loop. */
   annWorker: boolean;
+  /** How often to check whether the graphs have grown enough to be saved with a new snapshot. */
+  graphSnapshotCheckMs: number;
 }
 
-export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { ...DEFAULT_DURABLE_OPTIONS, annBatch: 256, annBuilder: true, annWorker: true };
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
+  ...DEFAULT_DURABLE_OPTIONS,
+  annBatch: 256,
+  annBuilder: true,
+  annWorker: true,
+  graphSnapshotCheckMs: 5000,
+};
 
 export class IndexRegistry {
   private readonly indexes = new Map<string, DurableIndex>();
@@ -54,6 +62,7 @@ export class IndexRegistry {
   private builderTimer: NodeJS.Timeout | undefined;
   private builderStopped = false;
   private annBuilder: AnnBuilder | undefined;
+  private graphSnapshotTimer: NodeJS.Timeout | undefined;
   loaded = false;
 
   private constructor(
@@ -78,6 +87,12 @@ export class IndexRegistry {
       registry.indexes.set(name, await DurableIndex.load(name, dir, registry.options, logger));
     }
     registry.loaded = true;
+    // Once the graphs have grown well past what the newest snapshot saved, save them with a new one
+    // (a restart then opens them instead of rebuilding).
+    registry.graphSnapshotTimer = setInterval(() => {
+      for (const index of registry.indexes.values()) if (index.graphSnapshotDue()) void index.startSnapshot();
+    }, registry.options.graphSnapshotCheckMs);
+    registry.graphSnapshotTimer.unref();
     if (registry.options.annBuilder) {
       const workerFile = registry.options.annWorker ? annWorkerPath() : undefined;
       if (workerFile !== undefined) {
@@ -200,6 +215,7 @@ export class IndexRegistry {
   async close(): Promise<void> {
     this.builderStopped = true;
     if (this.builderTimer) clearTimeout(this.builderTimer);
+    if (this.graphSnapshotTimer) clearInterval(this.graphSnapshotTimer);
     await this.annBuilder?.close();
     for (const index of this.indexes.values()) await index.close();
   }

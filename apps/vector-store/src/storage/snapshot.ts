@@ -1,44 +1,87 @@
-// A snapshot is a compacted log: the same framed records as the WAL (createNamespace, then upserts of at
-// most 1000 live records per namespace), ending with a snapshotEnd record carrying the record count.
-// It is written to a temporary file, fsynced and renamed, so a snapshot file is whole or absent.
-import type { NamespaceData } from '../engine/namespace.js';
-import type { Mutation, StoredRecordInput } from '../engine/types.js';
-import type { VectorIndex } from '../engine/vector-index.js';
-import { encodeMutation, encodeSnapshotEnd, frame } from './wal-codec.js';
+// A snapshot is a compacted log: framed records like the WAL's, for each namespace a createNamespace and
+// then its live records in slot order *with their slot numbers* (placedRecords, at most 1000 per record),
+// then one graph record per namespace whose HNSW graph was saved with the snapshot, and a final
+// snapshotEnd carrying the record count. Keeping slot numbers is what lets the graph file, keyed by slot,
+// be opened as is after a restart. It is written to a temporary file, fsynced and renamed, so a snapshot
+// file is whole or absent; its graph files are fsynced before that rename.
+//
+// Capture is cheap and synchronous (frozen views of the namespaces: pointer copies, see
+// NamespaceStore.freeze); encoding and writing run afterwards a chunk at a time, so the event loop keeps
+// serving requests while a snapshot is written.
+import type { FileHandle } from 'node:fs/promises';
+import type { FrozenNamespace, PlacedRecord, UsearchAnn, VectorIndex } from '@conifer/engine';
+import { encodeMutation, encodePlacedRecords, encodeSnapshotEnd, frame } from './wal-codec.js';
 
-const RECORDS_PER_CHUNK = 1000;
+/** Records per encoded chunk: each chunk is one synchronous slice of work (~1 MB at 768-d). */
+const RECORDS_PER_CHUNK = 256;
 
-/** Serialises the index state into framed records (synchronously: the state must not change meanwhile). */
-export function captureSnapshot(index: VectorIndex): Buffer[] {
-  const chunks: Buffer[] = [];
+/** A graph to save with the snapshot: the namespace's published graph file and the slots it covers. */
+export interface CapturedGraph {
+  namespace: string;
+  ann: UsearchAnn;
+  upTo: number;
+}
+
+export interface CapturedSnapshot {
+  namespaces: [string, FrozenNamespace][];
+  graphs: CapturedGraph[];
+}
+
+/** The index state at this instant (synchronous and O(slots) pointer copies; the state may change afterwards). */
+export function captureSnapshot(index: VectorIndex): CapturedSnapshot {
+  const namespaces: [string, FrozenNamespace][] = [];
+  const graphs: CapturedGraph[] = [];
+  for (const [namespace, ns] of index.namespaces.entries()) {
+    namespaces.push([namespace, ns.freeze()]);
+    // Only graphs published to a file (memory-mapped) can be saved; one built in memory is rebuilt.
+    if (ns.ann?.file !== undefined && ns.annUpTo > 0) graphs.push({ namespace, ann: ns.ann, upTo: ns.annUpTo });
+  }
+  return { namespaces, graphs };
+}
+
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let written = 0;
+  while (written < chunk.length) written += (await handle.write(chunk, written, chunk.length - written)).bytesWritten;
+}
+
+/** Encodes and writes the captured records a chunk at a time; returns the number of records written. */
+export async function writeSnapshotRecords(handle: FileHandle, captured: CapturedSnapshot): Promise<number> {
   let records = 0;
-  const push = (m: Mutation): void => {
-    chunks.push(frame(encodeMutation(m)));
+  for (const [namespace, ns] of captured.namespaces) {
+    await writeAll(handle, frame(encodeMutation({ type: 'createNamespace', namespace })));
     records++;
-  };
-  for (const [namespace, ns] of index.namespaces) {
-    push({ type: 'createNamespace', namespace });
-    let batch: StoredRecordInput[] = [];
-    for (let slot = 0; slot < ns.count; slot++) {
-      if (ns.live[slot] !== 1) continue;
+    let batch: PlacedRecord[] = [];
+    for (let slot = 0; slot < ns.slotCount; slot++) {
+      if (!ns.isLive(slot)) continue;
       batch.push(recordAt(ns, slot));
       if (batch.length === RECORDS_PER_CHUNK) {
-        push({ type: 'upsert', namespace, records: batch });
+        await writeAll(handle, frame(encodePlacedRecords(namespace, batch)));
+        records++;
         batch = [];
       }
     }
-    if (batch.length > 0) push({ type: 'upsert', namespace, records: batch });
+    if (batch.length > 0) {
+      await writeAll(handle, frame(encodePlacedRecords(namespace, batch)));
+      records++;
+    }
   }
-  chunks.push(frame(encodeSnapshotEnd(records)));
-  return chunks;
+  return records;
 }
 
-function recordAt(ns: NamespaceData, slot: number): StoredRecordInput {
-  const record: StoredRecordInput = { id: ns.ids[slot]! };
+export async function writeFramed(handle: FileHandle, payload: Buffer): Promise<void> {
+  await writeAll(handle, frame(payload));
+}
+
+export function snapshotEndPayload(recordCount: number): Buffer {
+  return encodeSnapshotEnd(recordCount);
+}
+
+function recordAt(ns: FrozenNamespace, slot: number): PlacedRecord {
+  const record: PlacedRecord = { slot, id: ns.idOf(slot) };
   if (ns.dimension > 0) record.values = ns.valuesOf(slot);
-  const sparse = ns.sparse[slot];
+  const sparse = ns.sparseOf(slot);
   if (sparse !== undefined) record.sparseValues = sparse;
-  const metadata = ns.metadata[slot];
+  const metadata = ns.metadataOf(slot);
   if (metadata !== undefined) record.metadata = metadata;
   return record;
 }

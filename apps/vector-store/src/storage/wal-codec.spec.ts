@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Mutation } from '../engine/types.js';
-import { decodePayload, encodeMutation, frame, scanRecords } from './wal-codec.js';
+import type { Mutation } from '@conifer/engine';
+import { decodePayload, encodeGraph, encodeMutation, encodePlacedRecords, frame, scanRecords } from './wal-codec.js';
 
 const mutations: Mutation[] = [
   {
@@ -44,5 +44,22 @@ describe('WAL codec', () => {
     const scan = scanRecords(corrupt);
     expect(scan.problem).toBe('CRC mismatch');
     expect(scan.payloads).toHaveLength(mutations.length - 1);
+  });
+});
+
+describe('snapshot records', () => {
+  it('round-trip records with their slots and graph records', () => {
+    const records = [
+      { slot: 0, id: 'a', values: Float32Array.of(1, 2), metadata: { k: 1 } },
+      { slot: 7, id: 'b', values: Float32Array.of(3, 4) },
+    ];
+    expect(decodePayload(encodePlacedRecords('ns', records))).toEqual({ type: 'placedRecords', namespace: 'ns', records });
+    const graph = { namespace: '', file: 'snapshot-00000002.graph-0.usearch', upTo: 8, maxNorm: 1.25, bytes: 4096, crc32: 123456 };
+    expect(decodePayload(encodeGraph(graph))).toEqual({ type: 'graph', ...graph });
+  });
+
+  it('rejects a graph record naming a path outside the index directory', () => {
+    const bad = encodeGraph({ namespace: '', file: '../../etc/passwd', upTo: 1, maxNorm: 1, bytes: 1, crc32: 1 });
+    expect(() => decodePayload(bad)).toThrow(/malformed graph record/);
   });
 });

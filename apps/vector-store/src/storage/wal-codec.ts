@@ -3,7 +3,7 @@
 // JSON; ids, filters and metadata are strings. Snapshots use the same records (see snapshot.ts).
 import { crc32 } from 'node:zlib';
 import type { FilterNode, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
-import type { Mutation, StoredRecordInput } from '../engine/types.js';
+import type { Mutation, PlacedRecord, StoredRecordInput } from '@conifer/engine';
 import { BinaryReader, BinaryWriter, CorruptRecordError } from './binary.js';
 
 const HEADER_BYTES = 8;
@@ -20,7 +20,24 @@ const TYPE = {
   createNamespace: 7,
   deleteNamespace: 8,
   snapshotEnd: 9,
+  /** Snapshot only: records with the slot each held (so a saved graph keyed by slot stays valid). */
+  placedRecords: 10,
+  /** Snapshot only: a graph file saved with the snapshot, covering slots [0, upTo) of a namespace. */
+  graph: 11,
 } as const;
+
+/** A graph file saved with a snapshot (see snapshot.ts). */
+export interface GraphRecord {
+  namespace: string;
+  /** File name, relative to the index directory. */
+  file: string;
+  /** The graph holds the live slots below this one (at capture). */
+  upTo: number;
+  /** Dotproduct's MIPS reduction bound the graph was built with. */
+  maxNorm: number;
+  bytes: number;
+  crc32: number;
+}
 
 const HAS_VALUES = 1;
 const HAS_SPARSE = 2;
@@ -94,7 +111,33 @@ export function encodeSnapshotEnd(recordCount: number): Buffer {
   return w.finish();
 }
 
-export type DecodedPayload = Mutation | { type: 'snapshotEnd'; recordCount: number };
+export function encodePlacedRecords(namespace: string, records: readonly PlacedRecord[]): Buffer {
+  const w = new BinaryWriter(64 + records.length * 64);
+  w.u8(TYPE.placedRecords);
+  w.string(namespace);
+  w.u32(records.length);
+  for (const r of records) {
+    w.u32(r.slot);
+    w.string(r.id);
+    writeFields(w, r.values, r.sparseValues, r.metadata);
+  }
+  return w.finish();
+}
+
+export function encodeGraph(graph: GraphRecord): Buffer {
+  const w = new BinaryWriter(256);
+  w.u8(TYPE.graph);
+  w.string(graph.namespace);
+  const { namespace: _, ...rest } = graph;
+  w.string(JSON.stringify(rest));
+  return w.finish();
+}
+
+export type DecodedPayload =
+  | Mutation
+  | { type: 'snapshotEnd'; recordCount: number }
+  | { type: 'placedRecords'; namespace: string; records: PlacedRecord[] }
+  | ({ type: 'graph' } & GraphRecord);
 
 export function decodePayload(payload: Buffer): DecodedPayload {
   const r = new BinaryReader(payload);
@@ -144,6 +187,25 @@ export function decodePayload(payload: Buffer): DecodedPayload {
     case TYPE.snapshotEnd:
       out = { type: 'snapshotEnd', recordCount: r.u32() };
       break;
+    case TYPE.placedRecords: {
+      const n = r.u32();
+      const records: PlacedRecord[] = [];
+      for (let i = 0; i < n; i++) {
+        const slot = r.u32();
+        const id = r.string();
+        records.push({ slot, id, ...readFields(r) });
+      }
+      out = { type: 'placedRecords', namespace, records };
+      break;
+    }
+    case TYPE.graph: {
+      const g = JSON.parse(r.string()) as Omit<GraphRecord, 'namespace'>;
+      if (typeof g.file !== 'string' || !/^[A-Za-z0-9._-]+$/.test(g.file) || !Number.isInteger(g.upTo) || !Number.isFinite(g.maxNorm)) {
+        throw new CorruptRecordError('malformed graph record');
+      }
+      out = { type: 'graph', namespace, file: g.file, upTo: g.upTo, maxNorm: g.maxNorm, bytes: g.bytes, crc32: g.crc32 };
+      break;
+    }
     default:
       throw new CorruptRecordError(`unknown record type ${type}`);
   }

@@ -23,12 +23,14 @@ export class UsearchAnn {
   size = 0;
   private readonly augment: boolean;
   private readonly maxNormSq: number;
+  /** The file this index is memory-mapped from (read-only), if it was opened with view(). */
+  file: string | undefined;
 
   constructor(
     readonly metric: Metric,
     readonly dimension: number,
-    params: AnnParams = DEFAULT_ANN_PARAMS,
-    maxNorm = 1,
+    readonly params: AnnParams = DEFAULT_ANN_PARAMS,
+    readonly maxNorm = 1,
   ) {
     this.augment = metric === 'dotproduct';
     this.maxNormSq = maxNorm * maxNorm;
@@ -62,6 +64,7 @@ export class UsearchAnn {
     const ann = new UsearchAnn(metric, dimension, params, maxNorm);
     ann.index.view(path);
     ann.size = ann.index.size();
+    ann.file = path;
     return ann;
   }
 

@@ -9,7 +9,8 @@ import {
   parseUpdateRequest,
   parseUpsertRequest,
 } from '@conifer/contracts';
-import { FILTERS, randomMetadata, refMatches, refTopK, rng } from '../../test/support/reference.js';
+import { FILTERS, randomMetadata, refMatches, refTopK, rng } from '../test/support/reference.js';
+import type { StatsResult } from './types.js';
 import { VectorIndex } from './vector-index.js';
 
 type Md = Record<string, unknown> | undefined;
@@ -89,25 +90,26 @@ describe('every operation against a reference model', () => {
         }
 
         // ---- reads
-        const stats = index.describeStats(undefined);
-        for (const name of NAMESPACES) expect(stats.namespaces[name]?.vectorCount ?? 0).toBe(ref.get(name)?.size ?? 0);
+        const counts = (s: StatsResult) => new Map(s.namespaces.map((n) => [n.name, n.recordCount]));
+        const stats = counts(index.describeStats(undefined));
+        for (const name of NAMESPACES) expect(stats.get(name) ?? 0).toBe(ref.get(name)?.size ?? 0);
         const filter = pickFilter();
-        const filtered = index.describeStats(parseFilter(filter));
+        const filtered = counts(index.describeStats(parseFilter(filter)));
         for (const name of NAMESPACES) {
           const expected = [...(ref.get(name)?.values() ?? [])].filter((r) => refMatches(filter, r.metadata)).length;
-          expect(filtered.namespaces[name]?.vectorCount ?? 0).toBe(expected);
+          expect(filtered.get(name) ?? 0).toBe(expected);
         }
         const records = [...(ref.get(ns)?.values() ?? [])];
-        const listed = index.list({ namespace: ns, prefix: 'id-1', limit: 1000 }).vectors.map((v) => v.id);
+        const listed = index.list({ namespace: ns, prefix: 'id-1', limit: 1000 }).items;
         expect(listed).toEqual(records.map((r) => r.id).filter((id) => id.startsWith('id-1')).sort());
-        const byMeta = Object.keys(index.fetchByMetadata(parseFetchByMetadataRequest({ namespace: ns, filter, limit: 10000 })).vectors);
+        const byMeta = index.fetchByMetadata(parseFetchByMetadataRequest({ namespace: ns, filter, limit: 10000 })).items.map((r) => r.id);
         expect(byMeta.sort()).toEqual(records.filter((r) => refMatches(filter, r.metadata)).map((r) => r.id).sort());
         if (step % 10 === 0) {
           const someIds = records.slice(0, 5).map((r) => r.id);
-          const fetched = index.fetch({ namespace: ns, ids: [...someIds, 'missing'] }).vectors;
+          const fetched = Object.fromEntries(index.fetch({ namespace: ns, ids: [...someIds, 'missing'] }).records.map((r) => [r.id, r]));
           expect(Object.keys(fetched).sort()).toEqual([...someIds].sort());
           for (const r of records.slice(0, 5)) {
-            expect(fetched[r.id]!.values.map((x) => Math.fround(x))).toEqual(r.values);
+            expect(Array.from(fetched[r.id]!.values!)).toEqual(r.values);
             expect(fetched[r.id]!.metadata).toEqual(r.metadata);
           }
           const q = vec();

@@ -4,8 +4,7 @@
 // a later batch reloads it from the published file.
 import { availableParallelism } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { UsearchAnn, type AnnParams } from './usearch-ann.js';
-import type { Metric } from '../types.js';
+import { UsearchAnn, type AnnParams, type Metric } from '@conifer/engine';
 
 export interface AnnSpec {
   key: string;

@@ -3,13 +3,12 @@
 // event loop only copies batches and maps files; graph insertion runs on the worker (and usearch's own
 // threads). Queries meanwhile scan the not-yet-indexed tail exactly, so results stay complete.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { NamespaceData } from '../namespace.js';
-import type { VectorIndex } from '../vector-index.js';
-import { UsearchAnn } from './usearch-ann.js';
+import { UsearchAnn, type NamespaceStore, type VectorIndex } from '@conifer/engine';
 import type { AnnSpec, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
 
 type Request = AnnWorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -56,7 +55,7 @@ export function annWorkerPath(): string | undefined {
 export class AnnBuilder {
   private readonly worker: Worker;
   private readonly pending = new Map<number, (reply: AnnWorkerReply) => void>();
-  private readonly states = new WeakMap<NamespaceData, NamespaceState>();
+  private readonly states = new WeakMap<NamespaceStore, NamespaceState>();
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -115,7 +114,7 @@ export class AnnBuilder {
   }
 
   /** Starts one job for the namespace if it needs one and has none running. */
-  private step(indexId: string, dir: string, index: VectorIndex, ns: NamespaceData): boolean {
+  private step(indexId: string, dir: string, index: VectorIndex, ns: NamespaceStore): boolean {
     let state = this.states.get(ns);
     if (state !== undefined && state.generation !== ns.generation) {
       // Slots were renumbered (compaction, deleteAll): start over.
@@ -124,20 +123,23 @@ export class AnnBuilder {
       state = undefined;
     }
     if (state === undefined) {
+      // A graph opened from a snapshot: the worker loads a writable copy of it for the next batch (the
+      // snapshot's file itself is never replaced or removed by the builder).
+      const restored = ns.ann?.file;
       state = {
         spec: {
           key: `${indexId}:${ns.uid}:${ns.generation}`,
           metric: index.settings.metric,
           dimension: ns.dimension,
           params: index.annParams,
-          maxNorm: ns.maxNorm(),
+          maxNorm: ns.ann?.maxNorm ?? ns.maxNorm(),
         },
         generation: ns.generation,
         sentUpTo: ns.annUpTo,
         unpublished: 0,
-        publishedSize: 0,
+        publishedSize: ns.ann?.size ?? 0,
         busy: false,
-        releasedFile: undefined,
+        releasedFile: restored,
         currentFile: undefined,
         seq: 0,
         inWorker: false,
@@ -148,8 +150,8 @@ export class AnnBuilder {
     }
     if (state.busy || this.failed) return false;
     const s = state;
-    if (ns.count > s.sentUpTo) {
-      const end = Math.min(ns.count, s.sentUpTo + this.batch);
+    if (ns.slotCount > s.sentUpTo) {
+      const end = Math.min(ns.slotCount, s.sentUpTo + this.batch);
       const { slots, vectors } = ns.gather(s.sentUpTo, end);
       s.busy = true;
       const loadFrom = s.releasedFile;
@@ -171,7 +173,7 @@ export class AnnBuilder {
     }
     // Far enough ahead, or caught up and not published for a while: publish, so that queries reach the
     // new vectors through the graph rather than the exact tail.
-    const caughtUp = ns.count === s.sentUpTo;
+    const caughtUp = ns.slotCount === s.sentUpTo;
     const now = Date.now();
     const due =
       s.unpublished >= Math.max(5000, s.publishedSize / 4) || (caughtUp && s.unpublished > 0 && now - s.lastPublishAt >= PUBLISH_INTERVAL_MS);
@@ -195,7 +197,7 @@ export class AnnBuilder {
         ns.installAnn(UsearchAnn.view(file, s.spec.metric, s.spec.dimension, s.spec.params, s.spec.maxNorm), upTo);
         s.currentFile = file;
         // The old file stays mapped until its index object is collected; unlinking it is safe on POSIX.
-        if (previous !== undefined) rmSync(previous, { force: true });
+        if (previous !== undefined) void rm(previous, { force: true });
       });
       return true;
     }
@@ -216,7 +218,7 @@ export class AnnBuilder {
   /** Whether every candidate namespace is fully indexed and installed (tests, benchmarks). */
   idle(): boolean {
     for (const { index } of this.source.indexes()) {
-      for (const ns of index.annCandidates()) if (ns.annUpTo < ns.count) return false;
+      for (const ns of index.annCandidates()) if (ns.annUpTo < ns.slotCount) return false;
     }
     return true;
   }

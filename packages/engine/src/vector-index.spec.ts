@@ -7,14 +7,19 @@ import {
   parseUpdateRequest,
   parseUpsertRequest,
 } from '@conifer/contracts';
-import { FILTERS, refMatches, refTopK, rng, randomMetadata, type Metric } from '../../test/support/reference.js';
-import type { SearchOptions } from './types.js';
+import { FILTERS, refMatches, refTopK, rng, randomMetadata, type Metric } from '../test/support/reference.js';
+import type { EngineRecord, SearchOptions } from './types.js';
 import { DEFAULT_SEARCH_OPTIONS, VectorIndex } from './vector-index.js';
 
 interface Rec {
   id: string;
   values: number[];
   metadata?: Record<string, unknown>;
+}
+
+/** Records with plain number arrays (toEqual tells Float32Array from number[]). */
+function plain(records: EngineRecord[]): unknown[] {
+  return records.map((r) => ({ ...r, ...(r.values ? { values: Array.from(r.values) } : {}) }));
 }
 
 function dataset(n: number, dim: number, seed: number): Rec[] {
@@ -66,8 +71,9 @@ describe('VectorIndex against the brute-force reference', () => {
       for (const filter of [undefined, ...FILTERS]) {
         for (const q of queries) {
           const expected = refTopK(metric, q, records, filter, 10).map((m) => m.id);
-          const got = index.query(parseQueryRequest({ vector: q, topK: 10, filter })).matches.map((m) => m.id);
-          plans.add(index.lastPlan.plan);
+          const result = index.query(parseQueryRequest({ vector: q, topK: 10, filter }));
+          const got = result.matches.map((m) => m.id);
+          plans.add(result.plan.plan);
           // A selective filter still yields topK matches when they exist.
           expect(got.length).toBe(expected.length);
           for (const id of got) if (expected.includes(id)) hits++;
@@ -126,17 +132,18 @@ describe('VectorIndex compaction', () => {
     while (index.buildAnnStep(1000) > 0);
     const ns = index.namespaces.get('')!;
     expect(ns.ann).toBeDefined();
+    expect(ns.annUpTo).toBe(ns.slotCount);
     // Replace 2000 records: their old slots die; compaction runs once dead slots pass 30 %.
     const replaced = records.slice(0, 2000).map((r) => ({ ...r, values: r.values.map((v) => -v) }));
     load(index, replaced);
-    expect(ns.count).toBeLessThan(5000);
+    expect(ns.slotCount).toBeLessThan(5000);
     expect(ns.liveCount).toBe(3000);
     const q = replaced[10]!.values;
     expect(index.query(parseQueryRequest({ vector: q, topK: 1 })).matches[0]!.id).toBe(replaced[10]!.id);
     while (index.buildAnnStep(1000) > 0);
     expect(index.query(parseQueryRequest({ vector: q, topK: 1 })).matches[0]!.id).toBe(replaced[10]!.id);
-    expect(index.fetch({ namespace: '', ids: ['v10', 'v2999'] }).vectors.v10!.metadata).toEqual(replaced[10]!.metadata);
-    expect(index.describeStats({ op: 'exists', field: 'color', value: true }).totalVectorCount).toBe(
+    expect(index.fetch({ namespace: '', ids: ['v10', 'v2999'] }).records[0]!.metadata).toEqual(replaced[10]!.metadata);
+    expect(index.describeStats({ op: 'exists', field: 'color', value: true }).total).toBe(
       records.filter((r) => r.metadata?.color !== undefined).length,
     );
   });
@@ -149,12 +156,10 @@ describe('VectorIndex operations', () => {
     const index = new VectorIndex(settings, EXACT);
     index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: [{ id: 'a', values: [0.1, 0.2, 0.3], metadata: { x: 1, y: 'k' } }] })));
     index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: [{ id: 'a', values: [0.4, 0.5, 0.6], metadata: { x: 2 } }] })));
-    expect(index.fetch({ namespace: '', ids: ['a'] }).vectors.a).toEqual({ id: 'a', values: [0.4, 0.5, 0.6], metadata: { x: 2 } });
+    expect(plain(index.fetch({ namespace: '', ids: ['a'] }).records)).toEqual([{ id: 'a', values: [0.4, 0.5, 0.6].map(Math.fround), metadata: { x: 2 } }]);
     index.apply(index.prepareUpdate(parseUpdateRequest({ id: 'a', setMetadata: { z: ['p', 'q'] } })));
     index.apply(index.prepareUpdate(parseUpdateRequest({ id: 'a', values: [1, 0, 0] })));
-    expect(index.fetch({ namespace: '', ids: ['a', 'missing'] }).vectors).toEqual({
-      a: { id: 'a', values: [1, 0, 0], metadata: { x: 2, z: ['p', 'q'] } },
-    });
+    expect(plain(index.fetch({ namespace: '', ids: ['a', 'missing', 'a'] }).records)).toEqual([{ id: 'a', values: [1, 0, 0], metadata: { x: 2, z: ['p', 'q'] } }]);
     expect(index.totalVectorCount).toBe(1);
     // Update of a missing id changes nothing.
     expect(index.apply(index.prepareUpdate(parseUpdateRequest({ id: 'nope', setMetadata: { a: 1 } })))).toBe(0);
@@ -177,12 +182,12 @@ describe('VectorIndex operations', () => {
     index.apply(index.prepareUpsert(parseUpsertRequest({ namespace: 'ns', vectors })));
     expect(index.countMatching('ns', { op: 'eq', field: 'even', value: true })).toBe(10);
     expect(index.apply(index.prepareUpdate(parseUpdateRequest({ namespace: 'ns', filter: { even: true }, setMetadata: { tag: 'e' } })))).toBe(10);
-    expect(index.describeStats({ op: 'eq', field: 'tag', value: 'e' }).namespaces).toEqual({ ns: { vectorCount: 10 } });
+    expect(index.describeStats({ op: 'eq', field: 'tag', value: 'e' }).namespaces).toEqual([{ name: 'ns', recordCount: 10 }]);
     index.apply(index.prepareDelete(parseDeleteRequest({ namespace: 'ns', ids: ['id-00', 'id-01'] })));
     index.apply(index.prepareDelete(parseDeleteRequest({ namespace: 'ns', filter: { i: { $gte: 15 } } })));
-    expect(index.describeStats(undefined).totalVectorCount).toBe(13);
+    expect(index.describeStats(undefined).total).toBe(13);
     index.apply(index.prepareDelete(parseDeleteRequest({ namespace: 'ns', deleteAll: true })));
-    expect(index.describeStats(undefined).totalVectorCount).toBe(0);
+    expect(index.describeStats(undefined).total).toBe(0);
   });
 
   it('lists ids by prefix with pagination tokens and omits pagination on the last page', () => {
@@ -190,17 +195,17 @@ describe('VectorIndex operations', () => {
     const vectors = Array.from({ length: 25 }, (_, i) => ({ id: `${i % 2 === 0 ? 'doc' : 'img'}#${String(i).padStart(2, '0')}`, values: [1, 1, 1] }));
     index.apply(index.prepareUpsert(parseUpsertRequest({ vectors })));
     const seen: string[] = [];
-    let token: string | undefined;
+    let after: string | undefined;
     for (let page = 0; page < 10; page++) {
-      const res = index.list({ namespace: '', prefix: 'doc#', limit: 5, ...(token ? { paginationToken: token } : {}) });
-      seen.push(...res.vectors.map((v) => v.id));
-      if (!res.pagination) break;
-      token = res.pagination.next;
+      const res = index.list({ namespace: '', prefix: 'doc#', limit: 5, ...(after ? { after } : {}) });
+      seen.push(...res.items);
+      if (res.after === undefined) break;
+      after = res.after;
     }
     expect(seen).toEqual(vectors.map((v) => v.id).filter((id) => id.startsWith('doc#')).sort());
     const all = index.list({ namespace: '', prefix: '', limit: 100 });
-    expect(all.vectors).toHaveLength(25);
-    expect(all.pagination).toBeUndefined();
+    expect(all.items).toHaveLength(25);
+    expect(all.after).toBeUndefined();
   });
 
   it('fetches by metadata with pagination', () => {
@@ -208,31 +213,26 @@ describe('VectorIndex operations', () => {
     const vectors = Array.from({ length: 30 }, (_, i) => ({ id: `r${String(i).padStart(2, '0')}`, values: [1, 2, 3], metadata: { k: i % 3 } }));
     index.apply(index.prepareUpsert(parseUpsertRequest({ vectors })));
     const ids: string[] = [];
-    let token: string | undefined;
+    let after: string | undefined;
     for (;;) {
-      const res = index.fetchByMetadata(parseFetchByMetadataRequest({ filter: { k: 1 }, limit: 4, paginationToken: token }));
-      ids.push(...Object.keys(res.vectors));
-      if (!res.pagination) break;
-      token = res.pagination.next;
+      const res = index.fetchByMetadata({ ...parseFetchByMetadataRequest({ filter: { k: 1 }, limit: 4 }), ...(after ? { after } : {}) });
+      ids.push(...res.items.map((r) => r.id));
+      if (res.after === undefined) break;
+      after = res.after;
     }
     expect(ids).toEqual(vectors.filter((v) => v.metadata.k === 1).map((v) => v.id));
   });
 
-  it('namespaces: created on first write or explicitly, listed in snake_case, deleted', () => {
+  it('namespaces: created on first write or explicitly, listed, described, deleted', () => {
     const index = new VectorIndex(settings, EXACT);
     index.apply(index.prepareUpsert(parseUpsertRequest({ namespace: '__default__', vectors: [{ id: 'a', values: [1, 2, 3] }] })));
     index.apply(index.prepareCreateNamespace('empty'));
     expect(() => index.prepareCreateNamespace('empty')).toThrow(/already exists/);
-    expect(index.listNamespaces({ limit: 100, prefix: '' })).toEqual({
-      namespaces: [
-        { name: '__default__', record_count: 1 },
-        { name: 'empty', record_count: 0 },
-      ],
-      total_count: 2,
-    });
-    const page = index.listNamespaces({ limit: 1, prefix: '' });
-    expect(page.pagination).toBeDefined();
-    expect(index.listNamespaces({ limit: 1, prefix: '', paginationToken: page.pagination!.next }).namespaces[0]!.name).toBe('empty');
+    expect(index.listNamespaces()).toEqual([
+      { name: '', recordCount: 1 },
+      { name: 'empty', recordCount: 0 },
+    ]);
+    expect(index.describeNamespace('')).toEqual({ name: '', recordCount: 1 });
     index.apply(index.prepareDeleteNamespace('empty'));
     expect(() => index.describeNamespace('empty')).toThrow(/not found/);
     expect(() => index.prepareDeleteNamespace('empty')).toThrow(/not found/);
@@ -255,7 +255,7 @@ describe('VectorIndex operations', () => {
       ['s1', 3],
       ['s2', 3],
     ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)) as never);
-    expect(res.matches[0]!.sparseValues).toEqual({ indices: [1, 5, 9], values: [0.5, 1, 2] });
+    expect(res.matches[0]!.sparseValues).toEqual({ indices: Uint32Array.of(1, 5, 9), values: Float32Array.of(0.5, 1, 2) });
     expect(() => sparse.prepareUpsert(parseUpsertRequest({ vectors: [{ id: 'x', values: [1] }] }))).toThrow(/sparse/);
     expect(sparse.query(parseQueryRequest({ id: 's2', topK: 1 })).matches[0]!.id).toBe('s2');
 

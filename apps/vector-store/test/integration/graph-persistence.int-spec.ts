@@ -1,0 +1,182 @@
+// The HNSW graph saved with a snapshot: after a restart it is memory-mapped (not rebuilt), only the log
+// tail after the snapshot is searched exactly and indexed again; a missing or damaged graph file, or a
+// log tail that renumbers the slots, falls back to exact search and a rebuild, never to wrong answers.
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
+import { pino } from 'pino';
+import { IndexRegistry, type RegistryOptions } from '../../src/storage/index-registry.js';
+import { refTopK, rng } from '../support/reference.js';
+
+const DIM = 16;
+const logger = pino({ level: 'silent' });
+const dirs: string[] = [];
+const registries: IndexRegistry[] = [];
+
+afterEach(async () => {
+  for (const r of registries.splice(0)) await r.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Rec {
+  id: string;
+  values: number[];
+  metadata: { k: number };
+}
+
+function records(from: number, n: number, random: () => number): Rec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `v${from + i}`,
+    values: Array.from({ length: DIM }, () => Math.fround(random() * 2 - 1)),
+    metadata: { k: (from + i) % 10 },
+  }));
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const base: Partial<RegistryOptions> = { search: { annMinVectors: 500 }, snapshotOnClose: false, graphSnapshotCheckMs: 3_600_000 };
+
+async function open(dataDir: string, options: Partial<RegistryOptions> = {}): Promise<IndexRegistry> {
+  const registry = await IndexRegistry.open(dataDir, logger, { ...base, ...options });
+  registries.push(registry);
+  return registry;
+}
+
+async function close(registry: IndexRegistry): Promise<void> {
+  registries.splice(registries.indexOf(registry), 1);
+  await registry.close();
+}
+
+/** Top-10 recall against the exact answer over `live`, and that nothing dead is returned. */
+function check(registry: IndexRegistry, live: Map<string, Rec>, random: () => number): { recall: number; plans: Set<string> } {
+  const index = registry.get('g').index;
+  let hits = 0;
+  let total = 0;
+  const plans = new Set<string>();
+  for (let q = 0; q < 20; q++) {
+    const vector = Array.from({ length: DIM }, () => random() * 2 - 1);
+    const expected = refTopK('cosine', vector, [...live.values()], undefined, 10).map((m) => m.id);
+    const result = index.query(parseQueryRequest({ vector, topK: 10 }));
+    plans.add(result.plan.plan);
+    for (const m of result.matches) {
+      expect(live.has(m.id)).toBe(true);
+      if (expected.includes(m.id)) hits++;
+    }
+    total += expected.length;
+  }
+  return { recall: hits / total, plans };
+}
+
+/** An index with a snapshot whose graph covers 3000 records (some replaced: holes in the slots), and a log tail after it. */
+async function prepared(): Promise<{ dataDir: string; live: Map<string, Rec>; random: () => number; indexDir: string }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-graph-'));
+  dirs.push(dataDir);
+  const random = rng(11);
+  const registry = await open(dataDir);
+  await registry.create('g', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
+  const index = registry.get('g');
+  const live = new Map<string, Rec>();
+  const upsert = async (batch: Rec[]) => {
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: batch })));
+    for (const r of batch) live.set(r.id, r);
+  };
+  for (let i = 0; i < 3000; i += 500) await upsert(records(i, 500, random));
+  await upsert(records(100, 200, random)); // replaced: their first slots die
+  const ns = index.index.namespaces.get('')!;
+  await until(() => registry.annIdle() && ns.ann?.file !== undefined && ns.annUpTo === ns.slotCount, 'the graph');
+  await index.snapshot();
+  const indexDir = path.join(dataDir, 'indexes', 'g');
+  expect(readdirSync(indexDir).filter((f) => f.endsWith('.usearch'))).toHaveLength(1);
+  // The log tail: new records, and deletes of records inside the saved graph.
+  await upsert(records(5000, 300, random));
+  const doomed = [...live.keys()].slice(0, 50);
+  await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: doomed })));
+  for (const id of doomed) live.delete(id);
+  await close(registry);
+  return { dataDir, live, random, indexDir };
+}
+
+describe('graph saved with the snapshot', () => {
+  it('is memory-mapped at start: no rebuild, the tail is searched exactly, answers stay right', async () => {
+    const { dataDir, live, random } = await prepared();
+    const registry = await open(dataDir, { annBuilder: false });
+    const ns = registry.get('g').index.namespaces.get('')!;
+    expect(ns.ann?.file).toMatch(/snapshot-\d+\.graph-0\.usearch$/);
+    expect(ns.annUpTo).toBe(3200);
+    expect(ns.slotCount).toBe(3500);
+    expect(registry.pendingAnnVectors()).toBe(300);
+    const { recall, plans } = check(registry, live, random);
+    expect(plans).toEqual(new Set(['ann']));
+    expect(recall).toBeGreaterThanOrEqual(0.9);
+    // A record of the tail (not in the graph) is found.
+    const tail = live.get('v5123')!;
+    expect(registry.get('g').index.query(parseQueryRequest({ vector: tail.values, topK: 1 })).matches[0]!.id).toBe('v5123');
+  });
+
+  it('the builder continues from the saved graph, and a clean close saves the grown graph', async () => {
+    const { dataDir, live, random, indexDir } = await prepared();
+    let registry = await open(dataDir, { snapshotOnClose: true });
+    const ns = registry.get('g').index.namespaces.get('')!;
+    const opened = ns.ann;
+    await until(() => registry.annIdle() && ns.ann !== opened, 'the tail indexed');
+    expect(ns.annUpTo).toBe(ns.slotCount);
+    expect(check(registry, live, random).recall).toBeGreaterThanOrEqual(0.9);
+    await close(registry);
+    registry = await open(dataDir, { annBuilder: false });
+    expect(registry.pendingAnnVectors()).toBe(0);
+    expect(check(registry, live, random).plans).toEqual(new Set(['ann']));
+    // Only the newest snapshot's graph is kept.
+    expect(readdirSync(indexDir).filter((f) => f.endsWith('.usearch'))).toHaveLength(1);
+  });
+
+  for (const damage of ['missing', 'truncated', 'corrupted'] as const) {
+    it(`a ${damage} graph file is not used: exact answers, then a rebuild`, async () => {
+      const { dataDir, live, random, indexDir } = await prepared();
+      const file = path.join(indexDir, readdirSync(indexDir).find((f) => f.endsWith('.usearch'))!);
+      if (damage === 'missing') rmSync(file);
+      else if (damage === 'truncated') truncateSync(file, Math.floor(statSync(file).size / 2));
+      else {
+        const fd = openSync(file, 'r+');
+        writeSync(fd, Buffer.from([0x5a, 0xa5, 0x5a, 0xa5]), 0, 4, Math.floor(statSync(file).size / 2));
+        closeSync(fd);
+      }
+      let registry = await open(dataDir, { annBuilder: false });
+      const ns = registry.get('g').index.namespaces.get('')!;
+      expect(ns.ann).toBeUndefined();
+      const exact = check(registry, live, random);
+      expect(exact.plans).toEqual(new Set(['exact']));
+      expect(exact.recall).toBe(1);
+      await close(registry);
+      registry = await open(dataDir);
+      const rebuilt = registry.get('g').index.namespaces.get('')!;
+      await until(() => registry.annIdle() && rebuilt.ann !== undefined, 'the rebuild');
+      expect(check(registry, live, random).recall).toBeGreaterThanOrEqual(0.9);
+    });
+  }
+
+  it('is dropped when the log tail renumbers the slots (compaction)', async () => {
+    const { dataDir, live, random } = await prepared();
+    let registry = await open(dataDir, { annBuilder: false });
+    const index = registry.get('g');
+    // Deleting 40 % of the records compacts the namespace: slots are renumbered.
+    const doomed = [...live.keys()].slice(0, 1400);
+    for (let i = 0; i < doomed.length; i += 700) {
+      await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: doomed.slice(i, i + 700) })));
+    }
+    for (const id of doomed) live.delete(id);
+    expect(index.index.namespaces.get('')!.ann).toBeUndefined();
+    await close(registry);
+    registry = await open(dataDir, { annBuilder: false });
+    expect(registry.get('g').index.namespaces.get('')!.ann).toBeUndefined();
+    const exact = check(registry, live, random);
+    expect(exact.recall).toBe(1);
+  });
+});

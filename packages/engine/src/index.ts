@@ -1,0 +1,35 @@
+// @conifer/engine: Conifer's vector engine as a library. Namespaces of records (dense and sparse values,
+// metadata), metadata filters with posting lists, a query planner choosing between exact scans and an
+// HNSW graph (usearch), and every read and write of the data plane. No HTTP and no disk: the store
+// (apps/vector-store) adds durability (log, snapshots, graph files) and renders wire shapes.
+export { VectorIndex, DEFAULT_SEARCH_OPTIONS } from './vector-index.js';
+export { NamespaceCatalog } from './namespace/catalog.js';
+export { NamespaceStore, type FrozenNamespace, type SlotRecord } from './namespace/namespace-store.js';
+export { UsearchAnn, DEFAULT_ANN_PARAMS, type AnnParams } from './ann/usearch-ann.js';
+export { planQuery, annBreadth, type QueryPlan, type PlanInput } from './search/planner.js';
+export { executePlan, type Execution } from './search/execute.js';
+export { exactScan, type ExactScan } from './search/exact-scan.js';
+export { compile as compileEngineFilter, matchSet, matchingSlots, type CompiledFilter, type MatchSet } from './filter/matching.js';
+export { MetadataIndex } from './filter/metadata-index.js';
+export { TopK } from './top-k.js';
+export { denseSimilarity, reportedScore, sparseDot, norm } from './scoring.js';
+export type {
+  EngineMatch,
+  EngineRecord,
+  ExecutedPlan,
+  FetchByMetadataInput,
+  FetchResult,
+  IndexSettings,
+  ListInput,
+  Metric,
+  Mutation,
+  NamespaceSummary,
+  Page,
+  PlacedRecord,
+  PlanKind,
+  QueryResult,
+  SearchOptions,
+  StatsResult,
+  StoredRecordInput,
+  VectorType,
+} from './types.js';

@@ -1,0 +1,10 @@
+// Describe namespace: its live record count, or NotFound.
+import { displayNamespace, NotFoundError } from '@conifer/contracts';
+import type { NamespaceSummary } from '../types.js';
+import type { ReadContext } from './context.js';
+
+export function describeNamespace(ctx: ReadContext, name: string): NamespaceSummary {
+  const ns = ctx.namespaces.get(name);
+  if (ns === undefined) throw new NotFoundError(`namespace "${displayNamespace(name)}" not found`);
+  return { name, recordCount: ns.liveCount };
+}

@@ -1,0 +1,116 @@
+import type { FilterNode, IndexMetric, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
+
+export type { IndexSettings, VectorType } from '@conifer/contracts';
+export type Metric = IndexMetric;
+
+export interface StoredRecordInput {
+  id: string;
+  values?: Float32Array;
+  sparseValues?: ParsedSparseValues;
+  metadata?: RecordMetadata;
+}
+
+/** A record with the slot it held when a snapshot was taken. */
+export interface PlacedRecord extends StoredRecordInput {
+  slot: number;
+}
+
+/** Every mutation, as written to the WAL and replayed on recovery. Applying one never fails. */
+export type Mutation =
+  | { type: 'upsert'; namespace: string; records: StoredRecordInput[] }
+  | {
+      type: 'update';
+      namespace: string;
+      id: string;
+      values?: Float32Array;
+      sparseValues?: ParsedSparseValues;
+      setMetadata?: RecordMetadata;
+    }
+  | { type: 'updateByFilter'; namespace: string; filter: FilterNode; setMetadata: RecordMetadata }
+  | { type: 'deleteIds'; namespace: string; ids: string[] }
+  | { type: 'deleteByFilter'; namespace: string; filter: FilterNode }
+  | { type: 'deleteAll'; namespace: string }
+  | { type: 'createNamespace'; namespace: string }
+  | { type: 'deleteNamespace'; namespace: string };
+
+export interface SearchOptions {
+  /** Namespaces smaller than this are always searched exactly. */
+  annMinVectors: number;
+  /** Filtered queries whose matching set is at most this many vectors are searched exactly. */
+  exactFilterMax: number;
+  /** Candidates asked from the ANN index per query at least (re-ranked exactly), before filter oversampling. */
+  annCandidates: number;
+  /** Graphs larger than this many live vectors get proportionally more candidates (× √(size / base)). */
+  annBreadthBase: number;
+}
+
+// ---------------------------------------------------------------- read results (engine shapes, not wire shapes)
+
+/** A record as the engine returns it; the store renders it (number arrays, snake_case) for the wire. */
+export interface EngineRecord {
+  id: string;
+  /** A copy of the stored float32 values (undefined for sparse indexes). */
+  values?: Float32Array;
+  sparseValues?: ParsedSparseValues;
+  metadata?: RecordMetadata;
+}
+
+export interface EngineMatch extends EngineRecord {
+  /** The score as reported (similarity for cosine and dotproduct, squared distance for euclidean). */
+  score: number;
+}
+
+export type PlanKind = 'empty' | 'exact' | 'exact-filtered' | 'ann' | 'ann-filtered';
+
+/** What a query actually ran (the planner's choice, possibly changed by the ANN fallback). */
+export interface ExecutedPlan {
+  plan: PlanKind;
+  /** Records scored exactly. */
+  candidates: number;
+}
+
+export interface QueryResult {
+  matches: EngineMatch[];
+  /** Live records in the namespace searched (the store derives read units from it). */
+  namespaceSize: number;
+  plan: ExecutedPlan;
+}
+
+export interface FetchResult {
+  /** Found records, in request order, each id once. */
+  records: EngineRecord[];
+}
+
+/** A page of a listing; `after` resumes after the last item returned (the store encodes it as a token). */
+export interface Page<T> {
+  items: T[];
+  after?: string;
+}
+
+export interface ListInput {
+  namespace: string;
+  prefix: string;
+  limit: number;
+  /** Resume after this id. */
+  after?: string;
+}
+
+export interface FetchByMetadataInput {
+  namespace: string;
+  filter?: FilterNode;
+  limit: number;
+  /** Resume after this id. */
+  after?: string;
+}
+
+export interface NamespaceSummary {
+  /** The engine's name ("" for the default namespace). */
+  name: string;
+  recordCount: number;
+}
+
+export interface StatsResult {
+  /** Live (or matching, with a filter) records per namespace; with a filter, namespaces without a match are left out. */
+  namespaces: NamespaceSummary[];
+  total: number;
+}
