@@ -13,6 +13,8 @@ export const BOOTSTRAP_PROJECT_NAME = 'default';
 
 export interface BootstrapResult {
   readonly created: boolean;
+  /** The account was deleted: it stays deleted (nothing is re-enabled). */
+  readonly deleted?: boolean;
   readonly organizationId: string;
   readonly projectId?: string;
   readonly clientId: string;
