@@ -142,6 +142,19 @@ describe('security review', () => {
     }
   });
 
+  it('both apps write log lines alike: JSON with time as an ISO-8601 string', async () => {
+    const lines = system
+      .logs()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { service?: string; time?: unknown });
+    const services = new Set(lines.map((line) => line.service));
+    expect(services.has('gateway')).toBe(true);
+    expect(services.has('vector-store')).toBe(true);
+    const odd = lines.filter((line) => typeof line.time !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(line.time));
+    expect(odd.slice(0, 3)).toEqual([]);
+  });
+
   it('compares every secret in constant time (code path), timing figure printed', async () => {
     // The comparison primitives refuse unequal lengths without throwing and without a short-circuit compare.
     expect(digestsEqual('ab', 'abc')).toBe(false);
