@@ -29,5 +29,8 @@ describe('request fields (the reader the gateway and the store share)', () => {
     expect(jsonObjectBody(undefined)).toEqual({});
     expect(() => jsonObjectBody(Buffer.from('[1]'))).toThrow(InvalidArgumentError);
     expect(() => jsonObjectBody(Buffer.from('{"a":'))).toThrow(InvalidArgumentError);
+    // A JSON string is a string, not an object to parse again.
+    expect(() => jsonObjectBody(Buffer.from('"{\\"namespace\\":\\"x\\"}"'))).toThrow(InvalidArgumentError);
+    expect(() => jsonObjectBody('{"namespace":"x"}')).toThrow(InvalidArgumentError);
   });
 });

@@ -41,13 +41,13 @@ export function queryList(query: QueryParams | null | undefined, name: string): 
 }
 
 /**
- * A request body as a JSON object: the parsed value, or the raw bytes (parsed here). An empty or missing
- * body is `{}`; anything but an object is refused.
+ * A request body as a JSON object: the parsed value, or the raw bytes (parsed here, as the store's JSON parser
+ * does). An empty or missing body is `{}`; anything but an object (a JSON string included) is refused.
  */
 export function jsonObjectBody(raw: unknown, what = 'request'): Record<string, unknown> {
   let value = raw;
-  if (Buffer.isBuffer(value) || typeof value === 'string') {
-    const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+  if (Buffer.isBuffer(value)) {
+    const text = value.toString('utf8');
     if (text.trim() === '') return {};
     try {
       value = JSON.parse(text);
