@@ -214,6 +214,25 @@ describe('security review', () => {
     expect((await postFrom('127.0.0.1', url, right)).status).toBe(200);
   });
 
+  it('a failed login answers alike for a known and an unknown client id (timing printed, not asserted)', async () => {
+    const url = `${system.gatewayUrl}/oauth/token`;
+    const body = (clientId: string) => JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: 'not-the-secret-0123456789' });
+    const samples: Record<'known' | 'unknown', number[]> = { known: [], unknown: [] };
+    // Two tries per source address (127.0.1.x), under the per-address limit; which goes first (and opens the
+    // connection) alternates.
+    for (let i = 0; i < 60; i++) {
+      const pair = [['known', system.clientId], ['unknown', `sa-nobody-${i}`]] as const;
+      for (const [label, clientId] of i % 2 === 0 ? pair : [...pair].reverse()) {
+        const start = process.hrtime.bigint();
+        const reply = await postFrom(`127.0.1.${i + 1}`, url, body(clientId));
+        samples[label].push(Number(process.hrtime.bigint() - start) / 1e6);
+        expect(reply.status).toBe(401);
+        expect(JSON.parse(reply.text).error.message).toBe('Invalid client credentials');
+      }
+    }
+    figures.failed_login_ms_p50 = { known_client_id: percentile(samples.known, 50).toFixed(2), unknown_client_id: percentile(samples.unknown, 50).toFixed(2) };
+  });
+
   it('429 for every Api-Key request from an address after 1000 invalid keys, other addresses unaffected', async () => {
     const projectId = await system.defaultProjectId();
     const key = await system.mintKey(projectId, ['ProjectEditor']);
