@@ -38,7 +38,7 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY)
     const throttle = request[REQUEST_THROTTLE];
     const address = request.ip ?? 'unknown';
     const header = request.headers[API_KEY_HEADER];
-    const presented = typeof header === 'string' ? header : '';
+    const presented = typeof header === 'string' ? header : Array.isArray(header) ? header.join(', ') : '';
     // Counted before verifying (checked and counted in one step), per address and per key id.
     const start = throttle && presented !== '' ? throttle.begin(address, parseApiKey(presented)?.keyId ?? null, presented) : undefined;
     if (start && start.retryAfterSeconds > 0) {
