@@ -57,6 +57,8 @@ describe('security review', () => {
         CONIFER_ADMIN_TOKEN_TTL_SECONDS: String(TOKEN_TTL_SECONDS),
         CONIFER_ADMIN_LOGIN_MAX_FAILURES: String(LOGIN_MAX_FAILURES),
         CONIFER_ADMIN_LOGIN_WINDOW_SECONDS: '60',
+        // The timing and per-address cases below present hundreds of wrong secrets for one key id.
+        CONIFER_KEY_ID_MAX_FAILURES: '100000',
       },
     });
   });
@@ -140,6 +142,19 @@ describe('security review', () => {
     }
   });
 
+  it('both apps write log lines alike: JSON with time as an ISO-8601 string', async () => {
+    const lines = system
+      .logs()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { service?: string; time?: unknown });
+    const services = new Set(lines.map((line) => line.service));
+    expect(services.has('gateway')).toBe(true);
+    expect(services.has('vector-store')).toBe(true);
+    const odd = lines.filter((line) => typeof line.time !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(line.time));
+    expect(odd.slice(0, 3)).toEqual([]);
+  });
+
   it('compares every secret in constant time (code path), timing figure printed', async () => {
     // The comparison primitives refuse unequal lengths without throwing and without a short-circuit compare.
     expect(digestsEqual('ab', 'abc')).toBe(false);
@@ -197,6 +212,25 @@ describe('security review', () => {
     expect(isRestError(JSON.parse(throttled.text), 429)).toBe(true);
     // …while another client address logs in normally.
     expect((await postFrom('127.0.0.1', url, right)).status).toBe(200);
+  });
+
+  it('a failed login answers alike for a known and an unknown client id (timing printed, not asserted)', async () => {
+    const url = `${system.gatewayUrl}/oauth/token`;
+    const body = (clientId: string) => JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: 'not-the-secret-0123456789' });
+    const samples: Record<'known' | 'unknown', number[]> = { known: [], unknown: [] };
+    // Two tries per source address (127.0.1.x), under the per-address limit; which goes first (and opens the
+    // connection) alternates.
+    for (let i = 0; i < 60; i++) {
+      const pair = [['known', system.clientId], ['unknown', `sa-nobody-${i}`]] as const;
+      for (const [label, clientId] of i % 2 === 0 ? pair : [...pair].reverse()) {
+        const start = process.hrtime.bigint();
+        const reply = await postFrom(`127.0.1.${i + 1}`, url, body(clientId));
+        samples[label].push(Number(process.hrtime.bigint() - start) / 1e6);
+        expect(reply.status).toBe(401);
+        expect(JSON.parse(reply.text).error.message).toBe('Invalid client credentials');
+      }
+    }
+    figures.failed_login_ms_p50 = { known_client_id: percentile(samples.known, 50).toFixed(2), unknown_client_id: percentile(samples.unknown, 50).toFixed(2) };
   });
 
   it('429 for every Api-Key request from an address after 1000 invalid keys, other addresses unaffected', async () => {

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { TrustedProxies } from '@conifer/config';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
@@ -13,12 +14,20 @@ import { MetricsService } from './health/metrics.service.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+/** Fastify's trustProxy: a hop count becomes proxy-addr's "trust the first N hops" (as Fastify does for numbers). */
+function fastifyTrustProxy(trusted: TrustedProxies): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (trusted === false) return false;
+  if (typeof trusted === 'number') return (_address: string, hop: number) => hop < trusted;
+  return [...trusted];
+}
+
 export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: runtime.config.gateway.maxBodyBytes,
     // A stalled or trickling client must not hold a connection for ever (slowloris).
     requestTimeout: runtime.config.requestTimeoutMs,
-    trustProxy: runtime.config.gateway.trustProxy,
+    // Only the configured load balancers' X-Forwarded-For is believed (a hop count or their addresses/CIDRs).
+    trustProxy: fastifyTrustProxy(runtime.config.gateway.trustProxy),
     // Client libraries given a controller URL with a trailing slash call //indexes.
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 1024 },
     requestIdHeader: false,

@@ -1,7 +1,7 @@
 // Vector store entry point: configuration, secrets, logger, indexes loaded from disk, HTTP server on
 // config.bind:config.vectorStore.port; SIGTERM/SIGINT stop accepting, finish in-flight requests, flush
 // and fsync the logs, then exit.
-import { loadConfig, resolveSecrets } from '@conifer/config';
+import { loadConfig, logOptions, resolveSecrets } from '@conifer/config';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { buildServer } from './api/server.js';
@@ -9,7 +9,8 @@ import { IndexRegistry } from './storage/index-registry.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel, base: { service: 'vector-store' } });
+  // The same `time` format and base fields as the gateway's lines.
+  const logger = pino(logOptions('vector-store', config.logLevel));
   const secrets = resolveSecrets(config);
   const registry = await IndexRegistry.open(config.vectorStore.dataDir, logger);
   const app = buildServer({

@@ -2,6 +2,7 @@
 // Each variable is listed in the README's configuration table (a test checks it).
 import path from 'node:path';
 import { z } from 'zod';
+import { parseTrustedProxies, type TrustedProxies } from './trusted-proxies.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -49,7 +50,8 @@ export const ENV_SCHEMA = {
   CONIFER_MAX_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
   CONIFER_REQUEST_TIMEOUT_MS: positiveInt.default(60_000),
   CONIFER_EMBEDDED_PG_PORT: port.default(5433),
-  CONIFER_TRUST_PROXY: bool.default(false),
+  CONIFER_TRUSTED_PROXIES: optionalString,
+  CONIFER_KEY_ID_MAX_FAILURES: positiveInt.default(100),
   CONIFER_UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
   CONIFER_METRICS_ENABLED: bool.default(true),
   CONIFER_KEY_CACHE_TTL_MS: positiveInt.default(60_000),
@@ -88,13 +90,16 @@ export interface ConiferConfig {
     readonly publicUrl: string;
     readonly vectorStoreUrls: readonly string[];
     readonly maxBodyBytes: number;
-    readonly trustProxy: boolean;
+    /** Proxies whose X-Forwarded-For is believed (false: none; a hop count; addresses/CIDRs). */
+    readonly trustProxy: TrustedProxies;
     readonly upstreamTimeoutMs: number;
     readonly metricsEnabled: boolean;
     readonly adminTokenTtlSeconds: number;
     /** Failed POST /oauth/token attempts allowed per client address within the window before 429. */
     readonly adminLoginMaxFailures: number;
     readonly adminLoginWindowSeconds: number;
+    /** Wrong secrets presented for one API key id per minute (any addresses) before that key id gets 429. */
+    readonly keyIdMaxFailures: number;
     readonly bootstrapClientId?: string;
     readonly bootstrapClientSecret?: string;
     readonly keyCacheTtlMs: number;
@@ -147,6 +152,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
   if ((v.CONIFER_BOOTSTRAP_CLIENT_ID === undefined) !== (v.CONIFER_BOOTSTRAP_CLIENT_SECRET === undefined)) {
     problems.push('CONIFER_BOOTSTRAP_CLIENT_ID and CONIFER_BOOTSTRAP_CLIENT_SECRET: set both or neither');
   }
+  const trusted = parseTrustedProxies(v.CONIFER_TRUSTED_PROXIES);
+  if ('problem' in trusted) problems.push(`CONIFER_TRUSTED_PROXIES: ${trusted.problem}`);
+  if (source.CONIFER_TRUST_PROXY !== undefined && source.CONIFER_TRUST_PROXY !== '' && source.CONIFER_TRUST_PROXY !== 'false') {
+    // Removed: it trusted every X-Forwarded-For hop, so any client could choose the address it is throttled as.
+    problems.push('CONIFER_TRUST_PROXY: removed; set CONIFER_TRUSTED_PROXIES to the load balancers\' addresses/CIDRs or a hop count');
+  }
   const vectorStoreUrls = (v.CONIFER_VECTOR_STORE_URLS ?? `http://127.0.0.1:${v.CONIFER_VECTOR_STORE_PORT}`)
     .split(',')
     .map((u) => u.trim().replace(/\/+$/, ''))
@@ -178,12 +189,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       publicUrl: (v.CONIFER_PUBLIC_URL ?? `http://${publicHost}:${v.CONIFER_GATEWAY_PORT}`).replace(/\/+$/, ''),
       vectorStoreUrls: Object.freeze(vectorStoreUrls),
       maxBodyBytes: v.CONIFER_MAX_BODY_BYTES,
-      trustProxy: v.CONIFER_TRUST_PROXY,
+      trustProxy: 'value' in trusted ? trusted.value : false,
       upstreamTimeoutMs: v.CONIFER_UPSTREAM_TIMEOUT_MS,
       metricsEnabled: v.CONIFER_METRICS_ENABLED,
       adminTokenTtlSeconds: v.CONIFER_ADMIN_TOKEN_TTL_SECONDS,
       adminLoginMaxFailures: v.CONIFER_ADMIN_LOGIN_MAX_FAILURES,
       adminLoginWindowSeconds: v.CONIFER_ADMIN_LOGIN_WINDOW_SECONDS,
+      keyIdMaxFailures: v.CONIFER_KEY_ID_MAX_FAILURES,
       bootstrapClientId: v.CONIFER_BOOTSTRAP_CLIENT_ID,
       bootstrapClientSecret: v.CONIFER_BOOTSTRAP_CLIENT_SECRET,
       keyCacheTtlMs: v.CONIFER_KEY_CACHE_TTL_MS,

@@ -35,6 +35,7 @@ describe('admin parsers', () => {
       rateLimitPerSecond: 5,
     });
     expect(parseCreateApiKeyRequest({ name: 'k', expires_at: '2030-02-01T00:00:00+01:00' }, now).expiresAt).toEqual(new Date('2030-01-31T23:00:00Z'));
+    expect(parseCreateApiKeyRequest({ name: 'k', expires_at: '2032-02-29T12:30:59.5-05:30' }, now).expiresAt).toEqual(new Date('2032-02-29T18:00:59.5Z'));
   });
 
   it('API key create: refusals', () => {
@@ -51,6 +52,15 @@ describe('admin parsers', () => {
       { name: 'k', roles: [] },
       { name: 'k', expires_at: '2029-12-31T23:59:59Z' },
       { name: 'k', expires_at: '2030-13-01T00:00:00Z' },
+      // Date would read these as 3 March, 1 May, the next day and the next hour: invalid dates are refused.
+      { name: 'k', expires_at: '2030-02-31T00:00:00Z' },
+      { name: 'k', expires_at: '2030-04-31T00:00:00Z' },
+      { name: 'k', expires_at: '2030-02-29T00:00:00Z' },
+      { name: 'k', expires_at: '2030-01-01T24:00:00Z' },
+      { name: 'k', expires_at: '2030-01-01T12:60:00Z' },
+      { name: 'k', expires_at: '2030-01-01T12:00:60Z' },
+      { name: 'k', expires_at: '2030-01-01T12:00:00+24:00' },
+      { name: 'k', expires_at: '2030-02-31' },
       { name: 'k', expires_at: 1234 },
       { name: 'k', expires_in_seconds: 0 },
       { name: 'k', expires_in_seconds: 5, expires_at: '2031-01-01T00:00:00Z' },

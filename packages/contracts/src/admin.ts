@@ -179,6 +179,17 @@ function parseRateLimit(value: unknown): number | null {
   return parseInteger(value, 'rate_limit_per_second', 1, MAX_RATE_LIMIT_PER_SECOND);
 }
 
+/** Date and time fields within their ranges (Date would read 2030-02-31 as 3 March and 24:00 as the next day). */
+function calendarValid(text: string): boolean {
+  const [, y, mo, d, h, mi, sec, oh, om] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?[^Z+-]*(?:Z|[+-](\d{2}):(\d{2}))?$/.exec(text) ?? [];
+  if (y === undefined) return false;
+  const days = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
+  return (
+    Number(mo) >= 1 && Number(mo) <= 12 && Number(d) >= 1 && Number(d) <= days && Number(h) <= 23 && Number(mi) <= 59 &&
+    Number(sec ?? 0) <= 59 && Number(oh ?? 0) <= 23 && Number(om ?? 0) <= 59
+  );
+}
+
 /** expires_at (RFC 3339 time in the future) or expires_in_seconds, not both; null means "never". */
 function parseExpiry(body: Body, now: Date): Date | null | undefined {
   const at = pick(body, 'expires_at', 'expiresAt');
@@ -197,7 +208,7 @@ function parseExpiry(body: Body, now: Date): Date | null | undefined {
     throw new InvalidArgumentError('expires_at must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z');
   }
   const date = new Date(at);
-  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('expires_at is not a valid date-time');
+  if (Number.isNaN(date.getTime()) || !calendarValid(at)) throw new InvalidArgumentError('expires_at is not a valid date-time');
   if (date.getTime() <= now.getTime()) throw new InvalidArgumentError('expires_at must be in the future');
   if (date.getTime() > now.getTime() + MAX_KEY_LIFETIME_SECONDS * 1000) {
     throw new InvalidArgumentError('expires_at must be at most 10 years ahead');

@@ -1,5 +1,5 @@
 // First-start provisioning in one transaction: the "default" organization and project and the bootstrap service
-// account (created, or brought up to date when its credentials are configured), with its audit row.
+// account (created when missing, its configured secret kept in sync; once deleted it stays deleted), with audit rows.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
@@ -19,6 +19,8 @@ export interface BootstrapAccountSpec {
 
 export interface BootstrapOutcome {
   readonly created: boolean;
+  /** The bootstrap account exists but was deleted: it stays deleted. */
+  readonly deleted?: boolean;
   readonly organizationId: string;
   readonly projectId?: string;
   readonly clientId: string;
@@ -32,12 +34,28 @@ export class BootstrapRepository {
     return this.prisma.$transaction(async (tx) => {
       // Serialise concurrent first starts of several replicas.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707370)`;
+      // A deleted account counts as existing: it is never brought back (DESIGN §6), and with generated
+      // credentials no new one is made behind the operator's back either.
       const existing = spec.configuredClientId
         ? await tx.serviceAccount.findUnique({ where: { clientId: spec.configuredClientId } })
-        : await tx.serviceAccount.findFirst({ where: { isBootstrap: true, revokedAt: null }, orderBy: { createdAt: 'asc' } });
+        : ((await tx.serviceAccount.findFirst({ where: { isBootstrap: true, revokedAt: null }, orderBy: { createdAt: 'asc' } })) ??
+          (await tx.serviceAccount.findFirst({ where: { isBootstrap: true }, orderBy: { createdAt: 'asc' } })));
+      if (existing?.revokedAt) {
+        return { created: false, deleted: true, organizationId: existing.organizationId, clientId: existing.clientId };
+      }
       if (existing) {
-        if (spec.configuredSecretHash && (spec.configuredSecretHash !== existing.secretHash || existing.revokedAt)) {
-          await tx.serviceAccount.update({ where: { id: existing.id }, data: { secretHash: spec.configuredSecretHash, revokedAt: null } });
+        if (spec.configuredSecretHash && spec.configuredSecretHash !== existing.secretHash) {
+          await tx.serviceAccount.update({ where: { id: existing.id }, data: { secretHash: spec.configuredSecretHash } });
+          await insertAuditEvent(tx, {
+            organizationId: existing.organizationId,
+            actorType: 'system',
+            actorId: null,
+            action: 'service_account.bootstrap_secret_changed',
+            targetType: 'service_account',
+            targetId: existing.id,
+            clientAddress: null,
+            details: { client_id: existing.clientId },
+          });
         }
         return { created: false, organizationId: existing.organizationId, clientId: existing.clientId };
       }

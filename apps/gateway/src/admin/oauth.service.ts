@@ -3,6 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConiferConfig, ResolvedSecrets } from '@conifer/config';
 import { ResourceExhaustedError, UnauthenticatedError, type TokenRequest } from '@conifer/contracts';
 import { digestsEqual, hashSecret } from '@conifer/keys';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logger.js';
 import { CONFIG, SECRETS } from '../config/runtime.js';
 import { signAdminToken } from './admin-token.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -16,6 +18,7 @@ export interface TokenResponse {
 
 /** Compared against when the client id is unknown, so both failures cost the same. */
 const DUMMY_HASH = '0'.repeat(64);
+const MAX_AUDITED_ACCOUNTS = 10_000;
 
 @Injectable()
 export class OAuthService {
@@ -24,32 +27,31 @@ export class OAuthService {
     @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
     @Inject(CONFIG) private readonly config: ConiferConfig,
     @Inject(SECRETS) private readonly secrets: ResolvedSecrets,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  /** When a failed token request was last audited, per service account (this replica). */
+  private readonly failureAudited = new Map<string, number>();
 
   async issueToken(request: TokenRequest, clientAddress: string | null): Promise<TokenResponse> {
     const address = clientAddress ?? 'unknown';
-    const wait = await this.throttle.retryAfterSeconds(address);
-    if (wait > 0) throw new ResourceExhaustedError('Too many failed token requests from this address; try again later', wait);
+    // Counted before the credentials are checked; un-counted below when they are right.
+    const attempt = await this.throttle.attempt(address);
+    if (!('succeeded' in attempt)) {
+      throw new ResourceExhaustedError('Too many failed token requests from this address; try again later', attempt.retryAfterSeconds);
+    }
 
     const account = await this.accounts.findByClientId(request.clientId);
     const presented = hashSecret(this.secrets.keyPepper, request.clientId, request.clientSecret);
     const matches = digestsEqual(presented, account?.secretHash ?? DUMMY_HASH);
     if (!account || !matches || account.revokedAt !== null) {
-      await this.throttle.recordFailure(address);
-      if (account) {
-        await this.accounts.recordAudit({
-          organizationId: account.organizationId,
-          actorType: 'service_account',
-          actorId: account.id,
-          action: 'oauth.token_failed',
-          targetType: 'service_account',
-          targetId: account.id,
-          clientAddress,
-          details: { reason: account.revokedAt !== null ? 'revoked' : 'bad_secret' },
-        });
-      }
+      // The same work and the same answer whether the client id exists or not: the audit row of a failure on a
+      // known account is written off the request path, and at most once per account and window (an
+      // unauthenticated caller must not be able to time the answer or flood the organization's audit log).
+      if (account) this.auditFailure(account, clientAddress);
       throw new UnauthenticatedError('Invalid client credentials');
     }
+    await attempt.succeeded();
     const ttl = this.config.gateway.adminTokenTtlSeconds;
     const { claims, token } = signAdminToken(
       this.secrets.tokenSecret,
@@ -67,5 +69,26 @@ export class OAuthService {
       details: { expires_at: new Date(claims.exp * 1000).toISOString() },
     });
     return { access_token: token, token_type: 'Bearer', expires_in: ttl };
+  }
+
+  private auditFailure(account: { id: string; organizationId: string; revokedAt: Date | null }, clientAddress: string | null): void {
+    const now = Date.now();
+    const windowMs = this.config.gateway.adminLoginWindowSeconds * 1000;
+    const last = this.failureAudited.get(account.id);
+    if (last !== undefined && now - last < windowMs) return;
+    this.failureAudited.set(account.id, now);
+    if (this.failureAudited.size > MAX_AUDITED_ACCOUNTS) this.failureAudited.delete(this.failureAudited.keys().next().value as string);
+    void this.accounts
+      .recordAudit({
+        organizationId: account.organizationId,
+        actorType: 'service_account',
+        actorId: account.id,
+        action: 'oauth.token_failed',
+        targetType: 'service_account',
+        targetId: account.id,
+        clientAddress,
+        details: { reason: account.revokedAt !== null ? 'revoked' : 'bad_secret' },
+      })
+      .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'could not record a failed token request'));
   }
 }

@@ -10,6 +10,13 @@ import { KeyFailureThrottle } from './key-failure-throttle.js';
 import { KeyVerifier } from './key-verifier.js';
 import { PERMISSION_METADATA, RequirePermission, type ApiKeyPrincipal } from './principal.js';
 
+/**
+ * A key confined to some namespaces must not create, configure or delete whole indexes (deleting an index
+ * deletes every namespace in it): control-plane writes are refused whatever its roles say.
+ */
+export const NAMESPACE_SCOPED_CONTROL_WRITE =
+  'This API key is limited to some namespaces: it cannot create, configure or delete indexes';
+
 export { assertIndexInScope, assertNamespaceInScope, indexInScope, namespaceInScope } from './scope.js';
 
 @Injectable()
@@ -35,6 +42,9 @@ export class ApiKeyGuard extends AuthGuard(API_KEY_STRATEGY) {
     ]);
     if (permission && !rolesAllow(request.user!.roles, permission)) {
       throw new PermissionDeniedError(`This API key's roles do not allow this operation (${permission} required)`);
+    }
+    if (permission === 'control:write' && request.user!.namespaceScope.length > 0) {
+      throw new PermissionDeniedError(NAMESPACE_SCOPED_CONTROL_WRITE);
     }
     return true;
   }

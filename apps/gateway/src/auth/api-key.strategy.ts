@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
 import { ResourceExhaustedError } from '@conifer/contracts';
+import { parseApiKey } from '@conifer/keys';
 import type { KeyFailureThrottle } from './key-failure-throttle.js';
 import { KeyVerifier, verificationError, VerificationStatus } from './key-verifier.js';
 import type { ApiKeyPrincipal } from './principal.js';
@@ -16,7 +17,7 @@ export const API_KEY_HEADER = 'api-key';
  * the last one registered would verify for all: the guard puts its own app's verifier on the request.
  */
 export const REQUEST_VERIFIER = Symbol.for('conifer.auth.verifier');
-/** Same for the per-address throttle of invalid keys. */
+/** Same for the throttle of invalid keys (per address and per key id). */
 export const REQUEST_THROTTLE = Symbol.for('conifer.auth.key-failure-throttle');
 
 type RequestWithHeaders = {
@@ -36,13 +37,21 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY)
     const verifier = request[REQUEST_VERIFIER] ?? this.verifier;
     const throttle = request[REQUEST_THROTTLE];
     const address = request.ip ?? 'unknown';
-    const wait = throttle?.retryAfterSeconds(address) ?? 0;
-    if (wait > 0) throw new ResourceExhaustedError('Too many invalid API keys from this address; try again later', wait);
-    const verification = await verifier.verify(request.headers[API_KEY_HEADER]);
-    if (verification.status === VerificationStatus.Valid) return verification.principal;
-    if (verification.status === VerificationStatus.Malformed || verification.status === VerificationStatus.NotFound) {
-      throttle?.recordFailure(address);
+    const header = request.headers[API_KEY_HEADER];
+    const presented = typeof header === 'string' ? header : Array.isArray(header) ? header.join(', ') : '';
+    // Counted before verifying (checked and counted in one step), per address and per key id.
+    const start = throttle && presented !== '' ? throttle.begin(address, parseApiKey(presented)?.keyId ?? null, presented) : undefined;
+    if (start && start.retryAfterSeconds > 0) {
+      throw new ResourceExhaustedError('Too many invalid API keys from this address or for this key; try again later', start.retryAfterSeconds);
     }
-    throw verificationError(verification)!;
+    let guess = false;
+    try {
+      const verification = await verifier.verify(header);
+      if (verification.status === VerificationStatus.Valid) return verification.principal;
+      guess = verification.status === VerificationStatus.Malformed || verification.status === VerificationStatus.NotFound;
+      throw verificationError(verification)!;
+    } finally {
+      if (start?.attempt) throttle!.end(start.attempt, guess);
+    }
   }
 }

@@ -12,7 +12,7 @@ import { AuthMetrics } from './auth.metrics.js';
 import { KeyCache } from './key-cache.js';
 import { KeyCacheRedisRepository } from './key-cache.redis.repository.js';
 import { KeyEvents } from './key-events.js';
-import { KeyFailureThrottle } from './key-failure-throttle.js';
+import { KEY_FAILURE_LIMIT, KEY_FAILURE_WINDOW_MS, KeyFailureThrottle } from './key-failure-throttle.js';
 import { KeyRepository } from './key.repository.js';
 import { KeyVerifier } from './key-verifier.js';
 import { LastUsedSink } from './last-used.sink.js';
@@ -75,7 +75,11 @@ const PG_RETRY_MS = 1_000;
           logger: logger.child({ component: 'auth' }),
         }),
     },
-    { provide: KeyFailureThrottle, useFactory: () => new KeyFailureThrottle() },
+    {
+      provide: KeyFailureThrottle,
+      inject: [CONFIG],
+      useFactory: (config: ConiferConfig) => new KeyFailureThrottle(KEY_FAILURE_LIMIT, KEY_FAILURE_WINDOW_MS, config.gateway.keyIdMaxFailures),
+    },
     ApiKeyStrategy,
     ApiKeyGuard,
   ],

@@ -1,10 +1,14 @@
-// The only ioredis access of the auth module: the shared key cache, its per-key generation counters (which
+// The only ioredis access of the auth module: the shared key cache (entries authenticated with a MAC keyed from
+// the pepper, so an entry edited in Redis is a miss, never a grant), its per-key generation counters (which
 // keep a fill that read Postgres before a revocation from being stored after it), the key-change channel and
 // the per-key rate-limit counters. Every method fails fast: RedisService has no offline queue, and each call
 // here gives up after REDIS_TIMEOUT_MS (a Redis that stops answering without closing the connection must not
 // hang requests); callers fall back to Postgres or to local state.
 import { Inject, Injectable } from '@nestjs/common';
+import type { ResolvedSecrets } from '@conifer/config';
+import { derivePepperKey, macMatches, macOf } from '@conifer/keys';
 import type { Redis } from 'ioredis';
+import { SECRETS } from '../config/runtime.js';
 import { RedisService } from '../redis/redis.service.js';
 import type { KeyChange } from './key-events.js';
 import type { StoredKey } from './stored-key.js';
@@ -66,7 +70,13 @@ export class KeyCacheRedisRepository {
   private readonly channel: string;
   private suspendedUntil = 0;
 
-  constructor(@Inject(RedisService) private readonly redis: RedisService) {
+  /** Entries are `<mac>.<json>`, the MAC over the entry's Redis key and JSON with a key derived from the pepper. */
+  private readonly macKey: Buffer;
+  /** Entries refused because their MAC did not match (edited in Redis, or written under another pepper). */
+  rejectedEntries = 0;
+
+  constructor(@Inject(RedisService) private readonly redis: RedisService, @Inject(SECRETS) secrets: ResolvedSecrets) {
+    this.macKey = derivePepperKey(secrets.keyPepper, 'redis key cache entries');
     this.client = redis.client as ScriptedRedis | null;
     this.channel = redis.key('auth:key-changes');
     if (this.client) {
@@ -87,19 +97,42 @@ export class KeyCacheRedisRepository {
   }
 
   async read(keyId: string): Promise<SharedKeyRead> {
-    const [value, generation] = await this.timed(this.requireClient().mget(this.entryKey(keyId), this.generationKey(keyId)));
-    return { entry: value ? (JSON.parse(value) as SharedKeyEntry) : null, generation: generation ?? '' };
+    const entryKey = this.entryKey(keyId);
+    const [value, generation] = await this.timed(this.requireClient().mget(entryKey, this.generationKey(keyId)));
+    return { entry: value ? this.open(entryKey, keyId, value) : null, generation: generation ?? '' };
+  }
+
+  /** The entry if its MAC is right and it is about this key; otherwise a miss (Postgres is asked and refills it). */
+  private open(entryKey: string, keyId: string, value: string): SharedKeyEntry | null {
+    const dot = value.indexOf('.');
+    const json = dot === -1 ? '' : value.slice(dot + 1);
+    if (dot === -1 || !macMatches(this.macKey, value.slice(0, dot), entryKey, json)) {
+      this.rejectedEntries++;
+      return null;
+    }
+    try {
+      const entry = JSON.parse(json) as SharedKeyEntry;
+      return entry?.key?.keyId === keyId ? entry : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private seal(entryKey: string, entry: SharedKeyEntry): string {
+    const json = JSON.stringify(entry);
+    return `${macOf(this.macKey, entryKey, json)}.${json}`;
   }
 
   /** Stores a fill unless the key changed since `generation` was read. */
   async store(entry: SharedKeyEntry, generation: string, ttlMs: number): Promise<boolean> {
     const keyId = entry.key.keyId;
+    const entryKey = this.entryKey(keyId);
     const stored = await this.timed(
       this.requireClient().coniferKeyStore(
-        this.entryKey(keyId),
+        entryKey,
         this.generationKey(keyId),
         generation,
-        JSON.stringify(entry),
+        this.seal(entryKey, entry),
         Math.max(1, Math.round(ttlMs)),
       ),
     );

@@ -1,6 +1,6 @@
 // First start: an organization, a "default" project and a bootstrap service account, so a fresh install
 // can be administered at once. With CONIFER_BOOTSTRAP_CLIENT_ID/SECRET set the account is created or
-// brought up to date idempotently; otherwise credentials are generated once and printed once.
+// brought up to date idempotently (never re-enabled once deleted); otherwise credentials are generated once and printed once.
 import type { INestApplication } from '@nestjs/common';
 import type { ConiferConfig, ResolvedSecrets } from '@conifer/config';
 import { hashSecret, mintClientCredentials } from '@conifer/keys';
@@ -13,6 +13,8 @@ export const BOOTSTRAP_PROJECT_NAME = 'default';
 
 export interface BootstrapResult {
   readonly created: boolean;
+  /** The account was deleted: it stays deleted (nothing is re-enabled). */
+  readonly deleted?: boolean;
   readonly organizationId: string;
   readonly projectId?: string;
   readonly clientId: string;
@@ -42,7 +44,12 @@ export async function ensureBootstrapAdmin(app: INestApplication, config: Conife
     clientSecret: outcome.created && !configuredId ? credentials.clientSecret : undefined,
   };
 
-  if (result.created && result.clientSecret) {
+  if (result.deleted) {
+    logger.warn(
+      { clientId: result.clientId, organizationId: result.organizationId },
+      'the bootstrap service account was deleted and stays deleted; administer with another service account',
+    );
+  } else if (result.created && result.clientSecret) {
     printFirstStartBanner(config.gateway.publicUrl, result);
   } else {
     logger.info({ clientId: result.clientId, organizationId: result.organizationId }, 'bootstrap service account ready');

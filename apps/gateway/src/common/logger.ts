@@ -1,7 +1,8 @@
 // Structured logs with pino. Secrets never reach a log line: request logging records method, route,
 // status and timing only, and the redaction list covers the headers and fields that carry credentials.
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { logOptions } from '@conifer/config';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const REDACTED_PATHS = [
   'req.headers["api-key"]',
@@ -16,14 +17,9 @@ export const REDACTED_PATHS = [
   '*.password',
 ];
 
-export function createLogger(level: string, name = 'gateway'): Logger {
-  return pino({
-    name,
-    level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    base: { service: name },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+export function createLogger(level: string, name = 'gateway', destination?: DestinationStream): Logger {
+  // The same `time` format and base fields as the vector store's lines.
+  return pino({ name, ...logOptions(name, level), redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
 }
 
 /** Nest's logger interface over pino, so framework messages are structured too. */

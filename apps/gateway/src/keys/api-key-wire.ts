@@ -1,5 +1,6 @@
 // The admin API's view of a key: Pinecone's APIKey fields (id, name, project_id, roles) plus Conifer's. Never
 // the secret or its hash: only the last four characters of the key.
+import { rolesAllow } from '@conifer/contracts';
 import { keyStatus, wireKeyStatus } from './key-status.js';
 import type { StoredApiKey } from './api-keys.repository.js';
 
@@ -18,10 +19,16 @@ export interface ApiKeyModel {
   revoked_at: string | null;
   created_by: string | null;
   rotated_from_id: string | null;
+  /** What the key's roles say but its scope takes away (omitted when nothing). */
+  warnings?: string[];
 }
 
+/** A namespace scope confines the key to those namespaces: control-plane writes are refused (ApiKeyGuard). */
+export const NAMESPACE_SCOPE_WARNING =
+  'scope.namespaces confines this key to those namespaces: creating, configuring and deleting indexes is refused although its roles allow it';
+
 export function apiKeyModel(key: StoredApiKey, now: Date = new Date()): ApiKeyModel {
-  return {
+  const model: ApiKeyModel = {
     id: key.id,
     name: key.name,
     project_id: key.projectId,
@@ -37,4 +44,6 @@ export function apiKeyModel(key: StoredApiKey, now: Date = new Date()): ApiKeyMo
     created_by: key.createdBy,
     rotated_from_id: key.rotatedFromId,
   };
+  if (key.namespaceScope.length > 0 && rolesAllow(key.roles, 'control:write')) model.warnings = [NAMESPACE_SCOPE_WARNING];
+  return model;
 }

@@ -128,9 +128,24 @@ export class ApiKeysRepository {
     });
   }
 
-  /** Applies changes to a key that is not revoked; null when it is revoked or gone. */
-  async update(id: string, changes: ApiKeyChanges, affectsValidation: boolean, at: Date, audit: AuditEntry): Promise<StoredApiKey | null> {
+  /**
+   * Applies changes to a key that is not revoked; null when it is revoked or gone. `check` sees the row (locked,
+   * so a rotation cannot slip in between) and whether it was rotated, and may refuse by throwing.
+   */
+  async update(
+    id: string,
+    changes: ApiKeyChanges,
+    affectsValidation: boolean,
+    at: Date,
+    audit: AuditEntry,
+    check?: (current: StoredApiKey, rotated: boolean) => void,
+  ): Promise<StoredApiKey | null> {
     return this.prisma.$transaction(async (tx) => {
+      if (check) {
+        await tx.$executeRaw`SELECT 1 FROM api_keys WHERE id = ${id}::uuid FOR UPDATE`;
+        const current = await tx.apiKey.findUnique({ where: { id } });
+        if (current) check(toStoredApiKey(current), (await tx.apiKey.count({ where: { rotatedFromId: id } })) > 0);
+      }
       const data = {
         ...(changes.name !== undefined ? { name: changes.name } : {}),
         ...(changes.roles !== undefined ? { roles: [...changes.roles] } : {}),

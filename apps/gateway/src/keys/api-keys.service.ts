@@ -90,7 +90,9 @@ export class ApiKeysService {
     // Only the name does not matter to validation.
     const affectsValidation = Object.keys(changes).some((field) => field !== 'name');
     const now = new Date();
-    const updated = await this.keys.update(id, changes, affectsValidation, now, auditOf(context, 'api_key.update', 'api_key', id, this.describeChanges(changes)));
+    const expiresAt = changes.expiresAt;
+    const check = expiresAt === undefined ? undefined : (key: StoredApiKey, rotated: boolean) => checkExpiryChange(key, rotated, expiresAt, now);
+    const updated = await this.keys.update(id, changes, affectsValidation, now, auditOf(context, 'api_key.update', 'api_key', id, this.describeChanges(changes)), check);
     if (!updated) throw new FailedPreconditionError(`API key ${id} is revoked and cannot be changed`);
     if (affectsValidation) await this.announce({ keyId: updated.keyId, reason: 'updated' });
     return updated;
@@ -179,5 +181,20 @@ export class ApiKeysService {
     await this.keyEvents.keyChanged(change).catch((error: unknown) => {
       this.logger.warn({ err: (error as Error).message, keyId: change.keyId }, 'key change broadcast failed; replicas rely on polling');
     });
+  }
+}
+
+/**
+ * An expiry may always be brought forward, never pushed back (or cleared) on a key that has expired (it stays
+ * expired: mint a new key) or on a rotated predecessor (its end is final; the successor carries the rights).
+ */
+export function checkExpiryChange(key: StoredApiKey, rotated: boolean, expiresAt: Date | null, now: Date): void {
+  const later = key.expiresAt !== null && (expiresAt === null || expiresAt.getTime() > key.expiresAt.getTime());
+  if (!later) return;
+  if (keyStatus(key, now) === KeyStatus.EXPIRED) {
+    throw new FailedPreconditionError(`API key ${key.id} has expired and cannot be revived; mint a new key`);
+  }
+  if (rotated) {
+    throw new FailedPreconditionError(`API key ${key.id} was rotated: its expiry cannot be extended; use its successor`);
   }
 }

@@ -14,7 +14,7 @@ import { CONFIG } from '../config/runtime.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { parseIndexHostHeader, type IndexAddress } from '../indexes/index-host.js';
 import { IndexRoutes, type IndexRoute } from '../indexes/index-routes.js';
-import { filterNamespaceListing, requestedNamespace } from './namespace-scope.js';
+import { filterNamespaceListing, parseScopedListingQuery, requestedNamespace, scopedListingUpstream, scopedNamespacePage } from './namespace-scope.js';
 import type { DataPlaneOperation } from './operations.js';
 
 @Injectable()
@@ -57,16 +57,20 @@ export class DataPlaneProxy {
     if (scoped && operation.namespace !== 'response') {
       assertNamespaceInScope(caller, requestedNamespace(operation.namespace, request));
     }
+    // A scoped key's namespace listing is paginated here, over the namespaces it may see.
+    const scopedListing = scoped && operation.name === 'list_namespaces' ? parseScopedListingQuery(request.query) : undefined;
     const resolved = this.routes.resolve(projectId, indexName);
     let route = checkRoute(resolved instanceof Promise ? await resolved : resolved, indexName);
 
-    const upstream: ForwardRequest = {
-      method: request.method,
-      path: this.upstreamPath(operation, request),
-      body: bodyBytes(request.body),
-      contentType: request.headers['content-type'],
-      requestId: request.id,
-    };
+    const upstream: ForwardRequest = scopedListing
+      ? { ...scopedListingUpstream, requestId: request.id }
+      : {
+          method: request.method,
+          path: this.upstreamPath(operation, request),
+          body: bodyBytes(request.body),
+          contentType: request.headers['content-type'],
+          requestId: request.id,
+        };
     let response = await this.send(route, operation, upstream);
     if (response.status === 404 && operation.namespace !== 'path') {
       // The node no longer has this index id: the cached route is stale (the index was deleted, or deleted and
@@ -80,7 +84,8 @@ export class DataPlaneProxy {
     }
     let body = response.body;
     if (scoped && operation.namespace === 'response' && response.status === 200) {
-      body = filterNamespaceListing(operation.name, (namespace) => namespaceInScope(caller, namespace), body);
+      const allowed = (namespace: string) => namespaceInScope(caller, namespace);
+      body = scopedListing ? scopedNamespacePage(scopedListing, allowed, body) : filterNamespaceListing(operation.name, allowed, body);
     }
     void reply
       .status(response.status)

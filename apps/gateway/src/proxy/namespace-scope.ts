@@ -1,49 +1,41 @@
 // Namespace scope on the data plane, for keys limited to some namespaces (the only case in which a body is
 // parsed by the gateway). The scope test itself is the auth module's namespaceInScope ("", a missing namespace
 // and "__default__" are the same namespace).
-import { InvalidArgumentError } from '@conifer/contracts';
+import {
+  decodePaginationToken,
+  displayNamespace,
+  encodePaginationToken,
+  jsonObjectBody,
+  normalizeNamespace,
+  parseListNamespacesQuery,
+  queryField,
+  type ListNamespacesRequest,
+  type ListNamespacesResponse,
+  type QueryParams,
+} from '@conifer/contracts';
 import type { NamespaceSource } from './operations.js';
 
-function parseBody(body: unknown): Record<string, unknown> {
-  let value = body;
-  if (Buffer.isBuffer(value)) {
-    if (value.length === 0) return {};
-    try {
-      value = JSON.parse(value.toString('utf8'));
-    } catch {
-      throw new InvalidArgumentError('Request body is not valid JSON');
-    }
-  }
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError('Request body must be a JSON object');
-  return value as Record<string, unknown>;
-}
-
-function firstQueryValue(value: unknown): unknown {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** The namespace a request touches (undefined: the default one), or 'response' for listings to filter. */
+/**
+ * The namespace a request touches ("" for the default one; undefined for listings, which are filtered instead),
+ * read with the very reader and normaliser the vector store's parsers use: a repeated ?namespace=, a body that
+ * is not a JSON object or a namespace that is not a valid name is refused here exactly as the store would.
+ */
 export function requestedNamespace(
   source: NamespaceSource,
   request: { body?: unknown; query?: unknown; params?: unknown },
 ): string | undefined {
   switch (source) {
     case 'body':
-      return asNamespace(parseBody(request.body).namespace);
+      return normalizeNamespace(jsonObjectBody(request.body).namespace);
     case 'body-name':
-      return asNamespace(parseBody(request.body).name);
+      return normalizeNamespace(jsonObjectBody(request.body).name);
     case 'query':
-      return asNamespace(firstQueryValue((request.query as Record<string, unknown> | undefined)?.namespace));
+      return normalizeNamespace(queryField(request.query as QueryParams | undefined, 'namespace'));
     case 'path':
-      return asNamespace((request.params as Record<string, unknown> | undefined)?.namespace);
+      return normalizeNamespace((request.params as Record<string, unknown> | undefined)?.namespace);
     case 'response':
       return undefined;
   }
-}
-
-function asNamespace(value: unknown): string | undefined {
-  return value === undefined || value === null ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /**
@@ -68,4 +60,34 @@ export function filterNamespaceListing(operation: string, allowed: (namespace: s
     parsed.total_count = (parsed.namespaces as unknown[]).length;
   }
   return Buffer.from(JSON.stringify(parsed));
+}
+
+/**
+ * GET /namespaces for a namespace-scoped key: the store's page would be cut before filtering (an empty page whose
+ * pagination token names a hidden namespace), so the gateway asks the store for its whole namespace table
+ * (`scopedListingUpstream`, i.e. describe_index_stats) and paginates over the namespaces the key may see, exactly
+ * as the store paginates (sorted by name, token = the last name returned, `total_count` over the filtered list).
+ * The query is parsed by the store's own parser first (a bad limit or a repeated parameter is a 400 here).
+ */
+export function parseScopedListingQuery(query: unknown): ListNamespacesRequest {
+  return parseListNamespacesQuery((query ?? {}) as QueryParams);
+}
+
+/** What the gateway asks the store instead of GET /namespaces for a scoped key. */
+export const scopedListingUpstream = { method: 'POST', path: '/describe_index_stats', body: '{}', contentType: 'application/json' } as const;
+
+export function scopedNamespacePage(request: ListNamespacesRequest, allowed: (namespace: string) => boolean, statsBody: Buffer): Buffer {
+  const stats = JSON.parse(statsBody.toString('utf8')) as { namespaces?: Record<string, { vectorCount?: number }> };
+  const names = Object.entries(stats.namespaces ?? {})
+    .filter(([name]) => allowed(name))
+    .map(([name, entry]) => ({ name: displayNamespace(name), record_count: entry?.vectorCount ?? 0 }))
+    .filter((entry) => entry.name.startsWith(request.prefix))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const after = request.paginationToken === undefined ? undefined : decodePaginationToken(request.paginationToken);
+  const next = after === undefined ? 0 : names.findIndex((entry) => entry.name > after);
+  const start = next === -1 ? names.length : next;
+  const page = names.slice(start, start + request.limit);
+  const response: ListNamespacesResponse = { namespaces: page, total_count: names.length };
+  if (start + request.limit < names.length) response.pagination = { next: encodePaginationToken(page[page.length - 1]!.name) };
+  return Buffer.from(JSON.stringify(response));
 }

@@ -239,6 +239,55 @@ describe('expiry', () => {
   });
 });
 
+describe('expiry cannot be pushed back where it is final', () => {
+  it('412 reviving an expired key with expires_at null or a later date; nothing changed, nothing audited', async () => {
+    const projectId = await newProject();
+    const { key } = await mint(projectId, { name: 'lapsed', expires_in_seconds: 60 });
+    await prisma.apiKey.update({ where: { id: key.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const expiredAt = (await row(key.id)).expiresAt;
+    for (const body of [{ expires_at: null }, { expires_in_seconds: 3600 }, { expires_at: '2031-01-01T00:00:00Z' }]) {
+      expectErrorShape(await call(app, 'PATCH', `/admin/api-keys/${key.id}`, { token, body }), 412, 'FAILED_PRECONDITION');
+    }
+    expect((await row(key.id)).expiresAt).toEqual(expiredAt);
+    expect(await auditActions(key.id)).toEqual(['api_key.create']);
+    // Other fields may still change (renaming an expired key is harmless).
+    expect((await call(app, 'PATCH', `/admin/api-keys/${key.id}`, { token, body: { name: 'lapsed-2' } })).status).toBe(200);
+  });
+
+  it('412 extending a rotated predecessor; bringing its end forward is allowed', async () => {
+    const projectId = await newProject();
+    const { key } = await mint(projectId, { name: 'rotated' });
+    expect((await call(app, 'POST', `/admin/api-keys/${key.id}/rotate`, { token, body: { grace_period_seconds: 600 } })).status).toBe(201);
+    const graceEnd = (await row(key.id)).expiresAt!;
+    for (const body of [{ expires_at: null }, { expires_in_seconds: 86_400 }]) {
+      const refused = await call(app, 'PATCH', `/admin/api-keys/${key.id}`, { token, body });
+      expectErrorShape(refused, 412, 'FAILED_PRECONDITION');
+      expect(refused.body.error.message).toContain('rotated');
+    }
+    expect((await row(key.id)).expiresAt).toEqual(graceEnd);
+    const sooner = await call(app, 'PATCH', `/admin/api-keys/${key.id}`, { token, body: { expires_in_seconds: 60 } });
+    expect(sooner.status).toBe(200);
+    expect(Date.parse(sooner.body.expires_at)).toBeLessThan(graceEnd.getTime());
+  });
+
+  it('400 for an expires_at that is not a calendar date (2030-02-31 is not 3 March)', async () => {
+    const projectId = await newProject();
+    const { key } = await mint(projectId, { name: 'dated' });
+    expectErrorShape(await call(app, 'PATCH', `/admin/api-keys/${key.id}`, { token, body: { expires_at: '2030-02-31T00:00:00Z' } }), 400, 'INVALID_ARGUMENT');
+    const reply = await call(app, 'POST', `/admin/projects/${projectId}/api-keys`, { token, body: { name: 'k', expires_at: '2030-02-31T00:00:00Z' } });
+    expectErrorShape(reply, 400, 'INVALID_ARGUMENT');
+  });
+
+  it('says so when a namespace-scoped key has roles that write the control plane', async () => {
+    const projectId = await newProject();
+    const { key } = await mint(projectId, { name: 'ns', roles: ['ProjectEditor'], scope: { namespaces: ['a'] } });
+    expect(key.warnings).toEqual([expect.stringContaining('creating, configuring and deleting indexes is refused')]);
+    const listed = await call(app, 'GET', `/admin/projects/${projectId}/api-keys`, { token });
+    expect(listed.body.data[0].warnings).toEqual(key.warnings);
+    expect((await mint(projectId, { name: 'plain', roles: ['DataPlaneEditor'], scope: { namespaces: ['a'] } })).key.warnings).toBeUndefined();
+  });
+});
+
 describe('rotate', () => {
   it('201 mints a successor with the same rights; the old key keeps working for the grace period only', async () => {
     const projectId = await newProject();

@@ -96,4 +96,30 @@ describe('bootstrap admin', () => {
     const token = await login(app, { clientId, clientSecret: 'second-secret-0123456789' });
     expect((await call(app, 'GET', '/admin/projects', { token })).body.data.map((p: { name: string }) => p.name)).toContain('default');
   });
+  it('a deleted bootstrap account stays deleted when a gateway starts again with the same environment', async () => {
+    const clientId = `sa-deleted-${Date.now()}`;
+    const clientSecret = 'deleted-secret-0123456789';
+    const env = testRuntime({ CONIFER_BOOTSTRAP_CLIENT_ID: clientId, CONIFER_BOOTSTRAP_CLIENT_SECRET: clientSecret });
+    const created = await ensureBootstrapAdmin(app, env.config, logger);
+    expect(created.created).toBe(true);
+    const token = await login(app, { clientId, clientSecret });
+    // A second administrator, then the bootstrap account is deleted.
+    const other = await call(app, 'POST', '/admin/service-accounts', { token, body: { name: 'ops' } });
+    expect(other.status).toBe(201);
+    const otherToken = await login(app, { clientId: other.body.client_id, clientSecret: other.body.client_secret });
+    const accounts = await call(app, 'GET', '/admin/service-accounts', { token: otherToken });
+    const bootstrap = accounts.body.data.find((a: { client_id: string }) => a.client_id === clientId);
+    expect((await call(app, 'DELETE', `/admin/service-accounts/${bootstrap.id}`, { token: otherToken })).status).toBe(202);
+    const prisma = app.get(PrismaService);
+    const eventsBefore = await prisma.auditEvent.count({ where: { organizationId: created.organizationId } });
+
+    const again = await ensureBootstrapAdmin(app, env.config, logger);
+    expect(again).toMatchObject({ created: false, deleted: true, clientId });
+    const refused = await call(app, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret } });
+    expect(refused.status).toBe(401);
+    expect((await prisma.serviceAccount.findUnique({ where: { clientId } }))?.revokedAt).not.toBeNull();
+    // Only the refused login was recorded; nothing was re-enabled behind the operator's back.
+    const actions = (await prisma.auditEvent.findMany({ where: { organizationId: created.organizationId }, orderBy: { id: 'asc' }, skip: eventsBefore })).map((e) => e.action);
+    expect(actions).not.toContain('service_account.bootstrap');
+  });
 });

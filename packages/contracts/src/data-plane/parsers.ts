@@ -3,6 +3,7 @@
 // missing namespace, "" and "__default__" are the same namespace, normalised to "".
 import { InvalidArgumentError } from '../errors.js';
 import { parseFilter } from './filter.js';
+import { queryField, queryList, type QueryParams } from './request-fields.js';
 import type {
   DeleteRequest,
   DescribeIndexStatsRequest,
@@ -240,19 +241,9 @@ export function parseQueryRequest(raw: unknown): QueryRequest {
   return request;
 }
 
-export type QueryParams = Record<string, string | string[] | undefined>;
-
-function queryValue(query: QueryParams, camel: string): string | undefined {
-  const v = query[camel] ?? query[snake(camel)];
-  if (Array.isArray(v)) return v[v.length - 1];
-  return v;
-}
-
-function queryValues(query: QueryParams, name: string): string[] {
-  const v = query[name];
-  if (v === undefined) return [];
-  return Array.isArray(v) ? v : [v];
-}
+// Query parameters are read by the reader the gateway's namespace scope uses too (a repeated one is refused).
+const queryValue = queryField;
+const queryValues = queryList;
 
 function parseLimit(raw: unknown, fallback: number, max: number): number {
   if (raw === undefined || raw === null || raw === '') return fallback;

@@ -1,0 +1,36 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidArgumentError } from '../errors.js';
+import { parseFetchQuery, parseListNamespacesQuery, parseListQuery } from './parsers.js';
+import { jsonObjectBody, queryField, queryList } from './request-fields.js';
+
+describe('request fields (the reader the gateway and the store share)', () => {
+  it('refuses a repeated single-valued query parameter instead of reading its first or last value', () => {
+    expect(queryField({ namespace: 'a' }, 'namespace')).toBe('a');
+    expect(queryField({ namespace: ['a'] }, 'namespace')).toBe('a');
+    expect(() => queryField({ namespace: ['allowed', 'secret'] }, 'namespace')).toThrow(InvalidArgumentError);
+    expect(() => queryField({ paginationToken: 'x', pagination_token: 'y' }, 'paginationToken')).toThrow(/at most once/);
+    expect(queryField({ pagination_token: 'y' }, 'paginationToken')).toBe('y');
+    expect(queryField(undefined, 'namespace')).toBeUndefined();
+    expect(queryList({ ids: ['a', 'b'] }, 'ids')).toEqual(['a', 'b']);
+    expect(queryList({ ids: 'a' }, 'ids')).toEqual(['a']);
+  });
+
+  it('the store parsers refuse a repeated namespace, limit or token (400)', () => {
+    expect(() => parseFetchQuery({ ids: 'x', namespace: ['allowed', 'secret'] })).toThrow(InvalidArgumentError);
+    expect(() => parseListQuery({ namespace: ['allowed', 'secret'] })).toThrow(InvalidArgumentError);
+    expect(() => parseListQuery({ limit: ['1', '2'] })).toThrow(InvalidArgumentError);
+    expect(() => parseListNamespacesQuery({ paginationToken: ['a', 'b'] })).toThrow(InvalidArgumentError);
+    expect(parseFetchQuery({ ids: ['a', 'b'], namespace: 'ns' })).toEqual({ namespace: 'ns', ids: ['a', 'b'] });
+  });
+
+  it('reads a body as a JSON object from bytes or a parsed value', () => {
+    expect(jsonObjectBody(Buffer.from('{"namespace":"a","namespace":"b"}')).namespace).toBe('b');
+    expect(jsonObjectBody(Buffer.alloc(0))).toEqual({});
+    expect(jsonObjectBody(undefined)).toEqual({});
+    expect(() => jsonObjectBody(Buffer.from('[1]'))).toThrow(InvalidArgumentError);
+    expect(() => jsonObjectBody(Buffer.from('{"a":'))).toThrow(InvalidArgumentError);
+    // A JSON string is a string, not an object to parse again.
+    expect(() => jsonObjectBody(Buffer.from('"{\\"namespace\\":\\"x\\"}"'))).toThrow(InvalidArgumentError);
+    expect(() => jsonObjectBody('{"namespace":"x"}')).toThrow(InvalidArgumentError);
+  });
+});

@@ -1,0 +1,61 @@
+// The one reader of data-plane request fields, shared by the gateway (namespace scope of a key) and the vector
+// store (its parsers), so the two can never disagree about what a request asks for (DESIGN §5). A query
+// parameter that takes one value and arrives more than once is refused, not read as its first or last value;
+// so is a field given both in camelCase and in snake_case with different values.
+import { InvalidArgumentError } from '../errors.js';
+
+/** A parsed query string: repeated parameters arrive as arrays. */
+export type QueryParams = Record<string, string | string[] | undefined>;
+
+/** snake_case of a camelCase name (`paginationToken` → `pagination_token`). */
+export function snakeCase(camel: string): string {
+  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+function single(query: QueryParams, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) {
+    if (value.length === 1) return value[0];
+    throw new InvalidArgumentError(`query parameter ${name} must be given at most once`);
+  }
+  return value;
+}
+
+/** The value of a single-valued query parameter named in camelCase or snake_case (repeated: 400). */
+export function queryField(query: QueryParams | null | undefined, camel: string): string | undefined {
+  if (query === null || query === undefined) return undefined;
+  const snake = snakeCase(camel);
+  const a = single(query, camel);
+  const b = snake === camel ? undefined : single(query, snake);
+  if (a !== undefined && b !== undefined) {
+    throw new InvalidArgumentError(`query parameter ${camel} must be given at most once (also given as ${snake})`);
+  }
+  return a ?? b;
+}
+
+/** Every value of a multi-valued query parameter (`ids=a&ids=b`). */
+export function queryList(query: QueryParams | null | undefined, name: string): string[] {
+  const value = query?.[name];
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/**
+ * A request body as a JSON object: the parsed value, or the raw bytes (parsed here, as the store's JSON parser
+ * does). An empty or missing body is `{}`; anything but an object (a JSON string included) is refused.
+ */
+export function jsonObjectBody(raw: unknown, what = 'request'): Record<string, unknown> {
+  let value = raw;
+  if (Buffer.isBuffer(value)) {
+    const text = value.toString('utf8');
+    if (text.trim() === '') return {};
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new InvalidArgumentError('request body is not valid JSON');
+    }
+  }
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError(`${what} body must be a JSON object`);
+  return value as Record<string, unknown>;
+}
