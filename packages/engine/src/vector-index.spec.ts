@@ -108,7 +108,7 @@ describe('SIMD exact scan of large namespaces', () => {
   for (const metric of ['cosine', 'euclidean', 'dotproduct'] as Metric[]) {
     it(`matches the reference with dead rows present (${metric})`, () => {
       const dim = 12;
-      const records = dataset(3000, dim, 21);
+      const records = dataset(9000, dim, 21); // more than two values chunks
       const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, EXACT);
       load(index, records);
       const deleted = new Set(records.filter((_, i) => i % 7 === 0).map((r) => r.id));

@@ -1,5 +1,7 @@
-// One namespace of an index: records in slots. Dense values live in one contiguous Float32Array (grown by
-// doubling), with norms and a liveness byte per slot; ids, sparse values and metadata in parallel arrays.
+// One namespace of an index: records in slots. Dense values live in fixed-size chunks of CHUNK_SLOTS rows
+// (one Float32Array each: growing never copies or reallocates the values, which stalled the event loop for
+// up to a second when a single 200 MB array doubled), with norms and a liveness byte per slot; ids, sparse
+// values and metadata in parallel arrays.
 // A replaced or deleted record's slot is only marked dead; compaction rewrites the arrays when dead slots
 // pile up. Slots below `annUpTo` have been offered to the ANN index.
 //
@@ -13,6 +15,10 @@ import type { FilterNode } from '@conifer/contracts';
 import type { Metric } from '../types.js';
 
 const INITIAL_CAPACITY = 64;
+/** Rows per values chunk (a power of two; 12 MB per chunk at 768-d). */
+const CHUNK_SHIFT = 12;
+export const CHUNK_SLOTS = 1 << CHUNK_SHIFT;
+const CHUNK_MASK = CHUNK_SLOTS - 1;
 let nextUid = 1;
 
 /** A stored record as the reads see it (values are a view into the store: copy before keeping). */
@@ -39,7 +45,7 @@ export class NamespaceStore {
   private count = 0;
   private live = 0;
   private capacity = 0;
-  private values: Float32Array;
+  private chunks: Float32Array[] = [];
   private norms: Float32Array;
   private alive: Uint8Array;
   private ids: string[] = [];
@@ -59,23 +65,36 @@ export class NamespaceStore {
   private sortedIdsCache: { version: number; ids: string[] } | undefined;
 
   constructor(readonly dimension: number) {
-    this.values = new Float32Array(0);
     this.norms = new Float32Array(0);
     this.alive = new Uint8Array(0);
     this.grow(INITIAL_CAPACITY);
   }
 
+  /** Grows the per-slot arrays (norms, liveness: 5 bytes per slot); values get chunks as slots are used. */
   private grow(capacity: number): void {
-    const values = new Float32Array(capacity * this.dimension);
-    values.set(this.values.subarray(0, this.count * this.dimension));
     const norms = new Float32Array(capacity);
     norms.set(this.norms.subarray(0, this.count));
     const alive = new Uint8Array(capacity);
     alive.set(this.alive.subarray(0, this.count));
-    this.values = values;
     this.norms = norms;
     this.alive = alive;
     this.capacity = capacity;
+  }
+
+  /** The chunk holding a slot's values, created when first needed (only a small first chunk for tiny namespaces). */
+  private chunkFor(slot: number): Float32Array {
+    const c = slot >> CHUNK_SHIFT;
+    while (this.chunks.length <= c) this.chunks.push(new Float32Array(0));
+    let chunk = this.chunks[c]!;
+    const needed = ((slot & CHUNK_MASK) + 1) * this.dimension;
+    if (chunk.length < needed) {
+      // The first chunk starts small and doubles up to CHUNK_SLOTS rows; later chunks are allocated whole.
+      const rows = c === 0 ? Math.min(CHUNK_SLOTS, Math.max(INITIAL_CAPACITY, (slot & CHUNK_MASK) + 1, (chunk.length / Math.max(1, this.dimension)) * 2)) : CHUNK_SLOTS;
+      const grown = new Float32Array(rows * this.dimension);
+      grown.set(chunk);
+      this.chunks[c] = chunk = grown;
+    }
+    return chunk;
   }
 
   // ---------------------------------------------------------------- reading
@@ -116,7 +135,8 @@ export class NamespaceStore {
 
   /** Dense values of a slot (a view; copy before keeping). */
   valuesOf(slot: number): Float32Array {
-    return this.values.subarray(slot * this.dimension, (slot + 1) * this.dimension);
+    const offset = (slot & CHUNK_MASK) * this.dimension;
+    return this.chunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + this.dimension);
   }
 
   record(slot: number): SlotRecord {
@@ -139,13 +159,13 @@ export class NamespaceStore {
    */
   scorer(metric: Metric, vector: Float32Array | undefined, sparse: ParsedSparseValues | undefined): (slot: number) => number {
     const dim = this.dimension;
-    const values = this.values;
+    const chunks = this.chunks;
     const norms = this.norms;
     const queryNorm = vector === undefined ? 0 : Math.sqrt(vector.reduce((s, v) => s + v * v, 0));
     const hasSparse = sparse !== undefined && sparse.indices.length > 0;
     const stored = this.sparse;
     return (slot) => {
-      let s = vector === undefined ? 0 : denseSimilarity(metric, values, slot * dim, norms[slot]!, vector, queryNorm, dim);
+      let s = vector === undefined ? 0 : denseSimilarity(metric, chunks[slot >> CHUNK_SHIFT]!, (slot & CHUNK_MASK) * dim, norms[slot]!, vector, queryNorm, dim);
       if (hasSparse) {
         const sv = stored[slot];
         if (sv !== undefined) s += sparseDot(sparse, sv);
@@ -154,9 +174,19 @@ export class NamespaceStore {
     };
   }
 
-  /** The dense matrix, rows [0, slotCount), starting at offset 0 of its buffer (SIMD brute force). */
-  denseMatrix(): Float32Array {
-    return this.values.subarray(0, this.count * this.dimension);
+  /**
+   * The dense values as row-major blocks covering slots [0, slotCount): each block's array starts at
+   * offset 0 of its own buffer (what usearch's SIMD brute force needs), `first` is its first slot.
+   */
+  denseBlocks(): { first: number; rows: number; values: Float32Array }[] {
+    const blocks: { first: number; rows: number; values: Float32Array }[] = [];
+    for (let c = 0; c < this.chunks.length; c++) {
+      const first = c << CHUNK_SHIFT;
+      const rows = Math.min(CHUNK_SLOTS, this.count - first, this.chunks[c]!.length / Math.max(1, this.dimension));
+      if (rows <= 0) continue;
+      blocks.push({ first, rows, values: this.chunks[c]! });
+    }
+    return blocks;
   }
 
   /**
@@ -168,7 +198,7 @@ export class NamespaceStore {
   freeze(): FrozenNamespace {
     const dimension = this.dimension;
     const slotCount = this.count;
-    const values = this.values;
+    const chunks = this.chunks.slice();
     const ids = this.ids;
     const alive = this.alive.slice(0, slotCount);
     const metadata = this.metadata.slice(0, slotCount);
@@ -180,7 +210,10 @@ export class NamespaceStore {
       idOf: (slot) => ids[slot]!,
       metadataOf: (slot) => metadata[slot],
       sparseOf: (slot) => sparse[slot],
-      valuesOf: (slot) => values.subarray(slot * dimension, (slot + 1) * dimension),
+      valuesOf: (slot) => {
+        const offset = (slot & CHUNK_MASK) * dimension;
+        return chunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + dimension);
+      },
     };
   }
 
@@ -209,8 +242,10 @@ export class NamespaceStore {
 
   private store(slot: number, id: string, values: Float32Array | undefined, sparse: ParsedSparseValues | undefined, metadata: RecordMetadata | undefined): void {
     if (this.dimension > 0 && values !== undefined) {
-      this.values.set(values, slot * this.dimension);
-      this.norms[slot] = norm(this.values, slot * this.dimension, this.dimension);
+      const chunk = this.chunkFor(slot);
+      const offset = (slot & CHUNK_MASK) * this.dimension;
+      chunk.set(values, offset);
+      this.norms[slot] = norm(chunk, offset, this.dimension);
     }
     this.alive[slot] = 1;
     this.ids[slot] = id;
@@ -258,7 +293,7 @@ export class NamespaceStore {
     this.annIndex = undefined;
     this.annUpToSlot = 0;
     this.annDeadSlots = 0;
-    this.values = new Float32Array(0);
+    this.chunks = [];
     this.norms = new Float32Array(0);
     this.alive = new Uint8Array(0);
     this.capacity = 0;
@@ -277,7 +312,9 @@ export class NamespaceStore {
   compact(): void {
     const dim = this.dimension;
     const capacity = Math.max(INITIAL_CAPACITY, this.live * 2);
-    const values = new Float32Array(capacity * dim);
+    // New chunks, never the old ones: a frozen view (snapshot being written) may still read them.
+    const oldChunks = this.chunks;
+    this.chunks = [];
     const norms = new Float32Array(capacity);
     const alive = new Uint8Array(capacity);
     const ids: string[] = [];
@@ -288,7 +325,10 @@ export class NamespaceStore {
     let next = 0;
     for (let slot = 0; slot < this.count; slot++) {
       if (this.alive[slot] !== 1) continue;
-      if (dim > 0) values.set(this.values.subarray(slot * dim, (slot + 1) * dim), next * dim);
+      if (dim > 0) {
+        const offset = (slot & CHUNK_MASK) * dim;
+        this.chunkFor(next).set(oldChunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + dim), (next & CHUNK_MASK) * dim);
+      }
       norms[next] = this.norms[slot]!;
       alive[next] = 1;
       ids.push(this.ids[slot]!);
@@ -298,7 +338,6 @@ export class NamespaceStore {
       this.postings.add(next, this.metadata[slot]);
       next++;
     }
-    this.values = values;
     this.norms = norms;
     this.alive = alive;
     this.ids = ids;
@@ -363,7 +402,7 @@ export class NamespaceStore {
     for (let slot = from; slot < to; slot++) if (this.alive[slot] === 1) slots.push(slot);
     const dim = this.dimension;
     const vectors = new Float32Array(slots.length * dim);
-    slots.forEach((slot, i) => vectors.set(this.values.subarray(slot * dim, (slot + 1) * dim), i * dim));
+    slots.forEach((slot, i) => vectors.set(this.valuesOf(slot), i * dim));
     return { slots: Int32Array.from(slots), vectors };
   }
 
@@ -377,6 +416,8 @@ export class NamespaceStore {
 
   /** Bytes held by the dense arrays (capacity included). */
   denseBytes(): number {
-    return this.values.byteLength + this.norms.byteLength + this.alive.byteLength;
+    let values = 0;
+    for (const chunk of this.chunks) values += chunk.byteLength;
+    return values + this.norms.byteLength + this.alive.byteLength;
   }
 }

@@ -53,9 +53,16 @@ export function exactScan(scan: ExactScan): number {
     return n;
   }
   if (scan.simd !== undefined && from === 0 && to === ns.slotCount && simdWorthIt(ns, into.k)) {
-    const dead = ns.slotCount - ns.liveCount;
-    const rows = simdCandidates(ns.denseMatrix(), ns.slotCount, ns.dimension, scan.simd.vector, into.k + dead + 16, scan.simd.metric);
-    for (const slot of rows) if (ns.isLive(slot)) into.push(score(slot), slot);
+    // Candidates per values chunk (a margin for float32 ties and the chunk's dead rows), re-scored exactly.
+    for (const block of ns.denseBlocks()) {
+      let dead = 0;
+      for (let slot = block.first; slot < block.first + block.rows; slot++) if (!ns.isLive(slot)) dead++;
+      const k = Math.min(block.rows, into.k + dead + 16);
+      for (const row of simdCandidates(block.values, block.rows, ns.dimension, scan.simd.vector, k, scan.simd.metric)) {
+        const slot = block.first + row;
+        if (ns.isLive(slot)) into.push(score(slot), slot);
+      }
+    }
     return ns.liveCount;
   }
   let n = 0;
