@@ -2,7 +2,7 @@
 // doubling), with norms and a liveness byte per slot; ids, sparse values and metadata in parallel arrays.
 // A replaced or deleted record's slot is only marked dead; compaction rewrites the arrays when dead slots
 // pile up. Slots below `annUpTo` have been offered to the ANN index.
-import type { ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
+import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { norm } from './scoring.js';
 import type { UsearchAnn } from './ann/usearch-ann.js';
 import { MetadataIndex } from './filter/metadata-index.js';
@@ -21,7 +21,7 @@ export class NamespaceData {
   sparse: (ParsedSparseValues | undefined)[] = [];
   metadata: (RecordMetadata | undefined)[] = [];
   readonly idToSlot = new Map<string, number>();
-  readonly postings = new MetadataIndex();
+  readonly postings: MetadataIndex;
   ann: UsearchAnn | undefined;
   annUpTo = 0;
   /** Slots inside the ANN index that have since died. */
@@ -33,7 +33,16 @@ export class NamespaceData {
   generation = 0;
   private sortedIdsCache: { version: number; ids: string[] } | undefined;
 
-  constructor(readonly dimension: number) {
+  /**
+   * `indexed`: the metadata fields that get posting lists (undefined: all); `schema`: the namespace's own
+   * metadata schema from `POST /namespaces`, kept to be echoed and snapshotted.
+   */
+  constructor(
+    readonly dimension: number,
+    indexed?: ReadonlySet<string>,
+    readonly schema?: IndexSchema,
+  ) {
+    this.postings = new MetadataIndex(indexed);
     this.values = new Float32Array(0);
     this.norms = new Float32Array(0);
     this.live = new Uint8Array(0);

@@ -1,4 +1,4 @@
-import type { FilterNode, IndexMetric, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
+import type { FilterNode, IndexMetric, IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 
 export type { IndexSettings, VectorType } from '@conifer/contracts';
 export type Metric = IndexMetric;
@@ -25,7 +25,7 @@ export type Mutation =
   | { type: 'deleteIds'; namespace: string; ids: string[] }
   | { type: 'deleteByFilter'; namespace: string; filter: FilterNode }
   | { type: 'deleteAll'; namespace: string }
-  | { type: 'createNamespace'; namespace: string }
+  | { type: 'createNamespace'; namespace: string; schema?: IndexSchema }
   | { type: 'deleteNamespace'; namespace: string };
 
 export interface SearchOptions {

@@ -18,7 +18,9 @@ import {
   type FetchByMetadataResponse,
   type FetchRequest,
   type FetchResponse,
+  filterableFields,
   type FilterNode,
+  type IndexSchema,
   type ListNamespacesRequest,
   type ListNamespacesResponse,
   type ListRequest,
@@ -149,9 +151,10 @@ export class VectorIndex {
     }
   }
 
-  prepareCreateNamespace(name: string): Mutation {
+  /** `schema`: the namespace's metadata schema, which replaces the index's for which fields are indexed. */
+  prepareCreateNamespace(name: string, schema?: IndexSchema): Mutation {
     if (this.namespaces.has(name)) throw new AlreadyExistsError(`namespace "${displayNamespace(name)}" already exists`);
-    return { type: 'createNamespace', namespace: name };
+    return schema === undefined ? { type: 'createNamespace', namespace: name } : { type: 'createNamespace', namespace: name, schema };
   }
 
   prepareDeleteNamespace(name: string): Mutation {
@@ -161,10 +164,12 @@ export class VectorIndex {
 
   // ---------------------------------------------------------------- apply
 
-  private namespaceFor(name: string): NamespaceData {
+  private namespaceFor(name: string, schema?: IndexSchema): NamespaceData {
     let ns = this.namespaces.get(name);
     if (ns === undefined) {
-      ns = new NamespaceData(this.dim);
+      // Which metadata fields get posting lists: the namespace's schema, else the index's, else all.
+      const indexed = filterableFields(schema ?? this.settings.schema);
+      ns = new NamespaceData(this.dim, indexed === undefined ? undefined : new Set(indexed), schema);
       this.namespaces.set(name, ns);
     }
     return ns;
@@ -231,7 +236,7 @@ export class VectorIndex {
         return n;
       }
       case 'createNamespace':
-        this.namespaceFor(m.namespace);
+        this.namespaceFor(m.namespace, m.schema);
         return 0;
       case 'deleteNamespace': {
         const n = this.namespaces.get(m.namespace)?.liveCount ?? 0;
@@ -621,7 +626,12 @@ export class VectorIndex {
   describeNamespace(name: string): NamespaceDescription {
     const ns = this.namespaces.get(name);
     if (ns === undefined) throw new NotFoundError(`namespace "${displayNamespace(name)}" not found`);
-    return { name: displayNamespace(name), record_count: ns.liveCount };
+    return {
+      name: displayNamespace(name),
+      record_count: ns.liveCount,
+      ...(ns.schema === undefined ? {} : { schema: ns.schema }),
+      indexed_fields: { fields: ns.postings.fieldNames() },
+    };
   }
 
   /** Approximate resident bytes of vector data (dense arrays; ANN excluded). */

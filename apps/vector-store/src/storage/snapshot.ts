@@ -17,7 +17,7 @@ export function captureSnapshot(index: VectorIndex): Buffer[] {
     records++;
   };
   for (const [namespace, ns] of index.namespaces) {
-    push({ type: 'createNamespace', namespace });
+    push(ns.schema === undefined ? { type: 'createNamespace', namespace } : { type: 'createNamespace', namespace, schema: ns.schema });
     let batch: StoredRecordInput[] = [];
     for (let slot = 0; slot < ns.count; slot++) {
       if (ns.live[slot] !== 1) continue;
