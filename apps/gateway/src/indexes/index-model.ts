@@ -55,10 +55,13 @@ export interface IndexModel202607 {
   deletion_protection: 'enabled' | 'disabled';
 }
 
-export type AnyIndexModel = IndexModel | IndexModel202607;
+export type AnyIndexModel = IndexModel | IndexModel202607 | (IndexModel & IndexModel202607);
 
 export function renderIndexModelAs(shape: IndexModelShape, index: IndexRecord, host: string): AnyIndexModel {
-  return shape === 'schema' ? renderIndexModel202607(index, host) : renderIndexModel(index, host);
+  if (shape === 'schema') return renderIndexModel202607(index, host);
+  if (shape === 'classic') return renderIndexModel(index, host);
+  // No version header: the newest shape, plus the classic fields for callers written before 2026-07.
+  return { ...renderIndexModel(index, host), ...renderIndexModel202607(index, host) };
 }
 
 export function renderIndexModel202607(index: IndexRecord, host: string): IndexModel202607 {

@@ -2,7 +2,7 @@
 // Names arrive percent-encoded; the router decodes path parameters. Errors render as the REST body.
 // Bodies and models follow the request's API version (classic up to 2026-04, schema model from 2026-07).
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
-import type { ApiVersion } from '@conifer/contracts';
+import type { RequestedApiVersion } from '@conifer/contracts';
 import { ApiKeyAuth } from '../auth/api-key.guard.js';
 import { CurrentPrincipal, type ApiKeyPrincipal } from '../auth/principal.js';
 import { RequestApiVersion } from '../common/api-version.js';
@@ -16,13 +16,13 @@ export class IndexesController {
   @Post()
   @HttpCode(201)
   @ApiKeyAuth('control:write')
-  create(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() version: ApiVersion, @Body() body: unknown): Promise<AnyIndexModel> {
+  create(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() version: RequestedApiVersion, @Body() body: unknown): Promise<AnyIndexModel> {
     return this.indexes.create(principal, body, version);
   }
 
   @Get()
   @ApiKeyAuth('control:read')
-  list(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() version: ApiVersion): Promise<{ indexes: AnyIndexModel[] }> {
+  list(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() version: RequestedApiVersion): Promise<{ indexes: AnyIndexModel[] }> {
     return this.indexes.list(principal, version);
   }
 
@@ -30,7 +30,7 @@ export class IndexesController {
   @ApiKeyAuth('control:read')
   describe(
     @CurrentPrincipal() principal: ApiKeyPrincipal,
-    @RequestApiVersion() version: ApiVersion,
+    @RequestApiVersion() version: RequestedApiVersion,
     @Param('name') name: string,
   ): Promise<AnyIndexModel> {
     return this.indexes.describe(principal, name, version);
@@ -41,7 +41,7 @@ export class IndexesController {
   @ApiKeyAuth('control:write')
   configure(
     @CurrentPrincipal() principal: ApiKeyPrincipal,
-    @RequestApiVersion() version: ApiVersion,
+    @RequestApiVersion() version: RequestedApiVersion,
     @Param('name') name: string,
     @Body() body: unknown,
   ): Promise<AnyIndexModel> {
@@ -51,7 +51,7 @@ export class IndexesController {
   @Delete(':name')
   @HttpCode(202)
   @ApiKeyAuth('control:write')
-  async delete(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() _version: ApiVersion, @Param('name') name: string): Promise<void> {
+  async delete(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() _version: RequestedApiVersion, @Param('name') name: string): Promise<void> {
     await this.indexes.delete(principal, name);
   }
 }

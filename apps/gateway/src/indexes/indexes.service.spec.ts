@@ -177,6 +177,25 @@ describe('IndexesService', () => {
     await expect(service.configure(project, 'both', { read_capacity: { mode: 'Dedicated' } }, '2026-07')).rejects.toThrow(/Dedicated/);
   });
 
+  it('reads either model without a version header and answers in the newest shape plus the classic fields', async () => {
+    const unversioned = { version: '2026-07' as const, explicit: false };
+    const classic = await service.create(project, { name: 'curl', dimension: 3, spec }, unversioned);
+    expect(classic).toMatchObject({
+      dimension: 3,
+      metric: 'cosine',
+      vector_type: 'dense',
+      spec: { serverless: { cloud: 'aws', region: 'us-east-1' } },
+      deployment: { deployment_type: 'managed', cloud: 'aws', region: 'us-east-1' },
+      schema: { fields: { _values: { type: 'dense_vector', dimension: 3, metric: 'cosine' } } },
+      read_capacity: { mode: 'OnDemand' },
+    });
+    const native = await service.create(project, { name: 'curl9', schema: { fields: { _sparse_values: { type: 'sparse_vector' } } } }, unversioned);
+    expect(native).toMatchObject({ vector_type: 'sparse', schema: { fields: { _sparse_values: { type: 'sparse_vector' } } } });
+    await expect(service.configure(project, 'curl', { read_capacity: { mode: 'Dedicated' } }, unversioned)).rejects.toThrow(/Dedicated/);
+    // Named explicitly, 2026-07 is schema-only.
+    await expect(service.create(project, { name: 'strict', dimension: 3, spec }, '2026-07')).rejects.toThrow(/not part of API version 2026-07/);
+  });
+
   it('409 on a duplicate name in the project, not across projects', async () => {
     await service.create(project, { name: 'docs', dimension: 3, spec }, CLASSIC);
     await expect(service.create(project, { name: 'docs', dimension: 3, spec }, CLASSIC)).rejects.toBeInstanceOf(AlreadyExistsError);

@@ -12,6 +12,8 @@ import {
   PermissionDeniedError,
   UnavailableError,
   type ApiVersion,
+  type IndexModelShape,
+  type RequestedApiVersion,
   type IndexSettings,
 } from '@conifer/contracts';
 import { StoreResponseError } from '@conifer/store-client';
@@ -90,8 +92,10 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
     return { ready, removed };
   }
 
-  async create(caller: IndexCaller, body: unknown, version: ApiVersion): Promise<AnyIndexModel> {
-    const input = indexModelShape(version) === 'schema' ? parseCreateIndexRequest202607(body) : parseCreateIndexRequest(body);
+  async create(caller: IndexCaller, body: unknown, version: RequestedApiVersion | ApiVersion): Promise<AnyIndexModel> {
+    const input = readsSchemaModel(indexModelShape(version), body, ['schema', 'deployment', 'read_capacity'])
+      ? parseCreateIndexRequest202607(body)
+      : parseCreateIndexRequest(body);
     if (!inScope(caller, input.name)) {
       throw new PermissionDeniedError(`This API key is not allowed to access index "${input.name}"`);
     }
@@ -125,18 +129,20 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
     return this.render(ready, version);
   }
 
-  async list(caller: IndexCaller, version: ApiVersion): Promise<{ indexes: AnyIndexModel[] }> {
+  async list(caller: IndexCaller, version: RequestedApiVersion | ApiVersion): Promise<{ indexes: AnyIndexModel[] }> {
     const records = await this.indexes.listByProject(caller.projectId);
     return { indexes: records.filter((record) => inScope(caller, record.name)).map((record) => this.render(record, version)) };
   }
 
-  async describe(caller: IndexCaller, name: string, version: ApiVersion): Promise<AnyIndexModel> {
+  async describe(caller: IndexCaller, name: string, version: RequestedApiVersion | ApiVersion): Promise<AnyIndexModel> {
     return this.render(await this.find(caller, name), version);
   }
 
-  async configure(caller: IndexCaller, name: string, body: unknown, version: ApiVersion): Promise<AnyIndexModel> {
+  async configure(caller: IndexCaller, name: string, body: unknown, version: RequestedApiVersion | ApiVersion): Promise<AnyIndexModel> {
     const record = await this.find(caller, name);
-    const changes = indexModelShape(version) === 'schema' ? parseConfigureIndexRequest202607(body) : parseConfigureIndexRequest(body);
+    const changes = readsSchemaModel(indexModelShape(version), body, ['schema', 'deployment', 'read_capacity'])
+      ? parseConfigureIndexRequest202607(body)
+      : parseConfigureIndexRequest(body);
     const tags = changes.tags === undefined ? undefined : mergeTags(record.tags, changes.tags);
     if (changes.deletionProtection === undefined && tags === undefined) return this.render(record, version);
     const updated = await this.indexes.update(record.id, {
@@ -184,7 +190,7 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
     return record;
   }
 
-  private render(record: IndexRecord, version: ApiVersion): AnyIndexModel {
+  private render(record: IndexRecord, version: RequestedApiVersion | ApiVersion): AnyIndexModel {
     return renderIndexModelAs(indexModelShape(version), record, indexHost(this.config.gateway, record.projectId, record.name));
   }
 
@@ -192,6 +198,16 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
     this.logger.warn({ nodeId, err: (error as Error).message, status: (error as StoreResponseError).status }, message);
     if (error instanceof UnavailableError && !(error instanceof StoreResponseError)) this.nodes.markDown(nodeId);
   }
+}
+
+/**
+ * Which model a body is read in: the version's; without the header, the 2026-07 model when the body uses one of
+ * its fields, else the classic one (the two share no field that would make this ambiguous).
+ */
+function readsSchemaModel(shape: IndexModelShape, body: unknown, schemaFields: readonly string[]): boolean {
+  if (shape !== 'unversioned') return shape === 'schema';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  return schemaFields.some((field) => (body as Record<string, unknown>)[field] !== undefined);
 }
 
 /** What the node needs: the vector settings and, for the fields it indexes, the schema. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidArgumentError } from '../errors.js';
-import { indexModelShape, parseApiVersion } from './api-version.js';
+import { indexModelShape, negotiateApiVersion, parseApiVersion } from './api-version.js';
 
 describe('X-Pinecone-Api-Version', () => {
   it('means the newest version when missing or empty', () => {
@@ -25,5 +25,12 @@ describe('X-Pinecone-Api-Version', () => {
     expect(indexModelShape('2025-04')).toBe('classic');
     expect(indexModelShape('2026-04')).toBe('classic');
     expect(indexModelShape('2026-07')).toBe('schema');
+  });
+
+  it('marks a request without the header as unversioned (newest shape, either body model)', () => {
+    expect(negotiateApiVersion(undefined)).toEqual({ version: '2026-07', explicit: false });
+    expect(indexModelShape(negotiateApiVersion(undefined))).toBe('unversioned');
+    expect(indexModelShape(negotiateApiVersion('2026-07'))).toBe('schema');
+    expect(indexModelShape(negotiateApiVersion('2025-10'))).toBe('classic');
   });
 });

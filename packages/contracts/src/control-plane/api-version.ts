@@ -1,6 +1,8 @@
 // API versions negotiated on `X-Pinecone-Api-Version` (DESIGN §5): one list, one parser. A missing header
 // means the newest version. Versions before 2026-07 share the classic index model (dimension, metric, spec,
-// vector_type); 2026-07 has the schema model (deployment, schema.fields, read_capacity).
+// vector_type); 2026-07 has the schema model (deployment, schema.fields, read_capacity). A request without the
+// header (curl, scripts written before 2026-07) is answered in the newest shape with the classic fields added
+// (disjoint names, ignored by 2026-07 decoders), and its body may be in either model: `unversioned`.
 import { InvalidArgumentError } from '../errors.js';
 
 export const API_VERSION_HEADER = 'x-pinecone-api-version';
@@ -10,8 +12,20 @@ export const API_VERSIONS = ['2024-07', '2024-10', '2025-01', '2025-04', '2025-1
 export type ApiVersion = (typeof API_VERSIONS)[number];
 export const NEWEST_API_VERSION: ApiVersion = '2026-07';
 
-/** Index model families: `classic` up to 2026-04, `schema` from 2026-07. */
-export type IndexModelShape = 'classic' | 'schema';
+/** Index model families: `classic` up to 2026-04, `schema` from 2026-07, `unversioned` without the header. */
+export type IndexModelShape = 'classic' | 'schema' | 'unversioned';
+
+/** The request's version, and whether the client named it. */
+export interface RequestedApiVersion {
+  readonly version: ApiVersion;
+  readonly explicit: boolean;
+}
+
+export function negotiateApiVersion(header: string | string[] | undefined): RequestedApiVersion {
+  const version = parseApiVersion(header);
+  const explicit = !(header === undefined || (typeof header === 'string' && header.trim() === ''));
+  return { version, explicit };
+}
 
 export function parseApiVersion(header: string | string[] | undefined): ApiVersion {
   if (header === undefined) return NEWEST_API_VERSION;
@@ -29,6 +43,8 @@ export function parseApiVersion(header: string | string[] | undefined): ApiVersi
   return value as ApiVersion;
 }
 
-export function indexModelShape(version: ApiVersion): IndexModelShape {
+export function indexModelShape(requested: RequestedApiVersion | ApiVersion): IndexModelShape {
+  if (typeof requested !== 'string' && !requested.explicit) return 'unversioned';
+  const version = typeof requested === 'string' ? requested : requested.version;
   return version >= '2026-07' ? 'schema' : 'classic';
 }
