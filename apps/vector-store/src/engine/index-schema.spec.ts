@@ -39,7 +39,8 @@ describe('metadata schemas', () => {
   it('indexes every field when no metadata field is declared', () => {
     const index = new VectorIndex({ dimension: 2, metric: 'cosine', vectorType: 'dense' }, EXACT);
     fill(index, '');
-    expect(index.describeNamespace('').indexed_fields).toEqual({ fields: ['genre', 'year'] });
+    expect(index.describeNamespace('').indexed_fields).toBeUndefined();
+    expect(ids(index, '', { year: 2003 })).toEqual(['v3']);
   });
 
   it('lets a namespace schema replace the index’s, and echoes it', () => {

@@ -626,11 +626,13 @@ export class VectorIndex {
   describeNamespace(name: string): NamespaceDescription {
     const ns = this.namespaces.get(name);
     if (ns === undefined) throw new NotFoundError(`namespace "${displayNamespace(name)}" not found`);
+    // With a schema (the namespace's or the index's), which fields are indexed; without, all of them are.
+    const indexed = ns.postings.declaredFields();
     return {
       name: displayNamespace(name),
       record_count: ns.liveCount,
       ...(ns.schema === undefined ? {} : { schema: ns.schema }),
-      indexed_fields: { fields: ns.postings.fieldNames() },
+      ...(indexed === undefined ? {} : { indexed_fields: { fields: indexed } }),
     };
   }
 

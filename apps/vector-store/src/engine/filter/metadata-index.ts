@@ -16,9 +16,9 @@ export class MetadataIndex {
   /** `indexed`: the only fields that get postings (undefined: every field). */
   constructor(private readonly indexed?: ReadonlySet<string>) {}
 
-  /** Fields that currently have postings, sorted. */
-  fieldNames(): string[] {
-    return [...this.fields.keys()].sort();
+  /** The declared fields that get postings, sorted; undefined when every field does. */
+  declaredFields(): string[] | undefined {
+    return this.indexed === undefined ? undefined : [...this.indexed].sort();
   }
 
   add(slot: number, metadata: RecordMetadata | undefined): void {
