@@ -38,6 +38,12 @@ describe('index schema (2026-07 wire shape)', () => {
     });
   });
 
+  it('keeps a field named __proto__ as a field', () => {
+    const schema = parseIndexSchema(JSON.parse('{"fields":{"__proto__":{"filterable":true}}}'), namespace);
+    expect(Object.keys(schema.fields)).toEqual(['__proto__']);
+    expect(filterableFields(schema)).toEqual(['__proto__']);
+  });
+
   it('refuses names that are not well-formed Unicode', () => {
     expect(() => parseIndexSchema({ fields: { ['a\ud800']: { filterable: true } } }, namespace)).toThrow(/not valid Unicode/);
   });

@@ -194,11 +194,13 @@ export function parseIndexSchema(raw: unknown, options: ParseSchemaOptions): Ind
   if (entries.length > SCHEMA_LIMITS.maxFields) {
     throw new InvalidArgumentError(`${options.path} declares ${entries.length} fields; at most ${SCHEMA_LIMITS.maxFields} are allowed`);
   }
-  const parsed: Record<string, IndexSchemaField> = {};
-  for (const [name, field] of entries) {
-    fieldName(name, options.path);
-    parsed[name] = parseField(name, field, options);
-  }
+  // fromEntries defines own properties, so a field named "__proto__" stays a field.
+  const parsed: Record<string, IndexSchemaField> = Object.fromEntries(
+    entries.map(([name, field]) => {
+      fieldName(name, options.path);
+      return [name, parseField(name, field, options)];
+    }),
+  );
   const vectors = Object.entries(parsed).filter(([, field]) => isVectorField(field));
   if (vectors.filter(([, f]) => (f as { type: string }).type === 'dense_vector').length > 1) {
     throw new InvalidArgumentError(`${options.path}: at most one dense_vector field is allowed`);
