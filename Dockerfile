@@ -1,5 +1,5 @@
 # One image for both apps; docker-compose.yml chooses which one a container runs.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json turbo.json tsconfig.base.json jest.base.js prisma.config.ts ./
 COPY scripts ./scripts
@@ -8,7 +8,7 @@ COPY packages ./packages
 COPY apps ./apps
 RUN npm ci && npx turbo run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app /app

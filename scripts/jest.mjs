@@ -7,7 +7,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const workspace = JSON.parse(readFileSync('package.json', 'utf8')).name.replace(/^@/, '').replace(/\//g, '-');
+// `--report-suffix=<s>` names the report jest-<workspace>-<s>.json, so a second run of a workspace (the
+// end-to-end suites on another Node version in CI) adds to the totals instead of replacing the first run's.
+const suffixArg = process.argv.find((arg) => arg.startsWith('--report-suffix='));
+const suffix = suffixArg === undefined ? '' : `-${suffixArg.slice('--report-suffix='.length).replace(/[^A-Za-z0-9_-]/g, '')}`;
+const workspace = JSON.parse(readFileSync('package.json', 'utf8')).name.replace(/^@/, '').replace(/\//g, '-') + suffix;
 const reports = path.join(repoRoot, '.reports');
 mkdirSync(reports, { recursive: true });
 
@@ -19,7 +23,7 @@ const args = [
   '--json',
   `--outputFile=${path.join(reports, `jest-${workspace}.json`)}`,
   ...(process.env.CI ? ['--ci'] : []),
-  ...process.argv.slice(2),
+  ...process.argv.slice(2).filter((arg) => arg !== suffixArg),
 ];
 const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './roles.js';
 export * from './admin.js';
 export * from './internal-api.js';
+export * from './control-plane/index.js';

@@ -1,4 +1,5 @@
 // The vector store's internal API, shared by the store (server) and @conifer/store-client (the gateway's side).
+import type { IndexSchema } from './control-plane/index-schema.js';
 
 /** Header carrying the credential the gateway presents; the store refuses every request without it. */
 export const INTERNAL_TOKEN_HEADER = 'x-conifer-internal-token';
@@ -12,4 +13,9 @@ export interface IndexSettings {
   readonly dimension: number | null;
   readonly metric: IndexMetric;
   readonly vectorType: VectorType;
+  /**
+   * The index's 2026-07 schema in Pinecone's wire shape (`{"fields":{"<name>":{"type":...}}}`), parsed by
+   * `parseIndexSchema`. Absent for indexes created without one (every metadata field is then indexed).
+   */
+  readonly schema?: IndexSchema;
 }

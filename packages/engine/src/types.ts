@@ -1,4 +1,4 @@
-import type { FilterNode, IndexMetric, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
+import type { FilterNode, IndexMetric, IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 
 export type { IndexSettings, VectorType } from '@conifer/contracts';
 export type Metric = IndexMetric;
@@ -30,7 +30,7 @@ export type Mutation =
   | { type: 'deleteIds'; namespace: string; ids: string[] }
   | { type: 'deleteByFilter'; namespace: string; filter: FilterNode }
   | { type: 'deleteAll'; namespace: string }
-  | { type: 'createNamespace'; namespace: string }
+  | { type: 'createNamespace'; namespace: string; schema?: IndexSchema }
   | { type: 'deleteNamespace'; namespace: string };
 
 export interface SearchOptions {
@@ -107,6 +107,10 @@ export interface NamespaceSummary {
   /** The engine's name ("" for the default namespace). */
   name: string;
   recordCount: number;
+  /** The namespace's own metadata schema (`POST /namespaces`), as given. */
+  schema?: IndexSchema;
+  /** The metadata fields with posting lists, sorted; absent when every field has them (no schema applies). */
+  indexedFields?: string[];
 }
 
 export interface StatsResult {

@@ -3,7 +3,7 @@
 // returns a Mutation (throwing, nothing applied); apply() performs a Mutation and never fails, so the same
 // code replays a log on recovery. Reads return engine shapes (records with Float32Array values, pages
 // with an `after` cursor); the store renders them for the wire.
-import type { DeleteRequest, FetchRequest, FilterNode, QueryRequest, UpdateRequest, UpsertRequest } from '@conifer/contracts';
+import type { DeleteRequest, FetchRequest, FilterNode, IndexSchema, QueryRequest, UpdateRequest, UpsertRequest } from '@conifer/contracts';
 import { UsearchAnn, type AnnParams, DEFAULT_ANN_PARAMS } from './ann/usearch-ann.js';
 import { NamespaceCatalog } from './namespace/catalog.js';
 import type { NamespaceStore } from './namespace/namespace-store.js';
@@ -45,7 +45,7 @@ export class VectorIndex implements ReadContext {
     readonly annParams: AnnParams = DEFAULT_ANN_PARAMS,
   ) {
     this.search = { ...DEFAULT_SEARCH_OPTIONS, ...search };
-    this.namespaces = new NamespaceCatalog(settings.vectorType === 'dense' ? settings.dimension! : 0);
+    this.namespaces = new NamespaceCatalog(settings.vectorType === 'dense' ? settings.dimension! : 0, settings.schema);
   }
 
   get totalVectorCount(): number {
@@ -66,8 +66,9 @@ export class VectorIndex implements ReadContext {
     return prepareDelete(request);
   }
 
-  prepareCreateNamespace(name: string): Mutation {
-    return prepareCreateNamespace(this.namespaces, name);
+  /** `schema`: the namespace's metadata schema, which replaces the index's for which fields are indexed. */
+  prepareCreateNamespace(name: string, schema?: IndexSchema): Mutation {
+    return prepareCreateNamespace(this.namespaces, name, schema);
   }
 
   prepareDeleteNamespace(name: string): Mutation {

@@ -11,6 +11,7 @@ const base: IndexRecord = {
   deletionProtection: false,
   tags: { env: 'prod' },
   spec: { serverless: { cloud: 'aws', region: 'us-east-1' } },
+  schema: { fields: { _values: { type: 'dense_vector', dimension: 8, metric: 'cosine' } } },
   state: 'Ready',
   nodeId: 'n',
   createdAt: new Date(0),

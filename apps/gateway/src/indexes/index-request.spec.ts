@@ -38,7 +38,32 @@ describe('parseCreateIndexRequest', () => {
       spec,
       deletionProtection: false,
       tags: {},
+      schema: { fields: { _values: { type: 'dense_vector', dimension: 8, metric: 'cosine' } } },
     });
+  });
+
+  it('keeps spec.serverless.schema (2025-10 MetadataSchema) as declared metadata fields', () => {
+    const parsed = parseCreateIndexRequest({
+      name: 'docs',
+      dimension: 8,
+      spec: { serverless: { ...spec.serverless, schema: { fields: { genre: { filterable: true } } } } },
+    });
+    expect(parsed.schema.fields).toEqual({
+      _values: { type: 'dense_vector', dimension: 8, metric: 'cosine' },
+      genre: { filterable: true },
+    });
+  });
+
+  it.each([
+    [{ serverless: { ...spec.serverless, read_capacity: { mode: 'Dedicated', dedicated: { node_type: 'b1' } } } }, /read_capacity.mode "Dedicated" is not supported/],
+    [{ serverless: { ...spec.serverless, schema: { fields: { genre: { filterable: false } } } } }, /spec.serverless.schema.fields.genre.*filterable/],
+    [{ serverless: { ...spec.serverless, source_collection: 'c' } }, /source_collection is not supported/],
+  ])('400 naming an unsupported option in spec %#', (badSpec, message) => {
+    rejects({ name: 'docs', dimension: 8, spec: badSpec }, message);
+  });
+
+  it('400 for a configure asking for dedicated read capacity', () => {
+    expect(() => parseConfigureIndexRequest({ spec: { serverless: { read_capacity: { mode: 'Dedicated' } } } })).toThrow(/Dedicated/);
   });
 
   it('takes every field and keeps only the serverless cloud and region', () => {

@@ -3,7 +3,16 @@
 // alphanumeric; dense dimension 1–20000; sparse indexes have no dimension and use dotproduct; tags of at most
 // 20 keys (≤ 80 chars of letters, digits, '_' and '-') with values ≤ 120 chars, "" unsets a tag.
 // Conifer hosts serverless indexes only: `pod` and `byoc` specs and integrated embedding are refused with 400.
-import { InvalidArgumentError } from '@conifer/contracts';
+// Options Conifer does not support are refused with a 400 naming them, never accepted and ignored
+// (`read_capacity` other than OnDemand, `source_collection`). `spec.serverless.schema` (2025-10's MetadataSchema)
+// is kept: only its filterable fields are indexed. This file parses the classic model (API versions up to
+// 2026-04); index-schema-request.ts parses 2026-07's.
+import {
+  InvalidArgumentError,
+  parseIndexSchema,
+  schemaFromVectorSettings,
+  type IndexSchema,
+} from '@conifer/contracts';
 
 export type IndexMetric = 'cosine' | 'euclidean' | 'dotproduct';
 export type IndexVectorType = 'dense' | 'sparse';
@@ -21,6 +30,8 @@ export interface CreateIndexInput {
   readonly spec: ServerlessSpec;
   readonly deletionProtection: boolean;
   readonly tags: Readonly<Record<string, string>>;
+  /** The whole schema in 2026-07's wire shape: vector fields (`_values`/`_sparse_values` for classic indexes) and metadata. */
+  readonly schema: IndexSchema;
 }
 
 export interface ConfigureIndexInput {
@@ -84,7 +95,19 @@ function parseTags(value: unknown): Record<string, string> | undefined {
   return tags;
 }
 
-function parseSpec(value: unknown): ServerlessSpec {
+/** `read_capacity` (2025-10 and later): Conifer serves every index on demand. */
+export function parseReadCapacity(value: unknown, path: string): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError(`${path} must be an object like {"mode":"OnDemand"}`);
+  const mode = (value as Record<string, unknown>).mode;
+  if (mode === undefined || mode === 'OnDemand') return;
+  if (mode === 'Dedicated') {
+    throw new InvalidArgumentError(`${path}.mode "Dedicated" is not supported: Conifer serves every index on demand; use {"mode":"OnDemand"} or omit ${path}`);
+  }
+  throw new InvalidArgumentError(`${path}.mode must be "OnDemand"`);
+}
+
+function parseSpec(value: unknown): { spec: ServerlessSpec; metadataSchema?: IndexSchema } {
   if (value === undefined || value === null) {
     throw new InvalidArgumentError('spec is required, e.g. {"serverless":{"cloud":"aws","region":"us-east-1"}}');
   }
@@ -103,7 +126,15 @@ function parseSpec(value: unknown): ServerlessSpec {
   if (typeof region !== 'string' || region.length === 0 || region.length > 64) {
     throw new InvalidArgumentError('spec.serverless.region must be a non-empty string');
   }
-  return { serverless: { cloud, region } };
+  if (serverless.source_collection !== undefined && serverless.source_collection !== null) {
+    throw new InvalidArgumentError('spec.serverless.source_collection is not supported: Conifer has no collections');
+  }
+  parseReadCapacity(serverless.read_capacity, 'spec.serverless.read_capacity');
+  const metadataSchema =
+    serverless.schema === undefined || serverless.schema === null
+      ? undefined
+      : parseIndexSchema(serverless.schema, { path: 'spec.serverless.schema', vectors: false });
+  return { spec: { serverless: { cloud, region } }, ...(metadataSchema === undefined ? {} : { metadataSchema }) };
 }
 
 export function parseCreateIndexRequest(body: unknown): CreateIndexInput {
@@ -134,7 +165,7 @@ export function parseCreateIndexRequest(body: unknown): CreateIndexInput {
     }
     if (metric !== 'dotproduct') throw new InvalidArgumentError('Sparse indexes must use the dotproduct metric');
   }
-  const spec = parseSpec(body.spec);
+  const { spec, metadataSchema } = parseSpec(body.spec);
   const tags = Object.fromEntries(Object.entries(parseTags(body.tags) ?? {}).filter(([, value]) => value !== ''));
   return {
     name,
@@ -144,6 +175,7 @@ export function parseCreateIndexRequest(body: unknown): CreateIndexInput {
     spec,
     deletionProtection: parseDeletionProtection(body.deletion_protection) ?? false,
     tags,
+    schema: schemaFromVectorSettings({ dimension, metric: metric as IndexMetric, vectorType }, metadataSchema),
   };
 }
 
@@ -157,6 +189,11 @@ export function parseConfigureIndexRequest(body: unknown): ConfigureIndexInput {
     // Serverless capacity settings have nothing to change here (always on demand); pod resizing does not exist.
     if (!isObject(body.spec) || body.spec.pod !== undefined || body.spec.byoc !== undefined) {
       throw new InvalidArgumentError('Conifer supports serverless indexes only: a pod spec cannot be configured');
+    }
+    const serverless = body.spec.serverless;
+    if (serverless !== undefined && serverless !== null) {
+      if (!isObject(serverless)) throw new InvalidArgumentError('spec.serverless must be an object');
+      parseReadCapacity(serverless.read_capacity, 'spec.serverless.read_capacity');
     }
   }
   const deletionProtection = parseDeletionProtection(body.deletion_protection);

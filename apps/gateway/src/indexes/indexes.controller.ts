@@ -1,9 +1,12 @@
 // Pinecone's control plane: /indexes create, list, describe, configure, delete. Thin: one service call each.
 // Names arrive percent-encoded; the router decodes path parameters. Errors render as the REST body.
+// Bodies and models follow the request's API version (classic up to 2026-04, schema model from 2026-07).
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
+import type { RequestedApiVersion } from '@conifer/contracts';
 import { ApiKeyAuth } from '../auth/api-key.guard.js';
 import { CurrentPrincipal, type ApiKeyPrincipal } from '../auth/principal.js';
-import type { IndexModel } from './index-model.js';
+import { RequestApiVersion } from '../common/api-version.js';
+import type { AnyIndexModel } from './index-model.js';
 import { IndexesService } from './indexes.service.js';
 
 @Controller('indexes')
@@ -13,33 +16,42 @@ export class IndexesController {
   @Post()
   @HttpCode(201)
   @ApiKeyAuth('control:write')
-  create(@CurrentPrincipal() principal: ApiKeyPrincipal, @Body() body: unknown): Promise<IndexModel> {
-    return this.indexes.create(principal, body);
+  create(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() version: RequestedApiVersion, @Body() body: unknown): Promise<AnyIndexModel> {
+    return this.indexes.create(principal, body, version);
   }
 
   @Get()
   @ApiKeyAuth('control:read')
-  list(@CurrentPrincipal() principal: ApiKeyPrincipal): Promise<{ indexes: IndexModel[] }> {
-    return this.indexes.list(principal);
+  list(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() version: RequestedApiVersion): Promise<{ indexes: AnyIndexModel[] }> {
+    return this.indexes.list(principal, version);
   }
 
   @Get(':name')
   @ApiKeyAuth('control:read')
-  describe(@CurrentPrincipal() principal: ApiKeyPrincipal, @Param('name') name: string): Promise<IndexModel> {
-    return this.indexes.describe(principal, name);
+  describe(
+    @CurrentPrincipal() principal: ApiKeyPrincipal,
+    @RequestApiVersion() version: RequestedApiVersion,
+    @Param('name') name: string,
+  ): Promise<AnyIndexModel> {
+    return this.indexes.describe(principal, name, version);
   }
 
   @Patch(':name')
   @HttpCode(202)
   @ApiKeyAuth('control:write')
-  configure(@CurrentPrincipal() principal: ApiKeyPrincipal, @Param('name') name: string, @Body() body: unknown): Promise<IndexModel> {
-    return this.indexes.configure(principal, name, body);
+  configure(
+    @CurrentPrincipal() principal: ApiKeyPrincipal,
+    @RequestApiVersion() version: RequestedApiVersion,
+    @Param('name') name: string,
+    @Body() body: unknown,
+  ): Promise<AnyIndexModel> {
+    return this.indexes.configure(principal, name, body, version);
   }
 
   @Delete(':name')
   @HttpCode(202)
   @ApiKeyAuth('control:write')
-  async delete(@CurrentPrincipal() principal: ApiKeyPrincipal, @Param('name') name: string): Promise<void> {
+  async delete(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() _version: RequestedApiVersion, @Param('name') name: string): Promise<void> {
     await this.indexes.delete(principal, name);
   }
 }

@@ -1,7 +1,7 @@
 // The index catalog in Postgres (table `indexes`): the only file of the control plane that touches Prisma for
 // indexes. Returns our IndexRecord; a duplicate (project, name) becomes AlreadyExistsError via the unique key.
 import { Inject, Injectable } from '@nestjs/common';
-import { AlreadyExistsError } from '@conifer/contracts';
+import { AlreadyExistsError, schemaFromVectorSettings, type IndexSchema } from '@conifer/contracts';
 import { PrismaService } from '../database/prisma.service.js';
 import { Prisma, type VectorIndex } from '../generated/prisma/client.js';
 import type { IndexRecord } from './index-model.js';
@@ -28,6 +28,7 @@ export abstract class IndexesRepository {
 }
 
 function toRecord(row: VectorIndex): IndexRecord {
+  const vectors = { dimension: row.dimension, metric: row.metric as IndexMetric, vectorType: row.vectorType as IndexVectorType };
   return {
     id: row.id,
     projectId: row.projectId,
@@ -38,6 +39,7 @@ function toRecord(row: VectorIndex): IndexRecord {
     deletionProtection: row.deletionProtection,
     tags: (row.tags ?? {}) as Record<string, string>,
     spec: row.spec as unknown as ServerlessSpec,
+    schema: (row.schema as unknown as IndexSchema | null) ?? schemaFromVectorSettings(vectors),
     state: row.state as IndexState,
     nodeId: row.nodeId,
     createdAt: row.createdAt,
@@ -63,6 +65,7 @@ export class PrismaIndexesRepository extends IndexesRepository {
           deletionProtection: index.deletionProtection,
           tags: index.tags as Prisma.InputJsonObject,
           spec: index.spec as unknown as Prisma.InputJsonObject,
+          schema: index.schema as unknown as Prisma.InputJsonObject,
           state: index.state,
           nodeId: index.nodeId,
         },

@@ -5,14 +5,25 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
-import { ForbiddenError, NotFoundError, PermissionDeniedError, UnavailableError } from '@conifer/contracts';
+import {
+  ForbiddenError,
+  indexModelShape,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+  type ApiVersion,
+  type IndexModelShape,
+  type RequestedApiVersion,
+  type IndexSettings,
+} from '@conifer/contracts';
 import { StoreResponseError } from '@conifer/store-client';
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger.js';
 import { CONFIG } from '../config/runtime.js';
 import { indexHost } from './index-host.js';
-import { renderIndexModel, type IndexModel, type IndexRecord } from './index-model.js';
+import { renderIndexModelAs, type AnyIndexModel, type IndexRecord } from './index-model.js';
 import { mergeTags, parseConfigureIndexRequest, parseCreateIndexRequest } from './index-request.js';
+import { parseConfigureIndexRequest202607, parseCreateIndexRequest202607 } from './index-schema-request.js';
 import { IndexRoutes } from './index-routes.js';
 import { IndexesRepository } from './indexes.repository.js';
 import { ProjectIndexRemover } from './project-index-remover.js';
@@ -68,7 +79,7 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
           removed++;
         } else {
           const node = await this.nodes.node(record.nodeId);
-          await node.client.createIndex(record.id, { dimension: record.dimension, metric: record.metric, vectorType: record.vectorType });
+          await node.client.createIndex(record.id, storeSettings(record));
           await this.indexes.update(record.id, { state: 'Ready' });
           this.routes.evict(record.projectId, record.name);
           ready++;
@@ -81,8 +92,10 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
     return { ready, removed };
   }
 
-  async create(caller: IndexCaller, body: unknown): Promise<IndexModel> {
-    const input = parseCreateIndexRequest(body);
+  async create(caller: IndexCaller, body: unknown, version: RequestedApiVersion | ApiVersion): Promise<AnyIndexModel> {
+    const input = readsSchemaModel(indexModelShape(version), body, ['schema', 'deployment', 'read_capacity'])
+      ? parseCreateIndexRequest202607(body)
+      : parseCreateIndexRequest(body);
     if (!inScope(caller, input.name)) {
       throw new PermissionDeniedError(`This API key is not allowed to access index "${input.name}"`);
     }
@@ -97,16 +110,13 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
       deletionProtection: input.deletionProtection,
       tags: input.tags,
       spec: input.spec,
+      schema: input.schema,
       state: 'Initializing',
       nodeId: node.id,
     });
     this.routes.evict(caller.projectId, input.name);
     try {
-      await node.client.createIndex(record.id, {
-        dimension: record.dimension,
-        metric: record.metric,
-        vectorType: record.vectorType,
-      });
+      await node.client.createIndex(record.id, storeSettings(record));
     } catch (error) {
       // Nothing was created: free the name so the caller can simply retry.
       await this.indexes.delete(record.id);
@@ -116,30 +126,32 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
     }
     const ready = (await this.indexes.update(record.id, { state: 'Ready' })) ?? { ...record, state: 'Ready' as const };
     this.routes.evict(caller.projectId, input.name);
-    return this.render(ready);
+    return this.render(ready, version);
   }
 
-  async list(caller: IndexCaller): Promise<{ indexes: IndexModel[] }> {
+  async list(caller: IndexCaller, version: RequestedApiVersion | ApiVersion): Promise<{ indexes: AnyIndexModel[] }> {
     const records = await this.indexes.listByProject(caller.projectId);
-    return { indexes: records.filter((record) => inScope(caller, record.name)).map((record) => this.render(record)) };
+    return { indexes: records.filter((record) => inScope(caller, record.name)).map((record) => this.render(record, version)) };
   }
 
-  async describe(caller: IndexCaller, name: string): Promise<IndexModel> {
-    return this.render(await this.find(caller, name));
+  async describe(caller: IndexCaller, name: string, version: RequestedApiVersion | ApiVersion): Promise<AnyIndexModel> {
+    return this.render(await this.find(caller, name), version);
   }
 
-  async configure(caller: IndexCaller, name: string, body: unknown): Promise<IndexModel> {
+  async configure(caller: IndexCaller, name: string, body: unknown, version: RequestedApiVersion | ApiVersion): Promise<AnyIndexModel> {
     const record = await this.find(caller, name);
-    const changes = parseConfigureIndexRequest(body);
+    const changes = readsSchemaModel(indexModelShape(version), body, ['schema', 'deployment', 'read_capacity'])
+      ? parseConfigureIndexRequest202607(body)
+      : parseConfigureIndexRequest(body);
     const tags = changes.tags === undefined ? undefined : mergeTags(record.tags, changes.tags);
-    if (changes.deletionProtection === undefined && tags === undefined) return this.render(record);
+    if (changes.deletionProtection === undefined && tags === undefined) return this.render(record, version);
     const updated = await this.indexes.update(record.id, {
       ...(changes.deletionProtection === undefined ? {} : { deletionProtection: changes.deletionProtection }),
       ...(tags === undefined ? {} : { tags }),
     });
     this.routes.evict(caller.projectId, name);
     if (!updated) throw notFound(name);
-    return this.render(updated);
+    return this.render(updated, version);
   }
 
   async delete(caller: IndexCaller, name: string): Promise<void> {
@@ -178,14 +190,29 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
     return record;
   }
 
-  private render(record: IndexRecord): IndexModel {
-    return renderIndexModel(record, indexHost(this.config.gateway, record.projectId, record.name));
+  private render(record: IndexRecord, version: RequestedApiVersion | ApiVersion): AnyIndexModel {
+    return renderIndexModelAs(indexModelShape(version), record, indexHost(this.config.gateway, record.projectId, record.name));
   }
 
   private onNodeFailure(nodeId: string, error: unknown, message: string): void {
     this.logger.warn({ nodeId, err: (error as Error).message, status: (error as StoreResponseError).status }, message);
     if (error instanceof UnavailableError && !(error instanceof StoreResponseError)) this.nodes.markDown(nodeId);
   }
+}
+
+/**
+ * Which model a body is read in: the version's; without the header, the 2026-07 model when the body uses one of
+ * its fields, else the classic one (the two share no field that would make this ambiguous).
+ */
+function readsSchemaModel(shape: IndexModelShape, body: unknown, schemaFields: readonly string[]): boolean {
+  if (shape !== 'unversioned') return shape === 'schema';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  return schemaFields.some((field) => (body as Record<string, unknown>)[field] !== undefined);
+}
+
+/** What the node needs: the vector settings and, for the fields it indexes, the schema. */
+function storeSettings(record: IndexRecord): IndexSettings {
+  return { dimension: record.dimension, metric: record.metric, vectorType: record.vectorType, schema: record.schema };
 }
 
 function inScope(caller: IndexCaller, name: string): boolean {

@@ -42,6 +42,8 @@ describe('control plane /indexes', () => {
   it('201 create returns the IndexModel, ready, with host and read_capacity', async () => {
     const response = await gateway.call('POST', '/indexes', {
       apiKey: editor.value,
+      // What client 8.2 sends; the 2026-07 shape is covered below.
+      headers: { 'x-pinecone-api-version': '2026-04' },
       body: { name: 'docs', dimension: 8, metric: 'dotproduct', spec, tags: { env: 'test' } },
     });
     expect(response.status).toBe(201);
@@ -59,6 +61,38 @@ describe('control plane /indexes', () => {
     const created = stores.flatMap((s) => [...s.indexes.values()]);
     expect(created).toHaveLength(1);
     expect(created[0]).toMatchObject({ dimension: 8, metric: 'dotproduct', vectorType: 'dense' });
+  });
+
+  it('answers each API version in its own shape, and 400 for an unknown version', async () => {
+    const v9 = await gateway.call('GET', '/indexes/docs', { apiKey: editor.value, headers: { 'x-pinecone-api-version': '2026-07' } });
+    expect(v9.status).toBe(200);
+    expect(v9.body).toEqual({
+      name: 'docs',
+      host: `http://conifer.test:8080/data/${projectId}/docs`,
+      status: { ready: true, state: 'Ready' },
+      deployment: { deployment_type: 'managed', cloud: 'aws', region: 'us-east-1' },
+      read_capacity: { mode: 'OnDemand', status: { state: 'Ready' } },
+      schema: { fields: { _values: { type: 'dense_vector', dimension: 8, metric: 'dotproduct' } } },
+      tags: { env: 'test' },
+      deletion_protection: 'disabled',
+    });
+    const python = await gateway.call('GET', '/indexes', { apiKey: editor.value, headers: { 'x-pinecone-api-version': '2025-10' } });
+    expect(python.body.indexes[0]).toMatchObject({ name: 'docs', dimension: 8, vector_type: 'dense' });
+    expect(python.body.indexes[0].deployment).toBeUndefined();
+    const unknown = await gateway.call('GET', '/indexes', { apiKey: editor.value, headers: { 'x-pinecone-api-version': '2030-01' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/2026-07/) }, status: 400 });
+    const created = await gateway.call('POST', '/indexes', {
+      apiKey: editor.value,
+      headers: { 'x-pinecone-api-version': '2026-07' },
+      body: { name: 'typed', schema: { fields: { _values: { type: 'dense_vector', dimension: 2, metric: 'cosine' }, genre: { type: 'string', filterable: true } } } },
+    });
+    expect(created.status).toBe(201);
+    // The store got the schema in the wire shape, and the catalog keeps it.
+    expect(stores.flatMap((s) => [...s.indexes.values()]).find((settings) => settings.dimension === 2)?.schema?.fields.genre).toEqual({ type: 'string', filterable: true });
+    const classic = await gateway.call('GET', '/indexes/typed', { apiKey: editor.value, headers: { 'x-pinecone-api-version': '2025-10' } });
+    expect(classic.body.spec.serverless.schema).toEqual({ fields: { genre: { filterable: true } } });
+    expect((await gateway.call('DELETE', '/indexes/typed', { apiKey: editor.value })).status).toBe(202);
   });
 
   it('places indexes on the least loaded node', async () => {

@@ -17,6 +17,8 @@ interface FakeIndex {
   dimension: number | null;
   metric: string;
   vectorType: string;
+  /** The index schema the gateway sent (IndexSettings.schema). */
+  schema?: { fields: Record<string, unknown> };
   vectors: Map<string, unknown>;
 }
 
@@ -87,7 +89,13 @@ export class FakeVectorStore {
         if (this.failCreates) return answer(500, { code: 13, message: 'disk full', details: [] });
         const settings = JSON.parse(request.body.toString('utf8')) as FakeIndex;
         if (index) return answer(200, { indexId, ready: true });
-        this.indexes.set(indexId, { dimension: settings.dimension, metric: settings.metric, vectorType: settings.vectorType, vectors: new Map() });
+        this.indexes.set(indexId, {
+          dimension: settings.dimension,
+          metric: settings.metric,
+          vectorType: settings.vectorType,
+          ...(settings.schema === undefined ? {} : { schema: settings.schema }),
+          vectors: new Map(),
+        });
         return answer(201, { indexId, ready: true });
       }
       if (request.method === 'DELETE') {

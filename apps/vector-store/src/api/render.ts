@@ -105,7 +105,12 @@ export function renderStats(stats: StatsResult, settings: IndexSettings): Descri
 }
 
 export function renderNamespace(summary: NamespaceSummary): NamespaceDescription {
-  return { name: displayNamespace(summary.name), record_count: summary.recordCount };
+  return {
+    name: displayNamespace(summary.name),
+    record_count: summary.recordCount,
+    ...(summary.schema === undefined ? {} : { schema: summary.schema }),
+    ...(summary.indexedFields === undefined ? {} : { indexed_fields: { fields: summary.indexedFields } }),
+  };
 }
 
 /** Namespaces ordered, filtered by prefix and paged by the names clients see ("__default__" included). */

@@ -213,9 +213,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   app.post<{ Params: IndexParams }>(`${prefix}/namespaces`, async (request) => {
     const index = indexOf(request.params.indexId);
-    const { name } = parseCreateNamespaceRequest(request.body);
-    await index.mutate(index.index.prepareCreateNamespace(name));
-    return { name, record_count: 0 };
+    const { name, schema } = parseCreateNamespaceRequest(request.body);
+    await index.mutate(index.index.prepareCreateNamespace(name, schema));
+    return render.renderNamespace(index.index.describeNamespace(name));
   });
   app.get<{ Params: IndexParams & { namespace: string } }>(`${prefix}/namespaces/:namespace`, async (request) => {
     const index = indexOf(request.params.indexId);

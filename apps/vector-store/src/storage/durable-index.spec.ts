@@ -44,6 +44,24 @@ describe('DurableIndex', () => {
     await reopened.close();
   });
 
+  it('keeps the index schema and a namespace schema across restarts, from the log and from a snapshot', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const schema = { fields: { _values: { type: 'dense_vector' as const, dimension: 4, metric: 'cosine' as const }, i: { type: 'integer' as const, filterable: true } } };
+    const index = await DurableIndex.create('idx', dir, { ...settings, schema }, DEFAULT_DURABLE_OPTIONS, logger);
+    await index.mutate(index.index.prepareCreateNamespace('tagged', { fields: { tag: { filterable: true } } }));
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ namespace: 'tagged', vectors: vectors(0, 3).map((v) => ({ ...v, metadata: { ...v.metadata, tag: 't' } })) })));
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(0, 3) })));
+    await index.close();
+    for (const round of ['log', 'snapshot']) {
+      const reopened = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
+      expect(reopened.settings.schema).toEqual(schema);
+      expect(reopened.index.describeNamespace('tagged')).toMatchObject({ schema: { fields: { tag: { filterable: true } } }, indexedFields: ['tag'] });
+      expect(reopened.index.describeNamespace('').indexedFields).toEqual(['i']);
+      if (round === 'log') await reopened.snapshot();
+      await reopened.close();
+    }
+  });
+
   it('drops a torn log tail on recovery and keeps appending after it', async () => {
     const dir = path.join(tempDir(), 'idx');
     const index = await DurableIndex.create('idx', dir, settings, DEFAULT_DURABLE_OPTIONS, logger);

@@ -177,7 +177,12 @@ export class DurableIndex {
   /** Rebuilds the in-memory state from the newest snapshot and the logs after it. */
   static async load(id: string, dir: string, options: DurableIndexOptions, logger: Logger): Promise<DurableIndex> {
     const raw = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as IndexSettings;
-    const settings: IndexSettings = { dimension: raw.dimension ?? null, metric: raw.metric, vectorType: raw.vectorType };
+    const settings: IndexSettings = {
+      dimension: raw.dimension ?? null,
+      metric: raw.metric,
+      vectorType: raw.vectorType,
+      ...(raw.schema === undefined ? {} : { schema: raw.schema }),
+    };
     let index = new VectorIndex(settings, options.search);
     const files = readdirSync(dir);
     const seqOf = (name: string, re: RegExp): number | undefined => {

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { access, constants, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@conifer/contracts';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, parseIndexSchema } from '@conifer/contracts';
 import type { Logger } from 'pino';
 import type { IndexSettings } from '@conifer/engine';
 import { AnnBuilder, annWorkerPath, clearAnnFiles } from './ann-builder.js';
@@ -34,7 +34,8 @@ export function validateIndexSettings(raw: unknown): IndexSettings {
     if (dimension !== null) throw new InvalidArgumentError('a sparse index has no dimension');
     if (metric !== 'dotproduct') throw new InvalidArgumentError('a sparse index must use the dotproduct metric');
   }
-  return { dimension: dimension as number | null, metric, vectorType };
+  const schema = body.schema === undefined || body.schema === null ? undefined : parseIndexSchema(body.schema, { path: 'schema', vectors: true });
+  return { dimension: dimension as number | null, metric, vectorType, ...(schema === undefined ? {} : { schema }) };
 }
 
 export interface RegistryOptions extends DurableIndexOptions {
@@ -130,7 +131,13 @@ export class IndexRegistry {
     const existing = this.indexes.get(id) ?? (await this.creating.get(id));
     if (existing !== undefined) {
       const s = existing.settings;
-      if (s.dimension !== settings.dimension || s.metric !== settings.metric || s.vectorType !== settings.vectorType) {
+      if (
+        s.dimension !== settings.dimension ||
+        s.metric !== settings.metric ||
+        s.vectorType !== settings.vectorType ||
+        // An index created before schemas existed has none; a schema given now for it is not a conflict.
+        (s.schema !== undefined && settings.schema !== undefined && JSON.stringify(s.schema) !== JSON.stringify(settings.schema))
+      ) {
         throw new AlreadyExistsError(`index ${id} already exists with other settings`);
       }
       return { index: existing, created: false };

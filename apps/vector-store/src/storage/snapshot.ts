@@ -48,7 +48,8 @@ async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
 export async function writeSnapshotRecords(handle: FileHandle, captured: CapturedSnapshot): Promise<number> {
   let records = 0;
   for (const [namespace, ns] of captured.namespaces) {
-    await writeAll(handle, frame(encodeMutation({ type: 'createNamespace', namespace })));
+    const schema = ns.schema;
+    await writeAll(handle, frame(encodeMutation(schema === undefined ? { type: 'createNamespace', namespace } : { type: 'createNamespace', namespace, schema })));
     records++;
     let batch: PlacedRecord[] = [];
     for (let slot = 0; slot < ns.slotCount; slot++) {

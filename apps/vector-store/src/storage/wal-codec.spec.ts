@@ -17,6 +17,7 @@ const mutations: Mutation[] = [
   { type: 'deleteByFilter', namespace: 'ns', filter: { op: 'gt', field: 'n', value: 1 } },
   { type: 'deleteAll', namespace: 'ns' },
   { type: 'createNamespace', namespace: 'x' },
+  { type: 'createNamespace', namespace: 'with-schema', schema: { fields: { genre: { filterable: true } } } },
   { type: 'deleteNamespace', namespace: 'x' },
 ];
 

@@ -2,7 +2,7 @@
 // payload is a u8 mutation type followed by its fields. Vectors are raw little-endian float32, never
 // JSON; ids, filters and metadata are strings. Snapshots use the same records (see snapshot.ts).
 import { crc32 } from 'node:zlib';
-import type { FilterNode, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
+import type { FilterNode, IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import type { Mutation, PlacedRecord, StoredRecordInput } from '@conifer/engine';
 import { BinaryReader, BinaryWriter, CorruptRecordError } from './binary.js';
 
@@ -97,6 +97,10 @@ export function encodeMutation(m: Mutation): Buffer {
     case 'deleteByFilter':
       w.string(JSON.stringify(m.filter));
       break;
+    case 'createNamespace':
+      // Optional trailing schema: records written before namespaces had schemas end after the name.
+      if (m.schema !== undefined) w.string(JSON.stringify(m.schema));
+      break;
     default:
       break;
   }
@@ -179,7 +183,9 @@ export function decodePayload(payload: Buffer): DecodedPayload {
       out = { type: 'deleteAll', namespace };
       break;
     case TYPE.createNamespace:
-      out = { type: 'createNamespace', namespace };
+      out = r.done
+        ? { type: 'createNamespace', namespace }
+        : { type: 'createNamespace', namespace, schema: JSON.parse(r.string()) as IndexSchema };
       break;
     case TYPE.deleteNamespace:
       out = { type: 'deleteNamespace', namespace };

@@ -22,7 +22,7 @@ export async function startTestApp(options: Partial<RegistryOptions> = {}, parse
   const logger = pino({ level: 'silent' });
   const registry = await IndexRegistry.open(dataDir, logger, options);
   const app = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger, parseWorkers });
-  // Real sockets: Fastify's inject() needs require(esm) (cookie 2) that jest on Node 20 lacks.
+  // Real sockets: the suites also reach the server with plain fetch (t.url), as the gateway does.
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     url: address,

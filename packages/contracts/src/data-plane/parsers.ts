@@ -1,6 +1,7 @@
 // Parsers for the data-plane requests: unknown JSON body (or query string) → typed request, or
 // InvalidArgumentError. Both camelCase and snake_case field names are accepted (gRPC-style JSON); a
 // missing namespace, "" and "__default__" are the same namespace, normalised to "".
+import { parseIndexSchema, type IndexSchema } from '../control-plane/index-schema.js';
 import { InvalidArgumentError } from '../errors.js';
 import { parseFilter } from './filter.js';
 import { queryField, queryList, type QueryParams } from './request-fields.js';
@@ -360,13 +361,15 @@ export function parseListNamespacesQuery(query: QueryParams): ListNamespacesRequ
   return request;
 }
 
-export function parseCreateNamespaceRequest(raw: unknown): { name: string } {
+/** `POST /namespaces {name, schema?}`; `schema` is a MetadataSchema: only its filterable fields are indexed. */
+export function parseCreateNamespaceRequest(raw: unknown): { name: string; schema?: IndexSchema } {
   const body = asBody(raw, 'create namespace');
   const name = body.name;
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('name is required');
   if (name === DEFAULT_NAMESPACE) throw new InvalidArgumentError(`"${DEFAULT_NAMESPACE}" is reserved`);
   validateNamespaceName(name);
-  return { name };
+  if (body.schema === undefined || body.schema === null) return { name };
+  return { name, schema: parseIndexSchema(body.schema, { path: 'schema', vectors: false }) };
 }
 
 /** Opaque pagination tokens: base64url of the last id returned. */

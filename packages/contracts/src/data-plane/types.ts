@@ -1,5 +1,6 @@
 // Wire types of Pinecone's data plane (DESIGN.md §4), named as in the official client, and the typed
 // requests the parsers produce (values as Float32Array, default namespace normalised to "").
+import type { IndexSchema } from '../control-plane/index-schema.js';
 
 export type MetadataValue = string | number | boolean | string[];
 export type RecordMetadata = Record<string, MetadataValue>;
@@ -70,6 +71,10 @@ export interface DescribeIndexStatsResponse {
 export interface NamespaceDescription {
   name: string;
   record_count: number;
+  /** The namespace's own metadata schema (`POST /namespaces`), as given: `{"fields":{"x":{"filterable":true}}}`. */
+  schema?: IndexSchema;
+  /** Metadata fields with posting lists (2025-10 and later). */
+  indexed_fields?: { fields: string[] };
 }
 export interface ListNamespacesResponse {
   namespaces: NamespaceDescription[];

@@ -3,6 +3,8 @@
 // $and/$or of those) into a small candidate set without touching every record; the full predicate is
 // still checked on each candidate, so a superset is always safe. Operators that cannot be answered from
 // postings ($ne, $nin, $exists, ranges over many distinct values) make the planner scan instead.
+// With a schema that declares metadata fields, only the declared filterable fields get postings; a filter on
+// another field cannot be narrowed here, so it is answered by checking every record (correct, but a scan).
 import type { FilterNode, RecordMetadata, Scalar } from '@conifer/contracts';
 
 /** Ranges are answered from postings only when the field has at most this many distinct values. */
@@ -11,9 +13,18 @@ const MAX_RANGE_DISTINCT = 2048;
 export class MetadataIndex {
   private readonly fields = new Map<string, Map<Scalar, Set<number>>>();
 
+  /** `indexed`: the only fields that get postings (undefined: every field). */
+  constructor(private readonly indexed?: ReadonlySet<string>) {}
+
+  /** The declared fields that get postings, sorted; undefined when every field does. */
+  declaredFields(): string[] | undefined {
+    return this.indexed === undefined ? undefined : [...this.indexed].sort();
+  }
+
   add(slot: number, metadata: RecordMetadata | undefined): void {
     if (metadata === undefined) return;
     for (const [field, value] of Object.entries(metadata)) {
+      if (this.indexed !== undefined && !this.indexed.has(field)) continue;
       if (Array.isArray(value)) for (const v of value) this.posting(field, v).add(slot);
       else this.posting(field, value).add(slot);
     }
@@ -57,6 +68,7 @@ export class MetadataIndex {
    * from postings and every record must be checked.
    */
   candidates(node: FilterNode): Set<number> | undefined {
+    if ('field' in node && this.indexed !== undefined && !this.indexed.has(node.field)) return undefined;
     switch (node.op) {
       case 'eq':
         return this.fields.get(node.field)?.get(node.value) ?? new Set();

@@ -1,10 +1,15 @@
 // The namespaces of one index, by engine name ("" is the default namespace).
+import { filterableFields, type IndexSchema } from '@conifer/contracts';
 import { NamespaceStore } from './namespace-store.js';
 
 export class NamespaceCatalog {
   private readonly byName = new Map<string, NamespaceStore>();
 
-  constructor(private readonly dimension: number) {}
+  /** `indexSchema`: the index's schema, whose filterable fields get posting lists unless a namespace has its own. */
+  constructor(
+    private readonly dimension: number,
+    private readonly indexSchema?: IndexSchema,
+  ) {}
 
   get(name: string): NamespaceStore | undefined {
     return this.byName.get(name);
@@ -15,10 +20,12 @@ export class NamespaceCatalog {
   }
 
   /** The namespace, created empty when missing. */
-  obtain(name: string): NamespaceStore {
+  obtain(name: string, schema?: IndexSchema): NamespaceStore {
     let ns = this.byName.get(name);
     if (ns === undefined) {
-      ns = new NamespaceStore(this.dimension);
+      // Which metadata fields get posting lists: the namespace's schema, else the index's, else all.
+      const indexed = filterableFields(schema ?? this.indexSchema);
+      ns = new NamespaceStore(this.dimension, indexed === undefined ? undefined : new Set(indexed), schema);
       this.byName.set(name, ns);
     }
     return ns;

@@ -7,7 +7,7 @@
 //
 // The arrays are private: readers go through slot accessors and `scorer()`, so that the layout (today
 // JS-heap arrays) can change without touching the planner or the reads.
-import type { ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
+import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { denseSimilarity, norm, sparseDot } from '../scoring.js';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
 import { MetadataIndex } from '../filter/metadata-index.js';
@@ -32,6 +32,7 @@ export interface SlotRecord {
 /** A read-only view of a namespace as it was when frozen (snapshots encode it while writes go on). */
 export interface FrozenNamespace {
   readonly dimension: number;
+  readonly schema: IndexSchema | undefined;
   readonly slotCount: number;
   isLive(slot: number): boolean;
   idOf(slot: number): string;
@@ -52,7 +53,7 @@ export class NamespaceStore {
   private sparse: (ParsedSparseValues | undefined)[] = [];
   private metadata: (RecordMetadata | undefined)[] = [];
   private readonly idToSlot = new Map<string, number>();
-  private readonly postings = new MetadataIndex();
+  private readonly postings: MetadataIndex;
   private annIndex: UsearchAnn | undefined;
   private annUpToSlot = 0;
   /** Slots inside the ANN index that have since died. */
@@ -64,7 +65,16 @@ export class NamespaceStore {
   private gen = 0;
   private sortedIdsCache: { version: number; ids: string[] } | undefined;
 
-  constructor(readonly dimension: number) {
+  /**
+   * `indexed`: the metadata fields that get posting lists (undefined: all); `schema`: the namespace's own
+   * metadata schema from `POST /namespaces`, kept to be echoed and snapshotted.
+   */
+  constructor(
+    readonly dimension: number,
+    indexed?: ReadonlySet<string>,
+    readonly schema?: IndexSchema,
+  ) {
+    this.postings = new MetadataIndex(indexed);
     this.norms = new Float32Array(0);
     this.alive = new Uint8Array(0);
     this.grow(INITIAL_CAPACITY);
@@ -205,6 +215,7 @@ export class NamespaceStore {
     const sparse = this.sparse.slice(0, slotCount);
     return {
       dimension,
+      schema: this.schema,
       slotCount,
       isLive: (slot) => alive[slot] === 1,
       idOf: (slot) => ids[slot]!,
@@ -215,6 +226,11 @@ export class NamespaceStore {
         return chunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + dimension);
       },
     };
+  }
+
+  /** The metadata fields with posting lists, sorted; undefined when every field has them. */
+  declaredFields(): string[] | undefined {
+    return this.postings.declaredFields();
   }
 
   // ---------------------------------------------------------------- writing

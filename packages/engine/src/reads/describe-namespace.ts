@@ -6,5 +6,11 @@ import type { ReadContext } from './context.js';
 export function describeNamespace(ctx: ReadContext, name: string): NamespaceSummary {
   const ns = ctx.namespaces.get(name);
   if (ns === undefined) throw new NotFoundError(`namespace "${displayNamespace(name)}" not found`);
-  return { name, recordCount: ns.liveCount };
+  const indexedFields = ns.declaredFields();
+  return {
+    name,
+    recordCount: ns.liveCount,
+    ...(ns.schema === undefined ? {} : { schema: ns.schema }),
+    ...(indexedFields === undefined ? {} : { indexedFields }),
+  };
 }

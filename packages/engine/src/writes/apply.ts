@@ -69,7 +69,7 @@ export function applyMutation(namespaces: NamespaceCatalog, m: Mutation): number
       return n;
     }
     case 'createNamespace':
-      namespaces.obtain(m.namespace);
+      namespaces.obtain(m.namespace, m.schema);
       return 0;
     case 'deleteNamespace': {
       const n = namespaces.get(m.namespace)?.liveCount ?? 0;

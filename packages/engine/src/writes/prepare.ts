@@ -6,6 +6,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
   type DeleteRequest,
+  type IndexSchema,
   type UpdateRequest,
   type UpsertRequest,
 } from '@conifer/contracts';
@@ -52,9 +53,10 @@ export function prepareDelete(request: DeleteRequest): Mutation {
   }
 }
 
-export function prepareCreateNamespace(namespaces: NamespaceCatalog, name: string): Mutation {
+/** `schema`: the namespace's metadata schema, which replaces the index's for which fields are indexed. */
+export function prepareCreateNamespace(namespaces: NamespaceCatalog, name: string, schema?: IndexSchema): Mutation {
   if (namespaces.has(name)) throw new AlreadyExistsError(`namespace "${displayNamespace(name)}" already exists`);
-  return { type: 'createNamespace', namespace: name };
+  return schema === undefined ? { type: 'createNamespace', namespace: name } : { type: 'createNamespace', namespace: name, schema };
 }
 
 export function prepareDeleteNamespace(namespaces: NamespaceCatalog, name: string): Mutation {
