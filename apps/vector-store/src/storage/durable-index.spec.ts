@@ -149,6 +149,24 @@ describe('snapshot while writes go on', () => {
   });
 });
 
+describe('concurrent snapshots', () => {
+  it('run one after another (an explicit one while a background one runs)', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const index = await DurableIndex.create('idx', dir, settings, DEFAULT_DURABLE_OPTIONS, logger);
+    for (let i = 0; i < 20; i++) await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(i * 100, 100) })));
+    const background = index.startSnapshot();
+    const upsert = index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(9000, 1) })));
+    await Promise.all([background, index.snapshot(), index.snapshot(), upsert]);
+    await index.close();
+    const files = readdirSync(dir);
+    expect(files.filter((f) => f.startsWith('snapshot-'))).toEqual(['snapshot-00000004.bin']);
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const reopened = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
+    expect(reopened.index.totalVectorCount).toBe(2001);
+    await reopened.close();
+  });
+});
+
 describe('IndexRegistry', () => {
   it('creates idempotently, refuses other settings, lists, reloads and deletes from disk', async () => {
     const dataDir = tempDir();

@@ -131,6 +131,9 @@ export function fsyncDirectory(dir: string): void {
 export class DurableIndex {
   private closed = false;
   private snapshotting: Promise<void> | undefined;
+  /** Snapshots run one after another (each rotates the log to the next sequence number). */
+  private snapshotQueue: Promise<void> = Promise.resolve();
+  private snapshotsQueued = 0;
   /** Mutations acknowledged (metrics). */
   mutations = 0;
   /** Slots covered by the graphs saved with the newest snapshot. */
@@ -265,8 +268,19 @@ export class DurableIndex {
     return touched;
   }
 
-  /** Writes a snapshot of the current state and removes the logs and snapshots it supersedes. */
-  async snapshot(): Promise<void> {
+  /** Writes a snapshot of the current state and removes the logs and snapshots it supersedes (after any running one). */
+  snapshot(): Promise<void> {
+    // When none is running it starts now (the log rotation pauses appends synchronously), else after the last.
+    const run = this.snapshotsQueued === 0 ? this.writeSnapshot() : this.snapshotQueue.then(() => this.writeSnapshot());
+    this.snapshotsQueued++;
+    const done = run.finally(() => {
+      this.snapshotsQueued--;
+    });
+    this.snapshotQueue = done.catch(() => undefined);
+    return done;
+  }
+
+  private async writeSnapshot(): Promise<void> {
     const seq = this.walSeq + 1;
     const captured = await this.wal.rotate(path.join(this.dir, walName(seq)), () => {
       const snapshot = captureSnapshot(this.index);
@@ -338,6 +352,7 @@ export class DurableIndex {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.snapshotting) await this.snapshotting;
+    await this.snapshotQueue;
     // A clean stop leaves a snapshot with the graphs, so that the next start replays little and rebuilds nothing.
     if (this.options.snapshotOnClose && this.wal.healthy && (this.wal.bytes >= this.options.snapshotOnCloseBytes || savedGraphCoverage(this.index) > this.graphCoverageSaved)) {
       await this.startSnapshot();
