@@ -2,3 +2,4 @@ export * from './filter.js';
 export * from './float.js';
 export * from './parsers.js';
 export * from './types.js';
+export * from './unicode.js';
