@@ -18,6 +18,7 @@ import {
   grpcErrorBody,
   type QueryParams,
 } from '@conifer/contracts';
+import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DurableIndex } from '../storage/durable-index.js';
@@ -25,6 +26,7 @@ import { validateIndexId, validateIndexSettings, type IndexRegistry } from '../s
 import { installErrorHandling } from './error-handler.js';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
 import { StoreMetrics } from './metrics.js';
+import { cooperativeFilter } from './cooperative-filter.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
 
 export interface ServerOptions {
@@ -70,6 +72,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    if (!isUtf8(body as Buffer)) return done(new InvalidArgumentError('request body is not valid UTF-8', 400), undefined);
     const text = (body as Buffer).toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     try {
@@ -159,6 +162,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request) => {
     const index = indexOf(request.params.indexId);
     const query = parseQueryRequest(request.body);
+    if (query.filter !== undefined) query.filter = await cooperativeFilter(index.index, [query.namespace], query.filter);
     const response = index.index.query(query);
     metrics.queries.inc({ plan: index.index.lastPlan.plan });
     response.namespace = echoNamespace(request.body);
@@ -174,7 +178,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.post<{ Params: IndexParams }>(`${prefix}/vectors/fetch_by_metadata`, async (request) => {
     const index = indexOf(request.params.indexId);
-    const response = index.index.fetchByMetadata(parseFetchByMetadataRequest(request.body));
+    const fetch = parseFetchByMetadataRequest(request.body);
+    if (fetch.filter !== undefined) fetch.filter = await cooperativeFilter(index.index, [fetch.namespace], fetch.filter);
+    const response = index.index.fetchByMetadata(fetch);
     response.namespace = echoNamespace(request.body);
     return response;
   });
@@ -183,7 +189,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const index = indexOf(request.params.indexId);
     const update = parseUpdateRequest(request.body);
     if (update.kind === 'filter' && update.dryRun) {
-      return { matchedRecords: index.index.countMatching(update.namespace, update.filter) };
+      const filter = await cooperativeFilter(index.index, [update.namespace], update.filter);
+      return { matchedRecords: index.index.countMatching(update.namespace, filter) };
     }
     const mutation = index.index.prepareUpdate(update);
     const touched = await index.mutate(mutation);
@@ -205,7 +212,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   const stats = async (request: { params: IndexParams; body: unknown }) => {
     const index = indexOf(request.params.indexId);
-    return index.index.describeStats(parseDescribeIndexStatsRequest(request.body).filter);
+    const filter = await cooperativeFilter(index.index, undefined, parseDescribeIndexStatsRequest(request.body).filter);
+    return index.index.describeStats(filter);
   };
   app.post<{ Params: IndexParams }>(`${prefix}/describe_index_stats`, stats);
   app.get<{ Params: IndexParams }>(`${prefix}/describe_index_stats`, async (request) => stats({ params: request.params, body: undefined }));
@@ -235,6 +243,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
 function parseJson(raw: Buffer | undefined): unknown {
   if (raw === undefined) return undefined;
+  if (!isUtf8(raw)) throw new InvalidArgumentError('request body is not valid UTF-8', 400);
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
   try {
