@@ -1,8 +1,9 @@
 // Pinecone's control plane: /indexes create, list, describe, configure, delete. Thin: one service call each.
 // Names arrive percent-encoded; the router decodes path parameters. Errors render as the REST body.
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
 import { ApiKeyAuth } from '../auth/api-key.guard.js';
 import { CurrentPrincipal, type ApiKeyPrincipal } from '../auth/principal.js';
+import { JsonBody } from '../common/json-body.js';
 import type { IndexModel } from './index-model.js';
 import { IndexesService } from './indexes.service.js';
 
@@ -13,7 +14,7 @@ export class IndexesController {
   @Post()
   @HttpCode(201)
   @ApiKeyAuth('control:write')
-  create(@CurrentPrincipal() principal: ApiKeyPrincipal, @Body() body: unknown): Promise<IndexModel> {
+  create(@CurrentPrincipal() principal: ApiKeyPrincipal, @JsonBody() body: unknown): Promise<IndexModel> {
     return this.indexes.create(principal, body);
   }
 
@@ -32,7 +33,7 @@ export class IndexesController {
   @Patch(':name')
   @HttpCode(202)
   @ApiKeyAuth('control:write')
-  configure(@CurrentPrincipal() principal: ApiKeyPrincipal, @Param('name') name: string, @Body() body: unknown): Promise<IndexModel> {
+  configure(@CurrentPrincipal() principal: ApiKeyPrincipal, @Param('name') name: string, @JsonBody() body: unknown): Promise<IndexModel> {
     return this.indexes.configure(principal, name, body);
   }
 
