@@ -74,7 +74,7 @@ beforeAll(async () => {
   }
   const few = Array.from({ length: 10 }, (_, i) => ({ id: `l${i}`, values: [1, i, 0, 0], metadata: { k: i } }));
   expect((await t.call('POST', `${light}/vectors/upsert`, { vectors: few })).status).toBe(200);
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   child?.kill('SIGKILL');
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -123,10 +123,11 @@ describe('a heavy filter on one index', () => {
     );
     // Before: the light query sent first waited for the whole heavy one (one or two light queries in all).
     expect(latencies.length).toBeGreaterThan(10);
-    // Slices are 2 ms; the margins are for a loaded 2-core CI machine (the client runs on it too).
-    expect(p50).toBeLessThan(Math.min(30, heavyMs / 8));
+    // Slices are 2 ms, so on an idle machine a light query waits a few ms; the bounds are relative to the
+    // heavy query because a loaded 2-core CI machine (client, store and other suites on it) stretches both.
+    expect(p50).toBeLessThan(heavyMs / 10);
     expect(p90).toBeLessThan(heavyMs / 4);
-  }, 60_000);
+  }, 120_000);
 
   it('answers exactly what the filter selects (query, describe_index_stats, fetch_by_metadata, dryRun)', async () => {
     const filter = heavyFilter({ n: { $lt: 25 } });
@@ -140,7 +141,7 @@ describe('a heavy filter on one index', () => {
     expect(Object.keys(f.body.vectors).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `r${i}`).sort());
     const dry = await t.call('POST', `${heavy}/vectors/update`, { filter, setMetadata: { b: 1 }, dryRun: true });
     expect(dry.body).toEqual({ matchedRecords: 25 });
-  }, 60_000);
+  }, 120_000);
 
   it('sees a record written while the filter was being evaluated', async () => {
     const filter = heavyFilter({ late: true });
@@ -153,12 +154,12 @@ describe('a heavy filter on one index', () => {
     expect(res.body.matches.map((m: { id: string }) => m.id).filter((id: string) => id !== 'late')).toEqual([]);
     const after = await t.call('POST', `${heavy}/query`, { topK: 10, vector: [1, 0, 0, 0], filter });
     expect(after.body.matches.map((m: { id: string }) => m.id)).toEqual(['late']);
-  }, 60_000);
+  }, 120_000);
 
   it('400 for a filter over the clause limit (the 3.6 MB filter of the report)', async () => {
     const filter = { $and: Array.from({ length: 200_000 }, () => ({ a: { $ne: 'z' } })) };
     const res = await t.call('POST', `${heavy}/query`, { topK: 1, vector: [1, 0, 0, 0], filter });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ code: 3, message: expect.stringMatching(/more than 1000 operators/), details: [] });
-  }, 60_000);
+  }, 120_000);
 });
