@@ -25,6 +25,15 @@ describe('cooperativeFilter', () => {
     expect(await cooperativeFilter(index, [''], undefined)).toBeUndefined();
   });
 
+  it('leaves small filters the posting lists narrow to the engine, even on large namespaces', async () => {
+    const index = indexWith(1000);
+    const options = { sliceMs: 2, budgetMs: 10_000, heavyWork: 10 };
+    const selective = parseFilter({ tag: 'three', n: { $lt: 10 } })!;
+    expect(await cooperativeFilter(index, [''], selective, options)).toBe(selective);
+    const scan = parseFilter({ tag: { $ne: 'three' } })!;
+    expect((await cooperativeFilter(index, [''], scan, options))?.op).toBe('precomputed');
+  });
+
   it('precomputes heavy ones with exactly the filter’s answers (records without metadata too)', async () => {
     const index = indexWith(1000);
     for (const extra of [{ n: { $lt: 50 } }, { tag: { $exists: false } }, { tag: { $ne: 'three' } }]) {

@@ -3,7 +3,7 @@
 // filter held the loop for 7 s). The engine's query code is synchronous; this runs before it, for reads
 // only (query, fetch_by_metadata, describe_index_stats, update dryRun):
 // - the filter's cost is estimated as clauses × live records of the namespaces it reads; under
-//   `heavyWork` the engine evaluates it as before (the posting lists keep selective filters cheap);
+//   `heavyWork`, or for a small filter the posting lists can narrow, the engine evaluates it as before;
 // - above, the predicate is run over every live record in slices of `sliceMs`, with a yield between
 //   slices, and the answers are remembered per metadata object. The engine then gets a `precomputed`
 //   filter whose test is a lookup, so its synchronous part costs what an unfiltered scan costs;
@@ -25,6 +25,27 @@ export interface CooperativeFilterOptions {
 }
 
 export const DEFAULT_COOPERATIVE_FILTER: CooperativeFilterOptions = { sliceMs: 2, budgetMs: 10_000, heavyWork: 250_000 };
+
+const MAX_NARROWABLE_CLAUSES = 4;
+
+/** Whether the engine's posting lists can answer the filter with a candidate set (metadata-index.ts). */
+export function narrowable(node: FilterNode): boolean {
+  switch (node.op) {
+    case 'eq':
+    case 'in':
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return true;
+    case 'and':
+      return node.children.some(narrowable);
+    case 'or':
+      return node.children.every(narrowable);
+    default:
+      return false;
+  }
+}
 
 /** Clauses of a filter (each operator on a field, each $and/$or). */
 export function filterClauses(node: FilterNode): number {
@@ -52,7 +73,11 @@ export async function cooperativeFilter(
     namespaces === undefined ? [...index.namespaces.values()] : namespaces.flatMap((name) => index.namespaces.get(name) ?? []);
   let records = 0;
   for (const ns of targets) records += ns.liveCount;
-  if (filterClauses(filter) * records < options.heavyWork) return filter;
+  const clauses = filterClauses(filter);
+  if (clauses * records < options.heavyWork) return filter;
+  // A small filter the posting lists can narrow ($eq, $in, ranges, and/or of those) costs the engine the
+  // size of its candidate set, not of the namespace: slicing it would only make it slower.
+  if (clauses <= MAX_NARROWABLE_CLAUSES && narrowable(filter)) return filter;
 
   const predicate = compileFilter(filter);
   const answers = new WeakMap<RecordMetadata, boolean>();
