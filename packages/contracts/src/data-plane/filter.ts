@@ -17,7 +17,7 @@ export type FilterNode =
   | { op: 'gt' | 'gte' | 'lt' | 'lte'; field: string; value: number }
   | { op: 'in' | 'nin'; field: string; values: Scalar[] }
   | { op: 'exists'; field: string; value: boolean }
-  /** Not from the wire: a filter already evaluated by the caller (see filter-budget.ts), as a predicate. */
+  /** Not from the wire: a filter the caller already evaluated (the store's api/cooperative-filter.ts), as a predicate. */
   | { op: 'precomputed'; test: MetadataPredicate };
 
 export const MAX_FILTER_DEPTH = 10;
