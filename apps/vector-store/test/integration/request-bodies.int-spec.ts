@@ -50,3 +50,29 @@ describe('data-plane request bodies', () => {
     expect((await t.call('POST', `${base}/query`, { topK: 10_000, vector: [1, 0] })).status).toBe(200);
   });
 });
+
+describe('upserts parsed on a worker thread', () => {
+  let w: TestApp;
+  beforeAll(async () => {
+    w = await startTestApp({}, 1);
+    expect((await w.call('PUT', base, { dimension: 2, metric: 'cosine', vectorType: 'dense' })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('400 for bytes that are not UTF-8 and for ids with a lone surrogate; nothing stored', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"vectors":[{"id":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('","values":[1,0]}]}')]);
+    const res = await fetch(`${w.url}${base}/vectors/upsert`, {
+      method: 'POST',
+      headers: { 'x-conifer-internal-token': 'test-internal-token-0123456789abcdef', 'content-type': 'application/json' },
+      body: bytes,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(/not valid UTF-8/);
+    const lone = await w.call('POST', `${base}/vectors/upsert`, { vectors: [{ id: 's\ud800', values: [1, 0] }] });
+    expect(lone.status).toBe(400);
+    expect(lone.body.message).toMatch(/not well-formed Unicode/);
+    expect((await w.call('POST', `${base}/describe_index_stats`, {})).body.totalVectorCount).toBe(0);
+  });
+});
