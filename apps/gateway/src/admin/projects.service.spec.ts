@@ -25,11 +25,13 @@ function setup(usage: ProjectUsage, keys: RevokedKey[], remover?: ProjectIndexRe
       state.usage = { ...state.usage, liveKeys: 0 };
       return revoked;
     },
-    delete: async (_org: string, _id: string, force: boolean) => {
-      if (state.usage.indexes > 0 || (state.usage.liveKeys > 0 && !force)) return { kind: 'in_use', usage: state.usage };
+    delete: async () => {
+      if (state.usage.indexes > 0) return { kind: 'in_use', usage: state.usage };
       log.push('delete');
       state.exists = false;
-      return { kind: 'deleted', revokedKeys: [] };
+      const revokedKeys = state.keys;
+      state.keys = [];
+      return { kind: 'deleted', revokedKeys };
     },
   };
   class Events extends KeyEvents {
@@ -64,12 +66,18 @@ describe('ProjectsService.delete', () => {
     expect(log).toEqual(['delete']);
   });
 
-  it('412 with live keys or indexes unless forced; nothing done', async () => {
-    for (const usage of [{ indexes: 0, liveKeys: 1 }, { indexes: 1, liveKeys: 0 }]) {
+  it('412 with indexes unless forced; nothing done', async () => {
+    for (const usage of [{ indexes: 1, liveKeys: 0 }, { indexes: 1, liveKeys: 1 }]) {
       const { service, log } = setup(usage, [{ id: 'k', keyId: 'kid' }], new Remover());
       await expect(service.delete(context, PROJECT, false)).rejects.toBeInstanceOf(FailedPreconditionError);
       expect(log).toEqual([]);
     }
+  });
+
+  it('no indexes but live keys: deletes the project and revokes its keys at once, as at Pinecone (was 412)', async () => {
+    const { service, log } = setup({ indexes: 0, liveKeys: 2 }, [{ id: 'k1', keyId: 'kid1' }, { id: 'k2', keyId: 'kid2' }]);
+    await service.delete(context, PROJECT, false);
+    expect(log).toEqual(['delete', 'event:kid1', 'event:kid2']);
   });
 
   it('503 when forced with indexes but no index remover; nothing done', async () => {

@@ -1,7 +1,8 @@
-// Projects of the caller's organization. Deletion: refused (412 FAILED_PRECONDITION) while the project has
-// indexes or live keys; with force, its keys are revoked first (they stop working at once), then its indexes
-// are removed through the control plane, then the project row goes (with its key rows; key_revocations and
-// audit rows stay).
+// Projects of the caller's organization. Deletion, as at Pinecone: refused (412 FAILED_PRECONDITION) while the
+// project has indexes; without indexes, the project and its API keys go at once (the keys are revoked in the
+// same transaction and announced to every replica). With force, its keys are revoked first (they stop working
+// at once), then its indexes are removed through the control plane, then the project row goes (with its key
+// rows; key_revocations and audit rows stay).
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
@@ -60,7 +61,7 @@ export class ProjectsService {
     const now = new Date();
     const auditForKey = (key: RevokedKey) => auditOf(context, 'api_key.revoke', 'api_key', key.id, { reason: 'project.delete', project_id: id });
     const usage = await this.projects.usage(id, now);
-    if (!force && (usage.indexes > 0 || usage.liveKeys > 0)) throw this.inUse(usage);
+    if (!force && usage.indexes > 0) throw this.inUse(usage);
     if (usage.indexes > 0 && !this.indexRemover) {
       throw new UnavailableError('The project has indexes and index removal is not available on this gateway; try again later');
     }
@@ -74,7 +75,6 @@ export class ProjectsService {
     const outcome = await this.projects.delete(
       context.organizationId,
       id,
-      force,
       new Date(),
       auditOf(context, 'project.delete', 'project', id, { name: project.name, force, removed_indexes: removedIndexes }),
       auditForKey,
@@ -84,9 +84,9 @@ export class ProjectsService {
     await this.announce(outcome.revokedKeys);
   }
 
-  private inUse(usage: { indexes: number; liveKeys: number }): FailedPreconditionError {
+  private inUse(usage: { indexes: number }): FailedPreconditionError {
     return new FailedPreconditionError(
-      `Project still has ${usage.indexes} index(es) and ${usage.liveKeys} live API key(s); delete them first, ` +
+      `Project still has ${usage.indexes} index(es); delete them first, ` +
         'or delete with ?force=true to revoke its keys and remove its indexes',
     );
   }

@@ -20,7 +20,7 @@ Commands:
   organizations list
   projects list | get <id> | create <name> [--max-pods N]
   projects update <id> [--name N] [--max-pods N]
-  projects delete <id> [--force]                 --force revokes its keys and removes its indexes
+  projects delete <id> [--force]                 its keys go with it; --force also removes its indexes
   keys list <project-id> [--include-revoked]
   keys get <key-id>
   keys create <project-id> --name N [--roles R1,R2] [--indexes a,b] [--namespaces a,b]

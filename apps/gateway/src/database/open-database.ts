@@ -2,7 +2,7 @@
 // migrated to the current schema before the app accepts requests.
 import path from 'node:path';
 import type { ConiferConfig } from '@conifer/config';
-import { applyMigrations, startEmbeddedPostgres } from '@conifer/database';
+import { applyMigrations, embeddedClusterDirectory, startEmbeddedPostgres } from '@conifer/database';
 import type { Logger } from 'pino';
 
 export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../../../prisma/migrations');
@@ -17,7 +17,7 @@ export async function openDatabase(config: ConiferConfig, logger: Logger): Promi
   let url = config.database.url;
   let close = async () => {};
   if (!url) {
-    const directory = path.join(config.dataDir, 'postgres');
+    const directory = embeddedClusterDirectory(config.dataDir);
     logger.info({ directory, port: config.database.embeddedPort }, 'DATABASE_URL is not set: starting embedded Postgres');
     const embedded = await startEmbeddedPostgres({
       directory,

@@ -1,11 +1,12 @@
 // Pinecone's control plane: /indexes create, list, describe, configure, delete. Thin: one service call each.
 // Names arrive percent-encoded; the router decodes path parameters. Errors render as the REST body.
 // Bodies and models follow the request's API version (classic up to 2026-04, schema model from 2026-07).
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
 import type { RequestedApiVersion } from '@conifer/contracts';
 import { ApiKeyAuth } from '../auth/api-key.guard.js';
 import { CurrentPrincipal, type ApiKeyPrincipal } from '../auth/principal.js';
 import { RequestApiVersion } from '../common/api-version.js';
+import { JsonBody } from '../common/json-body.js';
 import type { AnyIndexModel } from './index-model.js';
 import { IndexesService } from './indexes.service.js';
 
@@ -16,7 +17,7 @@ export class IndexesController {
   @Post()
   @HttpCode(201)
   @ApiKeyAuth('control:write')
-  create(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() version: RequestedApiVersion, @Body() body: unknown): Promise<AnyIndexModel> {
+  create(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() version: RequestedApiVersion, @JsonBody() body: unknown): Promise<AnyIndexModel> {
     return this.indexes.create(principal, body, version);
   }
 
@@ -43,7 +44,7 @@ export class IndexesController {
     @CurrentPrincipal() principal: ApiKeyPrincipal,
     @RequestApiVersion() version: RequestedApiVersion,
     @Param('name') name: string,
-    @Body() body: unknown,
+    @JsonBody() body: unknown,
   ): Promise<AnyIndexModel> {
     return this.indexes.configure(principal, name, body, version);
   }

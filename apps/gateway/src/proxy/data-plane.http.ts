@@ -3,7 +3,9 @@
 //   error (401 from the guard, 413 from the body limit…) renders as the gRPC-style body;
 // - JSON bodies of data-plane requests are kept as the received bytes (size-limited while read, never
 //   parsed: they are forwarded as is); every other route gets Fastify's default JSON parser.
+import { isUtf8 } from 'node:buffer';
 import { Inject, Injectable } from '@nestjs/common';
+import { InvalidArgumentError } from '@conifer/contracts';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { ConiferConfig } from '@conifer/config';
@@ -33,6 +35,11 @@ export class DataPlaneHttp {
     adapter.useBodyParser('application/json', false, { bodyLimit: config.gateway.maxBodyBytes }, (request, body, done) => {
       if (isDataPlaneRequest(request as FastifyRequest)) {
         done(null, body);
+        return;
+      }
+      // JSON is UTF-8 (RFC 8259): bytes that are not would silently become U+FFFD (issue 14 item 15).
+      if (Buffer.isBuffer(body) && !isUtf8(body)) {
+        done(new InvalidArgumentError('Request body is not valid UTF-8'), undefined);
         return;
       }
       parseJson(request as FastifyRequest, body as unknown as string, done);

@@ -399,7 +399,7 @@ describe('project deletion', () => {
     });
   }
 
-  it('202 for an empty project; 412 with live keys unless forced; force revokes every key first', async () => {
+  it('202 for an empty project; with live keys but no indexes: 202 and the keys are revoked with it (as at Pinecone); force revokes every key first', async () => {
     const empty = await newProject();
     expect((await call(app, 'DELETE', `/admin/projects/${empty}`, { token })).status).toBe(202);
     expectErrorShape(await call(app, 'GET', `/admin/projects/${empty}`, { token }), 404, 'NOT_FOUND');
@@ -408,10 +408,6 @@ describe('project deletion', () => {
     const { key: k1 } = await mint(projectId, { name: 'k1' });
     const { key: k2 } = await mint(projectId, { name: 'k2' });
     const keyIds = [(await row(k1.id)).keyId, (await row(k2.id)).keyId];
-    const refused = await call(app, 'DELETE', `/admin/projects/${projectId}`, { token });
-    expectErrorShape(refused, 412, 'FAILED_PRECONDITION');
-    expect(refused.body.error.message).toContain('2 live API key(s)');
-    expect((await call(app, 'GET', `/admin/projects/${projectId}`, { token })).status).toBe(200);
     expectErrorShape(await call(app, 'DELETE', `/admin/projects/${projectId}?force=maybe`, { token }), 400, 'INVALID_ARGUMENT');
 
     expect((await call(app, 'DELETE', `/admin/projects/${projectId}?force=true`, { token })).status).toBe(202);
@@ -423,6 +419,18 @@ describe('project deletion', () => {
     }
     expect(await auditActions(k1.id)).toEqual(['api_key.create', 'api_key.revoke']);
     expect(await auditActions(projectId)).toEqual(['project.create', 'project.delete']);
+
+    // Without force: no indexes, so the project goes and its live keys are revoked in the same call (was 412).
+    const keysOnly = await newProject();
+    const { key: k3 } = await mint(keysOnly, { name: 'k3' });
+    const k3KeyId = (await row(k3.id)).keyId;
+    expect((await call(app, 'DELETE', `/admin/projects/${keysOnly}`, { token })).status).toBe(202);
+    expectErrorShape(await call(app, 'GET', `/admin/projects/${keysOnly}`, { token }), 404, 'NOT_FOUND');
+    expect(await prisma.apiKey.count({ where: { projectId: keysOnly } })).toBe(0);
+    expect(await prisma.keyRevocation.count({ where: { keyId: k3KeyId } })).toBe(1);
+    expect(changes.filter((c) => c.change.keyId === k3KeyId)).toEqual([{ change: { keyId: k3KeyId, reason: 'revoked' }, revocationRows: 1 }]);
+    expect(await auditActions(k3.id)).toEqual(['api_key.create', 'api_key.revoke']);
+    expect(await auditActions(keysOnly)).toEqual(['project.create', 'project.delete']);
   });
 
   it('412 with indexes; forced while their vector-store node is unreachable: 503, keys already revoked, project kept for a retry', async () => {

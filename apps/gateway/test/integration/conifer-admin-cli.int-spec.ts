@@ -67,10 +67,8 @@ describe('conifer-admin', () => {
     const described = await run('keys', 'get', rotated.json.key.id);
     expect(described.json.status).toBe('revoked');
 
-    const refused = await run('projects', 'delete', projectId);
-    expect(refused.code).toBe(1);
-    expect(refused.err).toContain('412 FAILED_PRECONDITION');
-    expect((await run('projects', 'delete', projectId, '--force')).code).toBe(0);
+    // No indexes: deleted with its keys, no --force needed (as at Pinecone).
+    expect((await run('projects', 'delete', projectId)).code).toBe(0);
     expect((await run('projects', 'get', projectId)).err).toContain('404 NOT_FOUND');
 
     const audit = await run('audit', '--limit', '2', '--all');

@@ -16,14 +16,19 @@ export type ParseReply =
   | { id: number; ok: true; namespace: string; records: PackedRecord[]; values: Float32Array }
   | { id: number; ok: false; message: string; status: number };
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
 parentPort?.on('message', ({ id, bytes }: { id: number; bytes: ArrayBuffer }) => {
   let reply: ParseReply;
   const transfer: ArrayBuffer[] = [];
   try {
     let body: unknown;
-    const text = decoder.decode(bytes);
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      throw Object.assign(new Error('request body is not valid UTF-8'), { status: 400 });
+    }
     try {
       body = text.trim() === '' ? undefined : JSON.parse(text);
     } catch {

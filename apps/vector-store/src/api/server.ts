@@ -18,6 +18,7 @@ import {
   grpcErrorBody,
   type QueryParams,
 } from '@conifer/contracts';
+import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DurableIndex } from '../storage/durable-index.js';
@@ -26,6 +27,7 @@ import { installErrorHandling } from './error-handler.js';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
 import { StoreMetrics } from './metrics.js';
 import * as render from './render.js';
+import { cooperativeFilter } from './cooperative-filter.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
 
 export interface ServerOptions {
@@ -71,6 +73,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    if (!isUtf8(body as Buffer)) return done(new InvalidArgumentError('request body is not valid UTF-8', 400), undefined);
     const text = (body as Buffer).toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     try {
@@ -160,6 +163,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request) => {
     const index = indexOf(request.params.indexId);
     const query = parseQueryRequest(request.body);
+    if (query.filter !== undefined) query.filter = await cooperativeFilter(index.index, [query.namespace], query.filter);
     const result = index.index.query(query);
     metrics.queries.inc({ plan: result.plan.plan });
     return render.renderQuery(result, { ...query, namespace: echoNamespace(request.body) });
@@ -173,7 +177,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.post<{ Params: IndexParams }>(`${prefix}/vectors/fetch_by_metadata`, async (request) => {
     const index = indexOf(request.params.indexId);
-    const page = index.index.fetchByMetadata(render.fetchByMetadataInput(parseFetchByMetadataRequest(request.body)));
+    const fetch = parseFetchByMetadataRequest(request.body);
+    if (fetch.filter !== undefined) fetch.filter = await cooperativeFilter(index.index, [fetch.namespace], fetch.filter);
+    const page = index.index.fetchByMetadata(render.fetchByMetadataInput(fetch));
     return render.renderFetchByMetadata(page, echoNamespace(request.body));
   });
 
@@ -181,7 +187,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const index = indexOf(request.params.indexId);
     const update = parseUpdateRequest(request.body);
     if (update.kind === 'filter' && update.dryRun) {
-      return { matchedRecords: index.index.countMatching(update.namespace, update.filter) };
+      const filter = await cooperativeFilter(index.index, [update.namespace], update.filter);
+      return { matchedRecords: index.index.countMatching(update.namespace, filter) };
     }
     const mutation = index.index.prepareUpdate(update);
     const touched = await index.mutate(mutation);
@@ -202,7 +209,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   const stats = async (request: { params: IndexParams; body: unknown }) => {
     const index = indexOf(request.params.indexId);
-    return render.renderStats(index.index.describeStats(parseDescribeIndexStatsRequest(request.body).filter), index.settings);
+    const filter = await cooperativeFilter(index.index, undefined, parseDescribeIndexStatsRequest(request.body).filter);
+    return render.renderStats(index.index.describeStats(filter), index.settings);
   };
   app.post<{ Params: IndexParams }>(`${prefix}/describe_index_stats`, stats);
   app.get<{ Params: IndexParams }>(`${prefix}/describe_index_stats`, async (request) => stats({ params: request.params, body: undefined }));
@@ -232,6 +240,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
 function parseJson(raw: Buffer | undefined): unknown {
   if (raw === undefined) return undefined;
+  if (!isUtf8(raw)) throw new InvalidArgumentError('request body is not valid UTF-8', 400);
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
   try {

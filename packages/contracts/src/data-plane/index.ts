@@ -3,3 +3,4 @@ export * from './float.js';
 export * from './parsers.js';
 export * from './types.js';
 export * from './request-fields.js';
+export * from './unicode.js';

@@ -5,6 +5,7 @@ import { parseIndexSchema, type IndexSchema } from '../control-plane/index-schem
 import { InvalidArgumentError } from '../errors.js';
 import { parseFilter } from './filter.js';
 import { queryField, queryList, type QueryParams } from './request-fields.js';
+import { isWellFormedUnicode } from './unicode.js';
 import type {
   DeleteRequest,
   DescribeIndexStatsRequest,
@@ -24,6 +25,8 @@ export const DATA_PLANE_LIMITS = {
   maxUpsertVectors: 1000,
   maxUpsertBytes: 2 * 1024 * 1024,
   maxTopK: 10_000,
+  /** Pinecone's cap on topK when values or metadata are returned (the response would be huge). */
+  maxTopKWithData: 1000,
   maxSparseTopK: 1000,
   maxMetadataBytes: 40 * 1024,
   maxIdLength: 512,
@@ -42,8 +45,9 @@ export const DEFAULT_NAMESPACE = '__default__';
 type Body = Record<string, unknown>;
 
 function asBody(raw: unknown, what: string): Body {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidArgumentError(`${what} body must be a JSON object`);
+  // No body at all is an empty request; a body of JSON null, a list or a scalar is not a request.
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidArgumentError(`${what} body must be a JSON object`);
   return raw as Body;
 }
 
@@ -93,7 +97,13 @@ export function validateId(value: unknown, what = 'id'): string {
   if (value.length > DATA_PLANE_LIMITS.maxIdLength) {
     throw new InvalidArgumentError(`${what} is longer than ${DATA_PLANE_LIMITS.maxIdLength} characters`);
   }
+  checkUnicode(value, what);
   return value;
+}
+
+/** 400 for a string with a lone UTF-16 surrogate (it cannot survive UTF-8 storage: see unicode.ts). */
+function checkUnicode(value: string, what: string): void {
+  if (!isWellFormedUnicode(value)) throw new InvalidArgumentError(`${what} is not well-formed Unicode (lone UTF-16 surrogate)`);
 }
 
 /** Finite numbers that stay finite as float32. */
@@ -148,6 +158,8 @@ export function parseMetadata(raw: unknown, what = 'metadata'): RecordMetadata |
     if (key.length === 0) throw new InvalidArgumentError(`${what} keys must not be empty`);
     if (key.startsWith('$')) throw new InvalidArgumentError(`${what} key "${key}" must not start with "$"`);
     if (key === '__proto__') throw new InvalidArgumentError(`${what} key "__proto__" is not allowed`);
+    checkUnicode(key, `${what} key`);
+    if (typeof value === 'string') checkUnicode(value, `${what}.${key}`);
     if (typeof value === 'string' || typeof value === 'boolean') out[key] = value;
     else if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new InvalidArgumentError(`${what}.${key} must be a finite number`);
@@ -156,6 +168,7 @@ export function parseMetadata(raw: unknown, what = 'metadata'): RecordMetadata |
       if (!value.every((v) => typeof v === 'string')) {
         throw new InvalidArgumentError(`${what}.${key}: lists may hold only strings`);
       }
+      for (const v of value as string[]) checkUnicode(v, `${what}.${key}`);
       out[key] = [...(value as string[])];
     } else {
       throw new InvalidArgumentError(`${what}.${key} must be a string, number, boolean or list of strings`);
@@ -227,6 +240,11 @@ export function parseQueryRequest(raw: unknown): QueryRequest {
   }
   if (request.id === undefined && request.vector === undefined && request.sparseVector === undefined) {
     throw new InvalidArgumentError('a query needs one of vector, sparseVector or id');
+  }
+  if ((request.includeValues || request.includeMetadata) && request.topK > DATA_PLANE_LIMITS.maxTopKWithData) {
+    throw new InvalidArgumentError(
+      `topK must be at most ${DATA_PLANE_LIMITS.maxTopKWithData} when includeValues or includeMetadata is true (got ${request.topK})`,
+    );
   }
   if (request.sparseVector !== undefined && request.topK > DATA_PLANE_LIMITS.maxSparseTopK) {
     throw new InvalidArgumentError(`topK must be at most ${DATA_PLANE_LIMITS.maxSparseTopK} for queries with a sparse vector`);
