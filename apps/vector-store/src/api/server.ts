@@ -26,6 +26,7 @@ import { installErrorHandling } from './error-handler.js';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
 import { StoreMetrics } from './metrics.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
+import { assertQueryCanFit, renderFetchResponse, renderQueryResponse } from './render.js';
 
 export interface ServerOptions {
   registry: IndexRegistry;
@@ -156,27 +157,29 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     );
   });
 
-  app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request) => {
+  // Record-returning routes render their answer straight into a buffer, size-capped (render.ts).
+  app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
     const query = parseQueryRequest(request.body);
+    if (query.includeValues) assertQueryCanFit(Math.min(query.topK, liveCount(index, query.namespace)), index.settings.dimension, true);
     const response = index.index.query(query);
     metrics.queries.inc({ plan: index.index.lastPlan.plan });
     response.namespace = echoNamespace(request.body);
-    return response;
+    return reply.type('application/json').send(renderQueryResponse(response));
   });
 
-  app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/vectors/fetch`, async (request) => {
+  app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/vectors/fetch`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
     const response = index.index.fetch(parseFetchQuery(request.query));
     response.namespace = echoNamespace(request.query);
-    return response;
+    return reply.type('application/json').send(renderFetchResponse(response));
   });
 
-  app.post<{ Params: IndexParams }>(`${prefix}/vectors/fetch_by_metadata`, async (request) => {
+  app.post<{ Params: IndexParams }>(`${prefix}/vectors/fetch_by_metadata`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
     const response = index.index.fetchByMetadata(parseFetchByMetadataRequest(request.body));
     response.namespace = echoNamespace(request.body);
-    return response;
+    return reply.type('application/json').send(renderFetchResponse(response));
   });
 
   app.post<{ Params: IndexParams }>(`${prefix}/vectors/update`, async (request) => {
@@ -231,6 +234,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
 
   return app;
+}
+
+/** Live records in a namespace (0 when it does not exist). */
+function liveCount(index: DurableIndex, namespace: string): number {
+  try {
+    return index.index.describeNamespace(namespace).record_count;
+  } catch {
+    return 0;
+  }
 }
 
 function parseJson(raw: Buffer | undefined): unknown {
