@@ -21,6 +21,9 @@ import type { DataPlaneOperation } from './operations.js';
 
 type Params = Record<string, string | undefined>;
 
+/** Answers up to this size (with a Content-Length) are read whole before they are sent on; larger ones stream. */
+const SMALL_ANSWER_BYTES = 64 * 1024;
+
 @Injectable()
 export class DataPlaneProxy {
   private readonly upstreamDuration: Histogram<'operation' | 'outcome'>;
@@ -93,6 +96,11 @@ export class DataPlaneProxy {
     if (scoped && operation.namespace === 'response' && response.status === 200) {
       const narrowed = filterNamespaceListing(operation.name, (namespace) => namespaceInScope(caller, namespace), await response.bytes());
       void reply.send(narrowed);
+      return;
+    }
+    if (response.contentLength !== undefined && response.contentLength <= SMALL_ANSWER_BYTES) {
+      // Small answers (almost all of them) are cheaper read whole and written at once than piped.
+      void reply.send(await response.bytes());
       return;
     }
     if (response.contentLength !== undefined) reply.header('content-length', response.contentLength);
