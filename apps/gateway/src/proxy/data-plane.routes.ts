@@ -21,6 +21,7 @@ import {
   DATA_PLANE_LIMITS,
   grpcErrorBody,
   InternalError,
+  InvalidArgumentError,
   PermissionDeniedError,
   rolesAllow,
   UnavailableError,
@@ -32,7 +33,7 @@ import { ApiKeyStrategy, REQUEST_THROTTLE, REQUEST_VERIFIER } from '../auth/api-
 import { KeyFailureThrottle } from '../auth/key-failure-throttle.js';
 import { KeyVerifier } from '../auth/key-verifier.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
-import { isBackendUnavailable, toConiferError } from '../common/error.filter.js';
+import { isBackendUnavailable, isInvalidDataError, toConiferError } from '../common/error.filter.js';
 import { LOGGER } from '../common/logger.js';
 import { CONFIG } from '../config/runtime.js';
 import { DataPlaneProxy } from './data-plane.proxy.js';
@@ -131,6 +132,9 @@ export class DataPlaneRoutes {
     if (!error) {
       if (isBackendUnavailable(exception)) {
         error = new UnavailableError('A backing service is unavailable; try again shortly');
+      } else if (isInvalidDataError(exception)) {
+        // Postgres refused a value from the URL (a NUL byte in an index name…): the request was bad.
+        error = new InvalidArgumentError('The request contains a value that cannot be stored (e.g. a NUL byte or an invalid character)');
       } else {
         this.logger.error({ err: exception, reqId: request.id, route: request.routeOptions?.url }, 'unhandled error');
         error = new InternalError('Internal error');

@@ -79,6 +79,12 @@ describe('data plane wire edges', () => {
     expect(unauthenticated.body).toEqual({ code: 16, message: expect.any(String), details: [] });
   }
 
+  it('400 in the data-plane shape, not 500, for an index name Postgres cannot hold (NUL byte)', async () => {
+    const response = await gateway.call('POST', `/data/${projectId}/a%00b/query`, { apiKey: editor.value, body: { topK: 1, vector: [1, 0] } });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ code: 3, message: expect.any(String), details: [] });
+  });
+
   it('413 (never 503) for an upsert over the 2 MB limit, every time, without forwarding it', async () => {
     const vectors = Array.from({ length: 40 }, (_, i) => ({ id: `v${i}`, values: [1, 2], metadata: { text: 'x'.repeat(64 * 1024) } }));
     const raw = JSON.stringify({ vectors });
