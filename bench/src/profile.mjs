@@ -2,7 +2,7 @@
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node bench/src/profile.mjs --label=after [--duration=10] [--connections=16] [--no-prof]
+//   node bench/src/profile.mjs --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>]
 // Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,9 @@ const duration = Number(option('duration', 10));
 const connections = Number(option('connections', 16));
 // --no-prof: no profiler (it costs CPU itself): only the /proc CPU figures, no summaries.
 const profiling = !process.argv.includes('--no-prof');
+// --rate=<req/s>: a fixed request rate (autocannon overallRate) instead of saturation, so that CPU per request
+// is compared at the same rate (at saturation it falls as the rate rises: more requests per wake-up).
+const rate = Number(option('rate', 0)) || undefined;
 const profDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-prof-'));
 const outDir = path.resolve(import.meta.dirname, '../profiles');
 mkdirSync(outDir, { recursive: true });
@@ -58,7 +61,7 @@ try {
   const startUs = Number(process.hrtime.bigint() / 1000n);
   const t0 = performance.now();
   const before = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
-  const result = await autocannon({ url: `${created.host}/query`, method: 'POST', headers, body, connections, duration });
+  const result = await autocannon({ url: `${created.host}/query`, method: 'POST', headers, body, connections, duration, ...(rate ? { overallRate: rate } : {}) });
   const after = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
   const seconds = (performance.now() - t0) / 1000;
   window = [startUs, Number(process.hrtime.bigint() / 1000n)];
@@ -80,7 +83,7 @@ try {
       const workers = execFileSync('pgrep', ['-f', `nginx: worker process`], { encoding: 'utf8' }).trim().split('\n').map(Number);
       const worker = workers.sort((a, b) => b - a)[0];
       const nginxBefore = [cpuSeconds(worker), cpuSeconds(storePid)];
-      const viaNginx = await autocannon({ url: `${nginx.url}/internal/indexes/${indexId}/query`, method: 'POST', headers: internal, body, connections, duration });
+      const viaNginx = await autocannon({ url: `${nginx.url}/internal/indexes/${indexId}/query`, method: 'POST', headers: internal, body, connections, duration, ...(rate ? { overallRate: rate } : {}) });
       const nginxAfter = [cpuSeconds(worker), cpuSeconds(storePid)];
       const n = viaNginx.requests.total;
       cpuLines.push(
