@@ -47,17 +47,19 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger):
   const fastify = app.getHttpAdapter().getInstance();
 
   const metrics = app.get(MetricsService);
-  fastify.addHook('onSend', async (request, reply) => {
+  // Callback-style hooks (no promise per request): they run on every request, the data plane's included.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions?.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.observeRequest(route, request.method, reply.statusCode, seconds);
-    logger.info(
-      { reqId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
-      'request',
-    );
+    const elapsed = reply.elapsedTime;
+    metrics.observeRequest(route, request.method, reply.statusCode, elapsed / 1000);
+    if (logger.isLevelEnabled('info')) {
+      logger.info({ reqId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(elapsed * 100) / 100 }, 'request');
+    }
+    done();
   });
 
   app.useGlobalFilters(new ErrorFilter(logger));

@@ -3,6 +3,7 @@
 // carries the internal credential and is bounded by connect, headers and body timeouts, so a node that is
 // down, unreachable or stuck becomes an UnavailableError quickly and never a hang.
 import { INTERNAL_TOKEN_HEADER, UnavailableError, type IndexMetric, type IndexSettings, type VectorType } from '@conifer/contracts';
+import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 
 export { INTERNAL_TOKEN_HEADER };
@@ -49,6 +50,18 @@ export interface ForwardResponse {
   readonly status: number;
   readonly contentType: string | undefined;
   readonly body: Buffer;
+}
+
+/** A forwarded request's answer whose body is still arriving (read it, pipe it on, or dump it). */
+export interface StreamedResponse {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  /** The store's Content-Length, when it sent one. */
+  readonly contentLength: number | undefined;
+  /** The body as it arrives; errors (node gone, body timeout) surface on the stream. */
+  readonly body: Readable;
+  /** Reads the whole body; failures become UnavailableError. */
+  bytes(): Promise<Buffer>;
 }
 
 /** The store answered with a status the calling operation does not expect. */
@@ -168,6 +181,44 @@ export class VectorStoreClient {
       request.contentType,
       request.requestId,
     );
+  }
+
+  /**
+   * Like forward, but resolves as soon as the store's status and headers arrive: the body is passed on as it
+   * comes (a large answer is never held whole in the caller's memory). Failures before the headers are an
+   * UnavailableError; later ones surface on the body stream.
+   */
+  async forwardStreaming(indexId: string, request: ForwardRequest): Promise<StreamedResponse> {
+    const headers: string[] = [INTERNAL_TOKEN_HEADER, this.token];
+    if (request.body !== undefined) headers.push('content-type', request.contentType ?? 'application/json');
+    if (request.requestId !== undefined) headers.push('x-request-id', request.requestId);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.pool.request({
+        method: request.method as Dispatcher.HttpMethod,
+        path: `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
+        headers,
+        body: request.body,
+      });
+    } catch (error) {
+      throw unavailable(error);
+    }
+    const type = response.headers['content-type'];
+    const length = response.headers['content-length'];
+    const body = response.body;
+    return {
+      status: response.statusCode,
+      contentType: Array.isArray(type) ? type[0] : type,
+      contentLength: typeof length === 'string' ? Number(length) : undefined,
+      body,
+      bytes: async () => {
+        try {
+          return Buffer.from(await body.arrayBuffer());
+        } catch (error) {
+          throw unavailable(error);
+        }
+      },
+    };
   }
 
   async close(): Promise<void> {

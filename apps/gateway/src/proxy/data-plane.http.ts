@@ -1,8 +1,8 @@
 // HTTP plumbing of the data plane, installed on the Fastify instance before routes are registered:
 // - requests under an index host (Host <index>-<project>.<suffix>) are marked data-plane at onRequest, so every
 //   error (401 from the guard, 413 from the body limit…) renders as the gRPC-style body;
-// - JSON bodies of data-plane requests are kept as the received bytes (size-limited while read, never
-//   parsed: they are forwarded as is); every other route gets Fastify's default JSON parser.
+// - every Nest route gets Fastify's default JSON parser, size-limited; the data-plane routes
+//   (data-plane.routes.ts) have their own scope, which keeps bodies as the received bytes.
 import { isUtf8 } from 'node:buffer';
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidArgumentError } from '@conifer/contracts';
@@ -10,7 +10,6 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { ConiferConfig } from '@conifer/config';
 import type { FastifyRequest } from 'fastify';
-import { isDataPlaneRequest } from '../common/error.filter.js';
 import { CONFIG } from '../config/runtime.js';
 import { isIndexHost } from '../indexes/index-host.js';
 
@@ -33,10 +32,6 @@ export class DataPlaneHttp {
     };
     const parseJson = fastify.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
     adapter.useBodyParser('application/json', false, { bodyLimit: config.gateway.maxBodyBytes }, (request, body, done) => {
-      if (isDataPlaneRequest(request as FastifyRequest)) {
-        done(null, body);
-        return;
-      }
       // JSON is UTF-8 (RFC 8259): bytes that are not would silently become U+FFFD (issue 14 item 15).
       if (Buffer.isBuffer(body) && !isUtf8(body)) {
         done(new InvalidArgumentError('Request body is not valid UTF-8'), undefined);

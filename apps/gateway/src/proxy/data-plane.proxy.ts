@@ -1,10 +1,12 @@
 // The data-plane hot path: resolve (project, index) to its node from the in-process route cache, check the
 // key's project, index scope and (only for namespace-scoped keys) namespace, then forward the body bytes
 // unchanged to /internal/indexes/<indexId><path> over the node's keep-alive pool with the internal credential,
-// and pass the store's status and body back unchanged. Node down or too slow → 503 {"code":14,...}.
+// and pass the store's status and body back unchanged. The answer is streamed: the gateway never holds a large
+// body whole (it is read into memory only when a scoped listing must be narrowed or a stale route retried).
+// Node down or too slow before answering → 503 {"code":14,...}.
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
-import type { ForwardRequest, ForwardResponse } from '@conifer/store-client';
+import type { ForwardRequest, StreamedResponse } from '@conifer/store-client';
 import { NotFoundError, UnavailableError } from '@conifer/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Histogram } from 'prom-client';
@@ -17,10 +19,17 @@ import { IndexRoutes, type IndexRoute } from '../indexes/index-routes.js';
 import { filterNamespaceListing, parseScopedListingQuery, requestedNamespace, scopedListingUpstream, scopedNamespacePage } from './namespace-scope.js';
 import type { DataPlaneOperation } from './operations.js';
 
+type Params = Record<string, string | undefined>;
+
+/** Answers up to this size (with a Content-Length) are read whole before they are sent on; larger ones stream. */
+const SMALL_ANSWER_BYTES = 64 * 1024;
+
 @Injectable()
 export class DataPlaneProxy {
   private readonly upstreamDuration: Histogram<'operation' | 'outcome'>;
   private readonly hostSuffix: string | undefined;
+  /** Per operation: builds the store-side path from the route's parameters (percent-encoded again). */
+  private readonly paths = new Map<DataPlaneOperation, (params: Params) => string>();
 
   constructor(
     @Inject(CONFIG) config: ConiferConfig,
@@ -30,7 +39,7 @@ export class DataPlaneProxy {
     this.hostSuffix = config.gateway.indexHostSuffix;
     this.upstreamDuration = new Histogram({
       name: 'conifer_upstream_request_duration_seconds',
-      help: 'Gateway to vector-store request duration by data-plane operation and outcome (ok: any HTTP answer)',
+      help: 'Gateway to vector-store request duration (until the answer\'s headers) by data-plane operation and outcome (ok: any HTTP answer)',
       labelNames: ['operation', 'outcome'] as const,
       buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
       registers: [metrics.registry],
@@ -62,12 +71,14 @@ export class DataPlaneProxy {
     const resolved = this.routes.resolve(projectId, indexName);
     let route = checkRoute(resolved instanceof Promise ? await resolved : resolved, indexName);
 
+    const body = request.body;
     const upstream: ForwardRequest = scopedListing
       ? { ...scopedListingUpstream, requestId: request.id }
       : {
           method: request.method,
           path: this.upstreamPath(operation, request),
-          body: bodyBytes(request.body),
+          // The data-plane routes keep the received bytes (never parsed, never re-serialised).
+          body: Buffer.isBuffer(body) ? body : undefined,
           contentType: request.headers['content-type'],
           requestId: request.id,
         };
@@ -75,29 +86,38 @@ export class DataPlaneProxy {
     if (response.status === 404 && operation.namespace !== 'path') {
       // The node no longer has this index id: the cached route is stale (the index was deleted, or deleted and
       // created again, through another replica). Look it up again and retry once if it now lives elsewhere.
+      const notFound = await response.bytes();
       this.routes.evict(projectId, indexName);
       const fresh = checkRoute(await this.routes.resolve(projectId, indexName), indexName);
-      if (fresh.indexId !== route.indexId) {
-        route = fresh;
-        response = await this.send(route, operation, upstream);
+      if (fresh.indexId === route.indexId) {
+        void reply.status(404).header('content-type', response.contentType ?? 'application/json').send(notFound);
+        return;
       }
+      route = fresh;
+      response = await this.send(route, operation, upstream);
     }
-    let body = response.body;
+    reply.status(response.status).header('content-type', response.contentType ?? 'application/json');
     if (scoped && operation.namespace === 'response' && response.status === 200) {
       const allowed = (namespace: string) => namespaceInScope(caller, namespace);
-      body = scopedListing ? scopedNamespacePage(scopedListing, allowed, body) : filterNamespaceListing(operation.name, allowed, body);
+      const bytes = await response.bytes();
+      const narrowed = scopedListing ? scopedNamespacePage(scopedListing, allowed, bytes) : filterNamespaceListing(operation.name, allowed, bytes);
+      void reply.send(narrowed);
+      return;
     }
-    void reply
-      .status(response.status)
-      .header('content-type', response.contentType ?? 'application/json')
-      .send(body);
+    if (response.contentLength !== undefined && response.contentLength <= SMALL_ANSWER_BYTES) {
+      // Small answers (almost all of them) are cheaper read whole and written at once than piped.
+      void reply.send(await response.bytes());
+      return;
+    }
+    if (response.contentLength !== undefined) reply.header('content-length', response.contentLength);
+    void reply.send(response.body);
   }
 
-  private async send(route: IndexRoute, operation: DataPlaneOperation, upstream: ForwardRequest): Promise<ForwardResponse> {
+  private async send(route: IndexRoute, operation: DataPlaneOperation, upstream: ForwardRequest): Promise<StreamedResponse> {
     const started = process.hrtime.bigint();
     let outcome = 'ok';
     try {
-      return await route.node.client.forward(route.indexId, upstream);
+      return await route.node.client.forwardStreaming(route.indexId, upstream);
     } catch (error) {
       outcome = error instanceof UnavailableError ? 'unavailable' : 'error';
       throw error;
@@ -109,12 +129,20 @@ export class DataPlaneProxy {
   private upstreamPath(operation: DataPlaneOperation, request: FastifyRequest): string {
     const queryAt = request.url.indexOf('?');
     const query = queryAt === -1 ? '' : request.url.slice(queryAt);
-    if (operation.namespace === 'path') {
-      const namespace = (request.params as { namespace: string }).namespace;
-      return `${operation.path}/${encodeURIComponent(namespace)}${query}`;
+    let build = this.paths.get(operation);
+    if (build === undefined) {
+      build = pathBuilder(operation.route);
+      this.paths.set(operation, build);
     }
-    return `${operation.path}${query}`;
+    return build(request.params as Params) + query;
   }
+}
+
+/** '/namespaces/:namespace' → (params) => '/namespaces/' + encodeURIComponent(params.namespace). */
+function pathBuilder(route: string): (params: Params) => string {
+  const parts = route.split('/').map((segment) => (segment.startsWith(':') ? { param: segment.slice(1) } : { text: segment }));
+  if (parts.every((part) => 'text' in part)) return () => route;
+  return (params) => parts.map((part) => ('text' in part ? part.text : encodeURIComponent(params[part.param!] ?? ''))).join('/');
 }
 
 function checkRoute(route: IndexRoute | null, indexName: string): IndexRoute {
@@ -125,11 +153,4 @@ function checkRoute(route: IndexRoute | null, indexName: string): IndexRoute {
 
 function indexNotFound(name: string): NotFoundError {
   return new NotFoundError(`Index ${name} not found`);
-}
-
-/** The bytes as received (the data-plane JSON parser keeps them); anything else is re-serialised. */
-function bodyBytes(body: unknown): Buffer | string | undefined {
-  if (body === undefined || body === null) return undefined;
-  if (Buffer.isBuffer(body) || typeof body === 'string') return body;
-  return JSON.stringify(body);
 }

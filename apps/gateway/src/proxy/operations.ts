@@ -1,6 +1,8 @@
-// The data-plane operations the gateway forwards (DESIGN §4), each with the permission it needs and where
-// the namespace it touches is found (for keys scoped to namespaces). Paths are relative to the index host and
-// identical under /internal/indexes/<indexId> on the vector store.
+// The data-plane operations the gateway serves (DESIGN §4): one row each, with its HTTP method, its route below
+// the index host (Fastify syntax), the permission it needs and where the namespace it touches is found (for keys
+// scoped to namespaces). The routes are registered from this table (data-plane.routes.ts), under
+// /data/<projectId>/<indexName> and on an index host of their own; the store serves the same route under
+// /internal/indexes/<indexId> (path parameters are forwarded percent-encoded, the query string as received).
 import type { Permission } from '@conifer/contracts';
 
 export type NamespaceSource =
@@ -15,31 +17,37 @@ export type NamespaceSource =
   /** the response lists namespaces: filter it down to the key's scope */
   | 'response';
 
+export type DataPlaneMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface DataPlaneOperation {
   readonly name: string;
-  readonly path: string;
+  readonly method: DataPlaneMethod;
+  /** Route below the index host, e.g. '/namespaces/:namespace'. */
+  readonly route: string;
   readonly permission: Permission;
   readonly namespace: NamespaceSource;
 }
 
-const op = (name: string, path: string, permission: Permission, namespace: NamespaceSource): DataPlaneOperation => ({
-  name,
-  path,
-  permission,
-  namespace,
-});
+const op = (
+  name: string,
+  method: DataPlaneMethod,
+  route: string,
+  permission: Permission,
+  namespace: NamespaceSource,
+): DataPlaneOperation => ({ name, method, route, permission, namespace });
 
 export const OPERATIONS = {
-  upsert: op('upsert', '/vectors/upsert', 'data:write', 'body'),
-  query: op('query', '/query', 'data:read', 'body'),
-  fetch: op('fetch', '/vectors/fetch', 'data:read', 'query'),
-  fetchByMetadata: op('fetch_by_metadata', '/vectors/fetch_by_metadata', 'data:read', 'body'),
-  update: op('update', '/vectors/update', 'data:write', 'body'),
-  delete: op('delete', '/vectors/delete', 'data:write', 'body'),
-  list: op('list', '/vectors/list', 'data:read', 'query'),
-  describeIndexStats: op('describe_index_stats', '/describe_index_stats', 'data:read', 'response'),
-  listNamespaces: op('list_namespaces', '/namespaces', 'data:read', 'response'),
-  createNamespace: op('create_namespace', '/namespaces', 'data:write', 'body-name'),
-  describeNamespace: op('describe_namespace', '/namespaces', 'data:read', 'path'),
-  deleteNamespace: op('delete_namespace', '/namespaces', 'data:write', 'path'),
-} as const;
+  upsert: op('upsert', 'POST', '/vectors/upsert', 'data:write', 'body'),
+  query: op('query', 'POST', '/query', 'data:read', 'body'),
+  fetch: op('fetch', 'GET', '/vectors/fetch', 'data:read', 'query'),
+  fetchByMetadata: op('fetch_by_metadata', 'POST', '/vectors/fetch_by_metadata', 'data:read', 'body'),
+  update: op('update', 'POST', '/vectors/update', 'data:write', 'body'),
+  delete: op('delete', 'POST', '/vectors/delete', 'data:write', 'body'),
+  list: op('list', 'GET', '/vectors/list', 'data:read', 'query'),
+  describeIndexStats: op('describe_index_stats', 'POST', '/describe_index_stats', 'data:read', 'response'),
+  describeIndexStatsGet: op('describe_index_stats', 'GET', '/describe_index_stats', 'data:read', 'response'),
+  listNamespaces: op('list_namespaces', 'GET', '/namespaces', 'data:read', 'response'),
+  createNamespace: op('create_namespace', 'POST', '/namespaces', 'data:write', 'body-name'),
+  describeNamespace: op('describe_namespace', 'GET', '/namespaces/:namespace', 'data:read', 'path'),
+  deleteNamespace: op('delete_namespace', 'DELETE', '/namespaces/:namespace', 'data:write', 'path'),
+} as const satisfies Record<string, DataPlaneOperation>;

@@ -1,11 +1,13 @@
-// Data plane: routing by path prefix or Host header, forwarding to the index's vector-store node.
+// Data plane: plain Fastify routes (data-plane.routes.ts) routing by path prefix or Host header, forwarding
+// to the index's vector-store node; DataPlaneReports is where finished data-plane requests are reported.
 import { Module } from '@nestjs/common';
-import { DataPlaneController } from './data-plane.controller.js';
 import { DataPlaneHttp } from './data-plane.http.js';
 import { DataPlaneProxy } from './data-plane.proxy.js';
+import { DataPlaneReports } from './data-plane.reports.js';
+import { DataPlaneRoutes } from './data-plane.routes.js';
 
 @Module({
-  controllers: [DataPlaneController],
-  providers: [DataPlaneHttp, DataPlaneProxy],
+  providers: [DataPlaneHttp, DataPlaneProxy, DataPlaneReports, DataPlaneRoutes],
+  exports: [DataPlaneReports],
 })
 export class ProxyModule {}

@@ -3,7 +3,7 @@
 // route but /healthz and /readyz, PUT/GET/DELETE /internal/indexes/:id, GET /internal/indexes, data-plane paths
 // under /internal/indexes/:id answering gRPC-style errors — and records every request so tests can check what
 // the gateway forwarded. The e2e suites run the real vector store instead.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -29,6 +29,8 @@ export class FakeVectorStore {
   stall = false;
   /** While true, PUT /internal/indexes/:id answers 500 (node failure on create). */
   failCreates = false;
+  /** When set, data-plane requests are answered by it (raw response: streaming, huge bodies, early closes). */
+  takeOver: ((request: RecordedRequest, res: ServerResponse) => void) | undefined;
   private server: Server | undefined;
   private port = 0;
 
@@ -57,6 +59,9 @@ export class FakeVectorStore {
         if (request.url === '/healthz' || request.url === '/readyz') return answer(200, { status: 'ok' });
         if (request.headers['x-conifer-internal-token'] !== this.token) {
           return answer(401, { code: 16, message: 'missing or invalid internal credential', details: [] });
+        }
+        if (this.takeOver && request.url.startsWith('/internal/indexes/') && request.url.split('?')[0]!.split('/').length > 4) {
+          return this.takeOver(request, res);
         }
         this.handle(request, answer, () => {
           /* stalled: no answer */

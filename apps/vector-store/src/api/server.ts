@@ -29,6 +29,7 @@ import { StoreMetrics } from './metrics.js';
 import * as render from './render.js';
 import { cooperativeFilter } from './cooperative-filter.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
+import { assertQueryCanFit, renderFetchResponse, renderQueryResponse } from './json-response.js';
 
 export interface ServerOptions {
   registry: IndexRegistry;
@@ -160,27 +161,29 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     );
   });
 
-  app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request) => {
+  // Record-returning routes render their answer straight into a buffer, size-capped (render.ts).
+  app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
     const query = parseQueryRequest(request.body);
+    if (query.includeValues) assertQueryCanFit(Math.min(query.topK, liveCount(index, query.namespace)), index.settings.dimension, true);
     if (query.filter !== undefined) query.filter = await cooperativeFilter(index.index, [query.namespace], query.filter);
     const result = index.index.query(query);
     metrics.queries.inc({ plan: result.plan.plan });
-    return render.renderQuery(result, { ...query, namespace: echoNamespace(request.body) });
+    return reply.type('application/json').send(renderQueryResponse(render.renderQuery(result, { ...query, namespace: echoNamespace(request.body) })));
   });
 
-  app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/vectors/fetch`, async (request) => {
+  app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/vectors/fetch`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
     const fetch = parseFetchQuery(request.query);
-    return render.renderFetch(index.index.fetch(fetch), echoNamespace(request.query), fetch.ids.length);
+    return reply.type('application/json').send(renderFetchResponse(render.renderFetch(index.index.fetch(fetch), echoNamespace(request.query), fetch.ids.length)));
   });
 
-  app.post<{ Params: IndexParams }>(`${prefix}/vectors/fetch_by_metadata`, async (request) => {
+  app.post<{ Params: IndexParams }>(`${prefix}/vectors/fetch_by_metadata`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
     const fetch = parseFetchByMetadataRequest(request.body);
     if (fetch.filter !== undefined) fetch.filter = await cooperativeFilter(index.index, [fetch.namespace], fetch.filter);
     const page = index.index.fetchByMetadata(render.fetchByMetadataInput(fetch));
-    return render.renderFetchByMetadata(page, echoNamespace(request.body));
+    return reply.type('application/json').send(renderFetchResponse(render.renderFetchByMetadata(page, echoNamespace(request.body))));
   });
 
   app.post<{ Params: IndexParams }>(`${prefix}/vectors/update`, async (request) => {
@@ -236,6 +239,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
 
   return app;
+}
+
+/** Live records in a namespace (0 when it does not exist). */
+function liveCount(index: DurableIndex, namespace: string): number {
+  try {
+    return index.index.describeNamespace(namespace).recordCount;
+  } catch {
+    return 0;
+  }
 }
 
 function parseJson(raw: Buffer | undefined): unknown {

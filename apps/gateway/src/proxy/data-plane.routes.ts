@@ -1,0 +1,145 @@
+// Pinecone's data plane (DESIGN §4) served as plain Fastify routes, below Nest: under the index host
+// /data/<projectId>/<indexName>/<operation>, or /<operation> on a Host of its own
+// (<indexName>-<projectId>.<suffix>). One route per row of proxy/operations.ts.
+//
+// Why not a Nest controller like the rest of the gateway: the data plane's whole job is "check the key, forward
+// the bytes", and the Nest layers (router wrapper, guard, passport's authenticate, param decorators, exception
+// zone) cost more than the 0.5 ms budget the gateway may add (bench/RESULTS.md). The guarantees stay the same:
+// the key is checked by the same Api-Key strategy over the same KeyVerifier (cache tiers, revocation, rate limit,
+// per-address throttle of bad keys), then the operation's permission (role), index and namespace scope; errors
+// render through the same mapping as the Nest filter, in the gRPC-style body; request ids, the request log line
+// and the HTTP metrics come from the app-wide Fastify hooks (app.ts), which apply to these routes too.
+//
+// The body is always kept as the received bytes (size-limited while read, never parsed except for a namespace
+// scope check, never re-serialised), whatever the URL looks like (e.g. a leading //): "is this the data plane"
+// is decided by the matched route, not by the raw URL.
+import { Inject, Injectable } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { ConiferConfig } from '@conifer/config';
+import {
+  DATA_PLANE_LIMITS,
+  grpcErrorBody,
+  InternalError,
+  InvalidArgumentError,
+  PermissionDeniedError,
+  rolesAllow,
+  UnavailableError,
+  type ConiferError,
+} from '@conifer/contracts';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { ApiKeyStrategy, REQUEST_THROTTLE, REQUEST_VERIFIER } from '../auth/api-key.strategy.js';
+import { KeyFailureThrottle } from '../auth/key-failure-throttle.js';
+import { KeyVerifier } from '../auth/key-verifier.js';
+import type { ApiKeyPrincipal } from '../auth/principal.js';
+import { isBackendUnavailable, isInvalidDataError, toConiferError } from '../common/error.filter.js';
+import { LOGGER } from '../common/logger.js';
+import { CONFIG } from '../config/runtime.js';
+import { DataPlaneProxy } from './data-plane.proxy.js';
+import { DataPlaneReports, outcomeOfStatus } from './data-plane.reports.js';
+import { OPERATIONS, type DataPlaneOperation } from './operations.js';
+
+const PREFIX = '/data/:projectId/:indexName';
+
+type DataPlaneRequest = FastifyRequest & { dataPlane?: boolean; caller: ApiKeyPrincipal | null; operation: DataPlaneOperation | null };
+
+/** The body limit of an operation: the store's own (upsert: 2 MB as at Pinecone), so the gateway answers 413 itself. */
+export function bodyLimitOf(operation: DataPlaneOperation, maxBodyBytes: number): number {
+  return operation === OPERATIONS.upsert ? Math.min(maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) : maxBodyBytes;
+}
+
+@Injectable()
+export class DataPlaneRoutes {
+  constructor(
+    @Inject(HttpAdapterHost) adapterHost: HttpAdapterHost,
+    @Inject(CONFIG) config: ConiferConfig,
+    @Inject(ApiKeyStrategy) private readonly strategy: ApiKeyStrategy,
+    @Inject(KeyVerifier) private readonly verifier: KeyVerifier,
+    @Inject(KeyFailureThrottle) private readonly throttle: KeyFailureThrottle,
+    @Inject(DataPlaneProxy) private readonly proxy: DataPlaneProxy,
+    @Inject(DataPlaneReports) private readonly reports: DataPlaneReports,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    const adapter = adapterHost.httpAdapter as unknown as FastifyAdapter | undefined;
+    if (!adapter || typeof adapter.getInstance !== 'function') return;
+    const maxBodyBytes = config.gateway.maxBodyBytes;
+    void adapter.getInstance().register(async (scope: FastifyInstance) => this.install(scope, maxBodyBytes));
+  }
+
+  private install(scope: FastifyInstance, maxBodyBytes: number): void {
+    scope.decorateRequest('caller', null);
+    scope.decorateRequest('operation', null);
+    // Only JSON is accepted (anything else: 415), kept as bytes.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.setErrorHandler((error: FastifyError, request, reply) => this.renderError(error, request, reply));
+
+    const authenticate = this.authenticate.bind(this);
+    const finished = this.finished.bind(this);
+    for (const operation of Object.values(OPERATIONS) as DataPlaneOperation[]) {
+      // Returning the reply tells Fastify the answer is under way (a streamed body may still be flowing).
+      const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+        await this.proxy.forward((request as DataPlaneRequest).caller!, operation, request, reply);
+        return reply;
+      };
+      const onRequest = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+        const r = request as DataPlaneRequest;
+        r.dataPlane = true;
+        r.operation = operation;
+        authenticate(r, operation).then(() => done(), done);
+      };
+      for (const url of [`${PREFIX}${operation.route}`, operation.route]) {
+        scope.route({ method: operation.method, url, bodyLimit: bodyLimitOf(operation, maxBodyBytes), onRequest, onResponse: finished, handler });
+      }
+    }
+  }
+
+  /** The key (same strategy and verifier as every other route), then the operation's permission. */
+  private async authenticate(request: DataPlaneRequest, operation: DataPlaneOperation): Promise<void> {
+    const caller = await this.strategy.validate({
+      headers: request.headers,
+      ip: request.ip,
+      [REQUEST_VERIFIER]: this.verifier,
+      [REQUEST_THROTTLE]: this.throttle,
+    });
+    if (!rolesAllow(caller.roles, operation.permission)) {
+      throw new PermissionDeniedError(`This API key's roles do not allow this operation (${operation.permission} required)`);
+    }
+    request.caller = caller;
+  }
+
+  private finished(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+    const r = request as DataPlaneRequest;
+    if (this.reports.hasListeners) {
+      const caller = r.caller;
+      this.reports.finished({
+        apiKeyId: caller?.apiKeyId ?? null,
+        keyId: caller?.keyId ?? null,
+        projectId: caller?.projectId ?? null,
+        operation: r.operation?.name ?? 'unknown',
+        status: reply.statusCode,
+        outcome: outcomeOfStatus(reply.statusCode),
+        durationMs: reply.elapsedTime,
+        requestId: request.id,
+      });
+    }
+    done();
+  }
+
+  private renderError(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    let error: ConiferError | undefined = toConiferError(exception);
+    if (!error) {
+      if (isBackendUnavailable(exception)) {
+        error = new UnavailableError('A backing service is unavailable; try again shortly');
+      } else if (isInvalidDataError(exception)) {
+        // Postgres refused a value from the URL (a NUL byte in an index name…): the request was bad.
+        error = new InvalidArgumentError('The request contains a value that cannot be stored (e.g. a NUL byte or an invalid character)');
+      } else {
+        this.logger.error({ err: exception, reqId: request.id, route: request.routeOptions?.url }, 'unhandled error');
+        error = new InternalError('Internal error');
+      }
+    }
+    void reply.status(error.httpStatus).headers(error.headers()).type('application/json').send(grpcErrorBody(error));
+  }
+}
