@@ -12,6 +12,7 @@ import { assertIndexInScope, assertNamespaceInScope, namespaceInScope } from '..
 import type { ApiKeyPrincipal } from '../auth/principal.js';
 import { CONFIG } from '../config/runtime.js';
 import { MetricsService } from '../health/metrics.service.js';
+import { UsageRecorder } from '../usage/usage.recorder.js';
 import { parseIndexHostHeader, type IndexAddress } from '../indexes/index-host.js';
 import { IndexRoutes, type IndexRoute } from '../indexes/index-routes.js';
 import { filterNamespaceListing, requestedNamespace } from './namespace-scope.js';
@@ -26,6 +27,7 @@ export class DataPlaneProxy {
     @Inject(CONFIG) config: ConiferConfig,
     @Inject(IndexRoutes) private readonly routes: IndexRoutes,
     @Inject(MetricsService) metrics: MetricsService,
+    @Inject(UsageRecorder) private readonly usage: UsageRecorder,
   ) {
     this.hostSuffix = config.gateway.indexHostSuffix;
     this.upstreamDuration = new Histogram({
@@ -49,6 +51,16 @@ export class DataPlaneProxy {
   }
 
   async forward(caller: ApiKeyPrincipal, operation: DataPlaneOperation, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    let status = 500;
+    try {
+      status = await this.forwardOnce(caller, operation, request, reply);
+    } finally {
+      // Per-key usage (usage/): the one place a data-plane request finishes; a thrown error counts as an error.
+      this.usage.record(caller, operation.permission === 'data:write' ? 'write' : 'read', status < 400 ? 'ok' : 'error');
+    }
+  }
+
+  private async forwardOnce(caller: ApiKeyPrincipal, operation: DataPlaneOperation, request: FastifyRequest, reply: FastifyReply): Promise<number> {
     const { projectId, indexName } = this.address(request);
     // Another project's index is indistinguishable from a missing one.
     if (projectId !== caller.projectId) throw indexNotFound(indexName);
@@ -86,6 +98,7 @@ export class DataPlaneProxy {
       .status(response.status)
       .header('content-type', response.contentType ?? 'application/json')
       .send(body);
+    return response.status;
   }
 
   private async send(route: IndexRoute, operation: DataPlaneOperation, upstream: ForwardRequest): Promise<ForwardResponse> {
