@@ -36,24 +36,23 @@ export async function serveConsole(app: INestApplication, logger: Logger, root =
   await fastify.register(fastifyStatic, {
     root,
     prefix: '/console/',
-    index: ['index.html'],
     wildcard: true,
-    redirect: true,
+    redirect: false,
+    // /console and /console/ are served by the route below.
+    index: false,
     cacheControl: false,
     etag: true,
     lastModified: false,
     setHeaders: (response, filePath) => {
-      const raw = response as unknown as { setHeader(name: string, value: string): void };
-      raw.setHeader('content-security-policy', CONSOLE_CSP);
-      raw.setHeader('x-content-type-options', 'nosniff');
-      raw.setHeader('referrer-policy', 'no-referrer');
-      raw.setHeader('x-frame-options', 'DENY');
+      response.header('content-security-policy', CONSOLE_CSP);
+      response.header('x-content-type-options', 'nosniff');
+      response.header('referrer-policy', 'no-referrer');
+      response.header('x-frame-options', 'DENY');
       const immutable = filePath.startsWith(path.join(root, 'assets') + path.sep);
-      raw.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      response.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
-  fastify.get('/console', (_request, reply) => {
-    void reply.redirect('/console/', 301);
-  });
+  // The router ignores trailing slashes: this one route answers /console and /console/ with the app.
+  fastify.get('/console', (_request, reply) => reply.sendFile('index.html'));
   return true;
 }
