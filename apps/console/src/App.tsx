@@ -10,7 +10,7 @@ import { PlaygroundScreen } from './screens/PlaygroundScreen';
 import { ProjectsScreen } from './screens/ProjectsScreen';
 import { ServiceAccountsScreen } from './screens/ServiceAccountsScreen';
 import { SignIn } from './screens/SignIn';
-import { clearSession, forgetSessionKeys, loadSession, saveSession, sessionKeyIds, type Session } from './session';
+import { clearSession, forgetSessionKeys, forgetSessionKeyValues, loadSession, saveSession, sessionKeyIds, type Session } from './session';
 
 function useHash(): string {
   const [hash, setHash] = useState(() => window.location.hash || '#/projects');
@@ -29,7 +29,7 @@ export function App() {
 
   const expire = useCallback((why: string) => {
     clearSession();
-    forgetSessionKeys();
+    forgetSessionKeyValues();
     setBearer(null);
     setSession(null);
     setMessage(why);
@@ -59,6 +59,7 @@ export function App() {
     await Promise.all(
       sessionKeyIds().map((id) => api.DELETE('/admin/api-keys/{apiKeyId}', { params: { path: { apiKeyId: id } } }).catch(() => undefined)),
     );
+    forgetSessionKeys();
     expire('You have signed out.');
   };
 

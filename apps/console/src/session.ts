@@ -52,6 +52,11 @@ export function sessionKeyIds(): string[] {
   }
 }
 
+/** The token expired: the values go, the ids stay so that the next sign-out still revokes those keys. */
+export function forgetSessionKeyValues(): void {
+  sessionKeyValues.clear();
+}
+
 export function forgetSessionKeys(): void {
   sessionKeyValues.clear();
   sessionStorage.removeItem(SESSION_KEYS);

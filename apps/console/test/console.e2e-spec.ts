@@ -11,7 +11,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { startSystem, type System } from '@conifer/test-utils';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-const CHROMIUM = process.env.CONIFER_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../../.reports/console-screenshots');
 const FLAGS = [
   '--no-sandbox',
