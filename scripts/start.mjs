@@ -88,4 +88,8 @@ if (!(await waitForHealth(`http://${storeHost}:${config.vectorStore.port}/health
   stop(1);
 } else {
   start('gateway', path.join(repoRoot, 'apps/gateway/dist/main.js'));
+  const gatewayHost = config.bind === '0.0.0.0' || config.bind === '::' ? '127.0.0.1' : config.bind;
+  if (await waitForHealth(`http://${gatewayHost}:${config.gateway.port}/healthz`, 120_000)) {
+    process.stdout.write(`\n  Conifer is up: API ${config.gateway.publicUrl}  ·  operator console ${config.gateway.publicUrl}/console/\n\n`);
+  }
 }

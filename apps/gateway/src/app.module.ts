@@ -11,6 +11,7 @@ import { ProxyModule } from './proxy/proxy.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { UsageModule } from './usage/usage.module.js';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,7 @@ export class AppModule {
         ProxyModule,
         AdminModule,
         KeysModule,
+        UsageModule,
       ],
       providers: [{ provide: LOGGER, useValue: logger }],
       exports: [LOGGER],

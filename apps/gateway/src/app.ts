@@ -6,11 +6,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { TrustedProxies } from '@conifer/config';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { serveConsole } from './console/console.static.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { clientErrorHandler, frameworkErrors } from './common/framework-errors.js';
 import { PinoNestLogger } from './common/logger.js';
 import type { GatewayRuntime } from './config/runtime.js';
 import { MetricsService } from './health/metrics.service.js';
+import { serveOpenApiDocument } from './openapi/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -63,5 +65,8 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger):
   });
 
   app.useGlobalFilters(new ErrorFilter(logger));
+  // The OpenAPI document of the admin API and control plane, and the operator console (apps/console).
+  serveOpenApiDocument(app, runtime.config.gateway.publicUrl);
+  await serveConsole(app, logger);
   return app;
 }

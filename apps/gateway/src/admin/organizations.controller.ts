@@ -4,22 +4,29 @@ import { AdminAuthGuard } from './admin-bearer.strategy.js';
 import { CurrentAdmin, JsonBody, type AdminContext } from './admin-context.js';
 import { organizationModel } from './admin-wire.js';
 import { OrganizationsService } from './organizations.service.js';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Doc } from '../openapi/doc.decorator.js';
 
+@ApiTags('organizations')
+@ApiBearerAuth()
 @Controller('admin/organizations')
 @UseGuards(AdminAuthGuard)
 export class OrganizationsController {
   constructor(@Inject(OrganizationsService) private readonly organizations: OrganizationsService) {}
 
+  @Doc({ summary: 'List organizations (the caller\'s)', response: 'OrganizationList' })
   @Get()
   async list(@CurrentAdmin() admin: AdminContext) {
     return { data: (await this.organizations.list(admin)).map(organizationModel) };
   }
 
+  @Doc({ summary: 'Describe an organization', response: 'Organization' })
   @Get(':organizationId')
   async get(@CurrentAdmin() admin: AdminContext, @Param('organizationId') id: string) {
     return organizationModel(await this.organizations.get(admin, id));
   }
 
+  @Doc({ summary: 'Rename an organization', body: 'UpdateOrganizationRequest', response: 'Organization' })
   @Patch(':organizationId')
   async update(@CurrentAdmin() admin: AdminContext, @Param('organizationId') id: string, @JsonBody() body: unknown) {
     return organizationModel(await this.organizations.rename(admin, id, parseUpdateOrganizationRequest(body).name));

@@ -4,34 +4,43 @@ import { AdminAuthGuard } from './admin-bearer.strategy.js';
 import { CurrentAdmin, JsonBody, parseFlag, type AdminContext } from './admin-context.js';
 import { projectModel, type ProjectModel } from './admin-wire.js';
 import { ProjectsService } from './projects.service.js';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Doc } from '../openapi/doc.decorator.js';
 
+@ApiTags('projects')
+@ApiBearerAuth()
 @Controller('admin/projects')
 @UseGuards(AdminAuthGuard)
 export class ProjectsController {
   constructor(@Inject(ProjectsService) private readonly projects: ProjectsService) {}
 
+  @Doc({ summary: 'Create a project', body: 'CreateProjectRequest', response: 'Project', status: 201 })
   @Post()
   @HttpCode(201)
   async create(@CurrentAdmin() admin: AdminContext, @JsonBody() body: unknown): Promise<ProjectModel> {
     return projectModel(await this.projects.create(admin, parseCreateProjectRequest(body)));
   }
 
+  @Doc({ summary: 'List projects', response: 'ProjectList' })
   @Get()
   async list(@CurrentAdmin() admin: AdminContext): Promise<{ data: ProjectModel[] }> {
     return { data: (await this.projects.list(admin)).map(projectModel) };
   }
 
+  @Doc({ summary: 'Describe a project', response: 'Project' })
   @Get(':projectId')
   async get(@CurrentAdmin() admin: AdminContext, @Param('projectId') projectId: string): Promise<ProjectModel> {
     return projectModel(await this.projects.get(admin, projectId));
   }
 
+  @Doc({ summary: 'Rename or update a project', body: 'UpdateProjectRequest', response: 'Project' })
   @Patch(':projectId')
   async update(@CurrentAdmin() admin: AdminContext, @Param('projectId') projectId: string, @JsonBody() body: unknown): Promise<ProjectModel> {
     return projectModel(await this.projects.update(admin, projectId, parseUpdateProjectRequest(body)));
   }
 
   /** 202 with an empty body, as at Pinecone. */
+  @Doc({ summary: 'Delete a project (412 while it has indexes or live keys, unless force=true)', status: 202, query: [{ name: 'force', description: 'revoke its keys and delete its indexes first', type: 'boolean' }] })
   @Delete(':projectId')
   @HttpCode(202)
   async delete(@CurrentAdmin() admin: AdminContext, @Param('projectId') projectId: string, @Query('force') force: unknown): Promise<void> {

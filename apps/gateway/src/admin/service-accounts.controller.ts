@@ -4,13 +4,18 @@ import { AdminAuthGuard } from './admin-bearer.strategy.js';
 import { CurrentAdmin, JsonBody, type AdminContext } from './admin-context.js';
 import { serviceAccountModel, type ServiceAccountModel } from './admin-wire.js';
 import { ServiceAccountsService } from './service-accounts.service.js';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Doc } from '../openapi/doc.decorator.js';
 
+@ApiTags('service-accounts')
+@ApiBearerAuth()
 @Controller('admin/service-accounts')
 @UseGuards(AdminAuthGuard)
 export class ServiceAccountsController {
   constructor(@Inject(ServiceAccountsService) private readonly accounts: ServiceAccountsService) {}
 
   /** The client secret is in this response only. */
+  @Doc({ summary: 'Create a service account (client_secret shown once)', body: 'CreateServiceAccountRequest', response: 'ServiceAccountWithSecret', status: 201 })
   @Post()
   @HttpCode(201)
   async create(@CurrentAdmin() admin: AdminContext, @JsonBody() body: unknown): Promise<ServiceAccountModel & { client_secret: string }> {
@@ -18,16 +23,19 @@ export class ServiceAccountsController {
     return { ...serviceAccountModel(account), client_secret: clientSecret };
   }
 
+  @Doc({ summary: 'List service accounts', response: 'ServiceAccountList' })
   @Get()
   async list(@CurrentAdmin() admin: AdminContext): Promise<{ data: ServiceAccountModel[] }> {
     return { data: (await this.accounts.list(admin)).map(serviceAccountModel) };
   }
 
+  @Doc({ summary: 'Describe a service account', response: 'ServiceAccount' })
   @Get(':id')
   async get(@CurrentAdmin() admin: AdminContext, @Param('id') id: string): Promise<ServiceAccountModel> {
     return serviceAccountModel(await this.accounts.get(admin, id));
   }
 
+  @Doc({ summary: 'Delete a service account (its tokens stop working)', status: 202 })
   @Delete(':id')
   @HttpCode(202)
   async delete(@CurrentAdmin() admin: AdminContext, @Param('id') id: string): Promise<void> {

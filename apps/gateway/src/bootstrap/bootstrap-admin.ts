@@ -70,6 +70,8 @@ function printFirstStartBanner(publicUrl: string, result: BootstrapResult): void
     `    client_id:     ${result.clientId}`,
     `    client_secret: ${result.clientSecret}`,
     '',
+    `  Operator console: ${publicUrl}/console/ (sign in with these credentials)`,
+    '',
     `  Mint a first API key for the "${BOOTSTRAP_PROJECT_NAME}" project (${result.projectId}):`,
     '',
     `    TOKEN=$(curl -s ${publicUrl}/oauth/token -H 'content-type: application/json' -d '${tokenBody}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,

@@ -9,11 +9,16 @@ import { RequestApiVersion } from '../common/api-version.js';
 import { JsonBody } from '../common/json-body.js';
 import type { AnyIndexModel } from './index-model.js';
 import { IndexesService } from './indexes.service.js';
+import { ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Doc } from '../openapi/doc.decorator.js';
 
+@ApiTags('indexes')
+@ApiSecurity('ApiKey')
 @Controller('indexes')
 export class IndexesController {
   constructor(@Inject(IndexesService) private readonly indexes: IndexesService) {}
 
+  @Doc({ summary: 'Create an index', body: 'CreateIndexRequest', response: 'IndexModel', status: 201 })
   @Post()
   @HttpCode(201)
   @ApiKeyAuth('control:write')
@@ -21,12 +26,14 @@ export class IndexesController {
     return this.indexes.create(principal, body, version);
   }
 
+  @Doc({ summary: 'List indexes', response: 'IndexList' })
   @Get()
   @ApiKeyAuth('control:read')
   list(@CurrentPrincipal() principal: ApiKeyPrincipal, @RequestApiVersion() version: RequestedApiVersion): Promise<{ indexes: AnyIndexModel[] }> {
     return this.indexes.list(principal, version);
   }
 
+  @Doc({ summary: 'Describe an index', response: 'IndexModel' })
   @Get(':name')
   @ApiKeyAuth('control:read')
   describe(
@@ -37,6 +44,7 @@ export class IndexesController {
     return this.indexes.describe(principal, name, version);
   }
 
+  @Doc({ summary: 'Configure deletion protection and tags', body: 'ConfigureIndexRequest', response: 'IndexModel' })
   @Patch(':name')
   @HttpCode(202)
   @ApiKeyAuth('control:write')
@@ -49,6 +57,7 @@ export class IndexesController {
     return this.indexes.configure(principal, name, body, version);
   }
 
+  @Doc({ summary: 'Delete an index (403 with deletion protection)', status: 202 })
   @Delete(':name')
   @HttpCode(202)
   @ApiKeyAuth('control:write')

@@ -103,10 +103,11 @@ export class DataPlaneRoutes {
       [REQUEST_VERIFIER]: this.verifier,
       [REQUEST_THROTTLE]: this.throttle,
     });
+    // Known before the role check, so that a refusal is reported (and counted as an error) against the key.
+    request.caller = caller;
     if (!rolesAllow(caller.roles, operation.permission)) {
       throw new PermissionDeniedError(`This API key's roles do not allow this operation (${operation.permission} required)`);
     }
-    request.caller = caller;
   }
 
   private finished(request: FastifyRequest, reply: FastifyReply, done: () => void): void {

@@ -43,6 +43,7 @@ describe('bootstrap admin', () => {
     expect(result.created).toBe(true);
     const banner = written.join('');
     expect(banner).toContain(result.clientSecret!);
+    expect(banner).toMatch(/Operator console: http\S+\/console\/ /);
     const lines = banner.split('\n').map((line) => line.trim());
     const tokenLine = lines.find((line) => line.startsWith('TOKEN=$(curl'))!;
     const mintLine = lines.find((line) => line.startsWith('curl ') && line.includes('/api-keys'))!;

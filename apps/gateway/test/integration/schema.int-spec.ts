@@ -200,6 +200,10 @@ describe('database schema', () => {
         data: { organizationId: organization.id, actorType: 'system', action: 'test', targetType: 'project', targetId: project.id },
       });
       expect(event.details).toEqual({});
+      const usage = await prisma.apiKeyUsage.create({
+        data: { apiKeyId: key.id, projectId: project.id, hour: new Date('2026-01-01T10:00:00Z'), reads: 2n },
+      });
+      expect(usage.writes).toBe(0n);
     } finally {
       await prisma.$disconnect();
     }

@@ -1,0 +1,17 @@
+// Per-key usage: the recorder the data-plane proxy reports each finished request to (global), its batched
+// repository, and the admin routes that read it.
+import { Global, Module } from '@nestjs/common';
+import { AdminModule } from '../admin/admin.module.js';
+import { UsageController } from './usage.controller.js';
+import { UsageRecorder } from './usage.recorder.js';
+import { UsageRepository } from './usage.repository.js';
+import { UsageService } from './usage.service.js';
+
+@Global()
+@Module({
+  imports: [AdminModule],
+  controllers: [UsageController],
+  providers: [UsageRepository, UsageRecorder, UsageService],
+  exports: [UsageRecorder],
+})
+export class UsageModule {}
