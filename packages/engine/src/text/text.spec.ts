@@ -1,0 +1,90 @@
+import { describe, expect, it } from '@jest/globals';
+import { Analyzer, analyzerFor, DEFAULT_TEXT_ANALYSIS, isSupportedLanguage } from './analyzer.js';
+import { bm25BruteForce, TextFieldIndex, topScores } from './bm25.js';
+
+describe('Analyzer', () => {
+  it('splits on word boundaries and lowercases, without stemming by default', () => {
+    expect(new Analyzer(DEFAULT_TEXT_ANALYSIS).analyze('Black-throated Blue WARBLER, migrating!')).toEqual([
+      'black',
+      'throated',
+      'blue',
+      'warbler',
+      'migrating',
+    ]);
+  });
+  it('stems and removes stop words in the field language', () => {
+    const en = analyzerFor({ language: 'en', stemming: true, stopWords: true });
+    expect(en.analyze('The birds are migrating to the south')).toEqual(['bird', 'migrat', 'south']);
+    const de = analyzerFor({ language: 'de', stemming: true, stopWords: false });
+    expect(de.analyze('Häuser')).toEqual(['haus']);
+  });
+  it('keeps stop words when only stemming is asked', () => {
+    expect(analyzerFor({ language: 'en', stemming: true, stopWords: false }).analyze('the runs')).toEqual(['the', 'run']);
+  });
+  it('knows its languages', () => {
+    expect(isSupportedLanguage('en')).toBe(true);
+    expect(isSupportedLanguage('xx')).toBe(false);
+    expect(() => new Analyzer({ language: 'xx', stemming: false, stopWords: false })).toThrow(RangeError);
+  });
+});
+
+describe('TextFieldIndex', () => {
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa'];
+  let seed = 7;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const text = (): string => Array.from({ length: 1 + Math.floor(rand() * 30) }, () => words[Math.floor(rand() ** 2 * words.length)]).join(' ');
+
+  it('scores exactly as the brute-force BM25, through updates and removals', () => {
+    const analyzer = analyzerFor(DEFAULT_TEXT_ANALYSIS);
+    const index = new TextFieldIndex(analyzer);
+    const docs = new Map<string, string[]>();
+    for (let i = 0; i < 300; i++) {
+      const t = text();
+      index.set(`d${i}`, t);
+      docs.set(`d${i}`, analyzer.analyze(t));
+    }
+    for (let i = 0; i < 100; i += 3) {
+      index.remove(`d${i}`);
+      docs.delete(`d${i}`);
+      const t = text();
+      index.set(`d${i + 1}`, t);
+      docs.set(`d${i + 1}`, analyzer.analyze(t));
+    }
+    for (const query of [['kappa'], ['iota', 'theta'], ['alpha', 'kappa', 'kappa'], ['missing']]) {
+      const got = new Map<string, number>();
+      index.scoreInto(query, got);
+      const want = bm25BruteForce(docs, query);
+      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+      for (const [id, s] of want) expect(got.get(id)).toBeCloseTo(s, 9);
+      expect(topScores(got, 10).map((m) => m.id)).toEqual(topScores(want, 10).map((m) => m.id));
+    }
+    expect(index.documentCount).toBe(docs.size);
+  });
+
+  it('ranks a rarer and more frequent term higher, and restricts by accept', () => {
+    const index = new TextFieldIndex(analyzerFor(DEFAULT_TEXT_ANALYSIS));
+    index.set('a', 'red fox red fox');
+    index.set('b', 'red dog');
+    index.set('c', 'blue whale');
+    const scores = new Map<string, number>();
+    index.scoreInto(['red', 'fox'], scores);
+    expect(topScores(scores, 3).map((m) => m.id)).toEqual(['a', 'b']);
+    const only = new Map<string, number>();
+    index.scoreInto(['red'], only, (id) => id !== 'a');
+    expect([...only.keys()]).toEqual(['b']);
+  });
+
+  it('matches phrases, all and any terms', () => {
+    const index = new TextFieldIndex(analyzerFor(DEFAULT_TEXT_ANALYSIS));
+    index.set('a', 'machine learning models');
+    index.set('b', 'learning machine');
+    expect(index.containsPhrase('a', ['machine', 'learning'])).toBe(true);
+    expect(index.containsPhrase('b', ['machine', 'learning'])).toBe(false);
+    expect(index.containsAll('b', ['machine', 'learning'])).toBe(true);
+    expect(index.containsAny('b', ['models', 'learning'])).toBe(true);
+    expect(index.containsAny('b', ['models'])).toBe(false);
+    index.set('a', undefined);
+    expect(index.has('a')).toBe(false);
+    expect(index.documentFrequency('models')).toBe(0);
+  });
+});
