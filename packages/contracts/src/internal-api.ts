@@ -12,4 +12,11 @@ export interface IndexSettings {
   readonly dimension: number | null;
   readonly metric: IndexMetric;
   readonly vectorType: VectorType;
+  /** The 2026-07 index schema in its wire shape (snake_case), when the index was given one. */
+  readonly schema?: IndexSchemaWire;
+}
+
+/** `{"fields":{"<name>":{"type":"string","full_text_search":{…}},…}}` exactly as on Pinecone's wire. */
+export interface IndexSchemaWire {
+  readonly fields: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }

@@ -40,6 +40,9 @@ export class DurableIndex {
   private snapshotting: Promise<void> | undefined;
   /** Mutations acknowledged (metrics). */
   mutations = 0;
+  /** Called after each acknowledged mutation is applied (derived state such as full-text indexes). */
+  readonly appliedHooks: Array<(mutation: Mutation) => void> = [];
+  private currentSettings: IndexSettings;
 
   private constructor(
     readonly id: string,
@@ -49,10 +52,27 @@ export class DurableIndex {
     private walSeq: number,
     private readonly options: DurableIndexOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.currentSettings = index.settings;
+  }
 
+  /** The index settings, with the current schema (which may grow after creation). */
   get settings(): IndexSettings {
-    return this.index.settings;
+    return this.currentSettings;
+  }
+
+  /** Replaces the schema (fields added by the control plane), durably, before answering. */
+  async updateSchema(schema: NonNullable<IndexSettings['schema']>): Promise<void> {
+    const file = path.join(this.dir, 'index.json');
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const temporary = `${file}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ ...raw, schema }, null, 2));
+    const fd = openSync(temporary, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(temporary, file);
+    fsyncDirectory(this.dir);
+    this.currentSettings = { ...this.currentSettings, schema };
   }
 
   /** Creates the directory and settings file of a new index. */
@@ -82,7 +102,12 @@ export class DurableIndex {
   /** Rebuilds the in-memory state from the newest snapshot and the logs after it. */
   static async load(id: string, dir: string, options: DurableIndexOptions, logger: Logger): Promise<DurableIndex> {
     const raw = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as IndexSettings;
-    const settings: IndexSettings = { dimension: raw.dimension ?? null, metric: raw.metric, vectorType: raw.vectorType };
+    const settings: IndexSettings = {
+      dimension: raw.dimension ?? null,
+      metric: raw.metric,
+      vectorType: raw.vectorType,
+      ...(raw.schema === undefined ? {} : { schema: raw.schema }),
+    };
     const index = new VectorIndex(settings, options.search);
     const files = readdirSync(dir);
     const seqOf = (name: string, re: RegExp): number | undefined => {
@@ -137,6 +162,7 @@ export class DurableIndex {
     await this.wal.append(encodeMutation(mutation));
     // No await between the fsync and apply: mutations apply in log order.
     const touched = this.index.apply(mutation);
+    for (const hook of this.appliedHooks) hook(mutation);
     this.mutations++;
     if (this.wal.bytes > this.options.snapshotWalBytes && this.snapshotting === undefined) {
       this.snapshotting = this.snapshot()
