@@ -92,4 +92,40 @@ export class DataPlaneController {
   deleteNamespace(@CurrentPrincipal() principal: ApiKeyPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     return this.proxy.forward(principal, OPERATIONS.deleteNamespace, request, reply);
   }
+
+  @Post(paths('namespaces/:namespace/documents/upsert'))
+  @ApiKeyAuth('data:write')
+  upsertDocuments(@CurrentPrincipal() principal: ApiKeyPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.proxy.forward(principal, OPERATIONS.upsertDocuments, request, reply);
+  }
+
+  @Post(paths('namespaces/:namespace/documents/fetch'))
+  @ApiKeyAuth('data:read')
+  fetchDocuments(@CurrentPrincipal() principal: ApiKeyPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.proxy.forward(principal, OPERATIONS.fetchDocuments, request, reply);
+  }
+
+  @Post(paths('namespaces/:namespace/documents/list'))
+  @ApiKeyAuth('data:read')
+  listDocuments(@CurrentPrincipal() principal: ApiKeyPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.proxy.forward(principal, OPERATIONS.listDocuments, request, reply);
+  }
+
+  @Post(paths('namespaces/:namespace/documents/search'))
+  @ApiKeyAuth('data:read')
+  searchDocuments(@CurrentPrincipal() principal: ApiKeyPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.proxy.forward(principal, OPERATIONS.searchDocuments, request, reply);
+  }
+
+  @Post(paths('namespaces/:namespace/documents/update'))
+  @ApiKeyAuth('data:write')
+  updateDocuments(@CurrentPrincipal() principal: ApiKeyPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.proxy.forward(principal, OPERATIONS.updateDocuments, request, reply);
+  }
+
+  @Post(paths('namespaces/:namespace/documents/delete'))
+  @ApiKeyAuth('data:write')
+  deleteDocuments(@CurrentPrincipal() principal: ApiKeyPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.proxy.forward(principal, OPERATIONS.deleteDocuments, request, reply);
+  }
 }

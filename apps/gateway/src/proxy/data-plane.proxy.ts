@@ -106,7 +106,7 @@ export class DataPlaneProxy {
     const query = queryAt === -1 ? '' : request.url.slice(queryAt);
     if (operation.namespace === 'path') {
       const namespace = (request.params as { namespace: string }).namespace;
-      return `${operation.path}/${encodeURIComponent(namespace)}${query}`;
+      return `${operation.path}/${encodeURIComponent(namespace)}${operation.pathSuffix ?? ''}${query}`;
     }
     return `${operation.path}${query}`;
   }

@@ -20,13 +20,16 @@ export interface DataPlaneOperation {
   readonly path: string;
   readonly permission: Permission;
   readonly namespace: NamespaceSource;
+  /** Path after the :namespace parameter (documents API), when the namespace is in the path. */
+  readonly pathSuffix?: string;
 }
 
-const op = (name: string, path: string, permission: Permission, namespace: NamespaceSource): DataPlaneOperation => ({
+const op = (name: string, path: string, permission: Permission, namespace: NamespaceSource, pathSuffix?: string): DataPlaneOperation => ({
   name,
   path,
   permission,
   namespace,
+  ...(pathSuffix === undefined ? {} : { pathSuffix }),
 });
 
 export const OPERATIONS = {
@@ -42,4 +45,11 @@ export const OPERATIONS = {
   createNamespace: op('create_namespace', '/namespaces', 'data:write', 'body-name'),
   describeNamespace: op('describe_namespace', '/namespaces', 'data:read', 'path'),
   deleteNamespace: op('delete_namespace', '/namespaces', 'data:write', 'path'),
+  // 2026-07 documents API: POST /namespaces/{namespace}/documents/<operation>
+  upsertDocuments: op('upsert_documents', '/namespaces', 'data:write', 'path', '/documents/upsert'),
+  fetchDocuments: op('fetch_documents', '/namespaces', 'data:read', 'path', '/documents/fetch'),
+  listDocuments: op('list_documents', '/namespaces', 'data:read', 'path', '/documents/list'),
+  searchDocuments: op('search_documents', '/namespaces', 'data:read', 'path', '/documents/search'),
+  updateDocuments: op('update_documents', '/namespaces', 'data:write', 'path', '/documents/update'),
+  deleteDocuments: op('delete_documents', '/namespaces', 'data:write', 'path', '/documents/delete'),
 } as const;

@@ -135,7 +135,7 @@ export class DocumentsService {
 
   // ---------------------------------------------------------------- upsert
 
-  async upsert(namespace: string, raw: unknown): Promise<{ upsertedCount: number }> {
+  async upsert(namespace: string, raw: unknown): Promise<{ upserted_count: number }> {
     const schema = schemaOf(this.index);
     const body = asBody(raw, 'upsert');
     const documents = body.documents;
@@ -150,7 +150,7 @@ export class DocumentsService {
       byId.set(record.id, record);
     });
     await serialized(this.index, () => this.index.mutate({ type: 'upsert', namespace, records: [...byId.values()] }));
-    return { upsertedCount: documents.length };
+    return { upserted_count: documents.length };
   }
 
   // ---------------------------------------------------------------- fetch and list
@@ -463,7 +463,7 @@ export class DocumentsService {
 
   // ---------------------------------------------------------------- update and delete
 
-  async update(namespace: string, raw: unknown): Promise<{ matchedRecords: number }> {
+  async update(namespace: string, raw: unknown): Promise<{ matched_records: number }> {
     const schema = schemaOf(this.index);
     const body = asBody(raw, 'update');
     const documents = body.documents;
@@ -495,7 +495,7 @@ export class DocumentsService {
           if (current !== undefined) records.set(id, patch(current));
         }
         if (records.size > 0) await this.index.mutate({ type: 'upsert', namespace, records: [...records.values()] });
-        return { matchedRecords: changes.filter((c) => records.has(c.id)).length };
+        return { matched_records: changes.filter((c) => records.has(c.id)).length };
       });
     }
     if (!hasFilter) throw new InvalidArgumentError('update needs documents, or a filter with set_fields or remove_fields');
@@ -503,11 +503,11 @@ export class DocumentsService {
     const patch = this.patch(schema, setEntries, removeFields, 'set_fields');
     return serialized(this.index, async () => {
       const ns = this.ns(namespace);
-      if (ns === undefined) return { matchedRecords: 0 };
+      if (ns === undefined) return { matched_records: 0 };
       const predicate = compileFilter(filter.metadata);
       const slots: number[] = [];
       for (let slot = 0; slot < ns.count; slot++) if (ns.live[slot] === 1 && predicate(ns.metadata[slot])) slots.push(slot);
-      if (setEntries.length === 0 && removeFields.length === 0) return { matchedRecords: slots.length };
+      if (setEntries.length === 0 && removeFields.length === 0) return { matched_records: slots.length };
       if (slots.length > DOCUMENT_LIMITS.maxFilterMatches) {
         throw new InvalidArgumentError(
           `the filter matches ${slots.length} documents; an update by filter may change at most ${DOCUMENT_LIMITS.maxFilterMatches}`,
@@ -515,7 +515,7 @@ export class DocumentsService {
       }
       const records = slots.map((slot) => patch(this.current(ns, ns.ids[slot]!)!));
       if (records.length > 0) await this.index.mutate({ type: 'upsert', namespace, records });
-      return { matchedRecords: records.length };
+      return { matched_records: records.length };
     });
   }
 
@@ -562,7 +562,7 @@ export class DocumentsService {
     };
   }
 
-  async delete(namespace: string, raw: unknown): Promise<{ matchedRecords: number }> {
+  async delete(namespace: string, raw: unknown): Promise<{ matched_records: number }> {
     const schema = schemaOf(this.index);
     const body = asBody(raw, 'delete');
     const ids = idList(body.ids, 'ids');
@@ -572,13 +572,13 @@ export class DocumentsService {
     const chosen = [ids !== undefined, hasFilter, deleteAll === true].filter(Boolean).length;
     if (chosen !== 1) throw new InvalidArgumentError('delete needs exactly one of ids, filter and delete_all');
     if (ids !== undefined) {
-      return { matchedRecords: await serialized(this.index, () => this.index.mutate({ type: 'deleteIds', namespace, ids })) };
+      return { matched_records: await serialized(this.index, () => this.index.mutate({ type: 'deleteIds', namespace, ids })) };
     }
     if (deleteAll === true) {
-      return { matchedRecords: await serialized(this.index, () => this.index.mutate({ type: 'deleteAll', namespace })) };
+      return { matched_records: await serialized(this.index, () => this.index.mutate({ type: 'deleteAll', namespace })) };
     }
     const filter = parseDocumentFilter(body.filter, schema, { allowText: false, required: true, operation: 'a delete by filter' })!;
-    return { matchedRecords: await serialized(this.index, () => this.index.mutate({ type: 'deleteByFilter', namespace, filter: filter.metadata! })) };
+    return { matched_records: await serialized(this.index, () => this.index.mutate({ type: 'deleteByFilter', namespace, filter: filter.metadata! })) };
   }
 }
 

@@ -65,7 +65,7 @@ describe('documents API on the store', () => {
   it('upserts, validates, fetches, lists and searches documents', async () => {
     app = await startTestApp({ annBuilder: false });
     await createIndex();
-    expect((await docs('upsert', { documents: DOCS })).body).toEqual({ upsertedCount: 4 });
+    expect((await docs('upsert', { documents: DOCS })).body).toEqual({ upserted_count: 4 });
 
     // Validation against the schema: 400 with a sentence naming the field.
     for (const [bad, pattern] of [
@@ -177,27 +177,27 @@ describe('documents API on the store', () => {
     expect(await search('birds')).toEqual(['a']);
 
     const updated = await docs('update', { documents: [{ _id: 'b', title: 'Birds of prey', _remove_fields: ['genre'] }, { _id: 'missing', title: 'x' }] });
-    expect(updated.body).toEqual({ matchedRecords: 1 });
+    expect(updated.body).toEqual({ matched_records: 1 });
     expect((await docs('fetch', { ids: ['b'] })).body.documents.b).toEqual({ ...DOCS[1], title: 'Birds of prey', genre: undefined });
     expect((await search('birds')).sort()).toEqual(['a', 'b']);
     expect(await search('machine')).toEqual([]);
     expect(await search('machines')).toEqual(['d']);
 
     const byFilter = await docs('update', { filter: { year: 2024 }, set_fields: { genre: 'recent' }, remove_fields: ['keywords'] });
-    expect(byFilter.body).toEqual({ matchedRecords: 2 });
+    expect(byFilter.body).toEqual({ matched_records: 2 });
     const after = (await docs('fetch', { ids: ['b', 'c'], include_fields: ['genre', 'keywords'] })).body.documents;
     expect(after).toEqual({ b: { _id: 'b', genre: 'recent' }, c: { _id: 'c', genre: 'recent' } });
     expect((await docs('update', { filter: { year: 2024 }, set_fields: { embedding: [1] } })).status).toBe(400);
     expect((await docs('update', { filter: { title: { $match_all: 'x' } }, set_fields: { a: 1 } })).status).toBe(400);
     expect((await docs('update', { documents: [{ _id: 'a' }], set_fields: { a: 1 } })).status).toBe(400);
 
-    expect((await docs('delete', { ids: ['a'] })).body).toEqual({ matchedRecords: 1 });
+    expect((await docs('delete', { ids: ['a'] })).body).toEqual({ matched_records: 1 });
     expect(await search('birds')).toEqual(['b']);
-    expect((await docs('delete', { filter: { genre: 'recent' } })).body).toEqual({ matchedRecords: 2 });
+    expect((await docs('delete', { filter: { genre: 'recent' } })).body).toEqual({ matched_records: 2 });
     expect(await search('learning')).toEqual(['d']);
     expect((await docs('delete', { filter: {} })).status).toBe(400);
     expect((await docs('delete', { ids: ['d'], delete_all: true })).status).toBe(400);
-    expect((await docs('delete', { delete_all: true })).body).toEqual({ matchedRecords: 1 });
+    expect((await docs('delete', { delete_all: true })).body).toEqual({ matched_records: 1 });
     expect(await search('learning')).toEqual([]);
   });
 
