@@ -151,9 +151,43 @@ export function bm25BruteForce(documents: ReadonlyMap<string, readonly string[]>
   return scores;
 }
 
-/** The k best (id, score) pairs, highest first; ties broken by id for a stable order. */
+/** Whether a ranks below b: lower score, or the same score and a later id (ties broken by id). */
+function below(a: { id: string; score: number }, b: { id: string; score: number }): boolean {
+  return a.score < b.score || (a.score === b.score && a.id > b.id);
+}
+
+/** The k best (id, score) pairs, highest first; ties broken by id for a stable order. A bounded heap. */
 export function topScores(scores: ReadonlyMap<string, number>, k: number): Array<{ id: string; score: number }> {
-  const all = [...scores].map(([id, score]) => ({ id, score }));
-  all.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return all.slice(0, k);
+  const heap: Array<{ id: string; score: number }> = [];
+  const up = (i: number): void => {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!below(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  };
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && below(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && below(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (const [id, score] of scores) {
+    const entry = { id, score };
+    if (heap.length < k) {
+      heap.push(entry);
+      up(heap.length - 1);
+    } else if (k > 0 && below(heap[0]!, entry)) {
+      heap[0] = entry;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => (below(a, b) ? 1 : below(b, a) ? -1 : 0));
 }

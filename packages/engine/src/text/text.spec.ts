@@ -12,6 +12,24 @@ describe('Analyzer', () => {
       'migrating',
     ]);
   });
+  it('follows UAX #29 word rules: joins across . and apostrophes, splits hyphens, segments unspaced scripts', () => {
+    const plain = new Analyzer(DEFAULT_TEXT_ANALYSIS);
+    expect(plain.analyze("Don't use e.g. state-of-the-art (v2.5) café_au_lait!")).toEqual([
+      "don't",
+      'use',
+      'e.g',
+      'state',
+      'of',
+      'the',
+      'art',
+      'v2.5',
+      'café_au_lait',
+    ]);
+    const segmenter = new Intl.Segmenter('ja', { granularity: 'word' });
+    const expected = [...segmenter.segment('東京都に住む')].filter((s) => s.isWordLike).map((s) => s.segment);
+    expect(expected.length).toBeGreaterThan(1);
+    expect(new Analyzer({ language: 'en', stemming: false, stopWords: false }).analyze('Tokyo 東京都に住む')).toEqual(['tokyo', ...expected]);
+  });
   it('stems and removes stop words in the field language', () => {
     const en = analyzerFor({ language: 'en', stemming: true, stopWords: true });
     expect(en.analyze('The birds are migrating to the south')).toEqual(['bird', 'migrat', 'south']);
@@ -86,5 +104,16 @@ describe('TextFieldIndex', () => {
     index.set('a', undefined);
     expect(index.has('a')).toBe(false);
     expect(index.documentFrequency('models')).toBe(0);
+  });
+});
+
+describe('topScores', () => {
+  it('returns the k best, highest first, ties by id', () => {
+    const scores = new Map<string, number>();
+    for (let i = 0; i < 500; i++) scores.set(`d${i}`, (i * 7919) % 101);
+    const want = [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+    expect(topScores(scores, 10)).toEqual(want.slice(0, 10));
+    expect(topScores(scores, 0)).toEqual([]);
+    expect(topScores(new Map([['a', 1]]), 5)).toEqual([{ id: 'a', score: 1 }]);
   });
 });
