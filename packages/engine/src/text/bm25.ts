@@ -18,25 +18,67 @@ export function termWeights(terms: readonly string[]): Map<string, number> {
   return weights;
 }
 
+/** A growable list of (document number, term frequency) pairs. */
+class Postings {
+  docs = new Int32Array(4);
+  tfs = new Uint16Array(4);
+  length = 0;
+  /** Live documents holding the term (entries of removed documents stay until compaction). */
+  df = 0;
+
+  push(doc: number, tf: number): void {
+    if (this.length === this.docs.length) {
+      const docs = new Int32Array(this.length * 2);
+      docs.set(this.docs);
+      this.docs = docs;
+      const tfs = new Uint16Array(this.length * 2);
+      tfs.set(this.tfs);
+      this.tfs = tfs;
+    }
+    this.docs[this.length] = doc;
+    this.tfs[this.length] = Math.min(tf, 0xffff);
+    this.length++;
+  }
+}
+
+/**
+ * Terms and documents are numbered; postings are typed arrays appended to; a re-indexed or removed
+ * document leaves dead entries that scoring skips until a compaction (when the dead outnumber the live)
+ * renumbers everything. Scores are accumulated in a typed array over document numbers.
+ */
 export class TextFieldIndex {
-  /** term → document id → term frequency */
-  private readonly postings = new Map<string, Map<string, number>>();
-  /** document id → its terms in order (phrase matching, removal) */
-  private readonly tokens = new Map<string, string[]>();
+  private readonly termIds = new Map<string, number>();
+  private postings: Postings[] = [];
+  private readonly docNumbers = new Map<string, number>();
+  private docIds: (string | undefined)[] = [];
+  /** Term ids of each document in order (undefined: removed). */
+  private docTerms: (Int32Array | undefined)[] = [];
+  private liveDocs = 0;
   private totalLength = 0;
+  private accumulator = new Float64Array(0);
 
   constructor(readonly analyzer: Analyzer) {}
 
   get documentCount(): number {
-    return this.tokens.size;
+    return this.liveDocs;
   }
 
   get averageLength(): number {
-    return this.tokens.size === 0 ? 0 : this.totalLength / this.tokens.size;
+    return this.liveDocs === 0 ? 0 : this.totalLength / this.liveDocs;
   }
 
   has(id: string): boolean {
-    return this.tokens.has(id);
+    return this.docNumbers.has(id);
+  }
+
+  private termId(term: string): number {
+    let id = this.termIds.get(term);
+    if (id === undefined) {
+      id = this.postings.length;
+      this.termIds.set(term, id);
+      this.postings.push(new Postings());
+    }
+    return id;
   }
 
   /** Indexes (or re-indexes) a document's text; undefined removes the document. */
@@ -44,34 +86,61 @@ export class TextFieldIndex {
     this.remove(id);
     if (text === undefined) return;
     const terms = this.analyzer.analyze(text);
-    this.tokens.set(id, terms);
+    const ids = new Int32Array(terms.length);
+    for (let i = 0; i < terms.length; i++) ids[i] = this.termId(terms[i]!);
+    this.add(id, ids);
+  }
+
+  private add(id: string, terms: Int32Array): void {
+    const doc = this.docIds.length;
+    this.docIds.push(id);
+    this.docTerms.push(terms);
+    this.docNumbers.set(id, doc);
+    this.liveDocs++;
     this.totalLength += terms.length;
-    const tf = termWeights(terms);
-    for (const [term, n] of tf) {
-      let posting = this.postings.get(term);
-      if (posting === undefined) {
-        posting = new Map();
-        this.postings.set(term, posting);
-      }
-      posting.set(id, n);
+    const sorted = terms.slice().sort();
+    for (let i = 0; i < sorted.length; ) {
+      let j = i + 1;
+      while (j < sorted.length && sorted[j] === sorted[i]) j++;
+      const postings = this.postings[sorted[i]!]!;
+      postings.push(doc, j - i);
+      postings.df++;
+      i = j;
     }
   }
 
   remove(id: string): void {
-    const terms = this.tokens.get(id);
-    if (terms === undefined) return;
-    this.tokens.delete(id);
+    const doc = this.docNumbers.get(id);
+    if (doc === undefined) return;
+    const terms = this.docTerms[doc]!;
+    this.docNumbers.delete(id);
+    this.docIds[doc] = undefined;
+    this.docTerms[doc] = undefined;
+    this.liveDocs--;
     this.totalLength -= terms.length;
-    for (const term of new Set(terms)) {
-      const posting = this.postings.get(term);
-      if (posting === undefined) continue;
-      posting.delete(id);
-      if (posting.size === 0) this.postings.delete(term);
+    for (const term of new Set(terms)) this.postings[term]!.df--;
+    if (this.docIds.length > 64 && this.docIds.length > 2 * this.liveDocs) this.compact();
+  }
+
+  /** Renumbers the live documents and rebuilds the postings without dead entries. */
+  private compact(): void {
+    const live: Array<[string, Int32Array]> = [];
+    for (let doc = 0; doc < this.docIds.length; doc++) {
+      const id = this.docIds[doc];
+      if (id !== undefined) live.push([id, this.docTerms[doc]!]);
     }
+    this.docIds = [];
+    this.docTerms = [];
+    this.docNumbers.clear();
+    this.postings = this.postings.map(() => new Postings());
+    this.liveDocs = 0;
+    this.totalLength = 0;
+    for (const [id, terms] of live) this.add(id, terms);
   }
 
   documentFrequency(term: string): number {
-    return this.postings.get(term)?.size ?? 0;
+    const id = this.termIds.get(term);
+    return id === undefined ? 0 : this.postings[id]!.df;
   }
 
   /**
@@ -79,42 +148,86 @@ export class TextFieldIndex {
    * to `scores`. `accept` restricts the documents considered (filters).
    */
   scoreInto(queryTerms: readonly string[], scores: Map<string, number>, accept?: (id: string) => boolean): void {
-    const n = this.documentCount;
+    const n = this.liveDocs;
     if (n === 0) return;
     const avg = this.averageLength;
+    if (this.accumulator.length < this.docIds.length) this.accumulator = new Float64Array(Math.max(this.docIds.length, this.accumulator.length * 2));
+    const acc = this.accumulator;
+    const touched: number[] = [];
     for (const [term, weight] of termWeights(queryTerms)) {
-      const posting = this.postings.get(term);
-      if (posting === undefined) continue;
-      const idf = bm25Idf(n, posting.size) * weight;
-      for (const [id, tf] of posting) {
-        if (accept !== undefined && !accept(id)) continue;
-        const length = this.tokens.get(id)!.length;
-        const s = (idf * tf * (BM25_K1 + 1)) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * length) / avg));
-        scores.set(id, (scores.get(id) ?? 0) + s);
+      const id = this.termIds.get(term);
+      if (id === undefined) continue;
+      const postings = this.postings[id]!;
+      if (postings.df === 0) continue;
+      const idf = bm25Idf(n, postings.df) * weight;
+      const { docs, tfs, length } = postings;
+      for (let i = 0; i < length; i++) {
+        const doc = docs[i]!;
+        const terms = this.docTerms[doc];
+        if (terms === undefined) continue;
+        const tf = tfs[i]!;
+        if (acc[doc] === 0) touched.push(doc);
+        acc[doc] += (idf * tf * (BM25_K1 + 1)) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * terms.length) / avg));
       }
+    }
+    for (const doc of touched) {
+      const s = acc[doc]!;
+      acc[doc] = 0;
+      const id = this.docIds[doc]!;
+      if (accept !== undefined && !accept(id)) continue;
+      scores.set(id, (scores.get(id) ?? 0) + s);
     }
   }
 
   /** Ids of the documents containing the term. */
-  idsWith(term: string): Iterable<string> {
-    return this.postings.get(term)?.keys() ?? [];
+  *idsWith(term: string): Iterable<string> {
+    const id = this.termIds.get(term);
+    if (id === undefined) return;
+    const postings = this.postings[id]!;
+    for (let i = 0; i < postings.length; i++) {
+      const doc = this.docIds[postings.docs[i]!];
+      if (doc !== undefined) yield doc;
+    }
+  }
+
+  private termsOf(id: string): Int32Array | undefined {
+    const doc = this.docNumbers.get(id);
+    return doc === undefined ? undefined : this.docTerms[doc];
+  }
+
+  private idsOf(terms: readonly string[]): number[] | undefined {
+    const out: number[] = [];
+    for (const t of terms) {
+      const id = this.termIds.get(t);
+      if (id === undefined) return undefined;
+      out.push(id);
+    }
+    return out;
   }
 
   /** Whether the document's text contains every term / any term / the terms as a consecutive phrase. */
   containsAll(id: string, terms: readonly string[]): boolean {
-    return terms.every((t) => this.postings.get(t)?.has(id) === true);
+    const doc = this.termsOf(id);
+    const wanted = this.idsOf(terms);
+    return doc !== undefined && wanted !== undefined && wanted.every((t) => doc.includes(t));
   }
 
   containsAny(id: string, terms: readonly string[]): boolean {
-    return terms.some((t) => this.postings.get(t)?.has(id) === true);
+    const doc = this.termsOf(id);
+    if (doc === undefined) return false;
+    return terms.some((t) => {
+      const termId = this.termIds.get(t);
+      return termId !== undefined && doc.includes(termId);
+    });
   }
 
   containsPhrase(id: string, terms: readonly string[]): boolean {
     if (terms.length === 0) return false;
-    if (!this.containsAll(id, terms)) return false;
-    const doc = this.tokens.get(id)!;
-    outer: for (let i = 0; i + terms.length <= doc.length; i++) {
-      for (let j = 0; j < terms.length; j++) if (doc[i + j] !== terms[j]) continue outer;
+    const doc = this.termsOf(id);
+    const wanted = this.idsOf(terms);
+    if (doc === undefined || wanted === undefined) return false;
+    outer: for (let i = 0; i + wanted.length <= doc.length; i++) {
+      for (let j = 0; j < wanted.length; j++) if (doc[i + j] !== wanted[j]) continue outer;
       return true;
     }
     return false;
