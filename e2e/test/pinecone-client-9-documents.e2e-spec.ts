@@ -207,6 +207,28 @@ describe('official Pinecone TypeScript client 9.0.0: documents API', () => {
     expect(String((other as Error).message)).toMatch(/namespace/i);
   });
 
+  it('lets viewer keys read documents but not write them', async () => {
+    const viewer = await system.mintKey(projectId, ['DataPlaneViewer']);
+    const client = new Pinecone({ apiKey: viewer.value, controllerHostUrl: system.gatewayUrl, maxRetries: 1 });
+    const host = (await pc.describeIndex(name)).host;
+    const docs = client.index({ host, namespace }).documents;
+    expect(Object.keys((await docs.fetch({ ids: ['ml'] })).documents)).toEqual(['ml']);
+    const refused = await docs.delete({ ids: ['ml'] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Error);
+    expect(String((refused as Error).message)).toMatch(/permission|not allowed|role/i);
+    expect(Object.keys((await documents().fetch({ ids: ['ml'] })).documents)).toEqual(['ml']);
+  });
+
+  it('routes namespaces that need percent-encoding in the path', async () => {
+    const odd = 'news/2024 q3?#1';
+    await documents(pc, odd).upsert({ documents: [{ _id: 'n1', title: 'Summer news', embedding: [0, 0, 0, 1] }] });
+    const found = await documents(pc, odd).search({ scoreBy: [{ type: 'text', fields: ['title'], query: 'summer' }], topK: 1 });
+    expect(found.namespace).toBe(odd);
+    expect(ids(found.matches)).toEqual(['n1']);
+    expect((await documents().fetch({ ids: ['n1'] })).documents).toEqual({});
+    await documents(pc, odd).delete({ deleteAll: true });
+  });
+
   it('keeps acknowledged documents and their full-text index through a kill -9 of the vector store', async () => {
     await documents().upsert({ documents: [{ _id: 'heron', title: 'Grey heron', body: 'Herons wade and migrate', embedding: [0, 0, 1, 0] }] });
     await documents().delete({ ids: ['deep'] });

@@ -494,7 +494,7 @@ export class DocumentsService {
           const current = records.get(id) ?? this.current(ns, id);
           if (current !== undefined) records.set(id, patch(current));
         }
-        if (records.size > 0) await this.index.mutate({ type: 'upsert', namespace, records: [...records.values()] });
+        await this.upsertInChunks(namespace, [...records.values()]);
         return { matched_records: changes.filter((c) => records.has(c.id)).length };
       });
     }
@@ -514,9 +514,36 @@ export class DocumentsService {
         );
       }
       const records = slots.map((slot) => patch(this.current(ns, ns.ids[slot]!)!));
-      if (records.length > 0) await this.index.mutate({ type: 'upsert', namespace, records });
+      await this.upsertInChunks(namespace, records);
       return { matched_records: records.length };
     });
+  }
+
+  /**
+   * Logs merged records as upserts of at most ~32 MB each: whole documents are rewritten, and one WAL
+   * record must stay far below the log's record-size bound. (A crash between two chunks leaves the
+   * first applied: the call was not acknowledged.)
+   */
+  private async upsertInChunks(namespace: string, records: StoredRecordInput[]): Promise<void> {
+    const limit = 32 * 1024 * 1024;
+    let chunk: StoredRecordInput[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      const size =
+        64 +
+        record.id.length * 3 +
+        (record.values?.length ?? 0) * 4 +
+        (record.sparseValues?.indices.length ?? 0) * 8 +
+        (record.metadata === undefined ? 0 : Buffer.byteLength(JSON.stringify(record.metadata)));
+      if (chunk.length > 0 && bytes + size > limit) {
+        await this.index.mutate({ type: 'upsert', namespace, records: chunk });
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(record);
+      bytes += size;
+    }
+    if (chunk.length > 0) await this.index.mutate({ type: 'upsert', namespace, records: chunk });
   }
 
   private current(ns: NamespaceData | undefined, id: string): StoredRecordInput | undefined {
