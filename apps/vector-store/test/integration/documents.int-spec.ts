@@ -231,6 +231,47 @@ describe('documents API on the store', () => {
     await registry.close();
   });
 
+  it('answers malformed bodies with 400, never 5xx, and changes nothing', async () => {
+    app = await startTestApp({ annBuilder: false });
+    await createIndex();
+    await docs('upsert', { documents: DOCS });
+    const junk: unknown[] = [
+      '[]', '"x"', '7', 'null', '{', { documents: 'x' }, { documents: [null] }, { documents: [[]] }, { documents: [{ _id: 5 }] },
+      { documents: [{ _id: '' }] }, { documents: [{ _id: 'x'.repeat(600) }] }, { documents: [{ _id: 'x', embedding: 'no' }] },
+      { documents: [{ _id: 'x', embedding: [1, 0, NaN] }] }, { documents: [{ _id: 'x', embedding: [1, 0, 0], keywords: { indices: [1], values: [] } }] },
+      { documents: [{ _id: 'x', embedding: [1, 0, 0], nested: { a: 1 } }] }, { documents: [{ _id: 'x', embedding: [1, 0, 0], list: [1, 2] }] },
+      { documents: [{ _id: 'x', embedding: [1, 0, 0], _score: 1 }] }, { ids: 'a' }, { ids: [] }, { ids: [1] }, { filter: 'x' },
+      { filter: { $bogus: 1 } }, { filter: { genre: { $match_all: 3 } } }, { score_by: 'x', top_k: 1 }, { score_by: [null], top_k: 1 },
+      { score_by: [{ type: 'bm42' }], top_k: 1 }, { score_by: [{ type: 'text', fields: 'title', query: 'x' }], top_k: 1 },
+      { score_by: [{ type: 'text', fields: ['title'], field: 'body', query: 'x' }], top_k: 1 },
+      { score_by: [{ type: 'text', fields: ['title'], query: 'x'.repeat(11_000) }], top_k: 1 },
+      { score_by: [{ type: 'dense_vector', fields: ['embedding'] }], top_k: 1 },
+      { score_by: [{ type: 'dense_vector', fields: ['embedding', 'embedding'], values: [1, 0, 0] }], top_k: 1 },
+      { score_by: [{ type: 'sparse_vector', fields: ['keywords'], sparse_values: { indices: [1, 1], values: [1, 1] } }], top_k: 1 },
+      { score_by: [{ type: 'query_string', fields: ['title'], query: 'x' }], top_k: 1 },
+      { score_by: [{ type: 'query_string', query: '((((' }], top_k: 1 },
+      { score_by: [{ type: 'text', fields: ['title'], query: 'x' }], top_k: 1.5 },
+      { score_by: [{ type: 'text', fields: ['title'], query: 'x' }], top_k: 1, include_fields: 'title' },
+      { documents: [{ _id: 'a', embedding: [1] }] }, { documents: [{ _id: 'a', _remove_fields: 'x' }] },
+      { documents: [{ _id: 'a', _remove_fields: ['embedding'] }] }, { filter: { genre: 'tech' }, set_fields: 'x' },
+      { filter: { genre: 'tech' }, set_fields: { a: null } }, { filter: { genre: 'tech' }, set_fields: { a: 1 }, remove_fields: ['a'] },
+      { delete_all: 'yes' }, { limit: 0, filter: { genre: 'tech' } }, { limit: 'x' }, { prefix: 3 }, { pagination_token: 5 },
+      { filter: { genre: 'tech' }, pagination_token: '%%%' },
+    ];
+    const check = async (op: string): Promise<void> => {
+      for (const body of junk) {
+        const res = await docs(op, body);
+        expect([200, 400]).toContain(res.status);
+        if (res.status === 400) expect(res.body.code).toBe(3);
+        if (op === 'upsert') expect(res.status).toBe(400);
+      }
+    };
+    for (const op of ['upsert', 'fetch', 'list', 'search', 'update']) await check(op);
+    const after = await docs('fetch', { ids: DOCS.map((d) => d._id) });
+    expect(after.body.documents).toEqual(Object.fromEntries(DOCS.map((d) => [d._id, d])));
+    await check('delete'); // some of these are valid deletes (a filter beside unknown fields)
+  });
+
   it('adds schema fields to an existing index and refuses changed ones', async () => {
     app = await startTestApp({ annBuilder: false });
     expect((await app.call('PUT', '/internal/indexes/docs', { dimension: 3, metric: 'cosine' })).status).toBe(201);
