@@ -240,7 +240,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return {};
   });
 
-  registerDocumentRoutes(app, indexOf);
+  registerDocumentRoutes(app, indexOf, registry.list());
 
   return app;
 }

@@ -4,10 +4,16 @@ import { normalizeNamespace } from '@conifer/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { DurableIndex } from '../storage/durable-index.js';
 import { DocumentsService } from './documents.service.js';
+import { textIndexesOf } from './text-indexes.js';
 
 type Params = { indexId: string; namespace: string };
 
-export function registerDocumentRoutes(app: FastifyInstance, indexOf: (id: string) => DurableIndex): void {
+/**
+ * Registers the routes and builds the full-text indexes of the indexes already loaded (recovery: the
+ * stored documents are analysed once at start, not on the first search).
+ */
+export function registerDocumentRoutes(app: FastifyInstance, indexOf: (id: string) => DurableIndex, loaded: readonly DurableIndex[]): void {
+  for (const index of loaded) if (index.settings.schema !== undefined) textIndexesOf(index).buildAll();
   const prefix = '/internal/indexes/:indexId/namespaces/:namespace/documents';
   const run = (work: (service: DocumentsService, namespace: string, body: unknown) => unknown | Promise<unknown>) =>
     async (request: { params: Params; body: unknown }): Promise<unknown> => {

@@ -1,8 +1,9 @@
 // The full-text indexes of one index: per namespace, one BM25 inverted index per string field declared
-// with full_text_search. Derived state, never written to disk: a namespace's indexes are built from its
-// stored documents on first use (after a restart too, so recovery needs no extra step), then kept up to
-// date by the mutations the durable index applies; mutations that change records by filter or in bulk
-// drop them, and the next search rebuilds them.
+// with full_text_search. Derived state, never written to disk: built from the stored documents when the
+// server starts (after the WAL replay: recovery) and on a namespace's first write, then kept up to date by
+// the mutations the durable index applies. Deletes by filter are reconciled against the stored records;
+// only a vector-API metadata update by filter that touches a text field drops a namespace's indexes for a
+// rebuild on next use.
 import { analyzerFor, TextFieldIndex } from '@conifer/engine';
 import type { Mutation } from '../engine/types.js';
 import type { DurableIndex } from '../storage/durable-index.js';
@@ -40,6 +41,15 @@ export class TextIndexes {
     return fields.get(field);
   }
 
+  /** Builds every namespace's indexes now (server start). */
+  buildAll(): void {
+    const schema = this.schema();
+    if (schema === undefined || schema.text.length === 0) return;
+    for (const namespace of this.durable.index.namespaces.keys()) {
+      if (!this.namespaces.has(namespace)) this.namespaces.set(namespace, this.build(schema, namespace));
+    }
+  }
+
   private build(schema: DocumentSchema, namespace: string): Map<string, TextFieldIndex> {
     this.builds++;
     const fields = new Map<string, TextFieldIndex>();
@@ -72,8 +82,15 @@ export class TextIndexes {
   }
 
   private onApplied(m: Mutation): void {
-    const fields = this.namespaces.get(m.namespace);
-    if (fields === undefined) return;
+    let fields = this.namespaces.get(m.namespace);
+    if (fields === undefined) {
+      // First write to a namespace: index it whole now (it includes this mutation), not on a search.
+      const schema = this.schema();
+      if (schema === undefined || schema.text.length === 0 || m.type === 'deleteNamespace') return;
+      fields = this.build(schema, m.namespace);
+      this.namespaces.set(m.namespace, fields);
+      return;
+    }
     switch (m.type) {
       case 'upsert':
         for (const record of m.records) this.reindex(fields, m.namespace, record.id);
@@ -86,8 +103,22 @@ export class TextIndexes {
         return;
       case 'createNamespace':
         return;
-      default:
-        // By filter, delete all, delete namespace: rebuilt on next use.
+      case 'deleteByFilter': {
+        const ns = this.durable.index.namespaces.get(m.namespace);
+        for (const index of fields.values()) {
+          for (const id of [...index.ids()]) if (ns?.slotOf(id) === undefined) index.remove(id);
+        }
+        return;
+      }
+      case 'deleteAll': {
+        for (const [name, index] of fields) fields.set(name, new TextFieldIndex(index.analyzer));
+        return;
+      }
+      case 'updateByFilter': {
+        if (Object.keys(m.setMetadata).some((key) => fields.has(key))) this.namespaces.delete(m.namespace);
+        return;
+      }
+      case 'deleteNamespace':
         this.namespaces.delete(m.namespace);
     }
   }

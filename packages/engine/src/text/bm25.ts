@@ -71,6 +71,11 @@ export class TextFieldIndex {
     return this.docNumbers.has(id);
   }
 
+  /** Ids of the indexed documents. */
+  ids(): IterableIterator<string> {
+    return this.docNumbers.keys();
+  }
+
   private termId(term: string): number {
     let id = this.termIds.get(term);
     if (id === undefined) {
