@@ -111,7 +111,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const id = validateIndexId(request.params.indexId);
     const settings = validateIndexSettingsWithSchema(request.body);
     const { index, created } = await registry.create(id, settings);
-    if (!created) await applySchemaChange(index, settings.schema);
+    await applySchemaChange(index, settings.schema);
     return reply.code(created ? 201 : 200).send({ indexId: id, ready: true });
   });
   app.delete<{ Params: IndexParams }>('/internal/indexes/:indexId', async (request) => {

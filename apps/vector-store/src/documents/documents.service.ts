@@ -118,7 +118,9 @@ interface Clause {
 }
 
 export class DocumentsService {
-  constructor(private readonly index: DurableIndex) {}
+  constructor(private readonly index: DurableIndex) {
+    textIndexesOf(index); // maintained from the first write on
+  }
 
   private get text(): TextIndexes {
     return textIndexesOf(this.index);

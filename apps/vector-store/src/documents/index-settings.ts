@@ -5,6 +5,7 @@ import type { DurableIndex } from '../storage/durable-index.js';
 import { validateIndexSettings } from '../storage/index-registry.js';
 import { documentSchemaOf, isSchemaExtension, readIndexSchema, vectorSettingsFromSchema } from './index-schema.js';
 import { isObject } from './document-model.js';
+import { textIndexesOf } from './text-indexes.js';
 
 export function validateIndexSettingsWithSchema(raw: unknown): IndexSettings {
   if (!isObject(raw) || raw.schema === undefined || raw.schema === null) return validateIndexSettings(raw);
@@ -18,13 +19,18 @@ export function validateIndexSettingsWithSchema(raw: unknown): IndexSettings {
   return { ...settings, schema };
 }
 
-/** A create of an existing index with a schema that only adds fields updates the schema; else 409. */
+/**
+ * After `PUT /internal/indexes/:id`: a create of an existing index with a schema that only adds fields
+ * updates the schema (else 409); an index with a schema gets its full-text indexes maintained from now on.
+ */
 export async function applySchemaChange(index: DurableIndex, schema: IndexSettings['schema']): Promise<void> {
   if (schema === undefined) return;
   const current = index.settings.schema;
-  if (current !== undefined && JSON.stringify(current) === JSON.stringify(schema)) return;
-  if (!isSchemaExtension(current, schema)) {
-    throw new AlreadyExistsError(`index ${index.id} already exists with another schema (fields may be added, not changed)`);
+  if (current === undefined || JSON.stringify(current) !== JSON.stringify(schema)) {
+    if (!isSchemaExtension(current, schema)) {
+      throw new AlreadyExistsError(`index ${index.id} already exists with another schema (fields may be added, not changed)`);
+    }
+    await index.updateSchema(schema);
   }
-  await index.updateSchema(schema);
+  textIndexesOf(index);
 }

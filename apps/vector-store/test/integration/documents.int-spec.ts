@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { analyzerFor, bm25BruteForce, topScores } from '@conifer/engine';
 import { IndexRegistry } from '../../src/storage/index-registry.js';
+import { textIndexesOf } from '../../src/documents/text-indexes.js';
 import { buildServer } from '../../src/api/server.js';
 import { startTestApp, TOKEN, type TestApp } from '../support/app.js';
 
@@ -207,6 +208,8 @@ describe('documents API on the store', () => {
     await docs('upsert', { documents: DOCS }, 'ns1');
     await docs('update', { documents: [{ _id: 'c', title: 'Birds learning to fly' }] }, 'ns1');
     const before = (await docs('search', { score_by: [{ type: 'text', fields: ['title'], query: 'birds learning' }], top_k: 10 }, 'ns1')).body;
+    // Built once, on the namespace's first write; searches never rebuild.
+    expect(textIndexesOf(app.registry.get('docs')).builds).toBe(1);
     const { dataDir } = app;
     await app.app.close();
     await app.registry.close();
@@ -215,6 +218,7 @@ describe('documents API on the store', () => {
       const registry = await IndexRegistry.open(dataDir, logger, { annBuilder: false });
       if (snapshotFirst) await registry.get('docs').snapshot();
       const server = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger });
+      expect(textIndexesOf(registry.get('docs')).builds).toBe(1); // at start: recovery
       const url = await server.listen({ host: '127.0.0.1', port: 0 });
       const res = await fetch(`${url}/internal/indexes/docs/namespaces/ns1/documents/search`, {
         method: 'POST',
@@ -222,6 +226,7 @@ describe('documents API on the store', () => {
         body: JSON.stringify({ score_by: [{ type: 'text', fields: ['title'], query: 'birds learning' }], top_k: 10 }),
       });
       expect(await res.json()).toEqual(before);
+      expect(textIndexesOf(registry.get('docs')).builds).toBe(1);
       await server.close();
       await registry.close();
     }
