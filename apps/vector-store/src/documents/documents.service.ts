@@ -397,6 +397,12 @@ export class DocumentsService {
   ): Array<{ slot: number; score: number }> {
     const accept = filter === undefined ? undefined : this.acceptor(ns, namespace, filter);
     const acceptId = accept === undefined ? undefined : (id: string): boolean => accept(ns.slotOf(id) ?? -1);
+    const only = clauses[0]!;
+    if (clauses.length === 1 && only.type === 'text' && only.fields.length === 1) {
+      // One field: the top k straight from the index's score accumulator.
+      const index = this.text.field(namespace, only.fields[0]!)!;
+      return index.top(index.analyzer.analyze(only.query!), topK, acceptId).map(({ id, score }) => ({ slot: ns.slotOf(id)!, score }));
+    }
     const scores = new Map<string, number>();
     for (const clause of clauses) {
       if (clause.type === 'text') {

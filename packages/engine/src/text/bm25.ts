@@ -148,17 +148,14 @@ export class TextFieldIndex {
     return id === undefined ? 0 : this.postings[id]!.df;
   }
 
-  /**
-   * Adds the BM25 score of every document containing at least one of the query terms (OR semantics)
-   * to `scores`. `accept` restricts the documents considered (filters).
-   */
-  scoreInto(queryTerms: readonly string[], scores: Map<string, number>, accept?: (id: string) => boolean): void {
+  /** Accumulates BM25 scores over document numbers; returns the documents touched (reset with `release`). */
+  private accumulate(queryTerms: readonly string[]): number[] {
+    const touched: number[] = [];
     const n = this.liveDocs;
-    if (n === 0) return;
+    if (n === 0) return touched;
     const avg = this.averageLength;
     if (this.accumulator.length < this.docIds.length) this.accumulator = new Float64Array(Math.max(this.docIds.length, this.accumulator.length * 2));
     const acc = this.accumulator;
-    const touched: number[] = [];
     for (const [term, weight] of termWeights(queryTerms)) {
       const id = this.termIds.get(term);
       if (id === undefined) continue;
@@ -175,13 +172,33 @@ export class TextFieldIndex {
         acc[doc] += (idf * tf * (BM25_K1 + 1)) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * terms.length) / avg));
       }
     }
-    for (const doc of touched) {
-      const s = acc[doc]!;
-      acc[doc] = 0;
+    return touched;
+  }
+
+  /**
+   * Adds the BM25 score of every document containing at least one of the query terms (OR semantics)
+   * to `scores`. `accept` restricts the documents considered (filters).
+   */
+  scoreInto(queryTerms: readonly string[], scores: Map<string, number>, accept?: (id: string) => boolean): void {
+    for (const doc of this.accumulate(queryTerms)) {
+      const s = this.accumulator[doc]!;
+      this.accumulator[doc] = 0;
       const id = this.docIds[doc]!;
       if (accept !== undefined && !accept(id)) continue;
       scores.set(id, (scores.get(id) ?? 0) + s);
     }
+  }
+
+  /** The k best documents for the query (one field alone), highest first, ties by id. */
+  top(queryTerms: readonly string[], k: number, accept?: (id: string) => boolean): Array<{ id: string; score: number }> {
+    const heap = new TopHeap(k);
+    for (const doc of this.accumulate(queryTerms)) {
+      const s = this.accumulator[doc]!;
+      this.accumulator[doc] = 0;
+      const id = this.docIds[doc]!;
+      if (heap.wouldKeep(id, s) && (accept === undefined || accept(id))) heap.push(id, s);
+    }
+    return heap.sorted();
   }
 
   /** Ids of the documents containing the term. */
@@ -274,18 +291,33 @@ function below(a: { id: string; score: number }, b: { id: string; score: number 
   return a.score < b.score || (a.score === b.score && a.id > b.id);
 }
 
-/** The k best (id, score) pairs, highest first; ties broken by id for a stable order. A bounded heap. */
-export function topScores(scores: ReadonlyMap<string, number>, k: number): Array<{ id: string; score: number }> {
-  const heap: Array<{ id: string; score: number }> = [];
-  const up = (i: number): void => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!below(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
+/** A bounded min-heap keeping the k best (id, score) pairs. */
+class TopHeap {
+  private readonly heap: Array<{ id: string; score: number }> = [];
+  constructor(private readonly k: number) {}
+
+  wouldKeep(id: string, score: number): boolean {
+    if (this.k <= 0) return false;
+    return this.heap.length < this.k || below(this.heap[0]!, { id, score });
+  }
+
+  push(id: string, score: number): void {
+    const heap = this.heap;
+    const entry = { id, score };
+    if (heap.length < this.k) {
+      heap.push(entry);
+      let i = heap.length - 1;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!below(heap[i]!, heap[parent]!)) break;
+        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+        i = parent;
+      }
+      return;
     }
-  };
-  const down = (i: number): void => {
+    if (!this.wouldKeep(id, score)) return;
+    heap[0] = entry;
+    let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
@@ -296,16 +328,16 @@ export function topScores(scores: ReadonlyMap<string, number>, k: number): Array
       [heap[i], heap[m]] = [heap[m]!, heap[i]!];
       i = m;
     }
-  };
-  for (const [id, score] of scores) {
-    const entry = { id, score };
-    if (heap.length < k) {
-      heap.push(entry);
-      up(heap.length - 1);
-    } else if (k > 0 && below(heap[0]!, entry)) {
-      heap[0] = entry;
-      down(0);
-    }
   }
-  return heap.sort((a, b) => (below(a, b) ? 1 : below(b, a) ? -1 : 0));
+
+  sorted(): Array<{ id: string; score: number }> {
+    return [...this.heap].sort((a, b) => (below(a, b) ? 1 : below(b, a) ? -1 : 0));
+  }
+}
+
+/** The k best (id, score) pairs, highest first; ties broken by id for a stable order. */
+export function topScores(scores: ReadonlyMap<string, number>, k: number): Array<{ id: string; score: number }> {
+  const heap = new TopHeap(k);
+  for (const [id, score] of scores) heap.push(id, score);
+  return heap.sorted();
 }

@@ -75,6 +75,10 @@ describe('TextFieldIndex', () => {
       expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
       for (const [id, s] of want) expect(got.get(id)).toBeCloseTo(s, 9);
       expect(topScores(got, 10).map((m) => m.id)).toEqual(topScores(want, 10).map((m) => m.id));
+      expect(index.top(query, 10).map((m) => m.id)).toEqual(topScores(want, 10).map((m) => m.id));
+      const even = (id: string): boolean => Number(id.slice(1)) % 2 === 0;
+      const wantEven = new Map([...want].filter(([id]) => even(id)));
+      expect(index.top(query, 5, even).map((m) => m.id)).toEqual(topScores(wantEven, 5).map((m) => m.id));
     }
     expect(index.documentCount).toBe(docs.size);
   });
