@@ -166,11 +166,21 @@ export function vectorSettingsFromSchema(schema: DocumentSchema, explicit: Parti
   return merged;
 }
 
+/** JSON with object keys sorted: equal for equal schemas whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Body).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** Whether `next` keeps every field of `previous` unchanged (fields may only be added). */
 export function isSchemaExtension(previous: IndexSchemaWire | undefined, next: IndexSchemaWire): boolean {
   if (previous === undefined) return true;
   for (const [name, spec] of Object.entries(previous.fields)) {
-    if (JSON.stringify(next.fields[name]) !== JSON.stringify(spec)) return false;
+    if (canonicalJson(next.fields[name]) !== canonicalJson(spec)) return false;
   }
   return true;
 }

@@ -3,7 +3,7 @@
 import { AlreadyExistsError, type IndexSettings } from '@conifer/contracts';
 import type { DurableIndex } from '../storage/durable-index.js';
 import { validateIndexSettings } from '../storage/index-registry.js';
-import { documentSchemaOf, isSchemaExtension, readIndexSchema, vectorSettingsFromSchema } from './index-schema.js';
+import { canonicalJson, documentSchemaOf, isSchemaExtension, readIndexSchema, vectorSettingsFromSchema } from './index-schema.js';
 import { isObject } from './document-model.js';
 import { textIndexesOf } from './text-indexes.js';
 
@@ -26,7 +26,7 @@ export function validateIndexSettingsWithSchema(raw: unknown): IndexSettings {
 export async function applySchemaChange(index: DurableIndex, schema: IndexSettings['schema']): Promise<void> {
   if (schema === undefined) return;
   const current = index.settings.schema;
-  if (current === undefined || JSON.stringify(current) !== JSON.stringify(schema)) {
+  if (current === undefined || canonicalJson(current) !== canonicalJson(schema)) {
     if (!isSchemaExtension(current, schema)) {
       throw new AlreadyExistsError(`index ${index.id} already exists with another schema (fields may be added, not changed)`);
     }

@@ -283,6 +283,9 @@ describe('documents API on the store', () => {
     const schema = { fields: { embedding: { type: 'dense_vector', dimension: 3, metric: 'cosine' }, t: { type: 'string', full_text_search: {} } } };
     expect((await app.call('PUT', '/internal/indexes/docs', { dimension: 3, metric: 'cosine', schema })).status).toBe(200);
     await docs('upsert', { documents: [{ _id: 'x', embedding: [1, 2, 3], t: 'hello world' }] });
+    const reordered = { fields: { t: { full_text_search: {}, type: 'string' }, embedding: { metric: 'cosine', dimension: 3, type: 'dense_vector' } } };
+    expect((await app.call('PUT', '/internal/indexes/docs', { dimension: 3, metric: 'cosine', schema: reordered })).status).toBe(200);
+    expect(app.registry.get('docs').settings.schema).toEqual(schema);
     const changed = { fields: { ...schema.fields, t: { type: 'string' } } };
     expect((await app.call('PUT', '/internal/indexes/docs', { dimension: 3, metric: 'cosine', schema: changed })).status).toBe(409);
     const mismatch = { fields: { embedding: { type: 'dense_vector', dimension: 4, metric: 'cosine' } } };
