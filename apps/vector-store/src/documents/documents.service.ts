@@ -58,7 +58,13 @@ function schemaOf(index: DurableIndex): DocumentSchema {
       'this index has no document schema: create it with a schema (API version 2026-07) to use the documents API, or use the vectors API',
     );
   }
-  return documentSchemaOf(schema);
+  const parsed = documentSchemaOf(schema);
+  if (index.settings.vectorType === 'dense' && parsed.dense === undefined) {
+    // A vectors-API index whose schema lists only metadata fields: its records need values the documents
+    // API could not name.
+    throw new InvalidArgumentError('this index has no dense_vector field in its schema: use the vectors API');
+  }
+  return parsed;
 }
 
 function stringList(raw: unknown, what: string): string[] | undefined {

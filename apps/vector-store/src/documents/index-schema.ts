@@ -152,7 +152,8 @@ export function vectorSettingsFromSchema(schema: DocumentSchema, explicit: Parti
   const merged = {
     dimension: explicit.dimension === undefined ? derived.dimension : explicit.dimension,
     metric: explicit.metric ?? derived.metric,
-    vectorType: explicit.vectorType ?? derived.vectorType,
+    // A dimension given without a vector type is a dense index, as without a schema.
+    vectorType: explicit.vectorType ?? (explicit.dimension !== undefined && explicit.dimension !== null ? 'dense' : derived.vectorType),
   };
   if (merged.vectorType === 'dense' && denseField === undefined && schema.fields.size > 0 && !schema.fields.has('_values')) {
     // A vectors-API index (2026-04 create) whose schema only lists metadata fields is fine; a document

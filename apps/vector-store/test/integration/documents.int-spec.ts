@@ -61,6 +61,11 @@ describe('documents API on the store', () => {
     expect(plain.status).toBe(201);
     expect(noSchema.status).toBe(400);
     expect(noSchema.body.message).toMatch(/no document schema/);
+    const legacy = await app.call('PUT', '/internal/indexes/legacy', { dimension: 3, metric: 'cosine', schema: { fields: { genre: { filterable: true } } } });
+    expect(legacy.status).toBe(201);
+    const legacyUpsert = await app.call('POST', '/internal/indexes/legacy/namespaces/__default__/documents/upsert', { documents: [{ _id: 'x', genre: 'a' }] });
+    expect(legacyUpsert.status).toBe(400);
+    expect(legacyUpsert.body.message).toMatch(/use the vectors API/);
   });
 
   it('upserts, validates, fetches, lists and searches documents', async () => {
