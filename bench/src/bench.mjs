@@ -2,7 +2,7 @@
 // Conifer through-the-system benchmarks (issue #7). Not part of `npm test`.
 //   npm run build && npm run bench            quick sizes (a few minutes on 2 cores)
 //   npm run bench -- --full                   the issue's sizes: 100k x 768 and 1M x 128
-//   options: --only=overhead,framework,keys,query  --duration=<s per load case>  --queries=<n>  --rounds=<n>
+//   options: --only=overhead,framework,keys,query,text  --duration=<s per load case>  --queries=<n>  --rounds=<n>  --text-docs=<n>
 // Starts the real system (vector store + gateway processes on free ports, own database) like the e2e suite,
 // prints a table (metric, Conifer, reference, ratio, target, pass) and writes bench/results/<time>.json.
 import { spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { startSystem } from '@conifer/test-utils';
 import { exactTopK, makeDataset, queryBody, recallAt, upsertBodies } from './data.mjs';
 import { findNginx, startNginx } from './nginx.mjs';
+import { bruteForceTopK, makeCorpus, textRecall } from './text.mjs';
 import { freePort, json, percentile, pool, progress, request, rssBytes, sleep } from './util.mjs';
 
 const argv = process.argv.slice(2);
@@ -21,7 +22,7 @@ const option = (name, fallback) => {
   return hit ? hit.slice(name.length + 3) : fallback;
 };
 const FULL = flag('full');
-const ONLY = option('only', 'overhead,framework,keys,query').split(',');
+const ONLY = option('only', 'overhead,framework,keys,query,text').split(',');
 const LOAD_SECONDS = Number(option('duration', FULL ? 15 : 5));
 const QUERIES = Number(option('queries', 200));
 // How long to wait for the ANN rebuild after the restart (the 1M rebuild alone can take many minutes).
@@ -172,6 +173,7 @@ try {
   if (ONLY.includes('framework')) await frameworkSection();
   if (ONLY.includes('keys')) await keysSection();
   if (ONLY.includes('query')) for (const dataset of DATASETS.filter((d) => DATASET_DIMS.includes(d.dim))) await datasetSection(dataset);
+  if (ONLY.includes('text')) await textSection();
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup();
   if (restartedStore && restartedStore.exitCode === null) {
@@ -357,6 +359,107 @@ async function keysSection() {
 }
 
 // ------------------------------------------------------------------------------------------------ 3–5. datasets
+// ------------------------------------------------------------------------------------------------ [6] full-text search
+async function textSection() {
+  const n = Number(option('text-docs', FULL ? 100_000 : 20_000));
+  const section = { n, queries: QUERIES, vocabulary: 20_000, wordsPerDocument: '10–120', zipf: 1.07 };
+  results.sections.text = section;
+  log(`\n[6] full-text search (BM25): ${n.toLocaleString('en-US')} documents, documents API through the gateway`);
+  // A text-only index: created through the control plane, its schema handed to the store as the 2026-07
+  // control plane does (until that lands, the bench sets it through the store's internal API).
+  const before = await storeIndexIds();
+  const created = await json(`${system.gatewayUrl}/indexes`, {
+    method: 'POST',
+    headers: keyHeaders,
+    body: JSON.stringify({ name: 'bench-text', vector_type: 'sparse', metric: 'dotproduct', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }),
+  });
+  const indexId = [...(await storeIndexIds())].find((id) => !before.has(id));
+  const schema = { fields: { body: { type: 'string', full_text_search: { language: 'en' } } } };
+  await json(`${storeUrl}/internal/indexes/${indexId}`, {
+    method: 'PUT',
+    headers: internalHeaders,
+    body: JSON.stringify({ dimension: null, metric: 'dotproduct', vectorType: 'sparse', schema }),
+  });
+  cleanups.push(() => deleteIndex('bench-text'));
+  const base = `${created.host}/namespaces/__default__/documents`;
+  const headers = { ...keyHeaders, 'x-pinecone-api-version': '2026-07' };
+
+  let bar = progress('generating the corpus');
+  const corpus = makeCorpus({ n });
+  const bodies = [];
+  for (let j = 0; j < n; j += 500) {
+    const documents = corpus.docs.slice(j, j + 500).map((d) => ({ _id: d.id, body: d.tokens.join(' '), bucket: d.bucket }));
+    bodies.push(JSON.stringify({ documents }));
+  }
+  bar.done(`${n} documents in ${bodies.length} upserts of 500`);
+  bar = progress('upserting documents through the gateway');
+  const t0 = performance.now();
+  let done = 0;
+  await pool(bodies.length, INGEST_CONCURRENCY, async (i) => {
+    const response = await request(`${base}/upsert`, { method: 'POST', headers, body: bodies[i] });
+    if (response.status !== 200) throw new Error(`documents upsert → ${response.status} ${response.text.slice(0, 300)}`);
+    done += 500;
+    bar.update(`${Math.min(done, n)}/${n}`);
+  });
+  const ingestRate = n / ((performance.now() - t0) / 1000);
+  bar.done(`${Math.round(ingestRate).toLocaleString('en-US')} documents/s`);
+  row('text', `documents upsert, ${n / 1000}k docs (gateway)`, ingestRate, 'docs/s', { higherIsBetter: true, note: '500 per request, 4 in flight, WAL fsync per request' });
+
+  const queries = corpus.queries(QUERIES);
+  const body = (q, filter) => JSON.stringify({ score_by: [{ type: 'text', fields: ['body'], query: q.join(' ') }], top_k: 10, ...(filter ? { filter } : {}) });
+  const first = await request(`${base}/search`, { method: 'POST', headers, body: body(queries[0]) });
+  if (first.status !== 200) throw new Error(`search → ${first.status} ${first.text.slice(0, 300)}`);
+  row('text', 'first search after ingest', first.ms, 'ms', { note: 'BM25 indexes are maintained on write' });
+
+  bar = progress('brute-force BM25 (reference, JS)');
+  const tb = performance.now();
+  const truth = queries.map((q) => bruteForceTopK(corpus.docs, q, 10));
+  const bruteMs = (performance.now() - tb) / queries.length;
+  const truthFiltered = queries.map((q) => bruteForceTopK(corpus.docs, q, 10, (d) => d.bucket === 3));
+  bar.done(`${bruteMs.toFixed(1)} ms per query`);
+
+  for (const [label, filter, expected] of [
+    ['BM25 search', undefined, truth],
+    ['BM25 search, filter 10 %', { bucket: { $eq: 3 } }, truthFiltered],
+  ]) {
+    bar = progress(label);
+    for (let i = 0; i < Math.min(20, queries.length); i++) await request(`${base}/search`, { method: 'POST', headers, body: body(queries[i], filter) });
+    const times = [];
+    let recall = 0;
+    for (let i = 0; i < queries.length; i++) {
+      const response = await request(`${base}/search`, { method: 'POST', headers, body: body(queries[i], filter) });
+      if (response.status !== 200) throw new Error(`${label}: ${response.status} ${response.text.slice(0, 300)}`);
+      times.push(response.ms);
+      recall += textRecall(expected[i], JSON.parse(response.text).matches, 10);
+      bar.update(`${i + 1}/${queries.length}`);
+    }
+    const p50 = percentile(times, 50);
+    bar.done(`p50 ${p50.toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms, recall@10 ${(recall / queries.length).toFixed(3)}`);
+    section[label] = { p50Ms: p50, p99Ms: percentile(times, 99), recall: recall / queries.length };
+    row('text', `${label} p50, top 10 (gateway)`, p50, 'ms', { reference: bruteMs, refLabel: 'brute-force BM25 in JS, per query' });
+    row('text', `${label} p99`, percentile(times, 99), 'ms');
+    row('text', `${label} recall@10 vs brute force`, recall / queries.length, 'recall', { target: 0.99, higherIsBetter: true });
+  }
+
+  // Recovery: kill -9 the store, start it again; the BM25 indexes are rebuilt from the stored documents.
+  // (Skipped when the query section's restart already replaced the store process with one of its own.)
+  if (restartedStore !== null) {
+    log('  restart of the store: skipped (the store was restarted by the query section; run with --only=text)');
+    return;
+  }
+  bar = progress('kill -9 and restart of the store');
+  await system.killStore();
+  const tr = performance.now();
+  await system.startStore();
+  storeUrl = system.store.url;
+  storeChild = system.store.child;
+  const readyMs = performance.now() - tr;
+  const again = await request(`${base}/search`, { method: 'POST', headers, body: body(queries[1]) });
+  const same = again.status === 200 && textRecall(truth[1], JSON.parse(again.text).matches, 10) === 1;
+  bar.done(`ready in ${readyMs.toFixed(0)} ms, first search ${again.ms.toFixed(1)} ms, results ${same ? 'as before' : 'DIFFERENT'}`);
+  row('text', 'restart after kill -9 to ready (replay + BM25 rebuild)', readyMs, 'ms', { note: same ? 'same results after' : 'results differ after restart!' });
+}
+
 async function datasetSection({ n, dim, name, restart }) {
   const label = `${n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`} × ${dim}`;
   const section = { n, dim, metric: 'cosine', clusters: 100, queries: QUERIES };

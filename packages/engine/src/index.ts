@@ -33,3 +33,4 @@ export type {
   StoredRecordInput,
   VectorType,
 } from './types.js';
+export * from './text/index.js';

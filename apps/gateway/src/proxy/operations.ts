@@ -50,4 +50,11 @@ export const OPERATIONS = {
   createNamespace: op('create_namespace', 'POST', '/namespaces', 'data:write', 'body-name'),
   describeNamespace: op('describe_namespace', 'GET', '/namespaces/:namespace', 'data:read', 'path'),
   deleteNamespace: op('delete_namespace', 'DELETE', '/namespaces/:namespace', 'data:write', 'path'),
+  // 2026-07 documents API: POST /namespaces/{namespace}/documents/<operation>
+  upsertDocuments: op('upsert_documents', 'POST', '/namespaces/:namespace/documents/upsert', 'data:write', 'path'),
+  fetchDocuments: op('fetch_documents', 'POST', '/namespaces/:namespace/documents/fetch', 'data:read', 'path'),
+  listDocuments: op('list_documents', 'POST', '/namespaces/:namespace/documents/list', 'data:read', 'path'),
+  searchDocuments: op('search_documents', 'POST', '/namespaces/:namespace/documents/search', 'data:read', 'path'),
+  updateDocuments: op('update_documents', 'POST', '/namespaces/:namespace/documents/update', 'data:write', 'path'),
+  deleteDocuments: op('delete_documents', 'POST', '/namespaces/:namespace/documents/delete', 'data:write', 'path'),
 } as const satisfies Record<string, DataPlaneOperation>;

@@ -21,8 +21,10 @@ import {
 import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerDocumentRoutes } from '../documents/documents.routes.js';
+import { applySchemaChange, validateIndexSettingsWithSchema } from '../documents/index-settings.js';
 import type { DurableIndex } from '../storage/durable-index.js';
-import { validateIndexId, validateIndexSettings, type IndexRegistry } from '../storage/index-registry.js';
+import { validateIndexId, type IndexRegistry } from '../storage/index-registry.js';
 import { installErrorHandling } from './error-handler.js';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
 import { StoreMetrics } from './metrics.js';
@@ -112,8 +114,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // ---------------------------------------------------------------- index administration
   app.put<{ Params: IndexParams }>('/internal/indexes/:indexId', async (request, reply) => {
     const id = validateIndexId(request.params.indexId);
-    const settings = validateIndexSettings(request.body);
-    const { created } = await registry.create(id, settings);
+    const settings = validateIndexSettingsWithSchema(request.body);
+    const { index, created } = await registry.create(id, settings);
+    await applySchemaChange(index, settings.schema);
     return reply.code(created ? 201 : 200).send({ indexId: id, ready: true });
   });
   app.delete<{ Params: IndexParams }>('/internal/indexes/:indexId', async (request) => {
@@ -123,7 +126,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.get<{ Params: IndexParams }>('/internal/indexes/:indexId', async (request) => {
     const index = indexOf(request.params.indexId);
     const s = index.settings;
-    return { indexId: index.id, dimension: s.dimension, metric: s.metric, vectorType: s.vectorType, totalVectorCount: index.index.totalVectorCount };
+    return {
+      indexId: index.id,
+      dimension: s.dimension,
+      metric: s.metric,
+      vectorType: s.vectorType,
+      ...(s.schema === undefined ? {} : { schema: s.schema }),
+      totalVectorCount: index.index.totalVectorCount,
+    };
   });
   app.get('/internal/indexes', async () => ({
     indexes: registry.list().map((i) => ({ indexId: i.id, totalVectorCount: i.index.totalVectorCount })),
@@ -237,6 +247,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     await index.mutate(index.index.prepareDeleteNamespace(normalizeNamespace(request.params.namespace)));
     return {};
   });
+
+  registerDocumentRoutes(app, indexOf, registry.list());
 
   return app;
 }

@@ -138,6 +138,9 @@ export class DurableIndex {
   mutations = 0;
   /** Slots covered by the graphs saved with the newest snapshot. */
   private graphCoverageSaved = 0;
+  /** Called after each acknowledged mutation is applied (derived state such as full-text indexes). */
+  readonly appliedHooks: Array<(mutation: Mutation) => void> = [];
+  private currentSettings: IndexSettings;
 
   private constructor(
     readonly id: string,
@@ -147,10 +150,27 @@ export class DurableIndex {
     private walSeq: number,
     private readonly options: DurableIndexOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.currentSettings = index.settings;
+  }
 
+  /** The index settings, with the current schema (which may grow after creation). */
   get settings(): IndexSettings {
-    return this.index.settings;
+    return this.currentSettings;
+  }
+
+  /** Replaces the schema (fields added by the control plane), durably, before answering. */
+  async updateSchema(schema: NonNullable<IndexSettings['schema']>): Promise<void> {
+    const file = path.join(this.dir, 'index.json');
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const temporary = `${file}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ ...raw, schema }, null, 2));
+    const fd = openSync(temporary, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(temporary, file);
+    fsyncDirectory(this.dir);
+    this.currentSettings = { ...this.currentSettings, schema };
   }
 
   /** Creates the directory and settings file of a new index. */
@@ -263,6 +283,7 @@ export class DurableIndex {
     await this.wal.append(encodeMutation(mutation));
     // No await between the fsync and apply: mutations apply in log order.
     const touched = this.index.apply(mutation);
+    for (const hook of this.appliedHooks) hook(mutation);
     this.mutations++;
     if (this.wal.bytes > this.options.snapshotWalBytes && this.snapshotting === undefined) void this.startSnapshot();
     return touched;

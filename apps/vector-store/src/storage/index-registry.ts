@@ -131,13 +131,9 @@ export class IndexRegistry {
     const existing = this.indexes.get(id) ?? (await this.creating.get(id));
     if (existing !== undefined) {
       const s = existing.settings;
-      if (
-        s.dimension !== settings.dimension ||
-        s.metric !== settings.metric ||
-        s.vectorType !== settings.vectorType ||
-        // An index created before schemas existed has none; a schema given now for it is not a conflict.
-        (s.schema !== undefined && settings.schema !== undefined && JSON.stringify(s.schema) !== JSON.stringify(settings.schema))
-      ) {
+      // The schema is compared by the caller (documents/index-settings.ts applySchemaChange): fields may be
+      // added to it, not changed, and an index created before schemas existed may be given one.
+      if (s.dimension !== settings.dimension || s.metric !== settings.metric || s.vectorType !== settings.vectorType) {
         throw new AlreadyExistsError(`index ${id} already exists with other settings`);
       }
       return { index: existing, created: false };

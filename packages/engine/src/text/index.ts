@@ -1,0 +1,3 @@
+export * from './analyzer.js';
+export * from './bm25.js';
+export { LANGUAGES, type LanguageSupport } from './languages.js';
