@@ -307,7 +307,9 @@ describe('bad input: generated corpus against every route', () => {
       { label: 'fetch_by_metadata not UTF-8', method: 'POST', url: `${dp}/vectors/fetch_by_metadata`, body: notUtf8('{"filter":{"genre":"', '"}}'), status: [400], surface: 'grpc' },
       { label: 'topK 1001 with values', method: 'POST', url: `${dp}/query`, body: JSON.stringify({ topK: 1001, vector: vector(1), includeValues: true }), status: [400], surface: 'grpc' },
       { label: 'filter of 1001 clauses', method: 'POST', url: `${dp}/query`, body: clauses(1001), status: [400], surface: 'grpc' },
-      { label: 'filter of 200,000 clauses (3.6 MB)', method: 'POST', url: `${dp}/query`, body: clauses(200_000), status: [400, 413], surface: 'grpc' },
+      // (The report's 3.6 MB filter is over the gateway's body limit: 413, racing the upload; the store's own
+      // e2e sends it directly. 20,000 clauses stay under the limit and reach the parser.)
+      { label: 'filter of 20,000 clauses', method: 'POST', url: `${dp}/query`, body: clauses(20_000), status: [400], surface: 'grpc' },
       { label: 'PATCH index null', method: 'PATCH', url: `${system.gatewayUrl}/indexes/canary`, body: 'null', status: [400], surface: 'rest' },
       { label: 'PATCH index not UTF-8', method: 'PATCH', url: `${system.gatewayUrl}/indexes/canary`, body: notUtf8('{"tags":{"env":"', '"}}'), status: [400], surface: 'rest' },
       { label: 'create index as text/plain', method: 'POST', url: `${system.gatewayUrl}/indexes`, body: JSON.stringify({ name: 'plain', dimension: 8, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }), type: 'text/plain', status: [415], surface: 'rest' },
