@@ -68,7 +68,10 @@ describe('POST /oauth/token', () => {
     const unknown = await call(app, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: 'sa-unknown', client_secret: 'nope' } });
     expectErrorShape(unknown, 401, 'UNAUTHENTICATED');
     expect(unknown.body.error.message).toBe(wrong.body.error.message);
-    expect(await prisma.auditEvent.count({ where: { organizationId: acme.organizationId, action: 'oauth.token_failed' } })).toBe(before + 1);
+    // The failed attempt on a known account is audited off the request path: wait (bounded) for its row.
+    const failures = () => prisma.auditEvent.count({ where: { organizationId: acme.organizationId, action: 'oauth.token_failed' } });
+    for (let waited = 0; waited < 5000 && (await failures()) < before + 1; waited += 25) await new Promise((r) => setTimeout(r, 25));
+    expect(await failures()).toBe(before + 1);
   });
 
   it('400 for a wrong grant type or missing credentials; 415 for another content type; 400 for bad JSON', async () => {
