@@ -91,7 +91,7 @@ export function AuditScreen() {
     <>
       <h1>Audit log</h1>
       {page.error && <Notice kind="error">{page.error}</Notice>}
-      <form role="search" aria-label="Filter audit events" onSubmit={submit}>
+      <form aria-label="Filter audit events" onSubmit={submit}>
         <div className="row">
           <label>
             Action
@@ -165,7 +165,9 @@ export function AuditScreen() {
       </form>
       <table>
         <caption className="muted">
-          Page {tokens.length}: {events.length} {filtered ? 'matching ' : ''}events{loading ? ' (loading…)' : ''}
+          Page {tokens.length}: {events.length} {filtered ? 'matching ' : ''}
+          {events.length === 1 ? 'event' : 'events'}
+          {loading ? ' (loading…)' : ''}
         </caption>
         <thead>
           <tr>
