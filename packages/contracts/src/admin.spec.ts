@@ -96,6 +96,45 @@ describe('admin parsers', () => {
   });
 });
 
+describe('audit filters', () => {
+  it('parses exact filters and an ISO 8601 range; the token is bound to the filters', () => {
+    const query = { action: 'api_key.create', actor_id: 'sa-1', target_type: 'api_key', target_id: 'k', actor_type: 'service_account', from: '2026-12-01', to: '2026-12-05T10:00:00+02:00' };
+    const page = parseAuditPageRequest(query);
+    expect(page.filter).toEqual({
+      action: 'api_key.create',
+      actorId: 'sa-1',
+      actorType: 'service_account',
+      targetType: 'api_key',
+      targetId: 'k',
+      from: new Date('2026-12-01T00:00:00Z'),
+      to: new Date('2026-12-05T08:00:00Z'),
+    });
+    const token = encodeAuditPaginationToken(7n, page.filter);
+    expect(parseAuditPageRequest({ ...query, pagination_token: token })).toMatchObject({ beforeId: 7n });
+    expect(() => parseAuditPageRequest({ ...query, action: 'api_key.revoke', pagination_token: token })).toThrow(/other filters/);
+    expect(() => parseAuditPageRequest({ pagination_token: token })).toThrow(/other filters/);
+    expect(() => parseAuditPageRequest({ action: 'x', pagination_token: encodeAuditPaginationToken(7n) })).toThrow(/other filters/);
+    expect(parseAuditPageRequest({ action: '' })).toEqual({ limit: 50 });
+  });
+
+  it('400 for bad times, reversed ranges, repeated or unprintable values', () => {
+    for (const query of [
+      { from: 'yesterday' },
+      { from: '2026-02-30' },
+      { from: '2026-12-05T10:00:00' },
+      { to: '2026-12-05T25:00:00Z' },
+      { to: '1700000000' },
+      { from: '2026-12-05', to: '2026-12-05' },
+      { from: '2026-12-06', to: '2026-12-05' },
+      { action: ['a', 'b'] },
+      { target_id: 'has space' },
+      { actor_id: 'x'.repeat(257) },
+    ]) {
+      expect(() => parseAuditPageRequest(query)).toThrow(InvalidArgumentError);
+    }
+  });
+});
+
 describe('admin names', () => {
   it('400 for a lone UTF-16 surrogate (Postgres cannot store it in the audit JSON: was a 500)', () => {
     expect(() => parseName('a\ud800b', 'name', 80)).toThrow(InvalidArgumentError);

@@ -297,14 +297,105 @@ export function parseTokenRequest(input: unknown): TokenRequest {
 
 // ---- paging ----
 
+/** Server-side filters of GET /admin/audit-events; every field given must match (AND). */
+export interface AuditFilter {
+  /** Exact action, e.g. `api_key.create`. */
+  readonly action?: string;
+  /** `service_account` or `system`. */
+  readonly actorType?: string;
+  /** Exact actor id (the service account's id). */
+  readonly actorId?: string;
+  /** Exact target type, e.g. `project`, `api_key`. */
+  readonly targetType?: string;
+  /** Exact target id. */
+  readonly targetId?: string;
+  /** Events created at or after this time. */
+  readonly from?: Date;
+  /** Events created before this time. */
+  readonly to?: Date;
+}
+
 export interface AuditPageRequest {
   readonly limit: number;
   /** Return events with a smaller id than this one (newest first). */
   readonly beforeId?: bigint;
+  /** Absent when no filter was given. */
+  readonly filter?: AuditFilter;
 }
 
-export function encodeAuditPaginationToken(id: bigint): string {
-  return Buffer.from(`a:${id.toString()}`, 'utf8').toString('base64url');
+const AUDIT_FILTER_TEXT_MAX = 256;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
+function auditText(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${name} must be given once`);
+  if (value.length > AUDIT_FILTER_TEXT_MAX || !/^[\x21-\x7e]+$/.test(value)) {
+    throw new InvalidArgumentError(`${name} must be printable ASCII without spaces, at most ${AUDIT_FILTER_TEXT_MAX} characters`);
+  }
+  return value;
+}
+
+/** A strict ISO 8601 date (`2026-12-05`, midnight UTC) or date-time with a zone (`2026-12-05T10:00:00Z`, `…+02:00`). */
+function auditTime(query: Record<string, unknown>, name: string): Date | undefined {
+  const value = query[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${name} must be given once`);
+  const match = ISO_8601.exec(value);
+  const invalid = () => new InvalidArgumentError(`${name} must be an ISO 8601 date or date-time with a zone, e.g. 2026-12-05T10:00:00Z`);
+  if (!match) throw invalid();
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1 || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) throw invalid();
+  if (match[4] !== undefined && (Number(match[4]) > 23 || Number(match[5]) > 59 || Number(match[6] ?? 0) > 59)) throw invalid();
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw invalid();
+  return at;
+}
+
+export function parseAuditFilter(query: Record<string, unknown>): AuditFilter | undefined {
+  const filter: { -readonly [K in keyof AuditFilter]: AuditFilter[K] } = {};
+  const action = auditText(query, 'action');
+  const actorType = auditText(query, 'actor_type');
+  const actorId = auditText(query, 'actor_id');
+  const targetType = auditText(query, 'target_type');
+  const targetId = auditText(query, 'target_id');
+  const from = auditTime(query, 'from');
+  const to = auditTime(query, 'to');
+  if (action !== undefined) filter.action = action;
+  if (actorType !== undefined) filter.actorType = actorType;
+  if (actorId !== undefined) filter.actorId = actorId;
+  if (targetType !== undefined) filter.targetType = targetType;
+  if (targetId !== undefined) filter.targetId = targetId;
+  if (from !== undefined) filter.from = from;
+  if (to !== undefined) filter.to = to;
+  if (from && to && from.getTime() >= to.getTime()) throw new InvalidArgumentError('from must be before to');
+  return Object.keys(filter).length === 0 ? undefined : filter;
+}
+
+/** A short digest of the filters (FNV-1a, 64 bits): a token carries it so that it is only accepted with the same filters. */
+function auditFilterDigest(filter: AuditFilter | undefined): string | undefined {
+  if (!filter) return undefined;
+  const canonical = JSON.stringify([
+    filter.action ?? null,
+    filter.actorType ?? null,
+    filter.actorId ?? null,
+    filter.targetType ?? null,
+    filter.targetId ?? null,
+    filter.from?.getTime() ?? null,
+    filter.to?.getTime() ?? null,
+  ]);
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(canonical, 'utf8')) {
+    hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
+  }
+  return hash.toString(16).padStart(16, '0');
+}
+
+/** The token continuing after `id`; bound to `filter` (a token without filters stays `a:<id>`). */
+export function encodeAuditPaginationToken(id: bigint, filter?: AuditFilter): string {
+  const digest = auditFilterDigest(filter);
+  return Buffer.from(`a:${id.toString()}${digest ? `:${digest}` : ''}`, 'utf8').toString('base64url');
 }
 
 export function parseAuditPageRequest(query: Record<string, unknown>): AuditPageRequest {
@@ -316,10 +407,15 @@ export function parseAuditPageRequest(query: Record<string, unknown>): AuditPage
     }
     limit = Number(raw);
   }
+  const filter = parseAuditFilter(query);
+  const base = filter ? { limit, filter } : { limit };
   const token = query.pagination_token ?? query.paginationToken;
-  if (token === undefined || token === '') return { limit };
-  const decoded = typeof token === 'string' && token.length < 64 ? Buffer.from(token, 'base64url').toString('utf8') : '';
-  const match = /^a:(\d{1,19})$/.exec(decoded);
+  if (token === undefined || token === '') return base;
+  const decoded = typeof token === 'string' && token.length < 80 ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  const match = /^a:(\d{1,19})(?::([0-9a-f]{16}))?$/.exec(decoded);
   if (!match) throw new InvalidArgumentError('pagination_token is not valid');
-  return { limit, beforeId: BigInt(match[1]!) };
+  if (match[2] !== auditFilterDigest(filter)) {
+    throw new InvalidArgumentError('pagination_token was issued for other filters: send the same filters as the first page');
+  }
+  return { ...base, beforeId: BigInt(match[1]!) };
 }

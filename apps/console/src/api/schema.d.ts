@@ -173,7 +173,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit events, newest first */
+        /** Audit events, newest first, filtered on the server */
         get: operations["Audit_list"];
         put?: never;
         post?: never;
@@ -1604,8 +1604,22 @@ export interface operations {
             query?: {
                 /** @description 1..100 (default 50) */
                 limit?: number;
-                /** @description pagination.next of the previous page */
+                /** @description pagination.next of the previous page; valid only with the same filters */
                 pagination_token?: string;
+                /** @description Exact action, e.g. api_key.create */
+                action?: string;
+                /** @description Exact actor type: service_account or system */
+                actor_type?: string;
+                /** @description Exact actor id (the service account id) */
+                actor_id?: string;
+                /** @description Exact target type, e.g. project, api_key, service_account */
+                target_type?: string;
+                /** @description Exact target id */
+                target_id?: string;
+                /** @description Events at or after this time (ISO 8601 date, or date-time with a zone) */
+                from?: string;
+                /** @description Events before this time (ISO 8601 date, or date-time with a zone) */
+                to?: string;
             };
             header?: never;
             path?: never;

@@ -1,6 +1,7 @@
 // Audit log storage. Every admin change writes its audit row inside the same transaction as the change, through
 // insertAuditEvent(tx, …); failed logins are recorded on their own.
 import { Inject, Injectable } from '@nestjs/common';
+import type { AuditFilter } from '@conifer/contracts';
 import { PrismaService } from '../database/prisma.service.js';
 import type { Prisma } from '../generated/prisma/client.js';
 
@@ -46,10 +47,20 @@ export class AuditRepository {
     await insertAuditEvent(this.prisma, entry);
   }
 
-  /** Newest first; `beforeId` continues a previous page. */
-  async list(organizationId: string, limit: number, beforeId?: bigint): Promise<AuditEvent[]> {
+  /** Newest first, always within the organization; `beforeId` continues a previous page; `filter` fields must all match. */
+  async list(organizationId: string, limit: number, beforeId?: bigint, filter: AuditFilter = {}): Promise<AuditEvent[]> {
+    const createdAt = filter.from || filter.to ? { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } : undefined;
     const rows = await this.prisma.auditEvent.findMany({
-      where: { organizationId, ...(beforeId === undefined ? {} : { id: { lt: beforeId } }) },
+      where: {
+        organizationId,
+        ...(beforeId === undefined ? {} : { id: { lt: beforeId } }),
+        ...(filter.action === undefined ? {} : { action: filter.action }),
+        ...(filter.actorType === undefined ? {} : { actorType: filter.actorType }),
+        ...(filter.actorId === undefined ? {} : { actorId: filter.actorId }),
+        ...(filter.targetType === undefined ? {} : { targetType: filter.targetType }),
+        ...(filter.targetId === undefined ? {} : { targetId: filter.targetId }),
+        ...(createdAt ? { createdAt } : {}),
+      },
       orderBy: { id: 'desc' },
       take: limit,
     });

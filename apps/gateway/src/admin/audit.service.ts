@@ -8,14 +8,14 @@ import { AuditRepository } from './audit.repository.js';
 export class AuditService {
   constructor(@Inject(AuditRepository) private readonly audit: AuditRepository) {}
 
-  /** Newest first; `pagination.next` is present when there may be more. */
+  /** Newest first, filtered; `pagination.next` is present when there may be more (valid with the same filters). */
   async list(context: AdminContext, page: AuditPageRequest): Promise<{ data: AuditEventModel[]; pagination?: { next: string } }> {
-    const events = await this.audit.list(context.organizationId, page.limit + 1, page.beforeId);
+    const events = await this.audit.list(context.organizationId, page.limit + 1, page.beforeId, page.filter);
     const shown = events.slice(0, page.limit);
     const more = events.length > page.limit;
     return {
       data: shown.map(auditEventModel),
-      ...(more ? { pagination: { next: encodeAuditPaginationToken(shown[shown.length - 1]!.id) } } : {}),
+      ...(more ? { pagination: { next: encodeAuditPaginationToken(shown[shown.length - 1]!.id, page.filter) } } : {}),
     };
   }
 }

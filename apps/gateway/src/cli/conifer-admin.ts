@@ -31,6 +31,8 @@ Commands:
   keys rotate <key-id> [--grace SECONDS]
   service-accounts list | get <id> | create <name> | delete <id>
   audit [--limit N] [--all]                      newest first
+        [--action A] [--actor-id ID] [--actor-type T] [--target-type T] [--target-id ID]
+        [--from TIME] [--to TIME]                filters applied by the API (exact; TIME: ISO 8601)
 
 The full key (keys create / rotate) and a new client secret (service-accounts create) are shown once.`;
 
@@ -62,6 +64,13 @@ const OPTIONS = {
   grace: { type: 'string' },
   limit: { type: 'string' },
   all: { type: 'boolean' },
+  action: { type: 'string' },
+  'actor-id': { type: 'string' },
+  'actor-type': { type: 'string' },
+  'target-type': { type: 'string' },
+  'target-id': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -251,6 +260,10 @@ async function dispatch(client: AdminClient, group: string, args: string[], valu
       do {
         const query = new URLSearchParams();
         if (limit !== undefined) query.set('limit', String(limit));
+        for (const flag of ['action', 'actor-id', 'actor-type', 'target-type', 'target-id', 'from', 'to'] as const) {
+          const value = values[flag];
+          if (value !== undefined) query.set(flag.replace('-', '_'), value);
+        }
         if (token) query.set('pagination_token', token);
         const page = (await client.request('GET', `/admin/audit-events${query.toString() ? `?${query}` : ''}`)) as {
           data: unknown[];

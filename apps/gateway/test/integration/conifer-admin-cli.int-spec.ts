@@ -77,6 +77,13 @@ describe('conifer-admin', () => {
     const actions = audit.json.data.map((e: { action: string }) => e.action).filter((a: string) => !a.startsWith('oauth.'));
     expect(actions.slice(0, 3)).toEqual(['project.delete', 'api_key.revoke', 'api_key.revoke']);
     expect(actions).toContain('api_key.rotate');
+    // Filters go to the API; --all pages through the filtered results with the same filters.
+    const revokes = await run('audit', '--action', 'api_key.revoke', '--from', '2000-01-01', '--limit', '1', '--all');
+    expect(revokes.code).toBe(0);
+    expect(revokes.json.data.map((e: { action: string }) => e.action)).toEqual(['api_key.revoke', 'api_key.revoke']);
+    const badTime = await run('audit', '--from', 'yesterday');
+    expect(badTime.code).toBe(1);
+    expect(badTime.err).toContain('400 INVALID_ARGUMENT');
   });
 
   it('creates a service account whose credentials work with flags instead of the environment', async () => {
