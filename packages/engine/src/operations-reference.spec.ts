@@ -9,7 +9,7 @@ import {
   parseUpdateRequest,
   parseUpsertRequest,
 } from '@conifer/contracts';
-import { FILTERS, randomMetadata, refMatches, refTopK, rng } from '../test/support/reference.js';
+import { FILTERS, randomMetadata, refMatches, refTopK, rng } from '@conifer/test-utils';
 import type { StatsResult } from './types.js';
 import { VectorIndex } from './vector-index.js';
 

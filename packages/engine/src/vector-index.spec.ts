@@ -7,7 +7,7 @@ import {
   parseUpdateRequest,
   parseUpsertRequest,
 } from '@conifer/contracts';
-import { FILTERS, refMatches, refTopK, rng, randomMetadata, type Metric } from '../test/support/reference.js';
+import { FILTERS, refMatches, refTopK, rng, randomMetadata, type Metric } from '@conifer/test-utils';
 import type { EngineRecord, SearchOptions } from './types.js';
 import { DEFAULT_SEARCH_OPTIONS, VectorIndex } from './vector-index.js';
 

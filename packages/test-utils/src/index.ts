@@ -4,3 +4,4 @@ export * from './postgres.js';
 export * from './redis.js';
 export * from './system.js';
 export * from './tcp-proxy.js';
+export * from './reference.js';

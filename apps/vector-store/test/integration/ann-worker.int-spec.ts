@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { IndexRegistry } from '../../src/storage/index-registry.js';
-import { refTopK, rng } from '../support/reference.js';
+import { refTopK, rng } from '@conifer/test-utils';
 
 const DIM = 16;
 let dataDir: string;

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
 import { IndexRegistry, type RegistryOptions } from '../../src/storage/index-registry.js';
-import { refTopK, rng } from '../support/reference.js';
+import { refTopK, rng } from '@conifer/test-utils';
 
 const DIM = 16;
 const logger = pino({ level: 'silent' });
