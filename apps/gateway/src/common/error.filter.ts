@@ -91,6 +91,22 @@ export function isInvalidDataError(error: unknown): boolean {
   return typeof sqlState === 'string' && sqlState.startsWith('22');
 }
 
+/**
+ * Any thrown value as the error to answer with: our own errors and framework errors as they are, a backing
+ * service that is down as 503, a value Postgres refused (SQLSTATE 22: a NUL byte from the URL…) as 400, and
+ * anything else logged and answered as INTERNAL. Shared by the Nest filter and the data-plane routes.
+ */
+export function errorToRender(exception: unknown, request: FastifyRequest, logger: Logger): ConiferError {
+  const known = toConiferError(exception);
+  if (known) return known;
+  if (isBackendUnavailable(exception)) return new UnavailableError('A backing service is unavailable; try again shortly');
+  if (isInvalidDataError(exception)) {
+    return new InvalidArgumentError('The request contains a value that cannot be stored (e.g. a NUL byte or an invalid character)');
+  }
+  logger.error({ err: exception, reqId: request.id, route: request.routeOptions?.url }, 'unhandled error');
+  return new InternalError('Internal error');
+}
+
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
@@ -99,17 +115,7 @@ export class ErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    let error = toConiferError(exception);
-    if (!error) {
-      if (isBackendUnavailable(exception)) {
-        error = new UnavailableError('A backing service is unavailable; try again shortly');
-      } else if (isInvalidDataError(exception)) {
-        error = new InvalidArgumentError('The request contains a value that cannot be stored (e.g. a NUL byte or an invalid character)');
-      } else {
-        this.logger.error({ err: exception, reqId: request.id, route: request.routeOptions?.url }, 'unhandled error');
-        error = new InternalError('Internal error');
-      }
-    }
+    const error = errorToRender(exception, request, this.logger);
     void reply
       .status(error.httpStatus)
       .headers(error.headers())

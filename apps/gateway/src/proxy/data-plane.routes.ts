@@ -17,23 +17,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { ConiferConfig } from '@conifer/config';
-import {
-  DATA_PLANE_LIMITS,
-  grpcErrorBody,
-  InternalError,
-  InvalidArgumentError,
-  PermissionDeniedError,
-  rolesAllow,
-  UnavailableError,
-  type ConiferError,
-} from '@conifer/contracts';
+import { DATA_PLANE_LIMITS, grpcErrorBody, PermissionDeniedError, rolesAllow } from '@conifer/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyStrategy, REQUEST_THROTTLE, REQUEST_VERIFIER } from '../auth/api-key.strategy.js';
 import { KeyFailureThrottle } from '../auth/key-failure-throttle.js';
 import { KeyVerifier } from '../auth/key-verifier.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
-import { isBackendUnavailable, isInvalidDataError, toConiferError } from '../common/error.filter.js';
+import { errorToRender } from '../common/error.filter.js';
 import { LOGGER } from '../common/logger.js';
 import { CONFIG } from '../config/runtime.js';
 import { DataPlaneProxy } from './data-plane.proxy.js';
@@ -129,18 +120,7 @@ export class DataPlaneRoutes {
   }
 
   private renderError(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
-    let error: ConiferError | undefined = toConiferError(exception);
-    if (!error) {
-      if (isBackendUnavailable(exception)) {
-        error = new UnavailableError('A backing service is unavailable; try again shortly');
-      } else if (isInvalidDataError(exception)) {
-        // Postgres refused a value from the URL (a NUL byte in an index name…): the request was bad.
-        error = new InvalidArgumentError('The request contains a value that cannot be stored (e.g. a NUL byte or an invalid character)');
-      } else {
-        this.logger.error({ err: exception, reqId: request.id, route: request.routeOptions?.url }, 'unhandled error');
-        error = new InternalError('Internal error');
-      }
-    }
+    const error = errorToRender(exception, request, this.logger);
     void reply.status(error.httpStatus).headers(error.headers()).type('application/json').send(grpcErrorBody(error));
   }
 }
