@@ -21,9 +21,6 @@ import type { DataPlaneOperation } from './operations.js';
 
 type Params = Record<string, string | undefined>;
 
-/** Answers up to this size (with a Content-Length) are read whole before they are sent on; larger ones stream. */
-const SMALL_ANSWER_BYTES = 64 * 1024;
-
 @Injectable()
 export class DataPlaneProxy {
   private readonly upstreamDuration: Histogram<'operation' | 'outcome'>;
@@ -39,7 +36,7 @@ export class DataPlaneProxy {
     this.hostSuffix = config.gateway.indexHostSuffix;
     this.upstreamDuration = new Histogram({
       name: 'conifer_upstream_request_duration_seconds',
-      help: 'Gateway to vector-store request duration (until the answer\'s headers) by data-plane operation and outcome (ok: any HTTP answer)',
+      help: 'Gateway to vector-store request duration (until the answer\'s headers; small answers: until their last byte) by data-plane operation and outcome (ok: any HTTP answer)',
       labelNames: ['operation', 'outcome'] as const,
       buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
       registers: [metrics.registry],
@@ -104,9 +101,9 @@ export class DataPlaneProxy {
       void reply.send(narrowed);
       return;
     }
-    if (response.contentLength !== undefined && response.contentLength <= SMALL_ANSWER_BYTES) {
-      // Small answers (almost all of them) are cheaper read whole and written at once than piped.
-      void reply.send(await response.bytes());
+    if (response.whole !== undefined) {
+      // Small answers (almost all of them) arrive whole from the store client and are written at once.
+      void reply.send(response.whole);
       return;
     }
     if (response.contentLength !== undefined) reply.header('content-length', response.contentLength);
