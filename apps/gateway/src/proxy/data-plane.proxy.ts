@@ -20,6 +20,7 @@ import { filterNamespaceListing, parseScopedListingQuery, requestedNamespace, sc
 import type { DataPlaneOperation } from './operations.js';
 
 type Params = Record<string, string | undefined>;
+type UpstreamOutcome = 'ok' | 'unavailable' | 'error';
 
 @Injectable()
 export class DataPlaneProxy {
@@ -27,6 +28,8 @@ export class DataPlaneProxy {
   private readonly hostSuffix: string | undefined;
   /** Per operation: builds the store-side path from the route's parameters (percent-encoded again). */
   private readonly paths = new Map<DataPlaneOperation, (params: Params) => string>();
+  /** Per operation: the upstream histogram's children for ok / unavailable / error (no label object per request). */
+  private readonly upstreamTimers = new Map<DataPlaneOperation, Record<UpstreamOutcome, { observe(seconds: number): void }>>();
 
   constructor(
     @Inject(CONFIG) config: ConiferConfig,
@@ -112,14 +115,24 @@ export class DataPlaneProxy {
 
   private async send(route: IndexRoute, operation: DataPlaneOperation, upstream: ForwardRequest): Promise<StreamedResponse> {
     const started = process.hrtime.bigint();
-    let outcome = 'ok';
+    let outcome: UpstreamOutcome = 'ok';
     try {
       return await route.node.client.forwardStreaming(route.indexId, upstream);
     } catch (error) {
       outcome = error instanceof UnavailableError ? 'unavailable' : 'error';
       throw error;
     } finally {
-      this.upstreamDuration.observe({ operation: operation.name, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+      let timers = this.upstreamTimers.get(operation);
+      if (timers === undefined) {
+        const name = operation.name;
+        timers = {
+          ok: this.upstreamDuration.labels(name, 'ok'),
+          unavailable: this.upstreamDuration.labels(name, 'unavailable'),
+          error: this.upstreamDuration.labels(name, 'error'),
+        };
+        this.upstreamTimers.set(operation, timers);
+      }
+      timers[outcome].observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 

@@ -26,6 +26,7 @@ import {
   rolesAllow,
   UnavailableError,
   type ConiferError,
+  type Permission,
 } from '@conifer/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -47,6 +48,26 @@ type DataPlaneRequest = FastifyRequest & { dataPlane?: boolean; caller: ApiKeyPr
 /** The body limit of an operation: the store's own (upsert: 2 MB as at Pinecone), so the gateway answers 413 itself. */
 export function bodyLimitOf(operation: DataPlaneOperation, maxBodyBytes: number): number {
   return operation === OPERATIONS.upsert ? Math.min(maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) : maxBodyBytes;
+}
+
+/**
+ * What each roles array allows, computed once: a key's principal carries the cached key's own `roles` array, so
+ * every request of a key finds its answer here instead of scanning roles × grants (arrays are never mutated).
+ */
+const permissionsByRoles = new WeakMap<readonly string[], Map<Permission, boolean>>();
+
+function rolesAllowCached(roles: readonly string[], permission: Permission): boolean {
+  let known = permissionsByRoles.get(roles);
+  if (known === undefined) {
+    known = new Map();
+    permissionsByRoles.set(roles, known);
+  }
+  let allowed = known.get(permission);
+  if (allowed === undefined) {
+    allowed = rolesAllow(roles, permission);
+    known.set(permission, allowed);
+  }
+  return allowed;
 }
 
 @Injectable()
@@ -105,7 +126,7 @@ export class DataPlaneRoutes {
     });
     // Known before the role check, so that a refusal is reported (and counted as an error) against the key.
     request.caller = caller;
-    if (!rolesAllow(caller.roles, operation.permission)) {
+    if (!rolesAllowCached(caller.roles, operation.permission)) {
       throw new PermissionDeniedError(`This API key's roles do not allow this operation (${operation.permission} required)`);
     }
   }
