@@ -33,8 +33,9 @@ describe('VectorStoreClient', () => {
     store = await listen((req, res, body) => {
       seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
       const send = (status: number, payload: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(payload));
+        const bytes = Buffer.from(JSON.stringify(payload));
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes.length });
+        res.end(bytes);
       };
       if (req.url === '/internal/indexes/new' && req.method === 'PUT') return send(201, { indexId: 'new', ready: true });
       if (req.url === '/internal/indexes/same' && req.method === 'PUT') return send(200, { indexId: 'same', ready: true });
@@ -43,6 +44,30 @@ describe('VectorStoreClient', () => {
       if (req.url === '/internal/indexes' && req.method === 'GET') return send(200, { indexes: [{ indexId: 'a', totalVectorCount: 3 }] });
       if (req.url === '/healthz') return send(200, { status: 'ok' });
       if (req.url!.startsWith('/internal/indexes/i1/')) return send(400, { code: 3, message: 'bad vector', details: [] });
+      if (req.url === '/internal/indexes/big/query') {
+        // Larger than FORWARD_WHOLE_MAX_BYTES, with a Content-Length: streamed.
+        const payload = Buffer.from(JSON.stringify({ matches: 'x'.repeat(100_000) }));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': payload.length });
+        return res.end(payload);
+      }
+      if (req.url === '/internal/indexes/chunked/query') {
+        // No Content-Length (chunked): streamed, whatever its size.
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.write('{"a":');
+        return setTimeout(() => res.end('1}'), 20);
+      }
+      if (req.url === '/internal/indexes/cut/query') {
+        // Promises 200 KB, sends 10 KB, then the node goes away.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 200_000 });
+        res.write(Buffer.alloc(10_000, 0x20));
+        return setTimeout(() => res.destroy(), 20);
+      }
+      if (req.url === '/internal/indexes/cutsmall/query') {
+        // A small answer cut short: the promise itself fails.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1_000 });
+        res.write('{"matches":[');
+        return setTimeout(() => res.destroy(), 20);
+      }
       send(200, {});
     });
     stuck = await listen(() => {
@@ -89,6 +114,58 @@ describe('VectorStoreClient', () => {
     expect(response.status).toBe(400);
     expect(response.contentType).toBe('application/json');
     expect(JSON.parse(response.body.toString())).toEqual({ code: 3, message: 'bad vector', details: [] });
+  });
+
+  it('forwardStreaming: a small answer arrives whole, with the request sent unchanged', async () => {
+    const body = Buffer.from('{"topK":1}');
+    const response = await client.forwardStreaming('i1', { method: 'POST', path: '/query?x=1', body, contentType: 'application/json', requestId: 'r-2' });
+    expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/internal/indexes/i1/query?x=1', body: '{"topK":1}' });
+    expect(seen.at(-1)!.headers['x-request-id']).toBe('r-2');
+    expect(seen.at(-1)!.headers['x-conifer-internal-token']).toBe(token);
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe('application/json');
+    expect(response.whole).toBeInstanceOf(Buffer);
+    expect(response.contentLength).toBe(response.whole!.length);
+    expect(JSON.parse(response.whole!.toString())).toEqual({ code: 3, message: 'bad vector', details: [] });
+    expect(await response.bytes()).toBe(response.whole);
+    // The body stream is still available for a whole answer.
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.body) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(response.whole!)).toBe(true);
+  });
+
+  it('forwardStreaming: a large answer and a chunked one stream', async () => {
+    const big = await client.forwardStreaming('big', { method: 'POST', path: '/query', body: '{}' });
+    expect(big.whole).toBeUndefined();
+    expect(big.status).toBe(200);
+    expect(big.contentLength).toBeGreaterThan(100_000);
+    const bytes = await big.bytes();
+    expect(bytes.length).toBe(big.contentLength);
+    expect((JSON.parse(bytes.toString()) as { matches: string }).matches).toHaveLength(100_000);
+
+    const chunked = await client.forwardStreaming('chunked', { method: 'POST', path: '/query', body: '{}' });
+    expect(chunked.whole).toBeUndefined();
+    expect(chunked.contentLength).toBeUndefined();
+    expect(chunked.contentType).toBe('application/json; charset=utf-8');
+    expect((await chunked.bytes()).toString()).toBe('{"a":1}');
+  });
+
+  it('forwardStreaming: a body cut short after the headers fails on the stream as UnavailableError', async () => {
+    const cut = await client.forwardStreaming('cut', { method: 'POST', path: '/query', body: '{}' });
+    expect(cut.status).toBe(200);
+    await expect(cut.bytes()).rejects.toBeInstanceOf(UnavailableError);
+    await expect(client.forwardStreaming('cutsmall', { method: 'POST', path: '/query', body: '{}' })).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('forwardStreaming: node down or silent → UnavailableError', async () => {
+    const { server, url } = await listen(() => {});
+    await new Promise((r) => server.close(r));
+    const down = new VectorStoreClient({ url, internalToken: token, timeoutMs: 1_000 });
+    await expect(down.forwardStreaming('i1', { method: 'GET', path: '/vectors/list' })).rejects.toBeInstanceOf(UnavailableError);
+    await down.close();
+    const slow = new VectorStoreClient({ url: stuck.url, internalToken: token, timeoutMs: 200 });
+    await expect(slow.forwardStreaming('i1', { method: 'POST', path: '/query', body: '{}' })).rejects.toBeInstanceOf(UnavailableError);
+    await slow.close();
   });
 
   it('503 (UnavailableError) when the node refuses connections', async () => {

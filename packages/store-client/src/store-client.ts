@@ -3,7 +3,8 @@
 // carries the internal credential and is bounded by connect, headers and body timeouts, so a node that is
 // down, unreachable or stuck becomes an UnavailableError quickly and never a hang.
 import { INTERNAL_TOKEN_HEADER, UnavailableError, type IndexMetric, type IndexSettings, type VectorType } from '@conifer/contracts';
-import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 
 export { INTERNAL_TOKEN_HEADER };
@@ -52,17 +53,25 @@ export interface ForwardResponse {
   readonly body: Buffer;
 }
 
-/** A forwarded request's answer whose body is still arriving (read it, pipe it on, or dump it). */
+/**
+ * A forwarded request's answer. Small answers (a Content-Length up to FORWARD_WHOLE_MAX_BYTES) arrive whole in
+ * `whole`, collected straight from the socket's chunks; larger or chunked ones are still arriving on `body`.
+ */
 export interface StreamedResponse {
   readonly status: number;
   readonly contentType: string | undefined;
   /** The store's Content-Length, when it sent one. */
   readonly contentLength: number | undefined;
-  /** The body as it arrives; errors (node gone, body timeout) surface on the stream. */
+  /** The whole body when it was small enough to be read before resolving; undefined when it streams. */
+  readonly whole: Buffer | undefined;
+  /** The body as it arrives (made on demand for a whole one); errors (node gone, body timeout) surface on it. */
   readonly body: Readable;
   /** Reads the whole body; failures become UnavailableError. */
   bytes(): Promise<Buffer>;
 }
+
+/** Answers with a Content-Length up to this size are collected before forwardStreaming resolves. */
+export const FORWARD_WHOLE_MAX_BYTES = 64 * 1024;
 
 /** The store answered with a status the calling operation does not expect. */
 export class StoreResponseError extends UnavailableError {
@@ -184,41 +193,26 @@ export class VectorStoreClient {
   }
 
   /**
-   * Like forward, but resolves as soon as the store's status and headers arrive: the body is passed on as it
-   * comes (a large answer is never held whole in the caller's memory). Failures before the headers are an
-   * UnavailableError; later ones surface on the body stream.
+   * Like forward, but a large answer is never held whole: the promise resolves with the store's status and
+   * headers, small answers (Content-Length ≤ FORWARD_WHOLE_MAX_BYTES) already read whole, larger ones still
+   * arriving on `body`. Runs on undici's dispatcher with its own handler (ForwardHandler): no response stream,
+   * header object or async resource per request unless the answer is large. Failures before the answer is
+   * resolved are an UnavailableError; later ones surface on the body stream.
    */
-  async forwardStreaming(indexId: string, request: ForwardRequest): Promise<StreamedResponse> {
-    const headers: string[] = [INTERNAL_TOKEN_HEADER, this.token];
+  forwardStreaming(indexId: string, request: ForwardRequest): Promise<StreamedResponse> {
+    const headers: string[] = request.requestId !== undefined ? [INTERNAL_TOKEN_HEADER, this.token, 'x-request-id', request.requestId] : [INTERNAL_TOKEN_HEADER, this.token];
     if (request.body !== undefined) headers.push('content-type', request.contentType ?? 'application/json');
-    if (request.requestId !== undefined) headers.push('x-request-id', request.requestId);
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.pool.request({
-        method: request.method as Dispatcher.HttpMethod,
-        path: `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
-        headers,
-        body: request.body,
-      });
-    } catch (error) {
-      throw unavailable(error);
-    }
-    const type = response.headers['content-type'];
-    const length = response.headers['content-length'];
-    const body = response.body;
-    return {
-      status: response.statusCode,
-      contentType: Array.isArray(type) ? type[0] : type,
-      contentLength: typeof length === 'string' ? Number(length) : undefined,
-      body,
-      bytes: async () => {
-        try {
-          return Buffer.from(await body.arrayBuffer());
-        } catch (error) {
-          throw unavailable(error);
-        }
-      },
-    };
+    return new Promise<StreamedResponse>((resolve, reject) => {
+      this.pool.dispatch(
+        {
+          method: request.method as Dispatcher.HttpMethod,
+          path: `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
+          headers,
+          body: request.body,
+        },
+        new ForwardHandler(request.method === 'HEAD', resolve, reject),
+      );
+    });
   }
 
   async close(): Promise<void> {
@@ -261,6 +255,118 @@ export class VectorStoreClient {
     } catch (error) {
       throw unavailable(error);
     }
+  }
+}
+
+/**
+ * undici dispatch handler for one forwarded request. Collects a small answer's chunks directly (one
+ * Buffer.concat at the end, none for a single chunk) and resolves once with the whole body; streams a large or
+ * chunked one through a Readable whose back-pressure pauses the socket (`read` resumes it). No response stream,
+ * AsyncResource or callback/promise pair per request as with `pool.request`.
+ */
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private contentType: string | undefined;
+  private contentLength: number | undefined;
+  private chunks: Buffer[] | null = null;
+  private stream: Readable | null = null;
+  /** The promise was settled (resolved with the answer, or rejected). */
+  private settled = false;
+  /** The store's answer ended (or failed): a later destroy of the stream need not abort the request. */
+  private ended = false;
+
+  constructor(
+    private readonly head: boolean,
+    private readonly resolve: (response: StreamedResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  /** Present so that undici treats this as a handler of its current interface (controller-based). */
+  onRequestStart(): void {}
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200) return; // 1xx: the real answer follows
+    this.status = status;
+    const type = headers['content-type'];
+    this.contentType = Array.isArray(type) ? type[0] : type;
+    const length = headers['content-length'];
+    if (typeof length === 'string') {
+      const value = Number(length);
+      if (Number.isSafeInteger(value) && value >= 0) this.contentLength = value;
+    }
+    if (this.head || (this.contentLength !== undefined && this.contentLength <= FORWARD_WHOLE_MAX_BYTES)) {
+      this.chunks = [];
+      return;
+    }
+    this.stream = new Readable({
+      read: () => controller.resume(),
+      destroy: (error, callback) => {
+        // The reader gave up before the end (client gone): stop reading from the store.
+        if (!this.ended) controller.abort(error ?? new Error('forwarded answer abandoned'));
+        callback(error);
+      },
+    });
+    this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, undefined, this.stream));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.chunks !== null) this.chunks.push(chunk);
+    else if (this.stream !== null && !this.stream.push(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.ended = true;
+    if (this.chunks !== null) {
+      const chunks = this.chunks;
+      this.chunks = null;
+      const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, whole, undefined));
+      return;
+    }
+    this.stream?.push(null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.ended = true;
+    this.chunks = null;
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(unavailable(error));
+      return;
+    }
+    this.stream?.destroy(error);
+  }
+
+  private settle(response: StreamedResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(response);
+  }
+}
+
+class ForwardedAnswer implements StreamedResponse {
+  constructor(
+    readonly status: number,
+    readonly contentType: string | undefined,
+    readonly contentLength: number | undefined,
+    readonly whole: Buffer | undefined,
+    private stream: Readable | undefined,
+  ) {}
+
+  get body(): Readable {
+    this.stream ??= Readable.from([this.whole!], { objectMode: false });
+    return this.stream;
+  }
+
+  async bytes(): Promise<Buffer> {
+    if (this.whole !== undefined) return this.whole;
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of this.body) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw unavailable(error);
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
 }
 

@@ -2,6 +2,11 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
+interface RequestMetrics {
+  readonly requests: { inc(): void };
+  readonly duration: { observe(seconds: number): void };
+}
+
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -23,9 +28,21 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry, prefix: 'conifer_gateway_' });
   }
 
+  /** route → method → status → the two metrics' children: no label objects built per request. */
+  private readonly children = new Map<string, Map<string, Map<number, RequestMetrics>>>();
+
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    const outcome = status < 400 ? 'success' : status < 500 ? 'client_error' : 'server_error';
-    this.httpRequests.inc({ route, method, status: String(status), outcome });
-    this.httpDuration.observe({ route, method }, seconds);
+    let byMethod = this.children.get(route);
+    if (byMethod === undefined) this.children.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let metrics = byStatus.get(status);
+    if (metrics === undefined) {
+      const outcome = status < 400 ? 'success' : status < 500 ? 'client_error' : 'server_error';
+      metrics = { requests: this.httpRequests.labels(route, method, String(status), outcome), duration: this.httpDuration.labels(route, method) };
+      byStatus.set(status, metrics);
+    }
+    metrics.requests.inc();
+    metrics.duration.observe(seconds);
   }
 }

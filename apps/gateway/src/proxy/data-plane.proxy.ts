@@ -20,9 +20,7 @@ import { filterNamespaceListing, parseScopedListingQuery, requestedNamespace, sc
 import type { DataPlaneOperation } from './operations.js';
 
 type Params = Record<string, string | undefined>;
-
-/** Answers up to this size (with a Content-Length) are read whole before they are sent on; larger ones stream. */
-const SMALL_ANSWER_BYTES = 64 * 1024;
+type UpstreamOutcome = 'ok' | 'unavailable' | 'error';
 
 @Injectable()
 export class DataPlaneProxy {
@@ -30,6 +28,8 @@ export class DataPlaneProxy {
   private readonly hostSuffix: string | undefined;
   /** Per operation: builds the store-side path from the route's parameters (percent-encoded again). */
   private readonly paths = new Map<DataPlaneOperation, (params: Params) => string>();
+  /** Per operation: the upstream histogram's children for ok / unavailable / error (no label object per request). */
+  private readonly upstreamTimers = new Map<DataPlaneOperation, Record<UpstreamOutcome, { observe(seconds: number): void }>>();
 
   constructor(
     @Inject(CONFIG) config: ConiferConfig,
@@ -39,7 +39,7 @@ export class DataPlaneProxy {
     this.hostSuffix = config.gateway.indexHostSuffix;
     this.upstreamDuration = new Histogram({
       name: 'conifer_upstream_request_duration_seconds',
-      help: 'Gateway to vector-store request duration (until the answer\'s headers) by data-plane operation and outcome (ok: any HTTP answer)',
+      help: 'Gateway to vector-store request duration (until the answer\'s headers; small answers: until their last byte) by data-plane operation and outcome (ok: any HTTP answer)',
       labelNames: ['operation', 'outcome'] as const,
       buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
       registers: [metrics.registry],
@@ -104,9 +104,9 @@ export class DataPlaneProxy {
       void reply.send(narrowed);
       return;
     }
-    if (response.contentLength !== undefined && response.contentLength <= SMALL_ANSWER_BYTES) {
-      // Small answers (almost all of them) are cheaper read whole and written at once than piped.
-      void reply.send(await response.bytes());
+    if (response.whole !== undefined) {
+      // Small answers (almost all of them) arrive whole from the store client and are written at once.
+      void reply.send(response.whole);
       return;
     }
     if (response.contentLength !== undefined) reply.header('content-length', response.contentLength);
@@ -115,14 +115,24 @@ export class DataPlaneProxy {
 
   private async send(route: IndexRoute, operation: DataPlaneOperation, upstream: ForwardRequest): Promise<StreamedResponse> {
     const started = process.hrtime.bigint();
-    let outcome = 'ok';
+    let outcome: UpstreamOutcome = 'ok';
     try {
       return await route.node.client.forwardStreaming(route.indexId, upstream);
     } catch (error) {
       outcome = error instanceof UnavailableError ? 'unavailable' : 'error';
       throw error;
     } finally {
-      this.upstreamDuration.observe({ operation: operation.name, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+      let timers = this.upstreamTimers.get(operation);
+      if (timers === undefined) {
+        const name = operation.name;
+        timers = {
+          ok: this.upstreamDuration.labels(name, 'ok'),
+          unavailable: this.upstreamDuration.labels(name, 'unavailable'),
+          error: this.upstreamDuration.labels(name, 'error'),
+        };
+        this.upstreamTimers.set(operation, timers);
+      }
+      timers[outcome].observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 

@@ -17,7 +17,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { ConiferConfig } from '@conifer/config';
-import { DATA_PLANE_LIMITS, grpcErrorBody, PermissionDeniedError, rolesAllow } from '@conifer/contracts';
+import { DATA_PLANE_LIMITS, grpcErrorBody, PermissionDeniedError, rolesAllow, type Permission } from '@conifer/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyStrategy, REQUEST_THROTTLE, REQUEST_VERIFIER } from '../auth/api-key.strategy.js';
@@ -38,6 +38,26 @@ type DataPlaneRequest = FastifyRequest & { dataPlane?: boolean; caller: ApiKeyPr
 /** The body limit of an operation: the store's own (upsert: 2 MB as at Pinecone), so the gateway answers 413 itself. */
 export function bodyLimitOf(operation: DataPlaneOperation, maxBodyBytes: number): number {
   return operation === OPERATIONS.upsert ? Math.min(maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) : maxBodyBytes;
+}
+
+/**
+ * What each roles array allows, computed once: a key's principal carries the cached key's own `roles` array, so
+ * every request of a key finds its answer here instead of scanning roles × grants (arrays are never mutated).
+ */
+const permissionsByRoles = new WeakMap<readonly string[], Map<Permission, boolean>>();
+
+function rolesAllowCached(roles: readonly string[], permission: Permission): boolean {
+  let known = permissionsByRoles.get(roles);
+  if (known === undefined) {
+    known = new Map();
+    permissionsByRoles.set(roles, known);
+  }
+  let allowed = known.get(permission);
+  if (allowed === undefined) {
+    allowed = rolesAllow(roles, permission);
+    known.set(permission, allowed);
+  }
+  return allowed;
 }
 
 @Injectable()
@@ -96,7 +116,7 @@ export class DataPlaneRoutes {
     });
     // Known before the role check, so that a refusal is reported (and counted as an error) against the key.
     request.caller = caller;
-    if (!rolesAllow(caller.roles, operation.permission)) {
+    if (!rolesAllowCached(caller.roles, operation.permission)) {
       throw new PermissionDeniedError(`This API key's roles do not allow this operation (${operation.permission} required)`);
     }
   }

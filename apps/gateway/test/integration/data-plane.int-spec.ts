@@ -182,6 +182,20 @@ describe('data plane forwarding', () => {
     expect(metrics.text).toMatch(/conifer_upstream_request_duration_seconds_count\{operation="upsert",outcome="ok"\} \d+/);
   });
 
+  it('counts every data-plane request in the HTTP and upstream metrics (children cached per label set)', async () => {
+    const count = async (pattern: RegExp) => Number(pattern.exec((await gateway.call('GET', '/metrics')).text)?.[1] ?? 0);
+    const ok = /conifer_http_requests_total\{route="\/data\/:projectId\/:indexName\/query",method="POST",status="200",outcome="success"\} (\d+)/;
+    const denied = /conifer_http_requests_total\{route="\/data\/:projectId\/:indexName\/query",method="POST",status="401",outcome="client_error"\} (\d+)/;
+    const upstream = /conifer_upstream_request_duration_seconds_count\{operation="query",outcome="ok"\} (\d+)/;
+    const before = [await count(ok), await count(denied), await count(upstream)];
+    for (let i = 0; i < 3; i++) {
+      const response = await gateway.call('POST', `${base}/query`, { apiKey: editor.value, body: { topK: 1, vector: [1, 0] } });
+      expect(response.status).toBe(200);
+    }
+    expect((await gateway.call('POST', `${base}/query`, { body: { topK: 1, vector: [1, 0] } })).status).toBe(401);
+    expect([await count(ok), await count(denied), await count(upstream)]).toEqual([before[0]! + 3, before[1]! + 1, before[2]! + 3]);
+  });
+
   it('503 UNAVAILABLE (code 14) when the node does not answer within the upstream timeout', async () => {
     store.stall = true;
     try {

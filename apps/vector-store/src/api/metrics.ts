@@ -7,6 +7,10 @@ export class StoreMetrics {
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
   readonly queries: Counter<'plan'>;
 
+  /** method → route → status → child of requestDuration, and plan → child of queries: no label object per request. */
+  private readonly durations = new Map<string, Map<string, Map<number, { observe(seconds: number): void }>>>();
+  private readonly queriesByPlan = new Map<string, { inc(): void }>();
+
   constructor(indexes: IndexRegistry, defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
     this.requestDuration = new Histogram({
@@ -54,5 +58,21 @@ export class StoreMetrics {
         this.set(indexes.list().reduce((n, i) => n + i.walBytes, 0));
       },
     });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    let byRoute = this.durations.get(method);
+    if (byRoute === undefined) this.durations.set(method, (byRoute = new Map()));
+    let byStatus = byRoute.get(route);
+    if (byStatus === undefined) byRoute.set(route, (byStatus = new Map()));
+    let child = byStatus.get(status);
+    if (child === undefined) byStatus.set(status, (child = this.requestDuration.labels(method, route, String(status))));
+    child.observe(seconds);
+  }
+
+  countQuery(plan: string): void {
+    let child = this.queriesByPlan.get(plan);
+    if (child === undefined) this.queriesByPlan.set(plan, (child = this.queries.labels(plan)));
+    child.inc();
   }
 }

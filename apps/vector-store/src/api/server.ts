@@ -87,18 +87,16 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   installErrorHandling(app);
 
-  app.addHook('onRequest', async (request) => {
+  // Callback-style hooks (no promise per request): they run on every request.
+  app.addHook('onRequest', (request, _reply, done) => {
     const url = request.url;
-    if (url === '/healthz' || url === '/readyz' || url.startsWith('/healthz?') || url.startsWith('/readyz?')) return;
-    if (!verifier.verify(request.headers[INTERNAL_TOKEN_HEADER])) {
-      throw new UnauthenticatedError('missing or invalid internal credential');
-    }
+    if (url === '/healthz' || url === '/readyz' || url.startsWith('/healthz?') || url.startsWith('/readyz?')) return done();
+    if (!verifier.verify(request.headers[INTERNAL_TOKEN_HEADER])) return done(new UnauthenticatedError('missing or invalid internal credential'));
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.requestDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -178,7 +176,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     if (query.includeValues) assertQueryCanFit(Math.min(query.topK, liveCount(index, query.namespace)), index.settings.dimension, true);
     if (query.filter !== undefined) query.filter = await cooperativeFilter(index.index, [query.namespace], query.filter);
     const result = index.index.query(query);
-    metrics.queries.inc({ plan: result.plan.plan });
+    metrics.countQuery(result.plan.plan);
     return reply.type('application/json').send(renderQueryResponse(render.renderQuery(result, { ...query, namespace: echoNamespace(request.body) })));
   });
 

@@ -286,3 +286,16 @@ function nest(depth: number): unknown {
   for (let i = 0; i < depth; i++) f = { $and: [f] };
   return f;
 }
+
+describe('metrics per request', () => {
+  it('counts each request by method, route and status, and each query by plan', async () => {
+    const count = async (pattern: RegExp) => Number(pattern.exec((await t.call('GET', '/metrics')).raw)?.[1] ?? 0);
+    const route = /conifer_store_http_request_duration_seconds_count\{method="POST",route="\/internal\/indexes\/:indexId\/query",status="200"\} (\d+)/;
+    const refused = /conifer_store_http_request_duration_seconds_count\{method="POST",route="\/internal\/indexes\/:indexId\/query",status="404"\} (\d+)/;
+    const exact = /conifer_store_queries_total\{plan="exact"\} (\d+)/;
+    const before = [await count(route), await count(refused), await count(exact)];
+    for (let i = 0; i < 3; i++) expect((await t.call('POST', `${base}/query`, { topK: 1, vector: [1, 0, 0] })).status).toBe(200);
+    expect((await t.call('POST', '/internal/indexes/none/query', { topK: 1, vector: [1, 0, 0] })).status).toBe(404);
+    expect([await count(route), await count(refused), await count(exact)]).toEqual([before[0]! + 3, before[1]! + 1, before[2]! + 3]);
+  });
+});
