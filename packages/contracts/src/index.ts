@@ -4,3 +4,4 @@ export * from './roles.js';
 export * from './admin.js';
 export * from './internal-api.js';
 export * from './control-plane/index.js';
+export * from './client-error.js';

@@ -2,7 +2,7 @@
 // (FST_ERR_BAD_URL), path parameters over the length limit, and requests Node's HTTP parser refuses (bad
 // request line or headers, headers too large). Rendered here in Pinecone's shape like every other error.
 import type { Socket } from 'node:net';
-import { grpcErrorBody, InvalidArgumentError, restErrorBody, type ConiferError } from '@conifer/contracts';
+import { answerInFlight, grpcErrorBody, InvalidArgumentError, restErrorBody, type ConiferError } from '@conifer/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDataPlaneRequest } from './error.filter.js';
 
@@ -34,7 +34,9 @@ export function clientErrorHandler(connectionError: Error, socket: Socket): void
   const firstLine = error.rawPacket?.subarray(0, 256).toString('latin1').split('\r\n')[0] ?? '';
   const dataPlane = / \/data\//.test(firstLine);
   const body = JSON.stringify(dataPlane ? grpcErrorBody(conifer) : { ...restErrorBody(conifer), status });
-  if (socket.writable) {
+  // Only when no answer to the current request has started (as Node's own handler does): a request refused
+  // early whose body then turns out malformed must not get a second answer after the first.
+  if (socket.writable && !answerInFlight(socket)) {
     socket.write(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();

@@ -1,6 +1,7 @@
 // The vector store's HTTP server: plain Fastify, thin routes over the engine (DESIGN.md §4 under
 // /internal/indexes/:indexId, plus the index administration used by the gateway).
 import {
+  answerInFlight,
   DATA_PLANE_LIMITS,
   InvalidArgumentError,
   normalizeNamespace,
@@ -65,7 +66,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       if (error.code === 'ECONNRESET' || socket.destroyed) return;
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       const body = JSON.stringify(grpcErrorBody(new InvalidArgumentError(status === 431 ? 'request headers are too large' : 'malformed HTTP request')));
-      if (socket.writable) {
+      // Only when no answer to the current request has started (as Node's own handler does): a request refused
+      // early (401 before its body) whose body then turns out malformed must not get a second answer.
+      if (socket.writable && !answerInFlight(socket)) {
         socket.write(`HTTP/1.1 ${status} Bad Request\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
       }
       socket.destroy();
