@@ -1,7 +1,7 @@
 // A fresh database per test run, so runs never see each other's data: on the server DATABASE_URL names,
 // else on an embedded cluster started for the run. Migrations are applied as at start-up.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -33,6 +33,8 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     serverUrl = process.env.DATABASE_URL;
   } else {
     embeddedDir = mkdtempSync(path.join(tmpdir(), 'conifer-test-pg-'));
+    // mkdtemp makes it 0700; as root the cluster runs as the user postgres, which must pass through it.
+    chmodSync(embeddedDir, 0o711);
     embedded = await startEmbeddedPostgres({
       directory: path.join(embeddedDir, 'cluster'),
       port: await freePort(),
