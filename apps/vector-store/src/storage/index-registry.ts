@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { access, constants, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, parseIndexSchema } from '@conifer/contracts';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@conifer/contracts';
 import type { Logger } from 'pino';
 import type { IndexSettings } from '@conifer/engine';
 import { AnnBuilder, annWorkerPath, clearAnnFiles } from './ann-builder.js';
@@ -16,6 +16,7 @@ export function validateIndexId(id: string): string {
   return id;
 }
 
+/** The vector settings of `PUT /internal/indexes/:id`; a schema is read by documents/index-settings.ts. */
 export function validateIndexSettings(raw: unknown): IndexSettings {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidArgumentError('body must be a JSON object');
   const body = raw as Record<string, unknown>;
@@ -34,8 +35,7 @@ export function validateIndexSettings(raw: unknown): IndexSettings {
     if (dimension !== null) throw new InvalidArgumentError('a sparse index has no dimension');
     if (metric !== 'dotproduct') throw new InvalidArgumentError('a sparse index must use the dotproduct metric');
   }
-  const schema = body.schema === undefined || body.schema === null ? undefined : parseIndexSchema(body.schema, { path: 'schema', vectors: true });
-  return { dimension: dimension as number | null, metric, vectorType, ...(schema === undefined ? {} : { schema }) };
+  return { dimension: dimension as number | null, metric, vectorType };
 }
 
 export interface RegistryOptions extends DurableIndexOptions {
