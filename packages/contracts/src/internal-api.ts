@@ -19,6 +19,3 @@ export interface IndexSettings {
    */
   readonly schema?: IndexSchema;
 }
-
-/** The schema as the store receives it: already parsed by `parseIndexSchema` (Pinecone's wire shape, defaults filled). */
-export type IndexSchemaWire = IndexSchema;

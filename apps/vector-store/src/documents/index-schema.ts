@@ -1,8 +1,8 @@
-// Minimal reader of an index's 2026-07 `schema` (`{"fields":{"<name>":{"type":…}}}`, snake_case as on
-// Pinecone's wire), as the gateway sends it in the internal index settings. The control plane's full
-// parser lives in @conifer/contracts (control-plane/index-schema.ts, api2607); this file only reads what
-// the documents API needs and refuses what Conifer cannot serve. It can be swapped for that parser.
-import { InvalidArgumentError, parseIndexSchema, type IndexMetric, type IndexSchemaWire, type IndexSettings } from '@conifer/contracts';
+// The documents API's view of an index's 2026-07 `schema` (`{"fields":{"<name>":{"type":…}}}`, snake_case as on
+// Pinecone's wire). The shape is checked, and Pinecone's defaults filled, by the control plane's parser in
+// @conifer/contracts (control-plane/index-schema.ts, shared with the gateway); this file turns it into the typed
+// view the documents API works with and refuses what Conifer cannot serve.
+import { InvalidArgumentError, parseIndexSchema, type IndexMetric, type IndexSchema, type IndexSettings } from '@conifer/contracts';
 import { DEFAULT_TEXT_ANALYSIS, isSupportedLanguage, SUPPORTED_LANGUAGES, type TextAnalysisSettings } from '@conifer/engine';
 
 export type DocumentFieldSpec =
@@ -99,7 +99,7 @@ function readField(name: string, raw: unknown): DocumentFieldSpec {
 }
 
 /** Validates a schema in the wire shape and returns it unchanged (what is persisted and compared). */
-export function readIndexSchema(raw: unknown): IndexSchemaWire {
+export function readIndexSchema(raw: unknown): IndexSchema {
   // The control plane's parser (shared with the gateway) checks the shape and fills Pinecone's defaults; this
   // reader then refuses what the documents API cannot serve.
   const schema = parseIndexSchema(raw, { path: 'schema', vectors: true });
@@ -181,7 +181,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Whether `next` keeps every field of `previous` unchanged (fields may only be added). */
-export function isSchemaExtension(previous: IndexSchemaWire | undefined, next: IndexSchemaWire): boolean {
+export function isSchemaExtension(previous: IndexSchema | undefined, next: IndexSchema): boolean {
   if (previous === undefined) return true;
   for (const [name, spec] of Object.entries(previous.fields)) {
     if (canonicalJson(next.fields[name]) !== canonicalJson(spec)) return false;
