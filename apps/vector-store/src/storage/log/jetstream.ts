@@ -206,7 +206,7 @@ export class JetStreamHub {
       const source = Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>);
       await pipeline(source, createWriteStream(path.join(dir, file), { flush: true }) as Writable);
       const failure = await result.error;
-      if (failure !== null) throw failure;
+      if (failure) throw failure;
     }
   }
 
