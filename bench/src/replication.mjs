@@ -92,8 +92,8 @@ async function queryP50(url, id, minSeq) {
 const rows = [];
 const load = () => os.loadavg()[0].toFixed(2);
 
-async function run(name, mode, nodes) {
-  const id = `bench-${name}`;
+async function run(name, key, mode, nodes) {
+  const id = `bench-${key}`;
   const started = nodes.length;
   const all = [];
   try {
@@ -126,9 +126,9 @@ async function run(name, mode, nodes) {
   }
 }
 
-if (ONLY.includes('local')) await run('local WAL', 'local', [1]);
-if (ONLY.includes('js1')) await run('JetStream, 1 store replica', 'jetstream', [1]);
-if (ONLY.includes('js2')) await run('JetStream, 2 store nodes', 'jetstream', [1, 2]);
+if (ONLY.includes('local')) await run('local WAL', 'local', 'local', [1]);
+if (ONLY.includes('js1')) await run('JetStream, 1 store replica', 'js1', 'jetstream', [1]);
+if (ONLY.includes('js2')) await run('JetStream, 2 store nodes', 'js2', 'jetstream', [1, 2]);
 
 // This run's snapshot bucket (streams are purged per index above).
 if (!ONLY.every((o) => o === 'local')) {
