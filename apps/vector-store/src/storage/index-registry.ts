@@ -228,6 +228,7 @@ export class IndexRegistry {
   /** Drops a replica's local state and restores it from the newest snapshot. */
   private async replaceFromSnapshot(index: DurableIndex): Promise<DurableIndex | undefined> {
     this.annBuilder?.forget(index.id);
+    await index.log.close();
     await index.close();
     const trash = path.join(this.root, `${index.id}.deleted-${Date.now()}`);
     renameSync(index.dir, trash);

@@ -8,6 +8,7 @@ import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
 import { buildServer } from '../../src/api/server.js';
 import { IndexRegistry } from '../../src/storage/index-registry.js';
@@ -150,6 +151,45 @@ describe('replicated indexes on JetStream', () => {
     await call(a.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
     await call(b.url, 'DELETE', `/internal/indexes/${index}`);
     await expect(a.hub.jsm.streams.info(a.hub.streamName(index))).rejects.toThrow();
+  });
+
+  it('with the local WAL, writes carry a per-process sequence and any X-Conifer-Min-Seq is met (one node holds the index)', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-local-'));
+    const logger = pino({ level: 'silent' });
+    const registry = await IndexRegistry.open(dataDir, logger, { annWorker: false });
+    const app = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger, readWaitMs: 100 });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(async () => {
+      await app.close();
+      await registry.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    expect((await call(url, 'PUT', '/internal/indexes/local', settings)).status).toBe(201);
+    const first = await upsert(url, 'local', 0, 3);
+    const second = await call(url, 'POST', '/internal/indexes/local/vectors/delete', { ids: ['v0'] });
+    expect([first.headers.get('x-conifer-log-seq'), second.headers.get('x-conifer-log-seq')]).toEqual(['1', '2']);
+    const read = await call(url, 'GET', '/internal/indexes/local/vectors/fetch?ids=v1', undefined, { 'x-conifer-min-seq': '999' });
+    expect(read.status).toBe(200);
+    expect(read.headers.get('x-conifer-applied-seq')).toBe('2');
+    expect((await call(url, 'GET', '/internal/indexes')).body).toMatchObject({ log: 'local', indexes: [{ id: 'local', appliedSeq: 2, state: 'ready' }] });
+  });
+
+  it('an upsert larger than one NATS message is logged as several entries, applied in order on every replica', async () => {
+    const a = await startNode();
+    const b = await startNode();
+    const index = 'big';
+    const wide = { dimension: 768, metric: 'euclidean', vectorType: 'dense' };
+    for (const n of [a, b]) expect((await call(n.url, 'PUT', `/internal/indexes/${index}`, wide)).status).toBe(201);
+    const durable = a.registry.get(index);
+    // 600 × 768 float32 ≈ 1.8 MB encoded: over the 1 MB default message limit; the last copy of v0 must win.
+    const records = Array.from({ length: 600 }, (_, n) => ({ id: n === 599 ? 'v0' : `v${n}`, values: Array.from({ length: 768 }, (_, d) => ((n + d) % 7) + 1) }));
+    const { seq } = await durable.write(durable.index.prepareUpsert(parseUpsertRequest({ vectors: records })));
+    expect(seq).toBeGreaterThan(1);
+    const stats = await call(b.url, 'POST', `/internal/indexes/${index}/describe_index_stats`, {}, { 'x-conifer-min-seq': String(seq) });
+    expect(stats.body.totalVectorCount).toBe(599);
+    const v0 = await fetchIds(b.url, index, ['v0'], seq);
+    expect(v0.get('v0')!.slice(0, 3)).toEqual([(599 % 7) + 1, ((599 + 1) % 7) + 1, ((599 + 2) % 7) + 1]);
+    await call(a.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
   });
 
   it('a node with an empty data directory starts from the newest snapshot and the log after it, and the log is trimmed', async () => {

@@ -506,7 +506,7 @@ export class JetStreamIndexLog implements IndexLog {
     if (this.snapshotting) await this.snapshotting.catch(() => undefined);
     await this.running?.catch(() => undefined);
     // A clean stop leaves a local snapshot, so that the next start replays little of the stream.
-    if (this.bytesSinceSnapshot >= this.localSnapshotOnCloseBytes) {
+    if (this.bytesSinceSnapshot >= this.localSnapshotOnCloseBytes && !this.gap) {
       await this.durable.snapshot().catch((error: unknown) => this.logger.warn({ index: this.durable.id, err: message(error) }, 'snapshot on close failed'));
     }
     for (const w of this.waiters.splice(0)) {
