@@ -260,7 +260,7 @@ export class JetStreamHub {
 
 function isNotFound(error: unknown): boolean {
   const e = error as { code?: number; name?: string; message?: string };
-  return e.name === 'StreamNotFoundError' || e.code === 10059 || e.code === 404 || /stream not found/i.test(e.message ?? '');
+  return e.name === 'StreamNotFoundError' || e.code === 10059 || /stream not found/i.test(e.message ?? '');
 }
 
 interface Waiter {
@@ -288,6 +288,7 @@ export class JetStreamIndexLog implements IndexLog {
   private bytesSinceSnapshot = 0;
   private lastProgress = Date.now();
   private lastStreamCheck = 0;
+  private missingLogged = false;
   private snapshotting: Promise<number | undefined> | undefined;
   /** A clean stop snapshots locally when at least this much log was applied since the last snapshot. */
   localSnapshotOnCloseBytes = 1024 * 1024;
@@ -327,6 +328,7 @@ export class JetStreamIndexLog implements IndexLog {
 
   private async consumeLoop(): Promise<void> {
     const stream = this.hub.streamName(this.durable.id);
+    let pause = 500;
     while (!this.stopped) {
       let watchdog: NodeJS.Timeout | undefined;
       try {
@@ -381,7 +383,13 @@ export class JetStreamIndexLog implements IndexLog {
           }
         }
       } catch (error) {
-        if (!this.stopped) this.logger.warn({ index: this.durable.id, err: message(error) }, 'log consumer failed; retrying');
+        pause = 500;
+        if (isNotFound(error)) {
+          // The index was deleted (purged) elsewhere: the gateway drops this replica next; ask seldom meanwhile.
+          pause = 5000;
+          if (!this.missingLogged) this.logger.warn({ index: this.durable.id }, 'the index stream does not exist (index deleted?)');
+          this.missingLogged = true;
+        } else if (!this.stopped) this.logger.warn({ index: this.durable.id, err: message(error) }, 'log consumer failed; retrying');
       } finally {
         clearInterval(watchdog);
       }
@@ -389,7 +397,7 @@ export class JetStreamIndexLog implements IndexLog {
         this.onGap(this.durable.id);
         return;
       }
-      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 500));
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 
