@@ -220,10 +220,20 @@ describe('replicated indexes on JetStream', () => {
     const status = await call(c.url, 'GET', '/internal/indexes');
     expect(status.body.indexes[0]).toMatchObject({ id: index, appliedSeq: lastSeq, state: 'ready' });
 
-    // Restart C on its own data directory: its local snapshot (none) and the stream bring it back.
+    // Restart C on its own data directory: without a local snapshot the stream brings it back.
     await c.close();
     const c2 = await startNode(NATS_URL, c.dataDir);
     expect((await fetchIds(c2.url, index, ids, lastSeq)).size).toBe(499);
+    // With one (taken by C at lastSeq, uploaded as the newest), it consumes only what follows.
+    expect((await call(c2.url, 'POST', `/internal/indexes/${index}/snapshot`)).body).toEqual({ indexId: index, position: lastSeq });
+    const more = await upsert(a.url, index, 500, 10);
+    const moreSeq = Number(more.headers.get('x-conifer-log-seq'));
+    await c2.close();
+    const c3 = await startNode(NATS_URL, c.dataDir);
+    expect(c3.registry.get(index).loadedPosition).toBe(lastSeq);
+    const all = await fetchIds(c3.url, index, [...ids, ...Array.from({ length: 10 }, (_, n) => `v${500 + n}`)], moreSeq);
+    expect(all.size).toBe(509);
+    expect((await a.hub.snapshots(index)).map((s) => s.position)).toEqual([lastSeq, position]);
     await call(a.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
     expect(await a.hub.snapshots(index)).toEqual([]);
   });
