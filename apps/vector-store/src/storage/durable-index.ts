@@ -38,7 +38,7 @@ import {
 import { captureSnapshot, snapshotEndPayload, writeFramed, writeSnapshotRecords, type CapturedGraph } from './snapshot.js';
 import { decodePayload, encodeGraph, encodeMutation, scanRecords, type GraphRecord } from './wal-codec.js';
 import { WalWriter } from './wal-writer.js';
-import type { IndexLog, LoggedWrite } from './log/index-log.js';
+import { positionFileName, type IndexLog, type LoggedWrite } from './log/index-log.js';
 import { LocalWalLog } from './log/local-wal-log.js';
 
 export interface DurableIndexOptions {
@@ -60,7 +60,6 @@ export const DEFAULT_DURABLE_OPTIONS: DurableIndexOptions = {
 const walName = (seq: number): string => `wal-${String(seq).padStart(8, '0')}.log`;
 const snapshotName = (seq: number): string => `snapshot-${String(seq).padStart(8, '0')}.bin`;
 const graphName = (seq: number, k: number): string => `snapshot-${String(seq).padStart(8, '0')}.graph-${k}.usearch`;
-const positionName = (seq: number): string => `snapshot-${String(seq).padStart(8, '0')}.pos`;
 const GRAPH_FILE = /^snapshot-(\d+)\.graph-\d+\.usearch$/;
 const CHECKSUM_CHUNK = 8 * 1024 * 1024;
 /** Asynchronous checksums read smaller slices: each CRC-32 of a slice runs on the event loop. */
@@ -289,8 +288,8 @@ export class DurableIndex {
     const wal = await WalWriter.open(path.join(dir, walName(seq)));
     logger.info({ index: id, vectors: index.totalVectorCount, snapshot: base || undefined, walRecords: replayed, graphsOpened }, 'index loaded');
     const durable = new DurableIndex(id, dir, index, wal, seq, options, logger);
-    if (base > 0 && existsSync(path.join(dir, positionName(base)))) {
-      durable.loadedPosition = Number(readFileSync(path.join(dir, positionName(base)), 'utf8').trim()) || 0;
+    if (base > 0 && existsSync(path.join(dir, positionFileName(base)))) {
+      durable.loadedPosition = Number(readFileSync(path.join(dir, positionFileName(base)), 'utf8').trim()) || 0;
     }
     durable.graphCoverageSaved = savedGraphCoverage(index);
     return durable;
@@ -369,7 +368,7 @@ export class DurableIndex {
     }
     if (position !== undefined) {
       // Durable before the snapshot is: a snapshot-N.bin always has its position.
-      const handle = await open(path.join(this.dir, positionName(seq)), 'w');
+      const handle = await open(path.join(this.dir, positionFileName(seq)), 'w');
       try {
         await handle.writeFile(String(position));
         await handle.sync();
@@ -377,27 +376,15 @@ export class DurableIndex {
         await handle.close();
       }
     }
+    this.newestSnapshot = { seq, position };
     await rename(temporary, target);
     await fsyncDirectoryAsync(this.dir);
     this.graphCoverageSaved = coverage;
-    this.newestSnapshot = { seq, position };
     for (const file of readdirSync(this.dir)) {
-      const m = /^(wal|snapshot)-(\d+)\.(log|bin|pos|graph-\d+\.usearch)$/.exec(file);
+      const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch)$/.exec(file);
       if (m && Number(m[2]) < seq) await unlink(path.join(this.dir, file));
     }
     this.logger.info({ index: this.id, seq, graphs: captured.linked.length }, 'snapshot written');
-  }
-
-  /** Sequence and shared-log position of the newest snapshot written since start. */
-  newestSnapshot: { seq: number; position: number | undefined } | undefined;
-
-  /**
-   * The files that make up snapshot `seq` (with the settings file): what a replica elsewhere needs to
-   * start from it. The log code treats them as opaque.
-   */
-  snapshotFiles(seq: number): string[] {
-    const prefix = `snapshot-${String(seq).padStart(8, '0')}.`;
-    return ['index.json', ...readdirSync(this.dir).filter((f) => f.startsWith(prefix) && !f.endsWith('.tmp'))];
   }
 
   private linkGraph(graph: CapturedGraph, file: string): (CapturedGraph & { file: string })[] {
@@ -449,6 +436,18 @@ export class DurableIndex {
 
   get walBytes(): number {
     return this.wal.bytes;
+  }
+
+  /** Sequence and shared-log position of the newest snapshot written since start. */
+  newestSnapshot: { seq: number; position: number | undefined } | undefined;
+
+  /**
+   * The files that make up snapshot `seq` (with the settings file): what a replica elsewhere needs to
+   * start from it. The log code treats them as opaque.
+   */
+  snapshotFiles(seq: number): string[] {
+    const prefix = `snapshot-${String(seq).padStart(8, '0')}.`;
+    return ['index.json', ...readdirSync(this.dir).filter((f) => f.startsWith(prefix) && !f.endsWith('.tmp'))];
   }
 }
 

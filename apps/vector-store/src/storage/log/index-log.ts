@@ -27,3 +27,22 @@ export interface IndexLog {
   /** Stops consuming (the index's files stay). */
   close(): Promise<void>;
 }
+
+/** The shared-log position a snapshot covers, kept beside snapshot-<seq>.bin (a few bytes of text). */
+export const positionFileName = (seq: number): string => `snapshot-${String(seq).padStart(8, '0')}.pos`;
+
+const POSITION_FILE = /^snapshot-(\d+)\.pos$/;
+const SNAPSHOT_FILE = /^snapshot-(\d+)\.bin$/;
+
+/**
+ * Position files of snapshots that are gone (the durable index removes superseded snapshots, not these):
+ * those below the newest snapshot without their own. One being written (above it) is kept.
+ */
+export function stalePositionFiles(files: readonly string[]): string[] {
+  const snapshots = new Set(files.map((f) => SNAPSHOT_FILE.exec(f)?.[1]).filter((s): s is string => s !== undefined).map(Number));
+  const newest = Math.max(0, ...snapshots);
+  return files.filter((f) => {
+    const m = POSITION_FILE.exec(f);
+    return m !== null && Number(m[1]) < newest && !snapshots.has(Number(m[1]));
+  });
+}

@@ -11,7 +11,7 @@
 // with a manifest written last (a snapshot without one is incomplete and ignored). The newest two are
 // kept; the stream is purged below the older one. A replica without local state starts from the newest
 // snapshot and the stream after it.
-import { createReadStream, createWriteStream, linkSync, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -36,7 +36,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { DurableIndex } from '../durable-index.js';
 import { decodePayload, encodeMutation } from '../wal-codec.js';
-import type { IndexLog, LoggedWrite, ReplicaState } from './index-log.js';
+import { stalePositionFiles, type IndexLog, type LoggedWrite, type ReplicaState } from './index-log.js';
 
 export interface JetStreamOptions {
   servers: string;
@@ -305,6 +305,7 @@ export class JetStreamIndexLog implements IndexLog {
   ) {
     this.applied = startPosition;
     durable.logPosition = () => this.applied;
+    removeStalePositions(durable.dir);
   }
 
   get appliedSeq(): number {
@@ -526,6 +527,7 @@ export class JetStreamIndexLog implements IndexLog {
     this.bytesSinceSnapshot = 0;
     try {
       await this.durable.snapshot();
+      removeStalePositions(this.durable.dir);
       const newest = this.durable.newestSnapshot;
       if (newest?.position === undefined) return undefined;
       // Hard links: a later snapshot may remove these files while they upload.
@@ -570,6 +572,10 @@ export class JetStreamIndexLog implements IndexLog {
       w.reject(new UnavailableError(`index ${this.durable.id} is closing`));
     }
   }
+}
+
+function removeStalePositions(dir: string): void {
+  for (const file of stalePositionFiles(readdirSync(dir))) rmSync(path.join(dir, file), { force: true });
 }
 
 /** The mutation encoded, split into several upserts when one payload would exceed `limit` bytes. */
