@@ -266,6 +266,55 @@ describe('replicated indexes on JetStream', () => {
     await call(a.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
   });
 
+  it('a running replica cut off from NATS while the log is trimmed past it restarts itself from the newest snapshot', async () => {
+    // B reaches NATS through a proxy this test can cut.
+    const [host, natsPort] = new URL(NATS_URL.split(',')[0]!).host.split(':');
+    const sockets = new Set<import('node:net').Socket>();
+    let open = true;
+    const proxy = createServer((client) => {
+      if (!open) return void client.destroy();
+      const upstream = netConnect(Number(natsPort ?? 4222), host);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    });
+    const a = await startNode();
+    const b = await startNode(`nats://127.0.0.1:${(proxy.address() as { port: number }).port}`);
+    const index = 'cutoff';
+    for (const n of [a, b]) expect((await call(n.url, 'PUT', `/internal/indexes/${index}`, settings)).status).toBe(201);
+    const first = await upsert(a.url, index, 0, 20);
+    expect((await fetchIds(b.url, index, ['v0'], Number(first.headers.get('x-conifer-log-seq')))).size).toBe(1);
+
+    open = false;
+    for (const s of sockets) s.destroy();
+    await call(a.url, 'POST', `/internal/indexes/${index}/vectors/delete`, { ids: ['v0'] });
+    await upsert(a.url, index, 100, 20);
+    expect((await call(a.url, 'POST', `/internal/indexes/${index}/snapshot`)).status).toBe(200);
+    await upsert(a.url, index, 200, 20);
+    expect((await call(a.url, 'POST', `/internal/indexes/${index}/snapshot`)).status).toBe(200);
+    const last = await upsert(a.url, index, 300, 20);
+    const lastSeq = Number(last.headers.get('x-conifer-log-seq'));
+    expect((await a.hub.ensureStream(index)).firstSeq).toBeGreaterThan(2);
+    expect(b.registry.get(index).log.appliedSeq).toBe(1);
+
+    open = true;
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && (!b.registry.has(index) || b.registry.get(index).log.appliedSeq < lastSeq)) await new Promise((r) => setTimeout(r, 200));
+    const ids = [0, 100, 200, 300].flatMap((base) => Array.from({ length: 20 }, (_, n) => `v${base + n}`));
+    const got = await fetchIds(b.url, index, ids, lastSeq);
+    expect(got.size).toBe(79);
+    expect(got.has('v0')).toBe(false);
+    await call(a.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
+  }, 60_000);
+
   it('NATS down: writes get 503 in Pinecone\'s shape, then succeed once it is back; nothing acknowledged is lost', async () => {
     if (!existsSync(NATS_SERVER)) throw new Error(`${NATS_SERVER} is missing`);
     const port = await freePort();
