@@ -35,6 +35,28 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/CONIFER_KEY_PEPPER.*\n.*CONIFER_INTERNAL_TOKEN/s);
   });
 
+  it('reads the store\'s replication settings (unset: the local WAL) and refuses bad ones', () => {
+    expect(loadConfig({}).vectorStore).toMatchObject({ natsUrl: undefined, natsStreamReplicas: 1, natsPrefix: '', readWaitMs: 2000 });
+    const store = loadConfig({
+      CONIFER_NATS_URL: 'nats://a:4222, nats://b:4222',
+      CONIFER_NATS_STREAM_REPLICAS: '3',
+      CONIFER_NATS_PREFIX: 'staging',
+      CONIFER_READ_WAIT_MS: '500',
+      CONIFER_NODE_ID: 'store-1',
+    }).vectorStore;
+    expect(store).toMatchObject({ natsUrl: 'nats://a:4222, nats://b:4222', natsStreamReplicas: 3, natsPrefix: 'staging', readWaitMs: 500, nodeId: 'store-1' });
+    let error: unknown;
+    try {
+      loadConfig({ CONIFER_NATS_URL: 'http://a:4222', CONIFER_NATS_STREAM_REPLICAS: '0', CONIFER_NATS_PREFIX: 'a.b', CONIFER_READ_WAIT_MS: '-1', CONIFER_NODE_ID: 'a b' });
+    } catch (e) {
+      error = e;
+    }
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['CONIFER_NATS_URL', 'CONIFER_NATS_STREAM_REPLICAS', 'CONIFER_NATS_PREFIX', 'CONIFER_READ_WAIT_MS', 'CONIFER_NODE_ID']) {
+      expect(problems).toContain(name);
+    }
+  });
+
   it('keeps the public URL as given, without a trailing slash', () => {
     expect(loadConfig({ CONIFER_PUBLIC_URL: 'https://conifer.example.com/' }).gateway.publicUrl).toBe(
       'https://conifer.example.com',
