@@ -1,8 +1,8 @@
 // Service accounts (admin API clients) of an organization. The client secret is stored as
 // hashSecret(pepper, clientId, clientSecret), never in clear.
 import { Inject, Injectable } from '@nestjs/common';
+import { insertAuditEvent, type AuditEntry } from '../audit/audit.repository.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { insertAuditEvent, type AuditEntry } from './audit.repository.js';
 
 export interface ServiceAccount {
   readonly id: string;
@@ -80,9 +80,5 @@ export class ServiceAccountsRepository {
       await insertAuditEvent(tx, audit);
       return 'revoked';
     });
-  }
-
-  async recordAudit(entry: AuditEntry): Promise<void> {
-    await insertAuditEvent(this.prisma, entry);
   }
 }

@@ -2,8 +2,8 @@
 // account (created when missing, its configured secret kept in sync; once deleted it stays deleted), with audit rows.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { insertAuditEvent } from '../audit/audit.repository.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { insertAuditEvent } from './audit.repository.js';
 
 export interface BootstrapAccountSpec {
   readonly organizationName: string;

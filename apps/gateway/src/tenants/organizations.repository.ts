@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { insertAuditEvent, type AuditEntry } from '../audit/audit.repository.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { insertAuditEvent, type AuditEntry } from './audit.repository.js';
 
 export interface Organization {
   readonly id: string;
