@@ -4,6 +4,7 @@
 import { parseIndexSchema, type IndexSchema } from '../control-plane/index-schema.js';
 import { InvalidArgumentError } from '../errors.js';
 import { parseFilter } from './filter.js';
+import type { RecordMetadata } from './metadata.js';
 import { queryField, queryList, type QueryParams } from './request-fields.js';
 import { isWellFormedUnicode } from './unicode.js';
 import type {
@@ -16,7 +17,6 @@ import type {
   ParsedRecord,
   ParsedSparseValues,
   QueryRequest,
-  RecordMetadata,
   UpdateRequest,
   UpsertRequest,
 } from './types.js';
