@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { crc32, digestsEqual, encodeUint32Base62, hashSecret, parseApiKey, verifySecret } from '@conifer/keys';
+import { digestsEqual, encodeUint32Base62, hashSecret, parseApiKey, verifySecret } from '@conifer/keys';
 import { startSystem, type System } from '@conifer/test-utils';
 import { call, createIndex, isGrpcError, isRestError, jsonHeaders, percentile, printFigures, sleep, vector, type Reply } from './support/harness.js';
 

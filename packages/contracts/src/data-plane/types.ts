@@ -28,9 +28,6 @@ export interface ScoredPineconeRecord {
   metadata?: RecordMetadata;
 }
 
-export interface UpsertResponse {
-  upsertedCount: number;
-}
 export interface QueryResponse {
   matches: ScoredPineconeRecord[];
   namespace: string;
@@ -55,9 +52,6 @@ export interface FetchByMetadataResponse {
   namespace: string;
   pagination?: Pagination;
   usage: Usage;
-}
-export interface UpdateByFilterResponse {
-  matchedRecords: number;
 }
 export interface DescribeIndexStatsResponse {
   namespaces: Record<string, { vectorCount: number }>;
