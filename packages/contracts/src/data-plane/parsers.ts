@@ -33,7 +33,6 @@ export const DATA_PLANE_LIMITS = {
   maxFetchIds: 1000,
   maxDeleteIds: 1000,
   maxNamespaceLength: 512,
-  maxDimension: 20_000,
   defaultListLimit: 100,
   maxListLimit: 1000,
   defaultFetchByMetadataLimit: 100,
