@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidArgumentError } from '../errors.js';
 import { parseFetchQuery, parseListNamespacesQuery, parseListQuery } from './parsers.js';
-import { jsonObjectBody, queryField, queryList } from './request-fields.js';
+import { bodyField, jsonObjectBody, queryField, queryList } from './request-fields.js';
 
 describe('request fields (the reader the gateway and the store share)', () => {
   it('refuses a repeated single-valued query parameter instead of reading its first or last value', () => {
@@ -32,5 +32,20 @@ describe('request fields (the reader the gateway and the store share)', () => {
     // A JSON string is a string, not an object to parse again.
     expect(() => jsonObjectBody(Buffer.from('"{\\"namespace\\":\\"x\\"}"'))).toThrow(InvalidArgumentError);
     expect(() => jsonObjectBody('{"namespace":"x"}')).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('bodyField', () => {
+  it('reads a field given in camelCase or snake_case', () => {
+    expect(bodyField({ topK: 3 }, 'topK')).toBe(3);
+    expect(bodyField({ top_k: 3 }, 'topK')).toBe(3);
+    expect(bodyField({ top_k: 3, topK: 3 }, 'topK')).toBe(3);
+    expect(bodyField({ vector: [1] }, 'vector')).toEqual([1]);
+    expect(bodyField({}, 'topK')).toBeUndefined();
+  });
+
+  it('refuses a field given both ways with different values', () => {
+    expect(() => bodyField({ top_k: 3, topK: 4 }, 'topK')).toThrow('top_k is given twice (also as topK) with different values');
+    expect(() => bodyField({ max_pods: 1, maxPods: '1' }, 'maxPods')).toThrow(InvalidArgumentError);
   });
 });

@@ -33,6 +33,21 @@ export function queryField(query: QueryParams | null | undefined, camel: string)
   return a ?? b;
 }
 
+/**
+ * The value of a body field named in camelCase, given in camelCase or snake_case (gRPC-style JSON accepts
+ * both). Given both ways with different values, the request is refused rather than read one way here and
+ * another way elsewhere.
+ */
+export function bodyField(body: Readonly<Record<string, unknown>>, camel: string): unknown {
+  const snake = snakeCase(camel);
+  const a = body[camel];
+  const b = snake === camel ? undefined : body[snake];
+  if (a !== undefined && b !== undefined && JSON.stringify(a) !== JSON.stringify(b)) {
+    throw new InvalidArgumentError(`${snake} is given twice (also as ${camel}) with different values`);
+  }
+  return a ?? b;
+}
+
 /** Every value of a multi-valued query parameter (`ids=a&ids=b`). */
 export function queryList(query: QueryParams | null | undefined, name: string): string[] {
   const value = query?.[name];
