@@ -10,6 +10,7 @@ import {
   parseDescribeIndexStatsRequest,
   parseFetchByMetadataRequest,
   parseFetchQuery,
+  parseJsonBytes,
   parseListNamespacesQuery,
   parseListQuery,
   parseQueryRequest,
@@ -19,7 +20,6 @@ import {
   grpcErrorBody,
   type QueryParams,
 } from '@conifer/contracts';
-import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerDocumentRoutes } from '../documents/documents.routes.js';
@@ -79,14 +79,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
-    if (!isUtf8(body as Buffer)) return done(new InvalidArgumentError('request body is not valid UTF-8', 400), undefined);
-    const text = (body as Buffer).toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new InvalidArgumentError('request body is not valid JSON', 400), undefined);
+      value = parseJsonBytes(body as Buffer);
+    } catch (error) {
+      return done(error as Error, undefined);
     }
+    done(null, value);
   });
   installErrorHandling(app);
 
@@ -164,7 +163,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         const raw = request.body as Buffer | undefined;
         let upsert;
         if (pool !== undefined && raw !== undefined) upsert = await pool.parseUpsert(raw);
-        else upsert = parseUpsertRequest(parseJson(raw));
+        else upsert = parseUpsertRequest(parseJsonBytes(raw));
         await index.mutate(index.index.prepareUpsert(upsert));
         // Counted as sent (a duplicate id within one request counts each time, as at Pinecone).
         return { upsertedCount: upsert.vectors.length };
@@ -260,18 +259,6 @@ function liveCount(index: DurableIndex, namespace: string): number {
     return index.index.describeNamespace(namespace).recordCount;
   } catch {
     return 0;
-  }
-}
-
-function parseJson(raw: Buffer | undefined): unknown {
-  if (raw === undefined) return undefined;
-  if (!isUtf8(raw)) throw new InvalidArgumentError('request body is not valid UTF-8', 400);
-  const text = raw.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new InvalidArgumentError('request body is not valid JSON', 400);
   }
 }
 
