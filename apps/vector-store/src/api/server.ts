@@ -1,8 +1,9 @@
 // The vector store's HTTP server: plain Fastify, thin routes over the engine (DESIGN.md §4 under
 // /internal/indexes/:indexId, plus the index administration used by the gateway).
 import {
-  answerInFlight,
+  answerClientError,
   DATA_PLANE_LIMITS,
+  frameworkError,
   InvalidArgumentError,
   normalizeNamespace,
   parseCreateNamespaceRequest,
@@ -58,21 +59,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Errors Fastify and Node answer before any route runs, in the gRPC-style shape too.
     frameworkErrors: (error, _request, reply) => {
-      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the request URL is not valid';
+      const conifer = frameworkError(error.code);
       const raw = reply as unknown as { code(status: number): { type(t: string): { send(body: string): unknown } } };
-      void raw.code(400).type('application/json').send(JSON.stringify(grpcErrorBody(new InvalidArgumentError(message))));
+      void raw.code(conifer.httpStatus).type('application/json').send(JSON.stringify(grpcErrorBody(conifer)));
     },
-    clientErrorHandler: (error: Error & { code?: string }, socket) => {
-      if (error.code === 'ECONNRESET' || socket.destroyed) return;
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      const body = JSON.stringify(grpcErrorBody(new InvalidArgumentError(status === 431 ? 'request headers are too large' : 'malformed HTTP request')));
-      // Only when no answer to the current request has started (as Node's own handler does): a request refused
-      // early (401 before its body) whose body then turns out malformed must not get a second answer.
-      if (socket.writable && !answerInFlight(socket)) {
-        socket.write(`HTTP/1.1 ${status} Bad Request\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
-      }
-      socket.destroy();
-    },
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, (conifer) => grpcErrorBody(conifer)),
   });
   const verifier = new InternalTokenVerifier(options.internalToken);
   const metrics = new StoreMetrics(registry, options.defaultMetrics ?? false);
