@@ -1,5 +1,6 @@
 // Projects of an organization. Every lookup is scoped by organization: another tenant's project is
 // indistinguishable from a missing one.
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AlreadyExistsError } from '@conifer/contracts';
 import { insertAuditEvent, type AuditEntry } from '../audit/audit.repository.js';
@@ -61,6 +62,14 @@ async function usageOf(tx: Tx, projectId: string, now: Date): Promise<ProjectUsa
     countLiveKeys(tx, projectId, now),
   ]);
   return { indexes, liveKeys };
+}
+
+/** The organization's project with this name, created when there is none (first-start provisioning). */
+export async function findOrCreateProject(tx: Tx, organizationId: string, name: string): Promise<Project> {
+  const row =
+    (await tx.project.findFirst({ where: { organizationId, name } })) ??
+    (await tx.project.create({ data: { id: randomUUID(), organizationId, name } }));
+  return toProject(row);
 }
 
 @Injectable()
