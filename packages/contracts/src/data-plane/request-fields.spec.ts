@@ -42,6 +42,9 @@ describe('bodyField', () => {
     expect(bodyField({ top_k: 3, topK: 3 }, 'topK')).toBe(3);
     expect(bodyField({ vector: [1] }, 'vector')).toEqual([1]);
     expect(bodyField({}, 'topK')).toBeUndefined();
+    // null is a value (the parser decides what it means), not an absent field
+    expect(bodyField({ max_pods: null }, 'maxPods')).toBeNull();
+    expect(bodyField({ maxPods: null }, 'maxPods')).toBeNull();
   });
 
   it('refuses a field given both ways with different values', () => {

@@ -46,7 +46,7 @@ export function bodyField(body: Readonly<Record<string, unknown>>, camel: string
   if (a !== undefined && b !== undefined && JSON.stringify(a) !== JSON.stringify(b)) {
     throw new InvalidArgumentError(`${snake} is given twice (also as ${camel}) with different values`);
   }
-  return a ?? b;
+  return a !== undefined ? a : b;
 }
 
 /** Every value of a multi-valued query parameter (`ids=a&ids=b`). */
