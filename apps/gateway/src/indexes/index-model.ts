@@ -4,8 +4,8 @@
 // Two shapes of one record: the classic IndexModel (API versions up to 2026-04: dimension, metric, spec,
 // vector_type; declared metadata fields as spec.serverless.schema) and 2026-07's (deployment, schema.fields,
 // read_capacity), so an 8.x and a 9.x client see the same index.
-import { metadataSchemaOf, type IndexMetric, type IndexModelShape, type IndexSchema, type VectorType } from '@conifer/contracts';
-import type { IndexState, ServerlessSpec } from './index-request.js';
+import { metadataSchemaOf, type IndexModelShape, type IndexSchema } from '@conifer/contracts';
+import type { IndexMetric, IndexState, IndexVectorType, ServerlessSpec } from './index-request.js';
 
 export interface IndexRecord {
   readonly id: string;
@@ -13,7 +13,7 @@ export interface IndexRecord {
   readonly name: string;
   readonly dimension: number | null;
   readonly metric: IndexMetric;
-  readonly vectorType: VectorType;
+  readonly vectorType: IndexVectorType;
   readonly deletionProtection: boolean;
   readonly tags: Readonly<Record<string, string>>;
   readonly spec: ServerlessSpec;
@@ -40,7 +40,7 @@ export interface IndexModel {
   status: { ready: boolean; state: IndexState };
   deletion_protection: 'enabled' | 'disabled';
   tags: Record<string, string>;
-  vector_type: VectorType;
+  vector_type: IndexVectorType;
 }
 
 /** IndexModel of API version 2026-07 (the 9.x client's generated IndexModel). */

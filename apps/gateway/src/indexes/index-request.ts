@@ -14,9 +14,11 @@ import {
   schemaFromVectorSettings,
   type IndexMetric,
   type IndexSchema,
-  type VectorType,
+  type VectorType as IndexVectorType,
 } from '@conifer/contracts';
 
+// The catalog's names for contracts' types (declared there once, shared with the store).
+export type { IndexMetric, IndexVectorType };
 export type IndexState = 'Initializing' | 'Ready' | 'Terminating' | 'InitializationFailed';
 
 export interface ServerlessSpec {
@@ -27,7 +29,7 @@ export interface CreateIndexInput {
   readonly name: string;
   readonly dimension: number | null;
   readonly metric: IndexMetric;
-  readonly vectorType: VectorType;
+  readonly vectorType: IndexVectorType;
   readonly spec: ServerlessSpec;
   readonly deletionProtection: boolean;
   readonly tags: Readonly<Record<string, string>>;

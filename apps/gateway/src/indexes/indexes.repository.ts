@@ -1,11 +1,11 @@
 // The index catalog in Postgres (table `indexes`): the only file of the control plane that touches Prisma for
 // indexes. Returns our IndexRecord; a duplicate (project, name) becomes AlreadyExistsError via the unique key.
 import { Inject, Injectable } from '@nestjs/common';
-import { AlreadyExistsError, schemaFromVectorSettings, type IndexMetric, type IndexSchema, type VectorType } from '@conifer/contracts';
+import { AlreadyExistsError, schemaFromVectorSettings, type IndexSchema } from '@conifer/contracts';
 import { PrismaService } from '../database/prisma.service.js';
 import { Prisma, type VectorIndex } from '../generated/prisma/client.js';
 import type { IndexRecord } from './index-model.js';
-import type { IndexState, ServerlessSpec } from './index-request.js';
+import type { IndexMetric, IndexState, IndexVectorType, ServerlessSpec } from './index-request.js';
 
 export interface IndexChanges {
   readonly state?: IndexState;
@@ -28,14 +28,14 @@ export abstract class IndexesRepository {
 }
 
 function toRecord(row: VectorIndex): IndexRecord {
-  const vectors = { dimension: row.dimension, metric: row.metric as IndexMetric, vectorType: row.vectorType as VectorType };
+  const vectors = { dimension: row.dimension, metric: row.metric as IndexMetric, vectorType: row.vectorType as IndexVectorType };
   return {
     id: row.id,
     projectId: row.projectId,
     name: row.name,
     dimension: row.dimension,
     metric: row.metric as IndexMetric,
-    vectorType: row.vectorType as VectorType,
+    vectorType: row.vectorType as IndexVectorType,
     deletionProtection: row.deletionProtection,
     tags: (row.tags ?? {}) as Record<string, string>,
     spec: row.spec as unknown as ServerlessSpec,
