@@ -11,7 +11,7 @@ const { createGatewayApp } = await import(path.join(gatewayDist, 'app.js'));
 const { createLogger } = await import(path.join(gatewayDist, 'common/logger.js'));
 const { KeyVerifier, VerificationStatus } = await import(path.join(gatewayDist, 'auth/key-verifier.js'));
 const { KeyCache } = await import(path.join(gatewayDist, 'auth/key-cache.js'));
-const { KeyRepository } = await import(path.join(gatewayDist, 'auth/key.repository.js'));
+const { ApiKeysRepository } = await import(path.join(gatewayDist, 'auth/api-keys.repository.js'));
 const { RateLimiter } = await import(path.join(gatewayDist, 'auth/rate-limiter.js'));
 
 const spec = JSON.parse(process.argv[2]);
@@ -75,7 +75,7 @@ const pgVerifier = new KeyVerifier({
     pgRetryMs: 1000,
   },
   cache: pgCache,
-  keys: app.get(KeyRepository),
+  keys: app.get(ApiKeysRepository),
   shared: null,
   limiter: new RateLimiter(null),
 });

@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { crc32, digestsEqual, encodeUint32Base62, hashSecret, parseApiKey, verifySecret } from '@conifer/keys';
+import { digestsEqual, encodeUint32Base62, hashSecret, parseApiKey, verifySecret } from '@conifer/keys';
 import { startSystem, type System } from '@conifer/test-utils';
 import { call, createIndex, isGrpcError, isRestError, jsonHeaders, percentile, printFigures, sleep, vector, type Reply } from './support/harness.js';
 
@@ -165,10 +166,10 @@ describe('security review', () => {
     expect(source('packages/keys/src/api-key.ts')).toMatch(/timingSafeEqual\(left, right\)/);
     expect(source('apps/gateway/src/auth/key-verifier.ts')).toMatch(/verifySecret\(this\.settings\.pepper, keyId, secret, key\.secretHash\)/);
     expect(source('apps/gateway/src/admin/oauth.service.ts')).toMatch(/digestsEqual\(presented, account\?\.secretHash \?\? DUMMY_HASH\)/);
-    expect(source('apps/gateway/src/admin/admin-token.ts')).toMatch(/timingSafeEqual\(given, expected\)/);
+    expect(source('apps/gateway/src/admin-auth/admin-token.ts')).toMatch(/timingSafeEqual\(given, expected\)/);
     expect(source('apps/vector-store/src/api/internal-auth.ts')).toMatch(/timingSafeEqual\(digest, this\.expected\)/);
     // No secret, hash, digest or token compared with === / !== anywhere in the auth code.
-    for (const file of ['apps/gateway/src/auth/key-verifier.ts', 'apps/gateway/src/admin/oauth.service.ts', 'apps/gateway/src/admin/admin-token.ts', 'apps/gateway/src/admin/admin-authenticator.ts', 'apps/vector-store/src/api/internal-auth.ts']) {
+    for (const file of ['apps/gateway/src/auth/key-verifier.ts', 'apps/gateway/src/admin/oauth.service.ts', 'apps/gateway/src/admin-auth/admin-token.ts', 'apps/gateway/src/admin-auth/admin-authenticator.ts', 'apps/vector-store/src/api/internal-auth.ts']) {
       const suspicious = source(file)
         .split('\n')
         .filter((line) => /(secret|hash|digest|signature|mac)\w*\s*[!=]==?\s*(?!null|undefined|'|")/i.test(line) && !/typeof|\.length|=== null|!== null|undefined/.test(line));

@@ -1,6 +1,7 @@
 // Builds the gateway application (used by main.ts and by tests, which run gateways in-process).
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { TrustedProxies } from '@conifer/config';
@@ -23,7 +24,25 @@ function fastifyTrustProxy(trusted: TrustedProxies): boolean | string[] | ((addr
   return [...trusted];
 }
 
-export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger): Promise<NestFastifyApplication> {
+export interface GatewayAppOptions {
+  /**
+   * Modules imported after the application's own (tests: extra routes, or a global module whose providers
+   * replace the application's, e.g. a recording LastUsedSink or a fake ProjectIndexRemover).
+   */
+  readonly imports?: NonNullable<ModuleMetadata['imports']>;
+  /** Throw bootstrap errors instead of aborting the process (Nest's default aborts). */
+  readonly abortOnError?: boolean;
+}
+
+@Module({})
+class GatewayRootModule {}
+
+function rootModule(runtime: GatewayRuntime, logger: Logger, imports: GatewayAppOptions['imports']): DynamicModule {
+  const app = AppModule.forRoot(runtime, logger);
+  return imports === undefined || imports.length === 0 ? app : { module: GatewayRootModule, imports: [app, ...imports] };
+}
+
+export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger, options: GatewayAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: runtime.config.gateway.maxBodyBytes,
     // A stalled or trickling client must not hold a connection for ever (slowloris).
@@ -42,9 +61,10 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger):
     frameworkErrors,
     clientErrorHandler,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime, logger), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule(runtime, logger, options.imports), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     bufferLogs: false,
+    ...(options.abortOnError === undefined ? {} : { abortOnError: options.abortOnError }),
   });
   const fastify = app.getHttpAdapter().getInstance();
 

@@ -1,6 +1,7 @@
 // Admin API wire parsers (Pinecone Admin API 2025-04 shapes, snake_case; camelCase accepted too). Each turns
 // an unknown JSON body into a typed request or throws InvalidArgumentError (400). Unknown fields are ignored,
 // as Pinecone's clients may send fields of newer API versions.
+import { bodyField } from './data-plane/request-fields.js';
 import { InvalidArgumentError } from './errors.js';
 import { API_KEY_ROLES, isApiKeyRole, type ApiKeyRole } from './roles.js';
 
@@ -27,14 +28,6 @@ export function requireObject(body: unknown, what = 'Request body'): Body {
   return body as Body;
 }
 
-function pick(body: Body, snake: string, camel?: string): unknown {
-  if (body[snake] !== undefined) return body[snake];
-  return camel === undefined ? undefined : body[camel];
-}
-
-function has(body: Body, snake: string, camel?: string): boolean {
-  return body[snake] !== undefined || (camel !== undefined && body[camel] !== undefined);
-}
 
 /** No lone UTF-16 surrogates (Postgres cannot store them; JSON bodies can carry them as \\ud800). */
 function isWellFormedText(value: string): boolean {
@@ -79,8 +72,8 @@ export interface UpdateProjectRequest {
 export function parseCreateProjectRequest(input: unknown): CreateProjectRequest {
   const body = requireObject(input);
   if (body.name === undefined) throw new InvalidArgumentError('name is required');
-  const maxPods = pick(body, 'max_pods', 'maxPods');
-  const cmek = pick(body, 'force_encryption_with_cmek', 'forceEncryptionWithCmek');
+  const maxPods = bodyField(body, 'maxPods');
+  const cmek = bodyField(body, 'forceEncryptionWithCmek');
   return {
     name: parseName(body.name, 'name', PROJECT_NAME_MAX),
     maxPods: maxPods === undefined ? 0 : parseInteger(maxPods, 'max_pods', 0, 100_000),
@@ -92,9 +85,9 @@ export function parseUpdateProjectRequest(input: unknown): UpdateProjectRequest 
   const body = requireObject(input);
   const out: { -readonly [K in keyof UpdateProjectRequest]: UpdateProjectRequest[K] } = {};
   if (body.name !== undefined) out.name = parseName(body.name, 'name', PROJECT_NAME_MAX);
-  if (has(body, 'max_pods', 'maxPods')) out.maxPods = parseInteger(pick(body, 'max_pods', 'maxPods'), 'max_pods', 0, 100_000);
-  if (has(body, 'force_encryption_with_cmek', 'forceEncryptionWithCmek')) {
-    out.forceEncryptionWithCmek = parseBoolean(pick(body, 'force_encryption_with_cmek', 'forceEncryptionWithCmek'), 'force_encryption_with_cmek');
+  if (bodyField(body, 'maxPods') !== undefined) out.maxPods = parseInteger(bodyField(body, 'maxPods'), 'max_pods', 0, 100_000);
+  if (bodyField(body, 'forceEncryptionWithCmek') !== undefined) {
+    out.forceEncryptionWithCmek = parseBoolean(bodyField(body, 'forceEncryptionWithCmek'), 'force_encryption_with_cmek');
   }
   if (Object.keys(out).length === 0) {
     throw new InvalidArgumentError('Nothing to update: give name, max_pods or force_encryption_with_cmek');
@@ -192,8 +185,8 @@ function calendarValid(text: string): boolean {
 
 /** expires_at (RFC 3339 time in the future) or expires_in_seconds, not both; null means "never". */
 function parseExpiry(body: Body, now: Date): Date | null | undefined {
-  const at = pick(body, 'expires_at', 'expiresAt');
-  const inSeconds = pick(body, 'expires_in_seconds', 'expiresInSeconds');
+  const at = bodyField(body, 'expiresAt');
+  const inSeconds = bodyField(body, 'expiresInSeconds');
   if (at !== undefined && inSeconds !== undefined) {
     throw new InvalidArgumentError('Give expires_at or expires_in_seconds, not both');
   }
@@ -219,7 +212,7 @@ function parseExpiry(body: Body, now: Date): Date | null | undefined {
 export function parseCreateApiKeyRequest(input: unknown, now: Date): CreateApiKeyRequest {
   const body = requireObject(input);
   if (body.name === undefined) throw new InvalidArgumentError('name is required');
-  const rateLimit = pick(body, 'rate_limit_per_second', 'rateLimitPerSecond');
+  const rateLimit = bodyField(body, 'rateLimitPerSecond');
   return {
     name: parseName(body.name, 'name', ADMIN_NAME_MAX),
     roles: body.roles === undefined ? [...DEFAULT_API_KEY_ROLES] : parseRoles(body.roles),
@@ -235,8 +228,8 @@ export function parseUpdateApiKeyRequest(input: unknown, now: Date): UpdateApiKe
   if (body.name !== undefined) out.name = parseName(body.name, 'name', ADMIN_NAME_MAX);
   if (body.roles !== undefined) out.roles = parseRoles(body.roles);
   if (body.scope !== undefined) out.scope = parseScope(body.scope);
-  if (has(body, 'rate_limit_per_second', 'rateLimitPerSecond')) {
-    out.rateLimitPerSecond = parseRateLimit(pick(body, 'rate_limit_per_second', 'rateLimitPerSecond'));
+  if (bodyField(body, 'rateLimitPerSecond') !== undefined) {
+    out.rateLimitPerSecond = parseRateLimit(bodyField(body, 'rateLimitPerSecond'));
   }
   const expiry = parseExpiry(body, now);
   if (expiry !== undefined) out.expiresAt = expiry;
@@ -249,7 +242,7 @@ export function parseUpdateApiKeyRequest(input: unknown, now: Date): UpdateApiKe
 export function parseRotateApiKeyRequest(input: unknown): RotateApiKeyRequest {
   if (input === undefined) return { gracePeriodSeconds: DEFAULT_ROTATION_GRACE_SECONDS };
   const body = requireObject(input);
-  const grace = pick(body, 'grace_period_seconds', 'gracePeriodSeconds');
+  const grace = bodyField(body, 'gracePeriodSeconds');
   return {
     gracePeriodSeconds:
       grace === undefined ? DEFAULT_ROTATION_GRACE_SECONDS : parseInteger(grace, 'grace_period_seconds', 0, MAX_ROTATION_GRACE_SECONDS),

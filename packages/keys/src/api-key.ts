@@ -4,8 +4,8 @@
 //   checksum  6 base62 chars: CRC-32 of everything before it, so typos and foreign strings are refused
 //             without any lookup, and secret scanners can recognise a leaked Conifer key.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { encodeUint32Base62, randomBase62 } from './base62.js';
-import { crc32 } from './crc32.js';
 
 export const API_KEY_PREFIX = 'pcsk';
 const KEY_ID_LENGTH = 12;

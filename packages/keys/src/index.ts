@@ -1,5 +1,4 @@
 export * from './api-key.js';
 export * from './base62.js';
 export * from './client-credentials.js';
-export * from './crc32.js';
 export * from './derived-keys.js';

@@ -2,14 +2,12 @@
 // control plane and raw forwarding for the data plane. One keep-alive undici Pool per node; every request
 // carries the internal credential and is bounded by connect, headers and body timeouts, so a node that is
 // down, unreachable or stuck becomes an UnavailableError quickly and never a hang.
-import { INTERNAL_TOKEN_HEADER, UnavailableError, type IndexMetric, type IndexSettings, type VectorType } from '@conifer/contracts';
+import { INTERNAL_TOKEN_HEADER, UnavailableError, type IndexSettings } from '@conifer/contracts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 
 export { INTERNAL_TOKEN_HEADER };
-export type { IndexMetric };
-export type IndexVectorType = VectorType;
 /** What the store needs to create an index (dimension null for sparse indexes). */
 export type StoreIndexSettings = IndexSettings;
 

@@ -31,12 +31,3 @@ export async function globalTeardown(): Promise<void> {
   await resources?.redis?.stop();
   await resources?.database?.drop();
 }
-
-/** The run's Redis URL; fails the calling test with a clear message when there is none. */
-export function testRedisUrl(): string {
-  const url = process.env.REDIS_URL;
-  if (!url || process.env.CONIFER_TEST_REDIS_UNAVAILABLE) {
-    throw new Error(process.env.CONIFER_TEST_REDIS_UNAVAILABLE ?? 'REDIS_URL is not set');
-  }
-  return url;
-}

@@ -1,5 +1,6 @@
 // Brute-force reference used by the tests: an independent filter evaluator over raw filter JSON and
 // exact scoring in double precision over the float32 values.
+import type { IndexMetric } from '@conifer/contracts';
 type Json = unknown;
 type Md = Record<string, unknown> | undefined;
 
@@ -40,7 +41,8 @@ export function refMatches(filter: Json, md: Md): boolean {
   });
 }
 
-export type Metric = 'cosine' | 'euclidean' | 'dotproduct';
+/** The metric type is contracts' (declared once); `Metric` is the name the engine's tests use. */
+export type Metric = IndexMetric;
 
 /** Score as the API reports it (cosine/dot: higher first; euclidean: squared distance, lower first). */
 export function refScore(metric: Metric, a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -1,8 +1,8 @@
 // Admin API response bodies (Pinecone's snake_case shapes).
-import type { AuditEvent } from './audit.repository.js';
-import type { Organization } from './organizations.repository.js';
-import type { Project } from './projects.repository.js';
-import type { ServiceAccount } from './service-accounts.repository.js';
+import type { AuditEvent } from '../audit/audit.repository.js';
+import type { Organization } from '../tenants/organizations.repository.js';
+import type { Project } from '../tenants/projects.repository.js';
+import type { ServiceAccount } from '../tenants/service-accounts.repository.js';
 
 export interface ProjectModel {
   id: string;

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { parseAuditPageRequest } from '@conifer/contracts';
-import { AdminAuthGuard } from './admin-bearer.strategy.js';
-import { CurrentAdmin, type AdminContext } from './admin-context.js';
+import { AdminAuthGuard } from '../admin-auth/admin-bearer.strategy.js';
+import { CurrentAdmin, type AdminContext } from '../admin-auth/admin-context.js';
 import { AuditService } from './audit.service.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Doc } from '../openapi/doc.decorator.js';

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { encodeAuditPaginationToken, type AuditPageRequest } from '@conifer/contracts';
-import type { AdminContext } from './admin-context.js';
+import type { AdminContext } from '../admin-auth/admin-context.js';
+import { AuditRepository } from '../audit/audit.repository.js';
 import { auditEventModel, type AuditEventModel } from './admin-wire.js';
-import { AuditRepository } from './audit.repository.js';
 
 @Injectable()
 export class AuditService {

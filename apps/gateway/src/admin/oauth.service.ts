@@ -4,11 +4,12 @@ import type { ConiferConfig, ResolvedSecrets } from '@conifer/config';
 import { ResourceExhaustedError, UnauthenticatedError, type TokenRequest } from '@conifer/contracts';
 import { digestsEqual, hashSecret } from '@conifer/keys';
 import type { Logger } from 'pino';
+import { signAdminToken } from '../admin-auth/admin-token.js';
+import { AuditRepository } from '../audit/audit.repository.js';
 import { LOGGER } from '../common/logger.js';
 import { CONFIG, SECRETS } from '../config/runtime.js';
-import { signAdminToken } from './admin-token.js';
+import { ServiceAccountsRepository } from '../tenants/service-accounts.repository.js';
 import { LoginThrottle } from './login-throttle.js';
-import { ServiceAccountsRepository } from './service-accounts.repository.js';
 
 export interface TokenResponse {
   access_token: string;
@@ -24,6 +25,7 @@ const MAX_AUDITED_ACCOUNTS = 10_000;
 export class OAuthService {
   constructor(
     @Inject(ServiceAccountsRepository) private readonly accounts: ServiceAccountsRepository,
+    @Inject(AuditRepository) private readonly audit: AuditRepository,
     @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
     @Inject(CONFIG) private readonly config: ConiferConfig,
     @Inject(SECRETS) private readonly secrets: ResolvedSecrets,
@@ -58,7 +60,7 @@ export class OAuthService {
       { serviceAccountId: account.id, organizationId: account.organizationId, clientId: account.clientId },
       ttl,
     );
-    await this.accounts.recordAudit({
+    await this.audit.record({
       organizationId: account.organizationId,
       actorType: 'service_account',
       actorId: account.id,
@@ -78,8 +80,8 @@ export class OAuthService {
     if (last !== undefined && now - last < windowMs) return;
     this.failureAudited.set(account.id, now);
     if (this.failureAudited.size > MAX_AUDITED_ACCOUNTS) this.failureAudited.delete(this.failureAudited.keys().next().value as string);
-    void this.accounts
-      .recordAudit({
+    void this.audit
+      .record({
         organizationId: account.organizationId,
         actorType: 'service_account',
         actorId: account.id,

@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Param, Patch, UseGuards } from '@nestjs/common';
 import { parseUpdateOrganizationRequest } from '@conifer/contracts';
-import { AdminAuthGuard } from './admin-bearer.strategy.js';
-import { CurrentAdmin, JsonBody, type AdminContext } from './admin-context.js';
+import { AdminAuthGuard } from '../admin-auth/admin-bearer.strategy.js';
+import { CurrentAdmin, type AdminContext } from '../admin-auth/admin-context.js';
+import { JsonBody } from '../common/json-body.js';
 import { organizationModel } from './admin-wire.js';
 import { OrganizationsService } from './organizations.service.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';

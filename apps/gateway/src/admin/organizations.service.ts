@@ -1,9 +1,9 @@
 // The caller's organization: a service account sees and renames its own organization only.
 import { Inject, Injectable } from '@nestjs/common';
 import { NotFoundError } from '@conifer/contracts';
-import type { AdminContext } from './admin-context.js';
-import { auditOf } from './audit.js';
-import { OrganizationsRepository, type Organization } from './organizations.repository.js';
+import type { AdminContext } from '../admin-auth/admin-context.js';
+import { auditOf } from '../audit/audit.js';
+import { OrganizationsRepository, type Organization } from '../tenants/organizations.repository.js';
 
 @Injectable()
 export class OrganizationsService {

@@ -1,7 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { parseCreateProjectRequest, parseUpdateProjectRequest } from '@conifer/contracts';
-import { AdminAuthGuard } from './admin-bearer.strategy.js';
-import { CurrentAdmin, JsonBody, parseFlag, type AdminContext } from './admin-context.js';
+import { AdminAuthGuard } from '../admin-auth/admin-bearer.strategy.js';
+import { CurrentAdmin, type AdminContext } from '../admin-auth/admin-context.js';
+import { JsonBody } from '../common/json-body.js';
+import { parseFlag } from '../common/request-params.js';
 import { projectModel, type ProjectModel } from './admin-wire.js';
 import { ProjectsService } from './projects.service.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';

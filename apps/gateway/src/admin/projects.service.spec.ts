@@ -2,10 +2,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { FailedPreconditionError, NotFoundError, UnavailableError } from '@conifer/contracts';
 import { pino } from 'pino';
+import type { AdminContext } from '../admin-auth/admin-context.js';
+import type { RevokedKey } from '../auth/api-keys.repository.js';
 import { KeyEvents, type KeyChange } from '../auth/key-events.js';
-import { ProjectIndexRemover } from '../indexes/project-index-remover.js';
-import type { AdminContext } from './admin-context.js';
-import type { ProjectsRepository, ProjectUsage, RevokedKey } from './projects.repository.js';
+import { ProjectIndexRemover } from '../tenants/project-index-remover.js';
+import type { ProjectsRepository, ProjectUsage } from '../tenants/projects.repository.js';
 import { ProjectsService } from './projects.service.js';
 
 const ORG = '00000000-0000-4000-8000-00000000000a';

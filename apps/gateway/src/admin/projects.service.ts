@@ -13,12 +13,14 @@ import {
   type UpdateProjectRequest,
 } from '@conifer/contracts';
 import type { Logger } from 'pino';
+import type { AdminContext } from '../admin-auth/admin-context.js';
+import { auditOf } from '../audit/audit.js';
+import type { RevokedKey } from '../auth/api-keys.repository.js';
 import { KeyEvents } from '../auth/key-events.js';
 import { LOGGER } from '../common/logger.js';
-import { ProjectIndexRemover } from '../indexes/project-index-remover.js';
-import { isUuid, type AdminContext } from './admin-context.js';
-import { auditOf } from './audit.js';
-import { ProjectsRepository, type Project, type RevokedKey } from './projects.repository.js';
+import { isUuid } from '../common/request-params.js';
+import { ProjectIndexRemover } from '../tenants/project-index-remover.js';
+import { ProjectsRepository, type Project } from '../tenants/projects.repository.js';
 
 @Injectable()
 export class ProjectsService {

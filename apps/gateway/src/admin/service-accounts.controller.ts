@@ -1,7 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { parseCreateServiceAccountRequest } from '@conifer/contracts';
-import { AdminAuthGuard } from './admin-bearer.strategy.js';
-import { CurrentAdmin, JsonBody, type AdminContext } from './admin-context.js';
+import { AdminAuthGuard } from '../admin-auth/admin-bearer.strategy.js';
+import { CurrentAdmin, type AdminContext } from '../admin-auth/admin-context.js';
+import { JsonBody } from '../common/json-body.js';
 import { serviceAccountModel, type ServiceAccountModel } from './admin-wire.js';
 import { ServiceAccountsService } from './service-accounts.service.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';

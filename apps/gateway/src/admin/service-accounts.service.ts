@@ -6,10 +6,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ResolvedSecrets } from '@conifer/config';
 import { FailedPreconditionError, NotFoundError } from '@conifer/contracts';
 import { hashSecret, mintClientCredentials } from '@conifer/keys';
+import type { AdminContext } from '../admin-auth/admin-context.js';
+import { auditOf } from '../audit/audit.js';
+import { isUuid } from '../common/request-params.js';
 import { SECRETS } from '../config/runtime.js';
-import { isUuid, type AdminContext } from './admin-context.js';
-import { auditOf } from './audit.js';
-import { ServiceAccountsRepository, type ServiceAccount } from './service-accounts.repository.js';
+import { ServiceAccountsRepository, type ServiceAccount } from '../tenants/service-accounts.repository.js';
 
 @Injectable()
 export class ServiceAccountsService {

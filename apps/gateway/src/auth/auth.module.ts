@@ -8,12 +8,12 @@ import { CONFIG, SECRETS } from '../config/runtime.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeyStrategy } from './api-key.strategy.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
 import { AuthMetrics } from './auth.metrics.js';
 import { KeyCache } from './key-cache.js';
 import { KeyCacheRedisRepository } from './key-cache.redis.repository.js';
 import { KeyEvents } from './key-events.js';
 import { KEY_FAILURE_LIMIT, KEY_FAILURE_WINDOW_MS, KeyFailureThrottle } from './key-failure-throttle.js';
-import { KeyRepository } from './key.repository.js';
 import { KeyVerifier } from './key-verifier.js';
 import { LastUsedSink } from './last-used.sink.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -24,7 +24,7 @@ const PG_RETRY_MS = 1_000;
 @Global()
 @Module({
   providers: [
-    KeyRepository,
+    ApiKeysRepository,
     KeyCacheRedisRepository,
     {
       provide: KeyCache,
@@ -45,12 +45,12 @@ const PG_RETRY_MS = 1_000;
     { provide: KeyEvents, useExisting: RevocationListener },
     {
       provide: KeyVerifier,
-      inject: [CONFIG, SECRETS, KeyCache, KeyRepository, RevocationListener, RateLimiter, AuthMetrics, LOGGER, { token: LastUsedSink, optional: true }],
+      inject: [CONFIG, SECRETS, KeyCache, ApiKeysRepository, RevocationListener, RateLimiter, AuthMetrics, LOGGER, { token: LastUsedSink, optional: true }],
       useFactory: (
         config: ConiferConfig,
         secrets: ResolvedSecrets,
         cache: KeyCache,
-        keys: KeyRepository,
+        keys: ApiKeysRepository,
         revocations: RevocationListener,
         limiter: RateLimiter,
         metrics: AuthMetrics,
@@ -83,6 +83,6 @@ const PG_RETRY_MS = 1_000;
     ApiKeyStrategy,
     ApiKeyGuard,
   ],
-  exports: [KeyEvents, KeyVerifier, KeyFailureThrottle, ApiKeyGuard, ApiKeyStrategy, KeyCache, RevocationListener],
+  exports: [ApiKeysRepository, KeyEvents, KeyVerifier, KeyFailureThrottle, ApiKeyGuard, ApiKeyStrategy, KeyCache, RevocationListener],
 })
 export class AuthModule {}

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ConiferConfig } from '@conifer/config';
 import { pino } from 'pino';
+import type { ApiKeysRepository } from './api-keys.repository.js';
 import { KeyCache } from './key-cache.js';
 import type { KeyCacheRedisRepository } from './key-cache.redis.repository.js';
-import type { KeyRepository } from './key.repository.js';
 import { RevocationListener } from './revocation.listener.js';
 import type { RevocationRow, StoredKey } from './stored-key.js';
 
@@ -32,7 +32,7 @@ async function listener() {
   const cache = new KeyCache({ maxEntries: 100, maxNegativeEntries: 100 });
   const revocations = new FakeRevocations();
   revocations.latest = 10n;
-  const subject = new RevocationListener(cache, revocations as unknown as KeyRepository, noRedis, config, pino({ level: 'silent' }));
+  const subject = new RevocationListener(cache, revocations as unknown as ApiKeysRepository, noRedis, config, pino({ level: 'silent' }));
   await subject.onModuleInit();
   return { cache, revocations, subject };
 }

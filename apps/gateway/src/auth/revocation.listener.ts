@@ -16,12 +16,12 @@ import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit }
 import type { ConiferConfig } from '@conifer/config';
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger.js';
-import { AuthMetrics, type EvictionSource } from './auth.metrics.js';
 import { CONFIG } from '../config/runtime.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
+import { AuthMetrics, type EvictionSource } from './auth.metrics.js';
 import { KeyCache } from './key-cache.js';
 import { KeyCacheRedisRepository, type SharedKeyEntry, type SharedKeyRead } from './key-cache.redis.repository.js';
 import { KeyEvents, type KeyChange, type KeyChangeListener } from './key-events.js';
-import { KeyRepository } from './key.repository.js';
 import type { SharedKeyCache } from './key-verifier.js';
 
 const GAP_WAIT_MS = 30_000;
@@ -47,7 +47,7 @@ export class RevocationListener extends KeyEvents implements OnModuleInit, OnMod
 
   constructor(
     @Inject(KeyCache) private readonly cache: KeyCache,
-    @Inject(KeyRepository) private readonly keys: KeyRepository,
+    @Inject(ApiKeysRepository) private readonly keys: ApiKeysRepository,
     @Inject(KeyCacheRedisRepository) shared: KeyCacheRedisRepository,
     @Inject(CONFIG) private readonly config: ConiferConfig,
     @Inject(LOGGER) private readonly logger: Logger,

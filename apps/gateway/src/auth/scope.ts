@@ -1,9 +1,7 @@
 // Scope checks for routes that know the index or namespace a request touches (the data-plane proxy, the
 // control plane). An empty scope means "all". Refusals are 403 PERMISSION_DENIED.
-import { PermissionDeniedError } from '@conifer/contracts';
+import { DEFAULT_NAMESPACE, PermissionDeniedError } from '@conifer/contracts';
 import type { ApiKeyPrincipal } from './principal.js';
-
-const DEFAULT_NAMESPACE = '__default__';
 
 /** "" , missing and "__default__" are the same namespace. */
 function canonicalNamespace(namespace: string | null | undefined): string {

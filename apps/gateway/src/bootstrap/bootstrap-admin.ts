@@ -6,7 +6,7 @@ import type { ConiferConfig, ResolvedSecrets } from '@conifer/config';
 import { hashSecret, mintClientCredentials } from '@conifer/keys';
 import type { Logger } from 'pino';
 import { SECRETS } from '../config/runtime.js';
-import { BootstrapRepository } from '../admin/bootstrap.repository.js';
+import { BootstrapRepository } from '../tenants/bootstrap.repository.js';
 
 export const BOOTSTRAP_ORGANIZATION_NAME = 'default';
 export const BOOTSTRAP_PROJECT_NAME = 'default';

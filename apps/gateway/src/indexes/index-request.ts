@@ -10,12 +10,15 @@
 import {
   InvalidArgumentError,
   parseIndexSchema,
+  parseVectorSettings,
   schemaFromVectorSettings,
+  type IndexMetric,
   type IndexSchema,
+  type VectorType as IndexVectorType,
 } from '@conifer/contracts';
 
-export type IndexMetric = 'cosine' | 'euclidean' | 'dotproduct';
-export type IndexVectorType = 'dense' | 'sparse';
+// The catalog's names for contracts' types (declared there once, shared with the store).
+export type { IndexMetric, IndexVectorType };
 export type IndexState = 'Initializing' | 'Ready' | 'Terminating' | 'InitializationFailed';
 
 export interface ServerlessSpec {
@@ -41,12 +44,10 @@ export interface ConfigureIndexInput {
 }
 
 export const INDEX_NAME_MAX = 45;
-export const MAX_DIMENSION = 20_000;
 export const MAX_TAGS = 20;
 const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const TAG_KEY = /^[A-Za-z0-9_-]{1,80}$/;
 const TAG_VALUE = /^[A-Za-z0-9;@_\-.+ ]{0,120}$/;
-const METRICS: readonly IndexMetric[] = ['cosine', 'euclidean', 'dotproduct'];
 const CLOUDS = ['aws', 'gcp', 'azure'];
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -143,39 +144,18 @@ export function parseCreateIndexRequest(body: unknown): CreateIndexInput {
   if (body.embed !== undefined && body.embed !== null) {
     throw new InvalidArgumentError('Integrated embedding is not supported: create the index with a dimension');
   }
-  const vectorType = body.vector_type ?? 'dense';
-  if (vectorType !== 'dense' && vectorType !== 'sparse') {
-    throw new InvalidArgumentError('vector_type must be "dense" or "sparse"');
-  }
-  const metric = body.metric ?? (vectorType === 'sparse' ? 'dotproduct' : 'cosine');
-  if (typeof metric !== 'string' || !METRICS.includes(metric as IndexMetric)) {
-    throw new InvalidArgumentError('metric must be one of "cosine", "euclidean", "dotproduct"');
-  }
-  let dimension: number | null = null;
-  if (vectorType === 'dense') {
-    const given = body.dimension;
-    if (given === undefined || given === null) throw new InvalidArgumentError('dimension is required for dense indexes');
-    if (typeof given !== 'number' || !Number.isInteger(given) || given < 1 || given > MAX_DIMENSION) {
-      throw new InvalidArgumentError(`dimension must be an integer from 1 to ${MAX_DIMENSION}`);
-    }
-    dimension = given;
-  } else {
-    if (body.dimension !== undefined && body.dimension !== null) {
-      throw new InvalidArgumentError('Sparse indexes have no dimension: omit it');
-    }
-    if (metric !== 'dotproduct') throw new InvalidArgumentError('Sparse indexes must use the dotproduct metric');
-  }
+  const { dimension, metric, vectorType } = parseVectorSettings({ dimension: body.dimension, metric: body.metric, vectorType: body.vector_type });
   const { spec, metadataSchema } = parseSpec(body.spec);
   const tags = Object.fromEntries(Object.entries(parseTags(body.tags) ?? {}).filter(([, value]) => value !== ''));
   return {
     name,
     dimension,
-    metric: metric as IndexMetric,
+    metric,
     vectorType,
     spec,
     deletionProtection: parseDeletionProtection(body.deletion_protection) ?? false,
     tags,
-    schema: schemaFromVectorSettings({ dimension, metric: metric as IndexMetric, vectorType }, metadataSchema),
+    schema: schemaFromVectorSettings({ dimension, metric, vectorType }, metadataSchema),
   };
 }
 

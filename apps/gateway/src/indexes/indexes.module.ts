@@ -5,7 +5,7 @@ import { IndexRoutes } from './index-routes.js';
 import { IndexesController } from './indexes.controller.js';
 import { IndexesRepository, PrismaIndexesRepository } from './indexes.repository.js';
 import { IndexesService } from './indexes.service.js';
-import { ProjectIndexRemover } from './project-index-remover.js';
+import { ProjectIndexRemover } from '../tenants/project-index-remover.js';
 import { PrismaVectorStoreNodesRepository, VectorStoreNodesRepository } from './vector-store-nodes.repository.js';
 import { VectorStoreNodes } from './vector-store-nodes.service.js';
 

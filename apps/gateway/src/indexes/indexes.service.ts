@@ -26,7 +26,7 @@ import { mergeTags, parseConfigureIndexRequest, parseCreateIndexRequest } from '
 import { parseConfigureIndexRequest202607, parseCreateIndexRequest202607 } from './index-schema-request.js';
 import { IndexRoutes } from './index-routes.js';
 import { IndexesRepository } from './indexes.repository.js';
-import { ProjectIndexRemover } from './project-index-remover.js';
+import { ProjectIndexRemover } from '../tenants/project-index-remover.js';
 import { VectorStoreNodes } from './vector-store-nodes.service.js';
 
 /** An index still Initializing or Terminating this long after its last change was interrupted (crash, outage). */

@@ -1,8 +1,8 @@
 // The admin API's view of a key: Pinecone's APIKey fields (id, name, project_id, roles) plus Conifer's. Never
 // the secret or its hash: only the last four characters of the key.
 import { rolesAllow } from '@conifer/contracts';
+import type { StoredApiKey } from '../auth/api-keys.repository.js';
 import { keyStatus, wireKeyStatus } from './key-status.js';
-import type { StoredApiKey } from './api-keys.repository.js';
 
 export interface ApiKeyModel {
   id: string;

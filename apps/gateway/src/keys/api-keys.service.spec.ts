@@ -4,11 +4,11 @@ import { describe, expect, it } from '@jest/globals';
 import { FailedPreconditionError, NotFoundError } from '@conifer/contracts';
 import { parseApiKey, verifySecret } from '@conifer/keys';
 import { pino } from 'pino';
-import type { AdminContext } from '../admin/admin-context.js';
-import type { AuditEntry } from '../admin/audit.repository.js';
-import type { ProjectsRepository } from '../admin/projects.repository.js';
+import type { AdminContext } from '../admin-auth/admin-context.js';
+import type { AuditEntry } from '../audit/audit.repository.js';
+import type { ApiKeyChanges, ApiKeysRepository, NewApiKey, StoredApiKey } from '../auth/api-keys.repository.js';
 import { KeyEvents, type KeyChange } from '../auth/key-events.js';
-import type { ApiKeyChanges, ApiKeysRepository, NewApiKey, StoredApiKey } from './api-keys.repository.js';
+import type { ProjectsRepository } from '../tenants/projects.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a';

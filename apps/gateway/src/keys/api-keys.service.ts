@@ -13,13 +13,14 @@ import {
 } from '@conifer/contracts';
 import { hashSecret, mintApiKey } from '@conifer/keys';
 import type { Logger } from 'pino';
-import { isUuid, type AdminContext } from '../admin/admin-context.js';
-import { auditOf } from '../admin/audit.js';
-import { ProjectsRepository } from '../admin/projects.repository.js';
+import type { AdminContext } from '../admin-auth/admin-context.js';
+import { auditOf } from '../audit/audit.js';
+import { ApiKeysRepository, type ApiKeyChanges, type NewApiKey, type StoredApiKey } from '../auth/api-keys.repository.js';
 import { KeyEvents, type KeyChange } from '../auth/key-events.js';
 import { LOGGER } from '../common/logger.js';
+import { isUuid } from '../common/request-params.js';
 import { SECRETS } from '../config/runtime.js';
-import { ApiKeysRepository, type ApiKeyChanges, type NewApiKey, type StoredApiKey } from './api-keys.repository.js';
+import { ProjectsRepository } from '../tenants/projects.repository.js';
 import { KeyStatus, keyStatus } from './key-status.js';
 
 export interface MintedKey {

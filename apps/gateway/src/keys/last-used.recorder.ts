@@ -5,9 +5,9 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
 import type { Logger } from 'pino';
+import { ApiKeysRepository } from '../auth/api-keys.repository.js';
 import { LOGGER } from '../common/logger.js';
 import { CONFIG } from '../config/runtime.js';
-import { LastUsedRepository } from './last-used.repository.js';
 
 /** Keys remembered between flushes at most; beyond it the oldest entries are dropped (and logged). */
 const MAX_PENDING = 100_000;
@@ -19,7 +19,7 @@ export class LastUsedRecorder implements OnModuleInit, OnModuleDestroy {
   private flushing: Promise<void> | undefined;
 
   constructor(
-    @Inject(LastUsedRepository) private readonly repository: LastUsedRepository,
+    @Inject(ApiKeysRepository) private readonly keys: ApiKeysRepository,
     @Inject(CONFIG) private readonly config: ConiferConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -46,8 +46,8 @@ export class LastUsedRecorder implements OnModuleInit, OnModuleDestroy {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    this.flushing = this.repository
-      .write(batch)
+    this.flushing = this.keys
+      .writeLastUsed(batch)
       .then(() => undefined)
       .catch((error: unknown) => {
         this.logger.warn({ err: (error as Error).message, keys: batch.size }, 'last-used flush failed; will retry');

@@ -2,11 +2,11 @@
 // errors) over [from, to), zero-filled, with totals; the project roll-up adds per-key totals.
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { AdminAuthGuard } from '../admin/admin-bearer.strategy.js';
-import { CurrentAdmin, type AdminContext } from '../admin/admin-context.js';
+import { AdminAuthGuard } from '../admin-auth/admin-bearer.strategy.js';
+import { CurrentAdmin, type AdminContext } from '../admin-auth/admin-context.js';
 import { Doc } from '../openapi/doc.decorator.js';
-import { parseUsageRange, UsageService } from './usage.service.js';
 import type { KeyUsageTotal, UsageBucket, UsageCounts } from './usage.js';
+import { parseUsageRange, UsageService } from './usage.service.js';
 
 const RANGE_QUERY = [
   { name: 'from', description: 'Start (ISO 8601 or Unix seconds), widened to the hour; default: 24 hours before `to`' },

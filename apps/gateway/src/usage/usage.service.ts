@@ -2,10 +2,10 @@
 // scoped to the caller's organization (another organization's ids answer 404, like missing ones).
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidArgumentError, NotFoundError } from '@conifer/contracts';
-import type { AdminContext } from '../admin/admin-context.js';
-import { isUuid } from '../admin/admin-context.js';
-import { UsageRepository } from './usage.repository.js';
+import type { AdminContext } from '../admin-auth/admin-context.js';
+import { isUuid } from '../common/request-params.js';
 import { fillHours, hourOf, totalOf, USAGE_RETENTION_DAYS, type KeyUsageTotal, type UsageBucket, type UsageCounts } from './usage.js';
+import { UsageRepository } from './usage.repository.js';
 
 export interface UsageRange {
   readonly from: Date;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTcpProxy } from '@conifer/test-utils';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { signAdminToken } from '../../src/admin/admin-token.js';
+import { signAdminToken } from '../../src/admin-auth/admin-token.js';
 import { PrismaService } from '../../src/database/prisma.service.js';
 import { RedisService } from '../../src/redis/redis.service.js';
 import { call, createTenant, expectErrorShape, login, redisEnv, startGateway, testRuntime, type Tenant } from './admin-fixtures.js';

@@ -1,15 +1,12 @@
 // Shared by the admin API integration suites: a gateway built in-process on the run's database, organizations
 // with service accounts written straight into the database, and small HTTP helpers over app.inject.
 import { randomUUID } from 'node:crypto';
-import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Global, Module, type Provider } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, type ConiferConfig, type ResolvedSecrets } from '@conifer/config';
 import { hashSecret, mintClientCredentials } from '@conifer/keys';
 import { pino } from 'pino';
-import { AppModule } from '../../src/app.module.js';
 import { createGatewayApp } from '../../src/app.js';
-import { ErrorFilter } from '../../src/common/error.filter.js';
 import type { GatewayRuntime } from '../../src/config/runtime.js';
 import { PrismaService } from '../../src/database/prisma.service.js';
 
@@ -48,19 +45,12 @@ export async function startGateway(runtime = testRuntime()): Promise<NestFastify
   return app;
 }
 
-/** A gateway with extra global providers (e.g. a fake ProjectIndexRemover). */
+/** A gateway with extra global providers (e.g. a fake ProjectIndexRemover), which replace the application's. */
 export async function startGatewayWith(providers: Provider[], runtime = testRuntime()): Promise<NestFastifyApplication> {
   @Global()
   @Module({ providers, exports: providers.map((p) => (typeof p === 'function' ? p : (p as unknown as { provide: never }).provide)) })
   class ExtraProvidersModule {}
-  @Module({})
-  class TestRootModule {
-    static forRoot(): DynamicModule {
-      return { module: TestRootModule, imports: [AppModule.forRoot(runtime, logger), ExtraProvidersModule] };
-    }
-  }
-  const app = await NestFactory.create<NestFastifyApplication>(TestRootModule.forRoot(), new FastifyAdapter(), { logger: false, abortOnError: false });
-  app.useGlobalFilters(new ErrorFilter(logger));
+  const app = await createGatewayApp(runtime, logger, { imports: [ExtraProvidersModule], abortOnError: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app;
 }

@@ -6,9 +6,9 @@ import { hashSecret, parseApiKey } from '@conifer/keys';
 import { randomUUID } from 'node:crypto';
 import { KeyEvents, type KeyChange } from '../../src/auth/key-events.js';
 import { PrismaService } from '../../src/database/prisma.service.js';
-import { ProjectIndexRemover } from '../../src/indexes/project-index-remover.js';
-import { LastUsedRecorder } from '../../src/keys/last-used.recorder.js';
 import { KeyStatus, keyStatus } from '../../src/keys/key-status.js';
+import { LastUsedRecorder } from '../../src/keys/last-used.recorder.js';
+import { ProjectIndexRemover } from '../../src/tenants/project-index-remover.js';
 import { call, createTenant, expectErrorShape, login, startGateway, startGatewayWith, testRuntime, type Tenant } from './admin-fixtures.js';
 
 const runtime = testRuntime();

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { API_KEY_ROLES, rolesAllow, type Permission } from '@conifer/contracts';
 import { mintApiKey } from '@conifer/keys';
-import { KeyRepository } from '../../src/auth/key.repository.js';
+import { ApiKeysRepository } from '../../src/auth/api-keys.repository.js';
 import { KeyEvents } from '../../src/auth/key-events.js';
 import {
   PERMISSION_ROUTES,
@@ -39,7 +39,7 @@ describe('Api-Key authentication', () => {
   });
 
   it('401 with a malformed key, without any lookup', async () => {
-    const repository = gateway.app.get(KeyRepository);
+    const repository = gateway.app.get(ApiKeysRepository);
     const find = jest.spyOn(repository, 'findByKeyId');
     const good = mintApiKey().value;
     const typo = good.slice(0, -8) + (good.at(-8) === 'a' ? 'b' : 'a') + good.slice(-7);
@@ -58,7 +58,8 @@ describe('Api-Key authentication', () => {
     // Same key id, another secret with a valid checksum.
     const forged = (await import('@conifer/keys')).parseApiKey(key.value)!;
     const body = `pcsk_${forged.keyId}_${other.secret}`;
-    const { crc32, encodeUint32Base62 } = await import('@conifer/keys');
+    const { encodeUint32Base62 } = await import('@conifer/keys');
+    const { crc32 } = await import('node:zlib');
     const wrongSecret = body + encodeUint32Base62(crc32(body));
     expect((await gateway.request('/auth-test/control-read', wrongSecret)).status).toBe(401);
     expect((await gateway.request('/auth-test/control-read', key.value)).status).toBe(200);

@@ -3,10 +3,10 @@
 // of unknown keys, and per-key rate limits are shared.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mintApiKey } from '@conifer/keys';
+import { ApiKeysRepository } from '../../src/auth/api-keys.repository.js';
 import { KeyCache } from '../../src/auth/key-cache.js';
-import { KeyRepository } from '../../src/auth/key.repository.js';
-import { KeyEvents } from '../../src/auth/key-events.js';
 import { KeyCacheRedisRepository } from '../../src/auth/key-cache.redis.repository.js';
+import { KeyEvents } from '../../src/auth/key-events.js';
 import { revokeThrough, sleep, startGateway, TestCatalog, type TestGateway, type TestKey } from '../support/auth-gateway.js';
 
 const ROUTE = '/auth-test/data-read';
@@ -114,7 +114,7 @@ describe('revocation across replicas', () => {
   });
 
   it('401 for a flood of one unknown key, served from the negative cache', async () => {
-    const find = jest.spyOn(b.app.get(KeyRepository), 'findByKeyId');
+    const find = jest.spyOn(b.app.get(ApiKeysRepository), 'findByKeyId');
     const unknown = mintApiKey().value;
     const statuses = await Promise.all(Array.from({ length: 100 }, () => b.request(ROUTE, unknown).then((r) => r.status)));
     expect(new Set(statuses)).toEqual(new Set([401]));

@@ -3,9 +3,10 @@
 // counted before they are checked (concurrent attempts cannot overrun a limit), invalid keys are throttled per
 // key id as well as per address, and failed logins on a known client id leave one audit row, not one per try.
 import { randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { crc32, encodeUint32Base62, parseApiKey } from '@conifer/keys';
+import { encodeUint32Base62, parseApiKey } from '@conifer/keys';
 import { PrismaService } from '../../src/database/prisma.service.js';
 import { call, createTenant, login, redisEnv, startGateway, testRuntime, type Tenant } from './admin-fixtures.js';
 

@@ -1,8 +1,8 @@
 // Control plane (/indexes) on the real gateway app with real Postgres and Redis, and fake vector-store nodes
 // (test doubles of the internal API): wire shapes, lifecycle, placement, and every refusal by status.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeVectorStore } from '../support/fake-vector-store.js';
 import { TestCatalog, type TestKey } from '../support/auth-gateway.js';
+import { FakeVectorStore } from '../support/fake-vector-store.js';
 import { INTERNAL_TOKEN, startIndexesGateway, type IndexesGateway } from '../support/indexes-gateway.js';
 
 const spec = { serverless: { cloud: 'aws', region: 'us-east-1' } };
@@ -211,7 +211,7 @@ describe('control plane /indexes', () => {
   });
 
   it('the ProjectIndexRemover removes every index of a project, protected ones included', async () => {
-    const { ProjectIndexRemover } = await import('../../src/indexes/project-index-remover.js');
+    const { ProjectIndexRemover } = await import('../../src/tenants/project-index-remover.js');
     const projectB = await catalog.createProject();
     const keyB = await catalog.createKey(projectB, { roles: ['ProjectEditor'] });
     await gateway.call('POST', '/indexes', { apiKey: keyB.value, body: { name: 'a', dimension: 3, spec, deletion_protection: 'enabled' } });

@@ -7,19 +7,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Controller, Get, Module, Query, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, resolveSecrets } from '@conifer/config';
 import type { Permission } from '@conifer/contracts';
 import { hashSecret, mintApiKey } from '@conifer/keys';
 import pg from 'pg';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import { ApiKeyAuth, assertIndexInScope, assertNamespaceInScope } from '../../src/auth/api-key.guard.js';
 import { KeyEvents } from '../../src/auth/key-events.js';
 import { LastUsedSink } from '../../src/auth/last-used.sink.js';
 import { CurrentPrincipal, type ApiKeyPrincipal } from '../../src/auth/principal.js';
-import { AppModule } from '../../src/app.module.js';
-import { ErrorFilter } from '../../src/common/error.filter.js';
+import { createGatewayApp } from '../../src/app.js';
 import { REDACTED_PATHS } from '../../src/common/logger.js';
 import type { GatewayRuntime } from '../../src/config/runtime.js';
 import { RedisService } from '../../src/redis/redis.service.js';
@@ -78,20 +76,9 @@ export class RecordingLastUsedSink extends LastUsedSink {
   }
 }
 
-@Module({})
-class AuthTestRootModule {
-  static forRoot(runtime: GatewayRuntime, logger: Logger, lastUsed?: LastUsedSink): DynamicModule {
-    const imports: DynamicModule['imports'] = [AppModule.forRoot(runtime, logger), AuthTestRoutesModule];
-    if (lastUsed) {
-      imports.push({
-        module: LastUsedTestModule,
-        global: true,
-        providers: [{ provide: LastUsedSink, useValue: lastUsed }],
-        exports: [LastUsedSink],
-      });
-    }
-    return { module: AuthTestRootModule, imports };
-  }
+/** A global module whose LastUsedSink replaces the key service's recorder. */
+function lastUsedModule(lastUsed: LastUsedSink): DynamicModule {
+  return { module: LastUsedTestModule, global: true, providers: [{ provide: LastUsedSink, useValue: lastUsed }], exports: [LastUsedSink] };
 }
 
 @Module({})
@@ -144,12 +131,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   });
   const logger = pino({ level: 'debug', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
   const runtime: GatewayRuntime = { config, secrets: resolveSecrets(config), databaseUrl };
-  const adapter = new FastifyAdapter({ routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true } });
-  const app = await NestFactory.create<NestFastifyApplication>(AuthTestRootModule.forRoot(runtime, logger, options.lastUsed), adapter, {
-    logger: false,
+  const app = await createGatewayApp(runtime, logger, {
+    imports: [AuthTestRoutesModule, ...(options.lastUsed ? [lastUsedModule(options.lastUsed)] : [])],
     abortOnError: false,
   });
-  app.useGlobalFilters(new ErrorFilter(logger));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onResponse', async (request, reply) => {
     logger.info({ method: request.method, url: request.url, status: reply.statusCode, headers: request.headers }, 'request');

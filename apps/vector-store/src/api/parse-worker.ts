@@ -2,7 +2,7 @@
 // the event loop) and validates them with the shared contracts parser. The dense values of all records
 // come back packed in one transferred Float32Array.
 import { parentPort } from 'node:worker_threads';
-import { isConiferError, parseUpsertRequest, type ParsedSparseValues, type RecordMetadata } from '@conifer/contracts';
+import { isConiferError, parseJsonBytes, parseUpsertRequest, type ParsedSparseValues, type RecordMetadata } from '@conifer/contracts';
 
 export interface PackedRecord {
   id: string;
@@ -16,25 +16,11 @@ export type ParseReply =
   | { id: number; ok: true; namespace: string; records: PackedRecord[]; values: Float32Array }
   | { id: number; ok: false; message: string; status: number };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 parentPort?.on('message', ({ id, bytes }: { id: number; bytes: ArrayBuffer }) => {
   let reply: ParseReply;
   const transfer: ArrayBuffer[] = [];
   try {
-    let body: unknown;
-    let text: string;
-    try {
-      text = decoder.decode(bytes);
-    } catch {
-      throw Object.assign(new Error('request body is not valid UTF-8'), { status: 400 });
-    }
-    try {
-      body = text.trim() === '' ? undefined : JSON.parse(text);
-    } catch {
-      throw Object.assign(new Error('request body is not valid JSON'), { status: 400 });
-    }
-    const request = parseUpsertRequest(body);
+    const request = parseUpsertRequest(parseJsonBytes(new Uint8Array(bytes)));
     let total = 0;
     for (const r of request.vectors) total += r.values?.length ?? 0;
     const values = new Float32Array(total);

@@ -1,8 +1,9 @@
 // The vector store's HTTP server: plain Fastify, thin routes over the engine (DESIGN.md §4 under
 // /internal/indexes/:indexId, plus the index administration used by the gateway).
 import {
-  answerInFlight,
+  answerClientError,
   DATA_PLANE_LIMITS,
+  frameworkError,
   InvalidArgumentError,
   normalizeNamespace,
   parseCreateNamespaceRequest,
@@ -10,6 +11,7 @@ import {
   parseDescribeIndexStatsRequest,
   parseFetchByMetadataRequest,
   parseFetchQuery,
+  parseJsonBytes,
   parseListNamespacesQuery,
   parseListQuery,
   parseQueryRequest,
@@ -20,7 +22,6 @@ import {
   grpcErrorBody,
   type QueryParams,
 } from '@conifer/contracts';
-import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerDocumentRoutes } from '../documents/documents.routes.js';
@@ -71,35 +72,24 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Errors Fastify and Node answer before any route runs, in the gRPC-style shape too.
     frameworkErrors: (error, _request, reply) => {
-      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the request URL is not valid';
+      const conifer = frameworkError(error.code);
       const raw = reply as unknown as { code(status: number): { type(t: string): { send(body: string): unknown } } };
-      void raw.code(400).type('application/json').send(JSON.stringify(grpcErrorBody(new InvalidArgumentError(message))));
+      void raw.code(conifer.httpStatus).type('application/json').send(JSON.stringify(grpcErrorBody(conifer)));
     },
-    clientErrorHandler: (error: Error & { code?: string }, socket) => {
-      if (error.code === 'ECONNRESET' || socket.destroyed) return;
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      const body = JSON.stringify(grpcErrorBody(new InvalidArgumentError(status === 431 ? 'request headers are too large' : 'malformed HTTP request')));
-      // Only when no answer to the current request has started (as Node's own handler does): a request refused
-      // early (401 before its body) whose body then turns out malformed must not get a second answer.
-      if (socket.writable && !answerInFlight(socket)) {
-        socket.write(`HTTP/1.1 ${status} Bad Request\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
-      }
-      socket.destroy();
-    },
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, (conifer) => grpcErrorBody(conifer)),
   });
   const verifier = new InternalTokenVerifier(options.internalToken);
   const metrics = new StoreMetrics(registry, options.defaultMetrics ?? false);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
-    if (!isUtf8(body as Buffer)) return done(new InvalidArgumentError('request body is not valid UTF-8', 400), undefined);
-    const text = (body as Buffer).toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new InvalidArgumentError('request body is not valid JSON', 400), undefined);
+      value = parseJsonBytes(body as Buffer);
+    } catch (error) {
+      return done(error as Error, undefined);
     }
+    done(null, value);
   });
   installErrorHandling(app);
 
@@ -226,7 +216,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         const raw = request.body as Buffer | undefined;
         let upsert;
         if (pool !== undefined && raw !== undefined) upsert = await pool.parseUpsert(raw);
-        else upsert = parseUpsertRequest(parseJson(raw));
+        else upsert = parseUpsertRequest(parseJsonBytes(raw));
         const { seq } = await index.write(index.index.prepareUpsert(upsert));
         void reply.header(LOG_SEQ_HEADER, String(seq));
         // Counted as sent (a duplicate id within one request counts each time, as at Pinecone).
@@ -327,18 +317,6 @@ function liveCount(index: DurableIndex, namespace: string): number {
     return index.index.describeNamespace(namespace).recordCount;
   } catch {
     return 0;
-  }
-}
-
-function parseJson(raw: Buffer | undefined): unknown {
-  if (raw === undefined) return undefined;
-  if (!isUtf8(raw)) throw new InvalidArgumentError('request body is not valid UTF-8', 400);
-  const text = raw.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new InvalidArgumentError('request body is not valid JSON', 400);
   }
 }
 

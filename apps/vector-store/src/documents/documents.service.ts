@@ -2,6 +2,7 @@
 // Documents are the index's records (see document-model.ts), so writes go through the same WAL as
 // vectors; full-text search uses the derived BM25 indexes of text-indexes.ts.
 import {
+  bodyField,
   compileFilter,
   DATA_PLANE_LIMITS,
   decodePaginationToken,
@@ -35,11 +36,6 @@ export const DOCUMENT_LIMITS = {
   maxTextTopK: 1000,
 } as const;
 
-/** A body field given in snake_case (the 2026-07 wire) or camelCase. */
-function pick(body: Body, snake: string, camel: string): unknown {
-  const value = body[snake];
-  return value === undefined ? body[camel] : value;
-}
 
 function asBody(raw: unknown, operation: string): Body {
   if (raw === undefined || raw === null) return {};
@@ -165,9 +161,9 @@ export class DocumentsService {
     const ids = idList(body.ids, 'ids');
     const hasFilter = body.filter !== undefined && body.filter !== null;
     if ((ids === undefined) === !hasFilter) throw new InvalidArgumentError('fetch needs exactly one of ids and filter');
-    const include = includeOf(pick(body, 'include_fields', 'includeFields')) ?? 'all';
+    const include = includeOf(bodyField(body, 'includeFields')) ?? 'all';
     const limit = limitOf(body.limit, DOCUMENT_LIMITS.defaultFetchLimit, DOCUMENT_LIMITS.maxFetchLimit);
-    const after = tokenOf(pick(body, 'pagination_token', 'paginationToken'));
+    const after = tokenOf(bodyField(body, 'paginationToken'));
     const ns = this.ns(namespace);
     const documents: Record<string, unknown> = {};
     const response: Record<string, unknown> = { documents, namespace: '', usage: { read_units: 1 } };
@@ -209,7 +205,7 @@ export class DocumentsService {
     const prefix = body.prefix ?? '';
     if (typeof prefix !== 'string') throw new InvalidArgumentError('prefix must be a string');
     const limit = limitOf(body.limit, DATA_PLANE_LIMITS.defaultListLimit, DATA_PLANE_LIMITS.maxListLimit);
-    const token = pick(body, 'pagination_token', 'paginationToken');
+    const token = bodyField(body, 'paginationToken');
     if (token !== undefined && token !== null && token !== '' && typeof token !== 'string') {
       throw new InvalidArgumentError('pagination_token must be a string');
     }
@@ -268,7 +264,7 @@ export class DocumentsService {
         return { type, fields, values };
       }
       if (type === 'sparse_vector') {
-        const sparse = parseSparseValues(pick(item, 'sparse_values', 'sparseValues'), `${what}.sparse_values`);
+        const sparse = parseSparseValues(bodyField(item, 'sparseValues'), `${what}.sparse_values`);
         return { type, fields, sparse };
       }
       return { type, fields, query: query! };
@@ -320,14 +316,14 @@ export class DocumentsService {
   search(namespace: string, raw: unknown): Record<string, unknown> {
     const schema = schemaOf(this.index);
     const body = asBody(raw, 'search');
-    const clauses = this.parseClauses(schema, pick(body, 'score_by', 'scoreBy'));
+    const clauses = this.parseClauses(schema, bodyField(body, 'scoreBy'));
     const vectorSearch = clauses[0]!.type === 'dense_vector';
     const maxTopK = vectorSearch ? DATA_PLANE_LIMITS.maxTopK : DOCUMENT_LIMITS.maxTextTopK;
-    const topK = pick(body, 'top_k', 'topK');
+    const topK = bodyField(body, 'topK');
     if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > maxTopK) {
       throw new InvalidArgumentError(`top_k must be an integer between 1 and ${maxTopK}`);
     }
-    const include = includeOf(pick(body, 'include_fields', 'includeFields')) ?? new Set<string>();
+    const include = includeOf(bodyField(body, 'includeFields')) ?? new Set<string>();
     const filter = parseDocumentFilter(body.filter, schema, { allowText: true, required: false, operation: 'search' });
     const response: Record<string, unknown> = { matches: [], namespace: '', usage: { read_units: 1 } };
     const ns = this.ns(namespace);
@@ -476,8 +472,8 @@ export class DocumentsService {
     const schema = schemaOf(this.index);
     const body = asBody(raw, 'update');
     const documents = body.documents;
-    const setFields = pick(body, 'set_fields', 'setFields');
-    const removeFields = stringList(pick(body, 'remove_fields', 'removeFields'), 'remove_fields') ?? [];
+    const setFields = bodyField(body, 'setFields');
+    const removeFields = stringList(bodyField(body, 'removeFields'), 'remove_fields') ?? [];
     const hasFilter = body.filter !== undefined && body.filter !== null;
     if (setFields !== undefined && setFields !== null && !isObject(setFields)) throw new InvalidArgumentError('set_fields must be an object');
     const setEntries = isObject(setFields) ? Object.entries(setFields) : [];
@@ -602,7 +598,7 @@ export class DocumentsService {
     const schema = schemaOf(this.index);
     const body = asBody(raw, 'delete');
     const ids = idList(body.ids, 'ids');
-    const deleteAll = pick(body, 'delete_all', 'deleteAll');
+    const deleteAll = bodyField(body, 'deleteAll');
     if (deleteAll !== undefined && deleteAll !== null && typeof deleteAll !== 'boolean') throw new InvalidArgumentError('delete_all must be a boolean');
     const hasFilter = body.filter !== undefined && body.filter !== null;
     const chosen = [ids !== undefined, hasFilter, deleteAll === true].filter(Boolean).length;

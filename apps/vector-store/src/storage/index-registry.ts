@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { access, constants, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { AlreadyExistsError, InvalidArgumentError, isConiferError, NotFoundError, UnavailableError } from '@conifer/contracts';
+import { AlreadyExistsError, InvalidArgumentError, isConiferError, NotFoundError, parseVectorSettings, UnavailableError } from '@conifer/contracts';
 import type { Logger } from 'pino';
 import type { IndexSettings } from '@conifer/engine';
 import { AnnBuilder, annWorkerPath, clearAnnFiles } from './ann-builder.js';
@@ -17,26 +17,11 @@ export function validateIndexId(id: string): string {
   return id;
 }
 
-/** The vector settings of `PUT /internal/indexes/:id`; a schema is read by documents/index-settings.ts. */
+/** The vector settings of `PUT /internal/indexes/:id` (either field spelling); a schema is read by documents/index-settings.ts. */
 export function validateIndexSettings(raw: unknown): IndexSettings {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidArgumentError('body must be a JSON object');
   const body = raw as Record<string, unknown>;
-  const vectorType = body.vectorType ?? body.vector_type ?? 'dense';
-  if (vectorType !== 'dense' && vectorType !== 'sparse') throw new InvalidArgumentError('vectorType must be "dense" or "sparse"');
-  const metric = body.metric ?? (vectorType === 'sparse' ? 'dotproduct' : 'cosine');
-  if (metric !== 'cosine' && metric !== 'euclidean' && metric !== 'dotproduct') {
-    throw new InvalidArgumentError('metric must be "cosine", "euclidean" or "dotproduct"');
-  }
-  const dimension = body.dimension ?? null;
-  if (vectorType === 'dense') {
-    if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1 || dimension > 20_000) {
-      throw new InvalidArgumentError('dimension must be an integer between 1 and 20000 for a dense index');
-    }
-  } else {
-    if (dimension !== null) throw new InvalidArgumentError('a sparse index has no dimension');
-    if (metric !== 'dotproduct') throw new InvalidArgumentError('a sparse index must use the dotproduct metric');
-  }
-  return { dimension: dimension as number | null, metric, vectorType };
+  return parseVectorSettings({ dimension: body.dimension, metric: body.metric, vectorType: body.vectorType ?? body.vector_type });
 }
 
 export interface RegistryOptions extends DurableIndexOptions {

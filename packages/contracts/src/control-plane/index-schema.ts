@@ -12,14 +12,14 @@
 //   the untyped `{"filterable": false}`.
 // - `semantic_text` needs a hosted embedding model, which Conifer does not have: refused.
 import { InvalidArgumentError } from '../errors.js';
+import { parseDimension, parseMetric, type IndexMetric, type VectorSettings } from './vector-settings.js';
 
-export type IndexSchemaMetric = 'cosine' | 'euclidean' | 'dotproduct';
 export type MetadataFieldType = 'string' | 'float' | 'integer' | 'boolean' | 'string_list';
 
 export interface DenseVectorSchemaField {
   readonly type: 'dense_vector';
   readonly dimension: number;
-  readonly metric: IndexSchemaMetric;
+  readonly metric: IndexMetric;
   readonly description?: string;
 }
 
@@ -59,10 +59,8 @@ export const SCHEMA_LIMITS = {
   maxFields: 200,
   maxFieldNameBytes: 64,
   maxDescriptionLength: 1024,
-  maxDimension: 20_000,
 } as const;
 
-const METRICS: readonly string[] = ['cosine', 'euclidean', 'dotproduct'];
 const METADATA_TYPES: readonly string[] = ['string', 'float', 'integer', 'boolean', 'string_list'];
 const LANGUAGE = /^[a-z]{2,3}$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -149,15 +147,9 @@ function parseField(name: string, raw: unknown, options: ParseSchemaOptions): In
       return { type, ...description(raw.description, where) };
     }
     refuseUnknown(raw, ['type', 'description', 'dimension', 'metric'], where);
-    const dimension = raw.dimension;
-    if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1 || dimension > SCHEMA_LIMITS.maxDimension) {
-      throw new InvalidArgumentError(`${where}.dimension must be an integer from 1 to ${SCHEMA_LIMITS.maxDimension}`);
-    }
-    const metric = raw.metric ?? 'cosine';
-    if (typeof metric !== 'string' || !METRICS.includes(metric)) {
-      throw new InvalidArgumentError(`${where}.metric must be one of "cosine", "euclidean", "dotproduct"`);
-    }
-    return { type, dimension, metric: metric as IndexSchemaMetric, ...description(raw.description, where) };
+    const dimension = parseDimension(raw.dimension, `${where}.dimension`);
+    const metric = parseMetric(raw.metric ?? 'cosine', `${where}.metric`);
+    return { type, dimension, metric, ...description(raw.description, where) };
   }
   if (typeof type !== 'string' || !METADATA_TYPES.includes(type)) {
     throw new InvalidArgumentError(
@@ -241,11 +233,7 @@ export function filterableFields(schema: IndexSchema | undefined): string[] | un
 }
 
 /** The vector settings an index schema implies: the one dense field, else the one sparse field, else none. */
-export function vectorSettingsOfSchema(schema: IndexSchema): {
-  dimension: number | null;
-  metric: IndexSchemaMetric;
-  vectorType: 'dense' | 'sparse';
-} | null {
+export function vectorSettingsOfSchema(schema: IndexSchema): VectorSettings | null {
   const fields = Object.values(schema.fields).filter(isVectorField);
   const dense = fields.find((field): field is DenseVectorSchemaField => field.type === 'dense_vector');
   if (dense) return { dimension: dense.dimension, metric: dense.metric, vectorType: 'dense' };
@@ -255,7 +243,7 @@ export function vectorSettingsOfSchema(schema: IndexSchema): {
 
 /** The schema of an index created the pre-2026-07 way (dimension, metric, vector_type) plus declared metadata. */
 export function schemaFromVectorSettings(
-  settings: { dimension: number | null; metric: IndexSchemaMetric; vectorType: 'dense' | 'sparse' },
+  settings: VectorSettings,
   metadata?: IndexSchema,
 ): IndexSchema {
   const vectorFields: Record<string, IndexSchemaField> =

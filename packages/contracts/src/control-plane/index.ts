@@ -1,2 +1,3 @@
 export * from './api-version.js';
 export * from './index-schema.js';
+export * from './vector-settings.js';

@@ -6,7 +6,7 @@
 // Semantics on a list-of-strings field: $eq/$in match when any element matches, $ne/$nin when none does.
 // A missing field matches $ne, $nin and {$exists:false} only.
 import { InvalidArgumentError } from '../errors.js';
-import type { RecordMetadata } from './types.js';
+import type { RecordMetadata } from './metadata.js';
 import { isWellFormedUnicode } from './unicode.js';
 
 export type Scalar = string | number | boolean;

@@ -1,5 +1,6 @@
 export * from './filter.js';
 export * from './float.js';
+export * from './metadata.js';
 export * from './parsers.js';
 export * from './types.js';
 export * from './request-fields.js';

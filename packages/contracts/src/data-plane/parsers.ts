@@ -4,7 +4,8 @@
 import { parseIndexSchema, type IndexSchema } from '../control-plane/index-schema.js';
 import { InvalidArgumentError } from '../errors.js';
 import { parseFilter } from './filter.js';
-import { queryField, queryList, type QueryParams } from './request-fields.js';
+import type { RecordMetadata } from './metadata.js';
+import { bodyField, queryField, queryList, type QueryParams } from './request-fields.js';
 import { isWellFormedUnicode } from './unicode.js';
 import type {
   DeleteRequest,
@@ -16,7 +17,6 @@ import type {
   ParsedRecord,
   ParsedSparseValues,
   QueryRequest,
-  RecordMetadata,
   UpdateRequest,
   UpsertRequest,
 } from './types.js';
@@ -33,7 +33,6 @@ export const DATA_PLANE_LIMITS = {
   maxFetchIds: 1000,
   maxDeleteIds: 1000,
   maxNamespaceLength: 512,
-  maxDimension: 20_000,
   defaultListLimit: 100,
   maxListLimit: 1000,
   defaultFetchByMetadataLimit: 100,
@@ -51,20 +50,6 @@ function asBody(raw: unknown, what: string): Body {
   return raw as Body;
 }
 
-/** The value of a field given in camelCase or snake_case. */
-function pick(body: Body, camel: string, snake?: string): unknown {
-  const value = body[camel];
-  if (value !== undefined) return value;
-  return snake === undefined ? undefined : body[snake];
-}
-
-function snake(camel: string): string {
-  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-function field(body: Body, camel: string): unknown {
-  return pick(body, camel, snake(camel));
-}
 
 /** "", "__default__" and a missing namespace are the same; others are 1–512 printable ASCII characters. */
 export function normalizeNamespace(raw: unknown): string {
@@ -191,7 +176,7 @@ function parseRecord(raw: unknown, i: number): ParsedRecord {
   const record: ParsedRecord = { id: validateId(body.id, `vectors[${i}].id`) };
   const values = body.values;
   if (values !== undefined && values !== null) record.values = parseDenseValues(values, `vectors[${i}].values`);
-  const sparse = field(body, 'sparseValues');
+  const sparse = bodyField(body, 'sparseValues');
   if (sparse !== undefined && sparse !== null) record.sparseValues = parseSparseValues(sparse, `vectors[${i}].sparseValues`);
   const metadata = parseMetadata(body.metadata, `vectors[${i}].metadata`);
   if (metadata !== undefined) record.metadata = metadata;
@@ -223,16 +208,16 @@ export function parseQueryRequest(raw: unknown): QueryRequest {
   const body = asBody(raw, 'query');
   const request: QueryRequest = {
     namespace: normalizeNamespace(body.namespace),
-    topK: parseTopK(field(body, 'topK')),
-    includeValues: parseBool(field(body, 'includeValues'), 'includeValues'),
-    includeMetadata: parseBool(field(body, 'includeMetadata'), 'includeMetadata'),
+    topK: parseTopK(bodyField(body, 'topK')),
+    includeValues: parseBool(bodyField(body, 'includeValues'), 'includeValues'),
+    includeMetadata: parseBool(bodyField(body, 'includeMetadata'), 'includeMetadata'),
   };
   const vector = body.vector;
   if (vector !== undefined && vector !== null) {
     request.vector = parseDenseValues(vector, 'vector');
     if (request.vector.length === 0) delete request.vector;
   }
-  const sparse = field(body, 'sparseVector');
+  const sparse = bodyField(body, 'sparseVector');
   if (sparse !== undefined && sparse !== null) request.sparseVector = parseSparseValues(sparse, 'sparseVector');
   if (body.id !== undefined && body.id !== null) request.id = validateId(body.id);
   if (request.id !== undefined && (request.vector !== undefined || request.sparseVector !== undefined)) {
@@ -252,7 +237,7 @@ export function parseQueryRequest(raw: unknown): QueryRequest {
   const filter = parseFilter(body.filter);
   if (filter !== undefined) request.filter = filter;
   for (const name of ['scanFactor', 'maxCandidates']) {
-    const v = field(body, name);
+    const v = bodyField(body, name);
     if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
       throw new InvalidArgumentError(`${name} must be a non-negative number`);
     }
@@ -296,7 +281,7 @@ export function parseFetchByMetadataRequest(raw: unknown): FetchByMetadataReques
   };
   const filter = parseFilter(body.filter);
   if (filter !== undefined) request.filter = filter;
-  const token = parseToken(field(body, 'paginationToken'));
+  const token = parseToken(bodyField(body, 'paginationToken'));
   if (token !== undefined) request.paginationToken = token;
   return request;
 }
@@ -304,7 +289,7 @@ export function parseFetchByMetadataRequest(raw: unknown): FetchByMetadataReques
 export function parseUpdateRequest(raw: unknown): UpdateRequest {
   const body = asBody(raw, 'update');
   const namespace = normalizeNamespace(body.namespace);
-  const setMetadataRaw = field(body, 'setMetadata');
+  const setMetadataRaw = bodyField(body, 'setMetadata');
   const setMetadata = parseMetadata(setMetadataRaw, 'setMetadata');
   const hasId = body.id !== undefined && body.id !== null;
   const hasFilter = body.filter !== undefined && body.filter !== null;
@@ -313,17 +298,17 @@ export function parseUpdateRequest(raw: unknown): UpdateRequest {
     const filter = parseFilter(body.filter);
     if (filter === undefined) throw new InvalidArgumentError('filter must not be empty in an update by filter');
     if (setMetadata === undefined) throw new InvalidArgumentError('an update by filter needs setMetadata');
-    if (body.values !== undefined || field(body, 'sparseValues') !== undefined) {
+    if (body.values !== undefined || bodyField(body, 'sparseValues') !== undefined) {
       throw new InvalidArgumentError('an update by filter can only set metadata');
     }
-    return { kind: 'filter', namespace, filter, setMetadata, dryRun: parseBool(field(body, 'dryRun'), 'dryRun') };
+    return { kind: 'filter', namespace, filter, setMetadata, dryRun: parseBool(bodyField(body, 'dryRun'), 'dryRun') };
   }
   const request: UpdateRequest = { kind: 'id', namespace, id: validateId(body.id) };
   if (body.values !== undefined && body.values !== null) {
     request.values = parseDenseValues(body.values);
     if (request.values.length === 0) delete request.values;
   }
-  const sparse = field(body, 'sparseValues');
+  const sparse = bodyField(body, 'sparseValues');
   if (sparse !== undefined && sparse !== null) request.sparseValues = parseSparseValues(sparse);
   if (setMetadata !== undefined) request.setMetadata = setMetadata;
   return request;
@@ -332,7 +317,7 @@ export function parseUpdateRequest(raw: unknown): UpdateRequest {
 export function parseDeleteRequest(raw: unknown): DeleteRequest {
   const body = asBody(raw, 'delete');
   const namespace = normalizeNamespace(body.namespace);
-  const deleteAll = parseBool(field(body, 'deleteAll'), 'deleteAll');
+  const deleteAll = parseBool(bodyField(body, 'deleteAll'), 'deleteAll');
   const ids = body.ids;
   const hasIds = Array.isArray(ids) && ids.length > 0;
   const hasFilter = body.filter !== undefined && body.filter !== null;

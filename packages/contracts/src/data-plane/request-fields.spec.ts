@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidArgumentError } from '../errors.js';
 import { parseFetchQuery, parseListNamespacesQuery, parseListQuery } from './parsers.js';
-import { jsonObjectBody, queryField, queryList } from './request-fields.js';
+import { bodyField, jsonObjectBody, parseJsonBytes, queryField, queryList } from './request-fields.js';
 
 describe('request fields (the reader the gateway and the store share)', () => {
   it('refuses a repeated single-valued query parameter instead of reading its first or last value', () => {
@@ -32,5 +32,38 @@ describe('request fields (the reader the gateway and the store share)', () => {
     // A JSON string is a string, not an object to parse again.
     expect(() => jsonObjectBody(Buffer.from('"{\\"namespace\\":\\"x\\"}"'))).toThrow(InvalidArgumentError);
     expect(() => jsonObjectBody('{"namespace":"x"}')).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('bodyField', () => {
+  it('reads a field given in camelCase or snake_case', () => {
+    expect(bodyField({ topK: 3 }, 'topK')).toBe(3);
+    expect(bodyField({ top_k: 3 }, 'topK')).toBe(3);
+    expect(bodyField({ top_k: 3, topK: 3 }, 'topK')).toBe(3);
+    expect(bodyField({ vector: [1] }, 'vector')).toEqual([1]);
+    expect(bodyField({}, 'topK')).toBeUndefined();
+    // null is a value (the parser decides what it means), not an absent field
+    expect(bodyField({ max_pods: null }, 'maxPods')).toBeNull();
+    expect(bodyField({ maxPods: null }, 'maxPods')).toBeNull();
+  });
+
+  it('refuses a field given both ways with different values', () => {
+    expect(() => bodyField({ top_k: 3, topK: 4 }, 'topK')).toThrow('top_k is given twice (also as topK) with different values');
+    expect(() => bodyField({ max_pods: 1, maxPods: '1' }, 'maxPods')).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('parseJsonBytes', () => {
+  it('reads UTF-8 JSON; empty or blank is no body', () => {
+    expect(parseJsonBytes(Buffer.from('{"a":"é"}'))).toEqual({ a: 'é' });
+    expect(parseJsonBytes(new Uint8Array(Buffer.from('[1]')))).toEqual([1]);
+    expect(parseJsonBytes(Buffer.from(' \n'))).toBeUndefined();
+    expect(parseJsonBytes(undefined)).toBeUndefined();
+  });
+
+  it('refuses bytes that are not UTF-8 or not JSON with a 400', () => {
+    expect(() => parseJsonBytes(Buffer.from([0x7b, 0xff, 0x7d]))).toThrow('request body is not valid UTF-8');
+    expect(() => parseJsonBytes(Buffer.from('{"a":'))).toThrow('request body is not valid JSON');
+    expect(() => jsonObjectBody(Buffer.from('"text"'))).toThrow('request body must be a JSON object');
   });
 });

@@ -2,6 +2,7 @@
 // store (its parsers), so the two can never disagree about what a request asks for (DESIGN §5). A query
 // parameter that takes one value and arrives more than once is refused, not read as its first or last value;
 // so is a field given both in camelCase and in snake_case with different values.
+import { isUtf8 } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 
 /** A parsed query string: repeated parameters arrive as arrays. */
@@ -33,6 +34,21 @@ export function queryField(query: QueryParams | null | undefined, camel: string)
   return a ?? b;
 }
 
+/**
+ * The value of a body field named in camelCase, given in camelCase or snake_case (gRPC-style JSON accepts
+ * both). Given both ways with different values, the request is refused rather than read one way here and
+ * another way elsewhere.
+ */
+export function bodyField(body: Readonly<Record<string, unknown>>, camel: string): unknown {
+  const snake = snakeCase(camel);
+  const a = body[camel];
+  const b = snake === camel ? undefined : body[snake];
+  if (a !== undefined && b !== undefined && JSON.stringify(a) !== JSON.stringify(b)) {
+    throw new InvalidArgumentError(`${snake} is given twice (also as ${camel}) with different values`);
+  }
+  return a !== undefined ? a : b;
+}
+
 /** Every value of a multi-valued query parameter (`ids=a&ids=b`). */
 export function queryList(query: QueryParams | null | undefined, name: string): string[] {
   const value = query?.[name];
@@ -41,20 +57,28 @@ export function queryList(query: QueryParams | null | undefined, name: string): 
 }
 
 /**
- * A request body as a JSON object: the parsed value, or the raw bytes (parsed here, as the store's JSON parser
- * does). An empty or missing body is `{}`; anything but an object (a JSON string included) is refused.
+ * Request body bytes as a JSON value: undefined when empty or blank; a 400 when they are not UTF-8 or not
+ * JSON. The one decoder of raw bodies (the store's JSON parser and upsert workers, the gateway's scope check).
+ */
+export function parseJsonBytes(raw: Uint8Array | undefined): unknown {
+  if (raw === undefined) return undefined;
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (!isUtf8(bytes)) throw new InvalidArgumentError('request body is not valid UTF-8');
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidArgumentError('request body is not valid JSON');
+  }
+}
+
+/**
+ * A request body as a JSON object: the parsed value, or the raw bytes (read by parseJsonBytes). An empty or
+ * missing body is `{}`; anything but an object (a JSON string included) is refused.
  */
 export function jsonObjectBody(raw: unknown, what = 'request'): Record<string, unknown> {
-  let value = raw;
-  if (Buffer.isBuffer(value)) {
-    const text = value.toString('utf8');
-    if (text.trim() === '') return {};
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new InvalidArgumentError('request body is not valid JSON');
-    }
-  }
+  const value = Buffer.isBuffer(raw) ? parseJsonBytes(raw) : raw;
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError(`${what} body must be a JSON object`);
   return value as Record<string, unknown>;

@@ -1,11 +1,10 @@
-// Audit log storage. Every admin change writes its audit row inside the same transaction as the change, through
-// insertAuditEvent(tx, …); failed logins are recorded on their own.
+// Audit log storage, the only writer of audit_events. Every admin change writes its audit row inside the same transaction as the change, through
+// insertAuditEvent(tx, …); failed logins are recorded on their own (record).
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuditFilter } from '@conifer/contracts';
 import { PrismaService } from '../database/prisma.service.js';
+import type { Tx } from '../database/tx.js';
 import type { Prisma } from '../generated/prisma/client.js';
-
-export type Tx = Prisma.TransactionClient;
 
 export interface AuditEntry {
   readonly organizationId: string;

@@ -1,9 +1,15 @@
-// API keys in Postgres. Every change that affects validation (revoke, update of rights, rotation) writes a
-// key_revocations row in the same transaction (the durable backstop replicas poll); the service announces the
-// change through KeyEvents only after the transaction has committed.
+// API keys in Postgres: the only repository of api_keys and key_revocations. The verification path reads one
+// key by its public id (on a cache miss) and polls key_revocations (the durable revocation backstop); key
+// administration writes. Every change that affects validation (revoke, update of rights, rotation, a project's
+// deletion) writes a key_revocations row in the same transaction; the caller announces the change through
+// KeyEvents only after the transaction has committed.
 import { Inject, Injectable } from '@nestjs/common';
+import { insertAuditEvent, type AuditEntry } from '../audit/audit.repository.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { insertAuditEvent, type AuditEntry, type Tx } from '../admin/audit.repository.js';
+import type { Tx } from '../database/tx.js';
+import type { RevocationRow, StoredKey } from './stored-key.js';
+
+const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
 /** What minting writes: the key's rights and identity, never the key itself (only its HMAC). */
 export interface NewApiKey {
@@ -92,8 +98,36 @@ function createData(key: NewApiKey) {
 }
 
 /** Records that a key's validity changed, effective at `effectiveAt` (now, or the end of a rotation's grace). */
-export async function insertKeyRevocation(tx: Tx, keyId: string, effectiveAt: Date): Promise<void> {
+async function insertKeyRevocation(tx: Tx, keyId: string, effectiveAt: Date): Promise<void> {
   await tx.keyRevocation.create({ data: { keyId, effectiveAt } });
+}
+
+/** A key revoked as part of a project deletion (for the events sent after commit). */
+export interface RevokedKey {
+  readonly id: string;
+  readonly keyId: string;
+}
+
+/** Keys of the project neither revoked nor expired at `now` (a project with live keys is in use). */
+export async function countLiveKeys(tx: Tx, projectId: string, now: Date): Promise<number> {
+  return tx.apiKey.count({ where: { projectId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
+}
+
+/** Revokes every unrevoked key of the project inside `tx`: revokedAt, key_revocations row, audit row each. */
+export async function revokeProjectKeys(
+  tx: Tx,
+  projectId: string,
+  at: Date,
+  auditFor: (key: RevokedKey) => AuditEntry,
+): Promise<RevokedKey[]> {
+  const keys = await tx.apiKey.findMany({ where: { projectId, revokedAt: null }, select: { id: true, keyId: true } });
+  if (keys.length === 0) return [];
+  await tx.apiKey.updateMany({ where: { id: { in: keys.map((k) => k.id) } }, data: { revokedAt: at } });
+  for (const key of keys) {
+    await insertKeyRevocation(tx, key.keyId, at);
+    await insertAuditEvent(tx, auditFor(key));
+  }
+  return keys;
 }
 
 @Injectable()
@@ -106,10 +140,75 @@ export class ApiKeysRepository {
     return row ? toStoredApiKey(row) : null;
   }
 
-  /** Per-request lookup by public key id (for the verification path). */
-  async findByKeyId(keyId: string): Promise<StoredApiKey | null> {
-    const row = await this.prisma.apiKey.findUnique({ where: { keyId } });
-    return row ? toStoredApiKey(row) : null;
+  /**
+   * The verification path's lookup on a cache miss: the key with this public id, or null. Keys die with their
+   * project (FK cascade), so a row means the project exists.
+   */
+  async findByKeyId(keyId: string): Promise<StoredKey | null> {
+    const row = await this.prisma.apiKey.findUnique({
+      where: { keyId },
+      select: {
+        id: true,
+        keyId: true,
+        projectId: true,
+        secretHash: true,
+        roles: true,
+        indexScope: true,
+        namespaceScope: true,
+        rateLimitPerSecond: true,
+        expiresAt: true,
+        revokedAt: true,
+      },
+    });
+    if (!row) return null;
+    return {
+      id: row.id,
+      keyId: row.keyId,
+      projectId: row.projectId,
+      secretHash: row.secretHash,
+      roles: row.roles,
+      indexScope: row.indexScope,
+      namespaceScope: row.namespaceScope,
+      rateLimitPerSecond: row.rateLimitPerSecond,
+      expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+      revokedAt: row.revokedAt ? row.revokedAt.getTime() : null,
+    };
+  }
+
+  /** Highest key_revocations sequence number recorded so far (0 when none). */
+  async latestRevocationSeq(): Promise<bigint> {
+    const rows = await this.prisma.$queryRaw<{ seq: bigint | null }[]>`SELECT max(seq) AS seq FROM key_revocations`;
+    return BigInt(rows[0]?.seq ?? 0);
+  }
+
+  /**
+   * Rows after `afterSeq`, plus the rows whose numbers were still missing (gaps: a transaction that took its
+   * number earlier may commit later). A catalog id in key_id is mapped to the key's public id when it exists.
+   */
+  async revocationsAfter(afterSeq: bigint, gaps: readonly bigint[] = []): Promise<RevocationRow[]> {
+    const rows = await this.prisma.$queryRaw<{ seq: bigint; key_id: string; public_key_id: string | null }[]>`
+      SELECT r.seq, r.key_id, k.key_id AS public_key_id
+      FROM key_revocations r
+      LEFT JOIN api_keys k ON k.id = (CASE WHEN r.key_id ~* ${UUID_PATTERN} THEN r.key_id::uuid END)
+      WHERE r.seq > ${afterSeq} OR r.seq = ANY(${gaps.map(String)}::bigint[])
+      ORDER BY r.seq
+      LIMIT 10000`;
+    return rows.map((row) => ({ seq: BigInt(row.seq), keyId: row.public_key_id ?? row.key_id }));
+  }
+
+  /**
+   * The batched last-used write: `entries` maps public key id → last use seen; one UPDATE, never moving a
+   * timestamp backwards. Returns the number of rows updated.
+   */
+  async writeLastUsed(entries: ReadonlyMap<string, Date>): Promise<number> {
+    if (entries.size === 0) return 0;
+    const keyIds = [...entries.keys()];
+    const times = keyIds.map((keyId) => entries.get(keyId)!.toISOString());
+    return this.prisma.$executeRaw`
+      UPDATE api_keys AS k
+         SET last_used_at = GREATEST(k.last_used_at, u.used_at)
+        FROM unnest(${keyIds}::text[], ${times}::timestamptz[]) AS u(key_id, used_at)
+       WHERE k.key_id = u.key_id`;
   }
 
   async listForProject(projectId: string, includeRevoked: boolean): Promise<StoredApiKey[]> {

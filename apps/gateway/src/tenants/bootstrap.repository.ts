@@ -1,9 +1,12 @@
 // First-start provisioning in one transaction: the "default" organization and project and the bootstrap service
-// account (created when missing, its configured secret kept in sync; once deleted it stays deleted), with audit rows.
-import { randomUUID } from 'node:crypto';
+// account (created when missing, its configured secret kept in sync; once deleted it stays deleted), with audit
+// rows. Each table is written through its own repository's helpers; this file holds the transaction and lock.
 import { Inject, Injectable } from '@nestjs/common';
+import { insertAuditEvent } from '../audit/audit.repository.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { insertAuditEvent } from './audit.repository.js';
+import { findOrCreateOrganization } from './organizations.repository.js';
+import { findOrCreateProject } from './projects.repository.js';
+import { createBootstrapAccount, findBootstrapAccount, setAccountSecretHash } from './service-accounts.repository.js';
 
 export interface BootstrapAccountSpec {
   readonly organizationName: string;
@@ -36,16 +39,13 @@ export class BootstrapRepository {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707370)`;
       // A deleted account counts as existing: it is never brought back (DESIGN §6), and with generated
       // credentials no new one is made behind the operator's back either.
-      const existing = spec.configuredClientId
-        ? await tx.serviceAccount.findUnique({ where: { clientId: spec.configuredClientId } })
-        : ((await tx.serviceAccount.findFirst({ where: { isBootstrap: true, revokedAt: null }, orderBy: { createdAt: 'asc' } })) ??
-          (await tx.serviceAccount.findFirst({ where: { isBootstrap: true }, orderBy: { createdAt: 'asc' } })));
+      const existing = await findBootstrapAccount(tx, spec.configuredClientId);
       if (existing?.revokedAt) {
         return { created: false, deleted: true, organizationId: existing.organizationId, clientId: existing.clientId };
       }
       if (existing) {
         if (spec.configuredSecretHash && spec.configuredSecretHash !== existing.secretHash) {
-          await tx.serviceAccount.update({ where: { id: existing.id }, data: { secretHash: spec.configuredSecretHash } });
+          await setAccountSecretHash(tx, existing.id, spec.configuredSecretHash);
           await insertAuditEvent(tx, {
             organizationId: existing.organizationId,
             actorType: 'system',
@@ -59,22 +59,9 @@ export class BootstrapRepository {
         }
         return { created: false, organizationId: existing.organizationId, clientId: existing.clientId };
       }
-      const organization =
-        (await tx.organization.findFirst({ where: { name: spec.organizationName }, orderBy: { createdAt: 'asc' } })) ??
-        (await tx.organization.create({ data: { id: randomUUID(), name: spec.organizationName } }));
-      const project =
-        (await tx.project.findFirst({ where: { organizationId: organization.id, name: spec.projectName } })) ??
-        (await tx.project.create({ data: { id: randomUUID(), organizationId: organization.id, name: spec.projectName } }));
-      const account = await tx.serviceAccount.create({
-        data: {
-          id: randomUUID(),
-          organizationId: organization.id,
-          name: 'bootstrap',
-          clientId: spec.newClientId,
-          secretHash: spec.newSecretHash,
-          isBootstrap: true,
-        },
-      });
+      const organization = await findOrCreateOrganization(tx, spec.organizationName);
+      const project = await findOrCreateProject(tx, organization.id, spec.projectName);
+      const account = await createBootstrapAccount(tx, organization.id, spec.newClientId, spec.newSecretHash);
       await insertAuditEvent(tx, {
         organizationId: organization.id,
         actorType: 'system',

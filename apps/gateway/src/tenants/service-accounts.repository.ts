@@ -1,8 +1,10 @@
 // Service accounts (admin API clients) of an organization. The client secret is stored as
 // hashSecret(pepper, clientId, clientSecret), never in clear.
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { insertAuditEvent, type AuditEntry } from '../audit/audit.repository.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { insertAuditEvent, type AuditEntry } from './audit.repository.js';
+import type { Tx } from '../database/tx.js';
 
 export interface ServiceAccount {
   readonly id: string;
@@ -34,6 +36,29 @@ function toAccount(row: ServiceAccount): ServiceAccount {
     createdAt: row.createdAt,
     revokedAt: row.revokedAt,
   };
+}
+
+/**
+ * First-start provisioning: the account with the configured client id, or without one the oldest active
+ * bootstrap account, else the oldest deleted one (a deleted bootstrap account stays deleted).
+ */
+export async function findBootstrapAccount(tx: Tx, configuredClientId: string | undefined): Promise<ServiceAccount | null> {
+  const row = configuredClientId
+    ? await tx.serviceAccount.findUnique({ where: { clientId: configuredClientId } })
+    : ((await tx.serviceAccount.findFirst({ where: { isBootstrap: true, revokedAt: null }, orderBy: { createdAt: 'asc' } })) ??
+      (await tx.serviceAccount.findFirst({ where: { isBootstrap: true }, orderBy: { createdAt: 'asc' } })));
+  return row ? toAccount(row) : null;
+}
+
+export async function setAccountSecretHash(tx: Tx, id: string, secretHash: string): Promise<void> {
+  await tx.serviceAccount.update({ where: { id }, data: { secretHash } });
+}
+
+export async function createBootstrapAccount(tx: Tx, organizationId: string, clientId: string, secretHash: string): Promise<ServiceAccount> {
+  const row = await tx.serviceAccount.create({
+    data: { id: randomUUID(), organizationId, name: 'bootstrap', clientId, secretHash, isBootstrap: true },
+  });
+  return toAccount(row);
 }
 
 @Injectable()
@@ -80,9 +105,5 @@ export class ServiceAccountsRepository {
       await insertAuditEvent(tx, audit);
       return 'revoked';
     });
-  }
-
-  async recordAudit(entry: AuditEntry): Promise<void> {
-    await insertAuditEvent(this.prisma, entry);
   }
 }

@@ -4,9 +4,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ResolvedSecrets } from '@conifer/config';
 import { UnauthenticatedError } from '@conifer/contracts';
 import { SECRETS } from '../config/runtime.js';
+import { ServiceAccountsRepository } from '../tenants/service-accounts.repository.js';
 import type { AdminPrincipal } from './admin-context.js';
 import { verifyAdminToken } from './admin-token.js';
-import { ServiceAccountsRepository } from './service-accounts.repository.js';
 
 export class AdminUnauthenticatedError extends UnauthenticatedError {
   override headers(): Record<string, string> {

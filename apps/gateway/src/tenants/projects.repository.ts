@@ -1,11 +1,13 @@
 // Projects of an organization. Every lookup is scoped by organization: another tenant's project is
 // indistinguishable from a missing one.
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AlreadyExistsError } from '@conifer/contracts';
+import { insertAuditEvent, type AuditEntry } from '../audit/audit.repository.js';
+import { countLiveKeys, revokeProjectKeys, type RevokedKey } from '../auth/api-keys.repository.js';
 import { PrismaService } from '../database/prisma.service.js';
+import type { Tx } from '../database/tx.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { insertKeyRevocation } from '../keys/api-keys.repository.js';
-import { insertAuditEvent, type AuditEntry, type Tx } from './audit.repository.js';
 
 export interface Project {
   readonly id: string;
@@ -26,12 +28,6 @@ export interface ProjectUsage {
   readonly indexes: number;
   /** Keys neither revoked nor expired. */
   readonly liveKeys: number;
-}
-
-/** A key revoked as part of a project deletion (for the events sent after commit). */
-export interface RevokedKey {
-  readonly id: string;
-  readonly keyId: string;
 }
 
 export type DeleteProjectOutcome =
@@ -63,26 +59,17 @@ async function lockProject(tx: Tx, organizationId: string, id: string): Promise<
 async function usageOf(tx: Tx, projectId: string, now: Date): Promise<ProjectUsage> {
   const [indexes, liveKeys] = await Promise.all([
     tx.vectorIndex.count({ where: { projectId } }),
-    tx.apiKey.count({ where: { projectId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } }),
+    countLiveKeys(tx, projectId, now),
   ]);
   return { indexes, liveKeys };
 }
 
-/** Revokes every unrevoked key of the project inside `tx`: revokedAt, key_revocations row, audit row each. */
-async function revokeProjectKeys(
-  tx: Tx,
-  projectId: string,
-  at: Date,
-  auditFor: (key: RevokedKey) => AuditEntry,
-): Promise<RevokedKey[]> {
-  const keys = await tx.apiKey.findMany({ where: { projectId, revokedAt: null }, select: { id: true, keyId: true } });
-  if (keys.length === 0) return [];
-  await tx.apiKey.updateMany({ where: { id: { in: keys.map((k) => k.id) } }, data: { revokedAt: at } });
-  for (const key of keys) {
-    await insertKeyRevocation(tx, key.keyId, at);
-    await insertAuditEvent(tx, auditFor(key));
-  }
-  return keys;
+/** The organization's project with this name, created when there is none (first-start provisioning). */
+export async function findOrCreateProject(tx: Tx, organizationId: string, name: string): Promise<Project> {
+  const row =
+    (await tx.project.findFirst({ where: { organizationId, name } })) ??
+    (await tx.project.create({ data: { id: randomUUID(), organizationId, name } }));
+  return toProject(row);
 }
 
 @Injectable()

@@ -1,11 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { insertAuditEvent, type AuditEntry } from '../audit/audit.repository.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { insertAuditEvent, type AuditEntry } from './audit.repository.js';
+import type { Tx } from '../database/tx.js';
 
 export interface Organization {
   readonly id: string;
   readonly name: string;
   readonly createdAt: Date;
+}
+
+/** The oldest organization with this name, created when there is none (first-start provisioning). */
+export async function findOrCreateOrganization(tx: Tx, name: string): Promise<Organization> {
+  const row =
+    (await tx.organization.findFirst({ where: { name }, orderBy: { createdAt: 'asc' } })) ??
+    (await tx.organization.create({ data: { id: randomUUID(), name } }));
+  return { id: row.id, name: row.name, createdAt: row.createdAt };
 }
 
 @Injectable()
