@@ -25,8 +25,11 @@ export interface IndexRecord {
   readonly createdAt: Date;
 }
 
-/** creating: placed by repair and being created on its node (not routed to yet); active: serving. */
-export type ReplicaState = 'creating' | 'active';
+/**
+ * creating: placed by repair and being created on its node (not routed to yet); active: serving; leaving: on a
+ * draining node, still serving until its replacement has caught up.
+ */
+export type ReplicaState = 'creating' | 'active' | 'leaving';
 
 export interface ReplicaRecord {
   readonly nodeId: string;
