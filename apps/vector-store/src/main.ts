@@ -6,13 +6,21 @@ import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { buildServer } from './api/server.js';
 import { IndexRegistry } from './storage/index-registry.js';
+import { JetStreamHub } from './storage/log/jetstream.js';
+import { hostname } from 'node:os';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   // The same `time` format and base fields as the gateway's lines.
   const logger = pino(logOptions('vector-store', config.logLevel));
   const secrets = resolveSecrets(config);
-  const registry = await IndexRegistry.open(config.vectorStore.dataDir, logger);
+  const store = config.vectorStore;
+  // Replicated mode: waits for NATS at start (the node has nothing to serve before its logs are reachable).
+  const hub =
+    store.natsUrl === undefined
+      ? undefined
+      : await JetStreamHub.connect({ servers: store.natsUrl, streamReplicas: store.natsStreamReplicas, prefix: store.natsPrefix }, logger);
+  const registry = await IndexRegistry.open(store.dataDir, logger, hub === undefined ? {} : { hub });
   const app = buildServer({
     registry,
     internalToken: secrets.internalToken,
@@ -23,6 +31,8 @@ async function main(): Promise<void> {
     // Parse upsert bodies off the event loop when there are cores to spare (one serves requests, one
     // builds ANN graphs); on 2 cores it measured no faster than parsing inline.
     parseWorkers: availableParallelism() >= 4 ? availableParallelism() - 2 : 0,
+    readWaitMs: store.readWaitMs,
+    nodeId: store.nodeId ?? `${hostname()}:${config.vectorStore.port}`,
   });
   await app.listen({ host: config.bind, port: config.vectorStore.port });
   logger.info({ dataDir: config.vectorStore.dataDir, indexes: registry.list().length }, 'vector store ready');
@@ -41,6 +51,7 @@ async function main(): Promise<void> {
       try {
         await app.close();
         await registry.close();
+        await hub?.close();
         logger.info('stopped');
         process.exit(0);
       } catch (error) {

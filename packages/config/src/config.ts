@@ -65,6 +65,15 @@ export const ENV_SCHEMA = {
   CONIFER_KEY_CACHE_MAX_ENTRIES: positiveInt.default(100_000),
   CONIFER_NEGATIVE_CACHE_MAX_ENTRIES: positiveInt.default(10_000),
   CONIFER_KEY_CACHE_FALLBACK_TTL_MS: positiveInt.default(1_000),
+  CONIFER_NATS_URL: optionalString.refine((v) => v === undefined || v.split(',').every((u) => /^(nats|tls):\/\/[^\s/]+$/.test(u.trim())), {
+    message: 'must be nats://host:port (comma-separated for a cluster)',
+  }),
+  CONIFER_NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  CONIFER_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{0,32}$/, 'must be at most 32 characters of A-Z a-z 0-9 _ -').default(''),
+  CONIFER_READ_WAIT_MS: nonNegativeInt.default(2000),
+  CONIFER_NODE_ID: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9_.-]{1,64}$/.test(v), {
+    message: 'must be 1-64 characters of A-Z a-z 0-9 _ . -',
+  }),
   CONIFER_INDEX_HOST_SUFFIX: optionalString.refine((v) => v === undefined || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i.test(v), {
     message: 'must be a DNS domain (optionally with :port), e.g. indexes.conifer.example.com',
   }),
@@ -129,6 +138,16 @@ export interface ConiferConfig {
     readonly port: number;
     readonly dataDir: string;
     readonly maxBodyBytes: number;
+    /** JetStream servers (comma-separated); unset: the local write-ahead log, one node per index. */
+    readonly natsUrl?: string;
+    /** Replicas of each index's stream on the NATS cluster. */
+    readonly natsStreamReplicas: number;
+    /** Prefix of stream, subject and object-store bucket names (several deployments on one NATS). */
+    readonly natsPrefix: string;
+    /** How long a read waits for this replica to apply the sequence it asks for (X-Conifer-Min-Seq). */
+    readonly readWaitMs: number;
+    /** This node's name in status answers (default: host name and port). */
+    readonly nodeId?: string;
   };
 }
 
@@ -227,6 +246,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       port: v.CONIFER_VECTOR_STORE_PORT,
       dataDir: path.resolve(v.CONIFER_VECTOR_STORE_DATA_DIR ?? path.join(dataDir, 'vector-store')),
       maxBodyBytes: v.CONIFER_MAX_BODY_BYTES,
+      natsUrl: v.CONIFER_NATS_URL,
+      natsStreamReplicas: v.CONIFER_NATS_STREAM_REPLICAS,
+      natsPrefix: v.CONIFER_NATS_PREFIX,
+      readWaitMs: v.CONIFER_READ_WAIT_MS,
+      nodeId: v.CONIFER_NODE_ID,
     }),
   });
 }

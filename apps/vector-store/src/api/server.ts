@@ -16,6 +16,7 @@ import {
   parseUpdateRequest,
   parseUpsertRequest,
   UnauthenticatedError,
+  UnavailableError,
   grpcErrorBody,
   type QueryParams,
 } from '@conifer/contracts';
@@ -25,6 +26,7 @@ import type { Logger } from 'pino';
 import { registerDocumentRoutes } from '../documents/documents.routes.js';
 import { applySchemaChange, validateIndexSettingsWithSchema } from '../documents/index-settings.js';
 import type { DurableIndex } from '../storage/durable-index.js';
+import type { JetStreamIndexLog } from '../storage/log/jetstream.js';
 import { validateIndexId, type IndexRegistry } from '../storage/index-registry.js';
 import { installErrorHandling } from './error-handler.js';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
@@ -44,7 +46,18 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Worker threads parsing upsert bodies (0: parse on the event loop). */
   parseWorkers?: number;
+  /** How long a read asking for a sequence this replica has not applied waits (X-Conifer-Min-Seq). */
+  readWaitMs?: number;
+  /** This node's name in status answers. */
+  nodeId?: string;
 }
+
+/** Request header: the log sequence a read must see (read-your-writes across replicas). */
+export const MIN_SEQ_HEADER = 'x-conifer-min-seq';
+/** Response header on writes: the log sequence of the write. */
+export const LOG_SEQ_HEADER = 'x-conifer-log-seq';
+/** Response header on everything under an index: the sequence this replica had applied when the request ran. */
+export const APPLIED_SEQ_HEADER = 'x-conifer-applied-seq';
 
 type IndexParams = { indexId: string };
 
@@ -102,10 +115,36 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     done();
   });
 
+  // Replication: every answer about an index says how far this replica had applied its log when the
+  // request ran (a lower bound of what a read saw); a request asking for a later sequence waits for it,
+  // bounded, then is refused with 503 so that the gateway tries another replica.
+  const readWaitMs = options.readWaitMs ?? 2000;
+  app.addHook('preHandler', (request, reply, done) => {
+    const id = (request.params as { indexId?: string } | undefined)?.indexId;
+    if (id === undefined || !registry.has(id)) return done();
+    const log = registry.get(id).log;
+    const raw = request.headers[MIN_SEQ_HEADER];
+    if (raw === undefined) {
+      void reply.header(APPLIED_SEQ_HEADER, String(log.appliedSeq));
+      return done();
+    }
+    const text = Array.isArray(raw) ? raw[raw.length - 1]! : raw;
+    if (!/^\d{1,15}$/.test(text.trim())) return done(new InvalidArgumentError(`${MIN_SEQ_HEADER} must be a non-negative integer`));
+    const wanted = Number(text.trim());
+    const answer = (ok: boolean): void => {
+      void reply.header(APPLIED_SEQ_HEADER, String(log.appliedSeq));
+      if (ok) done();
+      else done(new UnavailableError(`this replica is behind: it has applied log sequence ${log.appliedSeq} and the request needs ${wanted}; retry on another replica`));
+    };
+    if (log.appliedSeq >= wanted) return answer(true);
+    void log.waitApplied(wanted, readWaitMs).then(answer);
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const ready = registry.loaded && registry.healthy() && (await registry.writable());
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable' });
+    const log = registry.hub === undefined ? 'local' : 'jetstream';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', log, ...(registry.hub === undefined ? {} : { natsConnected: registry.hub.connected }) });
   });
   app.get('/metrics', async (_request, reply) => {
     const body = await metrics.registry.metrics();
@@ -120,9 +159,21 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     await applySchemaChange(index, settings.schema);
     return reply.code(created ? 201 : 200).send({ indexId: id, ready: true });
   });
-  app.delete<{ Params: IndexParams }>('/internal/indexes/:indexId', async (request) => {
-    await registry.delete(validateIndexId(request.params.indexId));
+  app.delete<{ Params: IndexParams; Querystring: { purge?: string } }>('/internal/indexes/:indexId', async (request) => {
+    const purge = request.query.purge;
+    if (purge !== undefined && purge !== 'true' && purge !== 'false') throw new InvalidArgumentError('purge must be true or false');
+    await registry.delete(validateIndexId(request.params.indexId), purge === 'true');
     return {};
+  });
+  // Takes a snapshot now (and, on a replicated node, uploads it and trims the log below the oldest kept).
+  app.post<{ Params: IndexParams }>('/internal/indexes/:indexId/snapshot', async (request) => {
+    const index = indexOf(request.params.indexId);
+    if (index.log.kind === 'jetstream') {
+      const position = await (index.log as JetStreamIndexLog).snapshot();
+      return { indexId: index.id, position: position ?? index.log.appliedSeq };
+    }
+    await index.snapshot();
+    return { indexId: index.id };
   });
   app.get<{ Params: IndexParams }>('/internal/indexes/:indexId', async (request) => {
     const index = indexOf(request.params.indexId);
@@ -136,8 +187,19 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       totalVectorCount: index.index.totalVectorCount,
     };
   });
+  const nodeId = options.nodeId;
   app.get('/internal/indexes', async () => ({
-    indexes: registry.list().map((i) => ({ indexId: i.id, totalVectorCount: i.index.totalVectorCount })),
+    log: registry.hub === undefined ? 'local' : 'jetstream',
+    ...(nodeId === undefined ? {} : { nodeId }),
+    ...(registry.hub === undefined ? {} : { natsConnected: registry.hub.connected }),
+    indexes: registry.list().map((i) => ({
+      indexId: i.id,
+      id: i.id,
+      totalVectorCount: i.index.totalVectorCount,
+      appliedSeq: i.log.appliedSeq,
+      ...(i.log.lastSeq === undefined ? {} : { lastSeq: i.log.lastSeq }),
+      state: i.log.state,
+    })),
   }));
 
   function indexOf(id: string): DurableIndex {
@@ -159,13 +221,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     child.post<{ Params: IndexParams }>(
       `${prefix}/vectors/upsert`,
       { bodyLimit: Math.min(options.maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) },
-      async (request) => {
+      async (request, reply) => {
         const index = indexOf(request.params.indexId);
         const raw = request.body as Buffer | undefined;
         let upsert;
         if (pool !== undefined && raw !== undefined) upsert = await pool.parseUpsert(raw);
         else upsert = parseUpsertRequest(parseJson(raw));
-        await index.mutate(index.index.prepareUpsert(upsert));
+        const { seq } = await index.write(index.index.prepareUpsert(upsert));
+        void reply.header(LOG_SEQ_HEADER, String(seq));
         // Counted as sent (a duplicate id within one request counts each time, as at Pinecone).
         return { upsertedCount: upsert.vectors.length };
       },
@@ -197,7 +260,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.type('application/json').send(renderFetchResponse(render.renderFetchByMetadata(page, echoNamespace(request.body))));
   });
 
-  app.post<{ Params: IndexParams }>(`${prefix}/vectors/update`, async (request) => {
+  app.post<{ Params: IndexParams }>(`${prefix}/vectors/update`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
     const update = parseUpdateRequest(request.body);
     if (update.kind === 'filter' && update.dryRun) {
@@ -205,13 +268,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       return { matchedRecords: index.index.countMatching(update.namespace, filter) };
     }
     const mutation = index.index.prepareUpdate(update);
-    const touched = await index.mutate(mutation);
+    const { seq, touched } = await index.write(mutation);
+    void reply.header(LOG_SEQ_HEADER, String(seq));
     return update.kind === 'filter' ? { matchedRecords: touched } : {};
   });
 
-  app.post<{ Params: IndexParams }>(`${prefix}/vectors/delete`, async (request) => {
+  app.post<{ Params: IndexParams }>(`${prefix}/vectors/delete`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
-    await index.mutate(index.index.prepareDelete(parseDeleteRequest(request.body)));
+    const { seq } = await index.write(index.index.prepareDelete(parseDeleteRequest(request.body)));
+    void reply.header(LOG_SEQ_HEADER, String(seq));
     return {};
   });
 
@@ -233,19 +298,21 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const index = indexOf(request.params.indexId);
     return render.renderListNamespaces(index.index.listNamespaces(), parseListNamespacesQuery(request.query));
   });
-  app.post<{ Params: IndexParams }>(`${prefix}/namespaces`, async (request) => {
+  app.post<{ Params: IndexParams }>(`${prefix}/namespaces`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
     const { name, schema } = parseCreateNamespaceRequest(request.body);
-    await index.mutate(index.index.prepareCreateNamespace(name, schema));
+    const { seq } = await index.write(index.index.prepareCreateNamespace(name, schema));
+    void reply.header(LOG_SEQ_HEADER, String(seq));
     return render.renderNamespace(index.index.describeNamespace(name));
   });
   app.get<{ Params: IndexParams & { namespace: string } }>(`${prefix}/namespaces/:namespace`, async (request) => {
     const index = indexOf(request.params.indexId);
     return render.renderNamespace(index.index.describeNamespace(normalizeNamespace(request.params.namespace)));
   });
-  app.delete<{ Params: IndexParams & { namespace: string } }>(`${prefix}/namespaces/:namespace`, async (request) => {
+  app.delete<{ Params: IndexParams & { namespace: string } }>(`${prefix}/namespaces/:namespace`, async (request, reply) => {
     const index = indexOf(request.params.indexId);
-    await index.mutate(index.index.prepareDeleteNamespace(normalizeNamespace(request.params.namespace)));
+    const { seq } = await index.write(index.index.prepareDeleteNamespace(normalizeNamespace(request.params.namespace)));
+    void reply.header(LOG_SEQ_HEADER, String(seq));
     return {};
   });
 

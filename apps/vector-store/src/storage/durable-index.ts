@@ -38,6 +38,8 @@ import {
 import { captureSnapshot, snapshotEndPayload, writeFramed, writeSnapshotRecords, type CapturedGraph } from './snapshot.js';
 import { decodePayload, encodeGraph, encodeMutation, scanRecords, type GraphRecord } from './wal-codec.js';
 import { WalWriter } from './wal-writer.js';
+import type { IndexLog, LoggedWrite } from './log/index-log.js';
+import { LocalWalLog } from './log/local-wal-log.js';
 
 export interface DurableIndexOptions {
   /** Take a snapshot (and start a new log) when the current log grows past this many bytes. */
@@ -58,6 +60,7 @@ export const DEFAULT_DURABLE_OPTIONS: DurableIndexOptions = {
 const walName = (seq: number): string => `wal-${String(seq).padStart(8, '0')}.log`;
 const snapshotName = (seq: number): string => `snapshot-${String(seq).padStart(8, '0')}.bin`;
 const graphName = (seq: number, k: number): string => `snapshot-${String(seq).padStart(8, '0')}.graph-${k}.usearch`;
+const positionName = (seq: number): string => `snapshot-${String(seq).padStart(8, '0')}.pos`;
 const GRAPH_FILE = /^snapshot-(\d+)\.graph-\d+\.usearch$/;
 const CHECKSUM_CHUNK = 8 * 1024 * 1024;
 /** Asynchronous checksums read smaller slices: each CRC-32 of a slice runs on the event loop. */
@@ -141,6 +144,18 @@ export class DurableIndex {
   /** Called after each acknowledged mutation is applied (derived state such as full-text indexes). */
   readonly appliedHooks: Array<(mutation: Mutation) => void> = [];
   private currentSettings: IndexSettings;
+  /**
+   * Where mutations are logged: the local WAL by default; a shared log (JetStream) replaces it on a
+   * replicated node. The log decides when a mutation is applied (applyLogged).
+   */
+  log: IndexLog;
+  /**
+   * The shared log's position at the instant a snapshot is captured (stored beside it as snapshot-N.pos);
+   * unset with the local WAL, whose files are the position.
+   */
+  logPosition: (() => number) | undefined;
+  /** The shared-log position of the snapshot loaded at start (0: none, or the local WAL). */
+  loadedPosition = 0;
 
   private constructor(
     readonly id: string,
@@ -152,6 +167,7 @@ export class DurableIndex {
     private readonly logger: Logger,
   ) {
     this.currentSettings = index.settings;
+    this.log = new LocalWalLog(this);
   }
 
   /** The index settings, with the current schema (which may grow after creation). */
@@ -273,19 +289,39 @@ export class DurableIndex {
     const wal = await WalWriter.open(path.join(dir, walName(seq)));
     logger.info({ index: id, vectors: index.totalVectorCount, snapshot: base || undefined, walRecords: replayed, graphsOpened }, 'index loaded');
     const durable = new DurableIndex(id, dir, index, wal, seq, options, logger);
+    if (base > 0 && existsSync(path.join(dir, positionName(base)))) {
+      durable.loadedPosition = Number(readFileSync(path.join(dir, positionName(base)), 'utf8').trim()) || 0;
+    }
     durable.graphCoverageSaved = savedGraphCoverage(index);
     return durable;
   }
 
-  /** Logs the mutation durably, then applies it. Resolves with the number of records touched. */
+  /** Logs the mutation durably and applies it. Resolves with the number of records touched. */
   async mutate(mutation: Mutation): Promise<number> {
+    return (await this.write(mutation)).touched;
+  }
+
+  /** Logs the mutation durably (this index's log) and applies it; resolves with its log sequence too. */
+  write(mutation: Mutation): Promise<LoggedWrite> {
+    if (this.closed) return Promise.reject(new UnavailableError(`index ${this.id} is closing`));
+    return this.log.append(mutation);
+  }
+
+  /** The local WAL's write: fsync, then apply. */
+  async appendLocal(mutation: Mutation): Promise<number> {
     if (this.closed) throw new UnavailableError(`index ${this.id} is closing`);
     await this.wal.append(encodeMutation(mutation));
     // No await between the fsync and apply: mutations apply in log order.
+    const touched = this.applyLogged(mutation);
+    if (this.wal.bytes > this.options.snapshotWalBytes && this.snapshotting === undefined) void this.startSnapshot();
+    return touched;
+  }
+
+  /** Applies a mutation that its log holds durably (in log order). */
+  applyLogged(mutation: Mutation): number {
     const touched = this.index.apply(mutation);
     for (const hook of this.appliedHooks) hook(mutation);
     this.mutations++;
-    if (this.wal.bytes > this.options.snapshotWalBytes && this.snapshotting === undefined) void this.startSnapshot();
     return touched;
   }
 
@@ -303,7 +339,9 @@ export class DurableIndex {
 
   private async writeSnapshot(): Promise<void> {
     const seq = this.walSeq + 1;
+    let position: number | undefined;
     const captured = await this.wal.rotate(path.join(this.dir, walName(seq)), () => {
+      position = this.logPosition?.();
       const snapshot = captureSnapshot(this.index);
       // Link the published graph files now: the builder replaces (and unlinks) them later.
       const linked = snapshot.graphs.flatMap((g, k) => this.linkGraph(g, graphName(seq, k)));
@@ -329,14 +367,37 @@ export class DurableIndex {
     } finally {
       await handle.close();
     }
+    if (position !== undefined) {
+      // Durable before the snapshot is: a snapshot-N.bin always has its position.
+      const handle = await open(path.join(this.dir, positionName(seq)), 'w');
+      try {
+        await handle.writeFile(String(position));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
     await rename(temporary, target);
     await fsyncDirectoryAsync(this.dir);
     this.graphCoverageSaved = coverage;
+    this.newestSnapshot = { seq, position };
     for (const file of readdirSync(this.dir)) {
-      const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch)$/.exec(file);
+      const m = /^(wal|snapshot)-(\d+)\.(log|bin|pos|graph-\d+\.usearch)$/.exec(file);
       if (m && Number(m[2]) < seq) await unlink(path.join(this.dir, file));
     }
     this.logger.info({ index: this.id, seq, graphs: captured.linked.length }, 'snapshot written');
+  }
+
+  /** Sequence and shared-log position of the newest snapshot written since start. */
+  newestSnapshot: { seq: number; position: number | undefined } | undefined;
+
+  /**
+   * The files that make up snapshot `seq` (with the settings file): what a replica elsewhere needs to
+   * start from it. The log code treats them as opaque.
+   */
+  snapshotFiles(seq: number): string[] {
+    const prefix = `snapshot-${String(seq).padStart(8, '0')}.`;
+    return ['index.json', ...readdirSync(this.dir).filter((f) => f.startsWith(prefix) && !f.endsWith('.tmp'))];
   }
 
   private linkGraph(graph: CapturedGraph, file: string): (CapturedGraph & { file: string })[] {

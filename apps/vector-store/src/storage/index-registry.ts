@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { IndexSettings } from '@conifer/engine';
 import { AnnBuilder, annWorkerPath, clearAnnFiles } from './ann-builder.js';
 import { DEFAULT_DURABLE_OPTIONS, DurableIndex, fsyncDirectory, type DurableIndexOptions } from './durable-index.js';
+import { JetStreamIndexLog, type JetStreamHub } from './log/jetstream.js';
 
 const INDEX_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -47,6 +48,8 @@ export interface RegistryOptions extends DurableIndexOptions {
   annWorker: boolean;
   /** How often to check whether the graphs have grown enough to be saved with a new snapshot. */
   graphSnapshotCheckMs: number;
+  /** Set: indexes log to JetStream streams and this node holds replicas (unset: the local WAL). */
+  hub?: JetStreamHub;
 }
 
 export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
@@ -80,12 +83,14 @@ export class IndexRegistry {
       const dir = path.join(root, name);
       if (!INDEX_ID.test(name)) {
         // Leftovers of an interrupted create or delete.
-        if (name.endsWith('.creating') || name.includes('.deleted-')) rmSync(dir, { recursive: true, force: true });
+        if (name.endsWith('.creating') || name.includes('.deleted-') || name.includes('.upload-')) rmSync(dir, { recursive: true, force: true });
         continue;
       }
       if (!existsSync(path.join(dir, 'index.json'))) continue;
       clearAnnFiles(dir);
-      registry.indexes.set(name, await DurableIndex.load(name, dir, registry.options, logger));
+      const index = await DurableIndex.load(name, dir, registry.options, logger);
+      registry.indexes.set(name, index);
+      if (registry.options.hub !== undefined) await registry.attachReplica(index);
     }
     registry.loaded = true;
     // Once the graphs have grown well past what the newest snapshot saved, save them with a new one
@@ -138,10 +143,16 @@ export class IndexRegistry {
       }
       return { index: existing, created: false };
     }
-    const pending = DurableIndex.create(id, path.join(this.root, id), settings, this.options, this.logger);
+    const pending = this.options.hub === undefined ? DurableIndex.create(id, path.join(this.root, id), settings, this.options, this.logger) : this.createReplica(id, settings);
     this.creating.set(id, pending);
     try {
       const index = await pending;
+      const s = index.settings;
+      if (s.dimension !== settings.dimension || s.metric !== settings.metric || s.vectorType !== settings.vectorType) {
+        // A replica restored from the index's snapshot, which has other settings.
+        await this.dropLocal(index);
+        throw new AlreadyExistsError(`index ${id} already exists with other settings`);
+      }
       this.indexes.set(id, index);
       return { index, created: true };
     } finally {
@@ -149,13 +160,94 @@ export class IndexRegistry {
     }
   }
 
-  /** Deletes an index and its files; no error when it does not exist. */
-  async delete(id: string): Promise<void> {
+  /** A new replica: from the newest snapshot in the object store and the stream after it, else empty. */
+  private async createReplica(id: string, settings: IndexSettings): Promise<DurableIndex> {
+    const hub = this.options.hub!;
+    await hub.ensureStream(id);
+    const dir = path.join(this.root, id);
+    const index = (await this.restoreReplica(id, dir)) ?? (await DurableIndex.create(id, dir, settings, this.options, this.logger));
+    await this.attachReplica(index);
+    return index;
+  }
+
+  /** Downloads the newest snapshot into `dir` and loads it; undefined when the index has none. */
+  private async restoreReplica(id: string, dir: string): Promise<DurableIndex | undefined> {
+    const hub = this.options.hub!;
+    const [newest] = await hub.snapshots(id);
+    if (newest === undefined) return undefined;
+    const temporary = `${dir}.creating`;
+    rmSync(temporary, { recursive: true, force: true });
+    mkdirSync(temporary, { recursive: true });
+    await hub.downloadSnapshot(id, newest, temporary);
+    fsyncDirectory(temporary);
+    renameSync(temporary, dir);
+    fsyncDirectory(this.root);
+    this.logger.info({ index: id, position: newest.position }, 'replica restored from a snapshot in the object store');
+    return DurableIndex.load(id, dir, this.options, this.logger);
+  }
+
+  /** Makes a loaded index consume its stream from the position its local state covers. */
+  private async attachReplica(index: DurableIndex): Promise<void> {
+    const hub = this.options.hub!;
+    let stream = await hub.ensureStream(index.id);
+    let current = index;
+    if (stream.messages > 0 && current.loadedPosition + 1 < stream.firstSeq) {
+      // The stream was trimmed past what this node holds: start again from a snapshot.
+      this.logger.warn({ index: index.id, position: current.loadedPosition, firstSeq: stream.firstSeq }, 'local state is older than the log; restoring from a snapshot');
+      const restored = await this.replaceFromSnapshot(current);
+      if (restored === undefined) throw new Error(`index ${index.id}: the log was trimmed and no snapshot is available`);
+      current = restored;
+      stream = await hub.ensureStream(index.id);
+    }
+    const log = new JetStreamIndexLog(hub, current, current.loadedPosition, this.logger, (id) => void this.resync(id));
+    current.log = log;
+    log.start(stream.lastSeq);
+  }
+
+  /** Drops a replica's local state and restores it from the newest snapshot. */
+  private async replaceFromSnapshot(index: DurableIndex): Promise<DurableIndex | undefined> {
+    this.annBuilder?.forget(index.id);
+    await index.close();
+    const trash = path.join(this.root, `${index.id}.deleted-${Date.now()}`);
+    renameSync(index.dir, trash);
+    fsyncDirectory(this.root);
+    await rm(trash, { recursive: true, force: true });
+    const restored = await this.restoreReplica(index.id, index.dir);
+    if (restored !== undefined) this.indexes.set(index.id, restored);
+    else this.indexes.delete(index.id);
+    return restored;
+  }
+
+  /** The stream was trimmed under a running replica: restart it from a snapshot (reads meanwhile see the old state). */
+  private async resync(id: string): Promise<void> {
+    const index = this.indexes.get(id);
+    if (index === undefined) return;
+    try {
+      const restored = await this.replaceFromSnapshot(index);
+      if (restored !== undefined) await this.attachReplica(restored);
+    } catch (error) {
+      this.logger.error({ index: id, err: error }, 'could not restore the replica from a snapshot');
+    }
+  }
+
+  private async dropLocal(index: DurableIndex): Promise<void> {
+    await index.log.close();
+    await index.close();
+    await rm(index.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Deletes this node's copy of an index and its files; no error when it does not exist. `purge` (the
+   * index itself is deleted) also deletes its shared log and snapshots.
+   */
+  async delete(id: string, purge = false): Promise<void> {
     validateIndexId(id);
     const index = this.indexes.get(id);
+    if (purge && this.options.hub !== undefined) await this.options.hub.purgeIndex(id);
     if (index === undefined) return;
     this.indexes.delete(id);
     this.annBuilder?.forget(id);
+    await index.log.close();
     await index.close();
     const trash = path.join(this.root, `${id}.deleted-${Date.now()}`);
     renameSync(index.dir, trash);
@@ -173,8 +265,14 @@ export class IndexRegistry {
     }
   }
 
+  /** The shared log, when this node replicates through one. */
+  get hub(): JetStreamHub | undefined {
+    return this.options.hub;
+  }
+
   /** False when an index's log has failed (it refuses writes until restarted). */
   healthy(): boolean {
+    if (this.options.hub !== undefined && !this.options.hub.connected) return false;
     return this.list().every((index) => index.healthy);
   }
 
@@ -220,6 +318,9 @@ export class IndexRegistry {
     if (this.builderTimer) clearTimeout(this.builderTimer);
     if (this.graphSnapshotTimer) clearInterval(this.graphSnapshotTimer);
     await this.annBuilder?.close();
-    for (const index of this.indexes.values()) await index.close();
+    for (const index of this.indexes.values()) {
+      await index.log.close();
+      await index.close();
+    }
   }
 }

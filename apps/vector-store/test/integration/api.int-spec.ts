@@ -54,7 +54,7 @@ describe('index administration', () => {
       totalVectorCount: 0,
     });
     expect((await t.call('GET', '/internal/indexes')).body.indexes).toEqual(
-      expect.arrayContaining([{ indexId: 'sp', totalVectorCount: 0 }]),
+      expect.arrayContaining([expect.objectContaining({ indexId: 'sp', totalVectorCount: 0, appliedSeq: 0, state: 'ready' })]),
     );
     expect((await t.call('DELETE', '/internal/indexes/sp')).body).toEqual({});
     expect((await t.call('DELETE', '/internal/indexes/sp')).status).toBe(200);
