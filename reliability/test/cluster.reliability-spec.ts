@@ -7,10 +7,25 @@
 // while NATS is down writes get a clean 503 in Pinecone's shape and succeed once it is back.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startCluster, type Cluster, type StoreChild } from './support/cluster.js';
-import { call, DIMENSION, isGrpcError, jsonHeaders, percentile, printFigures, sleep, soakSeconds, Tally, vector } from './support/harness.js';
+import { call, DIMENSION, isGrpcError, jsonHeaders, percentile, printFigures, sleep, soakSeconds, Tally } from './support/harness.js';
 
 const REPLICAS = 2;
 const DOWN_AFTER_MS = 2_000;
+
+/**
+ * A pseudo-random unit-free vector per seed (mulberry32). Not harness.vector(): its sin(seed·a + d·b) vectors all
+ * lie in one plane, so thousands of them crowd a circle and near-ties make exact-match recall meaningless.
+ */
+function vector(seed: number): number[] {
+  let state = (seed * 0x9e3779b1) >>> 0;
+  return Array.from({ length: DIMENSION }, () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.fround(((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5);
+  });
+}
 
 interface Load {
   stop(): Promise<void>;
@@ -211,8 +226,10 @@ describe('replicated index cluster: node loss and NATS restart under load', () =
     const internal = { 'content-type': 'application/json', 'x-conifer-internal-token': cluster.internalToken };
     figures.recall_after_on_replacement = await recall(`${spare.url}/internal/indexes/${indexId}`, internal, sample);
     figures.recall_after_on_survivor = await recall(`${survivor!.url}/internal/indexes/${indexId}`, internal, sample);
-    expect(figures.recall_after_on_replacement).toBeGreaterThanOrEqual(figures.recall_before as number);
-    expect(figures.recall_after_on_survivor).toBeGreaterThanOrEqual(figures.recall_before as number);
+    // The replacement, rebuilt from snapshot + log, answers like the replica that never died; the index grew
+    // meanwhile, so against the earlier figure only a small tolerance.
+    expect(figures.recall_after_on_replacement).toBe(figures.recall_after_on_survivor);
+    expect(figures.recall_after_on_replacement).toBeGreaterThanOrEqual((figures.recall_before as number) - 0.05);
   });
 
   it('answers writes a clean 503 while NATS is down, succeeds once it is back, and loses nothing acknowledged', async () => {
@@ -223,10 +240,11 @@ describe('replicated index cluster: node loss and NATS restart under load', () =
     await cluster.nats.kill('SIGKILL');
     const downAt = Date.now();
     const unavailableBefore = writeStatuses.get(503);
-    await sleep(3_000);
-    figures.writes_503_while_nats_down = writeStatuses.get(503) - unavailableBefore;
-    await cluster.nats.start();
+    // Longer than the store's publish time-out (5 s): writes sent meanwhile must end as 503, not hang.
+    await sleep(8_000);
     const okBefore = writeStatuses.get(200);
+    await cluster.nats.start();
+    figures.nats_down_ms = Date.now() - downAt;
     let recoveredAfter = -1;
     while (Date.now() - downAt < 90_000) {
       if (writeStatuses.get(200) > okBefore) {
@@ -235,10 +253,11 @@ describe('replicated index cluster: node loss and NATS restart under load', () =
       }
       await sleep(100);
     }
+    figures.writes_503_during_nats_outage = writeStatuses.get(503) - unavailableBefore;
     figures.writes_ok_again_after_nats_kill_ms = recoveredAfter;
     await sleep(phase / 2);
     await load.stop();
-    expect(figures.writes_503_while_nats_down).toBeGreaterThan(0);
+    expect(figures.writes_503_during_nats_outage).toBeGreaterThan(0);
     expect(recoveredAfter).toBeGreaterThan(0);
     expect(writeStatuses.get(200)).toBeGreaterThan(before);
     expect(Object.keys(writeStatuses.toJSON()).filter((s) => s.startsWith('unclean'))).toEqual([]);
