@@ -2,6 +2,7 @@
 // vector-store nodes: a node silent for CONIFER_NODE_DOWN_AFTER_MS loses its replicas to another node; when it
 // answers again it is told to drop the copy it still holds; a draining node's replicas move off it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runNodesCli } from '../../src/cli/conifer-nodes.js';
 import { FakeVectorStore } from '../support/fake-vector-store.js';
 import { TestCatalog, type TestKey } from '../support/auth-gateway.js';
 import { INTERNAL_TOKEN, startIndexesGateway, type IndexesGateway } from '../support/indexes-gateway.js';
@@ -87,16 +88,30 @@ describe('replica repair', () => {
     const holders = stores.filter((store) => store.indexes.has(indexId));
     const leaving = holders[0]!;
     const spare = stores.find((store) => !store.indexes.has(indexId))!;
-    await catalog.pool.query('UPDATE vector_store_nodes SET draining = true WHERE url = $1', [leaving.url]);
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (text: string) => out.push(text), err: (text: string) => err.push(text) };
+    const env = { DATABASE_URL: process.env.DATABASE_URL };
+    expect(await runNodesCli(['drain'], env, io)).toBe(2);
+    expect(await runNodesCli(['drain', 'http://127.0.0.1:1/nowhere'], env, io)).toBe(1);
+    expect(err.at(-1)).toMatch(/no node with URL/);
+    expect(await runNodesCli(['drain', `${leaving.url}/`], env, io)).toBe(0);
+    expect(JSON.parse(out.at(-1)!)).toMatchObject([{ url: leaving.url, state: 'live', draining: true }]);
     try {
       await eventually(() => spare.indexes.has(indexId));
       await eventually(async () => (await replicaUrls(indexId)).length === 2 && !(await replicaUrls(indexId)).some((r) => r.url === leaving.url));
       await eventually(() => !leaving.indexes.has(indexId));
+      // Every replica it held (this index's and any other's) moves off it.
+      await eventually(async () => {
+        expect(await runNodesCli(['list'], env, io)).toBe(0);
+        const listed = (JSON.parse(out.at(-1)!) as { url: string; draining: boolean; replicas: number }[]).find((n) => n.url === leaving.url);
+        return listed?.draining === true && listed.replicas === 0;
+      });
       // No new index lands on a draining node.
       const next = await create('after-drain');
       expect(leaving.indexes.has(next)).toBe(false);
     } finally {
-      await catalog.pool.query('UPDATE vector_store_nodes SET draining = false WHERE url = $1', [leaving.url]);
+      expect(await runNodesCli(['undrain', leaving.url], env, io)).toBe(0);
     }
   });
 });
