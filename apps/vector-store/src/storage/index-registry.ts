@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { access, constants, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@conifer/contracts';
+import { AlreadyExistsError, InvalidArgumentError, isConiferError, NotFoundError, UnavailableError } from '@conifer/contracts';
 import type { Logger } from 'pino';
 import type { IndexSettings } from '@conifer/engine';
 import { AnnBuilder, annWorkerPath, clearAnnFiles } from './ann-builder.js';
@@ -90,7 +90,18 @@ export class IndexRegistry {
       clearAnnFiles(dir);
       const index = await DurableIndex.load(name, dir, registry.options, logger);
       registry.indexes.set(name, index);
-      if (registry.options.hub !== undefined) await registry.attachReplica(index);
+      if (registry.options.hub !== undefined) {
+        // At start the NATS cluster may still be electing its leader: wait for it rather than exit.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await registry.attachReplica(registry.indexes.get(name)!);
+            break;
+          } catch (error) {
+            if (attempt % 10 === 1) logger.warn({ index: name, err: error }, 'the index log is not reachable yet; retrying');
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+          }
+        }
+      }
     }
     registry.loaded = true;
     // Once the graphs have grown well past what the newest snapshot saved, save them with a new one
@@ -162,6 +173,16 @@ export class IndexRegistry {
 
   /** A new replica: from the newest snapshot in the object store and the stream after it, else empty. */
   private async createReplica(id: string, settings: IndexSettings): Promise<DurableIndex> {
+    try {
+      return await this.createReplicaOnce(id, settings);
+    } catch (error) {
+      if (isConiferError(error)) throw error;
+      this.logger.warn({ index: id, err: error }, 'could not create the replica');
+      throw new UnavailableError(`the replication log is not available (${(error as Error).message}); retry`);
+    }
+  }
+
+  private async createReplicaOnce(id: string, settings: IndexSettings): Promise<DurableIndex> {
     const hub = this.options.hub!;
     await hub.ensureStream(id);
     const dir = path.join(this.root, id);
@@ -207,6 +228,7 @@ export class IndexRegistry {
   /** Drops a replica's local state and restores it from the newest snapshot. */
   private async replaceFromSnapshot(index: DurableIndex): Promise<DurableIndex | undefined> {
     this.annBuilder?.forget(index.id);
+    await index.log.close();
     await index.close();
     const trash = path.join(this.root, `${index.id}.deleted-${Date.now()}`);
     renameSync(index.dir, trash);

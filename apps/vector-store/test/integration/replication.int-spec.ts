@@ -8,6 +8,7 @@ import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
 import { buildServer } from '../../src/api/server.js';
 import { IndexRegistry } from '../../src/storage/index-registry.js';
@@ -57,9 +58,9 @@ interface Node {
 
 const cleanups: Array<() => Promise<void>> = [];
 
-async function startNode(natsUrl = NATS_URL, dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-repl-'))): Promise<Node> {
+async function startNode(natsUrl = NATS_URL, dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-repl-')), streamReplicas = 1): Promise<Node> {
   const logger = pino({ level: process.env.CONIFER_TEST_LOG_LEVEL ?? 'silent' });
-  const hub = await JetStreamHub.connect({ servers: natsUrl, prefix: PREFIX, publishTimeoutMs: 2000, applyTimeoutMs: 5000 }, logger);
+  const hub = await JetStreamHub.connect({ servers: natsUrl, prefix: PREFIX, publishTimeoutMs: 2000, applyTimeoutMs: 5000, streamReplicas }, logger);
   const registry = await IndexRegistry.open(dataDir, logger, { hub, annWorker: false });
   const app = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger, readWaitMs: 500, nodeId: `node-${dataDir.slice(-6)}` });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -152,6 +153,45 @@ describe('replicated indexes on JetStream', () => {
     await expect(a.hub.jsm.streams.info(a.hub.streamName(index))).rejects.toThrow();
   });
 
+  it('with the local WAL, writes carry a per-process sequence and any X-Conifer-Min-Seq is met (one node holds the index)', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-local-'));
+    const logger = pino({ level: 'silent' });
+    const registry = await IndexRegistry.open(dataDir, logger, { annWorker: false });
+    const app = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger, readWaitMs: 100 });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(async () => {
+      await app.close();
+      await registry.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    expect((await call(url, 'PUT', '/internal/indexes/local', settings)).status).toBe(201);
+    const first = await upsert(url, 'local', 0, 3);
+    const second = await call(url, 'POST', '/internal/indexes/local/vectors/delete', { ids: ['v0'] });
+    expect([first.headers.get('x-conifer-log-seq'), second.headers.get('x-conifer-log-seq')]).toEqual(['1', '2']);
+    const read = await call(url, 'GET', '/internal/indexes/local/vectors/fetch?ids=v1', undefined, { 'x-conifer-min-seq': '999' });
+    expect(read.status).toBe(200);
+    expect(read.headers.get('x-conifer-applied-seq')).toBe('2');
+    expect((await call(url, 'GET', '/internal/indexes')).body).toMatchObject({ log: 'local', indexes: [{ id: 'local', appliedSeq: 2, state: 'ready' }] });
+  });
+
+  it('an upsert larger than one NATS message is logged as several entries, applied in order on every replica', async () => {
+    const a = await startNode();
+    const b = await startNode();
+    const index = 'big';
+    const wide = { dimension: 768, metric: 'euclidean', vectorType: 'dense' };
+    for (const n of [a, b]) expect((await call(n.url, 'PUT', `/internal/indexes/${index}`, wide)).status).toBe(201);
+    const durable = a.registry.get(index);
+    // 600 × 768 float32 ≈ 1.8 MB encoded: over the 1 MB default message limit; the last copy of v0 must win.
+    const records = Array.from({ length: 600 }, (_, n) => ({ id: n === 599 ? 'v0' : `v${n}`, values: Array.from({ length: 768 }, (_, d) => ((n + d) % 7) + 1) }));
+    const { seq } = await durable.write(durable.index.prepareUpsert(parseUpsertRequest({ vectors: records })));
+    expect(seq).toBeGreaterThan(1);
+    const stats = await call(b.url, 'POST', `/internal/indexes/${index}/describe_index_stats`, {}, { 'x-conifer-min-seq': String(seq) });
+    expect(stats.body.totalVectorCount).toBe(599);
+    const v0 = await fetchIds(b.url, index, ['v0'], seq);
+    expect(v0.get('v0')!.slice(0, 3)).toEqual([(599 % 7) + 1, ((599 + 1) % 7) + 1, ((599 + 2) % 7) + 1]);
+    await call(a.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
+  });
+
   it('a node with an empty data directory starts from the newest snapshot and the log after it, and the log is trimmed', async () => {
     const a = await startNode();
     const index = 'snap';
@@ -186,6 +226,34 @@ describe('replicated indexes on JetStream', () => {
     expect((await fetchIds(c2.url, index, ids, lastSeq)).size).toBe(499);
     await call(a.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
     expect(await a.hub.snapshots(index)).toEqual([]);
+  });
+
+  it('a node that comes back after the log was trimmed past its position starts again from the newest snapshot', async () => {
+    const a = await startNode();
+    const b = await startNode();
+    const index = 'trimmed';
+    for (const n of [a, b]) expect((await call(n.url, 'PUT', `/internal/indexes/${index}`, settings)).status).toBe(201);
+    const first = await upsert(a.url, index, 0, 30);
+    const firstSeq = Number(first.headers.get('x-conifer-log-seq'));
+    expect((await fetchIds(b.url, index, ['v0'], firstSeq)).size).toBe(1);
+    await b.close();
+    // While B is away: more writes and two snapshots; the stream is purged below the older one.
+    await upsert(a.url, index, 100, 30);
+    expect((await call(a.url, 'POST', `/internal/indexes/${index}/snapshot`)).status).toBe(200);
+    await call(a.url, 'POST', `/internal/indexes/${index}/vectors/delete`, { ids: ['v0'] });
+    expect((await call(a.url, 'POST', `/internal/indexes/${index}/snapshot`)).status).toBe(200);
+    const last = await upsert(a.url, index, 200, 30);
+    const lastSeq = Number(last.headers.get('x-conifer-log-seq'));
+    const snapshots = await a.hub.snapshots(index);
+    expect(snapshots.map((s) => s.position)).toEqual([lastSeq - 1, lastSeq - 2]);
+    expect((await a.hub.ensureStream(index)).firstSeq).toBe(lastSeq - 1);
+
+    const b2 = await startNode(NATS_URL, b.dataDir);
+    const ids = [...Array.from({ length: 30 }, (_, n) => `v${n}`), ...Array.from({ length: 30 }, (_, n) => `v${100 + n}`), ...Array.from({ length: 30 }, (_, n) => `v${200 + n}`)];
+    const got = await fetchIds(b2.url, index, ids, lastSeq);
+    expect(got.size).toBe(89);
+    expect(got.has('v0')).toBe(false);
+    await call(a.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
   });
 
   it('NATS down: writes get 503 in Pinecone\'s shape, then succeed once it is back; nothing acknowledged is lost', async () => {
@@ -298,6 +366,81 @@ describe('replicated indexes on JetStream', () => {
     expect(got.size).toBe(acknowledged.length);
     await call(b.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
   }, 60_000);
+
+  it('on a 3-node NATS cluster with streams of 3 replicas, a NATS server killed mid-ingest loses no acknowledged write', async () => {
+    if (!existsSync(NATS_SERVER)) throw new Error(`${NATS_SERVER} is missing`);
+    const clientPorts = [await freePort(), await freePort(), await freePort()];
+    const routePorts = [await freePort(), await freePort(), await freePort()];
+    const dirs = clientPorts.map(() => mkdtempSync(path.join(tmpdir(), 'conifer-natsc-')));
+    const servers: ChildProcess[] = clientPorts.map((port, k) =>
+      spawn(
+        NATS_SERVER,
+        [
+          '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dirs[k]!, '-n', `n${k}-${PREFIX}`,
+          '--cluster_name', `c-${PREFIX}`, '--cluster', `nats://127.0.0.1:${routePorts[k]}`,
+          '--routes', routePorts.filter((_, j) => j !== k).map((p) => `nats://127.0.0.1:${p}`).join(','),
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
+    cleanups.push(async () => {
+      for (const s of servers) s.kill('SIGKILL');
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+    const urls = clientPorts.map((p) => `nats://127.0.0.1:${p}`);
+    // JetStream on a new cluster answers once its meta leader is elected: retry the first PUT until then.
+    const a = await startNode(urls.join(','), undefined, 3);
+    const b = await startNode([urls[1], urls[2]].join(','), undefined, 3);
+    const index = 'clustered';
+    for (const n of [a, b]) {
+      for (let i = 0; ; i++) {
+        const res = await call(n.url, 'PUT', `/internal/indexes/${index}`, settings);
+        if (res.status === 201) break;
+        if (i > 60) throw new Error(`PUT answered ${res.status}: ${JSON.stringify(res.body)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    const info = await a.hub.jsm.streams.info(a.hub.streamName(index));
+    expect(info.config.num_replicas).toBe(3);
+
+    const acknowledged: string[] = [];
+    let highest = 0;
+    let refused = 0;
+    let batch = 0;
+    let firstRefusal = 0;
+    let lastRefusal = 0;
+    const write = async () => {
+      const from = batch++ * 10;
+      const res = await upsert(a.url, index, from, 10);
+      if (res.status === 200) {
+        for (let n = from; n < from + 10; n++) acknowledged.push(`v${n}`);
+        highest = Math.max(highest, Number(res.headers.get('x-conifer-log-seq')));
+      } else {
+        expect(res.status).toBe(503);
+        expect(res.body.code).toBe(14);
+        refused++;
+        firstRefusal ||= Date.now();
+        lastRefusal = Date.now();
+      }
+    };
+    for (let i = 0; i < 10; i++) await write();
+    // Kill the server node A is connected to: A must fail over to another one.
+    const aServer = a.hub.nc.getServer();
+    const victim = clientPorts.findIndex((p) => aServer.endsWith(`:${p}`));
+    expect(victim).toBeGreaterThanOrEqual(0);
+    servers[victim]!.kill('SIGKILL');
+    // Until 30 writes are acknowledged after the kill (the stream may need a new leader first).
+    const until = Date.now() + 45_000;
+    while (acknowledged.length < 400 && Date.now() < until) await write();
+    expect(acknowledged.length).toBe(400);
+    // B's consumer may have lived on the killed server: it is recreated and catches up.
+    const bLog = b.registry.get(index).log;
+    expect(await bLog.waitApplied(highest, 20_000)).toBe(true);
+    const got = await fetchIds(b.url, index, acknowledged, highest);
+    expect(got.size).toBe(acknowledged.length);
+    process.stderr.write(`3-node NATS cluster: ${acknowledged.length / 10} writes acknowledged, ${refused} refused (503) over ${lastRefusal - firstRefusal} ms around the kill\n`);
+    await call(b.url, 'DELETE', `/internal/indexes/${index}?purge=true`);
+  }, 90_000);
 });
 
 afterAll(async () => {

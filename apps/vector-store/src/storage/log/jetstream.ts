@@ -110,7 +110,8 @@ export class JetStreamHub {
       timeout: 5000,
     });
     const js = jetstream(nc, { timeout: full.publishTimeoutMs });
-    const jsm = await jetstreamManager(nc, { timeout: full.publishTimeoutMs });
+    // No account check here: a NATS cluster that is still electing its JetStream leader answers later.
+    const jsm = await jetstreamManager(nc, { timeout: full.publishTimeoutMs, checkAPI: false });
     logger.info({ servers: full.servers }, 'connected to NATS (JetStream log)');
     return new JetStreamHub(nc, js, jsm, full, logger);
   }
@@ -316,8 +317,20 @@ export class JetStreamIndexLog implements IndexLog {
           stream,
           this.applied > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.applied + 1 } : { deliver_policy: DeliverPolicy.All },
         );
-        this.messages = await consumer.consume({ max_messages: 256 });
-        if (this.stopped) this.messages.stop();
+        // Short heartbeats: when the server holding the consumer dies, two missed beats (2 s) make this
+        // loop start a new consumer after the last applied entry (the library's own recovery can take longer).
+        const messages = await consumer.consume({ max_messages: 256, expires: 5000, idle_heartbeat: 1000 });
+        this.messages = messages;
+        if (this.stopped) messages.stop();
+        void (async () => {
+          for await (const note of messages.status()) {
+            if (note.type === 'heartbeats_missed' && note.count >= 2) {
+              this.logger.warn({ index: this.durable.id }, 'log consumer missed heartbeats; recreating it');
+              messages.stop();
+              break;
+            }
+          }
+        })().catch(() => undefined);
         for await (const m of this.messages) {
           this.handle(m);
           if (this.gap) {
@@ -493,7 +506,7 @@ export class JetStreamIndexLog implements IndexLog {
     if (this.snapshotting) await this.snapshotting.catch(() => undefined);
     await this.running?.catch(() => undefined);
     // A clean stop leaves a local snapshot, so that the next start replays little of the stream.
-    if (this.bytesSinceSnapshot >= this.localSnapshotOnCloseBytes) {
+    if (this.bytesSinceSnapshot >= this.localSnapshotOnCloseBytes && !this.gap) {
       await this.durable.snapshot().catch((error: unknown) => this.logger.warn({ index: this.durable.id, err: message(error) }, 'snapshot on close failed'));
     }
     for (const w of this.waiters.splice(0)) {
