@@ -25,8 +25,10 @@ export abstract class IndexesRepository {
   /** Number of catalogued replicas per node id. */
   abstract countByNode(): Promise<Map<string, number>>;
   abstract findById(id: string): Promise<IndexRecord | null>;
-  /** Ready indexes with a replica on one of these nodes. */
-  abstract listWithReplicaOn(nodeIds: readonly string[]): Promise<IndexRecord[]>;
+  /** Ready indexes with a replica on one of these nodes (in one of these states, when given); at most 500. */
+  abstract listWithReplicaOn(nodeIds: readonly string[], states?: readonly ReplicaState[]): Promise<IndexRecord[]>;
+  /** The ids of every index with a replica row on the node, whatever its state. */
+  abstract indexIdsOn(nodeId: string): Promise<Set<string>>;
   /** Records a replica (idempotent per index and node); false when the index no longer exists. */
   abstract addReplica(indexId: string, nodeId: string, state: ReplicaState): Promise<boolean>;
   abstract setReplicaState(indexId: string, nodeId: string, state: ReplicaState): Promise<void>;
@@ -143,14 +145,19 @@ export class PrismaIndexesRepository extends IndexesRepository {
     return row ? toRecord(row) : null;
   }
 
-  async listWithReplicaOn(nodeIds: readonly string[]): Promise<IndexRecord[]> {
+  async listWithReplicaOn(nodeIds: readonly string[], states?: readonly ReplicaState[]): Promise<IndexRecord[]> {
     const rows = await this.prisma.vectorIndex.findMany({
-      where: { state: 'Ready', replicas: { some: { nodeId: { in: [...nodeIds] } } } },
+      where: { state: 'Ready', replicas: { some: { nodeId: { in: [...nodeIds] }, ...(states ? { state: { in: [...states] } } : {}) } } },
       orderBy: { createdAt: 'asc' },
       take: 500,
       include: withReplicas,
     });
     return rows.map(toRecord);
+  }
+
+  async indexIdsOn(nodeId: string): Promise<Set<string>> {
+    const rows = await this.prisma.indexReplica.findMany({ where: { nodeId }, select: { indexId: true } });
+    return new Set(rows.map((row) => row.indexId));
   }
 
   async addReplica(indexId: string, nodeId: string, state: ReplicaState): Promise<boolean> {

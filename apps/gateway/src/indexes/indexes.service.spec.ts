@@ -57,8 +57,13 @@ class InMemoryIndexes extends IndexesRepository {
   async findById(id: string) {
     return this.rows.get(id) ?? null;
   }
-  async listWithReplicaOn(nodeIds: readonly string[]) {
-    return [...this.rows.values()].filter((r) => r.state === 'Ready' && r.replicas.some((replica) => nodeIds.includes(replica.nodeId)));
+  async listWithReplicaOn(nodeIds: readonly string[], states?: readonly ReplicaState[]) {
+    return [...this.rows.values()].filter(
+      (r) => r.state === 'Ready' && r.replicas.some((replica) => nodeIds.includes(replica.nodeId) && (!states || states.includes(replica.state))),
+    );
+  }
+  async indexIdsOn(nodeId: string) {
+    return new Set([...this.rows.values()].filter((r) => r.replicas.some((replica) => replica.nodeId === nodeId)).map((r) => r.id));
   }
   async addReplica(indexId: string, nodeId: string, state: ReplicaState) {
     const row = this.rows.get(indexId);

@@ -85,7 +85,9 @@ export class ReplicaRepair implements OnApplicationBootstrap, OnApplicationShutd
   private async replaceOn(from: readonly StoreNode[], remove: boolean): Promise<number> {
     const ids = new Set(from.map((node) => node.id));
     let replaced = 0;
-    for (const record of await this.indexes.listWithReplicaOn([...ids])) {
+    // Draining: only replicas still active there (those already moving are "leaving"), so that a node with more
+    // indexes than one listing holds gets through them over successive rounds.
+    for (const record of await this.indexes.listWithReplicaOn([...ids], remove ? undefined : ['active'])) {
       const old = record.replicas.filter((replica) => ids.has(replica.nodeId) && (remove || replica.state === 'active'));
       for (const replica of old) {
         if (!this.replicated(record, replica.nodeId)) continue;
@@ -118,7 +120,7 @@ export class ReplicaRepair implements OnApplicationBootstrap, OnApplicationShutd
   private async finishDrains(draining: readonly StoreNode[]): Promise<number> {
     const ids = new Set(draining.map((node) => node.id));
     let drained = 0;
-    for (const record of await this.indexes.listWithReplicaOn([...ids])) {
+    for (const record of await this.indexes.listWithReplicaOn([...ids], ['leaving'])) {
       for (const replica of record.replicas) {
         if (!ids.has(replica.nodeId) || replica.state !== 'leaving') continue;
         const leaving = this.nodes.known(replica.nodeId);
@@ -142,7 +144,7 @@ export class ReplicaRepair implements OnApplicationBootstrap, OnApplicationShutd
   private async dropStrays(reporting: readonly StoreNode[]): Promise<number> {
     let dropped = 0;
     for (const node of reporting) {
-      const placed = new Set((await this.indexes.listWithReplicaOn([node.id])).map((record) => record.id));
+      const placed = await this.indexes.indexIdsOn(node.id);
       for (const indexId of node.replicas.keys()) {
         if (placed.has(indexId)) continue;
         const record = await this.indexes.findById(indexId);
