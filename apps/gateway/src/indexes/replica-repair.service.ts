@@ -62,7 +62,12 @@ export class ReplicaRepair implements OnApplicationBootstrap, OnApplicationShutd
     await this.nodes.reload();
     const nodes = this.nodes.list();
     const downAfter = this.config.gateway.nodeDownAfterMs;
-    const down = nodes.filter((node) => !node.live && this.nodes.silentForMs(node, now) >= downAfter);
+    // Only nodes on the shared log can have their replicas re-created (a local log's index waits for its node);
+    // a node not heard from since this gateway started counts when the cluster runs on JetStream at all.
+    const shared = nodes.some((node) => node.log === 'jetstream');
+    const down = nodes.filter(
+      (node) => !node.live && this.nodes.silentForMs(node, now) >= downAfter && (node.log === 'jetstream' || (node.log === undefined && shared)),
+    );
     const draining = nodes.filter((node) => node.draining);
     const reporting = nodes.filter((node) => node.live && node.log === 'jetstream' && node.replicas.size > 0);
     if (down.length === 0 && draining.length === 0 && reporting.length === 0) return null;

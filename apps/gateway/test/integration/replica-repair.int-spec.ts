@@ -115,3 +115,50 @@ describe('replica repair', () => {
     }
   });
 });
+
+describe('replica repair on local-log nodes', () => {
+  const stores: FakeVectorStore[] = [];
+  let gateway: IndexesGateway;
+  let catalog: TestCatalog;
+
+  beforeAll(async () => {
+    for (let i = 0; i < 2; i++) {
+      const store = await new FakeVectorStore(INTERNAL_TOKEN).start();
+      store.log = 'local';
+      stores.push(store);
+    }
+    gateway = await startIndexesGateway({
+      CONIFER_VECTOR_STORE_URLS: stores.map((s) => s.url).join(','),
+      CONIFER_INDEX_REPLICAS: '2',
+      CONIFER_NODE_POLL_MS: '100',
+      CONIFER_NODE_DOWN_AFTER_MS: '500',
+    });
+    catalog = new TestCatalog();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await catalog?.close();
+    for (const store of stores) await store.stop();
+  });
+
+  it('gives an index one replica and never moves it off a dead node (its only copy is there)', async () => {
+    const projectId = await catalog.createProject();
+    const editor = await catalog.createKey(projectId, { roles: ['ProjectEditor'] });
+    const created = await gateway.call('POST', '/indexes', { apiKey: editor.value, body: { name: 'solo', dimension: 2, spec } });
+    expect(created.status).toBe(201);
+    const holders = stores.filter((store) => store.indexes.size > 0);
+    expect(holders).toHaveLength(1);
+    const other = stores.find((store) => store !== holders[0])!;
+    await holders[0]!.stop();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(other.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    const { rows } = await catalog.pool.query('SELECT r.node_id FROM index_replicas r JOIN indexes i ON i.id = r.index_id WHERE i.project_id = $1', [projectId]);
+    expect(rows).toHaveLength(1);
+    // The data plane says so in Pinecone's shape.
+    const read = await gateway.call('POST', `/data/${projectId}/solo/query`, { apiKey: editor.value, body: { topK: 1, vector: [0.1, 0.2] } });
+    expect(read.status).toBe(503);
+    expect(read.body).toMatchObject({ code: 14 });
+  });
+});
