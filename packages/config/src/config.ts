@@ -56,6 +56,7 @@ export const ENV_SCHEMA = {
   CONIFER_INDEX_REPLICAS: positiveInt.max(16).default(1),
   CONIFER_NODE_POLL_MS: positiveInt.min(50).default(1_000),
   CONIFER_NODE_DOWN_AFTER_MS: positiveInt.default(5_000),
+  CONIFER_REPLICA_READ_TIMEOUT_MS: positiveInt.default(10_000),
   CONIFER_METRICS_ENABLED: bool.default(true),
   CONIFER_KEY_CACHE_TTL_MS: positiveInt.default(60_000),
   CONIFER_NEGATIVE_CACHE_TTL_MS: positiveInt.default(5_000),
@@ -111,6 +112,8 @@ export interface ConiferConfig {
     readonly nodePollMs: number;
     /** A node unanswered this long is down: its replicas are re-created elsewhere. */
     readonly nodeDownAfterMs: number;
+    /** A read on an index with several replicas waits this long for its first replica, then tries another. */
+    readonly replicaReadTimeoutMs: number;
     readonly metricsEnabled: boolean;
     readonly adminTokenTtlSeconds: number;
     /** Failed POST /oauth/token attempts allowed per client address within the window before 429. */
@@ -225,6 +228,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       indexReplicas: v.CONIFER_INDEX_REPLICAS,
       nodePollMs: v.CONIFER_NODE_POLL_MS,
       nodeDownAfterMs: v.CONIFER_NODE_DOWN_AFTER_MS,
+      replicaReadTimeoutMs: v.CONIFER_REPLICA_READ_TIMEOUT_MS,
       metricsEnabled: v.CONIFER_METRICS_ENABLED,
       adminTokenTtlSeconds: v.CONIFER_ADMIN_TOKEN_TTL_SECONDS,
       adminLoginMaxFailures: v.CONIFER_ADMIN_LOGIN_MAX_FAILURES,

@@ -71,6 +71,8 @@ export interface ForwardRequest {
   readonly requestId?: string;
   /** Sent as X-Conifer-Min-Seq: a read waits (bounded) until the replica has applied this log sequence. */
   readonly minSeq?: string;
+  /** Overrides the client's headers time-out for this request (a read that another replica can answer). */
+  readonly headersTimeoutMs?: number;
 }
 
 export interface ForwardResponse {
@@ -249,6 +251,8 @@ export class VectorStoreClient {
           path: `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
           headers,
           body: request.body,
+          // undefined: the pool's own time-out (undici reads `headersTimeout != null`).
+          headersTimeout: request.headersTimeoutMs,
         },
         new ForwardHandler(request.method === 'HEAD', resolve, reject),
       );

@@ -40,6 +40,7 @@ const MAX_REMEMBERED = 100_000;
 export class DataPlaneProxy {
   private readonly upstreamDuration: Histogram<'operation' | 'outcome'>;
   private readonly hostSuffix: string | undefined;
+  private readonly replicaReadTimeoutMs: number;
   /** Per operation: builds the store-side path from the route's parameters (percent-encoded again). */
   private readonly paths = new Map<DataPlaneOperation, (params: Params) => string>();
   /** Per operation: the upstream histogram's children for ok / unavailable / error (no label object per request). */
@@ -56,6 +57,7 @@ export class DataPlaneProxy {
     @Inject(VectorStoreNodes) private readonly nodes: VectorStoreNodes,
   ) {
     this.hostSuffix = config.gateway.indexHostSuffix;
+    this.replicaReadTimeoutMs = config.gateway.replicaReadTimeoutMs;
     this.upstreamDuration = new Histogram({
       name: 'conifer_upstream_request_duration_seconds',
       help: 'Gateway to vector-store request duration (until the answer\'s headers; small answers: until their last byte) by data-plane operation and outcome (ok: any HTTP answer)',
@@ -156,7 +158,8 @@ export class DataPlaneProxy {
     if (!first) throw new UnavailableError('No replica of this index is available; try again shortly');
     let response: StreamedResponse;
     try {
-      response = await this.send(first, route, operation, request);
+      // A read's first replica gets the shorter time-out: another replica can answer if it hangs.
+      response = await this.send(first, route, operation, write ? request : { ...request, headersTimeoutMs: this.replicaReadTimeoutMs });
     } catch (error) {
       const refused = connectionRefused(error);
       if (refused || connectionBroken(error)) this.nodes.markDown(first.id);

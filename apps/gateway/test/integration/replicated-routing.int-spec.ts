@@ -42,7 +42,8 @@ describe('replicated index routing', () => {
       CONIFER_NODE_POLL_MS: '100',
       // No repair during these tests: a stopped fake stays the index's replica.
       CONIFER_NODE_DOWN_AFTER_MS: '600000',
-      CONIFER_UPSTREAM_TIMEOUT_MS: '2000',
+      CONIFER_UPSTREAM_TIMEOUT_MS: '5000',
+      CONIFER_REPLICA_READ_TIMEOUT_MS: '400',
     });
     catalog = new TestCatalog();
     projectId = await catalog.createProject();
@@ -124,6 +125,23 @@ describe('replicated index routing', () => {
     expect(counts().map((n, j) => n - before[j]!)).toEqual([1, 1]);
     behind.appliedSeq = seq;
     ahead.appliedSeq = seq;
+  });
+
+  it('a replica that hangs: the read is retried on the other after CONIFER_REPLICA_READ_TIMEOUT_MS, not the upstream time-out', async () => {
+    const [hung, fine] = replicas as [FakeVectorStore, FakeVectorStore];
+    hung.stall = true;
+    try {
+      for (let i = 0; i < 3; i++) {
+        const before = reads(fine).length;
+        const started = Date.now();
+        const response = await query(reader);
+        expect(response.status).toBe(200);
+        expect(Date.now() - started).toBeLessThan(3_000);
+        expect(reads(fine).length).toBe(before + 1);
+      }
+    } finally {
+      hung.stall = false;
+    }
   });
 
   it('a write answered 503 (log down) is not sent again', async () => {
