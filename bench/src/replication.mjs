@@ -6,7 +6,8 @@
 // local server (CONIFER_BENCH_NATS_URL, default nats://127.0.0.1:4222), with names unique to the run,
 // deleted at the end. Not part of npm test; nothing asserts on time.
 //
-//   node bench/src/replication.mjs [--n=10000] [--queries=200] [--batch=1000] [--only=local,js1,js2]
+//   node bench/src/replication.mjs [--n=10000] [--queries=200] [--batch=1000] [--only=local,js1,js2] [--stream-replicas=1]
+//   (a NATS cluster: CONIFER_BENCH_NATS_URL=nats://a:4222,nats://b:4222,... --stream-replicas=3)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ const N = Number(option('n', '10000'));
 const QUERIES = Number(option('queries', '200'));
 const BATCH = Number(option('batch', '1000'));
 const ONLY = option('only', 'local,js1,js2').split(',');
+const STREAM_REPLICAS = Number(option('stream-replicas', '1'));
 const DIM = 768;
 const NATS_URL = process.env.CONIFER_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const PREFIX = `B${process.pid}x${Date.now().toString(36)}`;
@@ -44,7 +46,7 @@ const settings = { dimension: DIM, metric: 'cosine', vectorType: 'dense' };
 
 async function node(mode) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-repl-bench-'));
-  const hub = mode === 'local' ? undefined : await JetStreamHub.connect({ servers: NATS_URL, prefix: PREFIX }, logger);
+  const hub = mode === 'local' ? undefined : await JetStreamHub.connect({ servers: NATS_URL, prefix: PREFIX, streamReplicas: STREAM_REPLICAS }, logger);
   // Exact search only (no background graph build): the figures compare the logs, not the ANN builder.
   const registry = await IndexRegistry.open(dataDir, logger, { annBuilder: false, ...(hub ? { hub } : {}) });
   const app = buildServer({ registry, internalToken: TOKEN, maxBodyBytes: 64 * 1024 * 1024, logger });

@@ -212,7 +212,8 @@ export class IndexRegistry {
     const hub = this.options.hub!;
     let stream = await hub.ensureStream(index.id);
     let current = index;
-    if (stream.messages > 0 && current.loadedPosition + 1 < stream.firstSeq) {
+    // first_seq is 0 for a new stream; after a purge it is the next entry, also when none is left.
+    if (stream.firstSeq > current.loadedPosition + 1) {
       // The stream was trimmed past what this node holds: start again from a snapshot.
       this.logger.warn({ index: index.id, position: current.loadedPosition, firstSeq: stream.firstSeq }, 'local state is older than the log; restoring from a snapshot');
       const restored = await this.replaceFromSnapshot(current);

@@ -64,6 +64,20 @@ export const DEFAULT_JETSTREAM_OPTIONS: Omit<JetStreamOptions, 'servers'> = {
 };
 
 const MANIFEST = 'manifest.json';
+/** A consumer that delivers nothing for this long while entries are known to wait is recreated. */
+const STALL_MS = 3000;
+/** How often an idle replica asks the stream for its last sequence (status; stall detection). */
+const STREAM_CHECK_MS = 5000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
 interface Manifest {
   indexId: string;
@@ -246,7 +260,7 @@ export class JetStreamHub {
 
 function isNotFound(error: unknown): boolean {
   const e = error as { code?: number; name?: string; message?: string };
-  return e.name === 'StreamNotFoundError' || e.code === 10059 || e.code === 404 || /stream not found/i.test(e.message ?? '');
+  return e.name === 'StreamNotFoundError' || e.code === 10059 || /stream not found/i.test(e.message ?? '');
 }
 
 interface Waiter {
@@ -272,6 +286,9 @@ export class JetStreamIndexLog implements IndexLog {
   private readonly waiters: Waiter[] = [];
   private readonly own = new Map<string, OwnWrite>();
   private bytesSinceSnapshot = 0;
+  private lastProgress = Date.now();
+  private lastStreamCheck = 0;
+  private missingLogged = false;
   private snapshotting: Promise<number | undefined> | undefined;
   /** A clean stop snapshots locally when at least this much log was applied since the last snapshot. */
   localSnapshotOnCloseBytes = 1024 * 1024;
@@ -311,17 +328,43 @@ export class JetStreamIndexLog implements IndexLog {
 
   private async consumeLoop(): Promise<void> {
     const stream = this.hub.streamName(this.durable.id);
+    let pause = 500;
     while (!this.stopped) {
+      let watchdog: NodeJS.Timeout | undefined;
       try {
-        const consumer = await this.hub.js.consumers.get(
-          stream,
-          this.applied > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.applied + 1 } : { deliver_policy: DeliverPolicy.All },
+        const consumer = await withTimeout(
+          this.hub.js.consumers.get(
+            stream,
+            this.applied > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.applied + 1 } : { deliver_policy: DeliverPolicy.All },
+          ),
+          this.hub.options.publishTimeoutMs,
+          'creating the log consumer',
         );
-        // Short heartbeats: when the server holding the consumer dies, two missed beats (2 s) make this
-        // loop start a new consumer after the last applied entry (the library's own recovery can take longer).
-        const messages = await consumer.consume({ max_messages: 256, expires: 5000, idle_heartbeat: 1000 });
+        const messages = await withTimeout(consumer.consume({ max_messages: 256, expires: 5000, idle_heartbeat: 1000 }), this.hub.options.publishTimeoutMs, 'starting the log consumer');
         this.messages = messages;
         if (this.stopped) messages.stop();
+        this.lastProgress = Date.now();
+        // A consumer can go quiet for good when the NATS server holding it dies (seen on a 3-node cluster:
+        // the library's own recovery did not resume it): when entries are known to be waiting (a write of
+        // this node, a read asking for a sequence, or the stream's last sequence) and none arrived for a
+        // while, start a new consumer after the last applied entry.
+        watchdog = setInterval(() => {
+          if (this.stopped) return;
+          const behind = this.own.size > 0 || this.waiters.length > 0 || (this.last ?? 0) > this.applied;
+          if (behind && Date.now() - this.lastProgress > STALL_MS) {
+            this.logger.warn({ index: this.durable.id, applied: this.applied, last: this.last }, 'log consumer stalled; recreating it');
+            messages.stop();
+          } else if (!behind && Date.now() - this.lastStreamCheck > STREAM_CHECK_MS) {
+            this.lastStreamCheck = Date.now();
+            void this.hub.jsm.streams
+              .info(stream)
+              .then((info) => {
+                this.last = Math.max(this.last ?? 0, info.state.last_seq);
+              })
+              .catch(() => undefined);
+          }
+        }, 1000);
+        watchdog.unref();
         void (async () => {
           for await (const note of messages.status()) {
             if (note.type === 'heartbeats_missed' && note.count >= 2) {
@@ -331,21 +374,30 @@ export class JetStreamIndexLog implements IndexLog {
             }
           }
         })().catch(() => undefined);
-        for await (const m of this.messages) {
+        for await (const m of messages) {
+          this.lastProgress = Date.now();
           this.handle(m);
           if (this.gap) {
-            this.messages.stop();
+            messages.stop();
             break;
           }
         }
       } catch (error) {
-        if (!this.stopped) this.logger.warn({ index: this.durable.id, err: message(error) }, 'log consumer failed; retrying');
+        pause = 500;
+        if (isNotFound(error)) {
+          // The index was deleted (purged) elsewhere: the gateway drops this replica next; ask seldom meanwhile.
+          pause = 5000;
+          if (!this.missingLogged) this.logger.warn({ index: this.durable.id }, 'the index stream does not exist (index deleted?)');
+          this.missingLogged = true;
+        } else if (!this.stopped) this.logger.warn({ index: this.durable.id, err: message(error) }, 'log consumer failed; retrying');
+      } finally {
+        clearInterval(watchdog);
       }
       if (this.gap) {
         this.onGap(this.durable.id);
         return;
       }
-      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 500));
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 
