@@ -5,7 +5,9 @@
 // - a draining node: each of its replicas gets a replacement, its own row turns "leaving" (still served), and
 //   goes once the replacement reports itself caught up; its node is then told to drop its copy;
 // - a node that answers again holding a replica the catalog no longer has (replaced while it was down, or its
-//   index deleted meanwhile) is told to drop it (never with purge: the shared log belongs to the index).
+//   index deleted meanwhile) is told to drop it (never with purge: the shared log belongs to the index);
+// - a node that answers without a replica the catalog places on it (restarted with an empty disk before it was
+//   replaced) is told to create it again: it restores from the newest snapshot and the log after it.
 // An index on a node with a local log has its only copy there: it is never moved, it waits for its node.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
@@ -27,6 +29,8 @@ export interface RepairOutcome {
   readonly drained: number;
   /** Copies dropped on nodes the catalog no longer places them on. */
   readonly dropped: number;
+  /** Replicas created again on a node that had lost them. */
+  readonly restored: number;
 }
 
 @Injectable()
@@ -69,7 +73,7 @@ export class ReplicaRepair implements OnApplicationBootstrap, OnApplicationShutd
       (node) => !node.live && this.nodes.silentForMs(node, now) >= downAfter && (node.log === 'jetstream' || (node.log === undefined && shared)),
     );
     const draining = nodes.filter((node) => node.draining);
-    const reporting = nodes.filter((node) => node.live && node.log === 'jetstream' && node.replicas.size > 0);
+    const reporting = nodes.filter((node) => node.live && node.log === 'jetstream');
     if (down.length === 0 && draining.length === 0 && reporting.length === 0) return null;
     let outcome: RepairOutcome | null = null;
     await this.indexes.exclusively(LOCK, async () => {
@@ -79,10 +83,10 @@ export class ReplicaRepair implements OnApplicationBootstrap, OnApplicationShutd
         replaced += await this.replaceOn(draining, false);
         drained = await this.finishDrains(draining);
       }
-      outcome = { replaced, drained, dropped: await this.dropStrays(reporting) };
+      outcome = { replaced, drained, dropped: await this.dropStrays(reporting), restored: await this.restoreMissing(reporting) };
     });
     const done = outcome as RepairOutcome | null;
-    if (done && done.replaced + done.drained + done.dropped > 0) this.logger.info(done, 'repaired replicas');
+    if (done && done.replaced + done.drained + done.dropped + done.restored > 0) this.logger.info(done, 'repaired replicas');
     return done;
   }
 
@@ -165,6 +169,28 @@ export class ReplicaRepair implements OnApplicationBootstrap, OnApplicationShutd
       }
     }
     return dropped;
+  }
+
+  /** Replicas the catalog places on a JetStream node that the node's last status does not list: created again. */
+  private async restoreMissing(reporting: readonly StoreNode[]): Promise<number> {
+    let restored = 0;
+    for (const node of reporting) {
+      for (const indexId of await this.indexes.indexIdsOn(node.id)) {
+        if (node.replicas.has(indexId)) continue;
+        const record = await this.indexes.findById(indexId);
+        const replica = record?.replicas.find((r) => r.nodeId === node.id);
+        // Being created (index or replica) or deleted: its creator or the reconciliation finishes it.
+        if (!record || record.state !== 'Ready' || !replica || replica.state === 'creating') continue;
+        try {
+          await node.client.createIndex(record.id, { dimension: record.dimension, metric: record.metric, vectorType: record.vectorType, schema: record.schema });
+          restored++;
+          this.logger.info({ indexId, node: node.url }, 'replica created again on a node that had lost it');
+        } catch (error) {
+          this.logger.debug({ indexId, node: node.url, err: (error as Error).message }, 'lost replica not created again yet');
+        }
+      }
+    }
+    return restored;
   }
 
   /** Whether the index's log is shared (JetStream), so that a replica can be re-created on another node. */

@@ -98,7 +98,7 @@ export class DataPlaneProxy {
 
     const body = request.body;
     const upstream: ForwardRequest = scopedListing
-      ? { ...scopedListingUpstream, requestId: request.id }
+      ? { ...scopedListingUpstream, requestId: request.id, minSeq: clientMinSeq }
       : {
           method: request.method,
           path: this.upstreamPath(operation, request),
@@ -169,8 +169,10 @@ export class DataPlaneProxy {
       if (!second) throw error;
       response = await this.send(second, route, operation, request);
     }
-    if (!write && response.status === 503) {
-      // The replica is behind the sequence asked for, or cannot serve: one more try on another replica.
+    // A read answered 503 (the replica is behind the sequence asked for, or cannot serve), or any request answered
+    // 404 (the replica lost the index, e.g. its node restarted with an empty disk, until repair re-creates it:
+    // nothing was applied): one more try on another replica.
+    if ((!write && response.status === 503) || response.status === 404) {
       const second = chooseReplica(route, write, minSeq, first, this.turn++);
       if (second) {
         await response.bytes().catch(() => undefined);

@@ -144,6 +144,27 @@ describe('replicated index routing', () => {
     }
   });
 
+  it('a replica that lost the index (node restarted with an empty disk): requests go to the other, repair creates it again', async () => {
+    const [wiped] = replicas as [FakeVectorStore, FakeVectorStore];
+    const settings = wiped.indexes.get(indexId)!;
+    wiped.indexes.delete(indexId);
+    // Its status still lists the index (as a poll taken just before the loss would): the gateway keeps choosing it.
+    wiped.staleStatus = [indexId];
+    const before = wiped.dataRequests(indexId).length;
+    for (let i = 0; i < 4; i++) {
+      const write = await upsert(writer);
+      expect(write.status).toBe(200);
+      for (const store of replicas) store.appliedSeq = Number(write.headers.get('x-conifer-log-seq'));
+      expect((await query(reader)).status).toBe(200);
+    }
+    // Some of those reached the replica without the index (404) and were answered by the other one.
+    expect(wiped.dataRequests(indexId).length).toBeGreaterThan(before);
+    wiped.staleStatus = [];
+    const deadline = Date.now() + 15_000;
+    while (!wiped.indexes.has(indexId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(wiped.indexes.get(indexId)).toMatchObject({ dimension: settings.dimension, metric: settings.metric });
+  });
+
   it('a write answered 503 (log down) is not sent again', async () => {
     for (const store of replicas) store.logDown = true;
     const before = replicas.map((store) => writes(store).length);

@@ -41,6 +41,8 @@ export class FakeVectorStore {
   log: 'local' | 'jetstream' | undefined;
   appliedSeq = 0;
   sequence: { next: number } = { next: 1 };
+  /** Index ids the status lists although the node does not have them (a status taken before a disk was lost). */
+  staleStatus: string[] = [];
   /** While true, writes answer 503 (the log is unreachable). */
   logDown = false;
   /** When set, data-plane requests are answered by it (raw response: streaming, huge bodies, early closes). */
@@ -113,7 +115,10 @@ export class FakeVectorStore {
       if (this.log !== undefined) {
         return answer(200, {
           log: this.log,
-          indexes: [...this.indexes].map(([id, i]) => ({ id, appliedSeq: this.appliedSeq, state: 'ready', totalVectorCount: i.vectors.size })),
+          indexes: [
+            ...[...this.indexes].map(([id, i]) => ({ id, appliedSeq: this.appliedSeq, state: 'ready', totalVectorCount: i.vectors.size })),
+            ...this.staleStatus.map((id) => ({ id, appliedSeq: this.appliedSeq, state: 'ready', totalVectorCount: 0 })),
+          ],
         });
       }
       return answer(200, { indexes: [...this.indexes].map(([indexId, i]) => ({ indexId, totalVectorCount: i.vectors.size })) });
