@@ -53,6 +53,10 @@ export const ENV_SCHEMA = {
   CONIFER_TRUSTED_PROXIES: optionalString,
   CONIFER_KEY_ID_MAX_FAILURES: positiveInt.default(100),
   CONIFER_UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
+  CONIFER_INDEX_REPLICAS: positiveInt.max(16).default(1),
+  CONIFER_NODE_POLL_MS: positiveInt.min(50).default(1_000),
+  CONIFER_NODE_DOWN_AFTER_MS: positiveInt.default(5_000),
+  CONIFER_REPLICA_READ_TIMEOUT_MS: positiveInt.default(10_000),
   CONIFER_METRICS_ENABLED: bool.default(true),
   CONIFER_KEY_CACHE_TTL_MS: positiveInt.default(60_000),
   CONIFER_NEGATIVE_CACHE_TTL_MS: positiveInt.default(5_000),
@@ -102,6 +106,14 @@ export interface ConiferConfig {
     /** Proxies whose X-Forwarded-For is believed (false: none; a hop count; addresses/CIDRs). */
     readonly trustProxy: TrustedProxies;
     readonly upstreamTimeoutMs: number;
+    /** Replicas of a new index (capped by the live nodes, and at 1 unless the nodes share a JetStream log). */
+    readonly indexReplicas: number;
+    /** How often each vector-store node's status (health, applied sequences) is polled. */
+    readonly nodePollMs: number;
+    /** A node unanswered this long is down: its replicas are re-created elsewhere. */
+    readonly nodeDownAfterMs: number;
+    /** A read on an index with several replicas waits this long for its first replica, then tries another. */
+    readonly replicaReadTimeoutMs: number;
     readonly metricsEnabled: boolean;
     readonly adminTokenTtlSeconds: number;
     /** Failed POST /oauth/token attempts allowed per client address within the window before 429. */
@@ -184,6 +196,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
   for (const u of vectorStoreUrls) {
     if (!url.safeParse(u).success) problems.push(`CONIFER_VECTOR_STORE_URLS: "${u}" is not a URL`);
   }
+  if (v.CONIFER_NODE_DOWN_AFTER_MS < v.CONIFER_NODE_POLL_MS) {
+    problems.push('CONIFER_NODE_DOWN_AFTER_MS: must be at least CONIFER_NODE_POLL_MS (a node needs a chance to answer a poll)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(v.CONIFER_DATA_DIR);
@@ -210,6 +225,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       maxBodyBytes: v.CONIFER_MAX_BODY_BYTES,
       trustProxy: 'value' in trusted ? trusted.value : false,
       upstreamTimeoutMs: v.CONIFER_UPSTREAM_TIMEOUT_MS,
+      indexReplicas: v.CONIFER_INDEX_REPLICAS,
+      nodePollMs: v.CONIFER_NODE_POLL_MS,
+      nodeDownAfterMs: v.CONIFER_NODE_DOWN_AFTER_MS,
+      replicaReadTimeoutMs: v.CONIFER_REPLICA_READ_TIMEOUT_MS,
       metricsEnabled: v.CONIFER_METRICS_ENABLED,
       adminTokenTtlSeconds: v.CONIFER_ADMIN_TOKEN_TTL_SECONDS,
       adminLoginMaxFailures: v.CONIFER_ADMIN_LOGIN_MAX_FAILURES,

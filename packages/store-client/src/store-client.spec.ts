@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UnavailableError } from '@conifer/contracts';
-import { StoreResponseError, VectorStoreClient, VectorStoreClients } from './store-client.js';
+import { parseNodeStatus, StoreResponseError, VectorStoreClient, VectorStoreClients } from './store-client.js';
 
 interface Seen {
   method: string;
@@ -43,6 +43,10 @@ describe('VectorStoreClient', () => {
       if (req.url === '/internal/indexes/missing' && req.method === 'GET') return send(404, { code: 5, message: 'nope', details: [] });
       if (req.url === '/internal/indexes' && req.method === 'GET') return send(200, { indexes: [{ indexId: 'a', totalVectorCount: 3 }] });
       if (req.url === '/healthz') return send(200, { status: 'ok' });
+      if (req.url === '/internal/indexes/seq/vectors/upsert') {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-conifer-log-seq': '42' });
+        return res.end('{"upsertedCount":1}');
+      }
       if (req.url!.startsWith('/internal/indexes/i1/')) return send(400, { code: 3, message: 'bad vector', details: [] });
       if (req.url === '/internal/indexes/big/query') {
         // Larger than FORWARD_WHOLE_MAX_BYTES, with a Content-Length: streamed.
@@ -103,6 +107,10 @@ describe('VectorStoreClient', () => {
     expect(await client.listIndexes()).toEqual([{ indexId: 'a', totalVectorCount: 3 }]);
     await client.deleteIndex('gone');
     expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/internal/indexes/gone' });
+    await client.deleteIndex('gone', { purge: true });
+    expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/internal/indexes/gone?purge=true' });
+    // A node of the previous version: local log, no sequences, every index ready.
+    expect(await client.status()).toEqual({ log: 'local', nodeId: undefined, indexes: [{ indexId: 'a', appliedSeq: undefined, lastSeq: undefined, state: 'ready' }] });
     await client.checkHealth();
   });
 
@@ -132,6 +140,40 @@ describe('VectorStoreClient', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of response.body) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).equals(response.whole!)).toBe(true);
+  });
+
+  it('forwardStreaming: sends X-Conifer-Min-Seq only when asked, and reads X-Conifer-Log-Seq', async () => {
+    const write = await client.forwardStreaming('seq', { method: 'POST', path: '/vectors/upsert', body: '{}', minSeq: '7' });
+    expect(write.logSeq).toBe('42');
+    expect(seen.at(-1)!.headers['x-conifer-min-seq']).toBe('7');
+    const plain = await client.forwardStreaming('i1', { method: 'POST', path: '/query', body: '{}' });
+    expect(plain.logSeq).toBeUndefined();
+    expect(seen.at(-1)!.headers['x-conifer-min-seq']).toBeUndefined();
+  });
+
+  it('reads a node status in the replication shape, leniently', () => {
+    expect(
+      parseNodeStatus({
+        log: 'jetstream',
+        nodeId: 'n1',
+        indexes: [
+          { id: 'a', appliedSeq: 12, lastSeq: 15, state: 'catching-up' },
+          { indexId: 'b', appliedSeq: '9', state: 'ready' },
+          { appliedSeq: 1 },
+          'junk',
+          { id: 'c', appliedSeq: -1 },
+        ],
+      }),
+    ).toEqual({
+      log: 'jetstream',
+      nodeId: 'n1',
+      indexes: [
+        { indexId: 'a', appliedSeq: 12, lastSeq: 15, state: 'catching-up' },
+        { indexId: 'b', appliedSeq: 9, lastSeq: undefined, state: 'ready' },
+        { indexId: 'c', appliedSeq: undefined, lastSeq: undefined, state: 'ready' },
+      ],
+    });
+    expect(parseNodeStatus(null)).toEqual({ log: 'local', nodeId: undefined, indexes: [] });
   });
 
   it('forwardStreaming: a large answer and a chunked one stream', async () => {

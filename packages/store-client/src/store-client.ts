@@ -21,6 +21,30 @@ export interface StoreIndexSummary {
   readonly totalVectorCount: number;
 }
 
+/** One index as a node's status reports it (GET /internal/indexes). */
+export interface StoreReplicaStatus {
+  readonly indexId: string;
+  /** The highest log sequence this replica has applied (undefined: the node does not report sequences). */
+  readonly appliedSeq: number | undefined;
+  /** The newest sequence of the index's log, when the node knows it. */
+  readonly lastSeq: number | undefined;
+  /** catching-up: replaying its log (or restoring a snapshot); not to be read from yet. */
+  readonly state: 'ready' | 'catching-up';
+}
+
+/** A node's status: which log its indexes are on and where each replica stands. */
+export interface StoreNodeStatus {
+  /** local: a write-ahead log on the node's own disk (its indexes cannot be replicated); jetstream: shared log. */
+  readonly log: 'local' | 'jetstream';
+  readonly nodeId: string | undefined;
+  readonly indexes: readonly StoreReplicaStatus[];
+}
+
+/** Log sequence headers of the replication protocol (docs/REPLICATION.md). */
+export const LOG_SEQ_HEADER = 'x-conifer-log-seq';
+export const MIN_SEQ_HEADER = 'x-conifer-min-seq';
+export const APPLIED_SEQ_HEADER = 'x-conifer-applied-seq';
+
 export interface StoreClientOptions {
   /** Base URL of the node, e.g. http://127.0.0.1:8081 (no trailing slash needed). */
   readonly url: string;
@@ -43,6 +67,10 @@ export interface ForwardRequest {
   readonly body?: Buffer | string;
   readonly contentType?: string;
   readonly requestId?: string;
+  /** Sent as X-Conifer-Min-Seq: a read waits (bounded) until the replica has applied this log sequence. */
+  readonly minSeq?: string;
+  /** Overrides the client's headers time-out for this request (a read that another replica can answer). */
+  readonly headersTimeoutMs?: number;
 }
 
 export interface ForwardResponse {
@@ -60,6 +88,8 @@ export interface StreamedResponse {
   readonly contentType: string | undefined;
   /** The store's Content-Length, when it sent one. */
   readonly contentLength: number | undefined;
+  /** X-Conifer-Log-Seq of a write's answer: the log sequence the write got. */
+  readonly logSeq: string | undefined;
   /** The whole body when it was small enough to be read before resolving; undefined when it streams. */
   readonly whole: Buffer | undefined;
   /** The body as it arrives (made on demand for a whole one); errors (node gone, body timeout) surface on it. */
@@ -147,9 +177,13 @@ export class VectorStoreClient {
     throw new StoreResponseError(response.status, response.body.toString('utf8'), 'index creation');
   }
 
-  /** Deletes the index and its data on the node (idempotent). */
-  async deleteIndex(indexId: string): Promise<void> {
-    const response = await this.call('DELETE', `/internal/indexes/${encodeURIComponent(indexId)}`);
+  /**
+   * Deletes the index and its data on the node (idempotent). purge: the index itself goes (sent to one replica
+   * only), so the node also deletes its shared log and snapshots; without it only this node's replica is dropped.
+   */
+  async deleteIndex(indexId: string, options: { purge?: boolean } = {}): Promise<void> {
+    const query = options.purge ? '?purge=true' : '';
+    const response = await this.call('DELETE', `/internal/indexes/${encodeURIComponent(indexId)}${query}`);
     if (response.status === 200 || response.status === 204 || response.status === 404) return;
     throw new StoreResponseError(response.status, response.body.toString('utf8'), 'index deletion');
   }
@@ -166,6 +200,13 @@ export class VectorStoreClient {
     const response = await this.call('GET', '/internal/indexes');
     if (response.status !== 200) throw new StoreResponseError(response.status, response.body.toString('utf8'), 'index listing');
     return (JSON.parse(response.body.toString('utf8')) as { indexes: StoreIndexSummary[] }).indexes;
+  }
+
+  /** The node's status: its log kind and, per index, the applied sequence and whether it is caught up. */
+  async status(timeoutMs = Math.min(this.timeoutMs, 2_000)): Promise<StoreNodeStatus> {
+    const response = await this.call('GET', '/internal/indexes', undefined, undefined, undefined, timeoutMs);
+    if (response.status !== 200) throw new StoreResponseError(response.status, response.body.toString('utf8'), 'status');
+    return parseNodeStatus(JSON.parse(response.body.toString('utf8')) as unknown);
   }
 
   /** Resolves when the node answers /healthz with 200 within the given time. */
@@ -200,6 +241,7 @@ export class VectorStoreClient {
   forwardStreaming(indexId: string, request: ForwardRequest): Promise<StreamedResponse> {
     const headers: string[] = request.requestId !== undefined ? [INTERNAL_TOKEN_HEADER, this.token, 'x-request-id', request.requestId] : [INTERNAL_TOKEN_HEADER, this.token];
     if (request.body !== undefined) headers.push('content-type', request.contentType ?? 'application/json');
+    if (request.minSeq !== undefined) headers.push(MIN_SEQ_HEADER, request.minSeq);
     return new Promise<StreamedResponse>((resolve, reject) => {
       this.pool.dispatch(
         {
@@ -207,6 +249,8 @@ export class VectorStoreClient {
           path: `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
           headers,
           body: request.body,
+          // undefined: the pool's own time-out (undici reads `headersTimeout != null`).
+          headersTimeout: request.headersTimeoutMs,
         },
         new ForwardHandler(request.method === 'HEAD', resolve, reject),
       );
@@ -266,6 +310,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private status = 0;
   private contentType: string | undefined;
   private contentLength: number | undefined;
+  private logSeq: string | undefined;
   private chunks: Buffer[] | null = null;
   private stream: Readable | null = null;
   /** The promise was settled (resolved with the answer, or rejected). */
@@ -287,6 +332,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.status = status;
     const type = headers['content-type'];
     this.contentType = Array.isArray(type) ? type[0] : type;
+    const seq = headers[LOG_SEQ_HEADER];
+    if (typeof seq === 'string') this.logSeq = seq;
     const length = headers['content-length'];
     if (typeof length === 'string') {
       const value = Number(length);
@@ -304,7 +351,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
         callback(error);
       },
     });
-    this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, undefined, this.stream));
+    this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, this.logSeq, undefined, this.stream));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -318,7 +365,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       const chunks = this.chunks;
       this.chunks = null;
       const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, whole, undefined));
+      this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, this.logSeq, whole, undefined));
       return;
     }
     this.stream?.push(null);
@@ -347,6 +394,7 @@ class ForwardedAnswer implements StreamedResponse {
     readonly status: number,
     readonly contentType: string | undefined,
     readonly contentLength: number | undefined,
+    readonly logSeq: string | undefined,
     readonly whole: Buffer | undefined,
     private stream: Readable | undefined,
   ) {}
@@ -366,6 +414,39 @@ class ForwardedAnswer implements StreamedResponse {
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
+}
+
+function sequence(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/**
+ * Reads GET /internal/indexes leniently: a node of the previous version reports only { indexes: [{ indexId,
+ * totalVectorCount }] } (a local log, no sequences, every index ready).
+ */
+export function parseNodeStatus(raw: unknown): StoreNodeStatus {
+  const body = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const list = Array.isArray(body.indexes) ? (body.indexes as unknown[]) : [];
+  const indexes: StoreReplicaStatus[] = [];
+  for (const item of list) {
+    if (typeof item !== 'object' || item === null) continue;
+    const entry = item as Record<string, unknown>;
+    const indexId = typeof entry.id === 'string' ? entry.id : typeof entry.indexId === 'string' ? entry.indexId : undefined;
+    if (indexId === undefined) continue;
+    indexes.push({
+      indexId,
+      appliedSeq: sequence(entry.appliedSeq),
+      lastSeq: sequence(entry.lastSeq),
+      state: entry.state === 'catching-up' ? 'catching-up' : 'ready',
+    });
+  }
+  return {
+    log: body.log === 'jetstream' ? 'jetstream' : 'local',
+    nodeId: typeof body.nodeId === 'string' ? body.nodeId : undefined,
+    indexes,
+  };
 }
 
 /** One client per node URL, created on first use and closed together. */

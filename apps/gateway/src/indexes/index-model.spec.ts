@@ -13,7 +13,7 @@ const base: IndexRecord = {
   spec: { serverless: { cloud: 'aws', region: 'us-east-1' } },
   schema: { fields: { _values: { type: 'dense_vector', dimension: 8, metric: 'cosine' } } },
   state: 'Ready',
-  nodeId: 'n',
+  replicas: [{ nodeId: 'n', state: 'active' }],
   createdAt: new Date(0),
 };
 

@@ -20,8 +20,20 @@ export interface IndexRecord {
   /** The whole schema (vector and metadata fields) in 2026-07's wire shape. */
   readonly schema: IndexSchema;
   readonly state: IndexState;
-  readonly nodeId: string;
+  /** Where the index lives: one replica per node (never rendered: Pinecone's serverless model has no replicas). */
+  readonly replicas: readonly ReplicaRecord[];
   readonly createdAt: Date;
+}
+
+/**
+ * creating: placed by repair and being created on its node (not routed to yet); active: serving; leaving: on a
+ * draining node, still serving until its replacement has caught up.
+ */
+export type ReplicaState = 'creating' | 'active' | 'leaving';
+
+export interface ReplicaRecord {
+  readonly nodeId: string;
+  readonly state: ReplicaState;
 }
 
 export interface IndexModel {

@@ -1,8 +1,9 @@
-// Per-request resolution of (project, index name) to the index id and its node, cached in-process so a warm
+// Per-request resolution of (project, index name) to the index id and its replicas' nodes, cached in-process so a warm
 // data-plane request touches no database. Entries live ROUTE_TTL_MS (a miss NEGATIVE_TTL_MS); this replica
 // evicts at once on configure and delete, other replicas within the TTL (meanwhile the node answers 404 for a
 // deleted index id, so a stale entry can never reach another index's data).
 import { Inject, Injectable } from '@nestjs/common';
+import { UnavailableError } from '@conifer/contracts';
 import { IndexesRepository } from './indexes.repository.js';
 import type { IndexState } from './index-request.js';
 import { VectorStoreNodes, type StoreNode } from './vector-store-nodes.service.js';
@@ -16,7 +17,10 @@ export interface IndexRoute {
   readonly projectId: string;
   readonly name: string;
   readonly state: IndexState;
+  /** The first replica's node: the only one when the index has a single replica (the common, fast case). */
   readonly node: StoreNode;
+  /** Every serving replica's node (replicas still being created by repair are left out). */
+  readonly replicas: readonly StoreNode[];
 }
 
 interface Entry {
@@ -59,9 +63,13 @@ export class IndexRoutes {
   private async load(key: string, projectId: string, name: string): Promise<IndexRoute | null> {
     const generation = this.generation;
     const record = await this.indexes.findByName(projectId, name);
-    const route = record
-      ? { indexId: record.id, projectId, name, state: record.state, node: await this.nodes.node(record.nodeId) }
-      : null;
+    let route: IndexRoute | null = null;
+    if (record) {
+      const serving = record.replicas.filter((replica) => replica.state !== 'creating');
+      const replicas = await Promise.all((serving.length > 0 ? serving : record.replicas).map((replica) => this.nodes.node(replica.nodeId)));
+      if (replicas.length === 0) throw new UnavailableError(`Index ${name} has no replica; try again shortly`);
+      route = { indexId: record.id, projectId, name, state: record.state, node: replicas[0]!, replicas };
+    }
     if (generation === this.generation) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
       this.entries.set(key, { route, expiresAt: Date.now() + (route ? ROUTE_TTL_MS : NEGATIVE_TTL_MS) });

@@ -6,6 +6,7 @@ import { IndexesController } from './indexes.controller.js';
 import { IndexesRepository, PrismaIndexesRepository } from './indexes.repository.js';
 import { IndexesService } from './indexes.service.js';
 import { ProjectIndexRemover } from '../tenants/project-index-remover.js';
+import { ReplicaRepair } from './replica-repair.service.js';
 import { PrismaVectorStoreNodesRepository, VectorStoreNodesRepository } from './vector-store-nodes.repository.js';
 import { VectorStoreNodes } from './vector-store-nodes.service.js';
 
@@ -18,6 +19,7 @@ import { VectorStoreNodes } from './vector-store-nodes.service.js';
     VectorStoreNodes,
     IndexRoutes,
     IndexesService,
+    ReplicaRepair,
     { provide: ProjectIndexRemover, useExisting: IndexesService },
   ],
   exports: [IndexRoutes, VectorStoreNodes, IndexesService, ProjectIndexRemover],

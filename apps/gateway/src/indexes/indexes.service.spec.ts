@@ -10,7 +10,8 @@ import {
 } from '@conifer/contracts';
 import type { StoreIndexSettings, VectorStoreClient } from '@conifer/store-client';
 import { pino } from 'pino';
-import type { IndexRecord } from './index-model.js';
+import type { IndexRecord, ReplicaState } from './index-model.js';
+import { chooseReplicaNodes } from './placement.js';
 
 /** The classic index model (8.x clients); index-schema-request.spec.ts covers 2026-07. */
 const CLASSIC = '2026-04' as const;
@@ -50,31 +51,67 @@ class InMemoryIndexes extends IndexesRepository {
   }
   async countByNode() {
     const counts = new Map<string, number>();
-    for (const row of this.rows.values()) counts.set(row.nodeId, (counts.get(row.nodeId) ?? 0) + 1);
+    for (const row of this.rows.values()) for (const { nodeId } of row.replicas) counts.set(nodeId, (counts.get(nodeId) ?? 0) + 1);
     return counts;
+  }
+  async findById(id: string) {
+    return this.rows.get(id) ?? null;
+  }
+  async listWithReplicaOn(nodeIds: readonly string[], states?: readonly ReplicaState[]) {
+    return [...this.rows.values()].filter(
+      (r) => r.state === 'Ready' && r.replicas.some((replica) => nodeIds.includes(replica.nodeId) && (!states || states.includes(replica.state))),
+    );
+  }
+  async indexIdsOn(nodeId: string) {
+    return new Set([...this.rows.values()].filter((r) => r.replicas.some((replica) => replica.nodeId === nodeId)).map((r) => r.id));
+  }
+  async addReplica(indexId: string, nodeId: string, state: ReplicaState) {
+    const row = this.rows.get(indexId);
+    if (!row) return false;
+    if (!row.replicas.some((r) => r.nodeId === nodeId)) this.rows.set(indexId, { ...row, replicas: [...row.replicas, { nodeId, state }] });
+    return true;
+  }
+  async setReplicaState(indexId: string, nodeId: string, state: ReplicaState) {
+    const row = this.rows.get(indexId);
+    if (row) this.rows.set(indexId, { ...row, replicas: row.replicas.map((r) => (r.nodeId === nodeId ? { nodeId, state } : r)) });
+  }
+  async removeReplica(indexId: string, nodeId: string) {
+    const row = this.rows.get(indexId);
+    if (row) this.rows.set(indexId, { ...row, replicas: row.replicas.filter((r) => r.nodeId !== nodeId) });
+  }
+  async exclusively(_lock: string, task: () => Promise<void>) {
+    await task();
+    return true;
   }
 }
 
 class FakeStore {
   readonly indexes = new Map<string, StoreIndexSettings>();
+  readonly deletes: string[] = [];
   down = false;
   async createIndex(id: string, settings: StoreIndexSettings) {
     if (this.down) throw new UnavailableError('down');
     this.indexes.set(id, settings);
     return true;
   }
-  async deleteIndex(id: string) {
+  async deleteIndex(id: string, options: { purge?: boolean } = {}) {
     if (this.down) throw new UnavailableError('down');
+    this.deletes.push(options.purge ? `${id}?purge` : id);
     this.indexes.delete(id);
   }
 }
 
-function fakeNodes(repository: IndexesRepository, stores: Record<string, FakeStore>) {
+function fakeNodes(repository: IndexesRepository, stores: Record<string, FakeStore>, log: 'local' | 'jetstream' = 'local') {
   const nodes: StoreNode[] = Object.entries(stores).map(([id, store]) => ({
     id,
     url: `http://${id}`,
     live: true,
     configured: true,
+    draining: false,
+    log,
+    lastAnswerAt: 0,
+    replicas: new Map(),
+    outstanding: 0,
     client: store as unknown as VectorStoreClient,
   }));
   return {
@@ -82,11 +119,11 @@ function fakeNodes(repository: IndexesRepository, stores: Record<string, FakeSto
     async node(id: string) {
       return nodes.find((n) => n.id === id)!;
     },
-    async place() {
+    async place(wanted = 1) {
       const counts = await repository.countByNode();
-      const live = nodes.filter((n) => n.live).sort((a, b) => (counts.get(a.id) ?? 0) - (counts.get(b.id) ?? 0));
-      if (!live[0]) throw new UnavailableError('No vector-store node is available');
-      return live[0];
+      const chosen = chooseReplicaNodes(nodes.map((node) => ({ ...node, node, indexCount: counts.get(node.id) ?? 0 })), wanted);
+      if (chosen.length === 0) throw new UnavailableError('No vector-store node is available');
+      return chosen.map((choice) => choice.node);
     },
     markDown(id: string) {
       nodes.find((n) => n.id === id)!.live = false;
@@ -264,7 +301,7 @@ describe('IndexesService', () => {
   });
 
   it('reconciles interrupted operations: stuck Initializing becomes Ready, stuck Terminating is removed', async () => {
-    const base = { projectId: project.projectId, dimension: 3, metric: 'cosine' as const, vectorType: 'dense' as const, deletionProtection: false, tags: {}, spec: { serverless: { cloud: 'aws', region: 'x' } }, schema: { fields: { _values: { type: 'dense_vector' as const, dimension: 3, metric: 'cosine' as const } } }, nodeId: 'a' };
+    const base = { projectId: project.projectId, dimension: 3, metric: 'cosine' as const, vectorType: 'dense' as const, deletionProtection: false, tags: {}, spec: { serverless: { cloud: 'aws', region: 'x' } }, schema: { fields: { _values: { type: 'dense_vector' as const, dimension: 3, metric: 'cosine' as const } } }, replicas: [{ nodeId: 'a', state: 'active' as const }] };
     await repository.insert({ ...base, id: 'i-1', name: 'half-created', state: 'Initializing' });
     await repository.insert({ ...base, id: 'i-2', name: 'half-deleted', state: 'Terminating' });
     stores.a!.indexes.set('i-2', { dimension: 3, metric: 'cosine', vectorType: 'dense' });
@@ -276,10 +313,70 @@ describe('IndexesService', () => {
   });
 
   it('leaves stuck indexes for later while their node is down', async () => {
-    const base = { projectId: project.projectId, dimension: 3, metric: 'cosine' as const, vectorType: 'dense' as const, deletionProtection: false, tags: {}, spec: { serverless: { cloud: 'aws', region: 'x' } }, schema: { fields: { _values: { type: 'dense_vector' as const, dimension: 3, metric: 'cosine' as const } } }, nodeId: 'a' };
+    const base = { projectId: project.projectId, dimension: 3, metric: 'cosine' as const, vectorType: 'dense' as const, deletionProtection: false, tags: {}, spec: { serverless: { cloud: 'aws', region: 'x' } }, schema: { fields: { _values: { type: 'dense_vector' as const, dimension: 3, metric: 'cosine' as const } } }, replicas: [{ nodeId: 'a', state: 'active' as const }] };
     await repository.insert({ ...base, id: 'i-3', name: 'waiting', state: 'Initializing' });
     stores.a!.down = true;
     expect(await service.reconcile()).toEqual({ ready: 0, removed: 0 });
     expect((await service.describe(project, 'waiting', CLASSIC)).status.state).toBe('Initializing');
+  });
+});
+
+describe('IndexesService with replicas (CONIFER_INDEX_REPLICAS=2, JetStream nodes)', () => {
+  let repository: InMemoryIndexes;
+  let stores: Record<string, FakeStore>;
+  let nodes: ReturnType<typeof fakeNodes>;
+  let service: IndexesService;
+
+  beforeEach(() => {
+    repository = new InMemoryIndexes();
+    stores = { a: new FakeStore(), b: new FakeStore(), c: new FakeStore() };
+    nodes = fakeNodes(repository, stores, 'jetstream');
+    const config = loadConfig({ CONIFER_PUBLIC_URL: 'http://conifer.test:8080', CONIFER_INDEX_REPLICAS: '2' });
+    const routes = new IndexRoutes(repository, nodes as unknown as VectorStoreNodes);
+    service = new IndexesService(config, pino({ level: 'silent' }), repository, nodes as unknown as VectorStoreNodes, routes);
+  });
+
+  it('creates the index on two distinct nodes, spreading replicas, and describes it without a replica field', async () => {
+    const model = await service.create(project, { name: 'one', dimension: 3, spec }, CLASSIC);
+    await service.create(project, { name: 'two', dimension: 3, spec }, CLASSIC);
+    const one = [...repository.rows.values()].find((r) => r.name === 'one')!;
+    expect(one.replicas.map((r) => r.nodeId)).toEqual(['a', 'b']);
+    expect([...repository.rows.values()].find((r) => r.name === 'two')!.replicas.map((r) => r.nodeId)).toEqual(['c', 'a']);
+    expect([stores.a!, stores.b!, stores.c!].map((s) => s.indexes.size)).toEqual([2, 1, 1]);
+    expect(Object.keys(model).sort()).toEqual(['deletion_protection', 'dimension', 'host', 'metric', 'name', 'spec', 'status', 'tags', 'vector_type']);
+  });
+
+  it('deletes every replica and purges the shared log exactly once', async () => {
+    await service.create(project, { name: 'one', dimension: 3, spec }, CLASSIC);
+    const id = [...repository.rows.keys()][0]!;
+    await service.delete(project, 'one');
+    expect([...stores.a!.deletes, ...stores.b!.deletes].sort()).toEqual([id, `${id}?purge`]);
+    expect(repository.rows.size).toBe(0);
+  });
+
+  it('deletes an index whose replica node is down: the live replica purges, the down one is left to repair', async () => {
+    await service.create(project, { name: 'one', dimension: 3, spec }, CLASSIC);
+    stores.a!.down = true;
+    nodes.markDown('a');
+    await service.delete(project, 'one');
+    expect(stores.b!.deletes).toEqual([`${[...stores.b!.deletes][0]!.split('?')[0]}?purge`]);
+    expect(repository.rows.size).toBe(0);
+  });
+
+  it('a replica that cannot be created undoes the others and frees the name', async () => {
+    stores.b!.down = true;
+    await expect(service.create(project, { name: 'one', dimension: 3, spec }, CLASSIC)).rejects.toBeInstanceOf(UnavailableError);
+    expect(repository.rows.size).toBe(0);
+    expect(stores.a!.indexes.size).toBe(0);
+    expect(nodes.nodes.find((n) => n.id === 'b')!.live).toBe(false);
+    // b is skipped now: the retry lands on a and c.
+    await service.create(project, { name: 'one', dimension: 3, spec }, CLASSIC);
+    expect([...repository.rows.values()][0]!.replicas.map((r) => r.nodeId)).toEqual(['a', 'c']);
+  });
+
+  it('caps an index at one replica on nodes with a local log', async () => {
+    for (const node of nodes.nodes) node.log = 'local';
+    await service.create(project, { name: 'one', dimension: 3, spec }, CLASSIC);
+    expect([...repository.rows.values()][0]!.replicas).toHaveLength(1);
   });
 });

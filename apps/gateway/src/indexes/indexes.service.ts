@@ -1,6 +1,6 @@
-// The control plane's rules: create (validate, place on the least loaded live node, create there, then
-// Ready), list, describe, configure (deletion protection, merged tags), delete (deletion protection → 403;
-// data removed on the node, then the catalog row). Another project's index, or one outside the key's index
+// The control plane's rules: create (validate, place CONIFER_INDEX_REPLICAS replicas on the least loaded live
+// nodes, create it on each, then Ready), list, describe, configure (deletion protection, merged tags), delete
+// (deletion protection → 403; every replica dropped, the shared log purged once, then the catalog row). Another project's index, or one outside the key's index
 // scope, is answered exactly like a missing one (404); creating a name outside the scope is refused (403).
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
@@ -27,7 +27,7 @@ import { parseConfigureIndexRequest202607, parseCreateIndexRequest202607 } from 
 import { IndexRoutes } from './index-routes.js';
 import { IndexesRepository } from './indexes.repository.js';
 import { ProjectIndexRemover } from '../tenants/project-index-remover.js';
-import { VectorStoreNodes } from './vector-store-nodes.service.js';
+import { VectorStoreNodes, type StoreNode } from './vector-store-nodes.service.js';
 
 /** An index still Initializing or Terminating this long after its last change was interrupted (crash, outage). */
 export const STUCK_AFTER_MS = 60_000;
@@ -78,8 +78,8 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
           await this.remove(record);
           removed++;
         } else {
-          const node = await this.nodes.node(record.nodeId);
-          await node.client.createIndex(record.id, storeSettings(record));
+          const nodes = await Promise.all(record.replicas.map((replica) => this.nodes.node(replica.nodeId)));
+          await Promise.all(nodes.map((node) => node.client.createIndex(record.id, storeSettings(record))));
           await this.indexes.update(record.id, { state: 'Ready' });
           this.routes.evict(record.projectId, record.name);
           ready++;
@@ -99,7 +99,7 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
     if (!inScope(caller, input.name)) {
       throw new PermissionDeniedError(`This API key is not allowed to access index "${input.name}"`);
     }
-    const node = await this.nodes.place();
+    const nodes = await this.nodes.place(this.config.gateway.indexReplicas);
     const record = await this.indexes.insert({
       id: randomUUID(),
       projectId: caller.projectId,
@@ -112,16 +112,20 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
       spec: input.spec,
       schema: input.schema,
       state: 'Initializing',
-      nodeId: node.id,
+      replicas: nodes.map((node) => ({ nodeId: node.id, state: 'active' as const })),
     });
     this.routes.evict(caller.projectId, input.name);
-    try {
-      await node.client.createIndex(record.id, storeSettings(record));
-    } catch (error) {
-      // Nothing was created: free the name so the caller can simply retry.
+    const created = await Promise.allSettled(nodes.map((node) => node.client.createIndex(record.id, storeSettings(record))));
+    const failed = created.findIndex((outcome) => outcome.status === 'rejected');
+    if (failed !== -1) {
+      const error = (created[failed] as PromiseRejectedResult).reason as unknown;
+      this.onNodeFailure(nodes[failed]!.id, error, 'index creation failed on the vector store');
+      // Free the name so the caller can simply retry, after undoing the replicas that were created (best effort:
+      // a leftover is dropped by repair once the node reports an index the catalog does not have).
+      const made = nodes.filter((_node, i) => created[i]!.status === 'fulfilled');
+      await Promise.all(made.map((node, i) => node.client.deleteIndex(record.id, { purge: i === made.length - 1 }).catch(() => undefined)));
       await this.indexes.delete(record.id);
       this.routes.evict(caller.projectId, input.name);
-      this.onNodeFailure(node.id, error, 'index creation failed on the vector store');
       throw error;
     }
     const ready = (await this.indexes.update(record.id, { state: 'Ready' })) ?? { ...record, state: 'Ready' as const };
@@ -173,13 +177,22 @@ export class IndexesService extends ProjectIndexRemover implements OnApplication
     // Terminating first: the data plane stops routing to it at once; a failed removal can simply be retried.
     if (record.state !== 'Terminating') await this.indexes.update(record.id, { state: 'Terminating' });
     this.routes.evict(record.projectId, record.name);
-    const node = await this.nodes.node(record.nodeId);
-    try {
-      await node.client.deleteIndex(record.id);
-    } catch (error) {
-      this.onNodeFailure(node.id, error, 'index deletion failed on the vector store');
-      throw error;
-    }
+    const nodes = await Promise.all(record.replicas.map((replica) => this.nodes.node(replica.nodeId)));
+    // One live replica purges the shared log and snapshots, after the others dropped their copies. With several
+    // replicas, one on a node that is down is left to repair (it drops a replica the catalog no longer has when
+    // its node answers again); a single replica's node must answer (its local log holds the only copy).
+    const purger = nodes.find((node) => node.live) ?? nodes[0];
+    const others = nodes.filter((node) => node !== purger && node.live);
+    const drop = async (node: StoreNode, purge: boolean) => {
+      try {
+        await node.client.deleteIndex(record.id, { purge });
+      } catch (error) {
+        this.onNodeFailure(node.id, error, 'index deletion failed on the vector store');
+        throw error;
+      }
+    };
+    await Promise.all(others.map((node) => drop(node, false)));
+    if (purger) await drop(purger, true);
     await this.indexes.delete(record.id);
     this.routes.evict(record.projectId, record.name);
   }

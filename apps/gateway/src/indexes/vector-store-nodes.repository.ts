@@ -10,6 +10,8 @@ export interface NodeRecord {
   readonly url: string;
   readonly state: NodeState;
   readonly lastSeenAt: Date | null;
+  /** Marked for draining: placement skips it and repair moves its replicas to other nodes. */
+  readonly draining: boolean;
 }
 
 export abstract class VectorStoreNodesRepository {
@@ -18,6 +20,12 @@ export abstract class VectorStoreNodesRepository {
   abstract list(): Promise<NodeRecord[]>;
   /** Records a health-check result; lastSeenAt only moves when the node answered. */
   abstract recordHealth(id: string, state: NodeState, seenAt: Date | null): Promise<void>;
+  /** Marks the node (by URL) for draining or not; null when no node has that URL. */
+  abstract setDraining(url: string, draining: boolean): Promise<NodeRecord | null>;
+}
+
+function toRecord(row: { id: string; url: string; state: string; lastSeenAt: Date | null; draining: boolean }): NodeRecord {
+  return { id: row.id, url: row.url, state: row.state as NodeState, lastSeenAt: row.lastSeenAt, draining: row.draining };
 }
 
 @Injectable()
@@ -30,12 +38,12 @@ export class PrismaVectorStoreNodesRepository extends VectorStoreNodesRepository
     // INSERT … ON CONFLICT DO NOTHING: replicas starting together register the same URL without a race.
     await this.prisma.vectorStoreNode.createMany({ data: [{ id: randomUUID(), url }], skipDuplicates: true });
     const row = await this.prisma.vectorStoreNode.findUniqueOrThrow({ where: { url } });
-    return { id: row.id, url: row.url, state: row.state as NodeState, lastSeenAt: row.lastSeenAt };
+    return toRecord(row);
   }
 
   async list(): Promise<NodeRecord[]> {
     const rows = await this.prisma.vectorStoreNode.findMany({ orderBy: { createdAt: 'asc' } });
-    return rows.map((row) => ({ id: row.id, url: row.url, state: row.state as NodeState, lastSeenAt: row.lastSeenAt }));
+    return rows.map(toRecord);
   }
 
   async recordHealth(id: string, state: NodeState, seenAt: Date | null): Promise<void> {
@@ -43,5 +51,10 @@ export class PrismaVectorStoreNodesRepository extends VectorStoreNodesRepository
       where: { id },
       data: seenAt ? { state, lastSeenAt: seenAt } : { state },
     });
+  }
+
+  async setDraining(url: string, draining: boolean): Promise<NodeRecord | null> {
+    const rows = await this.prisma.vectorStoreNode.updateManyAndReturn({ where: { url: url.replace(/\/+$/, '') }, data: { draining } });
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 }

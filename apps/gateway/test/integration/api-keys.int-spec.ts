@@ -395,7 +395,7 @@ describe('project deletion', () => {
       create: { id: randomUUID(), url: 'http://127.0.0.1:1' },
     });
     await prisma.vectorIndex.create({
-      data: { id: randomUUID(), projectId, name: `idx-${randomUUID().slice(0, 6)}`, dimension: 4, metric: 'cosine', spec: {}, nodeId: node.id },
+      data: { id: randomUUID(), projectId, name: `idx-${randomUUID().slice(0, 6)}`, dimension: 4, metric: 'cosine', spec: {}, replicas: { create: [{ nodeId: node.id }] } },
     });
   }
 

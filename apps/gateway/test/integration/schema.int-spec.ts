@@ -3,7 +3,7 @@
 // index, every foreign key with its actions. Then the generated client exercises every model.
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -191,9 +191,15 @@ describe('database schema', () => {
       const revocation = await prisma.keyRevocation.create({ data: { keyId: key.keyId } });
       expect(typeof revocation.seq).toBe('bigint');
       const node = await prisma.vectorStoreNode.create({ data: { id: randomUUID(), url: 'http://127.0.0.1:1' } });
-      await prisma.vectorIndex.create({
-        data: { id: randomUUID(), projectId: project.id, name: 'docs', dimension: 8, metric: 'cosine', spec: { serverless: {} }, nodeId: node.id },
+      const index = await prisma.vectorIndex.create({
+        data: { id: randomUUID(), projectId: project.id, name: 'docs', dimension: 8, metric: 'cosine', spec: { serverless: {} }, replicas: { create: [{ nodeId: node.id }] } },
+        include: { replicas: true },
       });
+      expect(index.replicas).toMatchObject([{ nodeId: node.id, state: 'active' }]);
+      // One replica per (index, node).
+      await expect(prisma.indexReplica.create({ data: { indexId: index.id, nodeId: node.id } })).rejects.toThrow();
+      // A node holding a replica cannot be deleted by accident (ON DELETE RESTRICT).
+      await expect(prisma.vectorStoreNode.delete({ where: { id: node.id } })).rejects.toThrow();
       // An index keeps its project from being deleted by accident (ON DELETE RESTRICT).
       await expect(prisma.project.delete({ where: { id: project.id } })).rejects.toThrow();
       const event = await prisma.auditEvent.create({
@@ -220,6 +226,33 @@ describe('database schema', () => {
       expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
     }
     expect(await applyMigrations(database.url, MIGRATIONS_DIR)).toEqual([]);
+  });
+
+  it('turns each index\'s node into one replica of it (issue 17 migration)', async () => {
+    const before = await createTestDatabase({ migrate: false });
+    const directory = mkdtempSync(path.join(tmpdir(), 'conifer-migrations-'));
+    cpSync(MIGRATIONS_DIR, directory, { recursive: true });
+    const later = readdirSync(directory, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name >= '20261205210000').map((e) => e.name);
+    const held = mkdtempSync(path.join(tmpdir(), 'conifer-migrations-held-'));
+    for (const name of later) cpSync(path.join(directory, name), path.join(held, name), { recursive: true });
+    for (const name of later) rmSync(path.join(directory, name), { recursive: true });
+    const db = new pg.Client({ connectionString: before.url });
+    try {
+      await applyMigrations(before.url, directory);
+      await db.connect();
+      const [organization, project, node, index] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      await db.query('INSERT INTO organizations (id, name) VALUES ($1, $2)', [organization, 'o']);
+      await db.query('INSERT INTO projects (id, organization_id, name) VALUES ($1, $2, $3)', [project, organization, 'p']);
+      await db.query('INSERT INTO vector_store_nodes (id, url) VALUES ($1, $2)', [node, 'http://127.0.0.1:2']);
+      await db.query(`INSERT INTO indexes (id, project_id, name, metric, spec, node_id) VALUES ($1, $2, 'docs', 'cosine', '{}', $3)`, [index, project, node]);
+      for (const name of later) cpSync(path.join(held, name), path.join(directory, name), { recursive: true });
+      expect(await applyMigrations(before.url, directory)).toEqual(later.sort());
+      const { rows } = await db.query('SELECT index_id, node_id, state FROM index_replicas');
+      expect(rows).toEqual([{ index_id: index, node_id: node, state: 'active' }]);
+    } finally {
+      await db.end().catch(() => undefined);
+      await before.drop();
+    }
   });
 
   it('refuses to run when an applied migration was modified', async () => {

@@ -11,7 +11,11 @@ export interface RecordedRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
+  /** Arrival order across every fake of the process. */
+  readonly at: number;
 }
+
+let arrivals = 0;
 
 interface FakeIndex {
   dimension: number | null;
@@ -29,6 +33,18 @@ export class FakeVectorStore {
   stall = false;
   /** While true, PUT /internal/indexes/:id answers 500 (node failure on create). */
   failCreates = false;
+  /**
+   * Replication (docs/REPLICATION.md): when set, the status reports this log kind and each index's appliedSeq; writes
+   * answer X-Conifer-Log-Seq (the next value of `sequence.next`, shared between fakes like one log); a read whose
+   * X-Conifer-Min-Seq is above appliedSeq answers 503 (the replica is behind).
+   */
+  log: 'local' | 'jetstream' | undefined;
+  appliedSeq = 0;
+  sequence: { next: number } = { next: 1 };
+  /** Index ids the status lists although the node does not have them (a status taken before a disk was lost). */
+  staleStatus: string[] = [];
+  /** While true, writes answer 503 (the log is unreachable). */
+  logDown = false;
   /** When set, data-plane requests are answered by it (raw response: streaming, huge bodies, early closes). */
   takeOver: ((request: RecordedRequest, res: ServerResponse) => void) | undefined;
   private server: Server | undefined;
@@ -50,7 +66,7 @@ export class FakeVectorStore {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const request = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
+        const request = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks), at: arrivals++ };
         this.requests.push(request);
         const answer = (status: number, body: unknown) => {
           res.writeHead(status, { 'content-type': 'application/json' });
@@ -63,9 +79,17 @@ export class FakeVectorStore {
         if (this.takeOver && request.url.startsWith('/internal/indexes/') && request.url.split('?')[0]!.split('/').length > 4) {
           return this.takeOver(request, res);
         }
-        this.handle(request, answer, () => {
-          /* stalled: no answer */
-        });
+        this.handle(
+          request,
+          answer,
+          () => {
+            /* stalled: no answer */
+          },
+          (seq) => {
+            res.writeHead(200, { 'content-type': 'application/json', 'x-conifer-log-seq': String(seq) });
+            res.end(JSON.stringify({ upsertedCount: 1 }));
+          },
+        );
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
@@ -80,9 +104,23 @@ export class FakeVectorStore {
     this.server = undefined;
   }
 
-  private handle(request: RecordedRequest, answer: (status: number, body: unknown) => void, stall: () => void): void {
+  private handle(
+    request: RecordedRequest,
+    answer: (status: number, body: unknown) => void,
+    stall: () => void,
+    answerWithSeq: (seq: number) => void = () => answer(500, {}),
+  ): void {
     const path = request.url.split('?')[0]!;
     if (path === '/internal/indexes' && request.method === 'GET') {
+      if (this.log !== undefined) {
+        return answer(200, {
+          log: this.log,
+          indexes: [
+            ...[...this.indexes].map(([id, i]) => ({ id, appliedSeq: this.appliedSeq, state: 'ready', totalVectorCount: i.vectors.size })),
+            ...this.staleStatus.map((id) => ({ id, appliedSeq: this.appliedSeq, state: 'ready', totalVectorCount: 0 })),
+          ],
+        });
+      }
       return answer(200, { indexes: [...this.indexes].map(([indexId, i]) => ({ indexId, totalVectorCount: i.vectors.size })) });
     }
     const match = /^\/internal\/indexes\/([^/]+)(\/.*)?$/.exec(path);
@@ -115,6 +153,19 @@ export class FakeVectorStore {
     }
     if (!index) return answer(404, { code: 5, message: `index ${indexId} not found`, details: [] });
     if (this.stall) return stall();
+    if (this.log !== undefined && rest !== undefined) {
+      const minSeq = request.headers['x-conifer-min-seq'];
+      const write = rest === '/vectors/upsert' || rest === '/vectors/update' || rest === '/vectors/delete';
+      if (write && this.logDown) return answer(503, { code: 14, message: 'the log is unavailable', details: [] });
+      if (!write && typeof minSeq === 'string' && Number(minSeq) > this.appliedSeq) {
+        return answer(503, { code: 14, message: `this replica is behind: applied ${this.appliedSeq}, asked ${minSeq}`, details: [] });
+      }
+      if (write) {
+        const seq = this.sequence.next++;
+        this.appliedSeq = seq;
+        return answerWithSeq(seq);
+      }
+    }
     const body = request.body.length > 0 ? (JSON.parse(request.body.toString('utf8')) as Record<string, any>) : {};
     switch (`${request.method} ${rest}`) {
       case 'POST /vectors/upsert': {

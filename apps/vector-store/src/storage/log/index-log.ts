@@ -1,4 +1,4 @@
-// The log an index's mutations go through before they are applied (issue 17, REPLICATION.md). Two kinds:
+// The log an index's mutations go through before they are applied (issue 17, docs/REPLICATION.md). Two kinds:
 // the local write-ahead log (one node holds the index; fsync, then apply) and a JetStream stream (every
 // replica of the index consumes it and applies each mutation in stream order). Either way a write is
 // answered only once the log holds it durably *and* this node has applied it.

@@ -1,4 +1,4 @@
-// The JetStream log (CONIFER_NATS_URL set; REPLICATION.md). One stream per index, one subject, file
+// The JetStream log (CONIFER_NATS_URL set; docs/REPLICATION.md). One stream per index, one subject, file
 // storage, nothing discarded by limits: the stream is trimmed explicitly, below the oldest snapshot kept
 // in the Object Store. Every replica of an index consumes its stream in order from its last applied
 // sequence and applies each mutation (the same encoded Mutation as the local WAL's records), so replicas
