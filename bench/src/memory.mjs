@@ -113,6 +113,8 @@ async function measureSize({ n, dim }, { row, log, annWaitSeconds }) {
     await store.start();
     await sleep(500);
     const baseline = status(store.child.pid).rssAnon;
+    const base = await store.metrics();
+    const heap = (m) => `heap used ${((m.heapUsed - base.heapUsed) / n).toFixed(0)} B/vector, external ${((m.external - base.external) / n).toFixed(0)} B/vector`;
     const created = await request(`${store.url}/internal/indexes/bench`, {
       method: 'PUT',
       headers: store.headers,
@@ -155,7 +157,7 @@ async function measureSize({ n, dim }, { row, log, annWaitSeconds }) {
     const perVector = (afterIngest.rssAnon - baseline) / n;
     log(
       `  ${tag} after ingest + graph: RssAnon ${(perVector / 1024).toFixed(2)} KB/vector (${(perVector / raw).toFixed(2)}× raw ${raw} B); ` +
-        `heap used ${(afterIngest.heapUsed / n).toFixed(0)} B/vector, external ${(afterIngest.external / n).toFixed(0)} B/vector, RssFile ${(afterIngest.rssFile / 2 ** 20).toFixed(0)} MB; load ${load()}`,
+        `${heap(afterIngest)}, RssFile ${(afterIngest.rssFile / 2 ** 20).toFixed(0)} MB; load ${load()}`,
     );
     row('memory', `${tag} store RssAnon per vector (after ingest, graph built)`, perVector, 'B', { reference: raw, refLabel: 'raw float32', target: 0.75 * raw });
 
@@ -185,7 +187,7 @@ async function measureSize({ n, dim }, { row, log, annWaitSeconds }) {
     log(
       `  ${tag} restart: /readyz after ${(readyMs / 1000).toFixed(2)} s, first graph-served query after ${annMs === undefined ? 'never (10 min)' : `${(annMs / 1000).toFixed(2)} s`}, ` +
         `query p50 ${times[50].toFixed(2)} ms (store direct); RssAnon ${(restartedPerVector / 1024).toFixed(2)} KB/vector (${(restartedPerVector / raw).toFixed(2)}× raw), ` +
-        `heap used ${(afterRestart.heapUsed / n).toFixed(0)} B/vector, external ${(afterRestart.external / n).toFixed(0)} B/vector, RssFile ${(afterRestart.rssFile / 2 ** 20).toFixed(0)} MB; load ${load()}`,
+        `${heap(afterRestart)}, RssFile ${(afterRestart.rssFile / 2 ** 20).toFixed(0)} MB; load ${load()}`,
     );
     row('restart', `${tag} store restart → /readyz 200`, readyMs / 1000, 's', { target: 10, note: `load ${out.loadAtRestart}` });
     row('restart', `${tag} restart → first query served by the graph`, annMs === undefined ? undefined : annMs / 1000, 's', { target: 10 });

@@ -375,7 +375,11 @@ export class DurableIndex {
       const [namespace] = captured.namespaces[k]!;
       if (this.index.namespaces.get(namespace) !== ns || ns.generation !== generation || ns.slotCount < v.rows) continue;
       try {
-        ns.attachSegment(ValuesFile.open(path.join(this.dir, v.file), v.dimension, v.rows), v.rows);
+        const dropped = ns.attachSegment(ValuesFile.open(path.join(this.dir, v.file), v.dimension, v.rows), v.rows);
+        // Freed now rather than at the next major GC (nothing prompts one once writes stop, and until then
+        // the freed values count as resident). Safe: the only frozen views are a snapshot's, snapshots run
+        // one at a time, and this one has finished; every other reader uses the namespace synchronously.
+        for (const chunk of dropped) (chunk.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
       } catch (error) {
         this.logger.warn({ err: error, index: this.id, namespace, file: v.file }, 'values stay in memory: the values file cannot be opened');
       }

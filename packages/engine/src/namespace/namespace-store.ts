@@ -557,13 +557,20 @@ export class NamespaceStore {
    * Serves the values of slots [0, upTo) from `segment` from now on and drops the in-memory chunks it
    * covers whole. The caller guarantees the segment holds exactly the values stored in those slots (a
    * snapshot's values file of this namespace and generation), or attaches it before restoring them.
+   * Returns the dropped chunks: frozen views taken earlier may still read them, so only a caller that
+   * knows none is left may free them at once (else they go with the garbage collector).
    */
-  attachSegment(segment: VectorSegment, upTo: number): void {
+  attachSegment(segment: VectorSegment, upTo: number): Float32Array[] {
     if (segment.rows < upTo) throw new Error(`segment of ${segment.rows} rows cannot serve ${upTo} slots`);
     this.segment = segment;
     this.segmentUpTo = upTo;
     const whole = upTo >> CHUNK_SHIFT;
-    for (let c = 0; c < Math.min(whole, this.chunks.length); c++) this.chunks[c] = EMPTY_CHUNK;
+    const dropped: Float32Array[] = [];
+    for (let c = 0; c < Math.min(whole, this.chunks.length); c++) {
+      if (this.chunks[c] !== EMPTY_CHUNK) dropped.push(this.chunks[c]!);
+      this.chunks[c] = EMPTY_CHUNK;
+    }
+    return dropped;
   }
 
   /** Live ids in code-unit order (cached until the next change). */
