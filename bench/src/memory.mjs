@@ -7,7 +7,8 @@
 //     cache — are RssFile and not counted), with the JS heap and external (ArrayBuffer) bytes beside it;
 //   - restart → /readyz 200, and restart → the first query answered by the graph (plan "ann").
 // Options: --memory-sizes=100000x768,1000000x128 (default 20000x768; --full: 100000x768,1000000x128,1000000x768),
-// --memory-ann-wait=<s> (longest wait for the graph after ingest).
+// --memory-ann-wait=<s> (longest wait for the graph after ingest), --memory-store-main=<path> (another build of
+// the store's dist/main.js, e.g. a checkout of an older commit, for before/after figures).
 import { execSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import { rng } from './data.mjs';
 import { freePort, pool, progress, request, sleep } from './util.mjs';
 
 const here = import.meta.dirname;
-const STORE_MAIN = path.resolve(here, '../../apps/vector-store/dist/main.js');
+let storeMain = path.resolve(here, '../../apps/vector-store/dist/main.js');
 const TOKEN = 'bench-memory-internal-token-0123456789abcdef';
 const BATCH = 100;
 
@@ -52,7 +53,8 @@ class Store {
     this.url = `http://127.0.0.1:${port}`;
     this.env = {
       ...process.env,
-      CONIFER_LOG_LEVEL: 'warn',
+      // info: the store logs only start, stop, snapshots and 'index loaded' (with its timings) at info.
+      CONIFER_LOG_LEVEL: 'info',
       CONIFER_BIND: '127.0.0.1',
       CONIFER_VECTOR_STORE_PORT: String(port),
       CONIFER_DATA_DIR: dataDir,
@@ -64,7 +66,14 @@ class Store {
   /** Starts the process; resolves with the milliseconds until /readyz answers 200. */
   async start() {
     const t0 = performance.now();
-    this.child = spawn(process.execPath, [STORE_MAIN], { env: this.env, stdio: ['ignore', 'ignore', 'inherit'] });
+    this.child = spawn(process.execPath, [storeMain], { env: this.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    this.loaded = undefined;
+    let pending = '';
+    this.child.stdout.on('data', (chunk) => {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop();
+      for (const line of lines) if (line.includes('"index loaded"')) this.loaded = JSON.parse(line);
+    });
     for (;;) {
       if (this.child.exitCode !== null) throw new Error(`store exited with ${this.child.exitCode}`);
       const ok = await request(`${this.url}/readyz`).then(
@@ -182,11 +191,13 @@ async function measureSize({ n, dim }, { row, log, annWaitSeconds }) {
     for (let i = 0; i < 100; i++) times.push((await store.post('/query', queryBody(i))).ms);
     times.sort((a, b) => a - b);
     const afterRestart = { ...status(store.child.pid), ...(await store.metrics()) };
-    out.restart = { readySeconds: readyMs / 1000, firstAnnQuerySeconds: annMs === undefined ? undefined : annMs / 1000, queryP50Ms: times[50], afterRestart };
+    out.restart = { indexLoaded: store.loaded, readySeconds: readyMs / 1000, firstAnnQuerySeconds: annMs === undefined ? undefined : annMs / 1000, queryP50Ms: times[50], afterRestart };
     const restartedPerVector = (afterRestart.rssAnon - baseline) / n;
     log(
       `  ${tag} restart: /readyz after ${(readyMs / 1000).toFixed(2)} s, first graph-served query after ${annMs === undefined ? 'never (10 min)' : `${(annMs / 1000).toFixed(2)} s`}, ` +
-        `query p50 ${times[50].toFixed(2)} ms (store direct); RssAnon ${(restartedPerVector / 1024).toFixed(2)} KB/vector (${(restartedPerVector / raw).toFixed(2)}× raw), ` +
+        `query p50 ${times[50].toFixed(2)} ms (store direct); index load: ${
+          store.loaded?.replayMs === undefined ? 'no timings logged' : `snapshot + log replay ${store.loaded.replayMs} ms, graph check + view ${store.loaded.graphsMs} ms`
+        }; RssAnon ${(restartedPerVector / 1024).toFixed(2)} KB/vector (${(restartedPerVector / raw).toFixed(2)}× raw), ` +
         `${heap(afterRestart)}, RssFile ${(afterRestart.rssFile / 2 ** 20).toFixed(0)} MB; load ${load()}`,
     );
     row('restart', `${tag} store restart → /readyz 200`, readyMs / 1000, 's', { target: 10, note: `load ${out.loadAtRestart}` });
@@ -208,7 +219,8 @@ export async function memorySection({ row, log, option, full, results }) {
       return { n, dim };
     });
   const annWaitSeconds = Number(option('memory-ann-wait', 3600));
-  log(`\n[memory] store memory and restart: ${sizes.map((s) => `${s.n} × ${s.dim}`).join(', ')}; own store process each; load ${load()}`);
+  storeMain = path.resolve(option('memory-store-main', storeMain));
+  log(`\n[memory] store memory and restart: ${sizes.map((s) => `${s.n} × ${s.dim}`).join(', ')}; own store process each (${storeMain}); load ${load()}`);
   results.sections.memory = [];
   for (const size of sizes) results.sections.memory.push(await measureSize(size, { row, log, annWaitSeconds }));
 }

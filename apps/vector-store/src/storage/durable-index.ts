@@ -206,6 +206,7 @@ export class DurableIndex {
 
   /** Rebuilds the in-memory state from the newest snapshot and the logs after it. */
   static async load(id: string, dir: string, options: DurableIndexOptions, logger: Logger): Promise<DurableIndex> {
+    const started = performance.now();
     const raw = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as IndexSettings;
     const settings: IndexSettings = {
       dimension: raw.dimension ?? null,
@@ -269,6 +270,7 @@ export class DurableIndex {
         truncateSync(file, scan.validBytes);
       }
     }
+    const replayedAt = performance.now();
     let graphsOpened = 0;
     for (const g of graphs) {
       const before = restored.get(g.namespace);
@@ -278,7 +280,19 @@ export class DurableIndex {
     }
     const seq = wals.length > 0 ? wals[wals.length - 1]! : Math.max(base, 1);
     const wal = await WalWriter.open(path.join(dir, walName(seq)));
-    logger.info({ index: id, vectors: index.totalVectorCount, snapshot: base || undefined, walRecords: replayed, graphsOpened }, 'index loaded');
+    const ms = (t: number): number => Math.round(t);
+    logger.info(
+      {
+        index: id,
+        vectors: index.totalVectorCount,
+        snapshot: base || undefined,
+        walRecords: replayed,
+        graphsOpened,
+        replayMs: ms(replayedAt - started),
+        graphsMs: ms(performance.now() - replayedAt),
+      },
+      'index loaded',
+    );
     const durable = new DurableIndex(id, dir, index, wal, seq, options, logger);
     durable.graphCoverageSaved = savedGraphCoverage(index);
     return durable;
