@@ -208,9 +208,13 @@ describe('values served from the snapshot values files', () => {
     await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: ['s0', 's4999'] })));
     const ns = index.index.namespaces.get('')!;
     expect(ns.residentSlots).toBe(5000);
+    const before = ns.denseBytes();
     await index.snapshot();
     expect(ns.residentSlots).toBe(0);
     expect(ns.valueSegment?.upTo).toBe(5000);
+    // Only the norms and liveness bytes (5 per slot of capacity) stay in memory.
+    expect(before).toBeGreaterThan(5000 * dim * 4);
+    expect(ns.denseBytes()).toBeLessThanOrEqual(8192 * 5);
     // The log's tail after the snapshot stays in memory (an update with values moves a record there).
     const tail = make('t', 300);
     await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: tail })));

@@ -564,9 +564,12 @@ export class NamespaceStore {
     if (segment.rows < upTo) throw new Error(`segment of ${segment.rows} rows cannot serve ${upTo} slots`);
     this.segment = segment;
     this.segmentUpTo = upTo;
-    const whole = upTo >> CHUNK_SHIFT;
+    // A chunk goes when the segment covers every slot written to it so far (the last one too: a later
+    // write past the segment allocates it again, and its rows below the segment are never read from it).
     const dropped: Float32Array[] = [];
-    for (let c = 0; c < Math.min(whole, this.chunks.length); c++) {
+    for (let c = 0; c < this.chunks.length; c++) {
+      const first = c << CHUNK_SHIFT;
+      if (Math.min(first + CHUNK_SLOTS, this.count) > upTo) break;
       if (this.chunks[c] !== EMPTY_CHUNK) dropped.push(this.chunks[c]!);
       this.chunks[c] = EMPTY_CHUNK;
     }
