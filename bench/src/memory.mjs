@@ -100,6 +100,7 @@ class Store {
       annPending: value(/^conifer_store_ann_pending_vectors (\d+)/m),
       annQueries: value(/^conifer_store_queries_total\{[^}]*plan="ann"[^}]*\} (\d+)/m) || 0,
       heapUsed: value(/^nodejs_heap_size_used_bytes (\d+)/m),
+      heapTotal: value(/^nodejs_heap_size_total_bytes (\d+)/m),
       external: value(/^nodejs_external_memory_bytes (\d+)/m),
     };
   }
@@ -123,7 +124,8 @@ async function measureSize({ n, dim }, { row, log, annWaitSeconds }) {
     await sleep(500);
     const baseline = status(store.child.pid).rssAnon;
     const base = await store.metrics();
-    const heap = (m) => `heap used ${((m.heapUsed - base.heapUsed) / n).toFixed(0)} B/vector, external ${((m.external - base.external) / n).toFixed(0)} B/vector`;
+    const heap = (m) =>
+      `heap used ${((m.heapUsed - base.heapUsed) / n).toFixed(0)} B/vector (committed ${((m.heapTotal - base.heapTotal) / n).toFixed(0)}), external ${((m.external - base.external) / n).toFixed(0)} B/vector`;
     const created = await request(`${store.url}/internal/indexes/bench`, {
       method: 'PUT',
       headers: store.headers,
