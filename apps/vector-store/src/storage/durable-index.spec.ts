@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -249,6 +249,27 @@ describe('values served from the snapshot values files', () => {
     expect(again.residentSlots).toBe(0);
     expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-')).sort()).toEqual(['snapshot-00000003.bin', 'snapshot-00000003.values-0.f32']);
     check(reopened);
+    await reopened.close();
+  });
+
+  it('removes the values files of a snapshot interrupted before its .bin was renamed into place', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const options = { ...DEFAULT_DURABLE_OPTIONS, snapshotOnClose: false };
+    const index = await DurableIndex.create('idx', dir, { dimension: dim, metric: 'cosine', vectorType: 'dense' }, options, logger);
+    const records = make('k', 300);
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: records.slice(0, 200) })));
+    await index.snapshot();
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: records.slice(200) })));
+    await index.close();
+    // What a kill -9 in the middle of the next snapshot leaves: its values file and temporary .bin.
+    writeFileSync(path.join(dir, 'snapshot-00000003.values-0.f32'), Buffer.alloc(100 * dim * 4));
+    writeFileSync(path.join(dir, 'snapshot-00000003.bin.tmp'), Buffer.alloc(10));
+    const reopened = await DurableIndex.load('idx', dir, options, logger);
+    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-')).sort()).toEqual(['snapshot-00000002.bin', 'snapshot-00000002.values-0.f32']);
+    expect(reopened.index.totalVectorCount).toBe(300);
+    const got = reopened.index.fetch({ namespace: '', ids: ['k0', 'k199', 'k200', 'k299'] }).records;
+    expect(got).toHaveLength(4);
+    for (const r of got) expect(Array.from(r.values!)).toEqual(records.find((x) => x.id === r.id)!.values);
     await reopened.close();
   });
 
