@@ -2,7 +2,7 @@
 // Conifer through-the-system benchmarks (issue #7). Not part of `npm test`.
 //   npm run build && npm run bench            quick sizes (a few minutes on 2 cores)
 //   npm run bench -- --full                   the issue's sizes: 100k x 768 and 1M x 128
-//   options: --only=overhead,framework,keys,query,text  --duration=<s per load case>  --queries=<n>  --rounds=<n>  --text-docs=<n>
+//   options: --only=overhead,framework,keys,query,text,memory (memory: not in the default set, see memory.mjs)  --duration=<s per load case>  --queries=<n>  --rounds=<n>  --text-docs=<n>
 // Starts the real system (vector store + gateway processes on free ports, own database) like the e2e suite,
 // prints a table (metric, Conifer, reference, ratio, target, pass) and writes bench/results/<time>.json.
 import { spawn } from 'node:child_process';
@@ -174,6 +174,7 @@ try {
   if (ONLY.includes('keys')) await keysSection();
   if (ONLY.includes('query')) for (const dataset of DATASETS.filter((d) => DATASET_DIMS.includes(d.dim))) await datasetSection(dataset);
   if (ONLY.includes('text')) await textSection();
+  if (ONLY.includes('memory')) await (await import('./memory.mjs')).memorySection({ row, log, option, full: FULL, results });
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup();
   if (restartedStore && restartedStore.exitCode === null) {

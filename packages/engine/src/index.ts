@@ -4,7 +4,7 @@
 // (apps/vector-store) adds durability (log, snapshots, graph files) and renders wire shapes.
 export { VectorIndex, DEFAULT_SEARCH_OPTIONS } from './vector-index.js';
 export { NamespaceCatalog } from './namespace/catalog.js';
-export { NamespaceStore, type FrozenNamespace, type SlotRecord } from './namespace/namespace-store.js';
+export { NamespaceStore, type FrozenNamespace, type SlotRecord, type VectorSegment } from './namespace/namespace-store.js';
 export { UsearchAnn, DEFAULT_ANN_PARAMS, type AnnParams } from './ann/usearch-ann.js';
 export { planQuery, annBreadth, type QueryPlan, type PlanInput } from './search/planner.js';
 export { executePlan, type Execution } from './search/execute.js';

@@ -13,6 +13,8 @@ export interface StoredRecordInput {
 /** A record with the slot it held when a snapshot was taken. */
 export interface PlacedRecord extends StoredRecordInput {
   slot: number;
+  /** The norm of the dense values when they are not given (read from the namespace's segment). */
+  norm?: number;
 }
 
 /** Every mutation, as written to the WAL and replayed on recovery. Applying one never fails. */

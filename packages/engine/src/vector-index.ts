@@ -86,7 +86,7 @@ export class VectorIndex implements ReadContext {
    */
   restore(namespace: string, records: readonly PlacedRecord[]): void {
     const ns = this.namespaces.obtain(namespace);
-    for (const r of records) ns.putAt(r.slot, r.id, r.values, r.sparseValues, r.metadata);
+    for (const r of records) ns.putAt(r.slot, r.id, r.values, r.sparseValues, r.metadata, r.norm);
   }
 
   // ---------------------------------------------------------------- reads

@@ -37,6 +37,12 @@ export class BinaryWriter {
     this.offset += length;
   }
 
+  f32(value: number): void {
+    this.ensure(4);
+    this.buffer.writeFloatLE(value, this.offset);
+    this.offset += 4;
+  }
+
   f32Array(values: Float32Array): void {
     this.u32(values.length);
     const bytes = values.length * 4;
@@ -87,6 +93,13 @@ export class BinaryReader {
     const s = this.buffer.toString('utf8', this.offset, this.offset + length);
     this.offset += length;
     return s;
+  }
+
+  f32(): number {
+    this.need(4);
+    const v = this.buffer.readFloatLE(this.offset);
+    this.offset += 4;
+    return v;
   }
 
   f32Array(): Float32Array {

@@ -1,8 +1,9 @@
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { parseDeleteRequest, parseUpdateRequest, parseUpsertRequest } from '@conifer/contracts';
+import { parseDeleteRequest, parseQueryRequest, parseUpdateRequest, parseUpsertRequest } from '@conifer/contracts';
+import { refTopK, rng } from '@conifer/test-utils';
 import { pino } from 'pino';
 import { DEFAULT_DURABLE_OPTIONS, DurableIndex } from './durable-index.js';
 import { IndexRegistry } from './index-registry.js';
@@ -93,7 +94,12 @@ describe('DurableIndex', () => {
     await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(1000, 3) })));
     await index.close();
     const files = readdirSync(dir);
-    expect(files.filter((f) => f.startsWith('snapshot-'))).toHaveLength(1);
+    // One snapshot: its records and one values file per namespace.
+    expect(files.filter((f) => f.startsWith('snapshot-')).sort()).toEqual([
+      'snapshot-00000004.bin',
+      'snapshot-00000004.values-0.f32',
+      'snapshot-00000004.values-1.f32',
+    ]);
     expect(files.filter((f) => f.startsWith('wal-'))).toHaveLength(1);
 
     const reopened = await DurableIndex.load('idx', dir, options, logger);
@@ -129,8 +135,7 @@ describe('snapshot while writes go on', () => {
     const alone = path.join(tempDir(), 'alone');
     mkdirSync(alone);
     copyFileSync(path.join(dir, 'index.json'), path.join(alone, 'index.json'));
-    const snapshot = readdirSync(dir).find((f) => f.startsWith('snapshot-'))!;
-    copyFileSync(path.join(dir, snapshot), path.join(alone, snapshot));
+    for (const file of readdirSync(dir).filter((f) => f.startsWith('snapshot-'))) copyFileSync(path.join(dir, file), path.join(alone, file));
     const captured = await DurableIndex.load('idx', alone, DEFAULT_DURABLE_OPTIONS, logger);
     expect(captured.index.totalVectorCount).toBe(2999);
     const got = captured.index.fetch({ namespace: '', ids: ['v3', 'v4', 'v5', 'v7', 'v2999', 'v5000'] }).records;
@@ -159,7 +164,7 @@ describe('concurrent snapshots', () => {
     await Promise.all([background, index.snapshot(), index.snapshot(), upsert]);
     await index.close();
     const files = readdirSync(dir);
-    expect(files.filter((f) => f.startsWith('snapshot-'))).toEqual(['snapshot-00000004.bin']);
+    expect(files.filter((f) => f.startsWith('snapshot-')).sort()).toEqual(['snapshot-00000004.bin', 'snapshot-00000004.values-0.f32']);
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const reopened = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
     expect(reopened.index.totalVectorCount).toBe(2001);
@@ -185,5 +190,101 @@ describe('IndexRegistry', () => {
     expect(again.has('a-1')).toBe(false);
     expect(readdirSync(path.join(dataDir, 'indexes'))).toEqual([]);
     await again.close();
+  });
+});
+
+describe('values served from the snapshot values files', () => {
+  const dim = 8;
+  const random = rng(11);
+  const make = (prefix: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, values: Array.from({ length: dim }, () => Math.fround(random() * 2 - 1)), metadata: { i } }));
+
+  it('frees the values a snapshot saved, reads them back exactly, and restarts without decoding them', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const options = { ...DEFAULT_DURABLE_OPTIONS, snapshotOnClose: false };
+    const index = await DurableIndex.create('idx', dir, { dimension: dim, metric: 'euclidean', vectorType: 'dense' }, options, logger);
+    const saved = make('s', 5000);
+    for (let i = 0; i < saved.length; i += 1000) await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: saved.slice(i, i + 1000) })));
+    await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: ['s0', 's4999'] })));
+    const ns = index.index.namespaces.get('')!;
+    expect(ns.residentSlots).toBe(5000);
+    const before = ns.denseBytes();
+    await index.snapshot();
+    expect(ns.residentSlots).toBe(0);
+    expect(ns.valueSegment?.upTo).toBe(5000);
+    // Only the norms and liveness bytes (5 per slot of capacity) stay in memory.
+    expect(before).toBeGreaterThan(5000 * dim * 4);
+    expect(ns.denseBytes()).toBeLessThanOrEqual(8192 * 5);
+    // The log's tail after the snapshot stays in memory (an update with values moves a record there).
+    const tail = make('t', 300);
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: tail })));
+    const moved = { id: 's7', values: tail[0]!.values.map((v) => v / 2), metadata: { i: 7 } };
+    await index.mutate(index.index.prepareUpdate(parseUpdateRequest({ id: 's7', values: moved.values })));
+    expect(ns.residentSlots).toBe(301);
+    const live = [...saved.filter((r) => r.id !== 's0' && r.id !== 's4999' && r.id !== 's7'), moved, ...tail];
+    const check = (idx: DurableIndex) => {
+      const ids = ['s1', 's7', 's2500', 's4998', 't0', 't299', 's0'];
+      const got = idx.index.fetch({ namespace: '', ids }).records;
+      expect(new Set(got.map((r) => r.id))).toEqual(new Set(ids.slice(0, 6)));
+      for (const r of got) expect(Array.from(r.values!)).toEqual(live.find((x) => x.id === r.id)!.values.map(Math.fround));
+      for (const q of make('q', 5).map((r) => r.values)) {
+        const expected = refTopK('euclidean', q, live, undefined, 10).map((m) => m.id);
+        expect(idx.index.query(parseQueryRequest({ vector: q, topK: 10 })).matches.map((m) => m.id)).toEqual(expected);
+        const filter = { i: { $lt: 40 } };
+        const filtered = refTopK('euclidean', q, live, filter, 5).map((m) => m.id);
+        expect(idx.index.query(parseQueryRequest({ vector: q, topK: 5, filter })).matches.map((m) => m.id)).toEqual(filtered);
+      }
+    };
+    check(index);
+    await index.close();
+
+    const reopened = await DurableIndex.load('idx', dir, options, logger);
+    const again = reopened.index.namespaces.get('')!;
+    // Restored from the values file (not decoded into memory); only the replayed tail is resident.
+    expect(again.valueSegment?.upTo).toBe(5000);
+    expect(again.residentSlots).toBe(301);
+    check(reopened);
+    // A second snapshot saves the tail too and removes the first snapshot's files.
+    await reopened.snapshot();
+    expect(again.residentSlots).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-')).sort()).toEqual(['snapshot-00000003.bin', 'snapshot-00000003.values-0.f32']);
+    check(reopened);
+    await reopened.close();
+  });
+
+  it('removes the values files of a snapshot interrupted before its .bin was renamed into place', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const options = { ...DEFAULT_DURABLE_OPTIONS, snapshotOnClose: false };
+    const index = await DurableIndex.create('idx', dir, { dimension: dim, metric: 'cosine', vectorType: 'dense' }, options, logger);
+    const records = make('k', 300);
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: records.slice(0, 200) })));
+    await index.snapshot();
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: records.slice(200) })));
+    await index.close();
+    // What a kill -9 in the middle of the next snapshot leaves: its values file and temporary .bin.
+    writeFileSync(path.join(dir, 'snapshot-00000003.values-0.f32'), Buffer.alloc(100 * dim * 4));
+    writeFileSync(path.join(dir, 'snapshot-00000003.bin.tmp'), Buffer.alloc(10));
+    const reopened = await DurableIndex.load('idx', dir, options, logger);
+    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-')).sort()).toEqual(['snapshot-00000002.bin', 'snapshot-00000002.values-0.f32']);
+    expect(reopened.index.totalVectorCount).toBe(300);
+    const got = reopened.index.fetch({ namespace: '', ids: ['k0', 'k199', 'k200', 'k299'] }).records;
+    expect(got).toHaveLength(4);
+    for (const r of got) expect(Array.from(r.values!)).toEqual(records.find((x) => x.id === r.id)!.values);
+    await reopened.close();
+  });
+
+  it('refuses a snapshot whose values file does not have the size it records', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const options = { ...DEFAULT_DURABLE_OPTIONS, snapshotOnClose: false };
+    const index = await DurableIndex.create('idx', dir, { dimension: dim, metric: 'cosine', vectorType: 'dense' }, options, logger);
+    await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: make('a', 100) })));
+    await index.snapshot();
+    await index.close();
+    const values = path.join(dir, 'snapshot-00000002.values-0.f32');
+    truncateSync(values, statSync(values).size - 4);
+    // Never served with a short (wrong) values file: that snapshot is not used.
+    const reopened = await DurableIndex.load('idx', dir, options, logger);
+    expect(reopened.index.namespaces.get('')?.valueSegment).toBeUndefined();
+    await reopened.close();
   });
 });

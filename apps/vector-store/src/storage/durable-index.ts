@@ -1,5 +1,8 @@
-// One index on disk: <dir>/index.json (settings), wal-<seq>.log files, snapshot-<seq>.bin files and the
-// graph files saved with a snapshot (snapshot-<seq>.graph-<k>.usearch). snapshot-N holds everything
+// One index on disk: <dir>/index.json (settings), wal-<seq>.log files, snapshot-<seq>.bin files, the
+// namespaces' values files (snapshot-<seq>.values-<k>.f32, dense values by slot) and the graph files saved
+// with a snapshot (snapshot-<seq>.graph-<k>.usearch). Once a snapshot is durable its namespaces read the
+// values it saved from its values files (pread, page cache) instead of memory; so does a restart, which
+// therefore never decodes the snapshot's vectors. snapshot-N holds everything
 // logged in wal files below N; recovery loads the newest snapshot, replays wal-N, wal-N+1… in order, and
 // then memory-maps the snapshot's graphs (usearch view) for the namespaces whose slots the log did not
 // renumber; only the records after them are indexed again, in the background. A graph file that is
@@ -30,13 +33,15 @@ import {
   DEFAULT_SEARCH_OPTIONS,
   UsearchAnn,
   VectorIndex,
+  type FrozenNamespace,
   type IndexSettings,
   type Mutation,
   type NamespaceStore,
   type SearchOptions,
 } from '@conifer/engine';
-import { captureSnapshot, snapshotEndPayload, writeFramed, writeSnapshotRecords, type CapturedGraph } from './snapshot.js';
-import { decodePayload, encodeGraph, encodeMutation, scanRecords, type GraphRecord } from './wal-codec.js';
+import { captureSnapshot, snapshotEndPayload, writeFramed, writeSnapshotRecords, type CapturedGraph, type CapturedSnapshot } from './snapshot.js';
+import { ValuesFile, writeValuesFile } from './values-file.js';
+import { decodePayload, encodeGraph, encodeMutation, scanRecords, type GraphRecord, type ValuesRecord } from './wal-codec.js';
 import { WalWriter } from './wal-writer.js';
 import { positionFileName, type IndexLog, type LoggedWrite } from './log/index-log.js';
 import { LocalWalLog } from './log/local-wal-log.js';
@@ -60,7 +65,9 @@ export const DEFAULT_DURABLE_OPTIONS: DurableIndexOptions = {
 const walName = (seq: number): string => `wal-${String(seq).padStart(8, '0')}.log`;
 const snapshotName = (seq: number): string => `snapshot-${String(seq).padStart(8, '0')}.bin`;
 const graphName = (seq: number, k: number): string => `snapshot-${String(seq).padStart(8, '0')}.graph-${k}.usearch`;
-const GRAPH_FILE = /^snapshot-(\d+)\.graph-\d+\.usearch$/;
+const valuesName = (seq: number, k: number): string => `snapshot-${String(seq).padStart(8, '0')}.values-${k}.f32`;
+/** Files that belong to one snapshot (besides its .bin). */
+const SNAPSHOT_PART = /^snapshot-(\d+)\.(graph-\d+\.usearch|values-\d+\.f32)$/;
 const CHECKSUM_CHUNK = 8 * 1024 * 1024;
 /** Asynchronous checksums read smaller slices: each CRC-32 of a slice runs on the event loop. */
 const ASYNC_CHECKSUM_CHUNK = 1024 * 1024;
@@ -214,6 +221,7 @@ export class DurableIndex {
 
   /** Rebuilds the in-memory state from the newest snapshot and the logs after it. */
   static async load(id: string, dir: string, options: DurableIndexOptions, logger: Logger): Promise<DurableIndex> {
+    const started = performance.now();
     const raw = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as IndexSettings;
     const settings: IndexSettings = {
       dimension: raw.dimension ?? null,
@@ -235,7 +243,7 @@ export class DurableIndex {
     let graphs: GraphRecord[] = [];
     for (const seq of snapshots) {
       const candidate = new VectorIndex(settings, options.search);
-      const saved = replaySnapshot(path.join(dir, snapshotName(seq)), candidate);
+      const saved = replaySnapshot(dir, snapshotName(seq), candidate, logger, id);
       if (saved !== undefined) {
         index = candidate;
         base = seq;
@@ -244,9 +252,9 @@ export class DurableIndex {
       }
       logger.error({ index: id, snapshot: seq }, 'snapshot is incomplete or corrupt; trying an older one');
     }
-    // Leftovers of an interrupted snapshot: its temporary file and graph links of other snapshots.
+    // Leftovers of an interrupted snapshot: its temporary file, values files and graph links.
     for (const file of files) {
-      const m = GRAPH_FILE.exec(file);
+      const m = SNAPSHOT_PART.exec(file);
       if ((m && Number(m[1]) !== base) || file.endsWith('.bin.tmp')) rmSync(path.join(dir, file), { force: true });
     }
     // Which namespace object each graph belongs to: the log may delete and recreate or renumber it.
@@ -265,7 +273,7 @@ export class DurableIndex {
       const scan = scanRecords(readFileSync(file));
       for (const payload of scan.payloads) {
         const decoded = decodePayload(payload);
-        if (decoded.type === 'placedRecords' || decoded.type === 'graph') throw new Error(`index ${id}: snapshot record in ${file}`);
+        if (decoded.type === 'placedRecords' || decoded.type === 'graph' || decoded.type === 'values') throw new Error(`index ${id}: snapshot record in ${file}`);
         if (decoded.type !== 'snapshotEnd') index.apply(decoded);
         replayed++;
       }
@@ -277,6 +285,7 @@ export class DurableIndex {
         truncateSync(file, scan.validBytes);
       }
     }
+    const replayedAt = performance.now();
     let graphsOpened = 0;
     for (const g of graphs) {
       const before = restored.get(g.namespace);
@@ -286,7 +295,19 @@ export class DurableIndex {
     }
     const seq = wals.length > 0 ? wals[wals.length - 1]! : Math.max(base, 1);
     const wal = await WalWriter.open(path.join(dir, walName(seq)));
-    logger.info({ index: id, vectors: index.totalVectorCount, snapshot: base || undefined, walRecords: replayed, graphsOpened }, 'index loaded');
+    const ms = (t: number): number => Math.round(t);
+    logger.info(
+      {
+        index: id,
+        vectors: index.totalVectorCount,
+        snapshot: base || undefined,
+        walRecords: replayed,
+        graphsOpened,
+        replayMs: ms(replayedAt - started),
+        graphsMs: ms(performance.now() - replayedAt),
+      },
+      'index loaded',
+    );
     const durable = new DurableIndex(id, dir, index, wal, seq, options, logger);
     if (base > 0 && existsSync(path.join(dir, positionFileName(base)))) {
       durable.loadedPosition = Number(readFileSync(path.join(dir, positionFileName(base)), 'utf8').trim()) || 0;
@@ -352,8 +373,11 @@ export class DurableIndex {
     const temporary = `${target}.tmp`;
     const handle = await open(temporary, 'w');
     let coverage = 0;
+    let valuesFiles: (ValuesRecord | undefined)[];
     try {
-      let records = await writeSnapshotRecords(handle, captured);
+      const written = await writeSnapshotRecords(handle, captured, (namespace, k, ns) => this.saveValues(seq, namespace, k, ns));
+      let records = written.records;
+      valuesFiles = written.values;
       for (const g of captured.linked) {
         // Whole and durable before the snapshot that names it is.
         const { bytes, crc32: crc } = await checksumFile(path.join(this.dir, g.file));
@@ -380,11 +404,48 @@ export class DurableIndex {
     await rename(temporary, target);
     await fsyncDirectoryAsync(this.dir);
     this.graphCoverageSaved = coverage;
+    this.serveSavedValues(captured, valuesFiles);
     for (const file of readdirSync(this.dir)) {
-      const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch)$/.exec(file);
+      const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch|values-\d+\.f32)$/.exec(file);
       if (m && Number(m[2]) < seq) await unlink(path.join(this.dir, file));
     }
     this.logger.info({ index: this.id, seq, graphs: captured.linked.length }, 'snapshot written');
+  }
+
+  /** Writes a namespace's values file for snapshot `seq`, durably (before the snapshot naming it is renamed into place). */
+  private async saveValues(seq: number, namespace: string, k: number, ns: FrozenNamespace): Promise<ValuesRecord> {
+    const file = valuesName(seq, k);
+    const handle = await open(path.join(this.dir, file), 'w');
+    try {
+      const { rows, bytes, crc32: crc } = await writeValuesFile(handle, ns);
+      await handle.sync();
+      return { namespace, file, rows, dimension: ns.dimension, bytes, crc32: crc };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * The snapshot is durable: the namespaces it captured read the values it saved from its values files
+   * and free them from memory, unless the namespace was replaced or renumbered meanwhile (then its next
+   * snapshot does it). A file that cannot be opened leaves the values in memory.
+   */
+  private serveSavedValues(captured: CapturedSnapshot, valuesFiles: (ValuesRecord | undefined)[]): void {
+    for (const [k, v] of valuesFiles.entries()) {
+      if (v === undefined) continue;
+      const { ns, generation } = captured.stores[k]!;
+      const [namespace] = captured.namespaces[k]!;
+      if (this.index.namespaces.get(namespace) !== ns || ns.generation !== generation || ns.slotCount < v.rows) continue;
+      try {
+        const dropped = ns.attachSegment(ValuesFile.open(path.join(this.dir, v.file), v.dimension, v.rows), v.rows);
+        // Freed now rather than at the next major GC (nothing prompts one once writes stop, and until then
+        // the freed values count as resident). Safe: the only frozen views are a snapshot's, snapshots run
+        // one at a time, and this one has finished; every other reader uses the namespace synchronously.
+        for (const chunk of dropped) (chunk.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+      } catch (error) {
+        this.logger.warn({ err: error, index: this.id, namespace, file: v.file }, 'values stay in memory: the values file cannot be opened');
+      }
+    }
   }
 
   private linkGraph(graph: CapturedGraph, file: string): (CapturedGraph & { file: string })[] {
@@ -451,9 +512,12 @@ export class DurableIndex {
   }
 }
 
-/** Loads a snapshot into an empty index; returns its graph records, or undefined when it is not whole. */
-function replaySnapshot(file: string, index: VectorIndex): GraphRecord[] | undefined {
-  const scan = scanRecords(readFileSync(file));
+/**
+ * Loads a snapshot into an empty index; returns its graph records, or undefined when it is not whole (or
+ * one of its values files is missing or of the wrong size). The values files are opened, not read.
+ */
+function replaySnapshot(dir: string, name: string, index: VectorIndex, logger: Logger, id: string): GraphRecord[] | undefined {
+  const scan = scanRecords(readFileSync(path.join(dir, name)));
   if (scan.problem !== undefined) return undefined;
   let records = 0;
   const graphs: GraphRecord[] = [];
@@ -461,7 +525,16 @@ function replaySnapshot(file: string, index: VectorIndex): GraphRecord[] | undef
     const decoded = decodePayload(payload);
     if (decoded.type === 'snapshotEnd') return decoded.recordCount === records ? graphs : undefined;
     if (decoded.type === 'placedRecords') index.restore(decoded.namespace, decoded.records);
-    else if (decoded.type === 'graph') {
+    else if (decoded.type === 'values') {
+      const ns = index.namespaces.get(decoded.namespace);
+      if (ns === undefined || decoded.dimension !== ns.dimension) return undefined;
+      try {
+        ns.attachSegment(ValuesFile.open(path.join(dir, decoded.file), decoded.dimension, decoded.rows), decoded.rows);
+      } catch (error) {
+        logger.error({ index: id, snapshot: name, file: decoded.file, reason: (error as Error).message }, 'values file of the snapshot is unusable');
+        return undefined;
+      }
+    } else if (decoded.type === 'graph') {
       const { type: _, ...graph } = decoded;
       graphs.push(graph);
     } else index.apply(decoded);

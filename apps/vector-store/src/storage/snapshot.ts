@@ -1,5 +1,7 @@
-// A snapshot is a compacted log: framed records like the WAL's, for each namespace a createNamespace and
-// then its live records in slot order *with their slot numbers* (placedRecords, at most 1000 per record),
+// A snapshot is a compacted log: framed records like the WAL's, for each namespace a createNamespace, a
+// values record naming the namespace's values file (dense values by slot, see values-file.ts), then its
+// live records in slot order *with their slot numbers* (placedRecords, at most 256 per record; ids,
+// metadata, sparse values and the dense norm, not the dense values),
 // then one graph record per namespace whose HNSW graph was saved with the snapshot, and a final
 // snapshotEnd carrying the record count. Keeping slot numbers is what lets the graph file, keyed by slot,
 // be opened as is after a restart. It is written to a temporary file, fsynced and renamed, so a snapshot
@@ -9,8 +11,8 @@
 // NamespaceStore.freeze); encoding and writing run afterwards a chunk at a time, so the event loop keeps
 // serving requests while a snapshot is written.
 import type { FileHandle } from 'node:fs/promises';
-import type { FrozenNamespace, PlacedRecord, UsearchAnn, VectorIndex } from '@conifer/engine';
-import { encodeMutation, encodePlacedRecords, encodeSnapshotEnd, frame } from './wal-codec.js';
+import type { FrozenNamespace, NamespaceStore, PlacedRecord, UsearchAnn, VectorIndex } from '@conifer/engine';
+import { encodeMutation, encodePlacedRecords, encodeSnapshotEnd, encodeValues, frame, type ValuesRecord } from './wal-codec.js';
 
 /** Records per encoded chunk: each chunk is one synchronous slice of work (~1 MB at 768-d). */
 const RECORDS_PER_CHUNK = 256;
@@ -24,19 +26,26 @@ export interface CapturedGraph {
 
 export interface CapturedSnapshot {
   namespaces: [string, FrozenNamespace][];
+  /** The live namespace objects and their generations at capture (a values file applies to them only if unchanged). */
+  stores: { ns: NamespaceStore; generation: number }[];
   graphs: CapturedGraph[];
 }
+
+/** Writes a namespace's values file (the k-th namespace of the snapshot); returns its record. */
+export type SaveValues = (namespace: string, k: number, ns: FrozenNamespace) => Promise<ValuesRecord>;
 
 /** The index state at this instant (synchronous and O(slots) pointer copies; the state may change afterwards). */
 export function captureSnapshot(index: VectorIndex): CapturedSnapshot {
   const namespaces: [string, FrozenNamespace][] = [];
+  const stores: { ns: NamespaceStore; generation: number }[] = [];
   const graphs: CapturedGraph[] = [];
   for (const [namespace, ns] of index.namespaces.entries()) {
     namespaces.push([namespace, ns.freeze()]);
+    stores.push({ ns, generation: ns.generation });
     // Only graphs published to a file (memory-mapped) can be saved; one built in memory is rebuilt.
     if (ns.ann?.file !== undefined && ns.annUpTo > 0) graphs.push({ namespace, ann: ns.ann, upTo: ns.annUpTo });
   }
-  return { namespaces, graphs };
+  return { namespaces, stores, graphs };
 }
 
 async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
@@ -44,17 +53,32 @@ async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
   while (written < chunk.length) written += (await handle.write(chunk, written, chunk.length - written)).bytesWritten;
 }
 
-/** Encodes and writes the captured records a chunk at a time; returns the number of records written. */
-export async function writeSnapshotRecords(handle: FileHandle, captured: CapturedSnapshot): Promise<number> {
+/**
+ * Encodes and writes the captured records a chunk at a time, each dense namespace's values into its own
+ * file (`saveValues`, before the records that refer to it); returns the number of records written and
+ * the values files, in the order of `captured.namespaces` (undefined for a namespace without dense values).
+ */
+export async function writeSnapshotRecords(
+  handle: FileHandle,
+  captured: CapturedSnapshot,
+  saveValues: SaveValues,
+): Promise<{ records: number; values: (ValuesRecord | undefined)[] }> {
   let records = 0;
-  for (const [namespace, ns] of captured.namespaces) {
+  const values: (ValuesRecord | undefined)[] = [];
+  for (const [k, [namespace, ns]] of captured.namespaces.entries()) {
     const schema = ns.schema;
     await writeAll(handle, frame(encodeMutation(schema === undefined ? { type: 'createNamespace', namespace } : { type: 'createNamespace', namespace, schema })));
     records++;
+    const file = ns.dimension > 0 && ns.slotCount > 0 ? await saveValues(namespace, k, ns) : undefined;
+    values.push(file);
+    if (file !== undefined) {
+      await writeAll(handle, frame(encodeValues(file)));
+      records++;
+    }
     let batch: PlacedRecord[] = [];
     for (let slot = 0; slot < ns.slotCount; slot++) {
       if (!ns.isLive(slot)) continue;
-      batch.push(recordAt(ns, slot));
+      batch.push(recordAt(ns, slot, file !== undefined));
       if (batch.length === RECORDS_PER_CHUNK) {
         await writeAll(handle, frame(encodePlacedRecords(namespace, batch)));
         records++;
@@ -66,7 +90,7 @@ export async function writeSnapshotRecords(handle: FileHandle, captured: Capture
       records++;
     }
   }
-  return records;
+  return { records, values };
 }
 
 export async function writeFramed(handle: FileHandle, payload: Buffer): Promise<void> {
@@ -77,9 +101,12 @@ export function snapshotEndPayload(recordCount: number): Buffer {
   return encodeSnapshotEnd(recordCount);
 }
 
-function recordAt(ns: FrozenNamespace, slot: number): PlacedRecord {
+function recordAt(ns: FrozenNamespace, slot: number, valuesInFile: boolean): PlacedRecord {
   const record: PlacedRecord = { slot, id: ns.idOf(slot) };
-  if (ns.dimension > 0) record.values = ns.valuesOf(slot);
+  if (ns.dimension > 0) {
+    if (valuesInFile) record.norm = ns.normOf(slot);
+    else record.values = ns.valuesOf(slot);
+  }
   const sparse = ns.sparseOf(slot);
   if (sparse !== undefined) record.sparseValues = sparse;
   const metadata = ns.metadataOf(slot);

@@ -24,7 +24,20 @@ const TYPE = {
   placedRecords: 10,
   /** Snapshot only: a graph file saved with the snapshot, covering slots [0, upTo) of a namespace. */
   graph: 11,
+  /** Snapshot only: the values file of a namespace (rows by slot), before its placedRecords. */
+  values: 12,
 } as const;
+
+/** A namespace's values file saved with a snapshot (see snapshot.ts): rows [0, rows) of `dimension` float32. */
+export interface ValuesRecord {
+  namespace: string;
+  /** File name, relative to the index directory. */
+  file: string;
+  rows: number;
+  dimension: number;
+  bytes: number;
+  crc32: number;
+}
 
 /** A graph file saved with a snapshot (see snapshot.ts). */
 export interface GraphRecord {
@@ -42,15 +55,20 @@ export interface GraphRecord {
 const HAS_VALUES = 1;
 const HAS_SPARSE = 2;
 const HAS_METADATA = 4;
+/** Snapshot records whose values are in the namespace's values file: only their norm (f32) is here. */
+const HAS_NORM = 8;
 
 function writeFields(
   w: BinaryWriter,
   values: Float32Array | undefined,
   sparse: ParsedSparseValues | undefined,
   metadata: RecordMetadata | undefined,
+  norm?: number,
 ): void {
-  w.u8((values ? HAS_VALUES : 0) | (sparse ? HAS_SPARSE : 0) | (metadata ? HAS_METADATA : 0));
+  const hasNorm = values === undefined && norm !== undefined;
+  w.u8((values ? HAS_VALUES : 0) | (sparse ? HAS_SPARSE : 0) | (metadata ? HAS_METADATA : 0) | (hasNorm ? HAS_NORM : 0));
   if (values) w.f32Array(values);
+  if (hasNorm) w.f32(norm);
   if (sparse) {
     w.u32Array(sparse.indices);
     w.f32Array(sparse.values);
@@ -58,10 +76,11 @@ function writeFields(
   if (metadata) w.string(JSON.stringify(metadata));
 }
 
-function readFields(r: BinaryReader): Omit<StoredRecordInput, 'id'> {
+function readFields(r: BinaryReader): Omit<PlacedRecord, 'id' | 'slot'> {
   const flags = r.u8();
-  const out: Omit<StoredRecordInput, 'id'> = {};
+  const out: Omit<PlacedRecord, 'id' | 'slot'> = {};
   if (flags & HAS_VALUES) out.values = r.f32Array();
+  if (flags & HAS_NORM) out.norm = r.f32();
   if (flags & HAS_SPARSE) {
     const indices = r.u32Array();
     const values = r.f32Array();
@@ -123,7 +142,7 @@ export function encodePlacedRecords(namespace: string, records: readonly PlacedR
   for (const r of records) {
     w.u32(r.slot);
     w.string(r.id);
-    writeFields(w, r.values, r.sparseValues, r.metadata);
+    writeFields(w, r.values, r.sparseValues, r.metadata, r.norm);
   }
   return w.finish();
 }
@@ -137,11 +156,21 @@ export function encodeGraph(graph: GraphRecord): Buffer {
   return w.finish();
 }
 
+export function encodeValues(values: ValuesRecord): Buffer {
+  const w = new BinaryWriter(256);
+  w.u8(TYPE.values);
+  w.string(values.namespace);
+  const { namespace: _, ...rest } = values;
+  w.string(JSON.stringify(rest));
+  return w.finish();
+}
+
 export type DecodedPayload =
   | Mutation
   | { type: 'snapshotEnd'; recordCount: number }
   | { type: 'placedRecords'; namespace: string; records: PlacedRecord[] }
-  | ({ type: 'graph' } & GraphRecord);
+  | ({ type: 'graph' } & GraphRecord)
+  | ({ type: 'values' } & ValuesRecord);
 
 export function decodePayload(payload: Buffer): DecodedPayload {
   const r = new BinaryReader(payload);
@@ -210,6 +239,16 @@ export function decodePayload(payload: Buffer): DecodedPayload {
         throw new CorruptRecordError('malformed graph record');
       }
       out = { type: 'graph', namespace, file: g.file, upTo: g.upTo, maxNorm: g.maxNorm, bytes: g.bytes, crc32: g.crc32 };
+      break;
+    }
+    case TYPE.values: {
+      const v = JSON.parse(r.string()) as Omit<ValuesRecord, 'namespace'>;
+      const counts = [v.rows, v.dimension, v.bytes, v.crc32];
+      if (typeof v.file !== 'string' || !/^[A-Za-z0-9._-]+$/.test(v.file) || !counts.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+        throw new CorruptRecordError('malformed values record');
+      }
+      if (v.bytes !== v.rows * v.dimension * 4) throw new CorruptRecordError('values record size does not match its rows');
+      out = { type: 'values', namespace, file: v.file, rows: v.rows, dimension: v.dimension, bytes: v.bytes, crc32: v.crc32 };
       break;
     }
     default:

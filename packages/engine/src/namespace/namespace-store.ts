@@ -5,8 +5,14 @@
 // A replaced or deleted record's slot is only marked dead; compaction rewrites the arrays when dead slots
 // pile up. Slots below `annUpTo` have been offered to the ANN index.
 //
-// The arrays are private: readers go through slot accessors and `scorer()`, so that the layout (today
-// JS-heap arrays) can change without touching the planner or the reads.
+// The arrays are private: readers go through slot accessors and `scorer()`, so that the layout can change
+// without touching the planner or the reads.
+//
+// Values off the heap: the store may attach a `VectorSegment` (a file of rows by slot, read through the page
+// cache) covering slots [0, segmentUpTo); those slots' values are read from it and their in-memory chunks are
+// dropped, so only the norms (4 bytes per slot) stay resident. Slots written later (the log's tail) live in
+// chunks until the next snapshot writes a new segment. The engine itself does no I/O: the segment is an
+// interface the store implements.
 import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { denseSimilarity, norm, sparseDot } from '../scoring.js';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
@@ -20,6 +26,18 @@ const CHUNK_SHIFT = 12;
 export const CHUNK_SLOTS = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SLOTS - 1;
 let nextUid = 1;
+/** Stands for a chunk whose rows are all served by the segment. */
+const EMPTY_CHUNK = new Float32Array(0);
+
+/**
+ * Dense values of slots [0, rows) kept outside the engine (the store implements it over a file). Reads are
+ * synchronous (pread from the page cache). A dead slot's row holds any finite values (the SIMD scan reads it).
+ */
+export interface VectorSegment {
+  readonly rows: number;
+  /** Copies the values of slots [first, first + count) into `out` from element `outOffset`, row-major. */
+  read(first: number, count: number, out: Float32Array, outOffset: number): void;
+}
 
 /** A stored record as the reads see it (values are a view into the store: copy before keeping). */
 export interface SlotRecord {
@@ -38,8 +56,11 @@ export interface FrozenNamespace {
   idOf(slot: number): string;
   metadataOf(slot: number): RecordMetadata | undefined;
   sparseOf(slot: number): ParsedSparseValues | undefined;
-  /** A view into the values (valid as long as the frozen view is). */
+  /** A view into the values, or a copy read from the segment (valid as long as the frozen view is). */
   valuesOf(slot: number): Float32Array;
+  /** Copies the values of slots [first, first + count) (dead ones included) into `out` from element 0. */
+  readRows(first: number, count: number, out: Float32Array): void;
+  normOf(slot: number): number;
 }
 
 export class NamespaceStore {
@@ -47,6 +68,9 @@ export class NamespaceStore {
   private live = 0;
   private capacity = 0;
   private chunks: Float32Array[] = [];
+  /** Values of slots [0, segmentUpTo) come from here (their chunks are dropped). */
+  private segment: VectorSegment | undefined;
+  private segmentUpTo = 0;
   private norms: Float32Array;
   private alive: Uint8Array;
   private ids: string[] = [];
@@ -143,10 +167,25 @@ export class NamespaceStore {
     return this.sparse[slot];
   }
 
-  /** Dense values of a slot (a view; copy before keeping). */
+  /** Dense values of a slot (a view, or a copy read from the segment; copy before keeping). */
   valuesOf(slot: number): Float32Array {
+    if (slot < this.segmentUpTo) {
+      const out = new Float32Array(this.dimension);
+      this.segment!.read(slot, 1, out, 0);
+      return out;
+    }
     const offset = (slot & CHUNK_MASK) * this.dimension;
     return this.chunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + this.dimension);
+  }
+
+  /** The segment values are read from, and the slots it serves (0 when none). */
+  get valueSegment(): { segment: VectorSegment; upTo: number } | undefined {
+    return this.segment === undefined ? undefined : { segment: this.segment, upTo: this.segmentUpTo };
+  }
+
+  /** Slots whose values are held in memory (not served by the segment). */
+  get residentSlots(): number {
+    return this.count - Math.min(this.count, this.segmentUpTo);
   }
 
   record(slot: number): SlotRecord {
@@ -171,11 +210,21 @@ export class NamespaceStore {
     const dim = this.dimension;
     const chunks = this.chunks;
     const norms = this.norms;
+    const segment = this.segment;
+    const segmentUpTo = this.segmentUpTo;
+    const row = segmentUpTo > 0 ? new Float32Array(dim) : undefined;
     const queryNorm = vector === undefined ? 0 : Math.sqrt(vector.reduce((s, v) => s + v * v, 0));
     const hasSparse = sparse !== undefined && sparse.indices.length > 0;
     const stored = this.sparse;
+    const dense = (slot: number): number => {
+      if (slot < segmentUpTo) {
+        segment!.read(slot, 1, row!, 0);
+        return denseSimilarity(metric, row!, 0, norms[slot]!, vector!, queryNorm, dim);
+      }
+      return denseSimilarity(metric, chunks[slot >> CHUNK_SHIFT]!, (slot & CHUNK_MASK) * dim, norms[slot]!, vector!, queryNorm, dim);
+    };
     return (slot) => {
-      let s = vector === undefined ? 0 : denseSimilarity(metric, chunks[slot >> CHUNK_SHIFT]!, (slot & CHUNK_MASK) * dim, norms[slot]!, vector, queryNorm, dim);
+      let s = vector === undefined ? 0 : dense(slot);
       if (hasSparse) {
         const sv = stored[slot];
         if (sv !== undefined) s += sparseDot(sparse, sv);
@@ -185,18 +234,33 @@ export class NamespaceStore {
   }
 
   /**
-   * The dense values as row-major blocks covering slots [0, slotCount): each block's array starts at
-   * offset 0 of its own buffer (what usearch's SIMD brute force needs), `first` is its first slot.
+   * The dense values as row-major blocks covering slots [0, slotCount), one at a time: each block's array
+   * starts at offset 0 of its own buffer (what usearch's SIMD brute force needs), `first` is its first slot.
+   * Blocks read from the segment share one buffer: use each before asking for the next.
    */
-  denseBlocks(): { first: number; rows: number; values: Float32Array }[] {
-    const blocks: { first: number; rows: number; values: Float32Array }[] = [];
-    for (let c = 0; c < this.chunks.length; c++) {
-      const first = c << CHUNK_SHIFT;
-      const rows = Math.min(CHUNK_SLOTS, this.count - first, this.chunks[c]!.length / Math.max(1, this.dimension));
-      if (rows <= 0) continue;
-      blocks.push({ first, rows, values: this.chunks[c]! });
+  *denseBlocks(): Generator<{ first: number; rows: number; values: Float32Array }> {
+    const dim = this.dimension;
+    if (dim === 0) return;
+    let scratch: Float32Array | undefined;
+    for (let first = 0; first < this.count; first += CHUNK_SLOTS) {
+      const c = first >> CHUNK_SHIFT;
+      const chunk = this.chunks[c];
+      if (first < this.segmentUpTo || chunk === undefined) {
+        // From the segment (the memory part of a block straddling its end copied after it).
+        const rows = Math.min(CHUNK_SLOTS, this.count - first);
+        scratch ??= new Float32Array(CHUNK_SLOTS * dim);
+        const fromSegment = Math.min(rows, this.segmentUpTo - first);
+        if (fromSegment > 0) this.segment!.read(first, fromSegment, scratch, 0);
+        if (fromSegment < rows) {
+          if (chunk === undefined) continue;
+          scratch.set(chunk.subarray(fromSegment * dim, rows * dim), fromSegment * dim);
+        }
+        yield { first, rows, values: scratch };
+        continue;
+      }
+      const rows = Math.min(CHUNK_SLOTS, this.count - first, chunk.length / dim);
+      if (rows > 0) yield { first, rows, values: chunk };
     }
-    return blocks;
   }
 
   /**
@@ -209,6 +273,9 @@ export class NamespaceStore {
     const dimension = this.dimension;
     const slotCount = this.count;
     const chunks = this.chunks.slice();
+    const norms = this.norms;
+    const segment = this.segment;
+    const segmentUpTo = this.segmentUpTo;
     const ids = this.ids;
     const alive = this.alive.slice(0, slotCount);
     const metadata = this.metadata.slice(0, slotCount);
@@ -222,9 +289,29 @@ export class NamespaceStore {
       metadataOf: (slot) => metadata[slot],
       sparseOf: (slot) => sparse[slot],
       valuesOf: (slot) => {
+        if (slot < segmentUpTo) {
+          const out = new Float32Array(dimension);
+          segment!.read(slot, 1, out, 0);
+          return out;
+        }
         const offset = (slot & CHUNK_MASK) * dimension;
         return chunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + dimension);
       },
+      readRows: (first, count, out) => {
+        let done = 0;
+        if (first < segmentUpTo) {
+          done = Math.min(count, segmentUpTo - first);
+          segment!.read(first, done, out, 0);
+        }
+        while (done < count) {
+          const slot = first + done;
+          const inChunk = Math.min(count - done, CHUNK_SLOTS - (slot & CHUNK_MASK));
+          const offset = (slot & CHUNK_MASK) * dimension;
+          out.set(chunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + inChunk * dimension), done * dimension);
+          done += inChunk;
+        }
+      },
+      normOf: (slot) => norms[slot]!,
     };
   }
 
@@ -239,6 +326,11 @@ export class NamespaceStore {
   put(id: string, values: Float32Array | undefined, sparse: ParsedSparseValues | undefined, metadata: RecordMetadata | undefined): void {
     const previous = this.idToSlot.get(id);
     if (previous !== undefined) this.kill(previous);
+    // Slots the segment serves are never written: after a restore whose last slots were dead, skip them.
+    if (this.count < this.segmentUpTo) {
+      if (this.segmentUpTo >= this.capacity) this.grow(this.segmentUpTo + 1);
+      this.count = this.segmentUpTo;
+    }
     if (this.count === this.capacity) this.grow(this.capacity < 65_536 ? this.capacity * 2 : Math.ceil(this.capacity * 1.25));
     this.store(this.count++, id, values, sparse, metadata);
   }
@@ -246,23 +338,41 @@ export class NamespaceStore {
   /**
    * Restores a record at a given slot (recovery from a snapshot that kept slot numbers, so that a saved
    * graph keyed by slot stays valid). Slots must come in ascending order; the ones skipped stay dead.
+   * Without `values`, a dense record's values are the attached segment's row and `norm` is their norm.
    */
-  putAt(slot: number, id: string, values: Float32Array | undefined, sparse: ParsedSparseValues | undefined, metadata: RecordMetadata | undefined): void {
+  putAt(
+    slot: number,
+    id: string,
+    values: Float32Array | undefined,
+    sparse: ParsedSparseValues | undefined,
+    metadata: RecordMetadata | undefined,
+    norm?: number,
+  ): void {
+    if (this.dimension > 0 && slot < this.segmentUpTo && (values !== undefined || norm === undefined)) {
+      throw new Error(`slot ${slot} is served by the attached segment: restore it with its norm and without values`);
+    }
     if (slot < this.count) throw new Error(`slot ${slot} restored out of order (next free slot ${this.count})`);
     const previous = this.idToSlot.get(id);
     if (previous !== undefined) this.kill(previous);
     if (slot >= this.capacity) this.grow(Math.max(slot + 1, this.capacity < 65_536 ? this.capacity * 2 : Math.ceil(this.capacity * 1.25)));
     this.count = slot + 1;
-    this.store(slot, id, values, sparse, metadata);
+    this.store(slot, id, values, sparse, metadata, norm);
   }
 
-  private store(slot: number, id: string, values: Float32Array | undefined, sparse: ParsedSparseValues | undefined, metadata: RecordMetadata | undefined): void {
+  private store(
+    slot: number,
+    id: string,
+    values: Float32Array | undefined,
+    sparse: ParsedSparseValues | undefined,
+    metadata: RecordMetadata | undefined,
+    knownNorm?: number,
+  ): void {
     if (this.dimension > 0 && values !== undefined) {
       const chunk = this.chunkFor(slot);
       const offset = (slot & CHUNK_MASK) * this.dimension;
       chunk.set(values, offset);
       this.norms[slot] = norm(chunk, offset, this.dimension);
-    }
+    } else if (knownNorm !== undefined) this.norms[slot] = knownNorm;
     this.alive[slot] = 1;
     this.ids[slot] = id;
     this.sparse[slot] = sparse;
@@ -310,6 +420,8 @@ export class NamespaceStore {
     this.annUpToSlot = 0;
     this.annDeadSlots = 0;
     this.chunks = [];
+    this.segment = undefined;
+    this.segmentUpTo = 0;
     this.norms = new Float32Array(0);
     this.alive = new Uint8Array(0);
     this.capacity = 0;
@@ -342,8 +454,12 @@ export class NamespaceStore {
     for (let slot = 0; slot < this.count; slot++) {
       if (this.alive[slot] !== 1) continue;
       if (dim > 0) {
-        const offset = (slot & CHUNK_MASK) * dim;
-        this.chunkFor(next).set(oldChunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + dim), (next & CHUNK_MASK) * dim);
+        const target = this.chunkFor(next);
+        if (slot < this.segmentUpTo) this.segment!.read(slot, 1, target, (next & CHUNK_MASK) * dim);
+        else {
+          const offset = (slot & CHUNK_MASK) * dim;
+          target.set(oldChunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + dim), (next & CHUNK_MASK) * dim);
+        }
       }
       norms[next] = this.norms[slot]!;
       alive[next] = 1;
@@ -362,6 +478,9 @@ export class NamespaceStore {
     this.capacity = capacity;
     this.count = next;
     this.live = next;
+    // Everything is in the new chunks now (until the next snapshot writes a segment again).
+    this.segment = undefined;
+    this.segmentUpTo = 0;
     this.annIndex = undefined;
     this.annUpToSlot = 0;
     this.annDeadSlots = 0;
@@ -418,8 +537,43 @@ export class NamespaceStore {
     for (let slot = from; slot < to; slot++) if (this.alive[slot] === 1) slots.push(slot);
     const dim = this.dimension;
     const vectors = new Float32Array(slots.length * dim);
-    slots.forEach((slot, i) => vectors.set(this.valuesOf(slot), i * dim));
+    for (let i = 0; i < slots.length; ) {
+      const slot = slots[i]!;
+      if (slot < this.segmentUpTo) {
+        // Runs of consecutive slots are read from the segment in one call.
+        let run = 1;
+        while (i + run < slots.length && slots[i + run] === slot + run && slot + run < this.segmentUpTo) run++;
+        this.segment!.read(slot, run, vectors, i * dim);
+        i += run;
+      } else {
+        vectors.set(this.valuesOf(slot), i * dim);
+        i++;
+      }
+    }
     return { slots: Int32Array.from(slots), vectors };
+  }
+
+  /**
+   * Serves the values of slots [0, upTo) from `segment` from now on and drops the in-memory chunks it
+   * covers whole. The caller guarantees the segment holds exactly the values stored in those slots (a
+   * snapshot's values file of this namespace and generation), or attaches it before restoring them.
+   * Returns the dropped chunks: frozen views taken earlier may still read them, so only a caller that
+   * knows none is left may free them at once (else they go with the garbage collector).
+   */
+  attachSegment(segment: VectorSegment, upTo: number): Float32Array[] {
+    if (segment.rows < upTo) throw new Error(`segment of ${segment.rows} rows cannot serve ${upTo} slots`);
+    this.segment = segment;
+    this.segmentUpTo = upTo;
+    // A chunk goes when the segment covers every slot written to it so far (the last one too: a later
+    // write past the segment allocates it again, and its rows below the segment are never read from it).
+    const dropped: Float32Array[] = [];
+    for (let c = 0; c < this.chunks.length; c++) {
+      const first = c << CHUNK_SHIFT;
+      if (Math.min(first + CHUNK_SLOTS, this.count) > upTo) break;
+      if (this.chunks[c] !== EMPTY_CHUNK) dropped.push(this.chunks[c]!);
+      this.chunks[c] = EMPTY_CHUNK;
+    }
+    return dropped;
   }
 
   /** Live ids in code-unit order (cached until the next change). */
