@@ -417,7 +417,7 @@ export class JetStreamIndexLog implements IndexLog {
     let failure: Error | undefined;
     try {
       const decoded = decodePayload(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-      if (decoded.type === 'snapshotEnd' || decoded.type === 'placedRecords' || decoded.type === 'graph') throw new Error(`unexpected ${decoded.type} record in the log`);
+      if (decoded.type === 'snapshotEnd' || decoded.type === 'placedRecords' || decoded.type === 'graph' || decoded.type === 'values') throw new Error(`unexpected ${decoded.type} record in the log`);
       touched = this.durable.applyLogged(decoded as Mutation);
     } catch (error) {
       // Every replica meets the same entry in the same state and fails alike; skipping it keeps them equal.
