@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: every workspace's jest suites through turbo (packages are built first), then the totals of
-// all of them on one line ("N passed, N failed"), so a run that executed nothing cannot pass unnoticed.
+// `npm test`: the linters once over the whole repository (scripts/lint.mjs, one test per check), then every
+// workspace's jest suites through turbo (packages are built first), then the totals of all of them on one
+// line ("N passed, N failed"), so a run that executed nothing cannot pass unnoticed and a lint failure fails it.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +10,8 @@ import { readTotals } from './test-totals.mjs';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 rmSync(path.join(repoRoot, '.reports'), { recursive: true, force: true });
+
+const lint = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/lint.mjs'), '--report'], { stdio: 'inherit', cwd: repoRoot });
 
 const turboBin = createRequire(path.join(repoRoot, 'package.json')).resolve('turbo/bin/turbo');
 const turbo = spawnSync(
@@ -20,5 +23,5 @@ const turbo = spawnSync(
 const totals = readTotals();
 if (totals.suitesFailed > 0) console.log(`${totals.suitesFailed} test suite(s) failed`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
-const ok = turbo.status === 0 && totals.passed > 0 && totals.failed === 0 && totals.suitesFailed === 0;
+const ok = lint.status === 0 && turbo.status === 0 && totals.passed > 0 && totals.failed === 0 && totals.suitesFailed === 0;
 process.exit(ok ? 0 : 1);
