@@ -625,7 +625,6 @@ function diskCeiling(dir, dim, batch) {
 
 async function restartSection(section, index, body, tag, n, dim) {
   log('  restart: SIGTERM the store, start it again on the same data directory');
-  const port = new URL(storeUrl).port;
   await new Promise((resolve) => {
     storeChild.once('exit', resolve);
     storeChild.kill('SIGTERM');

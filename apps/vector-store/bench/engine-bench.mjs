@@ -38,7 +38,6 @@ const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
-const mb = (b) => (b / 1024 / 1024).toFixed(0);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'conifer-bench-'));
 try {

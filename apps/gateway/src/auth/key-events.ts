@@ -13,16 +13,3 @@ export abstract class KeyEvents {
   abstract keyChanged(change: KeyChange): Promise<void>;
   abstract subscribe(listener: KeyChangeListener): void;
 }
-
-/** Single-process delivery; the auth module replaces it with one that also broadcasts over Redis. */
-export class InProcessKeyEvents extends KeyEvents {
-  private readonly listeners: KeyChangeListener[] = [];
-
-  async keyChanged(change: KeyChange): Promise<void> {
-    await Promise.all(this.listeners.map((listener) => listener(change)));
-  }
-
-  subscribe(listener: KeyChangeListener): void {
-    this.listeners.push(listener);
-  }
-}

@@ -13,7 +13,7 @@ import { IndexesRepository } from './indexes.repository.js';
 import { chooseNode } from './placement.js';
 import { VectorStoreNodesRepository, type NodeRecord } from './vector-store-nodes.repository.js';
 
-export const NODE_HEALTH_INTERVAL_MS = 5_000;
+const NODE_HEALTH_INTERVAL_MS = 5_000;
 const INITIAL_CHECK_WAIT_MS = 2_000;
 
 export interface StoreNode {

@@ -49,7 +49,7 @@ export interface RegistryOptions extends DurableIndexOptions {
   graphSnapshotCheckMs: number;
 }
 
-export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
+const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   ...DEFAULT_DURABLE_OPTIONS,
   annBatch: 256,
   annBuilder: true,

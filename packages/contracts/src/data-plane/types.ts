@@ -1,6 +1,7 @@
 // Wire types of Pinecone's data plane (DESIGN.md §4), named as in the official client, and the typed
 // requests the parsers produce (values as Float32Array, default namespace normalised to "").
 import type { IndexSchema } from '../control-plane/index-schema.js';
+import type { FilterNode } from './filter.js';
 
 export type MetadataValue = string | number | boolean | string[];
 export type RecordMetadata = Record<string, MetadataValue>;
@@ -107,7 +108,7 @@ export interface QueryRequest {
   vector?: Float32Array;
   sparseVector?: ParsedSparseValues;
   id?: string;
-  filter?: import('./filter.js').FilterNode;
+  filter?: FilterNode;
   includeValues: boolean;
   includeMetadata: boolean;
 }
@@ -119,7 +120,7 @@ export interface FetchRequest {
 
 export interface FetchByMetadataRequest {
   namespace: string;
-  filter?: import('./filter.js').FilterNode;
+  filter?: FilterNode;
   limit: number;
   paginationToken?: string;
 }
@@ -136,7 +137,7 @@ export type UpdateRequest =
   | {
       kind: 'filter';
       namespace: string;
-      filter: import('./filter.js').FilterNode;
+      filter: FilterNode;
       setMetadata: RecordMetadata;
       dryRun: boolean;
     };
@@ -144,7 +145,7 @@ export type UpdateRequest =
 export type DeleteRequest =
   | { kind: 'ids'; namespace: string; ids: string[] }
   | { kind: 'all'; namespace: string }
-  | { kind: 'filter'; namespace: string; filter: import('./filter.js').FilterNode };
+  | { kind: 'filter'; namespace: string; filter: FilterNode };
 
 export interface ListRequest {
   namespace: string;
@@ -154,7 +155,7 @@ export interface ListRequest {
 }
 
 export interface DescribeIndexStatsRequest {
-  filter?: import('./filter.js').FilterNode;
+  filter?: FilterNode;
 }
 
 export interface ListNamespacesRequest {
