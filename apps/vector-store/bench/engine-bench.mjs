@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
-import { DurableIndex, DEFAULT_DURABLE_OPTIONS } from '../dist/storage/durable-index.js';
+import { gaussian, rng } from '@conifer/test-utils';
+import { DurableIndex, DEFAULT_DURABLE_OPTIONS } from '@conifer/vector-store';
 
 const N = Number(process.argv[2] ?? 100_000);
 const DIM = Number(process.argv[3] ?? 768);
@@ -16,18 +17,8 @@ const QUERIES = Number(process.argv[4] ?? 200);
 const CLUSTERS = 100;
 const logger = pino({ level: 'warn' });
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = rng(42);
-const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+const gauss = gaussian(random);
 const centers = Array.from({ length: CLUSTERS }, () => Float32Array.from({ length: DIM }, gauss));
 function sample(c) {
   const v = new Float32Array(DIM);

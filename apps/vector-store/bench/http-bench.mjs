@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { availableParallelism } from "node:os";
 import { pino } from "pino";
-import { buildServer } from '../dist/api/server.js';
-import { IndexRegistry } from '../dist/storage/index-registry.js';
+import { buildServer, IndexRegistry } from '@conifer/vector-store';
 
 const N = Number(process.argv[2] ?? 50_000);
 const DIM = Number(process.argv[3] ?? 768);

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { IndexRegistry } from '../dist/storage/index-registry.js';
-import { dataset } from './datasets.mjs';
+import { vectorDistribution } from '@conifer/test-utils';
+import { IndexRegistry } from '@conifer/vector-store';
 
 const N = Number(process.argv[2] ?? 100_000);
 const DIM = Number(process.argv[3] ?? 768);
@@ -27,7 +27,7 @@ const sec = (ms) => (ms / 1000).toFixed(1);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 console.log(`restart bench: ${N} x ${DIM} (${DATA}), ${QUERIES} queries; ${uptime()}`);
-const gen = dataset(DATA, DIM);
+const gen = vectorDistribution(DATA, DIM);
 const values = new Float32Array(N * DIM);
 for (let j = 0; j < N; j++) gen.sample(values, j * DIM);
 const queries = Array.from({ length: QUERIES }, () => {
