@@ -1,5 +1,5 @@
 // The repository's lint rules (ESLint flat config), run once over the whole tree by `npm run lint` and
-// by `npm test` (scripts/lint.mjs). Only what keeps the code easy to change is checked: no import cycles,
+// by `npm test` (scripts/lint.ts). Only what keeps the code easy to change is checked: no import cycles,
 // the dependency directions of DESIGN.md §5 and STYLE.md's layout, no unused code, `import type` for types.
 // Formatting is not linted. Unused exports and files are knip's job (knip.jsonc), not ESLint's.
 // Parsing is syntax-only (no type information), which keeps a full run to seconds on a small machine.

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Conifer through-the-system benchmarks (issue #7). Not part of `npm test`.
 //   npm run build && npm run bench            quick sizes (a few minutes on 2 cores)
 //   npm run bench -- --full                   the issue's sizes: 100k x 768 and 1M x 128

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // The gateway → store hop alone (issue 13): CPU the calling process spends per forwarded request, undici's
 // `pool.request` + `body.arrayBuffer()` (the forward before the store client's own dispatch handler) against
 // `VectorStoreClient.forwardStreaming` (packages/store-client, built), same pool settings, alternating rounds in

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Engine benchmark (not part of `npm test`). Run after building:
 //   npx turbo run build --filter=@conifer/vector-store... && node --experimental-strip-types apps/vector-store/bench/engine-bench.ts [n] [dim] [queries]
 // Prints durable ingest rate (WAL + fsync), ANN build rate, recall@10 vs exact and p50/p99 latency for

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // HTTP-level benchmark (not part of `npm test`): the built server in-process on a free port, the ANN
 // builder on its worker thread. Prints durable ingest through HTTP + JSON (batches of 100, 4 in flight),
 // query latency while the graph is being built in the background, and once it is built.

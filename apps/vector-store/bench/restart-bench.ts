@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Restart benchmark (not part of `npm test`): the store's IndexRegistry in-process with its background
 // graph builder, as in production. Ingests n × dim (durable), waits for the graph, measures query p50 and
 // recall@10 against exact, stops cleanly (shutdown snapshot with the graph), reopens and measures the time
