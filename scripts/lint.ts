@@ -7,7 +7,7 @@
 //            cycle tangles two files just the same).
 //   scripts  the type check of scripts/ (no workspace owns them, so no workspace's test checks them).
 // `--fix` first lets the tools fix what they can (knip drops the `export` of unused exports, ESLint writes
-// `import type`), then checks. `--report` writes the outcome as a jest-shaped JSON report to
+// `import type` and deletes unused imports), then checks. `--report` writes the outcome as a jest-shaped JSON report to
 // .reports/jest-lint.json, one test per check, so `npm test`'s totals line counts a failed check.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
