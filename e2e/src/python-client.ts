@@ -9,9 +9,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export const MIN_CLIENT_MAJOR = 9;
+const MIN_CLIENT_MAJOR = 9;
 export const PIP_HINT = 'pip install pinecone==9.0.1';
-export const DEFAULT_SHARED_DIR = path.resolve(import.meta.dirname, '../../../shared/python');
+const DEFAULT_SHARED_DIR = path.resolve(import.meta.dirname, '../../../shared/python');
 
 export interface PythonClient {
   /** The interpreter to run. */

@@ -1,4 +1,4 @@
-// Issue 14 item 19, end to end: `npm start` (scripts/start.mjs) as root, with no DATABASE_URL and the data
+// Issue 14 item 19, end to end: `npm start` (scripts/start.ts) as root, with no DATABASE_URL and the data
 // directory under a directory other users cannot enter, stops before starting anything, exit code 2, with a
 // message that says what to do. Before: the apps started and the gateway died in initdb ("Permission denied").
 import { spawn } from 'node:child_process';
@@ -27,7 +27,7 @@ describe('npm start as root', () => {
       CONIFER_VECTOR_STORE_PORT: '2',
       TURBO_TELEMETRY_DISABLED: '1',
     };
-    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts/start.mjs')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, ['--experimental-strip-types', path.join(repoRoot, 'scripts/start.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout.resume();

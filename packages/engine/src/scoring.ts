@@ -3,7 +3,7 @@
 import type { ParsedSparseValues } from '@conifer/contracts';
 import type { Metric } from './types.js';
 
-export function dot(a: Float32Array, aOffset: number, b: Float32Array, dim: number): number {
+function dot(a: Float32Array, aOffset: number, b: Float32Array, dim: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
@@ -19,7 +19,7 @@ export function dot(a: Float32Array, aOffset: number, b: Float32Array, dim: numb
   return s0 + s1 + s2 + s3;
 }
 
-export function l2sq(a: Float32Array, aOffset: number, b: Float32Array, dim: number): number {
+function l2sq(a: Float32Array, aOffset: number, b: Float32Array, dim: number): number {
   let s0 = 0;
   let s1 = 0;
   let i = 0;

@@ -5,3 +5,4 @@ export * from './redis.js';
 export * from './system.js';
 export * from './tcp-proxy.js';
 export * from './reference.js';
+export * from './dataset.js';

@@ -13,7 +13,7 @@ import { createTestDatabase, freePort } from '@conifer/test-utils';
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const GATEWAY_MAIN = path.join(repoRoot, 'apps/gateway/dist/main.js');
 const STORE_MAIN = path.join(repoRoot, 'apps/vector-store/dist/main.js');
-export const NATS_SERVER = process.env.CONIFER_TEST_NATS_SERVER ?? '/usr/sbin/nats-server';
+const NATS_SERVER = process.env.CONIFER_TEST_NATS_SERVER ?? '/usr/sbin/nats-server';
 
 interface Proc {
   child: ChildProcess;
@@ -63,7 +63,7 @@ const portOpen = (port: number) => () =>
     socket.once('error', () => resolve(false));
   });
 
-export class NatsChild {
+class NatsChild {
   private proc: Proc | undefined;
   constructor(
     readonly port: number,

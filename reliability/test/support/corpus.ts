@@ -3,7 +3,7 @@
 // (truncated, not JSON, wrong type, nested too deep, oversized, invalid UTF-8, wrong content type) and auth
 // variants. Requests that could be valid only ever touch "corpus-*" ids, namespaces and projects.
 
-export type Surface = 'rest' | 'grpc' | 'store';
+type Surface = 'rest' | 'grpc' | 'store';
 
 export interface RouteSpec {
   readonly name: string;
@@ -40,7 +40,7 @@ const withField = (body: unknown, name: string, raw: string) => {
 };
 
 /** Values substituted at every JSON path (raw JSON text, so non-JSON numbers can be sent too). */
-export const BAD_JSON_VALUES: Record<string, string> = {
+const BAD_JSON_VALUES: Record<string, string> = {
   string: '"x"',
   emptyString: '""',
   number: '42',
@@ -66,7 +66,7 @@ export const BAD_JSON_VALUES: Record<string, string> = {
   proto: '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}',
 };
 
-export const BAD_PATH_SEGMENTS: Record<string, string> = {
+const BAD_PATH_SEGMENTS: Record<string, string> = {
   traversal: '..%2F..%2F..%2Fetc%2Fpasswd',
   dotdot: '..',
   encodedDotDot: '%2E%2E',
@@ -82,7 +82,7 @@ export const BAD_PATH_SEGMENTS: Record<string, string> = {
   json: '%7B%22a%22%3A1%7D',
 };
 
-export const BAD_QUERY_VALUES: Record<string, string> = {
+const BAD_QUERY_VALUES: Record<string, string> = {
   negative: '-1',
   zero: '0',
   huge: '1e309',

@@ -4,14 +4,11 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
 
-export type Schemas = components['schemas'];
+type Schemas = components['schemas'];
 export type Project = Schemas['Project'];
 export type ApiKey = Schemas['ApiKey'];
 export type ServiceAccount = Schemas['ServiceAccount'];
-export type AuditEvent = Schemas['AuditEvent'];
 export type IndexModel = Schemas['IndexModel'];
-export type KeyUsage = Schemas['KeyUsage'];
-export type ProjectUsage = Schemas['ProjectUsage'];
 export type UsageBucket = Schemas['UsageBucket'];
 export type Role = Schemas['Role'];
 
@@ -40,7 +37,7 @@ export const api = createClient<paths>({ baseUrl: window.location.origin });
 api.use(auth);
 
 /** The message of an error body in Pinecone's REST or gRPC-style shape. */
-export function errorMessage(error: unknown, fallback = 'Request failed'): string {
+function errorMessage(error: unknown, fallback = 'Request failed'): string {
   if (error && typeof error === 'object') {
     const body = error as { message?: unknown; error?: { message?: unknown } };
     if (typeof body.message === 'string') return body.message;

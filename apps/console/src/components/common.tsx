@@ -74,7 +74,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
   const [error, setError] = useState<string>();
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // The caller's deps say when `load` really changes (it is a new closure on every render).
   const run = useCallback(load, deps);
   useEffect(() => {
     let live = true;

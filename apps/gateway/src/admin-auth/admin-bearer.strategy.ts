@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { AdminAuthenticator, AdminUnauthenticatedError } from './admin-authenticator.js';
 import type { AdminPrincipal } from './admin-context.js';
 
-export const ADMIN_BEARER_STRATEGY = 'admin-bearer';
+const ADMIN_BEARER_STRATEGY = 'admin-bearer';
 const AUTHENTICATOR = Symbol.for('conifer.adminAuthenticator');
 
 type AdminRequest = FastifyRequest & { [AUTHENTICATOR]?: AdminAuthenticator };

@@ -4,7 +4,7 @@
 // bearer strategy on every request.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 
-export const TOKEN_ISSUER = 'conifer';
+const TOKEN_ISSUER = 'conifer';
 
 export interface AdminTokenClaims {
   readonly sub: string;

@@ -14,10 +14,10 @@ import { PERMISSION_METADATA, RequirePermission, type ApiKeyPrincipal } from './
  * A key confined to some namespaces must not create, configure or delete whole indexes (deleting an index
  * deletes every namespace in it): control-plane writes are refused whatever its roles say.
  */
-export const NAMESPACE_SCOPED_CONTROL_WRITE =
+const NAMESPACE_SCOPED_CONTROL_WRITE =
   'This API key is limited to some namespaces: it cannot create, configure or delete indexes';
 
-export { assertIndexInScope, assertNamespaceInScope, indexInScope, namespaceInScope } from './scope.js';
+export { assertIndexInScope, assertNamespaceInScope,  namespaceInScope } from './scope.js';
 
 @Injectable()
 export class ApiKeyGuard extends AuthGuard(API_KEY_STRATEGY) {

@@ -10,7 +10,7 @@ import { KeyVerifier, verificationError, VerificationStatus } from './key-verifi
 import type { ApiKeyPrincipal } from './principal.js';
 
 export const API_KEY_STRATEGY = 'api-key';
-export const API_KEY_HEADER = 'api-key';
+const API_KEY_HEADER = 'api-key';
 
 /**
  * Passport keeps strategies in one process-wide registry, so with several gateways in one process (tests)

@@ -66,7 +66,7 @@ type Row = {
   rotatedFromId: string | null;
 };
 
-export function toStoredApiKey(row: Row): StoredApiKey {
+function toStoredApiKey(row: Row): StoredApiKey {
   return {
     id: row.id,
     keyId: row.keyId,

@@ -48,12 +48,12 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`;
 
 /** Longest wait for Redis on the request path before falling back. */
-export const REDIS_TIMEOUT_MS = 200;
+const REDIS_TIMEOUT_MS = 200;
 
 /** Invalidations and broadcasts (off the request path) may wait longer; a timeout counts as a failure and is retried. */
 const INVALIDATE_TIMEOUT_MS = 1_000;
 
-export class RedisTimeoutError extends Error {}
+class RedisTimeoutError extends Error {}
 
 /** After a timeout, Redis counts as unavailable for this long (requests stop paying the timeout). */
 const SUSPEND_AFTER_TIMEOUT_MS = 1_000;

@@ -14,7 +14,7 @@
 import { Injectable } from '@nestjs/common';
 
 export const KEY_FAILURE_LIMIT = 1_000;
-export const KEY_ID_FAILURE_LIMIT = 100;
+const KEY_ID_FAILURE_LIMIT = 100;
 export const KEY_FAILURE_WINDOW_MS = 60_000;
 const MAX_ENTRIES = 50_000;
 

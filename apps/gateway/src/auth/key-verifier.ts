@@ -3,7 +3,7 @@
 // compared in constant time against the stored hash, cache hit or not. It ends in a status; the one mapping
 // from status to public error is `verificationError` below.
 import {
-  ConiferError,
+  type ConiferError,
   ResourceExhaustedError,
   UnauthenticatedError,
   UnavailableError,
@@ -40,7 +40,7 @@ export type Verification =
 export type AuthOutcome = 'valid' | 'unauthenticated' | 'revoked' | 'expired' | 'rate_limited' | 'unavailable';
 export type CacheLayer = 'local' | 'negative' | 'redis' | 'postgres';
 
-export function outcomeOf(status: VerificationStatus): AuthOutcome {
+function outcomeOf(status: VerificationStatus): AuthOutcome {
   switch (status) {
     case VerificationStatus.Valid:
       return 'valid';
@@ -303,7 +303,7 @@ export class KeyVerifier {
   }
 }
 
-export function principalOf(key: StoredKey): ApiKeyPrincipal {
+function principalOf(key: StoredKey): ApiKeyPrincipal {
   return {
     apiKeyId: key.id,
     keyId: key.keyId,

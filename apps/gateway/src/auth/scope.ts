@@ -8,7 +8,7 @@ function canonicalNamespace(namespace: string | null | undefined): string {
   return namespace === undefined || namespace === null || namespace === '' ? DEFAULT_NAMESPACE : namespace;
 }
 
-export function indexInScope(principal: ApiKeyPrincipal, indexName: string): boolean {
+function indexInScope(principal: ApiKeyPrincipal, indexName: string): boolean {
   return principal.indexScope.length === 0 || principal.indexScope.includes(indexName);
 }
 

@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import { SECRETS } from '../config/runtime.js';
 import { BootstrapRepository } from '../tenants/bootstrap.repository.js';
 
-export const BOOTSTRAP_ORGANIZATION_NAME = 'default';
-export const BOOTSTRAP_PROJECT_NAME = 'default';
+const BOOTSTRAP_ORGANIZATION_NAME = 'default';
+const BOOTSTRAP_PROJECT_NAME = 'default';
 
 export interface BootstrapResult {
   readonly created: boolean;

@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-export const USAGE = `Usage: conifer-nodes <command>   (DATABASE_URL: the catalog's Postgres)
+const USAGE = `Usage: conifer-nodes <command>   (DATABASE_URL: the catalog's Postgres)
 
 Commands:
   list              every node: url, state, draining, replicas it holds (moving ones: "leaving")

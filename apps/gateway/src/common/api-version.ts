@@ -5,7 +5,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { API_VERSION_HEADER, negotiateApiVersion, type RequestedApiVersion } from '@conifer/contracts';
 
-export function apiVersionOf(headers: Record<string, string | string[] | undefined>): RequestedApiVersion {
+function apiVersionOf(headers: Record<string, string | string[] | undefined>): RequestedApiVersion {
   return negotiateApiVersion(headers[API_VERSION_HEADER]);
 }
 

@@ -84,7 +84,7 @@ export function isBackendUnavailable(error: unknown): boolean {
  * Postgres refused a value the client sent (SQLSTATE class 22, data exception: a NUL byte or an invalid
  * character in a name, a number out of range): the request was bad, 400, not 500.
  */
-export function isInvalidDataError(error: unknown): boolean {
+function isInvalidDataError(error: unknown): boolean {
   const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } } | null)?.meta
     ?.driverAdapterError?.cause;
   const sqlState = cause?.originalCode ?? cause?.code;

@@ -9,7 +9,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
-export const CONSOLE_CSP = [
+const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -23,7 +23,7 @@ export const CONSOLE_CSP = [
 ].join('; ');
 
 /** apps/console/dist beside this app (same depth from src/ and dist/). */
-export function consoleDistDir(): string {
+function consoleDistDir(): string {
   return path.resolve(import.meta.dirname, '../../../console/dist');
 }
 

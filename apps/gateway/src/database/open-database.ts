@@ -5,7 +5,7 @@ import type { ConiferConfig } from '@conifer/config';
 import { applyMigrations, embeddedClusterDirectory, startEmbeddedPostgres } from '@conifer/database';
 import type { Logger } from 'pino';
 
-export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../../../prisma/migrations');
+const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../../../prisma/migrations');
 
 export interface OpenDatabase {
   readonly url: string;

@@ -56,7 +56,7 @@ export interface IndexModel {
 }
 
 /** IndexModel of API version 2026-07 (the 9.x client's generated IndexModel). */
-export interface IndexModel202607 {
+interface IndexModel202607 {
   name: string;
   host: string;
   status: { ready: boolean; state: IndexState };
@@ -76,7 +76,7 @@ export function renderIndexModelAs(shape: IndexModelShape, index: IndexRecord, h
   return { ...renderIndexModel(index, host), ...renderIndexModel202607(index, host) };
 }
 
-export function renderIndexModel202607(index: IndexRecord, host: string): IndexModel202607 {
+function renderIndexModel202607(index: IndexRecord, host: string): IndexModel202607 {
   return {
     name: index.name,
     host,

@@ -43,8 +43,8 @@ export interface ConfigureIndexInput {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-export const INDEX_NAME_MAX = 45;
-export const MAX_TAGS = 20;
+const INDEX_NAME_MAX = 45;
+const MAX_TAGS = 20;
 const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const TAG_KEY = /^[A-Za-z0-9_-]{1,80}$/;
 const TAG_VALUE = /^[A-Za-z0-9;@_\-.+ ]{0,120}$/;

@@ -8,8 +8,8 @@ import { IndexesRepository } from './indexes.repository.js';
 import type { IndexState } from './index-request.js';
 import { VectorStoreNodes, type StoreNode } from './vector-store-nodes.service.js';
 
-export const ROUTE_TTL_MS = 5_000;
-export const NEGATIVE_TTL_MS = 1_000;
+const ROUTE_TTL_MS = 5_000;
+const NEGATIVE_TTL_MS = 1_000;
 const MAX_ENTRIES = 50_000;
 
 export interface IndexRoute {

@@ -30,7 +30,7 @@ import { ProjectIndexRemover } from '../tenants/project-index-remover.js';
 import { VectorStoreNodes, type StoreNode } from './vector-store-nodes.service.js';
 
 /** An index still Initializing or Terminating this long after its last change was interrupted (crash, outage). */
-export const STUCK_AFTER_MS = 60_000;
+const STUCK_AFTER_MS = 60_000;
 const RECONCILE_INTERVAL_MS = 60_000;
 
 /** Who asks: the API key's project and index scope (empty scope: every index). */

@@ -24,7 +24,7 @@ export interface ApiKeyModel {
 }
 
 /** A namespace scope confines the key to those namespaces: control-plane writes are refused (ApiKeyGuard). */
-export const NAMESPACE_SCOPE_WARNING =
+const NAMESPACE_SCOPE_WARNING =
   'scope.namespaces confines this key to those namespaces: creating, configuring and deleting indexes is refused although its roles allow it';
 
 export function apiKeyModel(key: StoredApiKey, now: Date = new Date()): ApiKeyModel {

@@ -189,7 +189,7 @@ export class ApiKeysService {
  * An expiry may always be brought forward, never pushed back (or cleared) on a key that has expired (it stays
  * expired: mint a new key) or on a rotated predecessor (its end is final; the successor carries the rights).
  */
-export function checkExpiryChange(key: StoredApiKey, rotated: boolean, expiresAt: Date | null, now: Date): void {
+function checkExpiryChange(key: StoredApiKey, rotated: boolean, expiresAt: Date | null, now: Date): void {
   const later = key.expiresAt !== null && (expiresAt === null || expiresAt.getTime() > key.expiresAt.getTime());
   if (!later) return;
   if (keyStatus(key, now) === KeyStatus.EXPIRED) {

@@ -36,7 +36,7 @@ const PREFIX = '/data/:projectId/:indexName';
 type DataPlaneRequest = FastifyRequest & { dataPlane?: boolean; caller: ApiKeyPrincipal | null; operation: DataPlaneOperation | null };
 
 /** The body limit of an operation: the store's own (upsert: 2 MB as at Pinecone), so the gateway answers 413 itself. */
-export function bodyLimitOf(operation: DataPlaneOperation, maxBodyBytes: number): number {
+function bodyLimitOf(operation: DataPlaneOperation, maxBodyBytes: number): number {
   return operation === OPERATIONS.upsert ? Math.min(maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) : maxBodyBytes;
 }
 

@@ -17,7 +17,7 @@ export type NamespaceSource =
   /** the response lists namespaces: filter it down to the key's scope */
   | 'response';
 
-export type DataPlaneMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type DataPlaneMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface DataPlaneOperation {
   readonly name: string;

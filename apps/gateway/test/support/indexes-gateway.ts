@@ -11,7 +11,7 @@ import { TEST_PEPPER } from './auth-gateway.js';
 
 export const INTERNAL_TOKEN = 'internal-token-'.padEnd(40, 'i');
 
-export interface HttpResult {
+interface HttpResult {
   readonly status: number;
   readonly text: string;
   readonly body: any;

@@ -24,12 +24,12 @@ export interface CooperativeFilterOptions {
   heavyWork: number;
 }
 
-export const DEFAULT_COOPERATIVE_FILTER: CooperativeFilterOptions = { sliceMs: 2, budgetMs: 10_000, heavyWork: 250_000 };
+const DEFAULT_COOPERATIVE_FILTER: CooperativeFilterOptions = { sliceMs: 2, budgetMs: 10_000, heavyWork: 250_000 };
 
 const MAX_NARROWABLE_CLAUSES = 4;
 
 /** Whether the engine's posting lists can answer the filter with a candidate set (metadata-index.ts). */
-export function narrowable(node: FilterNode): boolean {
+function narrowable(node: FilterNode): boolean {
   switch (node.op) {
     case 'eq':
     case 'in':

@@ -15,9 +15,9 @@ import {
 } from '@conifer/contracts';
 
 /** Pinecone's query result size limit. */
-export const MAX_QUERY_RESPONSE_BYTES = 4 * 1024 * 1024;
+const MAX_QUERY_RESPONSE_BYTES = 4 * 1024 * 1024;
 /** Fetch and fetch_by_metadata answers (1,000 ids at most, but up to 20,000 dimensions each). */
-export const MAX_FETCH_RESPONSE_BYTES = 64 * 1024 * 1024;
+const MAX_FETCH_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export class ResponseTooLargeError extends InvalidArgumentError {
   constructor(limit: number, advice: string) {

@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { isConiferError, parseJsonBytes, parseUpsertRequest, type ParsedSparseValues, type RecordMetadata } from '@conifer/contracts';
 
-export interface PackedRecord {
+interface PackedRecord {
   id: string;
   valuesOffset: number;
   valuesLength: number;

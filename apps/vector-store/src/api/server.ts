@@ -54,11 +54,11 @@ export interface ServerOptions {
 }
 
 /** Request header: the log sequence a read must see (read-your-writes across replicas). */
-export const MIN_SEQ_HEADER = 'x-conifer-min-seq';
+const MIN_SEQ_HEADER = 'x-conifer-min-seq';
 /** Response header on writes: the log sequence of the write. */
-export const LOG_SEQ_HEADER = 'x-conifer-log-seq';
+const LOG_SEQ_HEADER = 'x-conifer-log-seq';
 /** Response header on everything under an index: the sequence this replica had applied when the request ran. */
-export const APPLIED_SEQ_HEADER = 'x-conifer-applied-seq';
+const APPLIED_SEQ_HEADER = 'x-conifer-applied-seq';
 
 type IndexParams = { indexId: string };
 

@@ -6,10 +6,10 @@ import { analyzerFor } from '@conifer/engine';
 import { isObject } from './document-model.js';
 import type { DocumentSchema } from './index-schema.js';
 
-export type TextMatchOperator = '$match_phrase' | '$match_all' | '$match_any';
+type TextMatchOperator = '$match_phrase' | '$match_all' | '$match_any';
 const TEXT_OPERATORS: ReadonlySet<string> = new Set(['$match_phrase', '$match_all', '$match_any']);
 
-export interface TextCondition {
+interface TextCondition {
   readonly field: string;
   readonly operator: TextMatchOperator;
   /** The query text, analysed as the field is. */

@@ -25,7 +25,7 @@ import { textIndexesOf, type TextIndexes } from './text-indexes.js';
 
 type Body = Record<string, unknown>;
 
-export const DOCUMENT_LIMITS = {
+const DOCUMENT_LIMITS = {
   maxUpsertDocuments: 1000,
   maxIds: 1000,
   defaultFetchLimit: 100,

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, parseIndexSchema, type IndexMetric, type IndexSchema, type IndexSettings } from '@conifer/contracts';
 import { DEFAULT_TEXT_ANALYSIS, isSupportedLanguage, SUPPORTED_LANGUAGES, type TextAnalysisSettings } from '@conifer/engine';
 
-export type DocumentFieldSpec =
+type DocumentFieldSpec =
   | { readonly kind: 'dense_vector'; readonly dimension: number; readonly metric: IndexMetric }
   | { readonly kind: 'sparse_vector' }
   | { readonly kind: 'string'; readonly fullTextSearch?: TextAnalysisSettings }
@@ -23,7 +23,7 @@ export interface DocumentSchema {
   readonly text: readonly string[];
 }
 
-export const SEMANTIC_TEXT_REFUSAL =
+const SEMANTIC_TEXT_REFUSAL =
   'semantic_text fields need an integrated embedding model, and Conifer hosts no embedding model: embed the text ' +
   'yourself and declare a dense_vector or sparse_vector field (plus a string field with full_text_search for BM25)';
 

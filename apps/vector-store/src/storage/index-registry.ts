@@ -37,7 +37,7 @@ export interface RegistryOptions extends DurableIndexOptions {
   hub?: JetStreamHub;
 }
 
-export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
+const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   ...DEFAULT_DURABLE_OPTIONS,
   annBatch: 256,
   annBuilder: true,

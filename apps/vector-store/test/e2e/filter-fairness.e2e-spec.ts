@@ -116,7 +116,6 @@ describe('a heavy filter on one index', () => {
     const p50 = sorted[Math.floor(sorted.length / 2)]!;
     const p90 = sorted[Math.floor(sorted.length * 0.9)]!;
     const worst = sorted[sorted.length - 1]!;
-    // eslint-disable-next-line no-console
     console.log(
       `heavy filter query ${heavyMs.toFixed(0)} ms; ${latencies.length} light queries meanwhile: ` +
         `p50 ${p50.toFixed(1)} ms, p90 ${p90.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (load ${loadavg()[0]!.toFixed(1)})`,

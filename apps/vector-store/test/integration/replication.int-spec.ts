@@ -4,7 +4,7 @@
 // (each with its own NATS connection, data directory and HTTP port) or, for SIGKILL, as child processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
+import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -269,7 +269,7 @@ describe('replicated indexes on JetStream', () => {
   it('a running replica cut off from NATS while the log is trimmed past it restarts itself from the newest snapshot', async () => {
     // B reaches NATS through a proxy this test can cut.
     const [host, natsPort] = new URL(NATS_URL.split(',')[0]!).host.split(':');
-    const sockets = new Set<import('node:net').Socket>();
+    const sockets = new Set<Socket>();
     let open = true;
     const proxy = createServer((client) => {
       if (!open) return void client.destroy();

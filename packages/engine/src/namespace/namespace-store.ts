@@ -23,7 +23,7 @@ import type { Metric } from '../types.js';
 const INITIAL_CAPACITY = 64;
 /** Rows per values chunk (a power of two; 12 MB per chunk at 768-d). */
 const CHUNK_SHIFT = 12;
-export const CHUNK_SLOTS = 1 << CHUNK_SHIFT;
+const CHUNK_SLOTS = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SLOTS - 1;
 let nextUid = 1;
 /** Stands for a chunk whose rows are all served by the segment. */

@@ -8,7 +8,7 @@ import type { TopK } from '../top-k.js';
 import type { Metric } from '../types.js';
 
 /** Unfiltered exact scans of namespaces at least this large use SIMD candidates. */
-export const SIMD_SCAN_MIN = 2000;
+const SIMD_SCAN_MIN = 2000;
 
 export interface ExactScan {
   ns: NamespaceStore;
@@ -24,7 +24,7 @@ export interface ExactScan {
 }
 
 /** Whether an unfiltered dense scan of the whole namespace may use SIMD candidates. */
-export function simdWorthIt(ns: NamespaceStore, topK: number): boolean {
+function simdWorthIt(ns: NamespaceStore, topK: number): boolean {
   const dead = ns.slotCount - ns.liveCount;
   return ns.dimension > 0 && ns.slotCount >= SIMD_SCAN_MIN && dead <= ns.slotCount / 4 && topK * 4 < ns.liveCount;
 }

@@ -14,7 +14,7 @@
 import { createReadStream, createWriteStream, linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { InvalidArgumentError, UnavailableError } from '@conifer/contracts';
@@ -54,7 +54,7 @@ export interface JetStreamOptions {
   snapshotsKept: number;
 }
 
-export const DEFAULT_JETSTREAM_OPTIONS: Omit<JetStreamOptions, 'servers'> = {
+const DEFAULT_JETSTREAM_OPTIONS: Omit<JetStreamOptions, 'servers'> = {
   streamReplicas: 1,
   prefix: '',
   publishTimeoutMs: 5000,
@@ -579,7 +579,7 @@ function removeStalePositions(dir: string): void {
 }
 
 /** The mutation encoded, split into several upserts when one payload would exceed `limit` bytes. */
-export function splitToFit(mutation: Mutation, limit: number): Buffer[] {
+function splitToFit(mutation: Mutation, limit: number): Buffer[] {
   const encoded = encodeMutation(mutation);
   if (encoded.length <= limit) return [encoded];
   if (mutation.type !== 'upsert' || mutation.records.length < 2) {

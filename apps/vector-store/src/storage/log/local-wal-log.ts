@@ -3,15 +3,19 @@
 // acknowledged write: a requested sequence (X-Conifer-Min-Seq) is always satisfied. The sequence is a
 // counter of records appended since this process opened the index (it restarts at 0 after a restart).
 import type { Mutation } from '@conifer/engine';
-import type { DurableIndex } from '../durable-index.js';
 import type { IndexLog, LoggedWrite } from './index-log.js';
+
+/** What the local log needs of its index (the durable index): append to its own WAL files and apply. */
+export interface LocalWal {
+  appendLocal(mutation: Mutation): Promise<LoggedWrite['touched']>;
+}
 
 export class LocalWalLog implements IndexLog {
   readonly kind = 'local' as const;
   readonly state = 'ready' as const;
   private appended = 0;
 
-  constructor(private readonly durable: DurableIndex) {}
+  constructor(private readonly durable: LocalWal) {}
 
   async append(mutation: Mutation): Promise<LoggedWrite> {
     const touched = await this.durable.appendLocal(mutation);

@@ -1,14 +1,17 @@
-#!/usr/bin/env node
-// `npm test`: every workspace's jest suites through turbo (packages are built first), then the totals of
-// all of them on one line ("N passed, N failed"), so a run that executed nothing cannot pass unnoticed.
+#!/usr/bin/env -S node --experimental-strip-types
+// `npm test`: the linters once over the whole repository (scripts/lint.ts, one test per check), then every
+// workspace's jest suites through turbo (packages are built first), then the totals of all of them on one
+// line ("N passed, N failed"), so a run that executed nothing cannot pass unnoticed and a lint failure fails it.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { readTotals } from './test-totals.mjs';
+import { readTotals } from './test-totals.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 rmSync(path.join(repoRoot, '.reports'), { recursive: true, force: true });
+
+const lint = spawnSync(process.execPath, ['--experimental-strip-types', path.join(repoRoot, 'scripts/lint.ts'), '--report'], { stdio: 'inherit', cwd: repoRoot });
 
 const turboBin = createRequire(path.join(repoRoot, 'package.json')).resolve('turbo/bin/turbo');
 const turbo = spawnSync(
@@ -20,5 +23,5 @@ const turbo = spawnSync(
 const totals = readTotals();
 if (totals.suitesFailed > 0) console.log(`${totals.suitesFailed} test suite(s) failed`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
-const ok = turbo.status === 0 && totals.passed > 0 && totals.failed === 0 && totals.suitesFailed === 0;
+const ok = lint.status === 0 && turbo.status === 0 && totals.passed > 0 && totals.failed === 0 && totals.suitesFailed === 0;
 process.exit(ok ? 0 : 1);

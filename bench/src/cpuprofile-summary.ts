@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 
 /** The layer a frame belongs to: a package, a Node core area, a Conifer source file, or a V8 pseudo-frame. */
-export function layerOf(url, functionName) {
+export function layerOf(url: string, functionName: string): string {
   if (!url) {
     if (functionName === '(idle)' || functionName === '(program)' || functionName === '(garbage collector)') return functionName;
     return '(native / builtins)';
@@ -30,14 +30,25 @@ export function layerOf(url, functionName) {
   return url.replace(/^file:\/\//, '');
 }
 
+/** The parts of a V8 .cpuprofile the summary reads. */
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
 /**
  * `window`: [start, end] in µs of the monotonic clock (process.hrtime in any process on the machine, which is
  * the profile's clock on Linux): only samples inside it count (the load, not start-up and set-up).
  */
-export function summarize(file, { requests, label, top = 30, window }) {
-  const profile = JSON.parse(readFileSync(file, 'utf8'));
+export function summarize(
+  file: string,
+  { requests, label, top = 30, window }: { requests?: number; label: string; top?: number; window?: [number, number] },
+): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
+  const self = new Map<number, number>();
   let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const delta = profile.timeDeltas[i] ?? 0;
@@ -46,12 +57,12 @@ export function summarize(file, { requests, label, top = 30, window }) {
     const id = profile.samples[i];
     self.set(id, (self.get(id) ?? 0) + delta);
   }
-  const layers = new Map();
-  const functions = new Map();
+  const layers = new Map<string, number>();
+  const functions = new Map<string, { us: number; layer: string }>();
   let total = 0;
   let busy = 0;
   for (const [id, us] of self) {
-    const { functionName, url, lineNumber } = byId.get(id).callFrame;
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
     const layer = layerOf(url, functionName);
     total += us;
     if (layer !== '(idle)') busy += us;
@@ -61,9 +72,9 @@ export function summarize(file, { requests, label, top = 30, window }) {
     entry.us += us;
     functions.set(fn, entry);
   }
-  const per = (us) => (requests ? `${(us / requests).toFixed(1).padStart(7)} µs/req` : '');
-  const pct = (us) => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
-  const lines = [];
+  const per = (us: number): string => (requests ? `${(us / requests).toFixed(1).padStart(7)} µs/req` : '');
+  const pct = (us: number): string => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
+  const lines: string[] = [];
   lines.push(`# ${label}`);
   lines.push(`profile: ${file.split('/').pop()}; wall ${(total / 1e6).toFixed(2)} s sampled, busy (not idle) ${(busy / 1e6).toFixed(2)} s` + (requests ? `, ${requests} requests → ${(busy / requests).toFixed(1)} µs CPU per request` : ''));
   lines.push('');

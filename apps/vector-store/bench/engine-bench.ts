@@ -1,6 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Engine benchmark (not part of `npm test`). Run after building:
-//   npx turbo run build --filter=@conifer/vector-store... && node apps/vector-store/bench/engine-bench.mjs [n] [dim] [queries]
+//   npx turbo run build --filter=@conifer/vector-store... && node --experimental-strip-types apps/vector-store/bench/engine-bench.ts [n] [dim] [queries]
 // Prints durable ingest rate (WAL + fsync), ANN build rate, recall@10 vs exact and p50/p99 latency for
 // unfiltered and filtered (10 %, 1 %) queries, and resident bytes per vector.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
-import { DurableIndex, DEFAULT_DURABLE_OPTIONS } from '../dist/storage/durable-index.js';
+import { gaussian, rng } from '@conifer/test-utils';
+import { DurableIndex, DEFAULT_DURABLE_OPTIONS } from '@conifer/vector-store';
 
 const N = Number(process.argv[2] ?? 100_000);
 const DIM = Number(process.argv[3] ?? 768);
@@ -16,29 +17,18 @@ const QUERIES = Number(process.argv[4] ?? 200);
 const CLUSTERS = 100;
 const logger = pino({ level: 'warn' });
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = rng(42);
-const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+const gauss = gaussian(random);
 const centers = Array.from({ length: CLUSTERS }, () => Float32Array.from({ length: DIM }, gauss));
-function sample(c) {
+function sample(c: number): Float32Array {
   const v = new Float32Array(DIM);
-  for (let d = 0; d < DIM; d++) v[d] = centers[c][d] + gauss() * 0.6;
+  for (let d = 0; d < DIM; d++) v[d] = centers[c]![d]! + gauss() * 0.6;
   return v;
 }
-const pct = (xs, p) => {
+const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-const mb = (b) => (b / 1024 / 1024).toFixed(0);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'conifer-bench-'));
 try {
@@ -56,7 +46,7 @@ try {
     values.set(sample(cluster[j]), j * DIM);
   }
   const metaRandom = rng(7);
-  const batchAt = (i) => {
+  const batchAt = (i: number) => {
     const vectors = [];
     for (let j = i; j < Math.min(N, i + BATCH); j++) {
       vectors.push({
@@ -111,8 +101,8 @@ try {
 
   // ---- queries
   const qs = Array.from({ length: QUERIES }, (_, i) => Array.from(sample((i * 7) % CLUSTERS)));
-  const queryCluster = (i) => (i * 7) % CLUSTERS;
-  const runSet = (label, filter) => {
+  const queryCluster = (i: number): number => (i * 7) % CLUSTERS;
+  const runSet = (label: string, filter?: object) => {
     const exactTimes = [];
     const annTimes = [];
     let hits = 0;

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Runs jest for the workspace in the current directory, in ESM mode, and writes its JSON report to
 // <repo>/.reports/ so that `npm test` can print the totals of every workspace at the end.
 import { spawnSync } from 'node:child_process';

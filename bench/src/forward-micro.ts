@@ -1,17 +1,18 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // The gateway → store hop alone (issue 13): CPU the calling process spends per forwarded request, undici's
 // `pool.request` + `body.arrayBuffer()` (the forward before the store client's own dispatch handler) against
 // `VectorStoreClient.forwardStreaming` (packages/store-client, built), same pool settings, alternating rounds in
 // one process. The "store" is a bare node:http server in a child process answering a query-sized JSON body
 // (1.2 KB, with Content-Length), so that only the client side is measured.
-//   node bench/src/forward-micro.mjs [--requests=20000] [--concurrency=16] [--rounds=3]
+//   node --experimental-strip-types bench/src/forward-micro.ts [--requests=20000] [--concurrency=16] [--rounds=3]
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { Pool } from 'undici';
 import { VectorStoreClient, INTERNAL_TOKEN_HEADER } from '@conifer/store-client';
 
-const option = (name, fallback) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const option = (name: string, fallback: string | number): string | number => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 
 if (process.argv[2] === 'server') {
   const answer = Buffer.from(JSON.stringify({ results: [], matches: Array.from({ length: 10 }, (_, i) => ({ id: `v${i}`, score: 0.123456789 * i, values: [] })), namespace: '', usage: { readUnits: 5 } }).padEnd(1200, ' '));
@@ -22,7 +23,7 @@ if (process.argv[2] === 'server') {
       res.end(answer);
     });
   });
-  server.listen(0, '127.0.0.1', () => process.send(server.address().port));
+  server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
 } else {
   const requests = Number(option('requests', 20000));
   const concurrency = Number(option('concurrency', 16));
@@ -38,18 +39,18 @@ if (process.argv[2] === 'server') {
 
   const variants = {
     // What forwardStreaming did before: pool.request, then the whole body through BodyReadable.arrayBuffer().
-    'pool.request': async (i) => {
+    'pool.request': async (i: number) => {
       const response = await pool.request({ method: 'POST', path: '/internal/indexes/i/query', headers: [INTERNAL_TOKEN_HEADER, token, 'x-request-id', `r${i}`, 'content-type', 'application/json'], body });
       const bytes = Buffer.from(await response.body.arrayBuffer());
       if (bytes.length !== 1200) throw new Error('short answer');
     },
-    forwardStreaming: async (i) => {
+    forwardStreaming: async (i: number) => {
       const response = await client.forwardStreaming('i', { method: 'POST', path: '/query', body, contentType: 'application/json', requestId: `r${i}` });
       if (response.whole?.length !== 1200) throw new Error('short answer');
     },
   };
 
-  async function run(fn) {
+  async function run(fn: (i: number) => Promise<void>) {
     let next = 0;
     const cpu = process.cpuUsage();
     const t0 = process.hrtime.bigint();
@@ -64,7 +65,7 @@ if (process.argv[2] === 'server') {
   }
 
   for (const fn of Object.values(variants)) await run(fn); // warm-up
-  const results = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const results: Record<string, { cpuUs: number; rate: number }[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
     for (const [name, fn] of Object.entries(variants)) results[name].push(await run(fn));
   }

@@ -2,10 +2,10 @@
 // work either way — read the JSON body, parse it, answer a fixed 10-match query response — once as a Fastify 5
 // route (the vector store's router options, a JSON body parser and an onRequest hook as the store has) and once
 // as a bare node:http handler. The difference is what the framework costs per request.
-//   node framework-server.mjs fastify|http   → prints {"port":N} once listening
+//   node framework-server.ts fastify|http   → prints {"port":N} once listening
 import http from 'node:http';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
 
 const kind = process.argv[2];
 const answer = {
@@ -15,18 +15,16 @@ const answer = {
 };
 const TOKEN = 'bench-token';
 
-let server;
+let server: http.Server;
 if (kind === 'fastify') {
-  // The store's own Fastify (resolved from the vector-store workspace).
-  const require = createRequire(path.resolve(import.meta.dirname, '../../apps/vector-store/package.json'));
-  const Fastify = require('fastify');
+  // The store's Fastify (the bench depends on the same version range as apps/vector-store).
   const app = Fastify({ logger: false, routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 2048 } });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
     try {
       done(null, JSON.parse(body.toString('utf8')));
     } catch (error) {
-      done(error, undefined);
+      done(error as Error, undefined);
     }
   });
   app.addHook('onRequest', async (request) => {
@@ -44,11 +42,11 @@ if (kind === 'fastify') {
       res.writeHead(401).end();
       return;
     }
-    const chunks = [];
+    const chunks: Buffer[] = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      if (req.method !== 'POST' || !/^\/internal\/indexes\/[^/]+\/query$/.test(req.url) || typeof body !== 'object') {
+      if (req.method !== 'POST' || !/^\/internal\/indexes\/[^/]+\/query$/.test(req.url ?? '') || typeof body !== 'object') {
         res.writeHead(404).end();
         return;
       }
@@ -57,7 +55,7 @@ if (kind === 'fastify') {
       res.end(text);
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 }
-process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
 process.on('SIGTERM', () => process.exit(0));

@@ -1,9 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // `npm start`: builds what changed, then runs one vector-store node and the gateway together on the
 // embedded defaults (or whatever the environment configures). Ctrl-C / SIGTERM stops both gracefully.
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { ConiferConfig } from '@conifer/config';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const require = createRequire(path.join(repoRoot, 'package.json'));
@@ -18,7 +19,7 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 // Resolve (and on first start generate) the embedded secrets once, before both apps read them.
 const { loadConfig, resolveSecrets, ConfigError } = await import('@conifer/config');
-let config;
+let config: ConiferConfig;
 try {
   config = loadConfig(env);
   resolveSecrets(config);
@@ -38,10 +39,10 @@ if (!config.database.url) {
   }
 }
 
-const children = new Map();
+const children = new Map<string, ChildProcess>();
 let stopping = false;
 
-function start(name, script) {
+function start(name: string, script: string): ChildProcess {
   const child = spawn(process.execPath, [script], { stdio: 'inherit', cwd: repoRoot, env });
   children.set(name, child);
   child.on('exit', (code, signal) => {
@@ -68,7 +69,7 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-async function waitForHealth(url, timeoutMs) {
+async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !stopping) {
     try {

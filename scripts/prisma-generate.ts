@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Generates the Prisma client for the gateway. Prisma's CLI wants a schema-engine binary it would download;
 // generation does not use it, so when none is installed we point PRISMA_SCHEMA_ENGINE_BINARY at a stand-in
 // (the client itself runs over @prisma/adapter-pg and needs no binary).

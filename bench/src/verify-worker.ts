@@ -2,31 +2,33 @@
 // application in-process (same configuration, database and Redis as the running system) and drives its
 // KeyVerifier directly: no HTTP, so the figures are the verifier's own. Input: one JSON argument
 // { keys: [apiKeyValue...], durationMs, concurrency }; output: one JSON line on stdout.
-import path from 'node:path';
 import { loadConfig, resolveSecrets } from '@conifer/config';
+import { createGatewayApp, createLogger, KeyCache, ApiKeysRepository, KeyVerifier, RateLimiter, VerificationStatus } from '@conifer/gateway';
 import { mintApiKey, parseApiKey } from '@conifer/keys';
 
-const gatewayDist = path.resolve(import.meta.dirname, '../../apps/gateway/dist');
-const { createGatewayApp } = await import(path.join(gatewayDist, 'app.js'));
-const { createLogger } = await import(path.join(gatewayDist, 'common/logger.js'));
-const { KeyVerifier, VerificationStatus } = await import(path.join(gatewayDist, 'auth/key-verifier.js'));
-const { KeyCache } = await import(path.join(gatewayDist, 'auth/key-cache.js'));
-const { ApiKeysRepository } = await import(path.join(gatewayDist, 'auth/api-keys.repository.js'));
-const { RateLimiter } = await import(path.join(gatewayDist, 'auth/rate-limiter.js'));
+interface Spec {
+  keys: string[];
+  durationMs: number;
+  concurrency: number;
+}
 
-const spec = JSON.parse(process.argv[2]);
+const spec = JSON.parse(process.argv[2]!) as Spec;
 const config = loadConfig();
 const secrets = resolveSecrets(config);
 const logger = createLogger('warn', 'bench');
+// The bench passes the running system's environment, so DATABASE_URL names its database.
+if (config.database.url === undefined) throw new Error('verify-worker: DATABASE_URL is not set');
 const app = await createGatewayApp({ config, secrets, databaseUrl: config.database.url }, logger);
 await app.init();
 
 const verifier = app.get(KeyVerifier);
 const cache = app.get(KeyCache);
-const keys = spec.keys.map((value) => ({ value, keyId: parseApiKey(value).keyId }));
+const keys = spec.keys.map((value) => ({ value, keyId: parseApiKey(value)!.keyId }));
+
+type Verify = (i: number) => Promise<{ status: VerificationStatus }>;
 
 /** Runs `op(i)` from `concurrency` lanes for `durationMs`; returns ops/s and ops per CPU-second of this process. */
-async function measure(name, op, expected, { concurrency = spec.concurrency, durationMs = spec.durationMs } = {}) {
+async function measure(name: string, op: Verify, expected: VerificationStatus, { concurrency = spec.concurrency, durationMs = spec.durationMs } = {}) {
   // warm up (JIT, connections)
   for (let i = 0; i < 200; i++) await op(i);
   let ops = 0;
@@ -51,14 +53,14 @@ async function measure(name, op, expected, { concurrency = spec.concurrency, dur
   return { name, opsPerSecond: ops / seconds, opsPerCpuSecond: ops / cpuSeconds, cpuShare: cpuSeconds / seconds, ops, wrong, concurrency };
 }
 
-const results = [];
-const one = keys[0];
+const results: Awaited<ReturnType<typeof measure>>[] = [];
+const one = keys[0]!;
 // 1. in-process cache hit: parse + checksum + map lookup + HMAC + constant-time compare.
 results.push(await measure('local cache hit', () => verifier.verify(one.value), VerificationStatus.Valid, { concurrency: 1 }));
 // 2. Redis hit: the local entry is evicted before each verification (the Redis entry stays).
 results.push(
   await measure('Redis hit (local evicted)', (i) => {
-    const key = keys[i % keys.length];
+    const key = keys[i % keys.length]!;
     cache.evict(key.keyId);
     return verifier.verify(key.value);
   }, VerificationStatus.Valid),
@@ -81,7 +83,7 @@ const pgVerifier = new KeyVerifier({
 });
 results.push(
   await measure('Postgres (caches bypassed)', (i) => {
-    const key = keys[i % keys.length];
+    const key = keys[i % keys.length]!;
     pgCache.evict(key.keyId);
     return pgVerifier.verify(key.value);
   }, VerificationStatus.Valid),
@@ -92,7 +94,7 @@ results.push(await measure('unknown keys, each new', () => verifier.verify(mintA
 // 5. Unknown-key flood repeating a set of 1000 keys: answered by the negative cache.
 const unknown = Array.from({ length: 1000 }, () => mintApiKey().value);
 for (const value of unknown) await verifier.verify(value);
-results.push(await measure('unknown keys, repeated (negative cache)', (i) => verifier.verify(unknown[i % unknown.length]), VerificationStatus.NotFound));
+results.push(await measure('unknown keys, repeated (negative cache)', (i) => verifier.verify(unknown[i % unknown.length]!), VerificationStatus.NotFound));
 // 6. Keys failing the checksum: refused before any lookup.
 const bad = one.value.slice(0, -1) + (one.value.endsWith('A') ? 'B' : 'A');
 results.push(await measure('bad checksum (no lookup)', () => verifier.verify(bad), VerificationStatus.Malformed, { concurrency: 1 }));

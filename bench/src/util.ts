@@ -1,7 +1,22 @@
 // HTTP over keep-alive sockets, percentiles, progress lines and process probes used by the bench.
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
+
+export interface HttpResponse {
+  status: number;
+  text: string;
+  /** From send to the last byte. */
+  ms: number;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+type RequestError = NodeJS.ErrnoException & { reusedSocket?: boolean };
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -9,30 +24,30 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
  * One request; resolves to { status, text, ms } (ms: from send to the last byte). A kept-alive socket the
  * server closed while it sat idle (e.g. during the ground-truth computation) is retried once on a new one.
  */
-export async function request(url, options = {}) {
+export async function request(url: string, options: RequestOptions = {}): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await requestOnce(url, options);
     } catch (error) {
-      if (!error.reusedSocket || attempt >= 3) throw error;
+      if (!(error as RequestError).reusedSocket || attempt >= 3) throw error;
       // Every idle socket of the pool is likely just as stale: drop them all.
       for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
     }
   }
 }
 
-function requestOnce(url, { method = 'GET', headers = {}, body } = {}) {
+function requestOnce(url: string, { method = 'GET', headers = {}, body }: RequestOptions = {}): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const req = http.request(url, { method, agent, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers } }, (res) => {
-      const chunks = [];
+      const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8'), ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ms: Number(process.hrtime.bigint() - started) / 1e6 }),
       );
       res.on('error', reject);
     });
-    req.on('error', (error) => {
+    req.on('error', (error: RequestError) => {
       error.reusedSocket = req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
       reject(error);
     });
@@ -40,22 +55,23 @@ function requestOnce(url, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 
-export async function json(url, options) {
+/** The parsed JSON answer of a 2xx response (untyped: the bench reads what it needs). */
+export async function json(url: string, options?: RequestOptions): Promise<any> {
   const response = await request(url, options);
   if (response.status >= 300) throw new Error(`${options?.method ?? 'GET'} ${url} → ${response.status} ${response.text.slice(0, 300)}`);
   return response.text ? JSON.parse(response.text) : undefined;
 }
 
-export function percentile(xs, p) {
+export function percentile(xs: ArrayLike<number>, p: number): number {
   if (xs.length === 0) return NaN;
   const sorted = Float64Array.from(xs).sort();
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A single self-overwriting progress line on stderr (plain lines when stderr is not a terminal). */
-export function progress(label) {
+export function progress(label: string): { update(text: string, force?: boolean): void; done(text: string): void } {
   let last = 0;
   const tty = process.stderr.isTTY;
   return {
@@ -72,26 +88,26 @@ export function progress(label) {
 }
 
 /** Resident set size of a process in bytes (Linux /proc). */
-export function rssBytes(pid) {
+export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
   return kb * 1024;
 }
 
-export function freePort() {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+      const { port } = server.address() as AddressInfo;
       server.close(() => resolve(port));
     });
   });
 }
 
 /** Runs `worker(i)` for i in 0..count-1 with at most `concurrency` in flight. */
-export async function pool(count, concurrency, worker) {
+export async function pool(count: number, concurrency: number, worker: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
     while (next < count) {

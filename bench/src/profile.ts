@@ -1,21 +1,21 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node bench/src/profile.mjs --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>]
+//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>]
 // Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSystem } from '@conifer/test-utils';
-import { makeDataset, queryBody, upsertBodies } from './data.mjs';
-import { summarize } from './cpuprofile-summary.mjs';
-import { findNginx, startNginx } from './nginx.mjs';
-import { json, request } from './util.mjs';
+import { makeDataset, queryBody, upsertBodies } from '@conifer/test-utils';
+import { summarize } from './cpuprofile-summary.ts';
+import { findNginx, startNginx } from './nginx.ts';
+import { json, request } from './util.ts';
 import autocannon from 'autocannon';
 
-const option = (name, fallback) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const option = (name: string, fallback: string | number): string | number => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const label = option('label', 'run');
 const duration = Number(option('duration', 10));
 const connections = Number(option('connections', 16));
@@ -31,13 +31,13 @@ mkdirSync(outDir, { recursive: true });
 const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const system = await startSystem({ env: { CONIFER_LOG_LEVEL: 'warn', ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) } });
 let requests = 0;
-let window;
+let window: [number, number] | undefined;
 /** CPU seconds (user + system) a process has used: what it costs, however busy the machine is. */
-const cpuSeconds = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
-const cpuLines = [];
+const cpuLines: string[] = [];
 try {
   const projectId = await system.defaultProjectId();
   const apiKey = (await system.mintKey(projectId, ['ProjectEditor'])).value;
@@ -51,8 +51,8 @@ try {
   for (const { body } of upsertBodies(data)) await json(`${created.host}/vectors/upsert`, { method: 'POST', headers, body });
   const body = queryBody(data.makeQueries(1)[0], { topK: 10 });
   for (let i = 0; i < 500; i++) await request(`${created.host}/query`, { method: 'POST', headers, body });
-  const gatewayPid = system.gateways[0].child.pid;
-  const storePid = system.store.child.pid;
+  const gatewayPid = system.gateways[0]!.child.pid!;
+  const storePid = system.store.child.pid!;
   // Background CPU (health checks, revocation polling, metrics, the ANN thread…) over 4 idle seconds, subtracted
   // below: at low request rates it would otherwise dominate "CPU per request".
   const idle0 = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
@@ -66,7 +66,7 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   window = [startUs, Number(process.hrtime.bigint() / 1000n)];
   requests = result.requests.total;
-  const perRequest = (seconds) => ((seconds * 1e6) / requests).toFixed(0);
+  const perRequest = (seconds: number): string => ((seconds * 1e6) / requests).toFixed(0);
   cpuLines.push(
     `${label}: ${requests} requests via the gateway in ${duration} s (${Math.round(requests / duration)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}); ` +
       `CPU per request (/proc, user+system, profiler ${profiling ? 'on' : 'off'}): gateway ${perRequest(after[0] - before[0])} µs, store ${perRequest(after[1] - before[1])} µs; ` +
@@ -78,10 +78,10 @@ try {
     const storeUrl = new URL(system.store.url);
     const nginx = await startNginx(nginxBinary, storeUrl.port, mkdtempSync(path.join(os.tmpdir(), 'conifer-nginx-')));
     try {
-      const internal = { 'x-conifer-internal-token': system.env.CONIFER_INTERNAL_TOKEN, 'content-type': 'application/json' };
+      const internal: Record<string, string> = { 'x-conifer-internal-token': system.env.CONIFER_INTERNAL_TOKEN!, 'content-type': 'application/json' };
       const indexId = (await json(`${system.store.url}/internal/indexes`, { headers: internal })).indexes[0].indexId;
       const workers = execFileSync('pgrep', ['-f', `nginx: worker process`], { encoding: 'utf8' }).trim().split('\n').map(Number);
-      const worker = workers.sort((a, b) => b - a)[0];
+      const worker = workers.sort((a, b) => b - a)[0]!;
       const nginxBefore = [cpuSeconds(worker), cpuSeconds(storePid)];
       const viaNginx = await autocannon({ url: `${nginx.url}/internal/indexes/${indexId}/query`, method: 'POST', headers: internal, body, connections, duration, ...(rate ? { overallRate: rate } : {}) });
       const nginxAfter = [cpuSeconds(worker), cpuSeconds(storePid)];
@@ -99,8 +99,8 @@ try {
   await system.stop();
 }
 const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
-const pidOf = (f) => Number(f.split('.')[3]);
-const threadOf = (f) => Number(f.split('.')[4]);
+const pidOf = (f: string): number => Number(f.split('.')[3]);
+const threadOf = (f: string): number => Number(f.split('.')[4]);
 for (const f of files) {
   const pid = pidOf(f);
   const process_ = pid === system.store.child.pid ? 'store' : system.gateways.some((g) => g.child.pid === pid) ? 'gateway' : `pid${pid}`;

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Sums the jest JSON reports every workspace wrote to .reports/ and prints "N passed, N failed".
 // Exit code: 0 when at least one test ran and none failed (or failed to run), else 1.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -1,33 +1,34 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Restart benchmark (not part of `npm test`): the store's IndexRegistry in-process with its background
 // graph builder, as in production. Ingests n × dim (durable), waits for the graph, measures query p50 and
 // recall@10 against exact, stops cleanly (shutdown snapshot with the graph), reopens and measures the time
 // to load (what /readyz waits for), the time until every query is served by the graph, query p50 after
 // the restart, and RssAnon. Run after building:
 //   npx turbo run build --filter=@conifer/vector-store... &&
-//   node --expose-gc apps/vector-store/bench/restart-bench.mjs [n=100000] [dim=768] [dataset=hard] [queries=200]
+//   node --experimental-strip-types --expose-gc apps/vector-store/bench/restart-bench.ts [n=100000] [dim=768] [dataset=hard] [queries=200]
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { IndexRegistry } from '../dist/storage/index-registry.js';
-import { dataset } from './datasets.mjs';
+import { vectorDistribution } from '@conifer/test-utils';
+import { IndexRegistry } from '@conifer/vector-store';
 
 const N = Number(process.argv[2] ?? 100_000);
 const DIM = Number(process.argv[3] ?? 768);
 const DATA = process.argv[4] ?? 'hard';
+if (DATA !== 'easy' && DATA !== 'hard') throw new Error(`unknown dataset ${DATA} (easy, hard)`);
 const QUERIES = Number(process.argv[5] ?? 200);
 const logger = pino({ level: 'warn' });
 const uptime = () => execSync('uptime').toString().trim().replace(/.*load/, 'load');
-const rssAnon = () => Number(/RssAnon:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-const sec = (ms) => (ms / 1000).toFixed(1);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const rssAnon = () => Number(/RssAnon:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const sec = (ms: number): string => (ms / 1000).toFixed(1);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 console.log(`restart bench: ${N} x ${DIM} (${DATA}), ${QUERIES} queries; ${uptime()}`);
-const gen = dataset(DATA, DIM);
+const gen = vectorDistribution(DATA, DIM);
 const values = new Float32Array(N * DIM);
 for (let j = 0; j < N; j++) gen.sample(values, j * DIM);
 const queries = Array.from({ length: QUERIES }, () => {
@@ -74,9 +75,9 @@ try {
     search.annMinVectors = min;
     return ids;
   });
-  const measure = (label) => {
+  const measure = (label: string) => {
     global.gc?.();
-    const times = [];
+    const times: number[] = [];
     const plans = new Map();
     let hits = 0;
     queries.forEach((q, i) => {

@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, request, sleep } from './util.mjs';
+import { freePort, request, sleep } from './util.ts';
 
 export function findNginx() {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin'])) {
@@ -13,7 +13,7 @@ export function findNginx() {
   return null;
 }
 
-export async function startNginx(binary, upstreamPort, workDir) {
+export async function startNginx(binary: string, upstreamPort: string | number, workDir: string): Promise<{ url: string; version: string; stop: () => boolean }> {
   const port = await freePort();
   mkdirSync(workDir, { recursive: true });
   const conf = path.join(workDir, 'nginx.conf');

@@ -1,0 +1,34 @@
+#!/usr/bin/env -S node --experimental-strip-types
+// Conifer through-the-system benchmarks (issue #7). Not part of `npm test`.
+//   npm run build && npm run bench            quick sizes (a few minutes on 2 cores)
+//   npm run bench -- --full                   the issue's sizes: 100k x 768 and 1M x 128
+//   options: --only=overhead,framework,keys,query,text  --duration=<s per load case>  --queries=<n>  --rounds=<n>  --text-docs=<n>
+// Starts the real system (vector store + gateway processes on free ports, own database) like the e2e suite,
+// runs the chosen sections (one file each under sections/), prints a table (metric, Conifer, reference,
+// ratio, target, pass) and writes bench/results/<time>.json.
+import { startBench, stopBench } from './harness.ts';
+import { DATASET_DIMS, DATASETS, FULL, ONLY } from './options.ts';
+import { log, report, results } from './report.ts';
+import { frameworkSection } from './sections/framework.ts';
+import { keysSection } from './sections/keys.ts';
+import { overheadSection } from './sections/overhead.ts';
+import { textSection } from './sections/text.ts';
+import { datasetSection } from './sections/vectors.ts';
+
+const { machine } = results;
+log(`Conifer bench (${FULL ? 'full' : 'quick'}): ${machine.nproc} cores, ${machine.memoryGiB} GiB, node ${process.version}, load average ${machine.loadAverageAtStart.join(' ')}`);
+if (machine.loadAverageAtStart[0]! > machine.nproc / 2) {
+  log('  warning: the machine is already busy (load average above half the cores): figures will be noisy and low');
+}
+log('starting the system (vector store + gateway, log level warn) ...');
+await startBench();
+try {
+  if (ONLY.includes('overhead')) await overheadSection();
+  if (ONLY.includes('framework')) await frameworkSection();
+  if (ONLY.includes('keys')) await keysSection();
+  if (ONLY.includes('query')) for (const dataset of DATASETS.filter((d) => DATASET_DIMS.includes(d.dim))) await datasetSection(dataset);
+  if (ONLY.includes('text')) await textSection();
+} finally {
+  await stopBench();
+}
+report();

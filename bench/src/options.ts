@@ -1,0 +1,42 @@
+// The bench's command-line options (see bench.ts for the list), read once.
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const option = (name: string, fallback: string | number): string => {
+  const hit = argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? hit.slice(name.length + 3) : String(fallback);
+};
+
+export interface DatasetSpec {
+  n: number;
+  dim: number;
+  name: string;
+  restart?: boolean;
+}
+
+export const FULL = flag('full');
+export const ONLY = option('only', 'overhead,framework,keys,query,text').split(',');
+export const LOAD_SECONDS = Number(option('duration', FULL ? 15 : 5));
+export const QUERIES = Number(option('queries', 200));
+/** Sequential rounds of the latency comparisons (overhead, framework). */
+export const ROUNDS = Number(option('rounds', FULL ? 10_000 : 3_000));
+// How long to wait for the ANN rebuild after the restart (the 1M rebuild alone can take many minutes).
+export const RESTART_ANN_WAIT = Number(option('restart-ann-wait', FULL ? 240 : 1800));
+// Vectors sent straight to the store for the ingest reference (the rate, not the whole set, is wanted).
+export const DIRECT_INGEST_MAX = Number(option('direct-ingest-max', FULL ? 200_000 : Infinity));
+export const DATASETS: DatasetSpec[] = FULL
+  ? [
+      { n: 100_000, dim: 768, name: 'bench-768' },
+      { n: 1_000_000, dim: 128, name: 'bench-128', restart: true },
+    ]
+  : [
+      { n: 20_000, dim: 768, name: 'bench-768' },
+      { n: 100_000, dim: 128, name: 'bench-128', restart: true },
+    ];
+// --n768=<n> / --n128=<n> override the dataset sizes (smoke runs).
+for (const d of DATASETS) d.n = Number(option(`n${d.dim}`, d.n));
+// --datasets=128 runs only the 128-d set, etc.
+export const DATASET_DIMS = option('datasets', DATASETS.map((d) => d.dim).join(',')).split(',').map(Number);
+// Longest wait for the background ANN build after ingest (then queries are measured as they are, and said so).
+export const ANN_WAIT = Number(option('ann-wait', Infinity));
+export const TEXT_DOCS = Number(option('text-docs', FULL ? 100_000 : 20_000));
+export const INGEST_CONCURRENCY = 4;

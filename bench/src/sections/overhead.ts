@@ -1,0 +1,115 @@
+// [1] Gateway overhead: the same query sent straight to the store, through the gateway and through nginx (a
+// plain reverse proxy, when installed) to the store, sequentially (latency) and under load (throughput); and
+// the store's own HTTP cost over its engine, answered in this process by the same DurableIndex.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseQueryRequest } from '@conifer/contracts';
+import { type Dataset, makeDataset, queryBody, upsertBodies } from '@conifer/test-utils';
+import { DEFAULT_DURABLE_OPTIONS, DurableIndex } from '@conifer/vector-store';
+import { pino } from 'pino';
+import { bench, createIndex, deleteIndex, loadTest } from '../harness.ts';
+import { findNginx, startNginx } from '../nginx.ts';
+import { LOAD_SECONDS, ROUNDS } from '../options.ts';
+import { log, results, row } from '../report.ts';
+import { json, percentile, progress, request } from '../util.ts';
+
+export async function overheadSection() {
+  log('\n[1] gateway overhead: direct to the store vs through the gateway vs through nginx (plain reverse proxy) to the store');
+  const { host, indexId } = await createIndex('bench-overhead', 128);
+  const data = makeDataset({ n: 1000, dim: 128, seed: 1 });
+  for (const { body } of upsertBodies(data)) await json(`${host}/vectors/upsert`, { method: 'POST', headers: bench.keyHeaders, body });
+  const body = queryBody(data.makeQueries(1)[0]!, { topK: 10 });
+  const targets: { name: string; label: string; url: string; headers: Record<string, string> }[] = [
+    { name: 'direct', label: 'store directly', url: `${bench.storeUrl}/internal/indexes/${indexId}/query`, headers: bench.internalHeaders },
+    { name: 'gateway', label: 'gateway → store', url: `${host}/query`, headers: bench.keyHeaders },
+  ];
+  const nginxBinary = findNginx();
+  let nginx: Awaited<ReturnType<typeof startNginx>> | null = null;
+  if (nginxBinary) {
+    const started = await startNginx(nginxBinary, new URL(bench.storeUrl).port, mkdtempSync(path.join(os.tmpdir(), 'conifer-nginx-')));
+    nginx = started;
+    bench.cleanups.push(async () => started.stop());
+    targets.push({ name: 'nginx', label: `nginx ${nginx.version} → store`, url: `${nginx.url}/internal/indexes/${indexId}/query`, headers: bench.internalHeaders });
+    log(`  nginx found at ${nginxBinary} (${nginx.version}), proxying ${nginx.url} → ${bench.storeUrl}`);
+  } else {
+    log('  nginx is not installed (not on PATH nor /usr/sbin): the nginx reference is skipped (apt-get install nginx to add it)');
+  }
+  const section: Record<string, any> = { query: 'top_k 10 over 1,000 × 128 (exact scan in the store)', nginx: nginx ? nginx.version : 'not installed', targets: {} };
+
+  // Latency: one request at a time, the targets interleaved so drift hits all alike.
+  const rounds = ROUNDS;
+  const times: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+  for (let i = 0; i < 300; i++) for (const t of targets) await request(t.url, { method: 'POST', headers: t.headers, body });
+  const bar = progress('sequential latency');
+  for (let i = 0; i < rounds; i++) {
+    for (const t of targets) {
+      const response = await request(t.url, { method: 'POST', headers: t.headers, body });
+      if (response.status !== 200) throw new Error(`${t.name}: ${response.status} ${response.text}`);
+      times[t.name].push(response.ms);
+    }
+    bar.update(`${i + 1}/${rounds}`);
+  }
+  bar.done(`${rounds} rounds`);
+  for (const t of targets) {
+    section.targets[t.name] = { label: t.label, p50Ms: percentile(times[t.name], 50), p99Ms: percentile(times[t.name], 99) };
+    log(`  ${t.label}: p50 ${section.targets[t.name].p50Ms.toFixed(3)} ms, p99 ${section.targets[t.name].p99Ms.toFixed(3)} ms`);
+  }
+  // Saturation: autocannon in its own process.
+  for (const t of targets) {
+    const bar2 = progress(`saturation ${t.label}`);
+    bar2.update(`${LOAD_SECONDS} s, 16 connections ...`, true);
+    const r = await loadTest({ url: t.url, headers: t.headers, bodies: [body] });
+    section.targets[t.name].requestsPerSecond = r.requestsPerSecond;
+    section.targets[t.name].saturationP50Ms = r.latencyP50;
+    section.targets[t.name].saturationP99Ms = r.latencyP99;
+    bar2.done(`${Math.round(r.requestsPerSecond)} req/s`);
+  }
+  results.sections.overhead = section;
+  const d = section.targets.direct;
+  const g = section.targets.gateway;
+  const n = section.targets.nginx;
+  row('overhead', 'p50 direct to store', d.p50Ms, 'ms');
+  row('overhead', 'p50 via gateway', g.p50Ms, 'ms', { reference: d.p50Ms, refLabel: 'direct' });
+  if (n) row('overhead', 'p50 via nginx', n.p50Ms, 'ms', { reference: d.p50Ms, refLabel: 'direct' });
+  row('overhead', 'added p50, gateway', g.p50Ms - d.p50Ms, 'ms', { reference: n ? n.p50Ms - d.p50Ms : undefined, refLabel: 'nginx added', target: 0.5 });
+  row('overhead', 'added p99, gateway', g.p99Ms - d.p99Ms, 'ms', { reference: n ? n.p99Ms - d.p99Ms : undefined, refLabel: 'nginx added' });
+  row('overhead', 'req/s direct to store', d.requestsPerSecond, 'req/s');
+  row('overhead', 'req/s via gateway', g.requestsPerSecond, 'req/s', {
+    reference: n ? n.requestsPerSecond : d.requestsPerSecond,
+    refLabel: n ? 'nginx' : 'direct',
+    ...(n ? { target: 0.85 * n.requestsPerSecond, higherIsBetter: true } : {}),
+  });
+  if (n) row('overhead', 'req/s via nginx', n.requestsPerSecond, 'req/s', { reference: d.requestsPerSecond, refLabel: 'direct' });
+  // The store's HTTP path over its engine: the same query answered by the engine in this process (same data,
+  // exact scan as in the store at this size), timed alone.
+  const engine = await engineQueryTimes(data, body, rounds);
+  section.engine = engine;
+  log(`  engine alone (in-process DurableIndex, same data and query): p50 ${engine.p50Ms.toFixed(3)} ms, p99 ${engine.p99Ms.toFixed(3)} ms`);
+  row('overhead', 'p50 engine alone (same query)', engine.p50Ms, 'ms');
+  row('overhead', 'store HTTP added p50 (direct − engine)', d.p50Ms - engine.p50Ms, 'ms', { target: 0.3 });
+  await deleteIndex('bench-overhead');
+}
+
+async function engineQueryTimes(data: Dataset, body: string, rounds: number): Promise<{ p50Ms: number; p99Ms: number; plan: unknown }> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'conifer-engine-ref-'));
+  const index = await DurableIndex.create('engine-ref', path.join(dir, 'i'), { dimension: data.dim, metric: 'cosine', vectorType: 'dense' }, DEFAULT_DURABLE_OPTIONS, pino({ level: 'silent' }));
+  try {
+    const vectors: { id: string; values: Float32Array; metadata: { bucket: number } }[] = [];
+    for (let j = 0; j < data.n; j++) vectors.push({ id: `v${j}`, values: data.values.subarray(j * data.dim, (j + 1) * data.dim), metadata: { bucket: data.bucket[j]! } });
+    await index.mutate(index.index.prepareUpsert({ namespace: '', vectors }));
+    const parsed = JSON.parse(body);
+    const times: number[] = [];
+    let result;
+    for (let i = 0; i < rounds + 300; i++) {
+      const t0 = process.hrtime.bigint();
+      result = index.index.query(parseQueryRequest(parsed));
+      if (i >= 300) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    // The engine reports the plan it ran on each result (@conifer/engine's QueryResult.plan).
+    return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), plan: result!.plan.plan };
+  } finally {
+    await index.close?.();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,233 @@
+// [3–5] One generated dataset (cosine, 100 clusters, metadata bucket 0..9): durable ingest through the
+// gateway and straight to the store, queries right after ingest and once the ANN index is built (latency,
+// recall@10 against exact, QPS; unfiltered and 10 % filtered), the store's memory per vector, the disk's
+// fsync ceiling, and for the dataset marked `restart` the store's restart and recovery.
+import { spawn } from 'node:child_process';
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { exactTopK, makeDataset, queryBody, recallAt, upsertBodies, type UpsertBody } from '@conifer/test-utils';
+import { annPending, bench, createIndex, deleteIndex, loadTest, waitAnnBuilt } from '../harness.ts';
+import { ANN_WAIT, type DatasetSpec, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
+import { log, results, row } from '../report.ts';
+import { json, percentile, pool, progress, request, rssBytes, sleep } from '../util.ts';
+
+/** The store's entry point, started again by the restart measurement. */
+const STORE_MAIN = path.resolve(import.meta.dirname, '../../../apps/vector-store/dist/main.js');
+
+export async function datasetSection({ n, dim, name, restart }: DatasetSpec): Promise<void> {
+  const label = `${n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`} × ${dim}`;
+  const section: Record<string, any> = { n, dim, metric: 'cosine', clusters: 100, queries: QUERIES };
+  results.sections[name] = section;
+  log(`\n[3–5] ${label} (cosine, 100 clusters, metadata bucket 0..9)`);
+  let bar = progress('generating data');
+  const data = makeDataset({ n, dim, seed: dim });
+  const queries = data.makeQueries(QUERIES);
+  const bodies = upsertBodies(data, { onProgress: (j) => bar.update(`serialising ${j}/${n}`) });
+  const batch = n / bodies.length;
+  bar.done(`${n} vectors in ${bodies.length} upsert bodies (${batch.toFixed(0)} vectors each on average: the 2 MB request limit)`);
+  bar = progress('exact top-10 (ground truth, brute force in JS)');
+  const truth = exactTopK(data, queries, { onProgress: (q) => bar.update(`${q}/${QUERIES} queries`) });
+  bar.done(`${truth.msPerQuery.toFixed(1)} ms per query (unfiltered + filtered in one pass)`);
+  section.exactJsMsPerQuery = truth.msPerQuery;
+
+  // ---- ingest through the gateway
+  const index = await createIndex(name, dim);
+  const rssBefore = rssBytes(bench.storeChild.pid!);
+  const ingest = await ingestBodies(`${index.host}/vectors/upsert`, bench.keyHeaders, bodies, n, 'ingest via gateway');
+  section.ingest = { vectorsPerSecond: ingest, batch, concurrency: INGEST_CONCURRENCY };
+
+  // ---- queries right after ingest (the ANN index may still be building; the unindexed tail is searched exactly)
+  const pendingAfterIngest = await annPending();
+  const unfilteredBodies = queries.map((q) => queryBody(q));
+  const filteredBodies = queries.map((q) => queryBody(q, { filter: { bucket: { $eq: 3 } } }));
+  const gatewayQuery = `${index.host}/query`;
+  const directQuery = `${bench.storeUrl}/internal/indexes/${index.indexId}/query`;
+  const early = await sequentialQueries(gatewayQuery, bench.keyHeaders, unfilteredBodies, truth.results.map((r) => r.all), 'queries right after ingest');
+  section.afterIngest = { annPendingVectors: pendingAfterIngest, ...early };
+  const buildWait = await waitAnnBuilt('ANN index build (background, in the store)', ANN_WAIT);
+  section.annBuildWaitSeconds = buildWait.seconds;
+  section.annPendingWhenMeasured = buildWait.pending;
+  if (buildWait.pending > 0) log(`  note: ${buildWait.pending} vectors are still not in the ANN index; the "indexed" figures below include their exact scan`);
+  await sleep(1000);
+  const rssAfter = rssBytes(bench.storeChild.pid!);
+  section.memory = { rssBeforeBytes: rssBefore, rssAfterBytes: rssAfter, baselineRssBytes: bench.storeBaselineRss };
+
+  // ---- indexed: through the gateway and directly, unfiltered and 10 % filtered
+  const truthAll = truth.results.map((r) => r.all);
+  const truthFiltered = truth.results.map((r) => r.filtered);
+  section.indexed = {
+    gateway: await sequentialQueries(gatewayQuery, bench.keyHeaders, unfilteredBodies, truthAll, 'gateway, unfiltered'),
+    direct: await sequentialQueries(directQuery, bench.internalHeaders, unfilteredBodies, truthAll, 'direct, unfiltered'),
+    gatewayFiltered: await sequentialQueries(gatewayQuery, bench.keyHeaders, filteredBodies, truthFiltered, 'gateway, filter 10%'),
+    directFiltered: await sequentialQueries(directQuery, bench.internalHeaders, filteredBodies, truthFiltered, 'direct, filter 10%'),
+  };
+  const loads: [string, string, Record<string, string>, string[]][] = [
+    ['gateway', gatewayQuery, bench.keyHeaders, unfilteredBodies],
+    ['direct', directQuery, bench.internalHeaders, unfilteredBodies],
+    ['gatewayFiltered', gatewayQuery, bench.keyHeaders, filteredBodies],
+  ];
+  for (const [key, url, headers, list] of loads) {
+    const b = progress(`QPS ${key}`);
+    b.update(`${LOAD_SECONDS} s, 8 connections, ${list.length} distinct queries ...`, true);
+    const r = await loadTest({ url, headers, bodies: list, connections: 8 });
+    section.indexed[key].qps = r.requestsPerSecond;
+    b.done(`${Math.round(r.requestsPerSecond)} queries/s`);
+  }
+
+  const g = section.indexed.gateway;
+  const dr = section.indexed.direct;
+  const gf = section.indexed.gatewayFiltered;
+  const df = section.indexed.directFiltered;
+  const tag = `[${label}]`;
+  const indexedNote = buildWait.pending > 0 ? `${buildWait.pending} vectors still pending for the ANN index` : undefined;
+  row('query', `${tag} p50 via gateway (indexed)`, g.p50Ms, 'ms', { reference: dr.p50Ms, refLabel: 'direct', target: 2, note: indexedNote });
+  row('query', `${tag} p99 via gateway`, g.p99Ms, 'ms', { reference: dr.p99Ms, refLabel: 'direct' });
+  row('query', `${tag} recall@10 via gateway`, g.recall, 'recall', { reference: 1, refLabel: 'exact', target: 0.95, higherIsBetter: true });
+  row('query', `${tag} QPS via gateway (8 conn.)`, g.qps, 'q/s', { reference: dr.qps, refLabel: 'direct' });
+  row('query', `${tag} exact scan in JS (reference)`, truth.msPerQuery / 1, 'ms', { note: 'brute force, this process, unfiltered + filtered pass' });
+  row('query', `${tag} p50 filter 10% via gateway`, gf.p50Ms, 'ms', { reference: df.p50Ms, refLabel: 'direct', target: 5 });
+  row('query', `${tag} p99 filter 10% via gateway`, gf.p99Ms, 'ms', { reference: df.p99Ms, refLabel: 'direct' });
+  row('query', `${tag} recall@10 filter 10%`, gf.recall, 'recall', { reference: 1, refLabel: 'exact filtered', target: 0.95, higherIsBetter: true });
+  row('query', `${tag} QPS filter 10% via gateway`, gf.qps, 'q/s');
+  if (early.p50Ms !== undefined) {
+    row('query', `${tag} p50 right after ingest`, early.p50Ms, 'ms', { reference: g.p50Ms, refLabel: 'indexed', note: `${pendingAfterIngest} vectors not yet in the ANN index` });
+    row('query', `${tag} recall right after ingest`, early.recall, 'recall', { reference: g.recall, refLabel: 'indexed' });
+  }
+
+  // ---- memory (first dataset: the fresh store's growth; the restarted one below replaces it)
+  if (!restart) {
+    const perVector = (rssAfter - bench.storeBaselineRss) / n;
+    section.memory.bytesPerVector = perVector;
+    row('memory', `${tag} store RSS per vector`, perVector, 'B', { reference: dim * 4, refLabel: 'raw float32', target: 0.75 * dim * 4, note: 'RSS growth of the fresh store, ANN built' });
+  } else {
+    const growth = (rssAfter - rssBefore) / n;
+    section.memory.growthPerVector = growth;
+    row('memory', `${tag} store RSS growth per vector (1st load)`, growth, 'B', { reference: dim * 4, refLabel: 'raw float32', note: 'RSS growth during ingest + ANN build; memory freed by the previous dataset is reused, so a low estimate' });
+  }
+
+  // ---- restart (recovery) on the same data directory
+  if (restart) await restartSection(section, index, unfilteredBodies[0], tag, n, dim);
+
+  // ---- ingest references: the same bodies straight to the store (scratch index), and the disk's fsync ceiling
+  const scratch = `bench-scratch-${dim}`;
+  await json(`${bench.storeUrl}/internal/indexes/${scratch}`, { method: 'PUT', headers: bench.internalHeaders, body: JSON.stringify({ dimension: dim, metric: 'cosine' }) });
+  let directBodies = bodies;
+  if (n > DIRECT_INGEST_MAX) directBodies = bodies.slice(0, Math.ceil(DIRECT_INGEST_MAX / batch));
+  const directN = directBodies.reduce((sum, b) => sum + b.count, 0);
+  const direct = await ingestBodies(`${bench.storeUrl}/internal/indexes/${scratch}/vectors/upsert`, bench.internalHeaders, directBodies, directN, 'ingest direct to store');
+  section.ingest.directVectors = directN;
+  await json(`${bench.storeUrl}/internal/indexes/${scratch}`, { method: 'DELETE', headers: bench.internalHeaders });
+  section.ingest.directVectorsPerSecond = direct;
+  const fsyncCeiling = diskCeiling(bench.system.dataDir, dim, batch);
+  section.ingest.fsyncCeilingVectorsPerSecond = fsyncCeiling;
+  row('ingest', `${tag} durable upsert via gateway`, ingest, 'vec/s', { reference: direct, refLabel: 'direct to store', ...(dim === 768 ? { target: 20_000, higherIsBetter: true } : {}), note: `${batch.toFixed(0)} vectors/request, ${INGEST_CONCURRENCY} in flight${directN < n ? `; reference from the first ${directN} vectors` : ''}` });
+  row('ingest', `${tag} append+fsync ceiling (disk)`, fsyncCeiling, 'vec/s', { note: 'raw float32 batches appended and fsynced, no index' });
+  await deleteIndex(name);
+}
+
+async function ingestBodies(url: string, headers: Record<string, string>, bodies: UpsertBody[], n: number, label: string): Promise<number> {
+  const bar = progress(label);
+  let done = 0;
+  const t0 = performance.now();
+  await pool(bodies.length, INGEST_CONCURRENCY, async (i) => {
+    const { body, count } = bodies[i];
+    const response = await request(url, { method: 'POST', headers, body });
+    if (response.status !== 200) throw new Error(`upsert → ${response.status} ${response.text.slice(0, 300)}`);
+    done += count;
+    const seconds = (performance.now() - t0) / 1000;
+    bar.update(`${done.toLocaleString('en-US')}/${n.toLocaleString('en-US')} (${Math.round(done / seconds).toLocaleString('en-US')} vectors/s)`);
+  });
+  const rate = n / ((performance.now() - t0) / 1000);
+  bar.done(`${Math.round(rate).toLocaleString('en-US')} vectors/s`);
+  return rate;
+}
+
+async function sequentialQueries(url: string, headers: Record<string, string>, bodies: string[], truth: string[][], label: string): Promise<{ p50Ms: number; p99Ms: number; recall: number }> {
+  const bar = progress(label);
+  for (let i = 0; i < Math.min(20, bodies.length); i++) await request(url, { method: 'POST', headers, body: bodies[i] });
+  const times: number[] = [];
+  let recall = 0;
+  for (let i = 0; i < bodies.length; i++) {
+    const response = await request(url, { method: 'POST', headers, body: bodies[i] });
+    if (response.status !== 200) throw new Error(`${label}: ${response.status} ${response.text.slice(0, 300)}`);
+    times.push(response.ms);
+    recall += recallAt(truth[i], JSON.parse(response.text).matches.map((m: { id: string }) => m.id));
+    bar.update(`${i + 1}/${bodies.length}`);
+  }
+  const out = { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), recall: recall / bodies.length };
+  bar.done(`p50 ${out.p50Ms.toFixed(2)} ms, p99 ${out.p99Ms.toFixed(2)} ms, recall@10 ${out.recall.toFixed(3)}`);
+  return out;
+}
+
+/** Appending and fsyncing batches of raw float32 vectors on the data directory's disk: the durability ceiling. */
+function diskCeiling(dir: string, dim: number, batch: number): number {
+  const file = path.join(dir, 'bench-fsync.tmp');
+  const chunk = Buffer.alloc(Math.round(batch) * dim * 4, 7);
+  const fd = openSync(file, 'w');
+  const rounds = 50;
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    writeSync(fd, chunk);
+    fsyncSync(fd);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  closeSync(fd);
+  rmSync(file, { force: true });
+  return (rounds * Math.round(batch)) / seconds;
+}
+
+async function restartSection(section: Record<string, any>, index: { host: string }, body: string, tag: string, n: number, dim: number): Promise<void> {
+  log('  restart: SIGTERM the store, start it again on the same data directory');
+  await new Promise((resolve) => {
+    bench.storeChild.once('exit', resolve);
+    bench.storeChild.kill('SIGTERM');
+  });
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [STORE_MAIN], { env: bench.storeEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  bench.restartedStore = child;
+  bench.storeChild = child;
+  const bar = progress('recovery');
+  let readyMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error('restarted store exited');
+    try {
+      if ((await request(`${bench.storeUrl}/readyz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    bar.update(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await sleep(50);
+  }
+  readyMs = performance.now() - t0;
+  let firstQueryMs;
+  for (;;) {
+    const response = await request(`${index.host}/query`, { method: 'POST', headers: bench.keyHeaders, body }).catch(() => ({ status: 0 }));
+    if (response.status === 200) break;
+    await sleep(50);
+  }
+  firstQueryMs = performance.now() - t0;
+  bar.done(`ready after ${(readyMs / 1000).toFixed(2)} s, first query answered through the gateway after ${(firstQueryMs / 1000).toFixed(2)} s`);
+  const rssLoaded = rssBytes(child.pid!);
+  const ann = await waitAnnBuilt('ANN rebuild after restart', RESTART_ANN_WAIT);
+  await sleep(1000);
+  const rss = rssBytes(child.pid!);
+  section.restart = {
+    readySeconds: readyMs / 1000,
+    firstQuerySeconds: firstQueryMs / 1000,
+    annRebuiltSeconds: ann.seconds === undefined ? undefined : (performance.now() - t0) / 1000,
+    annPendingAtCap: ann.pending,
+  };
+  section.memory.restartedLoadedRssBytes = rssLoaded;
+  section.memory.restartedRssBytes = rss;
+  row('restart', `${tag} store restart → /readyz 200`, readyMs / 1000, 's', { note: 'SIGTERM, new process on the same data directory' });
+  row('restart', `${tag} restart → first query via gateway`, firstQueryMs / 1000, 's', { note: 'answered exactly until the ANN index is rebuilt' });
+  if (ann.seconds !== undefined) {
+    row('restart', `${tag} restart → ANN index rebuilt`, section.restart.annRebuiltSeconds, 's');
+    section.memory.bytesPerVector = (rss - bench.storeBaselineRss) / n;
+    row('memory', `${tag} store RSS per vector (restarted, ANN built)`, section.memory.bytesPerVector, 'B', { reference: dim * 4, refLabel: 'raw float32', target: 0.75 * dim * 4 });
+  } else {
+    row('restart', `${tag} restart → ANN index rebuilt`, undefined, 's', { note: `not reached: ${ann.pending} vectors still pending after ${RESTART_ANN_WAIT} s` });
+  }
+  section.memory.loadedBytesPerVector = (rssLoaded - bench.storeBaselineRss) / n;
+  row('memory', `${tag} store RSS per vector (restarted, before ANN)`, section.memory.loadedBytesPerVector, 'B', { reference: dim * 4, refLabel: 'raw float32', note: 'vectors, ids, metadata loaded; no ANN yet' });
+}
