@@ -3,14 +3,17 @@
 //   npm run build && npm run bench            quick sizes (a few minutes on 2 cores)
 //   npm run bench -- --full                   the issue's sizes: 100k x 768 and 1M x 128
 //   options: --only=overhead,framework,keys,query,text  --duration=<s per load case>  --queries=<n>  --rounds=<n>  --text-docs=<n>
+//   --only=memory (not in the default set): --memory-sizes=<n>x<dim>,...  --memory-ann-wait=<s>  --memory-store-main=<path>
 // Starts the real system (vector store + gateway processes on free ports, own database) like the e2e suite,
 // runs the chosen sections (one file each under sections/), prints a table (metric, Conifer, reference,
-// ratio, target, pass) and writes bench/results/<time>.json.
+// ratio, target, pass) and writes bench/results/<time>.json. The memory section starts store processes of
+// its own; the system is started only when another section needs it.
 import { startBench, stopBench } from './harness.ts';
 import { DATASET_DIMS, DATASETS, FULL, ONLY } from './options.ts';
 import { log, report, results } from './report.ts';
 import { frameworkSection } from './sections/framework.ts';
 import { keysSection } from './sections/keys.ts';
+import { memorySection } from './sections/memory.ts';
 import { overheadSection } from './sections/overhead.ts';
 import { textSection } from './sections/text.ts';
 import { datasetSection } from './sections/vectors.ts';
@@ -20,15 +23,18 @@ log(`Conifer bench (${FULL ? 'full' : 'quick'}): ${machine.nproc} cores, ${machi
 if (machine.loadAverageAtStart[0]! > machine.nproc / 2) {
   log('  warning: the machine is already busy (load average above half the cores): figures will be noisy and low');
 }
-log('starting the system (vector store + gateway, log level warn) ...');
-await startBench();
-try {
-  if (ONLY.includes('overhead')) await overheadSection();
-  if (ONLY.includes('framework')) await frameworkSection();
-  if (ONLY.includes('keys')) await keysSection();
-  if (ONLY.includes('query')) for (const dataset of DATASETS.filter((d) => DATASET_DIMS.includes(d.dim))) await datasetSection(dataset);
-  if (ONLY.includes('text')) await textSection();
-} finally {
-  await stopBench();
+if (ONLY.some((section) => section !== 'memory')) {
+  log('starting the system (vector store + gateway, log level warn) ...');
+  await startBench();
+  try {
+    if (ONLY.includes('overhead')) await overheadSection();
+    if (ONLY.includes('framework')) await frameworkSection();
+    if (ONLY.includes('keys')) await keysSection();
+    if (ONLY.includes('query')) for (const dataset of DATASETS.filter((d) => DATASET_DIMS.includes(d.dim))) await datasetSection(dataset);
+    if (ONLY.includes('text')) await textSection();
+  } finally {
+    await stopBench();
+  }
 }
+if (ONLY.includes('memory')) await memorySection();
 report();

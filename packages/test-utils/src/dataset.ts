@@ -221,3 +221,25 @@ export function vectorDistribution(name: 'easy' | 'hard', dim: number, seed = 42
   }
   throw new Error(`unknown dataset ${String(name)} (easy, hard)`);
 }
+
+/**
+ * Vector `j` of an unbounded set of unit vectors around `clusters` uniform centres, computed from `j` alone
+ * (its own seeded generator), so a bench can stream millions of vectors, or make queries past the end,
+ * without holding the set. Values rounded to 4 decimals (exact in JSON). Writes into `out` and returns it.
+ */
+export function indexedUnitVectors(dim: number, { clusters = 256, seed = 7 }: { clusters?: number; seed?: number } = {}): (j: number, out: Float64Array) => Float64Array {
+  const random = rng(seed);
+  const centers = Array.from({ length: clusters }, () => Float64Array.from({ length: dim }, () => random() * 2 - 1));
+  return (j, out) => {
+    const r = rng(1000 + j);
+    const c = centers[j % clusters]!;
+    let s = 0;
+    for (let d = 0; d < dim; d++) {
+      out[d] = c[d]! + (r() - 0.5) * 0.8;
+      s += out[d]! * out[d]!;
+    }
+    const inv = 1 / Math.sqrt(s);
+    for (let d = 0; d < dim; d++) out[d] = round4(out[d]! * inv);
+    return out;
+  };
+}

@@ -12,7 +12,8 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const GATEWAY_MAIN = path.join(repoRoot, 'apps/gateway/dist/main.js');
-const STORE_MAIN = path.join(repoRoot, 'apps/vector-store/dist/main.js');
+/** The vector store's built service entry, as the system (and the memory bench) start it. */
+export const STORE_MAIN = path.join(repoRoot, 'apps/vector-store/dist/main.js');
 
 export interface RunningProcess {
   readonly child: ChildProcess;
