@@ -72,8 +72,10 @@ function annSearch(
       k *= 4;
       continue;
     }
-    // Enough matches, and not much fewer than the selectivity promised: the neighbourhood is covered.
-    if (accepted >= top.k && accepted * 2 >= plan.wanted) break;
+    // Enough matches, and not much fewer than the selectivity promised (0.7: three standard deviations
+    // below the ~100 an independent filter yields): the neighbourhood is covered. At half, a correlated
+    // filter kept recall 0.895 at 100k × 768 hard data.
+    if (accepted >= top.k && accepted >= plan.wanted * 0.7) break;
     // The matches are sparser around the query than in the namespace (filter and vectors correlated),
     // so the ones found are not the nearest: widen the graph search while that costs less than scoring
     // every match, then score every match.

@@ -29,23 +29,27 @@ export interface PlanInput {
   topK: number;
 }
 
-// Costs in units of one float32 multiply-add of the exact JS scorer. Scoring a record exactly costs `dim`.
+// Costs in units of one float32 multiply-add of the exact JS scorer: scoring a record exactly costs `dim`.
 // One graph candidate (usearch visits ~2M neighbours per candidate on its int8/f16 codes, with SIMD) costs
-// GRAPH_PER_CANDIDATE + GRAPH_PER_DIM × dim, and each search GRAPH_FIXED more. Fitted on hard data (1000
-// overlapping low-rank clusters) at 20k × 768 and 20k × 128 in the same run: a graph candidate costs ~5
-// exact scores at 768-d and ~10 at 128-d (bench/src/filtered-recall.mjs, bench/RESULTS.md).
+// (GRAPH_PER_CANDIDATE + GRAPH_PER_DIM × dim) × (1 + GRAPH_PER_DOUBLING × log2(size / GRAPH_BASE_SIZE)),
+// and each search GRAPH_FIXED more: the graph's codes stop fitting in the caches as it grows. Fitted on hard
+// data (1000 overlapping low-rank clusters, bench/src/filtered-recall.mjs and bench/RESULTS.md) on a
+// loaded machine: a candidate cost ~5 exact scores at 20k × 768, ~10 at 20k × 128 and ~12 at 100k × 768.
 const GRAPH_PER_CANDIDATE = 768;
 const GRAPH_PER_DIM = 4;
 const GRAPH_FIXED = 50_000;
+const GRAPH_BASE_SIZE = 20_000;
+const GRAPH_PER_DOUBLING = 0.75;
 
 /**
- * The most graph candidates one search may ask for before scoring `count` records exactly costs less
- * (`graphCostScale` multiplies the graph's cost).
+ * The most candidates one search of a graph of `graphSize` vectors may ask for before scoring `count`
+ * records exactly costs less (`graphCostScale` multiplies the graph's cost).
  */
-export function widestGraphSearch(dimension: number, count: number, options: SearchOptions): number {
+export function widestGraphSearch(dimension: number, count: number, graphSize: number, options: SearchOptions): number {
   const exact = count * dimension;
   const budget = exact / (options.graphCostScale ?? 1) - GRAPH_FIXED;
-  return Math.max(0, Math.floor(budget / (GRAPH_PER_CANDIDATE + GRAPH_PER_DIM * dimension)));
+  const growth = 1 + GRAPH_PER_DOUBLING * Math.log2(Math.max(1, graphSize / GRAPH_BASE_SIZE));
+  return Math.max(0, Math.floor(budget / ((GRAPH_PER_CANDIDATE + GRAPH_PER_DIM * dimension) * growth)));
 }
 
 /**
@@ -88,5 +92,5 @@ export function filteredGraphPlan(ns: NamespaceStore, matches: MatchSet, topK: n
   const wanted = annBreadth(options, topK, annLive);
   const selectivity = Math.max(matches.count, 1) / Math.max(ns.liveCount, 1);
   const candidates = Math.ceil((wanted / selectivity) * (Math.max(size, 1) / annLive));
-  return { kind: 'ann', candidates, matches, wanted, widest: widestGraphSearch(ns.dimension, matches.count, options) };
+  return { kind: 'ann', candidates, matches, wanted, widest: widestGraphSearch(ns.dimension, matches.count, size, options) };
 }
