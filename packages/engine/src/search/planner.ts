@@ -29,27 +29,22 @@ export interface PlanInput {
   topK: number;
 }
 
-// Costs in units of one float32 multiply-add of the exact JS scorer: scoring a record exactly costs `dim`.
-// One graph candidate (usearch visits ~2M neighbours per candidate on its int8/f16 codes, with SIMD) costs
-// (GRAPH_PER_CANDIDATE + GRAPH_PER_DIM × dim) × (1 + GRAPH_PER_DOUBLING × log2(size / GRAPH_BASE_SIZE)),
-// and each search GRAPH_FIXED more: the graph's codes stop fitting in the caches as it grows. Fitted on hard
-// data (1000 overlapping low-rank clusters, bench/src/filtered-recall.mjs and bench/RESULTS.md) on a
-// loaded machine: a candidate cost ~5 exact scores at 20k × 768, ~10 at 20k × 128 and ~12 at 100k × 768.
-const GRAPH_PER_CANDIDATE = 768;
-const GRAPH_PER_DIM = 4;
-const GRAPH_FIXED = 50_000;
-const GRAPH_BASE_SIZE = 20_000;
-const GRAPH_PER_DOUBLING = 0.75;
+// Costs in exact scores (one record scored by the JS scorer). A graph search for k candidates costs
+// k² / GRAPH_QUADRATIC of them plus GRAPH_FIXED: usearch keeps its ef = k best in a sorted buffer, so its
+// cost grows with k² once k is in the hundreds. Measured on hard data (1000 overlapping low-rank clusters;
+// bench/src/filtered-recall.mjs, bench/RESULTS.md), loaded machine, in the same runs as exact scans of
+// the matches: k = 400 / 1000 cost 1.67 / 17 ms at 100k × 128 (exact score 0.6–0.8 µs: k² / 41), 11 / 94 ms
+// at 100k × 768 (exact score 7.9 µs: k² / 84–111).
+const GRAPH_QUADRATIC = 64;
+const GRAPH_FIXED = 64;
 
 /**
- * The most candidates one search of a graph of `graphSize` vectors may ask for before scoring `count`
- * records exactly costs less (`graphCostScale` multiplies the graph's cost).
+ * The most candidates one graph search may ask for before scoring `count` records exactly costs less
+ * (`graphCostScale` multiplies the graph's cost).
  */
-export function widestGraphSearch(dimension: number, count: number, graphSize: number, options: SearchOptions): number {
-  const exact = count * dimension;
-  const budget = exact / (options.graphCostScale ?? 1) - GRAPH_FIXED;
-  const growth = 1 + GRAPH_PER_DOUBLING * Math.log2(Math.max(1, graphSize / GRAPH_BASE_SIZE));
-  return Math.max(0, Math.floor(budget / ((GRAPH_PER_CANDIDATE + GRAPH_PER_DIM * dimension) * growth)));
+export function widestGraphSearch(count: number, options: SearchOptions): number {
+  const budget = count / (options.graphCostScale ?? 1) - GRAPH_FIXED;
+  return budget <= 0 ? 0 : Math.floor(Math.sqrt(budget * GRAPH_QUADRATIC));
 }
 
 /**
@@ -92,5 +87,5 @@ export function filteredGraphPlan(ns: NamespaceStore, matches: MatchSet, topK: n
   const wanted = annBreadth(options, topK, annLive);
   const selectivity = Math.max(matches.count, 1) / Math.max(ns.liveCount, 1);
   const candidates = Math.ceil((wanted / selectivity) * (Math.max(size, 1) / annLive));
-  return { kind: 'ann', candidates, matches, wanted, widest: widestGraphSearch(ns.dimension, matches.count, size, options) };
+  return { kind: 'ann', candidates, matches, wanted, widest: widestGraphSearch(matches.count, options) };
 }
