@@ -44,6 +44,11 @@ export interface SearchOptions {
   annCandidates: number;
   /** Graphs larger than this many live vectors get proportionally more candidates (× √(size / base)). */
   annBreadthBase: number;
+  /**
+   * Multiplies the planner's modelled cost of a filtered graph search against scanning the filter's
+   * matches (default 1; lower favours the graph: tests use it to reach the graph plans on small namespaces).
+   */
+  graphCostScale?: number;
 }
 
 // ---------------------------------------------------------------- read results (engine shapes, not wire shapes)

@@ -62,7 +62,7 @@ describe('VectorIndex against the brute-force reference', () => {
     });
 
     it(`ANN and planned filtered search reach recall >= 0.9 for every filter (${metric})`, () => {
-      const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, { annMinVectors: 100, exactFilterMax: 50 });
+      const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, { annMinVectors: 100, exactFilterMax: 50, graphCostScale: 0.01 });
       load(index, records);
       while (index.buildAnnStep(512) > 0);
       let hits = 0;

@@ -1,6 +1,7 @@
 // The live slots of a namespace that satisfy a filter, narrowed by the posting lists when they help.
 import { compileFilter, type FilterNode, type MetadataPredicate } from '@conifer/contracts';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
+import type { SlotCandidates } from './metadata-index.js';
 
 /** Candidate sets larger than this share of the slots are not worth visiting one by one. */
 const POSTINGS_MAX_SHARE = 1 / 4;
@@ -14,9 +15,14 @@ export function compile(filter: FilterNode | undefined): CompiledFilter | undefi
   return filter === undefined ? undefined : { node: filter, predicate: compileFilter(filter) };
 }
 
-function postingCandidates(ns: NamespaceStore, filter: CompiledFilter): Set<number> | undefined {
+function postingCandidates(ns: NamespaceStore, filter: CompiledFilter): SlotCandidates | undefined {
   const candidates = ns.filterCandidates(filter.node);
   return candidates !== undefined && candidates.size < ns.slotCount * POSTINGS_MAX_SHARE ? candidates : undefined;
+}
+
+/** The candidates as an array of our own (a concatenation already is one). */
+function slotArray(candidates: SlotCandidates): Int32Array {
+  return candidates.slots ?? Int32Array.from(candidates);
 }
 
 /** Live slots whose metadata satisfies the filter, ascending. */
@@ -25,8 +31,13 @@ export function matchingSlots(ns: NamespaceStore, filter: CompiledFilter): numbe
   const { predicate } = filter;
   const candidates = postingCandidates(ns, filter);
   if (candidates !== undefined) {
-    const sorted = Int32Array.from(candidates).sort(); // typed-array sort: numeric, native
-    for (const slot of sorted) if (ns.isLive(slot) && predicate(ns.metadataOf(slot))) out.push(slot);
+    const sorted = slotArray(candidates).sort(); // typed-array sort: numeric, native
+    let previous = -1;
+    for (const slot of sorted) {
+      if (slot === previous) continue; // concatenated posting lists repeat slots
+      previous = slot;
+      if (ns.isLive(slot) && predicate(ns.metadataOf(slot))) out.push(slot);
+    }
     return out;
   }
   for (let slot = 0; slot < ns.slotCount; slot++) {
@@ -50,9 +61,12 @@ export function matchSet(ns: NamespaceStore, filter: CompiledFilter): MatchSet {
   const { predicate } = filter;
   const candidates = postingCandidates(ns, filter);
   if (candidates !== undefined) {
-    const sorted = Int32Array.from(candidates).sort();
+    const sorted = slotArray(candidates).sort();
     let n = 0;
+    let previous = -1;
     for (const slot of sorted) {
+      if (slot === previous) continue; // concatenated posting lists repeat slots
+      previous = slot;
       if (ns.isLive(slot) && predicate(ns.metadataOf(slot))) {
         bits[slot] = 1;
         sorted[n++] = slot;

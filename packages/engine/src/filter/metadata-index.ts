@@ -7,6 +7,17 @@
 // another field cannot be narrowed here, so it is answered by checking every record (correct, but a scan).
 import type { FilterNode, RecordMetadata, Scalar } from '@conifer/contracts';
 
+/**
+ * Slots that may match a filter: a posting list itself, or the concatenation of several (a slot may then
+ * appear more than once; `size` counts it each time). Readers sort and skip repeats.
+ */
+export interface SlotCandidates {
+  readonly size: number;
+  [Symbol.iterator](): Iterator<number>;
+  /** The concatenation itself (a fresh array the reader may sort in place), when it is one. */
+  readonly slots?: Int32Array;
+}
+
 /** Ranges are answered from postings only when the field has at most this many distinct values. */
 const MAX_RANGE_DISTINCT = 2048;
 
@@ -67,7 +78,7 @@ export class MetadataIndex {
    * Slots that may match (a superset of the matches), or undefined when the filter cannot be narrowed
    * from postings and every record must be checked.
    */
-  candidates(node: FilterNode): Set<number> | undefined {
+  candidates(node: FilterNode): SlotCandidates | undefined {
     if ('field' in node && this.indexed !== undefined && !this.indexed.has(node.field)) return undefined;
     switch (node.op) {
       case 'eq':
@@ -75,7 +86,7 @@ export class MetadataIndex {
       case 'in': {
         const values = this.fields.get(node.field);
         if (values === undefined) return new Set();
-        return union(node.values.map((v) => values.get(v)).filter((s): s is Set<number> => s !== undefined));
+        return concat(node.values.map((v) => values.get(v)).filter((s): s is Set<number> => s !== undefined));
       }
       case 'gt':
       case 'gte':
@@ -89,10 +100,10 @@ export class MetadataIndex {
           node.op === 'gt' ? (v: number) => v > x : node.op === 'gte' ? (v: number) => v >= x : node.op === 'lt' ? (v: number) => v < x : (v: number) => v <= x;
         const sets: Set<number>[] = [];
         for (const [value, set] of values) if (typeof value === 'number' && test(value)) sets.push(set);
-        return union(sets);
+        return concat(sets);
       }
       case 'and': {
-        let best: Set<number> | undefined;
+        let best: SlotCandidates | undefined;
         for (const child of node.children) {
           const c = this.candidates(child);
           if (c !== undefined && (best === undefined || c.size < best.size)) best = c;
@@ -100,13 +111,13 @@ export class MetadataIndex {
         return best;
       }
       case 'or': {
-        const sets: Set<number>[] = [];
+        const sets: SlotCandidates[] = [];
         for (const child of node.children) {
           const c = this.candidates(child);
           if (c === undefined) return undefined;
           sets.push(c);
         }
-        return union(sets);
+        return concat(sets);
       }
       default:
         return undefined;
@@ -114,9 +125,16 @@ export class MetadataIndex {
   }
 }
 
-function union(sets: Set<number>[]): Set<number> {
+/**
+ * The candidates of several lists, concatenated into one typed array (repeats kept): building a Set of
+ * them cost ~10× more than everything else in planning a 10 % range filter on 100k records (union of 10 lists).
+ */
+function concat(sets: SlotCandidates[]): SlotCandidates {
   if (sets.length === 1) return sets[0]!;
-  const out = new Set<number>();
-  for (const set of sets) for (const slot of set) out.add(slot);
-  return out;
+  let size = 0;
+  for (const set of sets) size += set.size;
+  const slots = new Int32Array(size);
+  let i = 0;
+  for (const set of sets) for (const slot of set) slots[i++] = slot;
+  return { size, slots, [Symbol.iterator]: () => slots[Symbol.iterator]() };
 }

@@ -16,7 +16,7 @@
 import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { denseSimilarity, norm, sparseDot } from '../scoring.js';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
-import { MetadataIndex } from '../filter/metadata-index.js';
+import { MetadataIndex, type SlotCandidates } from '../filter/metadata-index.js';
 import type { FilterNode } from '@conifer/contracts';
 import type { Metric } from '../types.js';
 
@@ -198,7 +198,7 @@ export class NamespaceStore {
   }
 
   /** Slots that may match the filter (a superset), or undefined when the postings cannot narrow it. */
-  filterCandidates(filter: FilterNode): Set<number> | undefined {
+  filterCandidates(filter: FilterNode): SlotCandidates | undefined {
     return this.postings.candidates(filter);
   }
 

@@ -67,10 +67,19 @@ function annSearch(
       candidates++;
       top.push(score(slot), slot);
     }
-    if (accepted >= top.k) break;
-    if (filtered) {
-      // The filter's matches lie away from the query's neighbourhood (filter and vector correlated):
-      // widening the graph search would approach a full scan, so scan the matches exactly instead.
+    if (!filtered) {
+      if (accepted >= top.k) break;
+      k *= 4;
+      continue;
+    }
+    // Enough matches, and not much fewer than the selectivity promised (0.7: three standard deviations
+    // below the ~100 an independent filter yields): the neighbourhood is covered. At half, a correlated
+    // filter kept recall 0.895 at 100k × 768 hard data.
+    if (accepted >= top.k && accepted >= plan.wanted * 0.7) break;
+    // The matches are sparser around the query than in the namespace (filter and vectors correlated),
+    // so the ones found are not the nearest: widen the graph search while that costs less than scoring
+    // every match, then score every match.
+    if (k * 4 > plan.widest) {
       const fresh = new TopK(top.k);
       const n = exactScan({ ns, score, into: fresh, matches });
       return { top: fresh, executed: { plan: 'exact-filtered', candidates: n } };

@@ -13,10 +13,12 @@ export type QueryPlan =
   | { kind: 'exact-filtered'; matches: MatchSet }
   /**
    * Ask the graph for `candidates` neighbours (re-ranked exactly), plus an exact scan of the slots not yet
-   * in the graph. With `matches`, only matching candidates count; too few of them means the matches lie
-   * away from the query and the executor scans the match set instead.
+   * in the graph. With `matches`, only matching candidates count and about `wanted` of them are expected;
+   * far fewer means the matches lie away from the query (a filter correlated with the vectors): the
+   * executor widens the search up to `widest` candidates (beyond, scanning the match set costs less),
+   * then scans the match set.
    */
-  | { kind: 'ann'; candidates: number; matches: MatchSet | undefined };
+  | { kind: 'ann'; candidates: number; matches: MatchSet | undefined; wanted: number; widest: number };
 
 export interface PlanInput {
   /** Dense query vector (undefined for sparse-only queries). */
@@ -27,10 +29,23 @@ export interface PlanInput {
   topK: number;
 }
 
-/** Cost of scoring one record exactly and of one graph candidate, in µs (measured on 100k × 768). */
-const EXACT_COST = 1.5;
-const GRAPH_COST = 4;
-const GRAPH_FIXED = 400;
+// Costs in exact scores (one record scored by the JS scorer). A graph search for k candidates costs
+// k² / GRAPH_QUADRATIC of them plus GRAPH_FIXED: usearch keeps its ef = k best in a sorted buffer, so its
+// cost grows with k² once k is in the hundreds. Measured on hard data (1000 overlapping low-rank clusters;
+// bench/src/filtered-recall.mjs, bench/RESULTS.md), loaded machine, in the same runs as exact scans of
+// the matches: k = 400 / 1000 cost 1.67 / 17 ms at 100k × 128 (exact score 0.6–0.8 µs: k² / 41), 11 / 94 ms
+// at 100k × 768 (exact score 7.9 µs: k² / 84–111).
+const GRAPH_QUADRATIC = 64;
+const GRAPH_FIXED = 64;
+
+/**
+ * The most candidates one graph search may ask for before scoring `count` records exactly costs less
+ * (`graphCostScale` multiplies the graph's cost).
+ */
+export function widestGraphSearch(count: number, options: SearchOptions): number {
+  const budget = count / (options.graphCostScale ?? 1) - GRAPH_FIXED;
+  return budget <= 0 ? 0 : Math.floor(Math.sqrt(budget * GRAPH_QUADRATIC));
+}
 
 /**
  * Graph candidates for an unfiltered query: the configured floor, widened with the square root of the
@@ -52,16 +67,25 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
     if (!useAnn) return { kind: 'exact', simd: vector !== undefined && !hasSparse };
     const annLive = Math.max(1, ann.size - ns.annDead);
     const k = Math.ceil(annBreadth(options, topK, annLive) * (ann.size / annLive));
-    return k * 2 >= ann.size ? { kind: 'exact', simd: true } : { kind: 'ann', candidates: k, matches: undefined };
+    return k * 2 >= ann.size ? { kind: 'exact', simd: true } : { kind: 'ann', candidates: k, matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
   }
   const matches = matchSet(ns, filter);
-  if (!useAnn) return { kind: 'exact-filtered', matches };
-  // Graph search with a filter: oversample by the inverse selectivity (and for dead slots).
-  const selectivity = matches.count / ns.liveCount;
-  const filteredK = Math.max(topK * 4, 40) / Math.max(selectivity, 1e-9);
-  const exactCheaper = matches.count * EXACT_COST <= GRAPH_FIXED + filteredK * GRAPH_COST;
-  if (matches.count <= options.exactFilterMax || exactCheaper || topK * 4 >= matches.count) return { kind: 'exact-filtered', matches };
-  const annLive = Math.max(1, ann.size - ns.annDead);
-  const k = Math.ceil(filteredK * (ann.size / annLive));
-  return k * 2 >= ann.size ? { kind: 'exact-filtered', matches } : { kind: 'ann', candidates: k, matches };
+  if (!useAnn || matches.count <= options.exactFilterMax || topK * 4 >= matches.count) return { kind: 'exact-filtered', matches };
+  // Graph search with a filter (post-filtering: usearch's JS binding has no filtered search): the
+  // candidates should hold as many matches as an unfiltered search would ask for, so oversample by the
+  // inverse selectivity (and for dead slots). Fewer (4 × topK, as before) loses the true neighbours on
+  // hard data: HNSW's candidate list is least accurate at its tail, which is where matches come from.
+  const plan = filteredGraphPlan(ns, matches, topK, options);
+  if (plan.candidates * 2 >= ann.size || plan.candidates > plan.widest) return { kind: 'exact-filtered', matches };
+  return plan;
+}
+
+/** The graph search a filtered query gets when the graph is chosen (`ns` has a graph). */
+export function filteredGraphPlan(ns: NamespaceStore, matches: MatchSet, topK: number, options: SearchOptions): Extract<QueryPlan, { kind: 'ann' }> {
+  const size = ns.ann?.size ?? 0;
+  const annLive = Math.max(1, size - ns.annDead);
+  const wanted = annBreadth(options, topK, annLive);
+  const selectivity = Math.max(matches.count, 1) / Math.max(ns.liveCount, 1);
+  const candidates = Math.ceil((wanted / selectivity) * (Math.max(size, 1) / annLive));
+  return { kind: 'ann', candidates, matches, wanted, widest: widestGraphSearch(matches.count, options) };
 }

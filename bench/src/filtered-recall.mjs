@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Filtered recall on hard data, engine level (issue 12 part 7; not part of `npm test` or `npm run bench`).
+//   npx turbo run build --filter=@conifer/engine && node bench/src/filtered-recall.mjs [n] [dim] [queries] [dataset]
+// Builds one namespace of `dataset` vectors (default `hard`: 1000 overlapping low-rank clusters on the unit
+// sphere, apps/vector-store/bench/datasets.mjs), builds its whole HNSW graph, then runs the same queries
+// unfiltered and with four filters: 10 % and 1 % independent of the vectors (`bucket`), 10 % and 1 %
+// correlated with them (`region`/`zone`: a function of the vector's cluster). Recall@10 is against the
+// brute-force reference of @conifer/test-utils (double precision, every record scored); the reference's
+// own time per query is printed beside the engine's p50 as the same-run yardstick.
+import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
+import { VectorIndex, compileEngineFilter, executePlan, matchSet } from '@conifer/engine';
+import { refMatches, refScore } from '@conifer/test-utils';
+import { dataset, rng } from '../../apps/vector-store/bench/datasets.mjs';
+import { execSync } from 'node:child_process';
+
+const N = Number(process.argv[2] ?? 30_000);
+const DIM = Number(process.argv[3] ?? 768);
+const QUERIES = Number(process.argv[4] ?? 100);
+const DATA = process.argv[5] ?? 'hard';
+const K = 10;
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const load = () => execSync('cat /proc/loadavg').toString().split(' ').slice(0, 3).join(' ');
+
+const gen = dataset(DATA, DIM);
+const values = new Float32Array(N * DIM);
+const meta = [];
+const metaRandom = rng(7);
+for (let j = 0; j < N; j++) {
+  const c = gen.sample(values, j * DIM);
+  // bucket: independent of the vector; region (10 % of clusters) and zone (1 %): correlated with it.
+  meta.push({ bucket: Math.floor(metaRandom() * 100), region: c % 10, zone: c % 100 });
+}
+const queries = Array.from({ length: QUERIES }, () => {
+  const q = new Float32Array(DIM);
+  gen.sample(q, 0);
+  return q;
+});
+const FILTERS = {
+  none: undefined,
+  'indep 10%': { bucket: { $lt: 10 } },
+  'indep 1%': { bucket: { $eq: 42 } },
+  'corr 10%': { region: { $eq: 3 } },
+  'corr 1%': { zone: { $eq: 7 } },
+};
+
+const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
+let t0 = performance.now();
+for (let i = 0; i < N; i += 1000) {
+  const vectors = [];
+  for (let j = i; j < Math.min(N, i + 1000); j++) vectors.push({ id: `v${j}`, values: Array.from(values.subarray(j * DIM, (j + 1) * DIM)), metadata: meta[j] });
+  index.apply(index.prepareUpsert(parseUpsertRequest({ namespace: '', vectors })));
+}
+const ingestS = (performance.now() - t0) / 1000;
+t0 = performance.now();
+while (index.buildAnnStep(10_000) > 0);
+const buildS = (performance.now() - t0) / 1000;
+console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; ingest ${ingestS.toFixed(1)} s, graph build ${buildS.toFixed(1)} s; load ${load()}`);
+
+// Brute-force reference: every record scored once per query, then each filter's top-10 among its matches.
+const masks = Object.fromEntries(Object.entries(FILTERS).map(([name, f]) => [name, meta.map((m) => refMatches(f, m))]));
+t0 = performance.now();
+const expected = queries.map((q) => {
+  const scores = new Float64Array(N);
+  for (let j = 0; j < N; j++) scores[j] = refScore('cosine', q, values.subarray(j * DIM, (j + 1) * DIM));
+  const order = Array.from({ length: N }, (_, j) => j).sort((a, b) => scores[b] - scores[a]);
+  return Object.fromEntries(
+    Object.keys(FILTERS).map((name) => {
+      const mask = masks[name];
+      const top = [];
+      for (const j of order) {
+        if (!mask[j]) continue;
+        top.push({ id: `v${j}`, score: scores[j] });
+        if (top.length === K) break;
+      }
+      return [name, top];
+    }),
+  );
+});
+const refMs = (performance.now() - t0) / QUERIES;
+
+// The planner's choice for every filter, plus, for the 10 % filters, the graph post-filter as it was before
+// issue 12's fix (max(4 × topK, 40) / selectivity candidates, stop at topK matches) as a same-run yardstick.
+const ns = index.namespaces.get('');
+const former = (filter) => {
+  const matches = matchSet(ns, compileEngineFilter(parseQueryRequest({ vector: [...queries[0]], topK: K, filter }).filter));
+  const candidates = Math.ceil(Math.max(4 * K, 40) / (matches.count / ns.liveCount));
+  return (q) => {
+    const { top } = executePlan(ns, { kind: 'ann', candidates, matches, wanted: 0, widest: Infinity }, ns.scorer('cosine', q, undefined), q, K, 'cosine');
+    return { matches: top.sorted().map(({ slot, score }) => ({ id: ns.idOf(slot), score })), plan: { plan: `former ann k=${candidates}` } };
+  };
+};
+const runs = [];
+for (const [name, filter] of Object.entries(FILTERS)) {
+  runs.push([name, filter, undefined]);
+  if (name.endsWith('10%')) runs.push([name, filter, former(filter)]);
+}
+const rows = [];
+for (const [name, filter, run] of runs) {
+  const selectivity = masks[name].filter(Boolean).length / N;
+  const times = [];
+  const plans = {};
+  let hits = 0;
+  let total = 0;
+  for (let round = 0; round < 2; round++) {
+    // Round 0 warms up; round 1 is measured.
+    for (let qi = 0; qi < QUERIES; qi++) {
+      const request = parseQueryRequest({ vector: Array.from(queries[qi]), topK: K, ...(filter ? { filter } : {}) });
+      const t = performance.now();
+      const result = run === undefined ? index.query(request) : run(queries[qi]);
+      const ms = performance.now() - t;
+      if (round === 0) continue;
+      times.push(ms);
+      plans[result.plan.plan] = (plans[result.plan.plan] ?? 0) + 1;
+      const want = expected[qi][name];
+      // Ties at the cut count as hits (the reference's order among equal scores is arbitrary).
+      const cut = want.length === K ? want[K - 1].score - 1e-6 : -Infinity;
+      const wantIds = new Set(want.map((m) => m.id));
+      for (const m of result.matches) if (wantIds.has(m.id) || m.score >= cut) hits++;
+      total += want.length;
+    }
+  }
+  rows.push({ filter: run === undefined ? name : `${name} (former)`, selectivity: selectivity.toFixed(3), recall: (hits / total).toFixed(3), p50: pct(times, 50).toFixed(2), p99: pct(times, 99).toFixed(2), plans: JSON.stringify(plans) });
+}
+console.log(`brute-force reference (JS, double, all ${N} records): ${refMs.toFixed(1)} ms/query; load ${load()}`);
+console.table(rows);
