@@ -2,19 +2,21 @@
 // through the index's log and answered once durable and applied, as the upsert route does) and query p50
 // over HTTP, on the local WAL, on JetStream with one store replica, and on JetStream with two store nodes
 // consuming (ingest on A; "applied on B" is when B has applied the last write; queries on B with
-// X-Conifer-Min-Seq). The store runs in-process from its built dist (npx turbo run build first); NATS is the
+// X-Conifer-Min-Seq). The store runs in-process (@conifer/vector-store; npx turbo run build first); NATS is the
 // local server (CONIFER_BENCH_NATS_URL, default nats://127.0.0.1:4222), with names unique to the run,
 // deleted at the end. Not part of npm test; nothing asserts on time.
 //
-//   node bench/src/replication.mjs [--n=10000] [--queries=200] [--batch=1000] [--only=local,js1,js2] [--stream-replicas=1]
+//   node --experimental-strip-types bench/src/replication.ts [--n=10000] [--queries=200] [--batch=1000] [--only=local,js1,js2] [--stream-replicas=1]
 //   (a NATS cluster: CONIFER_BENCH_NATS_URL=nats://a:4222,nats://b:4222,... --stream-replicas=3)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type IndexSettings, parseUpsertRequest } from '@conifer/contracts';
+import { rng } from '@conifer/test-utils';
+import { buildServer, type DurableIndex, IndexRegistry, JetStreamHub } from '@conifer/vector-store';
+import { pino } from 'pino';
 
-const here = import.meta.dirname;
-const dist = path.resolve(here, '../../apps/vector-store/dist');
-const option = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
+const option = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const N = Number(option('n', '10000'));
 const QUERIES = Number(option('queries', '200'));
 const BATCH = Number(option('batch', '1000'));
@@ -25,26 +27,25 @@ const NATS_URL = process.env.CONIFER_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const PREFIX = `B${process.pid}x${Date.now().toString(36)}`;
 const TOKEN = 'replication-bench-token-0123456789abcdef';
 
-const { IndexRegistry } = await import(path.join(dist, 'storage/index-registry.js'));
-const { JetStreamHub } = await import(path.join(dist, 'storage/log/jetstream.js'));
-const { buildServer } = await import(path.join(dist, 'api/server.js'));
-const { parseUpsertRequest } = await import('@conifer/contracts');
-const { pino } = await import('pino');
 const logger = pino({ level: 'warn' });
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
-const random = rng(42);
+// Uniform in [-0.5, 0.5): the figures compare the logs, so the data need no structure.
+const uniform = rng(42);
+const random = (): number => uniform() - 0.5;
 const vectors = Array.from({ length: N }, () => Array.from({ length: DIM }, random));
 const queries = Array.from({ length: QUERIES }, () => Array.from({ length: DIM }, random));
-const settings = { dimension: DIM, metric: 'cosine', vectorType: 'dense' };
+const settings: IndexSettings = { dimension: DIM, metric: 'cosine', vectorType: 'dense' };
 
-async function node(mode) {
+type Mode = 'local' | 'jetstream';
+
+interface StoreNode {
+  registry: IndexRegistry;
+  hub: JetStreamHub | undefined;
+  url: string;
+  close(): Promise<void>;
+}
+
+async function node(mode: Mode): Promise<StoreNode> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-repl-bench-'));
   const hub = mode === 'local' ? undefined : await JetStreamHub.connect({ servers: NATS_URL, prefix: PREFIX, streamReplicas: STREAM_REPLICAS }, logger);
   // Exact search only (no background graph build): the figures compare the logs, not the ANN builder.
@@ -64,7 +65,7 @@ async function node(mode) {
   };
 }
 
-async function ingest(index) {
+async function ingest(index: DurableIndex): Promise<{ seconds: number; seq: number }> {
   const started = performance.now();
   let seq = 0;
   for (let i = 0; i < N; i += BATCH) {
@@ -74,8 +75,8 @@ async function ingest(index) {
   return { seconds: (performance.now() - started) / 1000, seq };
 }
 
-async function queryP50(url, id, minSeq) {
-  const times = [];
+async function queryP50(url: string, id: string, minSeq: number): Promise<number> {
+  const times: number[] = [];
   for (const vector of queries) {
     const started = performance.now();
     const res = await fetch(`${url}/internal/indexes/${id}/query`, {
@@ -91,28 +92,36 @@ async function queryP50(url, id, minSeq) {
   return times[Math.floor(times.length / 2)];
 }
 
-const rows = [];
-const load = () => os.loadavg()[0].toFixed(2);
+interface Row {
+  log: string;
+  vectors: number;
+  ingestPerSecond: number;
+  appliedOnLastNodePerSecond: number;
+  queryP50Ms: number;
+  load: string;
+}
 
-async function run(name, key, mode, nodes) {
+const rows: Row[] = [];
+const load = (): string => os.loadavg()[0]!.toFixed(2);
+
+async function run(name: string, key: string, mode: Mode, nodes: number): Promise<void> {
   const id = `bench-${key}`;
-  const started = nodes.length;
-  const all = [];
+  const all: StoreNode[] = [];
   try {
-    for (let k = 0; k < started; k++) all.push(await node(mode));
+    for (let k = 0; k < nodes; k++) all.push(await node(mode));
     for (const n of all) await n.registry.create(id, settings);
     const loadBefore = load();
-    const a = all[0].registry.get(id);
+    const a = all[0]!.registry.get(id);
     const { seconds, seq } = await ingest(a);
     let appliedOnLast = seconds;
     if (all.length > 1) {
-      const last = all[all.length - 1].registry.get(id).log;
+      const last = all[all.length - 1]!.registry.get(id).log;
       const t0 = performance.now();
       if (!(await last.waitApplied(seq, 120_000))) throw new Error('the second node did not catch up');
       appliedOnLast = seconds + (performance.now() - t0) / 1000;
     }
-    const p50 = await queryP50(all[all.length - 1].url, id, seq);
-    const row = {
+    const p50 = await queryP50(all[all.length - 1]!.url, id, seq);
+    const row: Row = {
       log: name,
       vectors: N,
       ingestPerSecond: Math.round(N / seconds),
@@ -122,15 +131,15 @@ async function run(name, key, mode, nodes) {
     };
     rows.push(row);
     console.error(JSON.stringify(row));
-    if (mode !== 'local') await all[0].hub.purgeIndex(id);
+    await all[0]!.hub?.purgeIndex(id);
   } finally {
     for (const n of all) await n.close();
   }
 }
 
-if (ONLY.includes('local')) await run('local WAL', 'local', 'local', [1]);
-if (ONLY.includes('js1')) await run('JetStream, 1 store replica', 'js1', 'jetstream', [1]);
-if (ONLY.includes('js2')) await run('JetStream, 2 store nodes', 'js2', 'jetstream', [1, 2]);
+if (ONLY.includes('local')) await run('local WAL', 'local', 'local', 1);
+if (ONLY.includes('js1')) await run('JetStream, 1 store replica', 'js1', 'jetstream', 1);
+if (ONLY.includes('js2')) await run('JetStream, 2 store nodes', 'js2', 'jetstream', 2);
 
 // This run's snapshot bucket (streams are purged per index above).
 if (!ONLY.every((o) => o === 'local')) {
