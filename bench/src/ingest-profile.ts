@@ -1,23 +1,24 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Where the store's upsert path spends its time, stage by stage, for 1000 × `dim` upsert bodies (issue 12
 // part 4), in one thread with no HTTP and no disk: what a parse worker does (UTF-8 decode, JSON.parse,
 // contracts validation, packing the values), then what the event loop does (prepareUpsert, WAL encode,
 // CRC-32, apply into the namespace store). Not part of `npm run bench`.
-//   npx turbo run build --filter=@conifer/vector-store... && node bench/src/ingest-profile.mjs [batches] [dim]
+//   npx turbo run build --filter=@conifer/bench... &&
+//   node --experimental-strip-types bench/src/ingest-profile.ts [batches] [dim]
 import { crc32 } from 'node:zlib';
 import { loadavg } from 'node:os';
 import { parseUpsertRequest } from '@conifer/contracts';
 import { VectorIndex } from '@conifer/engine';
-import { encodeMutation } from '../../apps/vector-store/dist/storage/wal-codec.js';
-import { dataset, rng } from '../../apps/vector-store/bench/datasets.mjs';
+import { rng, vectorDistribution } from '@conifer/test-utils';
+import { encodeMutation } from '@conifer/vector-store';
 
 const BATCHES = Number(process.argv[2] ?? 20);
 const DIM = Number(process.argv[3] ?? 768);
-const gen = dataset('hard', DIM);
+const gen = vectorDistribution('hard', DIM);
 const metaRandom = rng(7);
 const row = new Float32Array(DIM);
 const bodies = Array.from({ length: BATCHES }, (_, b) => {
-  const vectors = [];
+  const vectors: { id: string; values: number[]; metadata: Record<string, unknown> }[] = [];
   for (let j = 0; j < 1000; j++) {
     gen.sample(row, 0);
     vectors.push({ id: `doc-${b * 1000 + j}`, values: Array.from(row), metadata: { bucket: Math.floor(metaRandom() * 100), genre: ['a', 'b', 'c', 'd'][j % 4] } });
@@ -27,8 +28,8 @@ const bodies = Array.from({ length: BATCHES }, (_, b) => {
 // As the parse worker decodes (apps/vector-store/src/api/parse-worker.ts).
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
-const stages = {};
-const time = (name, fn) => {
+const stages: Record<string, number[]> = {};
+const time = <T>(name: string, fn: () => T): T => {
   const t = performance.now();
   const out = fn();
   (stages[name] ??= []).push(performance.now() - t);
@@ -40,10 +41,11 @@ for (const body of bodies) {
   const request = time('worker: contracts validation', () => parseUpsertRequest(json));
   const packed = time('worker: pack values', () => {
     let total = 0;
-    for (const r of request.vectors) total += r.values.length;
+    for (const r of request.vectors) total += r.values?.length ?? 0;
     const values = new Float32Array(total);
     let offset = 0;
     for (const r of request.vectors) {
+      if (r.values === undefined) continue;
       values.set(r.values, offset);
       offset += r.values.length;
     }
@@ -55,10 +57,10 @@ for (const body of bodies) {
   time('loop: CRC-32', () => crc32(payload));
   time('loop: apply', () => index.apply(mutation));
 }
-const sum = (xs) => xs.slice(2).reduce((a, b) => a + b, 0) / (xs.length - 2); // first two batches warm up
+const sum = (xs: number[]): number => xs.slice(2).reduce((a, b) => a + b, 0) / (xs.length - 2); // first two batches warm up
 const rows = Object.entries(stages).map(([stage, xs]) => ({ stage, 'ms per 1000 vectors': sum(xs).toFixed(2) }));
 const worker = Object.entries(stages).filter(([s]) => s.startsWith('worker')).reduce((a, [, xs]) => a + sum(xs), 0);
 const loop = Object.entries(stages).filter(([s]) => s.startsWith('loop')).reduce((a, [, xs]) => a + sum(xs), 0);
-console.log(`${BATCHES} bodies of 1000 × ${DIM} (${(bodies[0].length / 1e6).toFixed(1)} MB each); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(`${BATCHES} bodies of 1000 × ${DIM} (${(bodies[0]!.length / 1e6).toFixed(1)} MB each); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 console.table(rows);
 console.log(`per thread: parse worker ${(1e6 / worker).toFixed(0)} vectors/s, event loop ${(1e6 / loop).toFixed(0)} vectors/s (without fsync, HTTP, structured clone)`);

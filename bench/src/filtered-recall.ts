@@ -1,33 +1,36 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --experimental-strip-types
 // Filtered recall on hard data, engine level (issue 12 part 7; not part of `npm test` or `npm run bench`).
-//   npx turbo run build --filter=@conifer/engine && node bench/src/filtered-recall.mjs [n] [dim] [queries] [dataset]
+//   npx turbo run build --filter=@conifer/bench... &&
+//   node --experimental-strip-types bench/src/filtered-recall.ts [n] [dim] [queries] [dataset]
 // Builds one namespace of `dataset` vectors (default `hard`: 1000 overlapping low-rank clusters on the unit
-// sphere, apps/vector-store/bench/datasets.mjs), builds its whole HNSW graph, then runs the same queries
+// sphere, vectorDistribution of @conifer/test-utils), builds its whole HNSW graph, then runs the same queries
 // unfiltered and with four filters: 10 % and 1 % independent of the vectors (`bucket`), 10 % and 1 %
 // correlated with them (`region`/`zone`: a function of the vector's cluster). Recall@10 is against the
 // brute-force reference of @conifer/test-utils (double precision, every record scored); the reference's
 // own time per query is printed beside the engine's p50 as the same-run yardstick.
+import { readFileSync } from 'node:fs';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
-import { VectorIndex, compileEngineFilter, executePlan, matchSet } from '@conifer/engine';
-import { refMatches, refScore } from '@conifer/test-utils';
-import { dataset, rng } from '../../apps/vector-store/bench/datasets.mjs';
-import { execSync } from 'node:child_process';
+import { compileEngineFilter, executePlan, matchSet, VectorIndex } from '@conifer/engine';
+import { refMatches, refScore, rng, vectorDistribution } from '@conifer/test-utils';
 
 const N = Number(process.argv[2] ?? 30_000);
 const DIM = Number(process.argv[3] ?? 768);
 const QUERIES = Number(process.argv[4] ?? 100);
 const DATA = process.argv[5] ?? 'hard';
+if (DATA !== 'easy' && DATA !== 'hard') throw new Error(`unknown dataset ${DATA} (easy, hard)`);
 const K = 10;
 
-const pct = (xs, p) => {
+const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-const load = () => execSync('cat /proc/loadavg').toString().split(' ').slice(0, 3).join(' ');
+const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-const gen = dataset(DATA, DIM);
+type Filter = Record<string, unknown> | undefined;
+type Meta = { bucket: number; region: number; zone: number };
+const gen = vectorDistribution(DATA, DIM);
 const values = new Float32Array(N * DIM);
-const meta = [];
+const meta: Meta[] = [];
 const metaRandom = rng(7);
 for (let j = 0; j < N; j++) {
   const c = gen.sample(values, j * DIM);
@@ -39,7 +42,7 @@ const queries = Array.from({ length: QUERIES }, () => {
   gen.sample(q, 0);
   return q;
 });
-const FILTERS = {
+const FILTERS: Record<string, Filter> = {
   none: undefined,
   'indep 10%': { bucket: { $lt: 10 } },
   'indep 1%': { bucket: { $eq: 42 } },
@@ -50,7 +53,7 @@ const FILTERS = {
 const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
 let t0 = performance.now();
 for (let i = 0; i < N; i += 1000) {
-  const vectors = [];
+  const vectors: { id: string; values: number[]; metadata: Meta }[] = [];
   for (let j = i; j < Math.min(N, i + 1000); j++) vectors.push({ id: `v${j}`, values: Array.from(values.subarray(j * DIM, (j + 1) * DIM)), metadata: meta[j] });
   index.apply(index.prepareUpsert(parseUpsertRequest({ namespace: '', vectors })));
 }
@@ -66,14 +69,14 @@ t0 = performance.now();
 const expected = queries.map((q) => {
   const scores = new Float64Array(N);
   for (let j = 0; j < N; j++) scores[j] = refScore('cosine', q, values.subarray(j * DIM, (j + 1) * DIM));
-  const order = Array.from({ length: N }, (_, j) => j).sort((a, b) => scores[b] - scores[a]);
+  const order = Array.from({ length: N }, (_, j) => j).sort((a, b) => scores[b]! - scores[a]!);
   return Object.fromEntries(
     Object.keys(FILTERS).map((name) => {
-      const mask = masks[name];
-      const top = [];
+      const mask = masks[name]!;
+      const top: { id: string; score: number }[] = [];
       for (const j of order) {
         if (!mask[j]) continue;
-        top.push({ id: `v${j}`, score: scores[j] });
+        top.push({ id: `v${j}`, score: scores[j]! });
         if (top.length === K) break;
       }
       return [name, top];
@@ -84,40 +87,43 @@ const refMs = (performance.now() - t0) / QUERIES;
 
 // The planner's choice for every filter, plus, for the 10 % filters, the graph post-filter as it was before
 // issue 12's fix (max(4 × topK, 40) / selectivity candidates, stop at topK matches) as a same-run yardstick.
-const ns = index.namespaces.get('');
-const former = (filter) => {
-  const matches = matchSet(ns, compileEngineFilter(parseQueryRequest({ vector: [...queries[0]], topK: K, filter }).filter));
+const ns = index.namespaces.get('')!;
+type Run = (q: Float32Array) => { matches: { id: string; score: number }[]; plan: { plan: string } };
+const former = (filter: Filter): Run => {
+  const compiled = compileEngineFilter(parseQueryRequest({ vector: [...queries[0]!], topK: K, filter }).filter);
+  if (compiled === undefined) throw new Error('the former post-filter needs a filter');
+  const matches = matchSet(ns, compiled);
   const candidates = Math.ceil(Math.max(4 * K, 40) / (matches.count / ns.liveCount));
   return (q) => {
     const { top } = executePlan(ns, { kind: 'ann', candidates, matches, wanted: 0, widest: Infinity }, ns.scorer('cosine', q, undefined), q, K, 'cosine');
     return { matches: top.sorted().map(({ slot, score }) => ({ id: ns.idOf(slot), score })), plan: { plan: `former ann k=${candidates}` } };
   };
 };
-const runs = [];
+const runs: [string, Filter, Run | undefined][] = [];
 for (const [name, filter] of Object.entries(FILTERS)) {
   runs.push([name, filter, undefined]);
   if (name.endsWith('10%')) runs.push([name, filter, former(filter)]);
 }
-const rows = [];
+const rows: Record<string, string>[] = [];
 for (const [name, filter, run] of runs) {
-  const selectivity = masks[name].filter(Boolean).length / N;
-  const times = [];
-  const plans = {};
+  const selectivity = masks[name]!.filter(Boolean).length / N;
+  const times: number[] = [];
+  const plans: Record<string, number> = {};
   let hits = 0;
   let total = 0;
   for (let round = 0; round < 2; round++) {
     // Round 0 warms up; round 1 is measured.
     for (let qi = 0; qi < QUERIES; qi++) {
-      const request = parseQueryRequest({ vector: Array.from(queries[qi]), topK: K, ...(filter ? { filter } : {}) });
+      const request = parseQueryRequest({ vector: Array.from(queries[qi]!), topK: K, ...(filter ? { filter } : {}) });
       const t = performance.now();
-      const result = run === undefined ? index.query(request) : run(queries[qi]);
+      const result = run === undefined ? index.query(request) : run(queries[qi]!);
       const ms = performance.now() - t;
       if (round === 0) continue;
       times.push(ms);
       plans[result.plan.plan] = (plans[result.plan.plan] ?? 0) + 1;
-      const want = expected[qi][name];
+      const want = expected[qi]![name]!;
       // Ties at the cut count as hits (the reference's order among equal scores is arbitrary).
-      const cut = want.length === K ? want[K - 1].score - 1e-6 : -Infinity;
+      const cut = want.length === K ? want[K - 1]!.score - 1e-6 : -Infinity;
       const wantIds = new Set(want.map((m) => m.id));
       for (const m of result.matches) if (wantIds.has(m.id) || m.score >= cut) hits++;
       total += want.length;
