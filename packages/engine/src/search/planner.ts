@@ -32,7 +32,7 @@ export interface PlanInput {
 // Costs in exact scores (one record scored by the JS scorer). A graph search for k candidates costs
 // k² / GRAPH_QUADRATIC of them plus GRAPH_FIXED: usearch keeps its ef = k best in a sorted buffer, so its
 // cost grows with k² once k is in the hundreds. Measured on hard data (1000 overlapping low-rank clusters;
-// bench/src/filtered-recall.mjs, bench/RESULTS.md), loaded machine, in the same runs as exact scans of
+// bench/src/filtered-recall.ts, bench/RESULTS.md), loaded machine, in the same runs as exact scans of
 // the matches: k = 400 / 1000 cost 1.67 / 17 ms at 100k × 128 (exact score 0.6–0.8 µs: k² / 41), 11 / 94 ms
 // at 100k × 768 (exact score 7.9 µs: k² / 84–111).
 const GRAPH_QUADRATIC = 64;
@@ -42,7 +42,7 @@ const GRAPH_FIXED = 64;
  * The most candidates one graph search may ask for before scoring `count` records exactly costs less
  * (`graphCostScale` multiplies the graph's cost).
  */
-export function widestGraphSearch(count: number, options: SearchOptions): number {
+function widestGraphSearch(count: number, options: SearchOptions): number {
   const budget = count / (options.graphCostScale ?? 1) - GRAPH_FIXED;
   return budget <= 0 ? 0 : Math.floor(Math.sqrt(budget * GRAPH_QUADRATIC));
 }
