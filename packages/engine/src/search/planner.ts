@@ -42,7 +42,7 @@ const GRAPH_FIXED = 64;
  * The most candidates one graph search may ask for before scoring `count` records exactly costs less
  * (`graphCostScale` multiplies the graph's cost).
  */
-export function widestGraphSearch(count: number, options: SearchOptions): number {
+function widestGraphSearch(count: number, options: SearchOptions): number {
   const budget = count / (options.graphCostScale ?? 1) - GRAPH_FIXED;
   return budget <= 0 ? 0 : Math.floor(Math.sqrt(budget * GRAPH_QUADRATIC));
 }
