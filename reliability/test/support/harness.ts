@@ -70,7 +70,7 @@ export function isGrpcError(body: unknown): boolean {
   return isObject(body) && Number.isInteger(body.code) && typeof body.message === 'string' && Array.isArray(body.details);
 }
 
-const DIMENSION = 8;
+export const DIMENSION = 8;
 
 export function vector(seed: number): number[] {
   return Array.from({ length: DIMENSION }, (_, d) => Math.fround(Math.sin(seed * 12.9898 + d * 78.233)));
