@@ -7,33 +7,18 @@ import {
   parseUpdateRequest,
   parseUpsertRequest,
 } from '@conifer/contracts';
-import { FILTERS, refMatches, refTopK, rng, randomMetadata, type Metric } from '@conifer/test-utils';
+import { FILTERS, refMatches, refTopK, type Metric, clusteredRecords, type RefRecord } from '@conifer/test-utils';
 import type { EngineRecord, SearchOptions } from './types.js';
 import { DEFAULT_SEARCH_OPTIONS, VectorIndex } from './vector-index.js';
 
-interface Rec {
-  id: string;
-  values: number[];
-  metadata?: Record<string, unknown>;
-}
 
 /** Records with plain number arrays (toEqual tells Float32Array from number[]). */
 function plain(records: EngineRecord[]): unknown[] {
   return records.map((r) => ({ ...r, ...(r.values ? { values: Array.from(r.values) } : {}) }));
 }
 
-function dataset(n: number, dim: number, seed: number): Rec[] {
-  const random = rng(seed);
-  const centers = Array.from({ length: 8 }, () => Array.from({ length: dim }, () => random() * 2 - 1));
-  return Array.from({ length: n }, (_, i) => {
-    const c = centers[i % centers.length]!;
-    const values = c.map((x) => Math.fround(x + (random() - 0.5) * 0.6));
-    const metadata = randomMetadata(random);
-    return metadata === undefined ? { id: `v${i}`, values } : { id: `v${i}`, values, metadata };
-  });
-}
 
-function load(index: VectorIndex, records: Rec[], namespace = ''): void {
+function load(index: VectorIndex, records: RefRecord[], namespace = ''): void {
   for (let i = 0; i < records.length; i += 1000) {
     const body = { namespace, vectors: records.slice(i, i + 1000) };
     index.apply(index.prepareUpsert(parseUpsertRequest(body)));
@@ -44,8 +29,8 @@ const EXACT: SearchOptions = { ...DEFAULT_SEARCH_OPTIONS, annMinVectors: Number.
 
 describe('VectorIndex against the brute-force reference', () => {
   const dim = 16;
-  const records = dataset(1500, dim, 7);
-  const queries = dataset(6, dim, 99).map((r) => r.values);
+  const records = clusteredRecords(1500, dim, 7);
+  const queries = clusteredRecords(6, dim, 99).map((r) => r.values);
 
   for (const metric of ['cosine', 'euclidean', 'dotproduct'] as Metric[]) {
     it(`exact search returns the reference top-k for every filter (${metric})`, () => {
@@ -108,13 +93,13 @@ describe('SIMD exact scan of large namespaces', () => {
   for (const metric of ['cosine', 'euclidean', 'dotproduct'] as Metric[]) {
     it(`matches the reference with dead rows present (${metric})`, () => {
       const dim = 12;
-      const records = dataset(9000, dim, 21); // more than two values chunks
+      const records = clusteredRecords(9000, dim, 21); // more than two values chunks
       const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, EXACT);
       load(index, records);
       const deleted = new Set(records.filter((_, i) => i % 7 === 0).map((r) => r.id));
       index.apply(index.prepareDelete(parseDeleteRequest({ ids: [...deleted].slice(0, 1000) })));
       const remaining = records.filter((r) => !deleted.has(r.id) || [...deleted].indexOf(r.id) >= 1000);
-      for (const q of dataset(5, dim, 77).map((r) => r.values)) {
+      for (const q of clusteredRecords(5, dim, 77).map((r) => r.values)) {
         const expected = refTopK(metric, q, remaining, undefined, 10);
         const got = index.query(parseQueryRequest({ vector: q, topK: 10 }));
         expect(got.matches.map((m) => m.id)).toEqual(expected.map((m) => m.id));
@@ -127,7 +112,7 @@ describe('VectorIndex compaction', () => {
   it('compacts dead slots, keeps every live record and rebuilds the ANN index', () => {
     const dim = 8;
     const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: 500 });
-    const records = dataset(3000, dim, 5);
+    const records = clusteredRecords(3000, dim, 5);
     load(index, records);
     while (index.buildAnnStep(1000) > 0);
     const ns = index.namespaces.get('')!;

@@ -103,6 +103,28 @@ export function randomMetadata(random: () => number): Record<string, unknown> | 
 }
 
 /** One filter per operator and some combinations. */
+/** A record of the reference data sets: plain number arrays (float32-exact) and optional random metadata. */
+export interface RefRecord {
+  id: string;
+  values: number[];
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * `n` records around 8 random centres (noise ±0.3 per dimension) with random metadata, ids `<prefix><i>`: the
+ * engine's unit tests' data set, the same for a given seed.
+ */
+export function clusteredRecords(n: number, dim: number, seed: number, prefix = 'v'): RefRecord[] {
+  const random = rng(seed);
+  const centers = Array.from({ length: 8 }, () => Array.from({ length: dim }, () => random() * 2 - 1));
+  return Array.from({ length: n }, (_, i) => {
+    const c = centers[i % centers.length]!;
+    const values = c.map((x) => Math.fround(x + (random() - 0.5) * 0.6));
+    const metadata = randomMetadata(random);
+    return metadata === undefined ? { id: `${prefix}${i}`, values } : { id: `${prefix}${i}`, values, metadata };
+  });
+}
+
 export const FILTERS: Json[] = [
   { color: 'red' },
   { color: { $eq: 'blue' } },

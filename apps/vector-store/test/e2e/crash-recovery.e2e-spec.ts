@@ -2,26 +2,16 @@
 // the middle of the ingest, restarts it and checks that every acknowledged vector is there, unchanged.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { freePort } from '@conifer/test-utils';
 
 const appDir = path.resolve(import.meta.dirname, '../..');
 const mainJs = path.join(appDir, 'dist/main.js');
 const TOKEN = 'crash-test-token-0123456789abcdef0123';
 const DIM = 32;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function start(dataDir: string, port: number): ChildProcess {
   return spawn(process.execPath, [mainJs], {

@@ -6,10 +6,10 @@
 // in production, which would measure the sandbox, not the store.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freePort } from '@conifer/test-utils';
 
 const appDir = path.resolve(import.meta.dirname, '../..');
 const TOKEN = 'fairness-test-token-0123456789abcdef';
@@ -22,16 +22,6 @@ let child: ChildProcess;
 let base: string;
 let dataDir: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const t = {
   async call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {

@@ -8,6 +8,7 @@ import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { freePort } from '@conifer/test-utils';
 import { parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
 import { buildServer } from '../../src/api/server.js';
@@ -24,16 +25,6 @@ const mainJs = path.join(appDir, 'dist/main.js');
 const headers = { 'x-conifer-internal-token': TOKEN, 'content-type': 'application/json' };
 const settings = { dimension: DIM, metric: 'euclidean', vectorType: 'dense' };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -3,16 +3,11 @@
 // tail) must be visible at once.
 import { describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
-import { FILTERS, refTopK, rng, randomMetadata, type Metric } from '@conifer/test-utils';
+import { FILTERS, refTopK, type Metric, clusteredRecords, type RefRecord } from '@conifer/test-utils';
 import type { SearchOptions } from '../types.js';
 import { DEFAULT_SEARCH_OPTIONS, VectorIndex } from '../vector-index.js';
 import type { NamespaceStore, VectorSegment } from './namespace-store.js';
 
-interface Rec {
-  id: string;
-  values: number[];
-  metadata?: Record<string, unknown>;
-}
 
 /** A segment over its own copy of the rows (the store's is a file); counts reads to prove it is used. */
 class CopiedSegment implements VectorSegment {
@@ -37,18 +32,8 @@ class CopiedSegment implements VectorSegment {
   }
 }
 
-function dataset(n: number, dim: number, seed: number, prefix = 'v'): Rec[] {
-  const random = rng(seed);
-  const centers = Array.from({ length: 8 }, () => Array.from({ length: dim }, () => random() * 2 - 1));
-  return Array.from({ length: n }, (_, i) => {
-    const c = centers[i % centers.length]!;
-    const values = c.map((x) => Math.fround(x + (random() - 0.5) * 0.6));
-    const metadata = randomMetadata(random);
-    return metadata === undefined ? { id: `${prefix}${i}`, values } : { id: `${prefix}${i}`, values, metadata };
-  });
-}
 
-function load(index: VectorIndex, records: Rec[]): void {
+function load(index: VectorIndex, records: RefRecord[]): void {
   for (let i = 0; i < records.length; i += 1000) index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: records.slice(i, i + 1000) })));
 }
 
@@ -58,7 +43,7 @@ describe('values served by a segment', () => {
   const dim = 12;
   for (const metric of ['cosine', 'euclidean', 'dotproduct'] as Metric[]) {
     it(`exact scans (SIMD and filtered) and fetch match the reference, with a tail in memory (${metric})`, () => {
-      const records = dataset(9000, dim, 3); // three values chunks, the last partly covered
+      const records = clusteredRecords(9000, dim, 3); // three values chunks, the last partly covered
       const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, EXACT);
       load(index, records);
       index.apply(index.prepareDelete(parseDeleteRequest({ ids: records.filter((_, i) => i % 11 === 0).map((r) => r.id) })));
@@ -70,12 +55,12 @@ describe('values served by a segment', () => {
       // Every chunk dropped, the partly used last one too (norms and liveness bytes stay).
       expect(before - ns.denseBytes()).toBe(3 * 4096 * dim * 4);
       // The log's tail: written after the segment, kept in memory, visible at once.
-      const tail = dataset(700, dim, 4, 't');
+      const tail = clusteredRecords(700, dim, 4, 't');
       load(index, tail);
       expect(ns.residentSlots).toBe(700);
       const live = [...records.filter((_, i) => i % 11 !== 0), ...tail];
       for (const filter of [undefined, ...FILTERS]) {
-        for (const q of dataset(3, dim, 77).map((r) => r.values)) {
+        for (const q of clusteredRecords(3, dim, 77).map((r) => r.values)) {
           const expected = refTopK(metric, q, live, filter, 10);
           const got = index.query(parseQueryRequest({ vector: q, topK: 10, filter }));
           expect(got.matches.map((m) => m.id)).toEqual(expected.map((m) => m.id));
@@ -91,7 +76,7 @@ describe('values served by a segment', () => {
   }
 
   it('builds the graph from the segment, finds tail writes and compacts back into memory', () => {
-    const records = dataset(6000, dim, 5);
+    const records = clusteredRecords(6000, dim, 5);
     const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: 500, exactFilterMax: 0 });
     load(index, records);
     const ns = index.namespaces.get('')!;
@@ -99,7 +84,7 @@ describe('values served by a segment', () => {
     while (index.buildAnnStep(1024) > 0);
     expect(ns.annUpTo).toBe(6000);
     let hits = 0;
-    const queries = dataset(20, dim, 8).map((r) => r.values);
+    const queries = clusteredRecords(20, dim, 8).map((r) => r.values);
     for (const q of queries) {
       const expected = refTopK('cosine', q, records, undefined, 10).map((m) => m.id);
       const got = index.query(parseQueryRequest({ vector: q, topK: 10 }));
@@ -133,7 +118,7 @@ describe('values served by a segment', () => {
   });
 
   it('restores slots from a segment with their norms and skips them for later writes', () => {
-    const records = dataset(50, dim, 9);
+    const records = clusteredRecords(50, dim, 9);
     const source = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, EXACT);
     load(source, records);
     source.apply(source.prepareDelete(parseDeleteRequest({ ids: ['v48', 'v49'] })));
