@@ -57,6 +57,11 @@ export interface StoreClientOptions {
   readonly connections?: number;
   /** How long an idle keep-alive socket is kept (default 30 s; the store's hint wins when shorter). */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * A Unix domain socket to reach the node through instead of TCP (the URL still names the node and is sent as
+   * Host): for a gateway and a store on one host, where it skips the loopback TCP stack on every request.
+   */
+  readonly socketPath?: string;
 }
 
 export interface ForwardRequest {
@@ -165,6 +170,7 @@ export class VectorStoreClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connect: { timeout: options.connectTimeoutMs ?? Math.min(options.timeoutMs, 5_000) },
+      ...(options.socketPath === undefined ? {} : { socketPath: options.socketPath }),
     });
   }
 
