@@ -459,13 +459,18 @@ export function parseNodeStatus(raw: unknown): StoreNodeStatus {
 export class VectorStoreClients {
   private readonly clients = new Map<string, VectorStoreClient>();
 
-  constructor(private readonly defaults: Omit<StoreClientOptions, 'url'>) {}
+  /** socketPaths: node URL → the Unix socket it listens on, for nodes on this host (others: TCP). */
+  constructor(
+    private readonly defaults: Omit<StoreClientOptions, 'url' | 'socketPath'>,
+    private readonly socketPaths: Readonly<Record<string, string>> = {},
+  ) {}
 
   for(url: string): VectorStoreClient {
     const key = url.replace(/\/+$/, '');
     let client = this.clients.get(key);
     if (!client) {
-      client = new VectorStoreClient({ ...this.defaults, url: key });
+      const socketPath = this.socketPaths[key];
+      client = new VectorStoreClient({ ...this.defaults, url: key, ...(socketPath === undefined ? {} : { socketPath }) });
       this.clients.set(key, client);
     }
     return client;
