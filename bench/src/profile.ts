@@ -2,7 +2,7 @@
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls]
+//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix]
 // Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ const rate = Number(option('rate', 0)) || undefined;
 // --syscalls: socket syscalls per request of the gateway and the store (strace -c attached during the load;
 // it slows both processes, so take CPU figures from a run without it). Says how many writes each answer takes.
 const syscalls = process.argv.includes('--syscalls');
+// --unix: the gateway reaches the store through a Unix domain socket (CONIFER_VECTOR_STORE_SOCKET[S]).
+const unixSocket = process.argv.includes('--unix');
 const SOCKET_CALLS = 'write,writev,sendmsg,sendto,read,readv,recvmsg,recvfrom';
 
 function traceSyscalls(pid: number, file: string): ChildProcess {
@@ -51,7 +53,7 @@ const outDir = path.resolve(import.meta.dirname, '../profiles');
 mkdirSync(outDir, { recursive: true });
 
 const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-const system = await startSystem({ env: { CONIFER_LOG_LEVEL: 'warn', ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) } });
+const system = await startSystem({ unixSocket, env: { CONIFER_LOG_LEVEL: 'warn', ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) } });
 let requests = 0;
 let window: [number, number] | undefined;
 /** CPU seconds (user + system) a process has used: what it costs, however busy the machine is. */
