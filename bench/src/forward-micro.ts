@@ -3,10 +3,14 @@
 // `pool.request` + `body.arrayBuffer()` (the forward before the store client's own dispatch handler) against
 // `VectorStoreClient.forwardStreaming` (packages/store-client, built), same pool settings, alternating rounds in
 // one process. The "store" is a bare node:http server in a child process answering a query-sized JSON body
-// (1.2 KB, with Content-Length), so that only the client side is measured.
+// (1.2 KB, with Content-Length), so that only the client side is measured. The server also listens on a Unix
+// domain socket, and `forwardStreaming` over it is the third variant (issue 13 (c): gateway and store on one host);
+// the server's CPU per request is read from /proc for every variant, since a socket saves on both ends.
 //   node --experimental-strip-types bench/src/forward-micro.ts [--requests=20000] [--concurrency=16] [--rounds=3]
 import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { Pool } from 'undici';
@@ -23,19 +27,28 @@ if (process.argv[2] === 'server') {
       res.end(answer);
     });
   });
-  server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
+  const unixServer = createServer(server.listeners('request')[0] as Parameters<typeof createServer>[1]);
+  server.listen(0, '127.0.0.1', () => unixServer.listen(process.argv[3], () => process.send!((server.address() as AddressInfo).port)));
 } else {
   const requests = Number(option('requests', 20000));
   const concurrency = Number(option('concurrency', 16));
   const rounds = Number(option('rounds', 3));
-  const child = fork(new URL(import.meta.url), ['server']);
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-forward-'));
+  const socketPath = path.join(socketDir, 'store.sock');
+  const child = fork(new URL(import.meta.url), ['server', socketPath]);
   const port = await new Promise((resolve) => child.once('message', resolve));
+  /** The server process's CPU seconds (user + system) so far. */
+  const serverCpu = (): number => {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
   const url = `http://127.0.0.1:${port}`;
   const token = 't'.repeat(40);
   const body = Buffer.from('{"vector":[0.1,0.2],"topK":10}');
   const poolOptions = { connections: 64, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, headersTimeout: 10_000, bodyTimeout: 10_000 };
   const pool = new Pool(url, poolOptions);
   const client = new VectorStoreClient({ url, internalToken: token, timeoutMs: 10_000 });
+  const unixClient = new VectorStoreClient({ url, internalToken: token, timeoutMs: 10_000, socketPath });
 
   const variants = {
     // What forwardStreaming did before: pool.request, then the whole body through BodyReadable.arrayBuffer().
@@ -48,11 +61,16 @@ if (process.argv[2] === 'server') {
       const response = await client.forwardStreaming('i', { method: 'POST', path: '/query', body, contentType: 'application/json', requestId: `r${i}` });
       if (response.whole?.length !== 1200) throw new Error('short answer');
     },
+    'forwardStreaming over a Unix socket': async (i: number) => {
+      const response = await unixClient.forwardStreaming('i', { method: 'POST', path: '/query', body, contentType: 'application/json', requestId: `r${i}` });
+      if (response.whole?.length !== 1200) throw new Error('short answer');
+    },
   };
 
   async function run(fn: (i: number) => Promise<void>) {
     let next = 0;
     const cpu = process.cpuUsage();
+    const server0 = serverCpu();
     const t0 = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -61,19 +79,23 @@ if (process.argv[2] === 'server') {
     );
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const used = process.cpuUsage(cpu);
-    return { cpuUs: (used.user + used.system) / requests, rate: requests / wall };
+    return { cpuUs: (used.user + used.system) / requests, serverUs: ((serverCpu() - server0) * 1e6) / requests, rate: requests / wall };
   }
 
   for (const fn of Object.values(variants)) await run(fn); // warm-up
-  const results: Record<string, { cpuUs: number; rate: number }[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const results: Record<string, { cpuUs: number; serverUs: number; rate: number }[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
     for (const [name, fn] of Object.entries(variants)) results[name].push(await run(fn));
   }
   console.log(`forward micro-benchmark: ${requests} requests × ${rounds} rounds per variant, ${concurrency} concurrent, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   for (const [name, list] of Object.entries(results)) {
-    console.log(`  ${name.padEnd(18)} CPU per request (client process): ${list.map((x) => `${x.cpuUs.toFixed(1)} µs`).join(', ')}; req/s: ${list.map((x) => Math.round(x.rate)).join(', ')}`);
+    console.log(
+      `  ${name.padEnd(36)} CPU per request, client: ${list.map((x) => `${x.cpuUs.toFixed(1)} µs`).join(', ')}; server: ${list.map((x) => `${x.serverUs.toFixed(0)} µs`).join(', ')}; req/s: ${list.map((x) => Math.round(x.rate)).join(', ')}`,
+    );
   }
   await pool.close();
   await client.close();
+  await unixClient.close();
   child.kill();
+  rmSync(socketDir, { recursive: true, force: true });
 }

@@ -2,9 +2,9 @@
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>]
+//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix]
 // Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,12 +24,36 @@ const profiling = !process.argv.includes('--no-prof');
 // --rate=<req/s>: a fixed request rate (autocannon overallRate) instead of saturation, so that CPU per request
 // is compared at the same rate (at saturation it falls as the rate rises: more requests per wake-up).
 const rate = Number(option('rate', 0)) || undefined;
+// --syscalls: socket syscalls per request of the gateway and the store (strace -c attached during the load;
+// it slows both processes, so take CPU figures from a run without it). Says how many writes each answer takes.
+const syscalls = process.argv.includes('--syscalls');
+// --unix: the gateway reaches the store through a Unix domain socket (CONIFER_VECTOR_STORE_SOCKET[S]).
+const unixSocket = process.argv.includes('--unix');
+const SOCKET_CALLS = 'write,writev,sendmsg,sendto,read,readv,recvmsg,recvfrom';
+
+function traceSyscalls(pid: number, file: string): ChildProcess {
+  return spawn('strace', ['-c', '-f', '-e', `trace=${SOCKET_CALLS}`, '-o', file, '-p', String(pid)], { stdio: 'ignore' });
+}
+
+/** strace -c's table → "writev 1.00, read 2.01 …" per request. */
+async function syscallsPerRequest(tracer: ChildProcess, file: string, requests: number): Promise<string> {
+  const exited = new Promise((resolve) => tracer.once('exit', resolve));
+  tracer.kill('SIGINT');
+  await exited;
+  const counts: string[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    const name = fields.at(-1)!;
+    if (fields.length >= 5 && SOCKET_CALLS.split(',').includes(name)) counts.push(`${name} ${(Number(fields[3]) / requests).toFixed(2)}`);
+  }
+  return counts.join(', ');
+}
 const profDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-prof-'));
 const outDir = path.resolve(import.meta.dirname, '../profiles');
 mkdirSync(outDir, { recursive: true });
 
 const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-const system = await startSystem({ env: { CONIFER_LOG_LEVEL: 'warn', ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) } });
+const system = await startSystem({ unixSocket, env: { CONIFER_LOG_LEVEL: 'warn', ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) } });
 let requests = 0;
 let window: [number, number] | undefined;
 /** CPU seconds (user + system) a process has used: what it costs, however busy the machine is. */
@@ -60,12 +84,21 @@ try {
   const idle = [(cpuSeconds(gatewayPid) - idle0[0]) / 4, (cpuSeconds(storePid) - idle0[1]) / 4];
   const startUs = Number(process.hrtime.bigint() / 1000n);
   const t0 = performance.now();
+  const traceDir = syscalls ? mkdtempSync(path.join(os.tmpdir(), 'conifer-strace-')) : '';
+  const tracers = syscalls ? [traceSyscalls(gatewayPid, path.join(traceDir, 'gateway')), traceSyscalls(storePid, path.join(traceDir, 'store'))] : [];
+  if (syscalls) await new Promise((resolve) => setTimeout(resolve, 500));
   const before = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
   const result = await autocannon({ url: `${created.host}/query`, method: 'POST', headers, body, connections, duration, ...(rate ? { overallRate: rate } : {}) });
   const after = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
   const seconds = (performance.now() - t0) / 1000;
   window = [startUs, Number(process.hrtime.bigint() / 1000n)];
   requests = result.requests.total;
+  if (syscalls) {
+    cpuLines.push(
+      `${label}: socket syscalls per request (strace -c, load window): gateway ${await syscallsPerRequest(tracers[0]!, path.join(traceDir, 'gateway'), requests)}; ` +
+        `store ${await syscallsPerRequest(tracers[1]!, path.join(traceDir, 'store'), requests)}`,
+    );
+  }
   const perRequest = (seconds: number): string => ((seconds * 1e6) / requests).toFixed(0);
   cpuLines.push(
     `${label}: ${requests} requests via the gateway in ${duration} s (${Math.round(requests / duration)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}); ` +

@@ -5,6 +5,7 @@ import { loadConfig, logOptions, resolveSecrets } from '@conifer/config';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { buildServer } from './api/server.js';
+import { listenOnUnixSocket } from './api/unix-listener.js';
 import { IndexRegistry } from './storage/index-registry.js';
 import { JetStreamHub } from './storage/log/jetstream.js';
 import { hostname } from 'node:os';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     nodeId: store.nodeId ?? `${hostname()}:${config.vectorStore.port}`,
   });
   await app.listen({ host: config.bind, port: config.vectorStore.port });
+  const unixListener = config.vectorStore.socketPath === undefined ? undefined : await listenOnUnixSocket(app.server, config.vectorStore.socketPath);
   logger.info({ dataDir: config.vectorStore.dataDir, indexes: registry.list().length }, 'vector store ready');
 
   let stopping = false;
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     timer.unref();
     void (async () => {
       try {
+        await unixListener?.close();
         await app.close();
         await registry.close();
         await hub?.close();

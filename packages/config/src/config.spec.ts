@@ -57,6 +57,20 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the Unix sockets between gateway and store (unset: TCP only) and refuses bad ones', () => {
+    expect(loadConfig({}).gateway.vectorStoreSockets).toEqual({});
+    expect(loadConfig({}).vectorStore.socketPath).toBeUndefined();
+    const config = loadConfig({
+      CONIFER_VECTOR_STORE_SOCKET: '/run/conifer/store.sock',
+      CONIFER_VECTOR_STORE_SOCKETS: 'http://127.0.0.1:8081/=/run/conifer/store.sock, http://store-2:8081=/run/s2.sock',
+    });
+    expect(config.vectorStore.socketPath).toBe('/run/conifer/store.sock');
+    expect(config.gateway.vectorStoreSockets).toEqual({ 'http://127.0.0.1:8081': '/run/conifer/store.sock', 'http://store-2:8081': '/run/s2.sock' });
+    for (const bad of [{ CONIFER_VECTOR_STORE_SOCKET: 'relative.sock' }, { CONIFER_VECTOR_STORE_SOCKETS: '/run/store.sock' }, { CONIFER_VECTOR_STORE_SOCKETS: 'http://a:1=relative.sock' }, { CONIFER_VECTOR_STORE_SOCKETS: 'nope=/run/a.sock' }]) {
+      expect(() => loadConfig(bad)).toThrow(Object.keys(bad)[0]);
+    }
+  });
+
   it('keeps the public URL as given, without a trailing slash', () => {
     expect(loadConfig({ CONIFER_PUBLIC_URL: 'https://conifer.example.com/' }).gateway.publicUrl).toBe(
       'https://conifer.example.com',

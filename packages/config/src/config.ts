@@ -35,6 +35,8 @@ export const ENV_SCHEMA = {
   CONIFER_VECTOR_STORE_PORT: port.default(8081),
   CONIFER_PUBLIC_URL: optionalString.pipe(url.optional()),
   CONIFER_VECTOR_STORE_URLS: optionalString,
+  CONIFER_VECTOR_STORE_SOCKET: optionalString,
+  CONIFER_VECTOR_STORE_SOCKETS: optionalString,
   CONIFER_VECTOR_STORE_DATA_DIR: optionalString,
   CONIFER_KEY_PEPPER: secret(32),
   CONIFER_INTERNAL_TOKEN: secret(32),
@@ -102,6 +104,8 @@ export interface ConiferConfig {
     readonly port: number;
     readonly publicUrl: string;
     readonly vectorStoreUrls: readonly string[];
+    /** Store node URL → Unix socket path it also listens on (same host): the gateway reaches it through the socket. */
+    readonly vectorStoreSockets: Readonly<Record<string, string>>;
     readonly maxBodyBytes: number;
     /** Proxies whose X-Forwarded-For is believed (false: none; a hop count; addresses/CIDRs). */
     readonly trustProxy: TrustedProxies;
@@ -139,6 +143,8 @@ export interface ConiferConfig {
   };
   readonly vectorStore: {
     readonly port: number;
+    /** A Unix domain socket the store also listens on, for a gateway on the same host (TCP stays on). */
+    readonly socketPath?: string;
     readonly dataDir: string;
     readonly maxBodyBytes: number;
     /** JetStream servers (comma-separated); unset: the local write-ahead log, one node per index. */
@@ -196,6 +202,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
   for (const u of vectorStoreUrls) {
     if (!url.safeParse(u).success) problems.push(`CONIFER_VECTOR_STORE_URLS: "${u}" is not a URL`);
   }
+  const vectorStoreSockets: Record<string, string> = {};
+  for (const entry of (v.CONIFER_VECTOR_STORE_SOCKETS ?? '').split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
+    // <url>=<path>: a store URL has no '=' (no query string), so the last one separates the path.
+    const at = entry.lastIndexOf('=');
+    const nodeUrl = at === -1 ? '' : entry.slice(0, at).trim().replace(/\/+$/, '');
+    const socketPath = at === -1 ? '' : entry.slice(at + 1).trim();
+    if (!url.safeParse(nodeUrl).success || !path.isAbsolute(socketPath)) {
+      problems.push(`CONIFER_VECTOR_STORE_SOCKETS: "${entry}" is not <store URL>=<absolute socket path>`);
+    } else {
+      vectorStoreSockets[nodeUrl] = socketPath;
+    }
+  }
+  if (v.CONIFER_VECTOR_STORE_SOCKET !== undefined && !path.isAbsolute(v.CONIFER_VECTOR_STORE_SOCKET)) {
+    problems.push('CONIFER_VECTOR_STORE_SOCKET: must be an absolute path');
+  }
   if (v.CONIFER_NODE_DOWN_AFTER_MS < v.CONIFER_NODE_POLL_MS) {
     problems.push('CONIFER_NODE_DOWN_AFTER_MS: must be at least CONIFER_NODE_POLL_MS (a node needs a chance to answer a poll)');
   }
@@ -222,6 +243,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       port: v.CONIFER_GATEWAY_PORT,
       publicUrl: (v.CONIFER_PUBLIC_URL ?? `http://${publicHost}:${v.CONIFER_GATEWAY_PORT}`).replace(/\/+$/, ''),
       vectorStoreUrls: Object.freeze(vectorStoreUrls),
+      vectorStoreSockets: Object.freeze(vectorStoreSockets),
       maxBodyBytes: v.CONIFER_MAX_BODY_BYTES,
       trustProxy: 'value' in trusted ? trusted.value : false,
       upstreamTimeoutMs: v.CONIFER_UPSTREAM_TIMEOUT_MS,
@@ -248,6 +270,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
     }),
     vectorStore: Object.freeze({
       port: v.CONIFER_VECTOR_STORE_PORT,
+      socketPath: v.CONIFER_VECTOR_STORE_SOCKET,
       dataDir: path.resolve(v.CONIFER_VECTOR_STORE_DATA_DIR ?? path.join(dataDir, 'vector-store')),
       maxBodyBytes: v.CONIFER_MAX_BODY_BYTES,
       natsUrl: v.CONIFER_NATS_URL,

@@ -232,4 +232,29 @@ describe('VectorStoreClient', () => {
     expect(clients.for(store.url)).toBe(clients.for(`${store.url}/`));
     await clients.closeAll();
   });
+
+  it('reaches a node configured with a Unix socket through it (the URL is only its name), others over TCP', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'conifer-client-sock-'));
+    const socketPath = path.join(dir, 'store.sock');
+    const local = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ via: 'socket', url: req.url, token: req.headers['x-conifer-internal-token'] }));
+      });
+    });
+    await new Promise<void>((resolve) => local.listen(socketPath, resolve));
+    // Nothing listens on this port: only the socket can answer.
+    const named = 'http://127.0.0.1:1';
+    const clients = new VectorStoreClients({ internalToken: token, timeoutMs: 1_000 }, { [named]: socketPath });
+    const response = await clients.for(`${named}/`).forwardStreaming('i9', { method: 'POST', path: '/query', body: '{}', contentType: 'application/json' });
+    expect(JSON.parse((await response.bytes()).toString('utf8'))).toEqual({ via: 'socket', url: '/internal/indexes/i9/query', token });
+    await expect(clients.for(store.url).checkHealth()).resolves.toBeUndefined();
+    await clients.closeAll();
+    await new Promise<void>((resolve) => local.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

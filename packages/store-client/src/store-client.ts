@@ -57,6 +57,11 @@ export interface StoreClientOptions {
   readonly connections?: number;
   /** How long an idle keep-alive socket is kept (default 30 s; the store's hint wins when shorter). */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * A Unix domain socket to reach the node through instead of TCP (the URL still names the node and is sent as
+   * Host): for a gateway and a store on one host, where it skips the loopback TCP stack on every request.
+   */
+  readonly socketPath?: string;
 }
 
 export interface ForwardRequest {
@@ -165,6 +170,7 @@ export class VectorStoreClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connect: { timeout: options.connectTimeoutMs ?? Math.min(options.timeoutMs, 5_000) },
+      ...(options.socketPath === undefined ? {} : { socketPath: options.socketPath }),
     });
   }
 
@@ -453,13 +459,18 @@ export function parseNodeStatus(raw: unknown): StoreNodeStatus {
 export class VectorStoreClients {
   private readonly clients = new Map<string, VectorStoreClient>();
 
-  constructor(private readonly defaults: Omit<StoreClientOptions, 'url'>) {}
+  /** socketPaths: node URL → the Unix socket it listens on, for nodes on this host (others: TCP). */
+  constructor(
+    private readonly defaults: Omit<StoreClientOptions, 'url' | 'socketPath'>,
+    private readonly socketPaths: Readonly<Record<string, string>> = {},
+  ) {}
 
   for(url: string): VectorStoreClient {
     const key = url.replace(/\/+$/, '');
     let client = this.clients.get(key);
     if (!client) {
-      client = new VectorStoreClient({ ...this.defaults, url: key });
+      const socketPath = this.socketPaths[key];
+      client = new VectorStoreClient({ ...this.defaults, url: key, ...(socketPath === undefined ? {} : { socketPath }) });
       this.clients.set(key, client);
     }
     return client;

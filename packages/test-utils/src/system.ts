@@ -55,6 +55,8 @@ export interface SystemOptions {
   readonly redisUrl?: string;
   /** Route the gateways' Postgres connections through a TCP proxy the test can cut (system.postgresProxy). */
   readonly postgresProxy?: boolean;
+  /** The gateways reach the store through a Unix socket in the data directory (CONIFER_VECTOR_STORE_SOCKET[S]). */
+  readonly unixSocket?: boolean;
 }
 
 function launch(script: string, env: NodeJS.ProcessEnv, url: string): RunningProcess {
@@ -108,6 +110,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     CONIFER_BIND: '127.0.0.1',
     CONIFER_VECTOR_STORE_PORT: String(storePort),
     CONIFER_VECTOR_STORE_URLS: `http://127.0.0.1:${storePort}`,
+    ...(options.unixSocket
+      ? {
+          CONIFER_VECTOR_STORE_SOCKET: path.join(dataDir, 'store.sock'),
+          CONIFER_VECTOR_STORE_SOCKETS: `http://127.0.0.1:${storePort}=${path.join(dataDir, 'store.sock')}`,
+        }
+      : {}),
     CONIFER_KEY_PEPPER: randomBytes(32).toString('hex'),
     CONIFER_INTERNAL_TOKEN: randomBytes(32).toString('hex'),
     CONIFER_TOKEN_SECRET: randomBytes(32).toString('hex'),

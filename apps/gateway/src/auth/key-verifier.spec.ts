@@ -184,6 +184,30 @@ describe('KeyVerifier statuses', () => {
     expect(keys.calls).toBe(calls);
   });
 
+  it('a warm key skips the HMAC only for the secret the HMAC accepted, and only for that stored record', async () => {
+    const { verifier, add, keys, cache } = setup();
+    const minted = add();
+    expect((await verifier.verify(minted.value)).status).toBe(VerificationStatus.Valid);
+    expect((await verifier.verify(minted.value)).status).toBe(VerificationStatus.Valid);
+    const { encodeUint32Base62 } = await import('@conifer/keys');
+    const { crc32 } = await import('node:zlib');
+    const withSecret = (secret: string) => {
+      const body = `pcsk_${minted.keyId}_${secret}`;
+      return body + encodeUint32Base62(crc32(body));
+    };
+    // A wrong secret for a warm key is refused (falls through to the HMAC).
+    expect((await verifier.verify(withSecret(mintApiKey().secret))).status).toBe(VerificationStatus.NotFound);
+    expect((await verifier.verify(minted.value)).status).toBe(VerificationStatus.Valid);
+    // The key's secret changes (same public id, new hash): the remembered secret must not outlive its record.
+    const rotated = mintApiKey();
+    keys.rows.set(minted.keyId, { ...keys.rows.get(minted.keyId)!, secretHash: hashSecret(PEPPER, minted.keyId, rotated.secret) });
+    cache.evict(minted.keyId);
+    expect((await verifier.verify(minted.value)).status).toBe(VerificationStatus.NotFound);
+    expect((await verifier.verify(withSecret(rotated.secret))).status).toBe(VerificationStatus.Valid);
+    expect((await verifier.verify(withSecret(rotated.secret))).status).toBe(VerificationStatus.Valid);
+    expect((await verifier.verify(minted.value)).status).toBe(VerificationStatus.NotFound);
+  });
+
   it('REVOKED and EXPIRED (only after the secret matched)', async () => {
     const { verifier, add, advance } = setup();
     expect((await verifier.verify(add({ revokedAt: 1 }).value)).status).toBe(VerificationStatus.Revoked);

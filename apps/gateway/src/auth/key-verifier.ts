@@ -1,7 +1,8 @@
 // The API-key pipeline. Format and checksum first (no I/O: malformed keys never reach a cache or a database),
-// then the negative cache, the in-process cache, Redis, Postgres; the presented secret is always HMAC'd and
-// compared in constant time against the stored hash, cache hit or not. It ends in a status; the one mapping
-// from status to public error is `verificationError` below.
+// then the negative cache, the in-process cache, Redis, Postgres; the presented secret is checked in constant
+// time against the stored hash, cache hit or not (see `secretMatches` for the warm-key shortcut). It ends in a
+// status; the one mapping from status to public error is `verificationError` below.
+import { hash, timingSafeEqual } from 'node:crypto';
 import {
   type ConiferError,
   ResourceExhaustedError,
@@ -153,6 +154,11 @@ export class KeyVerifier {
   private pgFailureLogged = false;
   private lookupsActive = 0;
   private readonly lookupQueue: (() => void)[] = [];
+  /**
+   * Per stored key record (the cached object itself): the SHA-256 of the secret the full HMAC last accepted
+   * against that record's hash. Weak, so it goes when the record leaves the cache (eviction, revocation, refill).
+   */
+  private readonly verifiedSecrets = new WeakMap<StoredKey, Buffer>();
 
   constructor(deps: VerifierDeps) {
     this.settings = deps.settings;
@@ -203,7 +209,7 @@ export class KeyVerifier {
       key = loaded;
     }
 
-    if (!verifySecret(this.settings.pepper, keyId, secret, key.secretHash)) return NOT_FOUND;
+    if (!this.secretMatches(keyId, secret, key)) return NOT_FOUND;
     if (key.revokedAt !== null) return REVOKED;
     if (key.expiresAt !== null && key.expiresAt <= now) return EXPIRED;
 
@@ -212,6 +218,30 @@ export class KeyVerifier {
 
     this.lastUsed?.record(keyId, new Date(now));
     return { status: VerificationStatus.Valid, principal: principalOf(key) };
+  }
+
+  /**
+   * Whether `secret` is the one `key.secretHash` was made from. The full check is the peppered HMAC compared in
+   * constant time (~10–20 µs, every request before this). A warm key skips it: once the HMAC accepted a secret
+   * for this record, the secret's SHA-256 (~1 µs) is kept beside the record and a later request whose secret
+   * has the same SHA-256 (compared with timingSafeEqual) is accepted. Why this is as safe as the HMAC:
+   * - Only a secret the HMAC accepted is ever remembered, and only for the record it was checked against: a
+   *   record is immutable and a refill (Redis/Postgres, new hash after a change) is a new object with nothing
+   *   remembered, so a changed or revoked key gets the full check again (revocation/expiry are checked after
+   *   this as before).
+   * - The secret itself is never kept; its SHA-256 is. Secrets carry 256 random bits, so the digest cannot be
+   *   inverted or brute-forced, and it confirms nothing the pepper (in the same process memory) would not.
+   * - Any mismatch (a wrong secret, or a cold record) falls through to the full HMAC, so a wrong secret costs
+   *   the same HMAC and constant-time compare as before plus one SHA-256. What timing can reveal is whether the
+   *   key was used recently, which the cache tiers (a Redis/Postgres round trip for a cold key) reveal already.
+   */
+  private secretMatches(keyId: string, secret: string, key: StoredKey): boolean {
+    const digest = hash('sha256', secret, 'buffer');
+    const known = this.verifiedSecrets.get(key);
+    if (known !== undefined && timingSafeEqual(known, digest)) return true;
+    if (!verifySecret(this.settings.pepper, keyId, secret, key.secretHash)) return false;
+    this.verifiedSecrets.set(key, digest);
+    return true;
   }
 
   private load(keyId: string): Promise<Loaded> {

@@ -59,10 +59,13 @@ export class VectorStoreNodes implements OnModuleInit, OnApplicationShutdown {
     @Inject(IndexesRepository) private readonly indexes: IndexesRepository,
     @Inject(ReadinessService) private readonly readiness: ReadinessService,
   ) {
-    this.clients = new VectorStoreClients({
-      internalToken: secrets.internalToken,
-      timeoutMs: config.gateway.upstreamTimeoutMs,
-    });
+    this.clients = new VectorStoreClients(
+      {
+        internalToken: secrets.internalToken,
+        timeoutMs: config.gateway.upstreamTimeoutMs,
+      },
+      config.gateway.vectorStoreSockets,
+    );
   }
 
   async onModuleInit(): Promise<void> {
