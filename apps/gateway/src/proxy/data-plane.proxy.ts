@@ -108,7 +108,7 @@ export class DataPlaneProxy {
           requestId: request.id,
           minSeq: clientMinSeq,
         };
-    let response = route.replicas.length === 1 ? await this.send(route.node, route, operation, upstream) : await this.replicated(caller, route, operation, upstream);
+    let response = await this.dispatch(caller, route, operation, upstream);
     if (response.status === 404 && operation.namespace !== 'path') {
       // The node no longer has this index id: the cached route is stale (the index was deleted, or deleted and
       // created again, through another replica). Look it up again and retry once if it now lives elsewhere.
@@ -120,7 +120,7 @@ export class DataPlaneProxy {
         return;
       }
       route = fresh;
-      response = route.replicas.length === 1 ? await this.send(route.node, route, operation, upstream) : await this.replicated(caller, route, operation, upstream);
+      response = await this.dispatch(caller, route, operation, upstream);
     }
     reply.status(response.status).header('content-type', response.contentType ?? 'application/json');
     if (response.logSeq !== undefined) reply.header(LOG_SEQ_HEADER, response.logSeq);
@@ -138,6 +138,11 @@ export class DataPlaneProxy {
     }
     if (response.contentLength !== undefined) reply.header('content-length', response.contentLength);
     void reply.send(response.body);
+  }
+
+  /** One replica: the plain forward (no replica choice, no extra allocation); several: `replicated`. */
+  private dispatch(caller: ApiKeyPrincipal, route: IndexRoute, operation: DataPlaneOperation, upstream: ForwardRequest): Promise<StreamedResponse> {
+    return route.replicas.length === 1 ? this.send(route.node, route, operation, upstream) : this.replicated(caller, route, operation, upstream);
   }
 
   /** A request to an index with several replicas: the replica choice, the one retry, read-your-writes. */
