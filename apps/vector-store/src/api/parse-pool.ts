@@ -1,4 +1,4 @@
-// A small pool of parse workers for upsert bodies (see parse-worker.ts). Each request goes to the worker
+// A small pool of parse workers for upsert bodies (see parse-worker.ts and upsert-body.ts). Each request goes to the worker
 // with the fewest requests in flight; the reply is turned back into the typed UpsertRequest.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -67,8 +67,10 @@ export class ParsePool {
   parseUpsert(body: Buffer): Promise<UpsertRequest> {
     const owner = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const id = this.nextId++;
-    // Copy out of Node's pooled buffer so that the bytes can be transferred.
-    const bytes = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+    // A body collected from several chunks owns its ArrayBuffer: it moves to the worker without a copy (the
+    // route does not read it again). A small one may sit in Node's shared pool: copied out first.
+    const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && !(body.buffer instanceof SharedArrayBuffer);
+    const bytes = (owned ? body.buffer : body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)) as ArrayBuffer;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, owner });
       owner.inFlight++;

@@ -1,8 +1,9 @@
-// Worker thread that parses upsert bodies (JSON.parse of large number arrays is what bounds ingest on
-// the event loop) and validates them with the shared contracts parser. The dense values of all records
-// come back packed in one transferred Float32Array.
+// Worker thread that reads upsert bodies (upsert-body.ts: values scanned from the bytes into one Float32Array,
+// the rest parsed and validated by the shared contracts parser) so that the event loop only applies them. The
+// dense values of all records come back packed in one transferred Float32Array.
 import { parentPort } from 'node:worker_threads';
-import { isConiferError, parseJsonBytes, parseUpsertRequest, type ParsedSparseValues, type RecordMetadata } from '@conifer/contracts';
+import { isConiferError, type ParsedSparseValues, type RecordMetadata } from '@conifer/contracts';
+import { readUpsertBody } from './upsert-body.js';
 
 interface PackedRecord {
   id: string;
@@ -20,20 +21,26 @@ parentPort?.on('message', ({ id, bytes }: { id: number; bytes: ArrayBuffer }) =>
   let reply: ParseReply;
   const transfer: ArrayBuffer[] = [];
   try {
-    const request = parseUpsertRequest(parseJsonBytes(new Uint8Array(bytes)));
-    let total = 0;
-    for (const r of request.vectors) total += r.values?.length ?? 0;
-    const values = new Float32Array(total);
-    let offset = 0;
-    const records = request.vectors.map((r) => {
-      const packed: PackedRecord = { id: r.id, valuesOffset: offset, valuesLength: r.values?.length ?? -1 };
-      if (r.values !== undefined) {
+    const { request, packed } = readUpsertBody(new Uint8Array(bytes));
+    let values = packed;
+    if (values === undefined) {
+      // The reference path (an unusual body that is still valid): pack its values here.
+      let total = 0;
+      for (const r of request.vectors) total += r.values?.length ?? 0;
+      values = new Float32Array(total);
+      let offset = 0;
+      for (const r of request.vectors) {
+        if (r.values === undefined) continue;
         values.set(r.values, offset);
+        r.values = values.subarray(offset, offset + r.values.length);
         offset += r.values.length;
       }
-      if (r.sparseValues !== undefined) packed.sparseValues = r.sparseValues;
-      if (r.metadata !== undefined) packed.metadata = r.metadata;
-      return packed;
+    }
+    const records = request.vectors.map((r) => {
+      const packedRecord: PackedRecord = { id: r.id, valuesOffset: r.values === undefined ? 0 : r.values.byteOffset / 4, valuesLength: r.values?.length ?? -1 };
+      if (r.sparseValues !== undefined) packedRecord.sparseValues = r.sparseValues;
+      if (r.metadata !== undefined) packedRecord.metadata = r.metadata;
+      return packedRecord;
     });
     transfer.push(values.buffer as ArrayBuffer);
     reply = { id, ok: true, namespace: request.namespace, records, values };

@@ -16,7 +16,6 @@ import {
   parseListQuery,
   parseQueryRequest,
   parseUpdateRequest,
-  parseUpsertRequest,
   UnauthenticatedError,
   UnavailableError,
   grpcErrorBody,
@@ -35,6 +34,7 @@ import { StoreMetrics } from './metrics.js';
 import * as render from './render.js';
 import { cooperativeFilter } from './cooperative-filter.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
+import { readUpsertBody } from './upsert-body.js';
 import { assertQueryCanFit, renderFetchResponse, renderQueryResponse } from './json-response.js';
 
 export interface ServerOptions {
@@ -200,8 +200,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // ---------------------------------------------------------------- data plane
   const prefix = '/internal/indexes/:indexId';
 
-  // Upsert bodies are parsed on worker threads when there are any (JSON.parse of number arrays is the
-  // ingest bottleneck on the event loop): this route receives the raw bytes.
+  // Upsert bodies are read from the raw bytes (upsert-body.ts: values scanned straight into float32), on
+  // worker threads when there are any: this route receives the raw bytes.
   const workerFile = (options.parseWorkers ?? 0) > 0 ? parseWorkerPath() : undefined;
   const pool = workerFile === undefined ? undefined : new ParsePool(workerFile, options.parseWorkers!);
   if (pool !== undefined) app.addHook('onClose', async () => pool.close());
@@ -216,7 +216,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         const raw = request.body as Buffer | undefined;
         let upsert;
         if (pool !== undefined && raw !== undefined) upsert = await pool.parseUpsert(raw);
-        else upsert = parseUpsertRequest(parseJsonBytes(raw));
+        else upsert = readUpsertBody(raw).request;
         const { seq } = await index.write(index.index.prepareUpsert(upsert));
         void reply.header(LOG_SEQ_HEADER, String(seq));
         // Counted as sent (a duplicate id within one request counts each time, as at Pinecone).
