@@ -29,9 +29,7 @@ async function main(): Promise<void> {
     requestTimeoutMs: config.requestTimeoutMs,
     logger,
     defaultMetrics: true,
-    // Parse upsert bodies off the event loop when there are cores to spare (one serves requests, one
-    // builds ANN graphs); on 2 cores it measured no faster than parsing inline.
-    parseWorkers: availableParallelism() >= 4 ? availableParallelism() - 2 : 0,
+    parseWorkers: store.parseWorkers ?? defaultParseWorkers(),
     readWaitMs: store.readWaitMs,
     nodeId: store.nodeId ?? `${hostname()}:${config.vectorStore.port}`,
   });
@@ -66,6 +64,18 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
+
+/**
+ * Upsert bodies are read off the event loop when there are cores to spare (one serves requests, one builds
+ * ANN graphs): availableParallelism() − 2 from 4 cores on. DEFAULT_TWO_CORE_WORKERS below for 2–3 cores.
+ */
+function defaultParseWorkers(): number {
+  const cores = availableParallelism();
+  return cores >= 4 ? cores - 2 : DEFAULT_TWO_CORE_WORKERS;
+}
+
+// On 2–3 cores: see bench/RESULTS.md "Upsert bodies read from the bytes".
+const DEFAULT_TWO_CORE_WORKERS = 0;
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -36,7 +36,11 @@ describe('loadConfig', () => {
   });
 
   it('reads the store\'s replication settings (unset: the local WAL) and refuses bad ones', () => {
-    expect(loadConfig({}).vectorStore).toMatchObject({ natsUrl: undefined, natsStreamReplicas: 1, natsPrefix: '', readWaitMs: 2000 });
+    expect(loadConfig({}).vectorStore).toMatchObject({ natsUrl: undefined, natsStreamReplicas: 1, natsPrefix: '', readWaitMs: 2000, parseWorkers: undefined });
+    expect(loadConfig({ CONIFER_PARSE_WORKERS: '0' }).vectorStore.parseWorkers).toBe(0);
+    expect(loadConfig({ CONIFER_PARSE_WORKERS: '2' }).vectorStore.parseWorkers).toBe(2);
+    expect(() => loadConfig({ CONIFER_PARSE_WORKERS: '-1' })).toThrow(/CONIFER_PARSE_WORKERS/);
+    expect(() => loadConfig({ CONIFER_PARSE_WORKERS: 'many' })).toThrow(/CONIFER_PARSE_WORKERS/);
     const store = loadConfig({
       CONIFER_NATS_URL: 'nats://a:4222, nats://b:4222',
       CONIFER_NATS_STREAM_REPLICAS: '3',

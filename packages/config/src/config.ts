@@ -74,6 +74,7 @@ export const ENV_SCHEMA = {
   CONIFER_NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   CONIFER_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{0,32}$/, 'must be at most 32 characters of A-Z a-z 0-9 _ -').default(''),
   CONIFER_READ_WAIT_MS: nonNegativeInt.default(2000),
+  CONIFER_PARSE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   CONIFER_NODE_ID: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9_.-]{1,64}$/.test(v), {
     message: 'must be 1-64 characters of A-Z a-z 0-9 _ . -',
   }),
@@ -157,6 +158,8 @@ export interface ConiferConfig {
     readonly readWaitMs: number;
     /** This node's name in status answers (default: host name and port). */
     readonly nodeId?: string;
+    /** Worker threads reading upsert bodies (unset: chosen from the core count at start; 0: on the event loop). */
+    readonly parseWorkers?: number;
   };
 }
 
@@ -278,6 +281,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       natsPrefix: v.CONIFER_NATS_PREFIX,
       readWaitMs: v.CONIFER_READ_WAIT_MS,
       nodeId: v.CONIFER_NODE_ID,
+      parseWorkers: v.CONIFER_PARSE_WORKERS,
     }),
   });
 }
