@@ -66,16 +66,15 @@ async function main(): Promise<void> {
 }
 
 /**
- * Upsert bodies are read off the event loop when there are cores to spare (one serves requests, one builds
- * ANN graphs): availableParallelism() − 2 from 4 cores on. DEFAULT_TWO_CORE_WORKERS below for 2–3 cores.
+ * Upsert bodies are read off the event loop: availableParallelism() − 2 workers from 4 cores on (one core
+ * serves requests, one builds ANN graphs), one below. On 2 cores one worker took the event loop's CPU per
+ * 1000 × 768 vectors from ~63 to ~25 ms for about the same CPU in total, so the reading of one body overlaps
+ * the loop's WAL append and apply of the previous one (bench/RESULTS.md, "Upsert bodies read from the bytes").
  */
 function defaultParseWorkers(): number {
   const cores = availableParallelism();
-  return cores >= 4 ? cores - 2 : DEFAULT_TWO_CORE_WORKERS;
+  return cores >= 4 ? cores - 2 : 1;
 }
-
-// On 2–3 cores: see bench/RESULTS.md "Upsert bodies read from the bytes".
-const DEFAULT_TWO_CORE_WORKERS = 0;
 
 main().catch((error: unknown) => {
   console.error(error);
