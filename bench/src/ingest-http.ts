@@ -5,7 +5,7 @@
 // busy machine weighs on every variant alike. Besides vectors/s it reports the CPU each process spent per 1000
 // vectors (/proc/<pid>/stat), which a shared machine disturbs far less than the rate. Not part of `npm run bench`.
 //   npx turbo run build && DATABASE_URL=… REDIS_URL=… node --experimental-strip-types bench/src/ingest-http.ts
-//     [--n=20000] [--rounds=2] [--workers=0,1] [--digits=4|17] [--base-store-main=<another build's dist/main.js>]
+//     [--n=20000] [--rounds=2] [--workers=0,1] [--digits=4|17] [--base-store-main=<another build's dist/main.js>] [--unix-socket]
 // --digits=17 prints values as float32 → double (what numpy float32 lists give: ~20 bytes a number, ~100
 // records per body) instead of the bench's 4 decimals. --base-store-main adds a direct-to-store row for another
 // build (e.g. the commit before a change), started with the same settings.
@@ -22,6 +22,8 @@ const ROUNDS = Number(arg('rounds', '2'));
 const WORKERS = arg('workers', '0,1').split(',').map(Number);
 const DIGITS = Number(arg('digits', '4'));
 const BASE_MAIN = arg('base-store-main', '');
+// The gateway reaches the store over its Unix socket (CONIFER_VECTOR_STORE_SOCKETS) instead of loopback TCP.
+const UNIX_SOCKET = process.argv.includes('--unix-socket');
 const DIM = 768;
 const IN_FLIGHT = 4;
 const TOKEN = 'bench-internal-token-0123456789abcdef0123';
@@ -102,7 +104,7 @@ async function startStore(main: string, workers: number): Promise<{ url: string;
 
 const bodies = bodiesFor();
 const perBody = N / bodies.length;
-console.log(`${N} × ${DIM} vectors in ${bodies.length} bodies (${perBody.toFixed(0)} per body, ${(bodies[0]!.body.length / 1e6).toFixed(2)} MB, values with ${DIGITS === 4 ? '4 decimals' : 'float32 → double digits'}), ${IN_FLIGHT} in flight, ${ROUNDS} rounds; node ${process.version}; load ${load()}`);
+console.log(`${N} × ${DIM} vectors in ${bodies.length} bodies (${perBody.toFixed(0)} per body, ${(bodies[0]!.body.length / 1e6).toFixed(2)} MB, values with ${DIGITS === 4 ? '4 decimals' : 'float32 → double digits'}), ${IN_FLIGHT} in flight, ${ROUNDS} rounds${UNIX_SOCKET ? ', gateway → store over a Unix socket' : ''}; node ${process.version}; load ${load()}`);
 
 const rows: Record<string, Sample[]> = {};
 const add = (name: string, s: Sample) => {
@@ -113,7 +115,7 @@ const add = (name: string, s: Sample) => {
 const systems = new Map<number, System>();
 const keys = new Map<number, Record<string, string>>();
 for (const w of WORKERS) {
-  const system = await startSystem({ env: { CONIFER_LOG_LEVEL: 'warn', CONIFER_PARSE_WORKERS: String(w) } });
+  const system = await startSystem({ unixSocket: UNIX_SOCKET, env: { CONIFER_LOG_LEVEL: 'warn', CONIFER_PARSE_WORKERS: String(w) } });
   systems.set(w, system);
   keys.set(w, { 'api-key': (await system.mintKey(await system.defaultProjectId(), ['ProjectEditor'])).value });
 }
@@ -141,9 +143,9 @@ try {
 } finally {
   for (const system of systems.values()) await system.stop();
 }
-console.log(`\nmedian of ${ROUNDS} rounds (load at the end ${load()}):`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`\nevery round (load at the end ${load()}):`);
+const each = (xs: number[], digits = 0) => xs.map((x) => x.toFixed(digits)).join(' / ');
 for (const [name, samples] of Object.entries(rows)) {
   const cpuKeys = Object.keys(samples[0]!.cpu);
-  console.log(`| ${name} | ${Math.round(median(samples.map((s) => s.rate)))} vectors/s | ${cpuKeys.map((k) => `${k} ${median(samples.map((s) => s.cpu[k]!)).toFixed(0)} ms`).join(', ')} CPU per 1000 vectors |`);
+  console.log(`| ${name} | ${each(samples.map((s) => s.rate))} vectors/s | ${cpuKeys.map((k) => `${k} ${each(samples.map((s) => s.cpu[k]!))} ms`).join(', ')} CPU per 1000 vectors |`);
 }
