@@ -79,6 +79,16 @@ describe.each([0, 1])('upserts read from the bytes (parse workers: %i)', (worker
     }
   });
 
+  it('a body the scan leaves to the reference path (an escaped key) is stored the same', async () => {
+    const texts = ['0.1', '-2.5e-3', '16777217', '1e-45', '3', '4', '5', '6'];
+    const body = `{"vectors":[{"id":"esc","\\u0076alues":[${texts.join(',')}]},{"id":"plain","values":[${texts.join(',')}]}],"namespace":"ref"}`;
+    expect(await postRaw(t, 'vectors/upsert', body)).toEqual({ status: 200, body: { upsertedCount: 2 } });
+    const stored = storedValues(t, 'ref', ['esc', 'plain']);
+    const want = texts.map((text) => f32bits(Math.fround(JSON.parse(text) as number)));
+    expect(Array.from(stored.get('esc')!, f32bits)).toEqual(want);
+    expect(Array.from(stored.get('plain')!, f32bits)).toEqual(want);
+  });
+
   it('400 in the gRPC-style shape for values that are not finite float32 or not JSON; nothing stored', async () => {
     const before = (await t.call('POST', `${base}/describe_index_stats`, {})).body.totalVectorCount as number;
     const cases: [string, RegExp][] = [
