@@ -69,6 +69,10 @@ const valuesName = (seq: number, k: number): string => `snapshot-${String(seq).p
 /** Files that belong to one snapshot (besides its .bin). */
 const SNAPSHOT_PART = /^snapshot-(\d+)\.(graph-\d+\.usearch|values-\d+\.f32)$/;
 const CHECKSUM_CHUNK = 8 * 1024 * 1024;
+/** A deferred compaction runs in slices of about this long, between requests (the 50 ms stall budget). */
+const COMPACTION_SLICE_MS = 4;
+/** Slots copied between two looks at the clock (≈ 0.5–2 ms at 768-d). */
+const COMPACTION_ROWS = 128;
 /** Asynchronous checksums read smaller slices: each CRC-32 of a slice runs on the event loop. */
 const ASYNC_CHECKSUM_CHUNK = 1024 * 1024;
 
@@ -143,6 +147,7 @@ export class DurableIndex {
   /** Snapshots run one after another (each rotates the log to the next sequence number). */
   private snapshotQueue: Promise<void> = Promise.resolve();
   private snapshotsQueued = 0;
+  private compactionDriven = false;
   /** Mutations acknowledged (metrics). */
   mutations = 0;
   /** Slots covered by the graphs saved with the newest snapshot. */
@@ -174,6 +179,8 @@ export class DurableIndex {
   ) {
     this.currentSettings = index.settings;
     this.log = new LocalWalLog(this);
+    // Loaded: from now on compactions run a slice at a time between requests (recovery compacted at once).
+    index.deferCompaction = true;
   }
 
   /** The index settings, with the current schema (which may grow after creation). */
@@ -342,7 +349,29 @@ export class DurableIndex {
     const touched = this.index.apply(mutation);
     for (const hook of this.appliedHooks) hook(mutation);
     this.mutations++;
+    if (this.index.compactionPending && !this.compactionDriven) this.driveCompaction();
     return touched;
+  }
+
+  /**
+   * Carries out the compaction a write began, a slice of a few milliseconds per turn of the event loop
+   * (compacting 100k × 768 at once blocked it for seconds); requests run between slices against the
+   * namespace as it was, their writes mirrored into the compacted copy.
+   */
+  private driveCompaction(): void {
+    this.compactionDriven = true;
+    const slice = (): void => {
+      if (this.closed) {
+        this.compactionDriven = false;
+        return;
+      }
+      const until = performance.now() + COMPACTION_SLICE_MS;
+      let more = true;
+      while (more && performance.now() < until) more = this.index.compactionStep(COMPACTION_ROWS);
+      if (more) setImmediate(slice);
+      else this.compactionDriven = false;
+    };
+    setImmediate(slice);
   }
 
   /** Writes a snapshot of the current state and removes the logs and snapshots it supersedes (after any running one). */
