@@ -52,31 +52,58 @@ parentPort.on('message', () => { stop = true; });
 })();
 `;
 
+/** monitorEventLoopDelay's resolution in prom-client (its figures include it). */
+const LAG_RESOLUTION_S = 0.01;
+
 interface LoopReading {
-  /** Cumulative count per bucket upper bound (seconds), from conifer_store_event_loop_delay_seconds. */
-  buckets: [number, number][];
-  count: number;
-  /** monitorEventLoopDelay's max since the previous scrape. */
+  /** Cumulative count per bucket upper bound (seconds): conifer_store_event_loop_delay_seconds. */
+  delay: [number, number][];
+  /** The same for conifer_store_event_loop_busy_seconds (empty when the store has none). */
+  busy: [number, number][];
+  /** monitorEventLoopDelay's max since the previous scrape, less its resolution. */
   lagMax: number;
 }
 
+function buckets(text: string, name: string): [number, number][] {
+  const out: [number, number][] = [];
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm'))) out.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  return out;
+}
+
 function readLoop(text: string): LoopReading {
-  const buckets: [number, number][] = [];
-  for (const m of text.matchAll(/^conifer_store_event_loop_delay_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) {
-    buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
-  }
-  const count = Number(/^conifer_store_event_loop_delay_seconds_count (\d+)/m.exec(text)?.[1] ?? NaN);
-  const lagMax = Number(/^nodejs_eventloop_lag_max_seconds ([\d.e+-]+)/m.exec(text)?.[1] ?? NaN);
-  return { buckets, count, lagMax };
+  const lagMax = Number(/^nodejs_eventloop_lag_max_seconds ([\d.e+-]+)/m.exec(text)?.[1] ?? NaN) - LAG_RESOLUTION_S;
+  return { delay: buckets(text, 'conifer_store_event_loop_delay_seconds'), busy: buckets(text, 'conifer_store_event_loop_busy_seconds'), lagMax };
+}
+
+interface TickFigures {
+  ticks: number;
+  /** Upper bound of the bucket holding the 99th percentile (ms). */
+  p99Ms: number;
+  over50ms: number;
+  /** The bucket holding the largest tick (ms): (from, to]. */
+  maxMs: [number, number];
+}
+
+/** Figures of the ticks between two readings of one cumulative histogram. */
+function ticksBetween(first: [number, number][], last: [number, number][]): TickFigures | undefined {
+  if (last.length === 0 || first.length !== last.length) return undefined;
+  const delta = last.map(([le, n], i) => [le, n - first[i]![1]] as const);
+  const ticks = delta[delta.length - 1]![1];
+  const top = delta.findIndex(([, n]) => n === ticks);
+  return {
+    ticks,
+    p99Ms: (delta.find(([, n]) => n >= 0.99 * ticks)?.[0] ?? NaN) * 1000,
+    over50ms: ticks - (delta.find(([le]) => le === 0.05)?.[1] ?? NaN),
+    maxMs: [top > 0 ? delta[top - 1]![0] * 1000 : 0, delta[top]![0] * 1000],
+  };
 }
 
 interface PhaseResult {
   phase: string;
   seconds: number;
-  ticks: number;
-  loopP99Ms: number | undefined;
-  ticksOver50ms: number | undefined;
-  loopMaxMs: number;
+  delay: TickFigures | undefined;
+  delayMaxMs: number;
+  busy: TickFigures | undefined;
   queries: number;
   failed: number;
   queryP50Ms: number;
@@ -121,21 +148,12 @@ class Phase {
   result(samples: [number, number, number][]): PhaseResult {
     const mine = samples.filter(([sent]) => sent >= this.start && sent < this.end);
     const ms = mine.filter((s) => s[2] === 1).map((s) => s[1]);
-    const ticks = this.last.count - this.first.count;
-    let loopP99Ms: number | undefined;
-    let ticksOver50ms: number | undefined;
-    if (this.last.buckets.length > 0 && this.first.buckets.length === this.last.buckets.length) {
-      const delta = this.last.buckets.map(([le, n], i) => [le, n - this.first.buckets[i]![1]] as const);
-      loopP99Ms = (delta.find(([, n]) => n >= 0.99 * ticks)?.[0] ?? NaN) * 1000;
-      ticksOver50ms = ticks - (delta.find(([le]) => le === 0.05)?.[1] ?? NaN);
-    }
     return {
       phase: this.name,
       seconds: (this.end - this.start) / 1000,
-      ticks,
-      loopP99Ms,
-      ticksOver50ms,
-      loopMaxMs: this.lagMax * 1000,
+      delay: ticksBetween(this.first.delay, this.last.delay),
+      delayMaxMs: this.lagMax * 1000,
+      busy: ticksBetween(this.first.busy, this.last.busy),
       queries: mine.length,
       failed: mine.length - ms.length,
       queryP50Ms: percentile(ms, 50),
@@ -161,22 +179,21 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
       body: JSON.stringify({ dimension: dim, metric: 'cosine', vectorType: 'dense' }),
     });
     if (created.status >= 300) throw new Error(`create index: ${created.status} ${created.text}`);
-    if (!(await store.metricsText()).includes('conifer_store_event_loop_delay_seconds_count')) {
-      log('  this store build has no conifer_store_event_loop_delay_seconds: p99 and ticks over 50 ms are not reported (max is)');
-    }
+    const names = await store.metricsText();
+    if (!names.includes('conifer_store_event_loop_delay_seconds_count')) log('  this store build has no conifer_store_event_loop_delay_seconds: delay p99 and ticks over 50 ms are not reported (max is)');
+    if (!names.includes('conifer_store_event_loop_busy_seconds_count')) log('  this store build has no conifer_store_event_loop_busy_seconds: no CPU-per-tick figures');
     const vectorAt = indexedUnitVectors(dim);
     const scratch = new Float64Array(dim);
     const bodies = Array.from({ length: 50 }, (_, j) => JSON.stringify({ vector: Array.from(vectorAt(n + 1 + j, scratch)), topK: 10 }));
     trickle = new Worker(TRICKLE, { eval: true, workerData: { url: `${store.url}/internal/indexes/bench/query`, headers: store.headers, bodies, every: QUERY_EVERY_MS } });
     const samples = new Promise<[number, number, number][]>((resolve) => trickle!.once('message', resolve));
 
-    const ingest = async (label: string, from: number, to: number, seed: number): Promise<void> => {
+    const ingest = async (label: string, from: number, to: number): Promise<void> => {
       const bar = progress(`${tag} ${label}`);
       const t0 = performance.now();
-      const values = seed === 0 ? vectorAt : indexedUnitVectors(dim, { seed });
       await pool(Math.ceil((to - from) / BATCH), 4, async (b) => {
         const vectors = [];
-        for (let j = from + b * BATCH; j < Math.min(to, from + (b + 1) * BATCH); j++) vectors.push({ id: `v${j}`, values: Array.from(values(j, scratch)), metadata: { bucket: j % 10, j } });
+        for (let j = from + b * BATCH; j < Math.min(to, from + (b + 1) * BATCH); j++) vectors.push({ id: `v${j}`, values: Array.from(vectorAt(j, scratch)), metadata: { bucket: j % 10, j } });
         const r = await store.post('/vectors/upsert', JSON.stringify({ vectors }));
         if (r.status !== 200) throw new Error(`upsert: ${r.status} ${r.text.slice(0, 200)}`);
         if (b % 50 === 0) bar.update(`${(b * BATCH).toLocaleString('en-US')} vectors`);
@@ -208,7 +225,7 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
 
     const ingestPhase = await Phase.begin(`ingest ${n.toLocaleString('en-US')} (graph building meanwhile)`, store);
     phases.push(ingestPhase);
-    await ingest('ingest', 0, n, 0);
+    await ingest('ingest', 0, n);
     await ingestPhase.finish(store);
 
     const build = await Phase.begin('graph build after the ingest (graph swaps, graph-growth snapshot)', store);
@@ -226,14 +243,22 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
     out.snapshotSeconds = (performance.now() - t0) / 1000;
     await snapshot.finish(store);
 
-    // 45 % of the records written again: their old slots die, and past 30 % of the slots dead (0.45 / 1.45)
-    // the namespace compacts (in the apply of the upsert that crosses it).
-    const rewrite = Math.ceil(n * 0.45);
-    const compaction = await Phase.begin(`compaction (${rewrite.toLocaleString('en-US')} records rewritten; the last upsert compacts) + 5 s after`, store);
+    // 45 % of the records deleted, 1000 ids per request (2 in flight): past 30 % of the slots dead the
+    // namespace compacts; then the graph is rebuilt from scratch (slots renumbered).
+    const deleted = Math.ceil(n * 0.45);
+    const compaction = await Phase.begin(`compaction (${deleted.toLocaleString('en-US')} ids deleted, 1000 per request) + 5 s after`, store);
     phases.push(compaction);
-    await ingest('rewrite', 0, rewrite, 11);
+    await pool(Math.ceil(deleted / 1000), 2, async (b) => {
+      const ids = Array.from({ length: Math.min(1000, deleted - b * 1000) }, (_, k) => `v${b * 1000 + k}`);
+      const r = await store.post('/vectors/delete', JSON.stringify({ ids }));
+      if (r.status !== 200) throw new Error(`delete: ${r.status} ${r.text.slice(0, 200)}`);
+    });
     await sleep(5000);
     await compaction.finish(store);
+    const rebuild = await Phase.begin('graph rebuild after the compaction (exact scans meanwhile)', store);
+    phases.push(rebuild);
+    out.annPendingAfterRebuild = await waitForGraph(rebuild, 'graph rebuild');
+    await rebuild.finish(store);
 
     trickle.postMessage('stop');
     const all = await samples;
@@ -241,14 +266,19 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
     out.phases = rows;
     const f = (x: number | undefined, digits = 1): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
     log(`  ${tag} event-loop delay of the store and the latency of a query every ${QUERY_EVERY_MS} ms, per phase:`);
-    log('  | phase | s | loop p99 (≤ bucket) | loop max | ticks > 50 ms / ticks | queries | query p50 | p99 | max | load |');
-    log('  | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    const range = (t: TickFigures | undefined): string => (t === undefined ? '–' : `${f(t.maxMs[0], 0)}–${f(t.maxMs[1], 0)} ms`);
+    log('  | phase | s | delay p99 (≤) | delay max | delay ticks > 50 ms | CPU per tick p99 (≤) | CPU max (bucket) | CPU ticks > 50 ms / ticks | queries | query p50 | p99 | max | load |');
+    log('  | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) {
       log(
-        `  | ${r.phase} | ${f(r.seconds)} | ${f(r.loopP99Ms, 0)} ms | ${f(r.loopMaxMs, 0)} ms | ${r.ticksOver50ms ?? '–'} / ${r.ticks} | ${r.queries}${r.failed > 0 ? ` (${r.failed} failed)` : ''} | ` +
-          `${f(r.queryP50Ms)} ms | ${f(r.queryP99Ms)} ms | ${f(r.queryMaxMs)} ms | ${r.load} |`,
+        `  | ${r.phase} | ${f(r.seconds)} | ${f(r.delay?.p99Ms, 0)} ms | ${f(r.delayMaxMs, 0)} ms | ${r.delay?.over50ms ?? '–'} | ` +
+          `${f(r.busy?.p99Ms, 0)} ms | ${range(r.busy)} | ${r.busy === undefined ? '–' : `${r.busy.over50ms} / ${r.busy.ticks}`} | ` +
+          `${r.queries}${r.failed > 0 ? ` (${r.failed} failed)` : ''} | ${f(r.queryP50Ms)} ms | ${f(r.queryP99Ms)} ms | ${f(r.queryMaxMs)} ms | ${r.load} |`,
       );
-      row('stalls', `${tag} ${r.phase}: event-loop delay max`, r.loopMaxMs, 'ms', { target: 50, note: `p99 ≤ ${f(r.loopP99Ms, 0)} ms; load ${r.load}` });
+      row('stalls', `${tag} ${r.phase}: event-loop delay max`, r.delayMaxMs, 'ms', {
+        target: 50,
+        note: `CPU per tick max ${range(r.busy)}; load ${r.load}`,
+      });
     }
     return out;
   } finally {
