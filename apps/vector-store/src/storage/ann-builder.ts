@@ -119,7 +119,8 @@ export class AnnBuilder {
     if (state !== undefined && state.generation !== ns.generation) {
       // Slots were renumbered (compaction, deleteAll): start over.
       void this.call({ type: 'drop', key: state.spec.key });
-      if (state.currentFile !== undefined) rmSync(state.currentFile, { force: true });
+      // Asynchronously: unlinking a graph file of hundreds of MB frees its extents, which takes a while.
+      if (state.currentFile !== undefined) void rm(state.currentFile, { force: true });
       state = undefined;
     }
     if (state === undefined) {

@@ -11,20 +11,16 @@
 import {
   closeSync,
   existsSync,
-  fsyncSync,
   linkSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
   statSync,
   truncateSync,
-  writeFileSync,
 } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { UnavailableError } from '@conifer/contracts';
@@ -77,9 +73,20 @@ const COMPACTION_ROWS = 128;
 const ASYNC_CHECKSUM_CHUNK = 1024 * 1024;
 
 /** fsync of a directory without blocking the event loop. */
-async function fsyncDirectoryAsync(dir: string): Promise<void> {
+export async function fsyncDirectoryAsync(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a file and fsyncs it. */
+async function writeFileDurably(file: string, data: string): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    await handle.writeFile(data);
     await handle.sync();
   } finally {
     await handle.close();
@@ -132,15 +139,6 @@ function savedGraphCoverage(index: VectorIndex): number {
   return n;
 }
 
-export function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export class DurableIndex {
   private closed = false;
   private snapshotting: Promise<void> | undefined;
@@ -188,21 +186,18 @@ export class DurableIndex {
     return this.currentSettings;
   }
 
-  /** Replaces the schema (fields added by the control plane), durably, before answering. */
+  /** Replaces the schema (fields added by the control plane), durably, before answering (no fsync blocks the event loop). */
   async updateSchema(schema: NonNullable<IndexSettings['schema']>): Promise<void> {
     const file = path.join(this.dir, 'index.json');
-    const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const raw = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     const temporary = `${file}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ ...raw, schema }, null, 2));
-    const fd = openSync(temporary, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(temporary, file);
-    fsyncDirectory(this.dir);
+    await writeFileDurably(temporary, JSON.stringify({ ...raw, schema }, null, 2));
+    await rename(temporary, file);
+    await fsyncDirectoryAsync(this.dir);
     this.currentSettings = { ...this.currentSettings, schema };
   }
 
-  /** Creates the directory and settings file of a new index. */
+  /** Creates the directory and settings file of a new index (asynchronously: its fsyncs do not block the event loop). */
   static async create(
     id: string,
     dir: string,
@@ -212,17 +207,13 @@ export class DurableIndex {
   ): Promise<DurableIndex> {
     const parent = path.dirname(dir);
     const temporary = `${dir}.creating`;
-    rmSync(temporary, { recursive: true, force: true });
-    mkdirSync(temporary, { recursive: true });
-    const settingsFile = path.join(temporary, 'index.json');
-    writeFileSync(settingsFile, JSON.stringify({ id, ...settings, createdAt: new Date().toISOString() }, null, 2));
-    const fd = openSync(settingsFile, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    writeFileSync(path.join(temporary, walName(1)), '');
-    fsyncDirectory(temporary);
-    renameSync(temporary, dir);
-    fsyncDirectory(parent);
+    await rm(temporary, { recursive: true, force: true });
+    await mkdir(temporary, { recursive: true });
+    await writeFileDurably(path.join(temporary, 'index.json'), JSON.stringify({ id, ...settings, createdAt: new Date().toISOString() }, null, 2));
+    await writeFile(path.join(temporary, walName(1)), '');
+    await fsyncDirectoryAsync(temporary);
+    await rename(temporary, dir);
+    await fsyncDirectoryAsync(parent);
     return DurableIndex.load(id, dir, options, logger);
   }
 
