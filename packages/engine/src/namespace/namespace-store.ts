@@ -263,15 +263,15 @@ export class NamespaceStore {
   }
 
   /**
-   * The dense values as row-major blocks covering slots [0, slotCount), one at a time: each block's array
+   * The dense values as row-major blocks covering slots [0, slotCount) (from the block holding `fromSlot`), one at a time: each block's array
    * starts at offset 0 of its own buffer (what usearch's SIMD brute force needs), `first` is its first slot.
    * Blocks read from the segment share one buffer: use each before asking for the next.
    */
-  *denseBlocks(): Generator<{ first: number; rows: number; values: Float32Array }> {
+  *denseBlocks(fromSlot = 0): Generator<{ first: number; rows: number; values: Float32Array }> {
     const dim = this.dimension;
     if (dim === 0) return;
     let scratch: Float32Array | undefined;
-    for (let first = 0; first < this.count; first += CHUNK_SLOTS) {
+    for (let first = fromSlot - (fromSlot & CHUNK_MASK); first < this.count; first += CHUNK_SLOTS) {
       const c = first >> CHUNK_SHIFT;
       const chunk = this.chunks[c];
       if (first < this.segmentUpTo || chunk === undefined) {
