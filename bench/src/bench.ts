@@ -4,6 +4,7 @@
 //   npm run bench -- --full                   the issue's sizes: 100k x 768 and 1M x 128
 //   options: --only=overhead,framework,keys,query,text  --duration=<s per load case>  --queries=<n>  --rounds=<n>  --text-docs=<n>
 //   --only=memory (not in the default set): --memory-sizes=<n>x<dim>,...  --memory-ann-wait=<s>  --memory-store-main=<path>
+//   --only=stalls (not in the default set): --stalls-sizes=<n>x<dim>,...  --stalls-ann-wait=<s>  --stalls-store-main=<path>
 // Starts the real system (vector store + gateway processes on free ports, own database) like the e2e suite,
 // runs the chosen sections (one file each under sections/), prints a table (metric, Conifer, reference,
 // ratio, target, pass) and writes bench/results/<time>.json. The memory section starts store processes of
@@ -15,6 +16,7 @@ import { frameworkSection } from './sections/framework.ts';
 import { keysSection } from './sections/keys.ts';
 import { memorySection } from './sections/memory.ts';
 import { overheadSection } from './sections/overhead.ts';
+import { stallsSection } from './sections/stalls.ts';
 import { textSection } from './sections/text.ts';
 import { datasetSection } from './sections/vectors.ts';
 
@@ -23,7 +25,7 @@ log(`Conifer bench (${FULL ? 'full' : 'quick'}): ${machine.nproc} cores, ${machi
 if (machine.loadAverageAtStart[0]! > machine.nproc / 2) {
   log('  warning: the machine is already busy (load average above half the cores): figures will be noisy and low');
 }
-if (ONLY.some((section) => section !== 'memory')) {
+if (ONLY.some((section) => section !== 'memory' && section !== 'stalls')) {
   log('starting the system (vector store + gateway, log level warn) ...');
   await startBench();
   try {
@@ -37,4 +39,5 @@ if (ONLY.some((section) => section !== 'memory')) {
   }
 }
 if (ONLY.includes('memory')) await memorySection();
+if (ONLY.includes('stalls')) await stallsSection();
 report();

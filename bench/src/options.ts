@@ -42,12 +42,19 @@ export const TEXT_DOCS = Number(option('text-docs', FULL ? 100_000 : 20_000));
 export const INGEST_CONCURRENCY = 4;
 // --only=memory (not in the default set): the sizes (n x dim, comma-separated), the longest wait for the
 // graph after each ingest, and the store build to measure (another checkout's dist/main.js for before/after).
-export const MEMORY_SIZES = option('memory-sizes', FULL ? '100000x768,1000000x128,1000000x768' : '20000x768')
-  .split(',')
-  .map((s) => {
-    const [n, dim] = s.split('x').map(Number);
-    if (!Number.isInteger(n) || !Number.isInteger(dim) || n <= 0 || dim <= 0) throw new Error(`--memory-sizes: '${s}' is not <n>x<dim>`);
-    return { n, dim };
-  });
+const sizes = (name: string, fallback: string): { n: number; dim: number }[] =>
+  option(name, fallback)
+    .split(',')
+    .map((s) => {
+      const [n, dim] = s.split('x').map(Number);
+      if (!Number.isInteger(n) || !Number.isInteger(dim) || n <= 0 || dim <= 0) throw new Error(`--${name}: '${s}' is not <n>x<dim>`);
+      return { n, dim };
+    });
+export const MEMORY_SIZES = sizes('memory-sizes', FULL ? '100000x768,1000000x128,1000000x768' : '20000x768');
 export const MEMORY_ANN_WAIT = Number(option('memory-ann-wait', 3600));
 export const MEMORY_STORE_MAIN = option('memory-store-main', '');
+// --only=stalls (not in the default set): the sizes, the longest wait for the graph after the ingest, and the
+// store build to measure (as for memory).
+export const STALLS_SIZES = sizes('stalls-sizes', FULL ? '100000x768' : '30000x768');
+export const STALLS_ANN_WAIT = Number(option('stalls-ann-wait', 1800));
+export const STALLS_STORE_MAIN = option('stalls-store-main', '');

@@ -138,6 +138,32 @@ describe('VectorIndex compaction', () => {
   });
 });
 
+describe('VectorIndex graph tail', () => {
+  it('scans the vectors not yet in the graph exactly (SIMD candidates, whole and partial blocks)', () => {
+    const dim = 16;
+    const settings = { dimension: dim, metric: 'cosine' as const, vectorType: 'dense' as const };
+    const graphed = new VectorIndex(settings, { annMinVectors: 500 });
+    const exact = new VectorIndex(settings, EXACT);
+    const head = clusteredRecords(6000, dim, 3);
+    // The tail: near one direction, so the best matches of a query there are all in the tail.
+    const tail = clusteredRecords(4000, dim, 4, 't').map((r) => ({ ...r, values: r.values.map((v, d) => (d === 0 ? v + 8 : v)) }));
+    for (const index of [graphed, exact]) load(index, head);
+    while (graphed.buildAnnStep(1000) > 0);
+    for (const index of [graphed, exact]) load(index, tail);
+    const ns = graphed.namespaces.get('')!;
+    expect(ns.annUpTo).toBe(6000);
+    expect(ns.slotCount).toBe(10_000);
+    for (const probe of [tail[5]!, tail[3000]!, tail[3999]!]) {
+      const request = parseQueryRequest({ vector: probe.values, topK: 10 });
+      const got = graphed.query(request);
+      expect(got.plan.plan).toBe('ann');
+      const want = exact.query(request);
+      expect(got.matches.map((m) => m.id)).toEqual(want.matches.map((m) => m.id));
+      got.matches.forEach((m, i) => expect(m.score).toBe(want.matches[i]!.score));
+    }
+  });
+});
+
 describe('VectorIndex operations', () => {
   const settings = { dimension: 3, metric: 'cosine' as const, vectorType: 'dense' as const };
 

@@ -38,6 +38,16 @@ export const DEFAULT_SEARCH_OPTIONS: SearchOptions = { annMinVectors: 5000, exac
 export class VectorIndex implements ReadContext {
   readonly namespaces: NamespaceCatalog;
   readonly search: SearchOptions;
+  /**
+   * Set: a write that leaves a namespace needing compaction only begins it, and the caller carries it out
+   * with compactionStep() (a slice at a time, between requests); unset (default, recovery): compacted in
+   * the write itself.
+   */
+  deferCompaction = false;
+  private readonly compactions = new Set<NamespaceStore>();
+  private readonly deferred = (ns: NamespaceStore): void => {
+    this.compactions.add(ns);
+  };
 
   constructor(
     readonly settings: IndexSettings,
@@ -77,7 +87,24 @@ export class VectorIndex implements ReadContext {
 
   /** Applies a validated mutation; returns the number of records it touched. Never throws for valid input. */
   apply(mutation: Mutation): number {
-    return applyMutation(this.namespaces, mutation);
+    return applyMutation(this.namespaces, mutation, this.deferCompaction ? this.deferred : undefined);
+  }
+
+  /** Whether a deferred compaction is waiting for compactionStep(). */
+  get compactionPending(): boolean {
+    return this.compactions.size > 0;
+  }
+
+  /**
+   * Copies up to `rows` slots of a deferred compaction (the namespace swaps in its compacted arrays when
+   * done); returns whether any is left. A namespace deleted or cleared meanwhile is dropped.
+   */
+  compactionStep(rows: number): boolean {
+    for (const ns of this.compactions) {
+      if (!ns.compacting || ![...this.namespaces.stores()].includes(ns) || !ns.compactStep(rows)) this.compactions.delete(ns);
+      break;
+    }
+    return this.compactions.size > 0;
   }
 
   /**

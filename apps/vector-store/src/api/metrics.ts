@@ -2,6 +2,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IndexRegistry } from '../storage/index-registry.js';
 
+/** How often the event-loop delay is sampled (the timer's lateness is the delay). */
+const LOOP_SAMPLE_MS = 10;
+
 export class StoreMetrics {
   readonly registry = new Registry();
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
@@ -10,6 +13,7 @@ export class StoreMetrics {
   /** method → route → status → child of requestDuration, and plan → child of queries: no label object per request. */
   private readonly durations = new Map<string, Map<string, Map<number, { observe(seconds: number): void }>>>();
   private readonly queriesByPlan = new Map<string, { inc(): void }>();
+  private loopTimer: NodeJS.Timeout | undefined;
 
   constructor(indexes: IndexRegistry, defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
@@ -26,6 +30,7 @@ export class StoreMetrics {
       labelNames: ['plan'],
       registers: [this.registry],
     });
+    if (defaults) this.sampleEventLoopDelay();
     new Gauge({
       name: 'conifer_store_indexes',
       help: 'Indexes held by this node',
@@ -58,6 +63,56 @@ export class StoreMetrics {
         this.set(indexes.list().reduce((n, i) => n + i.walBytes, 0));
       },
     });
+  }
+
+  /**
+   * conifer_store_event_loop_delay_seconds: how late a 10 ms timer fires, one observation per tick, so a
+   * stall of d ms is one observation of ≈ d (what monitorEventLoopDelay records, but as a cumulative
+   * Prometheus histogram: rates and quantiles over any window, and several scrapers do not reset each
+   * other as they do nodejs_eventloop_lag_*). Buckets are fine around the 50 ms stall budget.
+   * conifer_store_event_loop_busy_seconds: the main thread's CPU time between the same two ticks (where
+   * process.threadCpuUsage exists, Node ≥ 23.9): the loop's own work per turn. On a machine with more
+   * runnable threads than cores the delay also counts time the thread waited for a core; the CPU time
+   * does not, so it tells a long task from a busy machine.
+   */
+  private sampleEventLoopDelay(): void {
+    const buckets = [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5];
+    const delay = new Histogram({
+      name: 'conifer_store_event_loop_delay_seconds',
+      help: 'Event-loop delay: lateness of a 10 ms timer, per tick',
+      buckets,
+      registers: [this.registry],
+    });
+    const threadCpu = typeof process.threadCpuUsage === 'function' ? (): number => {
+      const { user, system } = process.threadCpuUsage();
+      return (user + system) / 1000;
+    } : undefined;
+    const busy =
+      threadCpu === undefined
+        ? undefined
+        : new Histogram({
+            name: 'conifer_store_event_loop_busy_seconds',
+            help: 'Main-thread CPU time between two ticks of the 10 ms event-loop timer',
+            buckets,
+            registers: [this.registry],
+          });
+    let last = performance.now();
+    let lastCpu = threadCpu?.() ?? 0;
+    this.loopTimer = setInterval(() => {
+      const now = performance.now();
+      delay.observe(Math.max(0, now - last - LOOP_SAMPLE_MS) / 1000);
+      last = now;
+      if (threadCpu !== undefined) {
+        const cpu = threadCpu();
+        busy!.observe((cpu - lastCpu) / 1000);
+        lastCpu = cpu;
+      }
+    }, LOOP_SAMPLE_MS);
+    this.loopTimer.unref();
+  }
+
+  close(): void {
+    if (this.loopTimer !== undefined) clearInterval(this.loopTimer);
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {

@@ -80,6 +80,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   const verifier = new InternalTokenVerifier(options.internalToken);
   const metrics = new StoreMetrics(registry, options.defaultMetrics ?? false);
+  app.addHook('onClose', (_app, done) => {
+    metrics.close();
+    done();
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {

@@ -119,7 +119,8 @@ export class AnnBuilder {
     if (state !== undefined && state.generation !== ns.generation) {
       // Slots were renumbered (compaction, deleteAll): start over.
       void this.call({ type: 'drop', key: state.spec.key });
-      if (state.currentFile !== undefined) rmSync(state.currentFile, { force: true });
+      // Asynchronously: unlinking a graph file of hundreds of MB frees its extents, which takes a while.
+      if (state.currentFile !== undefined) void rm(state.currentFile, { force: true });
       state = undefined;
     }
     if (state === undefined) {
@@ -150,29 +151,10 @@ export class AnnBuilder {
     }
     if (state.busy || this.failed) return false;
     const s = state;
-    if (ns.slotCount > s.sentUpTo) {
-      const end = Math.min(ns.slotCount, s.sentUpTo + this.batch);
-      const { slots, vectors } = ns.gather(s.sentUpTo, end);
-      s.busy = true;
-      const loadFrom = s.releasedFile;
-      // The arrays are transferred (detached here), not copied again.
-      const transfer = [slots.buffer as ArrayBuffer, vectors.buffer as ArrayBuffer];
-      void this.call({ type: 'add', spec: s.spec, ...(loadFrom ? { loadFrom } : {}), slots, vectors }, transfer).then((reply) => {
-        s.busy = false;
-        if (!reply.ok) {
-          this.logger.error({ index: indexId, message: reply.message }, 'ANN add failed');
-          return;
-        }
-        s.releasedFile = undefined;
-        s.inWorker = true;
-        s.lastAddAt = Date.now();
-        s.unpublished += end - s.sentUpTo;
-        s.sentUpTo = end;
-      });
-      return true;
-    }
     // Far enough ahead, or caught up and not published for a while: publish, so that queries reach the
-    // new vectors through the graph rather than the exact tail.
+    // new vectors through the graph rather than the exact tail. Checked before sending more: during a long
+    // ingest there are always new slots to send, and publishing only once caught up left the whole ingest
+    // in the exact tail (100k × 768: every query scanned it, 100–150 ms of CPU each, blocking the loop).
     const caughtUp = ns.slotCount === s.sentUpTo;
     const now = Date.now();
     const due =
@@ -198,6 +180,27 @@ export class AnnBuilder {
         s.currentFile = file;
         // The old file stays mapped until its index object is collected; unlinking it is safe on POSIX.
         if (previous !== undefined) void rm(previous, { force: true });
+      });
+      return true;
+    }
+    if (ns.slotCount > s.sentUpTo) {
+      const end = Math.min(ns.slotCount, s.sentUpTo + this.batch);
+      const { slots, vectors } = ns.gather(s.sentUpTo, end);
+      s.busy = true;
+      const loadFrom = s.releasedFile;
+      // The arrays are transferred (detached here), not copied again.
+      const transfer = [slots.buffer as ArrayBuffer, vectors.buffer as ArrayBuffer];
+      void this.call({ type: 'add', spec: s.spec, ...(loadFrom ? { loadFrom } : {}), slots, vectors }, transfer).then((reply) => {
+        s.busy = false;
+        if (!reply.ok) {
+          this.logger.error({ index: indexId, message: reply.message }, 'ANN add failed');
+          return;
+        }
+        s.releasedFile = undefined;
+        s.inWorker = true;
+        s.lastAddAt = Date.now();
+        s.unpublished += end - s.sentUpTo;
+        s.sentUpTo = end;
       });
       return true;
     }

@@ -1,13 +1,13 @@
 // All indexes of this node: <dataDir>/indexes/<indexId>/. Creates, loads (at start), deletes them, and
 // runs the background ANN builder that indexes what the WAL path has appended.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { access, constants, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { access, constants, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, isConiferError, NotFoundError, parseVectorSettings, UnavailableError } from '@conifer/contracts';
 import type { Logger } from 'pino';
 import type { IndexSettings } from '@conifer/engine';
 import { AnnBuilder, annWorkerPath, clearAnnFiles } from './ann-builder.js';
-import { DEFAULT_DURABLE_OPTIONS, DurableIndex, fsyncDirectory, type DurableIndexOptions } from './durable-index.js';
+import { DEFAULT_DURABLE_OPTIONS, DurableIndex, fsyncDirectoryAsync, type DurableIndexOptions } from './durable-index.js';
 import { JetStreamIndexLog, type JetStreamHub } from './log/jetstream.js';
 
 const INDEX_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -182,12 +182,12 @@ export class IndexRegistry {
     const [newest] = await hub.snapshots(id);
     if (newest === undefined) return undefined;
     const temporary = `${dir}.creating`;
-    rmSync(temporary, { recursive: true, force: true });
-    mkdirSync(temporary, { recursive: true });
+    await rm(temporary, { recursive: true, force: true });
+    await mkdir(temporary, { recursive: true });
     await hub.downloadSnapshot(id, newest, temporary);
-    fsyncDirectory(temporary);
-    renameSync(temporary, dir);
-    fsyncDirectory(this.root);
+    await fsyncDirectoryAsync(temporary);
+    await rename(temporary, dir);
+    await fsyncDirectoryAsync(this.root);
     this.logger.info({ index: id, position: newest.position }, 'replica restored from a snapshot in the object store');
     return DurableIndex.load(id, dir, this.options, this.logger);
   }
@@ -217,8 +217,8 @@ export class IndexRegistry {
     await index.log.close();
     await index.close();
     const trash = path.join(this.root, `${index.id}.deleted-${Date.now()}`);
-    renameSync(index.dir, trash);
-    fsyncDirectory(this.root);
+    await rename(index.dir, trash);
+    await fsyncDirectoryAsync(this.root);
     await rm(trash, { recursive: true, force: true });
     const restored = await this.restoreReplica(index.id, index.dir);
     if (restored !== undefined) this.indexes.set(index.id, restored);
@@ -258,8 +258,8 @@ export class IndexRegistry {
     await index.log.close();
     await index.close();
     const trash = path.join(this.root, `${id}.deleted-${Date.now()}`);
-    renameSync(index.dir, trash);
-    fsyncDirectory(this.root);
+    await rename(index.dir, trash);
+    await fsyncDirectoryAsync(this.root);
     await rm(trash, { recursive: true, force: true });
   }
 

@@ -166,12 +166,13 @@ describe('graph saved with the snapshot', () => {
     const { dataDir, live, random } = await prepared();
     let registry = await open(dataDir, { annBuilder: false });
     const index = registry.get('g');
-    // Deleting 40 % of the records compacts the namespace: slots are renumbered.
+    // Deleting 40 % of the records compacts the namespace (a slice at a time, between requests): slots are renumbered.
     const doomed = [...live.keys()].slice(0, 1400);
     for (let i = 0; i < doomed.length; i += 700) {
       await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: doomed.slice(i, i + 700) })));
     }
     for (const id of doomed) live.delete(id);
+    await until(() => !index.index.compactionPending, 'the compaction');
     expect(index.index.namespaces.get('')!.ann).toBeUndefined();
     await close(registry);
     registry = await open(dataDir, { annBuilder: false });

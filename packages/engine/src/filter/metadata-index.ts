@@ -27,6 +27,11 @@ export class MetadataIndex {
   /** `indexed`: the only fields that get postings (undefined: every field). */
   constructor(private readonly indexed?: ReadonlySet<string>) {}
 
+  /** An empty index over the same fields. */
+  empty(): MetadataIndex {
+    return new MetadataIndex(this.indexed);
+  }
+
   /** The declared fields that get postings, sorted; undefined when every field does. */
   declaredFields(): string[] | undefined {
     return this.indexed === undefined ? undefined : [...this.indexed].sort();

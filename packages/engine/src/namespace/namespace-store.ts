@@ -26,8 +26,36 @@ const CHUNK_SHIFT = 12;
 const CHUNK_SLOTS = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SLOTS - 1;
 let nextUid = 1;
+/** Rows a compaction reads from the segment per call. */
+const SEGMENT_BLOCK_ROWS = 256;
 /** Stands for a chunk whose rows are all served by the segment. */
 const EMPTY_CHUNK = new Float32Array(0);
+
+/**
+ * A compaction in progress: the live slots of [0, cursor) have been copied, renumbered, into the new
+ * arrays below. Writes meanwhile go to the namespace as usual (queries read it unchanged) and are
+ * mirrored here for the slots already copied (a death, new metadata or sparse values); slots appended
+ * meanwhile lie past the cursor and are copied when it gets there. When the cursor reaches the end the
+ * arrays are swapped in at once.
+ */
+interface Compaction {
+  cursor: number;
+  /** Old slot → new slot (-1: was dead when copied), for slots below the cursor. */
+  remap: Int32Array;
+  next: number;
+  live: number;
+  capacity: number;
+  chunks: Float32Array[];
+  norms: Float32Array;
+  alive: Uint8Array;
+  ids: string[];
+  sparse: (ParsedSparseValues | undefined)[];
+  metadata: (RecordMetadata | undefined)[];
+  idToSlot: Map<string, number>;
+  postings: MetadataIndex;
+  /** Rows read from the segment (SEGMENT_BLOCK_ROWS at a time). */
+  scratch: Float32Array | undefined;
+}
 
 /**
  * Dense values of slots [0, rows) kept outside the engine (the store implements it over a file). Reads are
@@ -76,8 +104,9 @@ export class NamespaceStore {
   private ids: string[] = [];
   private sparse: (ParsedSparseValues | undefined)[] = [];
   private metadata: (RecordMetadata | undefined)[] = [];
-  private readonly idToSlot = new Map<string, number>();
-  private readonly postings: MetadataIndex;
+  private idToSlot = new Map<string, number>();
+  private postings: MetadataIndex;
+  private compaction: Compaction | undefined;
   private annIndex: UsearchAnn | undefined;
   private annUpToSlot = 0;
   /** Slots inside the ANN index that have since died. */
@@ -116,17 +145,17 @@ export class NamespaceStore {
   }
 
   /** The chunk holding a slot's values, created when first needed (only a small first chunk for tiny namespaces). */
-  private chunkFor(slot: number): Float32Array {
+  private chunkFor(slot: number, chunks = this.chunks): Float32Array {
     const c = slot >> CHUNK_SHIFT;
-    while (this.chunks.length <= c) this.chunks.push(new Float32Array(0));
-    let chunk = this.chunks[c]!;
+    while (chunks.length <= c) chunks.push(new Float32Array(0));
+    let chunk = chunks[c]!;
     const needed = ((slot & CHUNK_MASK) + 1) * this.dimension;
     if (chunk.length < needed) {
       // The first chunk starts small and doubles up to CHUNK_SLOTS rows; later chunks are allocated whole.
       const rows = c === 0 ? Math.min(CHUNK_SLOTS, Math.max(INITIAL_CAPACITY, (slot & CHUNK_MASK) + 1, (chunk.length / Math.max(1, this.dimension)) * 2)) : CHUNK_SLOTS;
       const grown = new Float32Array(rows * this.dimension);
       grown.set(chunk);
-      this.chunks[c] = chunk = grown;
+      chunks[c] = chunk = grown;
     }
     return chunk;
   }
@@ -234,15 +263,15 @@ export class NamespaceStore {
   }
 
   /**
-   * The dense values as row-major blocks covering slots [0, slotCount), one at a time: each block's array
+   * The dense values as row-major blocks covering slots [0, slotCount) (from the block holding `fromSlot`), one at a time: each block's array
    * starts at offset 0 of its own buffer (what usearch's SIMD brute force needs), `first` is its first slot.
    * Blocks read from the segment share one buffer: use each before asking for the next.
    */
-  *denseBlocks(): Generator<{ first: number; rows: number; values: Float32Array }> {
+  *denseBlocks(fromSlot = 0): Generator<{ first: number; rows: number; values: Float32Array }> {
     const dim = this.dimension;
     if (dim === 0) return;
     let scratch: Float32Array | undefined;
-    for (let first = 0; first < this.count; first += CHUNK_SLOTS) {
+    for (let first = fromSlot - (fromSlot & CHUNK_MASK); first < this.count; first += CHUNK_SLOTS) {
       const c = first >> CHUNK_SHIFT;
       const chunk = this.chunks[c];
       if (first < this.segmentUpTo || chunk === undefined) {
@@ -385,6 +414,13 @@ export class NamespaceStore {
 
   /** Replaces a live record's metadata (keeps the postings in step). */
   setMetadata(slot: number, metadata: RecordMetadata | undefined): void {
+    const copied = this.copiedSlot(slot);
+    if (copied >= 0) {
+      const c = this.compaction!;
+      c.postings.remove(copied, c.metadata[copied]);
+      c.metadata[copied] = metadata;
+      c.postings.add(copied, metadata);
+    }
     this.postings.remove(slot, this.metadata[slot]);
     this.metadata[slot] = metadata;
     this.postings.add(slot, metadata);
@@ -392,12 +428,25 @@ export class NamespaceStore {
   }
 
   setSparse(slot: number, sparse: ParsedSparseValues | undefined): void {
+    const copied = this.copiedSlot(slot);
+    if (copied >= 0) this.compaction!.sparse[copied] = sparse;
     this.sparse[slot] = sparse;
     this.version++;
   }
 
   kill(slot: number): void {
     if (this.alive[slot] !== 1) return;
+    const copied = this.copiedSlot(slot);
+    if (copied >= 0) {
+      const c = this.compaction!;
+      c.alive[copied] = 0;
+      c.live--;
+      c.idToSlot.delete(c.ids[copied]!);
+      c.postings.remove(copied, c.metadata[copied]);
+      c.sparse[copied] = undefined;
+      c.metadata[copied] = undefined;
+      c.remap[slot] = -1;
+    }
     this.alive[slot] = 0;
     this.live--;
     this.idToSlot.delete(this.ids[slot]!);
@@ -409,6 +458,7 @@ export class NamespaceStore {
   }
 
   clear(): void {
+    this.compaction = undefined;
     this.count = 0;
     this.live = 0;
     this.ids = [];
@@ -436,48 +486,124 @@ export class NamespaceStore {
     return dead > 1024 && dead > this.count * 0.3;
   }
 
-  /** Rewrites the arrays with live slots only; the ANN index is dropped (rebuilt in the background). */
+  /** Rewrites the arrays with live slots only, at once; the ANN index is dropped (rebuilt in the background). */
   compact(): void {
-    const dim = this.dimension;
+    this.beginCompaction();
+    this.compactStep(Infinity);
+  }
+
+  /** Whether a compaction is in progress (begun, not yet swapped in). */
+  get compacting(): boolean {
+    return this.compaction !== undefined;
+  }
+
+  /**
+   * Starts a compaction that `compactStep` carries out a slice at a time (the namespace stays fully
+   * usable meanwhile: reads see the current arrays, writes are mirrored into the new ones).
+   */
+  beginCompaction(): void {
+    if (this.compaction !== undefined) return;
     const capacity = Math.max(INITIAL_CAPACITY, this.live * 2);
-    // New chunks, never the old ones: a frozen view (snapshot being written) may still read them.
-    const oldChunks = this.chunks;
-    this.chunks = [];
-    const norms = new Float32Array(capacity);
-    const alive = new Uint8Array(capacity);
-    const ids: string[] = [];
-    const sparse: (ParsedSparseValues | undefined)[] = [];
-    const metadata: (RecordMetadata | undefined)[] = [];
-    this.idToSlot.clear();
-    this.postings.clear();
-    let next = 0;
-    for (let slot = 0; slot < this.count; slot++) {
-      if (this.alive[slot] !== 1) continue;
+    this.compaction = {
+      cursor: 0,
+      remap: new Int32Array(Math.max(INITIAL_CAPACITY, this.count)),
+      next: 0,
+      live: 0,
+      capacity,
+      chunks: [],
+      norms: new Float32Array(capacity),
+      alive: new Uint8Array(capacity),
+      ids: [],
+      sparse: [],
+      metadata: [],
+      idToSlot: new Map(),
+      postings: this.postings.empty(),
+      scratch: undefined,
+    };
+  }
+
+  /** The new slot of an old slot the running compaction has copied, else -1. */
+  private copiedSlot(slot: number): number {
+    const c = this.compaction;
+    return c === undefined || slot >= c.cursor ? -1 : c.remap[slot]!;
+  }
+
+  /**
+   * Copies up to `rows` more old slots (live or dead) into the new arrays; when the last slot is copied the
+   * new arrays replace the old ones (slots renumbered: the generation changes, the ANN index and the
+   * segment are let go). Returns true while the compaction is unfinished.
+   */
+  compactStep(rows: number): boolean {
+    const c = this.compaction;
+    if (c === undefined) return false;
+    const dim = this.dimension;
+    const end = Math.min(this.count, c.cursor + rows);
+    if (end > c.remap.length) {
+      const remap = new Int32Array(Math.max(end, c.remap.length * 2));
+      remap.set(c.remap);
+      c.remap = remap;
+    }
+    // Values below the segment's end are read a block of rows at a time (one pread, dead rows included),
+    // not one row per call; they go to new chunks, never the old ones (a frozen view, a snapshot being
+    // written, may still read those).
+    let blockFirst = 0;
+    let blockRows = 0;
+    for (let slot = c.cursor; slot < end; slot++) {
+      if (this.alive[slot] !== 1) {
+        c.remap[slot] = -1;
+        continue;
+      }
+      const next = c.next++;
+      if (next >= c.capacity) {
+        const capacity = c.capacity * 2;
+        const norms = new Float32Array(capacity);
+        norms.set(c.norms);
+        const alive = new Uint8Array(capacity);
+        alive.set(c.alive);
+        c.norms = norms;
+        c.alive = alive;
+        c.capacity = capacity;
+      }
       if (dim > 0) {
-        const target = this.chunkFor(next);
-        if (slot < this.segmentUpTo) this.segment!.read(slot, 1, target, (next & CHUNK_MASK) * dim);
-        else {
+        const target = this.chunkFor(next, c.chunks);
+        if (slot < this.segmentUpTo) {
+          if (slot >= blockFirst + blockRows) {
+            blockFirst = slot;
+            blockRows = Math.min(SEGMENT_BLOCK_ROWS, Math.min(end, this.segmentUpTo) - slot);
+            c.scratch ??= new Float32Array(SEGMENT_BLOCK_ROWS * dim);
+            this.segment!.read(blockFirst, blockRows, c.scratch, 0);
+          }
+          const offset = (slot - blockFirst) * dim;
+          target.set(c.scratch!.subarray(offset, offset + dim), (next & CHUNK_MASK) * dim);
+        } else {
           const offset = (slot & CHUNK_MASK) * dim;
-          target.set(oldChunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + dim), (next & CHUNK_MASK) * dim);
+          target.set(this.chunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + dim), (next & CHUNK_MASK) * dim);
         }
       }
-      norms[next] = this.norms[slot]!;
-      alive[next] = 1;
-      ids.push(this.ids[slot]!);
-      sparse.push(this.sparse[slot]);
-      metadata.push(this.metadata[slot]);
-      this.idToSlot.set(this.ids[slot]!, next);
-      this.postings.add(next, this.metadata[slot]);
-      next++;
+      c.norms[next] = this.norms[slot]!;
+      c.alive[next] = 1;
+      c.ids.push(this.ids[slot]!);
+      c.sparse.push(this.sparse[slot]);
+      c.metadata.push(this.metadata[slot]);
+      c.idToSlot.set(this.ids[slot]!, next);
+      c.postings.add(next, this.metadata[slot]);
+      c.live++;
+      c.remap[slot] = next;
     }
-    this.norms = norms;
-    this.alive = alive;
-    this.ids = ids;
-    this.sparse = sparse;
-    this.metadata = metadata;
-    this.capacity = capacity;
-    this.count = next;
-    this.live = next;
+    c.cursor = end;
+    if (end < this.count) return true;
+    this.compaction = undefined;
+    this.chunks = c.chunks;
+    this.norms = c.norms;
+    this.alive = c.alive;
+    this.ids = c.ids;
+    this.sparse = c.sparse;
+    this.metadata = c.metadata;
+    this.idToSlot = c.idToSlot;
+    this.postings = c.postings;
+    this.capacity = c.capacity;
+    this.count = c.next;
+    this.live = c.live;
     // Everything is in the new chunks now (until the next snapshot writes a segment again).
     this.segment = undefined;
     this.segmentUpTo = 0;
@@ -486,6 +612,7 @@ export class NamespaceStore {
     this.annDeadSlots = 0;
     this.version++;
     this.gen++;
+    return false;
   }
 
   // ---------------------------------------------------------------- ANN

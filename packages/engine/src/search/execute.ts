@@ -45,8 +45,8 @@ function annSearch(
   const ann = ns.ann!;
   const { matches } = plan;
   const filtered = matches !== undefined;
-  // Tail not yet in the graph: exact (read-your-writes).
-  exactScan({ ns, score, into: top, matches, from: ns.annUpTo });
+  // Tail not yet in the graph: exact (read-your-writes); SIMD candidates when unfiltered.
+  exactScan({ ns, score, into: top, matches, from: ns.annUpTo, simd: filtered ? undefined : { vector, metric } });
   const bits = matches?.bits;
   const seen = new Set<number>();
   let candidates = 0;

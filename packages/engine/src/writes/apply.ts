@@ -5,11 +5,19 @@ import type { NamespaceCatalog } from '../namespace/catalog.js';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
 import type { Mutation } from '../types.js';
 
-function maybeCompact(ns: NamespaceStore): void {
-  if (ns.needsCompaction()) ns.compact();
-}
-
-export function applyMutation(namespaces: NamespaceCatalog, m: Mutation): number {
+/**
+ * `defer`: set, a namespace that needs compacting only begins a compaction, handed to `defer`, which
+ * carries it out in slices (compactStep); unset, it is compacted at once.
+ */
+export function applyMutation(namespaces: NamespaceCatalog, m: Mutation, defer?: (ns: NamespaceStore) => void): number {
+  const maybeCompact = (ns: NamespaceStore): void => {
+    if (ns.compacting || !ns.needsCompaction()) return;
+    if (defer === undefined) ns.compact();
+    else {
+      ns.beginCompaction();
+      defer(ns);
+    }
+  };
   switch (m.type) {
     case 'upsert': {
       const ns = namespaces.obtain(m.namespace);

@@ -1,0 +1,298 @@
+// [stalls] Event-loop stalls of the vector store (issue 12: "snapshot, compaction, graph save and index swaps
+// never block the event loop for more than 50 ms"; `npm run bench -- --only=stalls`, not in the default set).
+// A store process of its own (no gateway) on an empty data directory goes through the phases below while a
+// worker thread of the bench (its own event loop, so the bench's JSON building does not delay it) sends one
+// query every 50 ms and times each. Per phase the store's event-loop delay is read from its /metrics:
+//   - conifer_store_event_loop_delay_seconds (a 10 ms timer's lateness per tick, cumulative histogram):
+//     the phase's ticks, p99 (upper bound of the bucket holding it) and ticks over 50 ms, from bucket deltas;
+//   - nodejs_eventloop_lag_max_seconds (monitorEventLoopDelay, reset by each scrape): the longest delay,
+//     the largest of the phase's scrapes.
+// Phases: ingest (n vectors, 100 per upsert, 4 in flight; the graph builds meanwhile, and a 768-d ingest of
+// ≥ 85k vectors crosses the 256 MB log size that starts a snapshot), graph build after the ingest (graph
+// swaps, the graph-growth snapshot), an explicit snapshot (POST /snapshot, with its graph), and a
+// compaction (45 % of the ids written again: the last upsert compacts the namespace) with the start of the
+// rebuild it causes.
+// Options (options.ts): --stalls-sizes=100000x768 (default 30000x768; --full 100000x768),
+// --stalls-ann-wait=<s> (longest wait for the graph after the ingest), --stalls-store-main=<path>
+// (another build's dist/main.js, for before/after figures).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { indexedUnitVectors, STORE_MAIN } from '@conifer/test-utils';
+import { STALLS_ANN_WAIT, STALLS_SIZES, STALLS_STORE_MAIN } from '../options.ts';
+import { log, results, row } from '../report.ts';
+import { load, Store } from '../store-process.ts';
+import { freePort, percentile, pool, progress, request, sleep } from '../util.ts';
+
+const BATCH = 100;
+const QUERY_EVERY_MS = 50;
+
+/** The query trickle, in a worker thread: one query every 50 ms (or right after a slower one), timed. */
+const TRICKLE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, headers, bodies, every } = workerData;
+let stop = false;
+const samples = [];
+parentPort.on('message', () => { stop = true; });
+(async () => {
+  for (let i = 0; !stop; i++) {
+    const sent = performance.timeOrigin + performance.now();
+    let ok = true;
+    try {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: bodies[i % bodies.length] });
+      await response.arrayBuffer();
+      ok = response.status === 200;
+    } catch { ok = false; }
+    const ms = performance.timeOrigin + performance.now() - sent;
+    samples.push([sent, ms, ok ? 1 : 0]);
+    if (ms < every) await new Promise((r) => setTimeout(r, every - ms));
+  }
+  parentPort.postMessage(samples);
+})();
+`;
+
+/** monitorEventLoopDelay's resolution in prom-client (its figures include it). */
+const LAG_RESOLUTION_S = 0.01;
+
+interface LoopReading {
+  /** Cumulative count per bucket upper bound (seconds): conifer_store_event_loop_delay_seconds. */
+  delay: [number, number][];
+  /** The same for conifer_store_event_loop_busy_seconds (empty when the store has none). */
+  busy: [number, number][];
+  /** monitorEventLoopDelay's max since the previous scrape, less its resolution. */
+  lagMax: number;
+}
+
+function buckets(text: string, name: string): [number, number][] {
+  const out: [number, number][] = [];
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm'))) out.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  return out;
+}
+
+function readLoop(text: string): LoopReading {
+  const lagMax = Number(/^nodejs_eventloop_lag_max_seconds ([\d.e+-]+)/m.exec(text)?.[1] ?? NaN) - LAG_RESOLUTION_S;
+  return { delay: buckets(text, 'conifer_store_event_loop_delay_seconds'), busy: buckets(text, 'conifer_store_event_loop_busy_seconds'), lagMax };
+}
+
+interface TickFigures {
+  ticks: number;
+  /** Upper bound of the bucket holding the 99th percentile (ms). */
+  p99Ms: number;
+  over50ms: number;
+  /** The bucket holding the largest tick (ms): (from, to]. */
+  maxMs: [number, number];
+}
+
+/** Figures of the ticks between two readings of one cumulative histogram. */
+function ticksBetween(first: [number, number][], last: [number, number][]): TickFigures | undefined {
+  if (last.length === 0 || first.length !== last.length) return undefined;
+  const delta = last.map(([le, n], i) => [le, n - first[i]![1]] as const);
+  const ticks = delta[delta.length - 1]![1];
+  const top = delta.findIndex(([, n]) => n === ticks);
+  return {
+    ticks,
+    p99Ms: (delta.find(([, n]) => n >= 0.99 * ticks)?.[0] ?? NaN) * 1000,
+    over50ms: ticks - (delta.find(([le]) => le === 0.05)?.[1] ?? NaN),
+    maxMs: [top > 0 ? delta[top - 1]![0] * 1000 : 0, delta[top]![0] * 1000],
+  };
+}
+
+interface PhaseResult {
+  phase: string;
+  seconds: number;
+  delay: TickFigures | undefined;
+  delayMaxMs: number;
+  busy: TickFigures | undefined;
+  queries: number;
+  failed: number;
+  queryP50Ms: number;
+  queryP99Ms: number;
+  queryMaxMs: number;
+  load: string;
+}
+
+/** A phase: event-loop readings at its start, at every scrape inside it, and at its end. */
+class Phase {
+  readonly name: string;
+  private readonly first: LoopReading;
+  private last: LoopReading;
+  private lagMax = 0;
+  readonly start = performance.timeOrigin + performance.now();
+  end = 0;
+  loadAtEnd = '';
+
+  private constructor(name: string, first: LoopReading) {
+    this.name = name;
+    this.first = first;
+    this.last = first;
+  }
+
+  /** Starts a phase (this scrape resets monitorEventLoopDelay: the phase's max starts here). */
+  static async begin(name: string, store: Store): Promise<Phase> {
+    return new Phase(name, readLoop(await store.metricsText()));
+  }
+
+  /** A scrape inside the phase (its /metrics text, e.g. read for the pending graph work). */
+  observe(text: string): void {
+    this.last = readLoop(text);
+    this.lagMax = Math.max(this.lagMax, this.last.lagMax);
+  }
+
+  async finish(store: Store): Promise<void> {
+    this.observe(await store.metricsText());
+    this.end = performance.timeOrigin + performance.now();
+    this.loadAtEnd = load();
+  }
+
+  result(samples: [number, number, number][]): PhaseResult {
+    const mine = samples.filter(([sent]) => sent >= this.start && sent < this.end);
+    const ms = mine.filter((s) => s[2] === 1).map((s) => s[1]);
+    return {
+      phase: this.name,
+      seconds: (this.end - this.start) / 1000,
+      delay: ticksBetween(this.first.delay, this.last.delay),
+      delayMaxMs: this.lagMax * 1000,
+      busy: ticksBetween(this.first.busy, this.last.busy),
+      queries: mine.length,
+      failed: mine.length - ms.length,
+      queryP50Ms: percentile(ms, 50),
+      queryP99Ms: percentile(ms, 99),
+      queryMaxMs: ms.length === 0 ? NaN : Math.max(...ms),
+      load: this.loadAtEnd,
+    };
+  }
+}
+
+async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: string): Promise<Record<string, unknown>> {
+  const tag = `${n / 1000}k × ${dim}`;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-bench-stalls-'));
+  const store = new Store(storeMain, dataDir, await freePort());
+  const out: Record<string, unknown> = { n, dim, loadAtStart: load() };
+  const phases: Phase[] = [];
+  let trickle: Worker | undefined;
+  try {
+    await store.start();
+    const created = await request(`${store.url}/internal/indexes/bench`, {
+      method: 'PUT',
+      headers: store.headers,
+      body: JSON.stringify({ dimension: dim, metric: 'cosine', vectorType: 'dense' }),
+    });
+    if (created.status >= 300) throw new Error(`create index: ${created.status} ${created.text}`);
+    const names = await store.metricsText();
+    if (!names.includes('conifer_store_event_loop_delay_seconds_count')) log('  this store build has no conifer_store_event_loop_delay_seconds: delay p99 and ticks over 50 ms are not reported (max is)');
+    if (!names.includes('conifer_store_event_loop_busy_seconds_count')) log('  this store build has no conifer_store_event_loop_busy_seconds: no CPU-per-tick figures');
+    const vectorAt = indexedUnitVectors(dim);
+    const scratch = new Float64Array(dim);
+    const bodies = Array.from({ length: 50 }, (_, j) => JSON.stringify({ vector: Array.from(vectorAt(n + 1 + j, scratch)), topK: 10 }));
+    trickle = new Worker(TRICKLE, { eval: true, workerData: { url: `${store.url}/internal/indexes/bench/query`, headers: store.headers, bodies, every: QUERY_EVERY_MS } });
+    const samples = new Promise<[number, number, number][]>((resolve) => trickle!.once('message', resolve));
+
+    const ingest = async (label: string, from: number, to: number): Promise<void> => {
+      const bar = progress(`${tag} ${label}`);
+      const t0 = performance.now();
+      await pool(Math.ceil((to - from) / BATCH), 4, async (b) => {
+        const vectors = [];
+        for (let j = from + b * BATCH; j < Math.min(to, from + (b + 1) * BATCH); j++) vectors.push({ id: `v${j}`, values: Array.from(vectorAt(j, scratch)), metadata: { bucket: j % 10, j } });
+        const r = await store.post('/vectors/upsert', JSON.stringify({ vectors }));
+        if (r.status !== 200) throw new Error(`upsert: ${r.status} ${r.text.slice(0, 200)}`);
+        if (b % 50 === 0) bar.update(`${(b * BATCH).toLocaleString('en-US')} vectors`);
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      bar.done(`${(to - from).toLocaleString('en-US')} vectors in ${seconds.toFixed(1)} s (${Math.round((to - from) / seconds)} vectors/s)`);
+    };
+    const waitForGraph = async (phase: Phase, label: string): Promise<number> => {
+      const bar = progress(`${tag} ${label}`);
+      const t0 = performance.now();
+      let pending = Infinity;
+      while ((performance.now() - t0) / 1000 < STALLS_ANN_WAIT) {
+        const text = await store.metricsText();
+        phase.observe(text);
+        pending = Number(/^conifer_store_ann_pending_vectors (\d+)/m.exec(text)?.[1] ?? NaN);
+        if (pending === 0) break;
+        bar.update(`${pending.toLocaleString('en-US')} vectors pending`);
+        await sleep(1000);
+      }
+      bar.done(pending > 0 ? `stopped waiting after ${STALLS_ANN_WAIT} s (${pending} pending)` : `built ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return pending;
+    };
+
+    await sleep(1000);
+    const idle = await Phase.begin('idle (no work, the trickle only)', store);
+    phases.push(idle);
+    await sleep(5000);
+    await idle.finish(store);
+
+    const ingestPhase = await Phase.begin(`ingest ${n.toLocaleString('en-US')} (graph building meanwhile)`, store);
+    phases.push(ingestPhase);
+    await ingest('ingest', 0, n);
+    await ingestPhase.finish(store);
+
+    const build = await Phase.begin('graph build after the ingest (graph swaps, graph-growth snapshot)', store);
+    phases.push(build);
+    out.annPendingAfterWait = await waitForGraph(build, 'graph build');
+    // The graph-growth snapshot is checked every 5 s once nothing is pending: let it run inside this phase.
+    await sleep(8000);
+    await build.finish(store);
+
+    const snapshot = await Phase.begin('explicit snapshot (POST /snapshot, with its graph)', store);
+    phases.push(snapshot);
+    const t0 = performance.now();
+    const taken = await request(`${store.url}/internal/indexes/bench/snapshot`, { method: 'POST', headers: store.headers });
+    if (taken.status !== 200) throw new Error(`snapshot: ${taken.status} ${taken.text}`);
+    out.snapshotSeconds = (performance.now() - t0) / 1000;
+    await snapshot.finish(store);
+
+    // 45 % of the records deleted, 1000 ids per request (2 in flight): past 30 % of the slots dead the
+    // namespace compacts; then the graph is rebuilt from scratch (slots renumbered).
+    const deleted = Math.ceil(n * 0.45);
+    const compaction = await Phase.begin(`compaction (${deleted.toLocaleString('en-US')} ids deleted, 1000 per request) + 5 s after`, store);
+    phases.push(compaction);
+    await pool(Math.ceil(deleted / 1000), 2, async (b) => {
+      const ids = Array.from({ length: Math.min(1000, deleted - b * 1000) }, (_, k) => `v${b * 1000 + k}`);
+      const r = await store.post('/vectors/delete', JSON.stringify({ ids }));
+      if (r.status !== 200) throw new Error(`delete: ${r.status} ${r.text.slice(0, 200)}`);
+    });
+    await sleep(5000);
+    await compaction.finish(store);
+    const rebuild = await Phase.begin('graph rebuild after the compaction (exact scans meanwhile)', store);
+    phases.push(rebuild);
+    out.annPendingAfterRebuild = await waitForGraph(rebuild, 'graph rebuild');
+    await rebuild.finish(store);
+
+    trickle.postMessage('stop');
+    const all = await samples;
+    const rows = phases.map((p) => p.result(all));
+    out.phases = rows;
+    const f = (x: number | undefined, digits = 1): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+    log(`  ${tag} event-loop delay of the store and the latency of a query every ${QUERY_EVERY_MS} ms, per phase:`);
+    const range = (t: TickFigures | undefined): string => (t === undefined ? '–' : `${f(t.maxMs[0], 0)}–${f(t.maxMs[1], 0)} ms`);
+    log('  | phase | s | delay p99 (≤) | delay max | delay ticks > 50 ms | CPU per tick p99 (≤) | CPU max (bucket) | CPU ticks > 50 ms / ticks | queries | query p50 | p99 | max | load |');
+    log('  | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of rows) {
+      log(
+        `  | ${r.phase} | ${f(r.seconds)} | ${f(r.delay?.p99Ms, 0)} ms | ${f(r.delayMaxMs, 0)} ms | ${r.delay?.over50ms ?? '–'} | ` +
+          `${f(r.busy?.p99Ms, 0)} ms | ${range(r.busy)} | ${r.busy === undefined ? '–' : `${r.busy.over50ms} / ${r.busy.ticks}`} | ` +
+          `${r.queries}${r.failed > 0 ? ` (${r.failed} failed)` : ''} | ${f(r.queryP50Ms)} ms | ${f(r.queryP99Ms)} ms | ${f(r.queryMaxMs)} ms | ${r.load} |`,
+      );
+      row('stalls', `${tag} ${r.phase}: event-loop delay max`, r.delayMaxMs, 'ms', {
+        target: 50,
+        note: `CPU per tick max ${range(r.busy)}; load ${r.load}`,
+      });
+    }
+    return out;
+  } finally {
+    if (trickle !== undefined) await trickle.terminate();
+    await store.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Needs no running system (each size starts its own store process); results go into `results.sections.stalls`. */
+export async function stallsSection(): Promise<void> {
+  const storeMain = STALLS_STORE_MAIN ? path.resolve(STALLS_STORE_MAIN) : STORE_MAIN;
+  log(`\n[stalls] store event-loop stalls: ${STALLS_SIZES.map((s) => `${s.n} × ${s.dim}`).join(', ')}; own store process each (${storeMain}); load ${load()}`);
+  const sizes: Record<string, unknown>[] = [];
+  results.sections.stalls = sizes;
+  for (const size of STALLS_SIZES) sizes.push(await measureSize(size, storeMain));
+}

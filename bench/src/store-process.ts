@@ -1,0 +1,113 @@
+// A vector store process of its own for the store-level sections (memory, stalls): started on a data
+// directory, driven over HTTP with the internal token, its /metrics and /proc figures read, stopped with
+// SIGTERM and started again (the restart).
+import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { type HttpResponse, request, sleep } from './util.ts';
+
+const TOKEN = 'bench-memory-internal-token-0123456789abcdef';
+
+export function status(pid: number): { rssAnon: number; rssFile: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN) * 1024;
+  return { rssAnon: kb('RssAnon'), rssFile: kb('RssFile') };
+}
+
+export const load = (): string => execSync('uptime').toString().trim().replace(/.*load average:\s*/, '');
+
+export interface StoreMetrics {
+  annPending: number;
+  annQueries: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+/** The 'index loaded' line the store logs at info after a restart (with its timings). */
+interface IndexLoaded {
+  replayMs?: number;
+  graphsMs?: number;
+}
+
+/** One store process on a data directory of its own; start() again after stop() is the restart. */
+export class Store {
+  readonly url: string;
+  readonly headers = { 'x-conifer-internal-token': TOKEN };
+  private readonly main: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private child: ChildProcess | undefined;
+  loaded: IndexLoaded | undefined;
+
+  constructor(main: string, dataDir: string, port: number) {
+    this.main = main;
+    this.url = `http://127.0.0.1:${port}`;
+    this.env = {
+      ...process.env,
+      // info: the store logs only start, stop, snapshots and 'index loaded' (with its timings) at info.
+      CONIFER_LOG_LEVEL: 'info',
+      CONIFER_BIND: '127.0.0.1',
+      CONIFER_VECTOR_STORE_PORT: String(port),
+      CONIFER_DATA_DIR: dataDir,
+      CONIFER_INTERNAL_TOKEN: TOKEN,
+    };
+  }
+
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error('the store is not running');
+    return this.child.pid;
+  }
+
+  /** Starts the process; resolves with the milliseconds until /readyz answers 200. */
+  async start(): Promise<number> {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [this.main], { env: this.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    this.child = child;
+    this.loaded = undefined;
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.includes('"index loaded"')) this.loaded = JSON.parse(line) as IndexLoaded;
+    });
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`store exited with ${child.exitCode}`);
+      const ok = await request(`${this.url}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) return performance.now() - t0;
+      await sleep(25);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null) return;
+    await new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+  }
+
+  /** The Prometheus text of /metrics. */
+  async metricsText(): Promise<string> {
+    return (await request(`${this.url}/metrics`, { headers: this.headers })).text;
+  }
+
+  async metrics(): Promise<StoreMetrics> {
+    const text = await this.metricsText();
+    const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+    return {
+      annPending: value(/^conifer_store_ann_pending_vectors (\d+)/m),
+      annQueries: value(/^conifer_store_queries_total\{[^}]*plan="ann"[^}]*\} (\d+)/m) || 0,
+      heapUsed: value(/^nodejs_heap_size_used_bytes (\d+)/m),
+      heapTotal: value(/^nodejs_heap_size_total_bytes (\d+)/m),
+      external: value(/^nodejs_external_memory_bytes (\d+)/m),
+    };
+  }
+
+  post(route: string, body: string): Promise<HttpResponse> {
+    return request(`${this.url}/internal/indexes/bench${route}`, { method: 'POST', headers: this.headers, body });
+  }
+}
+
