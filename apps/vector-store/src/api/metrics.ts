@@ -11,6 +11,18 @@ export class StoreMetrics {
   private readonly durations = new Map<string, Map<string, Map<number, { observe(seconds: number): void }>>>();
   private readonly queriesByPlan = new Map<string, { inc(): void }>();
 
+  /** Open framed connections from gateways (issue 13), read when scraped. */
+  watchFramedConnections(count: () => number): void {
+    new Gauge({
+      name: 'conifer_store_framed_connections',
+      help: 'Open framed (conifer-frames/1) connections from gateways',
+      registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
+    });
+  }
+
   constructor(indexes: IndexRegistry, defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
     this.requestDuration = new Histogram({

@@ -311,6 +311,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   // The framed internal protocol (an HTTP Upgrade on the same listeners): its requests go through the same router.
   const frames = listenForFrames(app.server, (request, response) => app.routing(request, response), verifier, options.logger);
+  metrics.watchFramedConnections(() => frames.connections);
   app.addHook('preClose', (done) => {
     frames.drain();
     done();
