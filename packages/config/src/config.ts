@@ -37,7 +37,7 @@ export const ENV_SCHEMA = {
   CONIFER_VECTOR_STORE_URLS: optionalString,
   CONIFER_VECTOR_STORE_SOCKET: optionalString,
   CONIFER_VECTOR_STORE_SOCKETS: optionalString,
-  CONIFER_VECTOR_STORE_PROTOCOL: z.enum(['http', 'frames']).default('http'),
+  CONIFER_VECTOR_STORE_PROTOCOL: z.enum(['http', 'frames']).default('frames'),
   CONIFER_VECTOR_STORE_DATA_DIR: optionalString,
   CONIFER_KEY_PEPPER: secret(32),
   CONIFER_INTERNAL_TOKEN: secret(32),

@@ -64,6 +64,9 @@ describe('internal frames codec', () => {
     expect(frames[0]!.flags & FLAG_END).toBe(FLAG_END);
     const open = decode(encodeResponse(2, 200, [], undefined, false), () => 1000);
     expect(open[0]!.flags & FLAG_END).toBe(0);
+    // A head with the first part of a body that goes on: no END anywhere.
+    const partial = decode(encodeResponse(2, 200, [], Buffer.alloc(MAX_DATA_BYTES + 10), false), () => 100_000);
+    expect(partial.map((f) => f.flags)).toEqual([0, 0, 0]);
   });
 
   it('cuts a large body into DATA frames no larger than MAX_DATA_BYTES, END on the last only', () => {

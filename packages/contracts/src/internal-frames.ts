@@ -106,9 +106,9 @@ function encodeHeadAndBody(type: FrameType, stream: number, headBytes: number, w
   at = writeHead(out, at);
   for (let i = 0; i < slices; i++) {
     const start = i * MAX_DATA_BYTES;
-    const end = Math.min(start + MAX_DATA_BYTES, bodyBytes);
-    at = writeHeader(out, at, end - start, FrameType.Data, end && i === slices - 1 ? FLAG_END : 0, stream);
-    at += body!.copy(out, at, start, end);
+    const stop = Math.min(start + MAX_DATA_BYTES, bodyBytes);
+    at = writeHeader(out, at, stop - start, FrameType.Data, end && i === slices - 1 ? FLAG_END : 0, stream);
+    at += body!.copy(out, at, start, stop);
   }
   return out;
 }

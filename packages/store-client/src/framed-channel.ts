@@ -177,6 +177,8 @@ class FramedConnection {
       if (this.state === 'closed') return resolve();
       this.socket.once('close', () => resolve());
       this.endIfIdle();
+      // A peer that never closes its side (or requests never answered) does not hold the shutdown up.
+      setTimeout(() => this.socket.destroy(), 2_000).unref();
     });
   }
 

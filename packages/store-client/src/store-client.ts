@@ -66,7 +66,8 @@ export interface StoreClientOptions {
   /**
    * How data-plane requests (forwardStreaming) reach the node: 'http' (one HTTP/1.1 exchange per request on the
    * pool) or 'frames' (a few long-lived framed connections, issue 13; a node that refuses them is reached over
-   * HTTP). Index administration and health checks always use HTTP. Default 'http'.
+   * HTTP). Index administration and health checks always use HTTP. Default 'http' here; the gateway's
+   * configuration (CONIFER_VECTOR_STORE_PROTOCOL) defaults to 'frames'.
    */
   readonly protocol?: StoreProtocol;
   /** Framed connections per node (default 2). */

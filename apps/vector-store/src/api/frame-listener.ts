@@ -110,6 +110,8 @@ class FrameConnection {
       for (const response of waiting) response.emit('drain');
     });
     socket.on('error', () => socket.destroy());
+    // The gateway closed its side (shutting down, or done with this connection): finish what is in flight, then close ours.
+    socket.on('end', () => this.drain());
     socket.on('close', () => this.closed());
   }
 
