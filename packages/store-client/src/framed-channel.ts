@@ -30,7 +30,6 @@ import {
   type Frame,
 } from '@conifer/contracts';
 import { connect, type Socket } from 'node:net';
-import { Readable } from 'node:stream';
 
 /** Resolution of the time-out sweep. */
 const TIMER_TICK_MS = 50;
