@@ -201,4 +201,19 @@ describe('VectorStoreClient over frames', () => {
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => plain.close(() => resolve()));
   });
+
+  it('a store shutting down (503 to the Upgrade) fails the request as refused, and is not taken for an HTTP-only node', async () => {
+    const closing = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"over":"http"}'));
+    closing.on('upgrade', (_req: IncomingMessage, socket: Duplex) => socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'));
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    const draining = new VectorStoreClient({ url: `http://127.0.0.1:${(closing.address() as AddressInfo).port}`, internalToken: token, timeoutMs: 1000, protocol: 'frames' });
+    for (let i = 0; i < 2; i++) {
+      const failure = await draining.forwardStreaming('i', { method: 'POST', path: '/q', body: '{}' }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(UnavailableError);
+      expect(causeCode(failure)).toBe('ECONNREFUSED');
+    }
+    await draining.close();
+    closing.closeAllConnections();
+    await new Promise<void>((resolve) => closing.close(() => resolve()));
+  });
 });

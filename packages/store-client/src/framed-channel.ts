@@ -204,6 +204,11 @@ class FramedConnection {
     const statusLine = this.handshake.toString('latin1', 0, this.handshake.indexOf('\r\n'));
     const rest = this.handshake.subarray(end + 4);
     this.handshake = Buffer.alloc(0);
+    if (/^HTTP\/1\.[01] 503 /.test(statusLine)) {
+      // A store shutting down: nothing queued was sent (as with a refused connection), and it does speak frames.
+      this.fail(failure(`the store is shutting down: ${statusLine}`, 'ECONNREFUSED'));
+      return;
+    }
     if (!/^HTTP\/1\.[01] 101 /.test(statusLine)) {
       this.fail(new UpgradeRefused(`the store refused the framed protocol: ${statusLine}`));
       return;
