@@ -10,6 +10,10 @@
 //   DATA     (both)             payload: body bytes
 //   CANCEL   (both)             gateway → store: the answer is no longer wanted (time-out, client gone);
 //                               store → gateway: the answer broke off (as a reset socket would tell)
+//   WINDOW   (gateway → store)  payload: u32 more answer bytes the gateway will take on this stream
+// Flow control per answer: the store sends at most ANSWER_WINDOW_BYTES of an answer's body beyond what the gateway
+// has granted with WINDOW frames, so a client reading a large answer slowly holds the store's sending of that
+// answer only (as a paused socket would over HTTP), never the connection or the gateway's memory.
 // A string is u16 byte length + UTF-8. Flag END: the sender's side of the stream is complete (a REQUEST or
 // RESPONSE with END has no body; the last DATA frame carries it). Bodies larger than MAX_DATA_BYTES are cut into
 // several DATA frames, so that a large upsert never holds up the other requests on the connection for long.
@@ -19,9 +23,11 @@ export const FRAMES_PATH = '/internal/frames';
 /** Value of the Upgrade header (and protocol version). */
 export const FRAMES_PROTOCOL = 'conifer-frames/1';
 
-export const FrameType = { Request: 1, Response: 2, Data: 3, Cancel: 4 } as const;
+export const FrameType = { Request: 1, Response: 2, Data: 3, Cancel: 4, Window: 5 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 export const FLAG_END = 1;
+/** Answer bytes a store may send on a stream before the gateway grants more (WINDOW). */
+export const ANSWER_WINDOW_BYTES = 1024 * 1024;
 
 const HEADER_BYTES = 10; // length (4) + type (1) + flags (1) + stream id (4)
 /** Largest body slice in one DATA frame. */
@@ -130,6 +136,13 @@ export function encodeData(stream: number, body: Buffer, end: boolean): Buffer {
 export function encodeCancel(stream: number): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES);
   writeHeader(out, 0, 0, FrameType.Cancel, FLAG_END, stream);
+  return out;
+}
+
+export function encodeWindow(stream: number, bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + 4);
+  writeHeader(out, 0, 4, FrameType.Window, 0, stream);
+  out.writeUInt32BE(bytes >>> 0, HEADER_BYTES);
   return out;
 }
 

@@ -9,6 +9,7 @@ import {
   decodeRequestHead,
   encodeResponse,
   encodeCancel,
+  encodeData,
   FLAG_END,
   FrameDecoder,
   FrameType,
@@ -34,6 +35,8 @@ function causeCode(error: unknown): string | undefined {
 class FramedStore {
   readonly received: Received[] = [];
   readonly cancelled: number[] = [];
+  readonly granted: number[] = [];
+  private readonly onGrant = new Map<number, () => void>();
   readonly upgrades: IncomingMessage[] = [];
   readonly sockets = new Set<Duplex>();
   server!: Server;
@@ -50,6 +53,12 @@ class FramedStore {
       const bodies = new Map<number, { head: ReturnType<typeof decodeRequestHead>; chunks: Buffer[] }>();
       const decoder = new FrameDecoder((frame) => {
         if (frame.type === FrameType.Cancel) return void this.cancelled.push(frame.stream);
+        if (frame.type === FrameType.Window) {
+          this.granted.push(frame.payload.readUInt32BE(0));
+          this.onGrant.get(frame.stream)?.();
+          this.onGrant.delete(frame.stream);
+          return;
+        }
         if (frame.type === FrameType.Request) bodies.set(frame.stream, { head: decodeRequestHead(frame.payload), chunks: [] });
         else bodies.get(frame.stream)!.chunks.push(Buffer.from(frame.payload));
         if ((frame.flags & FLAG_END) === 0) return;
@@ -81,6 +90,11 @@ class FramedStore {
       // Head and part of the body, then the store breaks the answer off.
       socket.write(encodeResponse(stream, 200, ['content-type', 'application/json', 'content-length', '200000'], Buffer.alloc(70_000, 0x20), false));
       setTimeout(() => socket.write(encodeCancel(stream)), 20);
+      return;
+    }
+    if (path.endsWith('/windowed')) {
+      socket.write(encodeResponse(stream, 200, ['content-type', 'application/json', 'content-length', '300000'], Buffer.alloc(200_000, 0x20), false));
+      this.onGrant.set(stream, () => socket.write(encodeData(stream, Buffer.alloc(100_000, 0x20), true)));
       return;
     }
     if (path.endsWith('/die')) return void setTimeout(() => socket.destroy(), 20);
@@ -137,6 +151,11 @@ describe('VectorStoreClient over frames', () => {
     expect(big.whole).toBeUndefined();
     expect(big.contentLength).toBeGreaterThan(300_000);
     expect((await big.bytes()).length).toBe(big.contentLength);
+    // A store that waits for the reader's grant before sending the rest (flow control per answer).
+    const windowed = await client.forwardStreaming('i', { method: 'GET', path: '/windowed' });
+    expect(windowed.whole).toBeUndefined();
+    expect((await windowed.bytes()).length).toBe(300_000);
+    expect(store.granted.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(200_000);
   });
 
   it('times out a silent request (headers time-out) and tells the store to drop it', async () => {

@@ -11,15 +11,16 @@
 //   flight fails them with UND_ERR_SOCKET; time-outs (headers, then between body frames) with
 //   UND_ERR_HEADERS_TIMEOUT / UND_ERR_BODY_TIMEOUT, and the store is told to drop the answer (CANCEL).
 // - Time-outs are checked by one sweep per connection every TIMER_TICK_MS (no timer per request).
-// - Back-pressure: a large answer being streamed to a slow client is buffered here rather than pausing the
-//   connection (which would stall every other request on it); answers are bounded by the store's render caps.
-//   Request bodies are already whole in the gateway's memory; they are written in DATA frames of at most
+// - Back-pressure per answer: the store sends at most ANSWER_WINDOW_BYTES of an answer ahead of what the reader
+//   has taken (WINDOW frames grant more as the client reads), so a slow client holds up its own answer only —
+//   never the connection shared with other requests, and never more than a window of it in the gateway. Request bodies are already whole in the gateway's memory; they are written in DATA frames of at most
 //   MAX_DATA_BYTES, so a large upsert delays the requests behind it on its connection only briefly, and
 //   several connections per node spread the load.
 import {
   decodeResponseHead,
   encodeCancel,
   encodeRequest,
+  encodeWindow,
   FLAG_END,
   FrameDecoder,
   FrameProtocolError,
@@ -68,6 +69,8 @@ export interface FramedHandler {
 export interface FramedStream {
   /** The answer is no longer wanted: the store is told, later frames are dropped. */
   cancel(): void;
+  /** The reader took `bytes` of the answer: the store may send that much more (flow control per answer). */
+  grant(bytes: number): void;
 }
 
 function failure(message: string, code: string): Error {
@@ -98,6 +101,10 @@ class Exchange implements FramedStream {
     if (this.done) return;
     this.done = true;
     this.connection.cancel(this);
+  }
+
+  grant(bytes: number): void {
+    if (!this.done && bytes > 0) this.connection.window(this, bytes);
   }
 }
 
@@ -167,6 +174,10 @@ class FramedConnection {
     if (this.state === 'open') this.socket.write(encodeCancel(exchange.id));
     else this.queued = this.queued.filter((entry) => entry.exchange !== exchange);
     this.endIfIdle();
+  }
+
+  window(exchange: Exchange, bytes: number): void {
+    if (this.state === 'open' && this.streams.has(exchange.id)) this.socket.write(encodeWindow(exchange.id, bytes));
   }
 
   /** Ends the connection once its requests in flight are answered. */

@@ -460,6 +460,9 @@ class FramedAnswer implements FramedHandler {
   private stream: Readable | null = null;
   private settled = false;
   private ended = false;
+  private exchange: FramedStream | undefined;
+  /** Bytes pushed to the stream while its reader was behind: granted to the store when it reads again. */
+  private owed = 0;
 
   constructor(
     private readonly head: boolean,
@@ -493,10 +496,16 @@ class FramedAnswer implements FramedHandler {
       this.chunks = [];
       return;
     }
-    // Frames of other requests share the connection, so it is never paused for one reader: the answer is
-    // buffered in the stream (bounded by the store's answer size caps) while the client reads slowly.
+    // Frames of other requests share the connection, so it is never paused for one reader: the store sends
+    // this answer only as far as the reader's grants allow (WINDOW), given back as the stream is read.
+    this.exchange = exchange;
     this.stream = new Readable({
-      read: () => undefined,
+      read: () => {
+        if (this.owed === 0) return;
+        const owed = this.owed;
+        this.owed = 0;
+        exchange.grant(owed);
+      },
       destroy: (error, callback) => {
         if (!this.ended) exchange.cancel();
         callback(error);
@@ -507,7 +516,10 @@ class FramedAnswer implements FramedHandler {
 
   onData(chunk: Buffer, end: boolean): void {
     if (this.chunks !== null) this.chunks.push(chunk);
-    else this.stream?.push(chunk);
+    else if (this.stream !== null) {
+      if (this.stream.push(chunk)) this.exchange?.grant(chunk.length);
+      else this.owed += chunk.length;
+    }
     if (!end) return;
     this.ended = true;
     if (this.chunks !== null) {

@@ -13,6 +13,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import {
+  ANSWER_WINDOW_BYTES,
   decodeRequestHead,
   encodeCancel,
   encodeData,
@@ -177,6 +178,11 @@ class FrameConnection {
         request.receive(frame.payload, end);
         return;
       }
+      case FrameType.Window: {
+        if (frame.payload.length !== 4) throw new FrameProtocolError('a window frame carries 4 bytes');
+        this.inFlight.get(stream)?.grant(frame.payload.readUInt32BE(0));
+        return;
+      }
       case FrameType.Cancel: {
         this.bodies.get(stream)?.abort();
         this.bodies.delete(stream);
@@ -293,6 +299,11 @@ class FrameResponse extends EventEmitter {
   cancelled = false;
   private headers: Record<string, HeaderValue> = {};
   private headFlushed = false;
+  /** Answer bytes the gateway will still take (ANSWER_WINDOW_BYTES, plus its WINDOW grants, minus what was sent). */
+  private credit = ANSWER_WINDOW_BYTES;
+  /** Body bytes waiting for credit, and whether the last of them ends the answer. */
+  private queued: Buffer[] = [];
+  private queuedEnd = false;
 
   constructor(
     private readonly connection: FrameConnection,
@@ -358,7 +369,7 @@ class FrameResponse extends EventEmitter {
     this.writableEnded = true;
     const body = chunk === undefined || chunk === null ? undefined : typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : chunk;
     this.send(body, true);
-    this.connection.answered(this.stream);
+    if (this.queued.length === 0) this.connection.answered(this.stream);
     process.nextTick(() => {
       this.writableFinished = true;
       this.emit('finish');
@@ -382,6 +393,33 @@ class FrameResponse extends EventEmitter {
     return this;
   }
 
+  /** The gateway takes `bytes` more of this answer: send what waited for them. */
+  grant(bytes: number): void {
+    this.credit += bytes;
+    if (this.queued.length === 0 || this.cancelled) return;
+    const queued = this.queued;
+    const end = this.queuedEnd;
+    this.queued = [];
+    this.queuedEnd = false;
+    let ok = true;
+    for (let i = 0; i < queued.length; i++) {
+      const last = i === queued.length - 1;
+      ok = this.sendData(queued[i]!, end && last);
+      if (this.queued.length > 0 || (this.credit === 0 && !last)) {
+        // Out of window again: the remainder waits for the next grant.
+        this.queued.push(...queued.slice(i + 1));
+        this.queuedEnd = end;
+        return;
+      }
+    }
+    if (this.writableEnded) this.connection.answered(this.stream);
+    else if (ok) this.emit('drain');
+  }
+
+  /**
+   * Sends the head (first time) and as much of `body` as the gateway's window allows; the rest waits for WINDOW.
+   * False when the caller should wait for 'drain' (socket full, or window used up).
+   */
   private send(body: Buffer | undefined, end: boolean): boolean {
     if (this.cancelled) return true;
     if (!this.headFlushed) {
@@ -392,11 +430,37 @@ class FrameResponse extends EventEmitter {
         if (Array.isArray(value)) for (const item of value as readonly string[]) pairs.push(name, item);
         else pairs.push(name, String(value));
       }
-      return this.connection.write(encodeResponse(this.stream, this.statusCode, pairs, body, end), this);
+      const now = body === undefined || body.length <= this.credit ? body : body.subarray(0, this.credit);
+      const rest = body !== undefined && now !== body ? body.subarray(this.credit) : undefined;
+      this.credit -= now?.length ?? 0;
+      const ok = this.connection.write(encodeResponse(this.stream, this.statusCode, pairs, now, end && rest === undefined), this);
+      if (rest === undefined) return ok;
+      this.queued.push(rest);
+      this.queuedEnd = end;
+      return false;
+    }
+    if (this.queued.length > 0) {
+      if (body !== undefined && body.length > 0) this.queued.push(body);
+      if (end) this.queuedEnd = true;
+      return false;
     }
     if (body === undefined || body.length === 0) {
       return end ? this.connection.write(encodeData(this.stream, Buffer.alloc(0), true), this) : true;
     }
-    return this.connection.write(encodeData(this.stream, body, end), this);
+    return this.sendData(body, end);
+  }
+
+  /** Body bytes within the window now; the rest queued. */
+  private sendData(body: Buffer, end: boolean): boolean {
+    if (body.length <= this.credit) {
+      this.credit -= body.length;
+      return this.connection.write(encodeData(this.stream, body, end), this);
+    }
+    const now = body.subarray(0, this.credit);
+    this.queued.push(body.subarray(this.credit));
+    this.queuedEnd = end;
+    if (now.length > 0) this.connection.write(encodeData(this.stream, now, false), this);
+    this.credit = 0;
+    return false;
   }
 }

@@ -5,8 +5,10 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   decodeResponseHead,
+  ANSWER_WINDOW_BYTES,
   encodeCancel,
   encodeRequest,
+  encodeWindow,
   FLAG_END,
   FrameDecoder,
   FRAMES_PATH,
@@ -44,7 +46,12 @@ class FrameClient {
     }
   });
   private readonly socket: Socket;
-  private nextId = 1;
+  nextId = 1;
+
+  /** Body bytes received so far on a stream still open. */
+  receivedBytes(id: number): number {
+    return this.answers.get(id)?.chunks.reduce((total, chunk) => total + chunk.length, 0) ?? -1;
+  }
 
   constructor(port: number, token: string | null, path = FRAMES_PATH) {
     this.socket = connect(port, '127.0.0.1');
@@ -173,6 +180,24 @@ describe('framed listener', () => {
     expect(JSON.parse(answer.body)).toEqual({ upsertedCount: 1000 });
     const fetched = await c.send('GET', '/internal/indexes/fr-1/vectors/fetch?ids=big-999&namespace=big');
     expect(Object.keys(JSON.parse(fetched.body).vectors)).toEqual(['big-999']);
+  }, 20_000);
+
+  it('sends a large answer only as far as the reader grants (WINDOW), the rest when it grants more', async () => {
+    const c = await client();
+    const id = c.nextId;
+    const pending = c.send('POST', '/internal/indexes/fr-1/query', { vector: [1, 0.5], topK: 1000, namespace: 'big', includeMetadata: true, includeValues: true });
+    let settled = false;
+    void pending.then(() => (settled = true));
+    // The store stops at the window; other requests on the connection are not held up meanwhile.
+    for (let i = 0; i < 100 && c.receivedBytes(id) < ANSWER_WINDOW_BYTES; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await c.send('GET', '/internal/indexes/fr-1')).status).toBe(200);
+    expect(c.receivedBytes(id)).toBe(ANSWER_WINDOW_BYTES);
+    expect(settled).toBe(false);
+    c.raw(encodeWindow(id, 64 * 1024 * 1024));
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(Buffer.byteLength(answer.body)).toBeGreaterThan(ANSWER_WINDOW_BYTES);
+    expect(JSON.parse(answer.body).matches).toHaveLength(1000);
   }, 20_000);
 
   it('carries many requests at once on one connection, each answer on its own stream', async () => {
