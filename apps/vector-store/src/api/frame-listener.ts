@@ -33,6 +33,9 @@ import { INTERNAL_TOKEN_HEADER, type InternalTokenVerifier } from './internal-au
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
+/** Requests in flight one connection may have (a bound on what a peer can make the store hold). */
+const MAX_OPEN_STREAMS = 65_536;
+
 export interface FrameListener {
   /** Open framed connections. */
   readonly connections: number;
@@ -136,6 +139,8 @@ class FrameConnection {
 
   answered(stream: number): void {
     this.inFlight.delete(stream);
+    // An answer sent before the whole body came (401, 413, 415…): the rest of the body is dropped as it arrives.
+    this.bodies.delete(stream);
     if (this.draining && this.inFlight.size === 0) this.socket.end();
   }
 
@@ -153,6 +158,7 @@ class FrameConnection {
     switch (frame.type) {
       case FrameType.Request: {
         if (this.inFlight.has(stream)) throw new FrameProtocolError(`stream ${stream} is already open`);
+        if (this.inFlight.size >= MAX_OPEN_STREAMS) throw new FrameProtocolError(`more than ${MAX_OPEN_STREAMS} requests in flight on one connection`);
         const head = decodeRequestHead(frame.payload);
         const headers: Record<string, string> = {};
         for (let i = 0; i < head.headers.length; i += 2) headers[head.headers[i]!.toLowerCase()] = head.headers[i + 1]!;
