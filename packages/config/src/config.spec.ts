@@ -75,6 +75,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the gateway → store protocol (default frames) and refuses anything else', () => {
+    expect(loadConfig({}).gateway.vectorStoreProtocol).toBe('frames');
+    expect(loadConfig({ CONIFER_VECTOR_STORE_PROTOCOL: 'http' }).gateway.vectorStoreProtocol).toBe('http');
+    expect(() => loadConfig({ CONIFER_VECTOR_STORE_PROTOCOL: 'grpc' })).toThrow('CONIFER_VECTOR_STORE_PROTOCOL');
+  });
+
   it('keeps the public URL as given, without a trailing slash', () => {
     expect(loadConfig({ CONIFER_PUBLIC_URL: 'https://conifer.example.com/' }).gateway.publicUrl).toBe(
       'https://conifer.example.com',

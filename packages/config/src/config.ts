@@ -37,6 +37,7 @@ export const ENV_SCHEMA = {
   CONIFER_VECTOR_STORE_URLS: optionalString,
   CONIFER_VECTOR_STORE_SOCKET: optionalString,
   CONIFER_VECTOR_STORE_SOCKETS: optionalString,
+  CONIFER_VECTOR_STORE_PROTOCOL: z.enum(['http', 'frames']).default('frames'),
   CONIFER_VECTOR_STORE_DATA_DIR: optionalString,
   CONIFER_KEY_PEPPER: secret(32),
   CONIFER_INTERNAL_TOKEN: secret(32),
@@ -107,6 +108,8 @@ export interface ConiferConfig {
     readonly vectorStoreUrls: readonly string[];
     /** Store node URL → Unix socket path it also listens on (same host): the gateway reaches it through the socket. */
     readonly vectorStoreSockets: Readonly<Record<string, string>>;
+    /** How data-plane requests reach the stores: one HTTP/1.1 exchange each, or framed connections (issue 13). */
+    readonly vectorStoreProtocol: 'http' | 'frames';
     readonly maxBodyBytes: number;
     /** Proxies whose X-Forwarded-For is believed (false: none; a hop count; addresses/CIDRs). */
     readonly trustProxy: TrustedProxies;
@@ -247,6 +250,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       publicUrl: (v.CONIFER_PUBLIC_URL ?? `http://${publicHost}:${v.CONIFER_GATEWAY_PORT}`).replace(/\/+$/, ''),
       vectorStoreUrls: Object.freeze(vectorStoreUrls),
       vectorStoreSockets: Object.freeze(vectorStoreSockets),
+      vectorStoreProtocol: v.CONIFER_VECTOR_STORE_PROTOCOL,
       maxBodyBytes: v.CONIFER_MAX_BODY_BYTES,
       trustProxy: 'value' in trusted ? trusted.value : false,
       upstreamTimeoutMs: v.CONIFER_UPSTREAM_TIMEOUT_MS,

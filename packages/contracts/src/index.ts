@@ -5,3 +5,4 @@ export * from './admin.js';
 export * from './internal-api.js';
 export * from './control-plane/index.js';
 export * from './client-error.js';
+export * from './internal-frames.js';

@@ -6,6 +6,7 @@ import { INTERNAL_TOKEN_HEADER, UnavailableError, type IndexSettings } from '@co
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
+import { FramedChannel, type FramedHandler, type FramedRequest, type FramedStream } from './framed-channel.js';
 
 export { INTERNAL_TOKEN_HEADER };
 /** What the store needs to create an index (dimension null for sparse indexes). */
@@ -62,7 +63,18 @@ export interface StoreClientOptions {
    * Host): for a gateway and a store on one host, where it skips the loopback TCP stack on every request.
    */
   readonly socketPath?: string;
+  /**
+   * How data-plane requests (forwardStreaming) reach the node: 'http' (one HTTP/1.1 exchange per request on the
+   * pool) or 'frames' (a few long-lived framed connections, issue 13; a node that refuses them is reached over
+   * HTTP). Index administration and health checks always use HTTP. Default 'http' here; the gateway's
+   * configuration (CONIFER_VECTOR_STORE_PROTOCOL) defaults to 'frames'.
+   */
+  readonly protocol?: StoreProtocol;
+  /** Framed connections per node (default 2). */
+  readonly framedConnections?: number;
 }
+
+export type StoreProtocol = 'http' | 'frames';
 
 export interface ForwardRequest {
   readonly method: string;
@@ -157,6 +169,7 @@ export class VectorStoreClient {
   private readonly pool: Pool;
   private readonly timeoutMs: number;
   private readonly token: string;
+  private readonly frames: FramedChannel | undefined;
 
   constructor(options: StoreClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
@@ -172,6 +185,21 @@ export class VectorStoreClient {
       connect: { timeout: options.connectTimeoutMs ?? Math.min(options.timeoutMs, 5_000) },
       ...(options.socketPath === undefined ? {} : { socketPath: options.socketPath }),
     });
+    if (options.protocol === 'frames') {
+      const address = new URL(this.url);
+      this.frames = new FramedChannel(
+        {
+          hostHeader: address.host,
+          ...(options.socketPath !== undefined
+            ? { socketPath: options.socketPath }
+            : { host: address.hostname.replace(/^\[|\]$/g, ''), port: address.port === '' ? (address.protocol === 'https:' ? 443 : 80) : Number(address.port) }),
+        },
+        this.token,
+        options.connectTimeoutMs ?? Math.min(options.timeoutMs, 5_000),
+        options.framedConnections ?? 2,
+        (_request, handler) => (handler as FramedAnswer).overHttp(),
+      );
+    }
   }
 
   // ------------------------------------------------------------------ index administration
@@ -245,6 +273,30 @@ export class VectorStoreClient {
    * resolved are an UnavailableError; later ones surface on the body stream.
    */
   forwardStreaming(indexId: string, request: ForwardRequest): Promise<StreamedResponse> {
+    if (this.frames !== undefined && this.frames.available) return this.forwardFramed(this.frames, indexId, request);
+    return this.forwardHttp(indexId, request);
+  }
+
+  /** The framed path: same answer object, same failures (UnavailableError whose cause has undici's codes). */
+  private forwardFramed(frames: FramedChannel, indexId: string, request: ForwardRequest): Promise<StreamedResponse> {
+    const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
+    const headers: string[] = request.requestId !== undefined ? ['x-request-id', request.requestId] : [];
+    if (body !== undefined) headers.push('content-type', request.contentType ?? 'application/json', 'content-length', String(body.length));
+    if (request.minSeq !== undefined) headers.push(MIN_SEQ_HEADER, request.minSeq);
+    const framed: FramedRequest = {
+      method: request.method,
+      path: `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
+      headers,
+      body,
+      headersTimeoutMs: request.headersTimeoutMs ?? this.timeoutMs,
+      bodyTimeoutMs: this.timeoutMs,
+    };
+    return new Promise<StreamedResponse>((resolve, reject) => {
+      frames.send(framed, new FramedAnswer(request.method === 'HEAD', resolve, reject, () => this.forwardHttp(indexId, request)));
+    });
+  }
+
+  private forwardHttp(indexId: string, request: ForwardRequest): Promise<StreamedResponse> {
     const headers: string[] = request.requestId !== undefined ? [INTERNAL_TOKEN_HEADER, this.token, 'x-request-id', request.requestId] : [INTERNAL_TOKEN_HEADER, this.token];
     if (request.body !== undefined) headers.push('content-type', request.contentType ?? 'application/json');
     if (request.minSeq !== undefined) headers.push(MIN_SEQ_HEADER, request.minSeq);
@@ -264,7 +316,7 @@ export class VectorStoreClient {
   }
 
   async close(): Promise<void> {
-    await this.pool.close().catch(() => this.pool.destroy());
+    await Promise.all([this.frames?.close(), this.pool.close().catch(() => this.pool.destroy())]);
   }
 
   private async call(
@@ -378,6 +430,109 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.ended = true;
+    this.chunks = null;
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(unavailable(error));
+      return;
+    }
+    this.stream?.destroy(error);
+  }
+
+  private settle(response: StreamedResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(response);
+  }
+}
+
+/**
+ * The framed counterpart of ForwardHandler: the same whole-or-streamed answer from a framed exchange. The store's
+ * headers arrive as (name, value) pairs; only content-type, content-length and the log sequence are read.
+ */
+class FramedAnswer implements FramedHandler {
+  private status = 0;
+  private contentType: string | undefined;
+  private contentLength: number | undefined;
+  private logSeq: string | undefined;
+  private chunks: Buffer[] | null = null;
+  private stream: Readable | null = null;
+  private settled = false;
+  private ended = false;
+  private exchange: FramedStream | undefined;
+  /** Bytes pushed to the stream while its reader was behind: granted to the store when it reads again. */
+  private owed = 0;
+
+  constructor(
+    private readonly head: boolean,
+    private readonly resolve: (response: StreamedResponse) => void,
+    private readonly reject: (error: unknown) => void,
+    /** Sends the request over HTTP instead (the node refused the framed protocol before it was sent). */
+    private readonly http: () => Promise<StreamedResponse>,
+  ) {}
+
+  overHttp(): void {
+    this.http().then(this.resolve, this.reject);
+  }
+
+  onHead(status: number, headers: readonly string[], end: boolean, exchange: FramedStream): void {
+    this.status = status;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (name === 'content-type') this.contentType = headers[i + 1];
+      else if (name === LOG_SEQ_HEADER) this.logSeq = headers[i + 1];
+      else if (name === 'content-length') {
+        const value = Number(headers[i + 1]);
+        if (Number.isSafeInteger(value) && value >= 0) this.contentLength = value;
+      }
+    }
+    if (end) {
+      this.ended = true;
+      this.settle(new ForwardedAnswer(status, this.contentType, this.contentLength, this.logSeq, Buffer.alloc(0), undefined));
+      return;
+    }
+    if (this.head || (this.contentLength !== undefined && this.contentLength <= FORWARD_WHOLE_MAX_BYTES)) {
+      this.chunks = [];
+      return;
+    }
+    // Frames of other requests share the connection, so it is never paused for one reader: the store sends
+    // this answer only as far as the reader's grants allow (WINDOW), given back as the stream is read.
+    this.exchange = exchange;
+    this.stream = new Readable({
+      read: () => {
+        if (this.owed === 0) return;
+        const owed = this.owed;
+        this.owed = 0;
+        exchange.grant(owed);
+      },
+      destroy: (error, callback) => {
+        if (!this.ended) exchange.cancel();
+        callback(error);
+      },
+    });
+    this.settle(new ForwardedAnswer(status, this.contentType, this.contentLength, this.logSeq, undefined, this.stream));
+  }
+
+  onData(chunk: Buffer, end: boolean): void {
+    if (this.chunks !== null) this.chunks.push(chunk);
+    else if (this.stream !== null) {
+      if (this.stream.push(chunk)) this.exchange?.grant(chunk.length);
+      else this.owed += chunk.length;
+    }
+    if (!end) return;
+    this.ended = true;
+    if (this.chunks !== null) {
+      const chunks = this.chunks;
+      this.chunks = null;
+      const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, this.logSeq, whole, undefined));
+      return;
+    }
+    this.stream?.push(null);
+  }
+
+  onError(error: Error): void {
     this.ended = true;
     this.chunks = null;
     if (!this.settled) {

@@ -125,6 +125,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     ...(options.redis === false
       ? {}
       : { REDIS_URL: options.redisUrl ?? process.env.REDIS_URL, CONIFER_REDIS_KEY_PREFIX: `${process.env.CONIFER_REDIS_KEY_PREFIX ?? 'conifer-e2e:'}${randomBytes(3).toString('hex')}:` }),
+    // The gateway → store protocol under test (the suites and benches run with either: `CONIFER_VECTOR_STORE_PROTOCOL=http npm test`).
+    ...(process.env.CONIFER_VECTOR_STORE_PROTOCOL === undefined ? {} : { CONIFER_VECTOR_STORE_PROTOCOL: process.env.CONIFER_VECTOR_STORE_PROTOCOL }),
     ...options.env,
   };
   let store = launch(STORE_MAIN, baseEnv, `http://127.0.0.1:${storePort}`);

@@ -63,6 +63,7 @@ export class VectorStoreNodes implements OnModuleInit, OnApplicationShutdown {
       {
         internalToken: secrets.internalToken,
         timeoutMs: config.gateway.upstreamTimeoutMs,
+        protocol: config.gateway.vectorStoreProtocol,
       },
       config.gateway.vectorStoreSockets,
     );

@@ -15,6 +15,18 @@ export class StoreMetrics {
   private readonly queriesByPlan = new Map<string, { inc(): void }>();
   private loopTimer: NodeJS.Timeout | undefined;
 
+  /** Open framed connections from gateways (issue 13), read when scraped. */
+  watchFramedConnections(count: () => number): void {
+    new Gauge({
+      name: 'conifer_store_framed_connections',
+      help: 'Open framed (conifer-frames/1) connections from gateways',
+      registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
+    });
+  }
+
   constructor(indexes: IndexRegistry, defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
     this.requestDuration = new Histogram({

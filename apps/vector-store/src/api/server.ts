@@ -29,6 +29,7 @@ import type { DurableIndex } from '../storage/durable-index.js';
 import type { JetStreamIndexLog } from '../storage/log/jetstream.js';
 import { validateIndexId, type IndexRegistry } from '../storage/index-registry.js';
 import { installErrorHandling } from './error-handler.js';
+import { listenForFrames } from './frame-listener.js';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
 import { StoreMetrics } from './metrics.js';
 import * as render from './render.js';
@@ -311,6 +312,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
 
   registerDocumentRoutes(app, indexOf, registry.list());
+
+  // The framed internal protocol (an HTTP Upgrade on the same listeners): its requests go through the same router.
+  const frames = listenForFrames(app.server, (request, response) => app.routing(request, response), verifier, options.logger);
+  metrics.watchFramedConnections(() => frames.connections);
+  app.addHook('preClose', (done) => {
+    frames.drain();
+    done();
+  });
 
   return app;
 }

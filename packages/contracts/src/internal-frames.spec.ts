@@ -1,0 +1,121 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  decodeRequestHead,
+  decodeResponseHead,
+  encodeCancel,
+  encodeData,
+  encodeRequest,
+  encodeResponse,
+  FLAG_END,
+  FrameDecoder,
+  FrameProtocolError,
+  FrameType,
+  MAX_DATA_BYTES,
+  MAX_FRAME_BYTES,
+  type Frame,
+} from './internal-frames.js';
+
+/** Decodes `bytes` fed in the given chunk sizes; copies payloads (they are views into the chunks). */
+function decode(bytes: Buffer, chunkSizes: (index: number) => number): Frame[] {
+  const frames: Frame[] = [];
+  const decoder = new FrameDecoder((frame) => frames.push({ ...frame, payload: Buffer.from(frame.payload) }));
+  for (let at = 0, i = 0; at < bytes.length; i++) {
+    const size = Math.max(1, chunkSizes(i));
+    decoder.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  expect(decoder.buffered).toBe(0);
+  return frames;
+}
+
+function body(frames: Frame[], stream: number): Buffer {
+  return Buffer.concat(frames.filter((f) => f.stream === stream && f.type === FrameType.Data).map((f) => f.payload));
+}
+
+describe('internal frames codec', () => {
+  const request = encodeRequest(7, 'POST', '/internal/indexes/a%2Fb/query?x=é', ['x-request-id', 'r-1', 'content-type', 'application/json'], Buffer.from('{"topK":1}'));
+  const response = encodeResponse(7, 404, ['content-type', 'application/json', 'x-conifer-applied-seq', '12'], Buffer.from('{"code":5}'));
+
+  it('round-trips a request and a response, whole or byte by byte, or several frames in one chunk', () => {
+    const both = Buffer.concat([request, response, encodeCancel(9)]);
+    for (const sizes of [() => both.length, () => 1, (i: number) => (i % 3) + 2, () => 11]) {
+      const frames = decode(both, sizes);
+      expect(frames.map((f) => [f.type, f.stream, f.flags])).toEqual([
+        [FrameType.Request, 7, 0],
+        [FrameType.Data, 7, FLAG_END],
+        [FrameType.Response, 7, 0],
+        [FrameType.Data, 7, FLAG_END],
+        [FrameType.Cancel, 9, FLAG_END],
+      ]);
+      expect(decodeRequestHead(frames[0]!.payload)).toEqual({
+        method: 'POST',
+        path: '/internal/indexes/a%2Fb/query?x=é',
+        headers: ['x-request-id', 'r-1', 'content-type', 'application/json'],
+      });
+      expect(frames[1]!.payload.toString()).toBe('{"topK":1}');
+      expect(decodeResponseHead(frames[2]!.payload)).toEqual({ status: 404, headers: ['content-type', 'application/json', 'x-conifer-applied-seq', '12'] });
+      expect(frames[3]!.payload.toString()).toBe('{"code":5}');
+    }
+  });
+
+  it('marks a head without body as the end of its stream', () => {
+    const frames = decode(encodeRequest(1, 'GET', '/healthz', [], undefined), () => 1000);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.flags & FLAG_END).toBe(FLAG_END);
+    const open = decode(encodeResponse(2, 200, [], undefined, false), () => 1000);
+    expect(open[0]!.flags & FLAG_END).toBe(0);
+    // A head with the first part of a body that goes on: no END anywhere.
+    const partial = decode(encodeResponse(2, 200, [], Buffer.alloc(MAX_DATA_BYTES + 10), false), () => 100_000);
+    expect(partial.map((f) => f.flags)).toEqual([0, 0, 0]);
+  });
+
+  it('cuts a large body into DATA frames no larger than MAX_DATA_BYTES, END on the last only', () => {
+    const big = Buffer.alloc(2 * MAX_DATA_BYTES + 1234);
+    for (let i = 0; i < big.length; i++) big[i] = i % 251;
+    const frames = decode(encodeRequest(3, 'POST', '/u', [], big), (i) => 65_536 + (i % 7));
+    const data = frames.filter((f) => f.type === FrameType.Data);
+    expect(data.map((f) => f.payload.length)).toEqual([MAX_DATA_BYTES, MAX_DATA_BYTES, 1234]);
+    expect(data.map((f) => f.flags)).toEqual([0, 0, FLAG_END]);
+    expect(body(frames, 3).equals(big)).toBe(true);
+    const continued = decode(encodeData(3, big, false), () => big.length);
+    expect(continued.every((f) => f.flags === 0)).toBe(true);
+    expect(decode(encodeData(3, Buffer.alloc(0), true), () => 100)).toEqual([expect.objectContaining({ type: FrameType.Data, flags: FLAG_END })]);
+  });
+
+  it('refuses malformed frames with FrameProtocolError (never another error, never a frame)', () => {
+    const cases: Buffer[] = [
+      Buffer.from([0, 0, 0, 2, 1, 0, 0, 0, 0, 1]), // length below the header
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 1]), // length beyond the maximum
+      (() => {
+        const b = Buffer.alloc(10);
+        b.writeUInt32BE(MAX_FRAME_BYTES - 3, 0); // one byte over
+        b[4] = FrameType.Data;
+        return b;
+      })(),
+      Buffer.from([0, 0, 0, 6, 99, 0, 0, 0, 0, 1]), // unknown type
+    ];
+    for (const bad of cases) {
+      const frames: Frame[] = [];
+      const decoder = new FrameDecoder((frame) => frames.push(frame));
+      expect(() => decoder.push(bad)).toThrow(FrameProtocolError);
+      expect(frames).toEqual([]);
+    }
+    // Heads whose strings run past the payload, or do not come in pairs.
+    expect(() => decodeRequestHead(Buffer.from([0, 5, 0x41]))).toThrow(FrameProtocolError);
+    expect(() => decodeRequestHead(Buffer.from([0, 1]))).toThrow(FrameProtocolError);
+    expect(() => decodeRequestHead(Buffer.from([0, 1, 0x47]))).toThrow(FrameProtocolError); // method only
+    expect(() => decodeResponseHead(Buffer.from([1]))).toThrow(FrameProtocolError);
+    expect(() => decodeResponseHead(Buffer.from([0, 200, 0, 1, 0x61]))).toThrow(FrameProtocolError); // a name without value
+    expect(() => encodeRequest(1, 'GET', 'x'.repeat(70_000), [], undefined)).toThrow(FrameProtocolError);
+  });
+
+  it('keeps an incomplete tail only until the rest arrives', () => {
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder((frame) => frames.push(frame));
+    decoder.push(request.subarray(0, 5));
+    expect(decoder.buffered).toBe(5);
+    decoder.push(request.subarray(5));
+    expect(decoder.buffered).toBe(0);
+    expect(frames).toHaveLength(2);
+  });
+});
