@@ -37,8 +37,11 @@ function load(index: VectorIndex, records: Rec[]): void {
   for (let i = 0; i < records.length; i += 1000) index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: records.slice(i, i + 1000) })));
 }
 
-/** No graph (every query plans a scan); filters of more than 100 matches may use the sketches. */
-const SCANS: Partial<SearchOptions> = { annMinVectors: Number.MAX_SAFE_INTEGER, exactFilterMax: 100 };
+/**
+ * No graph (every query plans a scan); the sketch scan's modelled cost scaled down so that the planner
+ * chooses it for a few hundred matches (at 100k it does for ~1000 and more: search/planner.ts).
+ */
+const SCANS: Partial<SearchOptions> = { annMinVectors: Number.MAX_SAFE_INTEGER, exactFilterMax: 100, sketchCostScale: 0.1 };
 
 describe('filtered scan over int8 sketches', () => {
   const dim = 128;
@@ -72,9 +75,9 @@ describe('filtered scan over int8 sketches', () => {
     });
   }
 
-  it('leaves small match sets, sparse queries and other metrics to the exact scan', () => {
+  it('leaves small match sets and the other metrics (whose sparse and hybrid queries it could not serve) to the exact scan', () => {
     const q = queries[0]!;
-    expect(index.query(parseQueryRequest({ vector: q, topK: 10, filter: { bucket: { $eq: 42 } } })).plan.plan).toBe('exact-filtered');
+    expect(index.query(parseQueryRequest({ vector: q, topK: 10, filter: { bucket: { $eq: 42 }, region: { $eq: 3 } } })).plan.plan).toBe('exact-filtered');
     for (const metric of ['euclidean', 'dotproduct'] as Metric[]) {
       const other = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, SCANS);
       load(other, records.slice(0, 3000));
@@ -82,6 +85,24 @@ describe('filtered scan over int8 sketches', () => {
       const got = other.query(parseQueryRequest({ vector: q, topK: 5, filter: { bucket: { $lt: 50 } } }));
       expect(got.plan.plan).toBe('exact-filtered');
       expect(got.matches.map((m) => m.id)).toEqual(refTopK(metric, q, records.slice(0, 3000), { bucket: { $lt: 50 } }, 5).map((m) => m.id));
+    }
+  });
+});
+
+describe('the planner weighs the sketch scan by the dimension', () => {
+  it('scans 2000 matches over the sketches at 768-d, 500 exactly, and 3000 exactly at 64-d', () => {
+    const random = rng(3);
+    for (const [dim, n] of [
+      [768, 2500],
+      [64, 3500],
+    ] as const) {
+      const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: Number.MAX_SAFE_INTEGER });
+      const records = Array.from({ length: n }, (_, i) => ({ id: `r${i}`, values: Array.from({ length: dim }, () => random() - 0.5), metadata: { i } }));
+      load(index, records as unknown as Rec[]);
+      const q = records[1]!.values;
+      const plan = (count: number): string => index.query(parseQueryRequest({ vector: q, topK: 10, filter: { i: { $lt: count } } })).plan.plan;
+      if (dim === 768) expect([plan(2000), plan(500)]).toEqual(['sketch-filtered', 'exact-filtered']);
+      else expect(plan(3000)).toBe('exact-filtered');
     }
   });
 });

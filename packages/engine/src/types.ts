@@ -51,6 +51,11 @@ export interface SearchOptions {
   graphCostScale?: number;
   /** Candidates the sketch scan of a filter's matches re-scores exactly (default 100, at least 10 × topK). */
   sketchCandidates?: number;
+  /**
+   * Multiplies the planner's modelled cost of the sketch scan against the exact scan of the matches
+   * (default 1; lower favours the sketches: tests use it to reach them on small namespaces).
+   */
+  sketchCostScale?: number;
 }
 
 // ---------------------------------------------------------------- read results (engine shapes, not wire shapes)

@@ -46,12 +46,16 @@ export interface PlanInput {
 // at 100k × 768 (exact score 7.9 µs: k² / 84–111).
 const GRAPH_QUADRATIC = 64;
 const GRAPH_FIXED = 64;
-// The sketch scan: each match costs SKETCH_PER_MATCH of an exact score (an int8 row copied and compared with
-// SIMD), plus the exact re-scoring of its candidates and a fixed part (quantising the query, one usearch
-// call per values chunk). SKETCH_PER_MATCH is the ratio measured at 128-d, where an exact score is cheapest
-// and the sketch's fixed per-row costs weigh most (bench/RESULTS.md "Filtered search over int8 sketches").
-const SKETCH_PER_MATCH = 0.25;
-const SKETCH_FIXED = 200;
+// The sketch scan: each match costs a fraction of an exact score (an int8 row copied and compared with
+// SIMD: both grow with the dimension, the sketch's 4× slower, plus a per-row part that weighs most at low
+// dimensions), plus the exact re-scoring of its candidates and a fixed part (quantising the query, one
+// usearch call per values chunk). Fitted on 100k hard vectors, same-run ratios of the two scans of the same
+// match sets (bench/RESULTS.md "Filtered scan over int8 sketches"): a match cost ≈ 0.74 of an exact score
+// at 128-d and ≈ 0.32 at 768-d; 1000 matches were scanned faster exactly at 128-d (0.41 vs 0.51 ms) and
+// over the sketches at 768-d (1.1–1.4 vs 2.0–3.1 ms).
+const SKETCH_PER_MATCH = 0.2;
+const SKETCH_PER_MATCH_DIMS = 70;
+const SKETCH_FIXED = 300;
 /** Sketch candidates re-scored exactly (at least; 10 × topK when larger). */
 const SKETCH_CANDIDATES = 100;
 
@@ -104,19 +108,19 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
  */
 function matchScanPlan(ns: NamespaceStore, matches: MatchSet, denseOnly: boolean, topK: number, options: SearchOptions): MatchScanPlan {
   const candidates = Math.max(options.sketchCandidates ?? SKETCH_CANDIDATES, topK * 10);
-  if (denseOnly && ns.sketchReady && matches.count > options.exactFilterMax && sketchScanCost(matches.count, candidates) < matches.count) {
+  if (denseOnly && ns.sketchReady && sketchScanCost(ns.dimension, matches.count, candidates) * (options.sketchCostScale ?? 1) < matches.count) {
     return { kind: 'sketch-filtered', matches, candidates };
   }
   return { kind: 'exact-filtered', matches };
 }
 
 /** Modelled cost of a match-set scan, in exact scores. */
-function matchScanCost(plan: MatchScanPlan): number {
-  return plan.kind === 'sketch-filtered' ? sketchScanCost(plan.matches.count, plan.candidates) : plan.matches.count;
+function matchScanCost(ns: NamespaceStore, plan: MatchScanPlan): number {
+  return plan.kind === 'sketch-filtered' ? sketchScanCost(ns.dimension, plan.matches.count, plan.candidates) : plan.matches.count;
 }
 
-function sketchScanCost(count: number, candidates: number): number {
-  return count * SKETCH_PER_MATCH + candidates + SKETCH_FIXED;
+function sketchScanCost(dimension: number, count: number, candidates: number): number {
+  return count * (SKETCH_PER_MATCH + SKETCH_PER_MATCH_DIMS / dimension) + candidates + SKETCH_FIXED;
 }
 
 /**
@@ -135,5 +139,5 @@ export function filteredGraphPlan(
   const wanted = annBreadth(options, topK, annLive);
   const selectivity = Math.max(matches.count, 1) / Math.max(ns.liveCount, 1);
   const candidates = Math.ceil((wanted / selectivity) * (Math.max(size, 1) / annLive));
-  return { kind: 'ann', candidates, matches, wanted, widest: widestGraphSearch(matchScanCost(scan), options), scan };
+  return { kind: 'ann', candidates, matches, wanted, widest: widestGraphSearch(matchScanCost(ns, scan), options), scan };
 }
