@@ -210,6 +210,9 @@ describe('sketch upkeep', () => {
     const before = restored.query(parseQueryRequest({ vector: live.get('v7')!, topK: 1, filter: all }));
     expect([before.plan.plan, before.matches[0]!.id]).toEqual(['exact-filtered', 'v7']);
 
+    // One step of the store's builder, then the rest through buildAnnStep (sketches before any graph work).
+    expect(restored.buildSketchStep(1000)).toBe(1000);
+    expect(ns.pendingSketches).toBe(3999);
     let steps = 0;
     while (restored.buildAnnStep(512) > 0) steps++;
     expect(steps).toBeGreaterThan(1);

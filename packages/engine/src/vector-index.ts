@@ -153,14 +153,24 @@ export class VectorIndex implements ReadContext {
    */
   buildAnnStep(maxBatch: number): number {
     // Sketches first (restored slots): the filtered scan waits for them, and they cost far less than the graph.
-    for (const ns of this.namespaces.stores()) {
-      const n = ns.buildSketches(maxBatch * 4);
-      if (n > 0) return n;
-    }
+    const sketched = this.buildSketchStep(maxBatch * 4);
+    if (sketched > 0) return sketched;
     for (const ns of this.annCandidates()) {
       if (ns.annUpTo >= ns.slotCount) continue;
       const to = Math.min(ns.slotCount, ns.annUpTo + maxBatch);
       return ns.extendAnn(to, () => new UsearchAnn(this.settings.metric, ns.dimension, this.annParams, ns.maxNorm()));
+    }
+    return 0;
+  }
+
+  /**
+   * Builds the int8 sketches of up to `maxRows` slots restored without values (after a restart), in one
+   * namespace, on this thread (reads the values from the segment). Returns the number of slots sketched.
+   */
+  buildSketchStep(maxRows: number): number {
+    for (const ns of this.namespaces.stores()) {
+      const n = ns.buildSketches(maxRows);
+      if (n > 0) return n;
     }
     return 0;
   }
