@@ -182,6 +182,12 @@ describe('sketch upkeep', () => {
       const got = index.query(parseQueryRequest({ vector: q.values, topK: 1, filter: all }));
       expect(got.matches[0]!.id).toBe(refTopK('cosine', q.values, left, undefined, 1)[0]!.id);
     }
+
+    // deleteAll empties the sketches with the namespace: records written afterwards are found by theirs.
+    index.apply(index.prepareDelete(parseDeleteRequest({ deleteAll: true })));
+    const after = hardRecords(3000, dim, 24, 'n').records;
+    load(index, after);
+    expectFindsItself(index, new Map(after.map((r) => [r.id, r.values])), ['n0', 'n1500', 'n2999']);
   });
 
   it('after a restore from a segment, sketches the restored slots in the background builder', () => {
