@@ -38,8 +38,14 @@ const CHUNK_MASK = CHUNK_SLOTS - 1;
 let nextUid = 1;
 /** Stands for a chunk whose rows are all served by the segment. */
 const EMPTY_CHUNK = new Float32Array(0);
-/** Spare rows at the start of every full sketch chunk (half the rows of a smaller first chunk). */
-const SKETCH_SCRATCH = 512;
+/**
+ * Spare rows at the start of every full sketch chunk (half the rows of a smaller first chunk): a scan
+ * copies at most this many rows there before handing them to usearch, few enough to stay in the core's L2
+ * (96 KB at 768-d) for that SIMD pass: the 10k-match scan at 100k × 768, timed alone, took 6.9 ms with
+ * 512 and 2.9 ms with 128 (separate runs a minute apart, load 8; the whole query's CPU in the bench did
+ * not show the difference at load 7–10, bench/RESULTS.md).
+ */
+const SKETCH_SCRATCH = 128;
 
 /** Spare rows at the start of a sketch chunk of `total` rows in all. */
 function sketchScratchRows(total: number): number {
