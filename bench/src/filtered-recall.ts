@@ -8,9 +8,9 @@
 // correlated with them (`region`/`zone`: a function of the vector's cluster). Recall@10 is against the
 // brute-force reference of @conifer/test-utils (double precision, every record scored); the reference's
 // own time per query is printed beside the engine's p50 as the same-run yardstick.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
-import { compileEngineFilter, executePlan, matchSet, VectorIndex } from '@conifer/engine';
+import { compileEngineFilter, DEFAULT_ANN_PARAMS, executePlan, matchSet, UsearchAnn, VectorIndex, type QueryPlan } from '@conifer/engine';
 import { refMatches, refScore, rng, vectorDistribution } from '@conifer/test-utils';
 
 const N = Number(process.argv[2] ?? 30_000);
@@ -50,7 +50,9 @@ const FILTERS: Record<string, Filter> = {
   'corr 1%': { zone: { $eq: 7 } },
 };
 
-const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
+// CONIFER_BENCH_SKETCH_CANDIDATES: the sketch scan's exact re-scoring breadth (the engine's default otherwise).
+const sketchCandidates = process.env.CONIFER_BENCH_SKETCH_CANDIDATES === undefined ? undefined : Number(process.env.CONIFER_BENCH_SKETCH_CANDIDATES);
+const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' }, sketchCandidates === undefined ? {} : { sketchCandidates });
 let t0 = performance.now();
 for (let i = 0; i < N; i += 1000) {
   const vectors: { id: string; values: number[]; metadata: Meta }[] = [];
@@ -59,9 +61,17 @@ for (let i = 0; i < N; i += 1000) {
 }
 const ingestS = (performance.now() - t0) / 1000;
 t0 = performance.now();
+// The data are deterministic (seeded), so the graph of a size is built once and kept under the system's
+// temporary directory (CONIFER_BENCH_GRAPH_DIR): 100k × 768 takes many minutes to build on a loaded machine.
+const graphFile = `${process.env.CONIFER_BENCH_GRAPH_DIR ?? '/tmp'}/conifer-filtered-recall-${DATA}-${N}x${DIM}.usearch`;
+const built = !existsSync(graphFile);
+if (built) {
+  while (index.buildAnnStep(10_000) > 0);
+  index.namespaces.get('')!.ann!.save(graphFile);
+} else index.namespaces.get('')!.installAnn(UsearchAnn.view(graphFile, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1), N);
 while (index.buildAnnStep(10_000) > 0);
 const buildS = (performance.now() - t0) / 1000;
-console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; ingest ${ingestS.toFixed(1)} s, graph build ${buildS.toFixed(1)} s; load ${load()}`);
+console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; ingest ${ingestS.toFixed(1)} s, graph ${built ? 'build' : `from ${graphFile}`} ${buildS.toFixed(1)} s; load ${load()}`);
 
 // Brute-force reference: every record scored once per query, then each filter's top-10 among its matches.
 const masks = Object.fromEntries(Object.entries(FILTERS).map(([name, f]) => [name, meta.map((m) => refMatches(f, m))]));
@@ -99,37 +109,77 @@ const former = (filter: Filter): Run => {
     return { matches: top.sorted().map(({ slot, score }) => ({ id: ns.idOf(slot), score })), plan: { plan: `former ann k=${candidates}` } };
   };
 };
+// Each match-set scan forced, whatever the planner chose: the exact scan (the planner's choice before the
+// sketches) is the same-run reference, the sketch scan the new path.
+const forced = (filter: Filter, kind: 'exact-filtered' | 'sketch-filtered', label: string): Run => {
+  const compiled = compileEngineFilter(parseQueryRequest({ vector: [...queries[0]!], topK: K, filter }).filter)!;
+  return (q) => {
+    // The match set is built per query, as a planned query does.
+    const matches = matchSet(ns, compiled);
+    const plan: QueryPlan = kind === 'exact-filtered' ? { kind, matches } : { kind, matches, candidates: Math.max(sketchCandidates ?? 100, 10 * K) };
+    const { top, executed } = executePlan(ns, plan, ns.scorer('cosine', q, undefined), q, K, 'cosine');
+    return { matches: top.sorted().map(({ slot, score }) => ({ id: ns.idOf(slot), score })), plan: { plan: `${label} ${executed.plan}` } };
+  };
+};
 const runs: [string, Filter, Run | undefined][] = [];
 for (const [name, filter] of Object.entries(FILTERS)) {
   runs.push([name, filter, undefined]);
-  if (name.endsWith('10%')) runs.push([name, filter, former(filter)]);
+  if (filter === undefined) continue;
+  runs.push([`${name} exact scan (reference)`, filter, forced(filter, 'exact-filtered', 'forced')]);
+  runs.push([`${name} sketch scan`, filter, forced(filter, 'sketch-filtered', 'forced')]);
+  if (name.endsWith('10%')) runs.push([`${name} (former post-filter)`, filter, former(filter)]);
 }
+// The runs of one filter are interleaved query by query (the planner's choice, the exact scan reference, the
+// sketch scan, the former post-filter), so that each sees the same load; besides wall time, the CPU time of
+// this thread per query (process.threadCpuUsage), which preemption on a loaded machine does not inflate.
+const cpuNow = (): number => {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const rows: Record<string, string>[] = [];
-for (const [name, filter, run] of runs) {
-  const selectivity = masks[name]!.filter(Boolean).length / N;
-  const times: number[] = [];
-  const plans: Record<string, number> = {};
-  let hits = 0;
-  let total = 0;
+for (const base of Object.keys(FILTERS)) {
+  const group = runs.filter(([name]) => name === base || name.startsWith(`${base} `));
+  const filter = FILTERS[base];
+  const selectivity = masks[base]!.filter(Boolean).length / N;
+  const stats = group.map(() => ({ times: [] as number[], cpu: [] as number[], plans: {} as Record<string, number>, hits: 0, total: 0 }));
   for (let round = 0; round < 2; round++) {
     // Round 0 warms up; round 1 is measured.
     for (let qi = 0; qi < QUERIES; qi++) {
       const request = parseQueryRequest({ vector: Array.from(queries[qi]!), topK: K, ...(filter ? { filter } : {}) });
-      const t = performance.now();
-      const result = run === undefined ? index.query(request) : run(queries[qi]!);
-      const ms = performance.now() - t;
-      if (round === 0) continue;
-      times.push(ms);
-      plans[result.plan.plan] = (plans[result.plan.plan] ?? 0) + 1;
-      const want = expected[qi]![name]!;
-      // Ties at the cut count as hits (the reference's order among equal scores is arbitrary).
-      const cut = want.length === K ? want[K - 1]!.score - 1e-6 : -Infinity;
-      const wantIds = new Set(want.map((m) => m.id));
-      for (const m of result.matches) if (wantIds.has(m.id) || m.score >= cut) hits++;
-      total += want.length;
+      group.forEach(([, , run], ri) => {
+        const c = cpuNow();
+        const t = performance.now();
+        const result = run === undefined ? index.query(request) : run(queries[qi]!);
+        const ms = performance.now() - t;
+        const cpu = cpuNow() - c;
+        if (round === 0) return;
+        const st = stats[ri]!;
+        st.times.push(ms);
+        st.cpu.push(cpu);
+        st.plans[result.plan.plan] = (st.plans[result.plan.plan] ?? 0) + 1;
+        const want = expected[qi]![base]!;
+        // Ties at the cut count as hits (the reference's order among equal scores is arbitrary).
+        const cut = want.length === K ? want[K - 1]!.score - 1e-6 : -Infinity;
+        const wantIds = new Set(want.map((m) => m.id));
+        for (const m of result.matches) if (wantIds.has(m.id) || m.score >= cut) st.hits++;
+        st.total += want.length;
+      });
     }
   }
-  rows.push({ filter: run === undefined ? name : `${name} (former)`, selectivity: selectivity.toFixed(3), recall: (hits / total).toFixed(3), p50: pct(times, 50).toFixed(2), p99: pct(times, 99).toFixed(2), plans: JSON.stringify(plans) });
+  group.forEach(([name], ri) => {
+    const st = stats[ri]!;
+    rows.push({
+      filter: name,
+      selectivity: selectivity.toFixed(3),
+      recall: (st.hits / st.total).toFixed(3),
+      p50: pct(st.times, 50).toFixed(2),
+      p99: pct(st.times, 99).toFixed(2),
+      // Mean, not median: the thread's CPU clock advances in scheduler ticks (4 ms here), so single samples are coarse.
+      'cpu mean': (st.cpu.reduce((a, b) => a + b, 0) / st.cpu.length).toFixed(2),
+      plans: JSON.stringify(st.plans),
+    });
+  });
 }
 console.log(`brute-force reference (JS, double, all ${N} records): ${refMs.toFixed(1)} ms/query; load ${load()}`);
 console.table(rows);
+console.log(`load at the end ${load()}`);

@@ -19,3 +19,33 @@ export function simdCandidates(values: Float32Array, count: number, dim: number,
   for (let i = 0; i < out.length; i++) out[i] = Number(result.keys[i]);
   return out;
 }
+
+/**
+ * The k nearest rows of int8 `values` (`count` rows of `dim`, must start at offset 0 of its buffer) to an
+ * int8 `query` by cosine, through usearch's SIMD brute force: their row numbers and cosine distances
+ * (nearest first). The int8 sketches of the filtered scan (`NamespaceStore.sketchCandidates`).
+ */
+export function simdCandidatesI8(values: Int8Array, count: number, dim: number, query: Int8Array, k: number): { rows: Int32Array; distances: Float32Array } {
+  if (values.byteOffset !== 0 || query.byteOffset !== 0) throw new Error('simdCandidatesI8 needs arrays at offset 0');
+  const result = usearch.exactSearch(values.subarray(0, count * dim), query, dim, Math.min(k, count), 'cos' as never, 1) as unknown as {
+    keys: BigUint64Array;
+    distances: Float32Array;
+  };
+  const rows = new Int32Array(result.keys.length);
+  for (let i = 0; i < rows.length; i++) rows[i] = Number(result.keys[i]);
+  return { rows, distances: result.distances };
+}
+
+/**
+ * An int8 copy of a dense row for cosine comparisons: scaled by its own largest magnitude to ±127
+ * (cosine ignores a row's scale, so each row gets the full int8 range).
+ */
+export function quantizeRow(src: Float32Array, srcOffset: number, dim: number, out: Int8Array, outOffset: number): void {
+  let max = 0;
+  for (let i = 0; i < dim; i++) {
+    const v = Math.abs(src[srcOffset + i]!);
+    if (v > max) max = v;
+  }
+  const scale = max > 0 ? 127 / max : 0;
+  for (let i = 0; i < dim; i++) out[outOffset + i] = Math.round(src[srcOffset + i]! * scale);
+}

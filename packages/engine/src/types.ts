@@ -49,6 +49,13 @@ export interface SearchOptions {
    * matches (default 1; lower favours the graph: tests use it to reach the graph plans on small namespaces).
    */
   graphCostScale?: number;
+  /** Candidates the sketch scan of a filter's matches re-scores exactly (default 100, at least 10 × topK). */
+  sketchCandidates?: number;
+  /**
+   * Multiplies the planner's modelled cost of the sketch scan against the exact scan of the matches
+   * (default 1; lower favours the sketches: tests use it to reach them on small namespaces).
+   */
+  sketchCostScale?: number;
 }
 
 // ---------------------------------------------------------------- read results (engine shapes, not wire shapes)
@@ -67,7 +74,7 @@ export interface EngineMatch extends EngineRecord {
   score: number;
 }
 
-export type PlanKind = 'empty' | 'exact' | 'exact-filtered' | 'ann' | 'ann-filtered';
+export type PlanKind = 'empty' | 'exact' | 'exact-filtered' | 'sketch-filtered' | 'ann' | 'ann-filtered';
 
 /** What a query actually ran (the planner's choice, possibly changed by the ANN fallback). */
 export interface ExecutedPlan {

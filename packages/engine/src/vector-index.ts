@@ -55,7 +55,10 @@ export class VectorIndex implements ReadContext {
     readonly annParams: AnnParams = DEFAULT_ANN_PARAMS,
   ) {
     this.search = { ...DEFAULT_SEARCH_OPTIONS, ...search };
-    this.namespaces = new NamespaceCatalog(settings.vectorType === 'dense' ? settings.dimension! : 0, settings.schema);
+    const dense = settings.vectorType === 'dense';
+    // Int8 sketches for the filtered scan: cosine only (a row's sketch is scaled to its own range, which
+    // keeps cosine order but not dot products or distances).
+    this.namespaces = new NamespaceCatalog(dense ? settings.dimension! : 0, settings.schema, dense && settings.metric === 'cosine');
   }
 
   get totalVectorCount(): number {
@@ -171,14 +174,30 @@ export class VectorIndex implements ReadContext {
   }
 
   /**
-   * Adds up to `maxBatch` not-yet-indexed vectors of one namespace to its ANN index, on this thread.
-   * Returns the number of slots processed (0 when nothing is left to do).
+   * Adds up to `maxBatch` not-yet-indexed vectors of one namespace to its ANN index (or sketches up to
+   * 4 × `maxBatch` restored slots), on this thread. Returns the number of slots processed (0 when nothing
+   * is left to do).
    */
   buildAnnStep(maxBatch: number): number {
+    // Sketches first (restored slots): the filtered scan waits for them, and they cost far less than the graph.
+    const sketched = this.buildSketchStep(maxBatch * 4);
+    if (sketched > 0) return sketched;
     for (const ns of this.annCandidates()) {
       if (ns.annUpTo >= ns.slotCount) continue;
       const to = Math.min(ns.slotCount, ns.annUpTo + maxBatch);
       return ns.extendAnn(to, () => new UsearchAnn(this.settings.metric, ns.dimension, this.annParams, ns.maxNorm()));
+    }
+    return 0;
+  }
+
+  /**
+   * Builds the int8 sketches of up to `maxRows` slots restored without values (after a restart), in one
+   * namespace, on this thread (reads the values from the segment). Returns the number of slots sketched.
+   */
+  buildSketchStep(maxRows: number): number {
+    for (const ns of this.namespaces.stores()) {
+      const n = ns.buildSketches(maxRows);
+      if (n > 0) return n;
     }
     return 0;
   }

@@ -113,6 +113,8 @@ describe('graph saved with the snapshot', () => {
     expect(ns.annUpTo).toBe(3200);
     expect(ns.slotCount).toBe(3500);
     expect(registry.pendingAnnVectors()).toBe(300);
+    // Slots restored from the values file wait for their int8 sketches (no builder here).
+    expect(ns.pendingSketches).toBeGreaterThan(3000);
     const { recall, plans } = check(registry, live, random);
     expect(plans).toEqual(new Set(['ann']));
     expect(recall).toBeGreaterThanOrEqual(0.9);
@@ -128,6 +130,9 @@ describe('graph saved with the snapshot', () => {
     const opened = ns.ann;
     await until(() => registry.annIdle() && ns.ann !== opened, 'the tail indexed');
     expect(ns.annUpTo).toBe(ns.slotCount);
+    // The builder also made the int8 sketches of the slots restored from the values file (filtered scans).
+    await until(() => ns.sketchReady, 'the restored slots sketched');
+    expect(ns.pendingSketches).toBe(0);
     expect(check(registry, live, random).recall).toBeGreaterThanOrEqual(0.9);
     await close(registry);
     registry = await open(dataDir, { annBuilder: false });

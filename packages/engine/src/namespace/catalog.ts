@@ -5,10 +5,14 @@ import { NamespaceStore } from './namespace-store.js';
 export class NamespaceCatalog {
   private readonly byName = new Map<string, NamespaceStore>();
 
-  /** `indexSchema`: the index's schema, whose filterable fields get posting lists unless a namespace has its own. */
+  /**
+   * `indexSchema`: the index's schema, whose filterable fields get posting lists unless a namespace has its
+   * own; `sketched`: namespaces keep int8 sketches of their values (cosine indexes).
+   */
   constructor(
     private readonly dimension: number,
     private readonly indexSchema?: IndexSchema,
+    private readonly sketched = false,
   ) {}
 
   get(name: string): NamespaceStore | undefined {
@@ -25,7 +29,7 @@ export class NamespaceCatalog {
     if (ns === undefined) {
       // Which metadata fields get posting lists: the namespace's schema, else the index's, else all.
       const indexed = filterableFields(schema ?? this.indexSchema);
-      ns = new NamespaceStore(this.dimension, indexed === undefined ? undefined : new Set(indexed), schema);
+      ns = new NamespaceStore(this.dimension, indexed === undefined ? undefined : new Set(indexed), schema, this.sketched);
       this.byName.set(name, ns);
     }
     return ns;

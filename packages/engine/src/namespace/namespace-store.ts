@@ -13,11 +13,21 @@
 // dropped, so only the norms (4 bytes per slot) stay resident. Slots written later (the log's tail) live in
 // chunks until the next snapshot writes a new segment. The engine itself does no I/O: the segment is an
 // interface the store implements.
+//
+// Sketches (cosine namespaces): an int8 copy of every slot's values (a quarter of the float32 size, always
+// resident), which a filtered query scans with usearch's SIMD brute force to pick a few hundred candidates
+// that it then re-scores exactly (search/sketch-scan.ts). Each sketch chunk starts with SKETCH_SCRATCH
+// spare rows: a scan copies the chunk's matching rows there (copyWithin, one native call per row, no
+// allocation) and hands that contiguous prefix to usearch, which reads an array from its buffer's start.
+// Written with the values; slots restored from a segment without values are sketched later from the
+// segment (`buildSketches`, the background builder); compaction copies them.
 import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { denseSimilarity, norm, sparseDot } from '../scoring.js';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
 import { MetadataIndex, type SlotCandidates } from '../filter/metadata-index.js';
 import type { FilterNode } from '@conifer/contracts';
+import { quantizeRow, simdCandidatesI8 } from '../simd-exact.js';
+import type { TopK } from '../top-k.js';
 import type { Metric } from '../types.js';
 
 const INITIAL_CAPACITY = 64;
@@ -30,6 +40,19 @@ let nextUid = 1;
 const SEGMENT_BLOCK_ROWS = 256;
 /** Stands for a chunk whose rows are all served by the segment. */
 const EMPTY_CHUNK = new Float32Array(0);
+/**
+ * Spare rows at the start of every full sketch chunk (half the rows of a smaller first chunk): a scan
+ * copies at most this many rows there before handing them to usearch, few enough to stay in the core's L2
+ * (96 KB at 768-d) for that SIMD pass: the 10k-match scan at 100k × 768, timed alone, took 6.9 ms with
+ * 512 and 2.9 ms with 128 (separate runs a minute apart, load 8; the whole query's CPU in the bench did
+ * not show the difference at load 7–10, bench/RESULTS.md).
+ */
+const SKETCH_SCRATCH = 128;
+
+/** Spare rows at the start of a sketch chunk of `total` rows in all. */
+function sketchScratchRows(total: number): number {
+  return total >= 2 * SKETCH_SCRATCH ? SKETCH_SCRATCH : total >> 1;
+}
 
 /**
  * A compaction in progress: the live slots of [0, cursor) have been copied, renumbered, into the new
@@ -46,6 +69,8 @@ interface Compaction {
   live: number;
   capacity: number;
   chunks: Float32Array[];
+  /** Int8 sketches of the copied slots (a sketched namespace). */
+  sketchChunks: Int8Array[];
   norms: Float32Array;
   alive: Uint8Array;
   ids: string[];
@@ -117,15 +142,22 @@ export class NamespaceStore {
   readonly uid = nextUid++;
   private gen = 0;
   private sortedIdsCache: { version: number; ids: string[] } | undefined;
+  /** Int8 sketches by chunk (scratch rows first), when `sketched`. */
+  private sketchChunks: Int8Array[] = [];
+  /** Slots [sketchPendingFrom, sketchPendingTo) were restored without values: their sketches are not built yet. */
+  private sketchPendingFrom = 0;
+  private sketchPendingTo = 0;
 
   /**
    * `indexed`: the metadata fields that get posting lists (undefined: all); `schema`: the namespace's own
-   * metadata schema from `POST /namespaces`, kept to be echoed and snapshotted.
+   * metadata schema from `POST /namespaces`, kept to be echoed and snapshotted; `sketched`: keep int8
+   * sketches of the values (cosine indexes: the filtered scan ranks by cosine).
    */
   constructor(
     readonly dimension: number,
     indexed?: ReadonlySet<string>,
     readonly schema?: IndexSchema,
+    readonly sketched = false,
   ) {
     this.postings = new MetadataIndex(indexed);
     this.norms = new Float32Array(0);
@@ -158,6 +190,31 @@ export class NamespaceStore {
       chunks[c] = chunk = grown;
     }
     return chunk;
+  }
+
+  /** The sketch chunk holding a slot, created or grown when first needed (like the values' chunks). */
+  private sketchChunkFor(slot: number, chunks = this.sketchChunks): Int8Array {
+    const c = slot >> CHUNK_SHIFT;
+    const dim = this.dimension;
+    while (chunks.length <= c) chunks.push(new Int8Array(0));
+    let chunk = chunks[c]!;
+    const total = chunk.length / dim;
+    const rows = total - sketchScratchRows(total);
+    if (rows <= (slot & CHUNK_MASK)) {
+      const wantRows = c === 0 ? Math.min(CHUNK_SLOTS, Math.max(INITIAL_CAPACITY, (slot & CHUNK_MASK) + 1, rows * 2)) : CHUNK_SLOTS;
+      const wantTotal = wantRows + Math.min(SKETCH_SCRATCH, wantRows);
+      const grown = new Int8Array(wantTotal * dim);
+      if (rows > 0) grown.set(chunk.subarray(sketchScratchRows(total) * dim), sketchScratchRows(wantTotal) * dim);
+      chunks[c] = chunk = grown;
+    }
+    return chunk;
+  }
+
+  /** Writes a slot's sketch from its values (`src` from element `offset`). */
+  private sketch(slot: number, src: Float32Array, offset: number, chunks = this.sketchChunks): void {
+    const chunk = this.sketchChunkFor(slot, chunks);
+    const total = chunk.length / this.dimension;
+    quantizeRow(src, offset, this.dimension, chunk, (sketchScratchRows(total) + (slot & CHUNK_MASK)) * this.dimension);
   }
 
   // ---------------------------------------------------------------- reading
@@ -224,6 +281,94 @@ export class NamespaceStore {
       sparseValues: this.sparse[slot],
       metadata: this.metadata[slot],
     };
+  }
+
+  /** Whether every slot has its int8 sketch (a sketched namespace with no restored slot still waiting for one). */
+  get sketchReady(): boolean {
+    return this.sketched && this.dimension > 0 && this.sketchPendingTo <= this.sketchPendingFrom;
+  }
+
+  /** Slots whose sketch is still to be built from the values (`buildSketches`). */
+  get pendingSketches(): number {
+    return Math.max(0, this.sketchPendingTo - this.sketchPendingFrom);
+  }
+
+  /**
+   * Builds up to `max` pending sketches from the values (the segment, after a restore); returns how many.
+   * Reads the segment in runs of rows, like the graph builder.
+   */
+  buildSketches(max: number): number {
+    const from = this.sketchPendingFrom;
+    const to = Math.min(this.sketchPendingTo, from + max);
+    if (to <= from) return 0;
+    const dim = this.dimension;
+    const rows = new Float32Array(Math.min(CHUNK_SLOTS, to - from) * dim);
+    for (let first = from; first < to; ) {
+      const n = Math.min(to - first, CHUNK_SLOTS - (first & CHUNK_MASK));
+      this.readInto(first, n, rows);
+      for (let i = 0; i < n; i++) this.sketch(first + i, rows, i * dim);
+      first += n;
+    }
+    this.sketchPendingFrom = to;
+    return to - from;
+  }
+
+  /** Copies the values of slots [first, first + count) (dead ones included) into `out` from element 0. */
+  private readInto(first: number, count: number, out: Float32Array): void {
+    const dim = this.dimension;
+    let done = 0;
+    if (first < this.segmentUpTo) {
+      done = Math.min(count, this.segmentUpTo - first);
+      this.segment!.read(first, done, out, 0);
+    }
+    for (; done < count; done++) {
+      const slot = first + done;
+      const chunk = this.chunks[slot >> CHUNK_SHIFT];
+      const offset = (slot & CHUNK_MASK) * dim;
+      // A dead slot past the segment may have no chunk row (skipped during a restore): its sketch is unused.
+      if (chunk !== undefined && chunk.length >= offset + dim) out.set(chunk.subarray(offset, offset + dim), done * dim);
+      else out.fill(0, done * dim, (done + 1) * dim);
+    }
+  }
+
+  /**
+   * The `k` slots among `slots` (ascending, live) nearest an int8 query by their sketches' cosine, into
+   * `into` (score: 1 − cosine distance). Requires `sketchReady`. Returns the number of slots compared.
+   */
+  sketchCandidates(slots: Int32Array, query: Int8Array, k: number, into: TopK): number {
+    const dim = this.dimension;
+    const rowSlots = new Int32Array(SKETCH_SCRATCH);
+    let chunk: Int8Array | undefined;
+    let chunkIndex = -1;
+    let base = 0;
+    let scratch = 0;
+    let gathered = 0;
+    let n = 0;
+    const flush = (): void => {
+      if (gathered === 0) return;
+      const { rows, distances } = simdCandidatesI8(chunk!, gathered, dim, query, k);
+      for (let i = 0; i < rows.length; i++) into.push(1 - distances[i]!, rowSlots[rows[i]!]!);
+      gathered = 0;
+    };
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const c = slot >> CHUNK_SHIFT;
+      if (c !== chunkIndex || gathered === scratch) {
+        flush();
+        if (c !== chunkIndex) {
+          chunkIndex = c;
+          chunk = this.sketchChunks[c]!;
+          scratch = sketchScratchRows(chunk.length / dim);
+          base = scratch * dim;
+        }
+      }
+      const from = base + (slot & CHUNK_MASK) * dim;
+      chunk!.copyWithin(gathered * dim, from, from + dim);
+      rowSlots[gathered++] = slot;
+      n++;
+    }
+    flush();
+    return n;
   }
 
   /** Slots that may match the filter (a superset), or undefined when the postings cannot narrow it. */
@@ -401,7 +546,15 @@ export class NamespaceStore {
       const offset = (slot & CHUNK_MASK) * this.dimension;
       chunk.set(values, offset);
       this.norms[slot] = norm(chunk, offset, this.dimension);
-    } else if (knownNorm !== undefined) this.norms[slot] = knownNorm;
+      if (this.sketched) this.sketch(slot, chunk, offset);
+    } else if (knownNorm !== undefined) {
+      this.norms[slot] = knownNorm;
+      if (this.sketched && this.dimension > 0) {
+        // Restored from the segment: sketched later (slots are restored in ascending order).
+        if (this.sketchPendingTo <= this.sketchPendingFrom) this.sketchPendingFrom = slot;
+        this.sketchPendingTo = slot + 1;
+      }
+    }
     this.alive[slot] = 1;
     this.ids[slot] = id;
     this.sparse[slot] = sparse;
@@ -470,6 +623,9 @@ export class NamespaceStore {
     this.annUpToSlot = 0;
     this.annDeadSlots = 0;
     this.chunks = [];
+    this.sketchChunks = [];
+    this.sketchPendingFrom = 0;
+    this.sketchPendingTo = 0;
     this.segment = undefined;
     this.segmentUpTo = 0;
     this.norms = new Float32Array(0);
@@ -511,6 +667,7 @@ export class NamespaceStore {
       live: 0,
       capacity,
       chunks: [],
+      sketchChunks: [],
       norms: new Float32Array(capacity),
       alive: new Uint8Array(capacity),
       ids: [],
@@ -579,6 +736,17 @@ export class NamespaceStore {
           const offset = (slot & CHUNK_MASK) * dim;
           target.set(this.chunks[slot >> CHUNK_SHIFT]!.subarray(offset, offset + dim), (next & CHUNK_MASK) * dim);
         }
+        if (this.sketched) {
+          // The old sketch row when it was built (a copy), else one made from the values just copied.
+          const old = this.sketchChunks[slot >> CHUNK_SHIFT];
+          const pending = slot >= this.sketchPendingFrom && slot < this.sketchPendingTo;
+          if (pending || old === undefined) this.sketch(next, target, (next & CHUNK_MASK) * dim, c.sketchChunks);
+          else {
+            const sketchChunk = this.sketchChunkFor(next, c.sketchChunks);
+            const from = (sketchScratchRows(old.length / dim) + (slot & CHUNK_MASK)) * dim;
+            sketchChunk.set(old.subarray(from, from + dim), (sketchScratchRows(sketchChunk.length / dim) + (next & CHUNK_MASK)) * dim);
+          }
+        }
       }
       c.norms[next] = this.norms[slot]!;
       c.alive[next] = 1;
@@ -594,6 +762,7 @@ export class NamespaceStore {
     if (end < this.count) return true;
     this.compaction = undefined;
     this.chunks = c.chunks;
+    this.sketchChunks = c.sketchChunks;
     this.norms = c.norms;
     this.alive = c.alive;
     this.ids = c.ids;
@@ -607,6 +776,8 @@ export class NamespaceStore {
     // Everything is in the new chunks now (until the next snapshot writes a segment again).
     this.segment = undefined;
     this.segmentUpTo = 0;
+    this.sketchPendingFrom = 0;
+    this.sketchPendingTo = 0;
     this.annIndex = undefined;
     this.annUpToSlot = 0;
     this.annDeadSlots = 0;
@@ -715,6 +886,7 @@ export class NamespaceStore {
   denseBytes(): number {
     let values = 0;
     for (const chunk of this.chunks) values += chunk.byteLength;
+    for (const chunk of this.sketchChunks) values += chunk.byteLength;
     return values + this.norms.byteLength + this.alive.byteLength;
   }
 }

@@ -4,7 +4,8 @@ import type { NamespaceStore } from '../namespace/namespace-store.js';
 import { TopK } from '../top-k.js';
 import type { ExecutedPlan, Metric } from '../types.js';
 import { exactScan } from './exact-scan.js';
-import type { QueryPlan } from './planner.js';
+import type { MatchScanPlan, QueryPlan } from './planner.js';
+import { sketchScan } from './sketch-scan.js';
 
 export interface Execution {
   top: TopK;
@@ -28,10 +29,19 @@ export function executePlan(
       return { top, executed: { plan: 'exact', candidates: exactScan({ ns, score, into: top, simd }) } };
     }
     case 'exact-filtered':
-      return { top, executed: { plan: 'exact-filtered', candidates: exactScan({ ns, score, into: top, matches: plan.matches }) } };
+    case 'sketch-filtered':
+      return scanMatches(ns, plan, score, vector, top);
     case 'ann':
       return annSearch(ns, plan, score, vector!, top, metric);
   }
+}
+
+/** Scans a filter's match set (exactly, or over the sketches for a dense vector). */
+function scanMatches(ns: NamespaceStore, plan: MatchScanPlan, score: (slot: number) => number, vector: Float32Array | undefined, top: TopK): Execution {
+  if (plan.kind === 'sketch-filtered' && vector !== undefined) {
+    return { top, executed: { plan: 'sketch-filtered', candidates: sketchScan(ns, plan.matches, vector, plan.candidates, score, top) } };
+  }
+  return { top, executed: { plan: 'exact-filtered', candidates: exactScan({ ns, score, into: top, matches: plan.matches }) } };
 }
 
 function annSearch(
@@ -53,10 +63,10 @@ function annSearch(
   let k = plan.candidates;
   for (;;) {
     if (k * 2 >= ann.size) {
-      // The candidate list would cover half the graph: an exact scan is cheaper and complete.
+      // The candidate list would cover half the graph: a scan is cheaper and complete.
+      if (filtered) return scanMatches(ns, plan.scan ?? { kind: 'exact-filtered', matches }, score, vector, new TopK(top.k));
       const fresh = new TopK(top.k);
-      const n = exactScan({ ns, score, into: fresh, matches, simd: filtered ? undefined : { vector, metric } });
-      return { top: fresh, executed: { plan: filtered ? 'exact-filtered' : 'exact', candidates: n } };
+      return { top: fresh, executed: { plan: 'exact', candidates: exactScan({ ns, score, into: fresh, simd: { vector, metric } }) } };
     }
     let accepted = 0;
     for (const slot of ann.search(vector, k)) {
@@ -79,11 +89,7 @@ function annSearch(
     // The matches are sparser around the query than in the namespace (filter and vectors correlated),
     // so the ones found are not the nearest: widen the graph search while that costs less than scoring
     // every match, then score every match.
-    if (k * 4 > plan.widest) {
-      const fresh = new TopK(top.k);
-      const n = exactScan({ ns, score, into: fresh, matches });
-      return { top: fresh, executed: { plan: 'exact-filtered', candidates: n } };
-    }
+    if (k * 4 > plan.widest) return scanMatches(ns, plan.scan ?? { kind: 'exact-filtered', matches: matches! }, score, vector, new TopK(top.k));
     k *= 4;
   }
   return { top, executed: { plan: filtered ? 'ann-filtered' : 'ann', candidates } };
