@@ -51,6 +51,7 @@ function annSearch(
   const seen = new Set<number>();
   let candidates = 0;
   let k = plan.candidates;
+  let rerank = plan.rerank;
   for (;;) {
     if (k * 2 >= ann.size) {
       // The candidate list would cover half the graph: an exact scan is cheaper and complete.
@@ -61,8 +62,8 @@ function annSearch(
     let accepted = 0;
     for (const slot of ann.search(vector, k)) {
       if (!ns.isLive(slot) || (bits !== undefined && bits[slot] !== 1)) continue;
-      accepted++;
-      if (seen.has(slot)) continue;
+      // Past the re-rank count the rest of the list only counts (the graph ranked them lower).
+      if (accepted++ >= rerank || seen.has(slot)) continue;
       seen.add(slot);
       candidates++;
       top.push(score(slot), slot);
@@ -70,6 +71,7 @@ function annSearch(
     if (!filtered) {
       if (accepted >= top.k) break;
       k *= 4;
+      rerank *= 4;
       continue;
     }
     // Enough matches, and not much fewer than the selectivity promised (0.7: three standard deviations
@@ -85,6 +87,7 @@ function annSearch(
       return { top: fresh, executed: { plan: 'exact-filtered', candidates: n } };
     }
     k *= 4;
+    rerank *= 4;
   }
   return { top, executed: { plan: filtered ? 'ann-filtered' : 'ann', candidates } };
 }
