@@ -19,6 +19,7 @@
 //                         exact scores of the first R of them (pread + dot product)
 import { parseQueryRequest } from '@conifer/contracts';
 import { DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, planQuery, TopK, UsearchAnn, VectorIndex } from '@conifer/engine';
+import { rng } from '@conifer/test-utils';
 import { load, PreadSegment, recallData, type RecallDataset } from './recall-data.ts';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -122,6 +123,8 @@ const cpuNs = (): number => {
 
 const stats = cases.map(() => ({ times: [] as number[], cpu: [] as number[], hits: 0, total: 0 }));
 const startLoad = load();
+const order = cases.map((_, i) => i);
+const shuffle = rng(5);
 for (let round = 0; round <= ROUNDS; round++) {
   for (let qi = 0; qi < QUERIES; qi++) {
     const q = queries[qi]!;
@@ -129,9 +132,14 @@ for (let round = 0; round <= ROUNDS; round++) {
     const wantSet = new Set(want.slots);
     // Ties at the cut count as hits (the reference's order among equal scores is arbitrary).
     const cut = want.scores[K - 1]! - 1e-6;
-    // The order of the cases turns with the query, so that none always runs first (cold caches).
-    for (let i = 0; i < cases.length; i++) {
-      const c = (i + qi) % cases.length;
+    // The cases run in a new random order for every query: a case that always ran after the same one
+    // would always find the caches as that one left them (after usearch alone, which maps the graph
+    // file a second time and has its own search buffers, an engine case measured ~1 ms more at 1M × 128).
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(shuffle() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const c of order) {
       const cpu = cpuNs();
       const t = performance.now();
       const got = cases[c]!.run(q, qi);
