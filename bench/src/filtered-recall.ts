@@ -105,7 +105,7 @@ const former = (filter: Filter): Run => {
   const matches = matchSet(ns, compiled);
   const candidates = Math.ceil(Math.max(4 * K, 40) / (matches.count / ns.liveCount));
   return (q) => {
-    const { top } = executePlan(ns, { kind: 'ann', candidates, matches, wanted: 0, widest: Infinity }, ns.scorer('cosine', q, undefined), q, K, 'cosine');
+    const { top } = executePlan(ns, { kind: 'ann', candidates, rerank: candidates, matches, wanted: 0, widest: Infinity }, ns.scorer('cosine', q, undefined), q, K, 'cosine');
     return { matches: top.sorted().map(({ slot, score }) => ({ id: ns.idOf(slot), score })), plan: { plan: `former ann k=${candidates}` } };
   };
 };

@@ -40,8 +40,15 @@ export interface SearchOptions {
   annMinVectors: number;
   /** Filtered queries whose matching set is at most this many vectors are searched exactly. */
   exactFilterMax: number;
-  /** Candidates asked from the ANN index per query at least (re-ranked exactly), before filter oversampling. */
+  /** Candidates asked from the ANN index per query at least (its search breadth), before filter oversampling. */
   annCandidates: number;
+  /**
+   * Of an unfiltered graph search's candidates, how many (the first, in the graph's own quantized order) are
+   * re-ranked with the exact values: at least this many and 4 × topK, at most the candidates. The graph
+   * finds the true neighbours only with a wide search, but ranks them among its first few dozen, and each
+   * exact score costs a read of the values (a pread when they are served from the values file).
+   */
+  annRerank: number;
   /** Graphs larger than this many live vectors get proportionally more candidates (× √(size / base)). */
   annBreadthBase: number;
   /**

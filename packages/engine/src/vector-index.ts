@@ -33,7 +33,7 @@ import type {
 import { applyMutation } from './writes/apply.js';
 import { prepareCreateNamespace, prepareDelete, prepareDeleteNamespace, prepareUpdate, prepareUpsert } from './writes/prepare.js';
 
-export const DEFAULT_SEARCH_OPTIONS: SearchOptions = { annMinVectors: 5000, exactFilterMax: 1000, annCandidates: 100, annBreadthBase: 100_000 };
+export const DEFAULT_SEARCH_OPTIONS: SearchOptions = { annMinVectors: 5000, exactFilterMax: 1000, annCandidates: 128, annRerank: 64, annBreadthBase: 100_000 };
 
 export class VectorIndex implements ReadContext {
   readonly namespaces: NamespaceCatalog;

@@ -61,6 +61,7 @@ function annSearch(
   const seen = new Set<number>();
   let candidates = 0;
   let k = plan.candidates;
+  let rerank = plan.rerank;
   for (;;) {
     if (k * 2 >= ann.size) {
       // The candidate list would cover half the graph: a scan is cheaper and complete.
@@ -71,8 +72,8 @@ function annSearch(
     let accepted = 0;
     for (const slot of ann.search(vector, k)) {
       if (!ns.isLive(slot) || (bits !== undefined && bits[slot] !== 1)) continue;
-      accepted++;
-      if (seen.has(slot)) continue;
+      // Past the re-rank count the rest of the list only counts (the graph ranked them lower).
+      if (accepted++ >= rerank || seen.has(slot)) continue;
       seen.add(slot);
       candidates++;
       top.push(score(slot), slot);
@@ -80,6 +81,7 @@ function annSearch(
     if (!filtered) {
       if (accepted >= top.k) break;
       k *= 4;
+      rerank *= 4;
       continue;
     }
     // Enough matches, and not much fewer than the selectivity promised (0.7: three standard deviations
@@ -91,6 +93,7 @@ function annSearch(
     // every match, then score every match.
     if (k * 4 > plan.widest) return scanMatches(ns, plan.scan ?? { kind: 'exact-filtered', matches: matches! }, score, vector, new TopK(top.k));
     k *= 4;
+    rerank *= 4;
   }
   return { top, executed: { plan: filtered ? 'ann-filtered' : 'ann', candidates } };
 }

@@ -25,9 +25,11 @@ export type QueryPlan =
    * in the graph. With `matches`, only matching candidates count and about `wanted` of them are expected;
    * far fewer means the matches lie away from the query (a filter correlated with the vectors): the
    * executor widens the search up to `widest` candidates (beyond, scanning the match set costs less),
-   * then scans the match set (`scan`; an exact scan when absent).
+   * then scans the match set (`scan`; an exact scan when absent). Only the first `rerank` accepted
+   * candidates (the graph's order) are scored exactly (all of them for a filtered search, whose matches
+   * come from anywhere in the list).
    */
-  | { kind: 'ann'; candidates: number; matches: MatchSet | undefined; wanted: number; widest: number; scan?: MatchScanPlan };
+  | { kind: 'ann'; candidates: number; rerank: number; matches: MatchSet | undefined; wanted: number; widest: number; scan?: MatchScanPlan };
 
 export interface PlanInput {
   /** Dense query vector (undefined for sparse-only queries). */
@@ -77,6 +79,11 @@ export function annBreadth(options: SearchOptions, topK: number, graphSize: numb
   return Math.max(topK * 4, Math.ceil(options.annCandidates * scale));
 }
 
+/** Exact re-ranks for an unfiltered graph search of `candidates`: the floor, and 4 × topK, at most all. */
+export function annRerank(options: SearchOptions, topK: number, candidates: number): number {
+  return Math.min(candidates, Math.max(topK * 4, options.annRerank));
+}
+
 export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, options: SearchOptions): QueryPlan {
   if (ns === undefined || ns.liveCount === 0) return { kind: 'empty' };
   const { vector, hasSparse, filter, topK } = input;
@@ -88,7 +95,8 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
     if (!useAnn) return { kind: 'exact', simd: vector !== undefined && !hasSparse };
     const annLive = Math.max(1, ann.size - ns.annDead);
     const k = Math.ceil(annBreadth(options, topK, annLive) * (ann.size / annLive));
-    return k * 2 >= ann.size ? { kind: 'exact', simd: true } : { kind: 'ann', candidates: k, matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
+    if (k * 2 >= ann.size) return { kind: 'exact', simd: true };
+    return { kind: 'ann', candidates: k, rerank: annRerank(options, topK, k), matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
   }
   const matches = matchSet(ns, filter);
   const scan = matchScanPlan(ns, matches, vector !== undefined && !hasSparse, topK, options);
@@ -139,5 +147,5 @@ export function filteredGraphPlan(
   const wanted = annBreadth(options, topK, annLive);
   const selectivity = Math.max(matches.count, 1) / Math.max(ns.liveCount, 1);
   const candidates = Math.ceil((wanted / selectivity) * (Math.max(size, 1) / annLive));
-  return { kind: 'ann', candidates, matches, wanted, widest: widestGraphSearch(matchScanCost(ns, scan), options), scan };
+  return { kind: 'ann', candidates, rerank: candidates, matches, wanted, widest: widestGraphSearch(matchScanCost(ns, scan), options), scan };
 }

@@ -1,0 +1,62 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
+import { clusteredRecords, refTopK } from '@conifer/test-utils';
+import type { SearchOptions } from '../types.js';
+import { VectorIndex } from '../vector-index.js';
+import { annBreadth, annRerank, planQuery } from './planner.js';
+
+// The unfiltered graph search's breadth rule (issue 12 part 3): the candidates grow with √(graph size /
+// annBreadthBase), and only the first max(annRerank, 4 × topK) of them, at most all, are scored exactly.
+describe('unfiltered graph search breadth', () => {
+  const dim = 16;
+  const records = clusteredRecords(2000, dim, 11);
+  const queries = clusteredRecords(20, dim, 12).map((r) => Float32Array.from(r.values));
+
+  function indexWith(search: Partial<SearchOptions>): VectorIndex {
+    const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: 100, ...search });
+    for (let i = 0; i < records.length; i += 500) index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: records.slice(i, i + 500) })));
+    while (index.buildAnnStep(1000) > 0);
+    return index;
+  }
+
+  it('grows the candidates with the square root of the graph size beyond annBreadthBase', () => {
+    const options = { annMinVectors: 100, exactFilterMax: 0, annCandidates: 20, annRerank: 16, annBreadthBase: 500 };
+    expect(annBreadth(options, 3, 500)).toBe(20);
+    expect(annBreadth(options, 3, 250)).toBe(20);
+    expect(annBreadth(options, 3, 2000)).toBe(40);
+    expect(annBreadth(options, 3, 50_000)).toBe(200);
+    // Never fewer than 4 × topK.
+    expect(annBreadth(options, 30, 500)).toBe(120);
+  });
+
+  it('re-ranks max(annRerank, 4 × topK) candidates, at most all of them', () => {
+    const options = { annMinVectors: 100, exactFilterMax: 0, annCandidates: 20, annRerank: 16, annBreadthBase: 500 };
+    expect(annRerank(options, 3, 40)).toBe(16);
+    expect(annRerank(options, 10, 40)).toBe(40);
+    expect(annRerank({ ...options, annRerank: 1000 }, 3, 40)).toBe(40);
+  });
+
+  it('plans the breadth for the namespace graph and scores only the re-ranked candidates', () => {
+    const index = indexWith({ annCandidates: 20, annRerank: 16, annBreadthBase: 500 });
+    const ns = index.namespaces.get('')!;
+    expect(ns.ann?.size).toBe(2000);
+    const plan = planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: 3 }, index.search);
+    expect(plan).toMatchObject({ kind: 'ann', candidates: 40, rerank: 16 });
+    expect(planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: 10 }, index.search)).toMatchObject({ kind: 'ann', candidates: 40, rerank: 40 });
+    let hits = 0;
+    for (const q of queries) {
+      const result = index.query(parseQueryRequest({ vector: Array.from(q), topK: 3 }));
+      expect(result.plan).toEqual({ plan: 'ann', candidates: 16 });
+      const expected = new Set(refTopK('cosine', Array.from(q), records, undefined, 3).map((m) => m.id));
+      hits += result.matches.filter((m) => expected.has(m.id)).length;
+    }
+    // The graph's own order puts the true neighbours among its first candidates.
+    expect(hits / (queries.length * 3)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('asks a larger graph for more candidates (same floors, smaller base)', () => {
+    const index = indexWith({ annCandidates: 20, annRerank: 16, annBreadthBase: 125 });
+    const ns = index.namespaces.get('')!;
+    expect(planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: 3 }, index.search)).toMatchObject({ kind: 'ann', candidates: 80, rerank: 16 });
+  });
+});
