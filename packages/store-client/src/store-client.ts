@@ -359,29 +359,83 @@ export class VectorStoreClient {
 }
 
 /**
- * undici dispatch handler for one forwarded request. Collects a small answer's chunks directly (one
- * Buffer.concat at the end, none for a single chunk) and resolves once with the whole body; streams a large or
- * chunked one through a Readable whose back-pressure pauses the socket (`read` resumes it). No response stream,
- * AsyncResource or callback/promise pair per request as with `pool.request`.
+ * What both ways of forwarding share: one answer collected whole (a HEAD or a small body: one Buffer.concat at
+ * the end, none for a single chunk) and resolved once, or streamed through a Readable resolved at the head;
+ * an error before the head rejects, after it destroys the stream.
  */
-class ForwardHandler implements Dispatcher.DispatchHandler {
-  private status = 0;
-  private contentType: string | undefined;
-  private contentLength: number | undefined;
-  private logSeq: string | undefined;
-  private chunks: Buffer[] | null = null;
-  private stream: Readable | null = null;
+abstract class AnswerCollector {
+  protected status = 0;
+  protected contentType: string | undefined;
+  protected contentLength: number | undefined;
+  protected logSeq: string | undefined;
+  protected chunks: Buffer[] | null = null;
+  protected stream: Readable | null = null;
   /** The promise was settled (resolved with the answer, or rejected). */
   private settled = false;
   /** The store's answer ended (or failed): a later destroy of the stream need not abort the request. */
-  private ended = false;
+  protected ended = false;
 
   constructor(
     private readonly head: boolean,
-    private readonly resolve: (response: StreamedResponse) => void,
-    private readonly reject: (error: unknown) => void,
+    protected readonly resolve: (response: StreamedResponse) => void,
+    protected readonly reject: (error: unknown) => void,
   ) {}
 
+  protected readContentLength(raw: string): void {
+    const value = Number(raw);
+    if (Number.isSafeInteger(value) && value >= 0) this.contentLength = value;
+  }
+
+  /** Starts collecting the body whole when that is the plan (HEAD, or a small declared length); else false. */
+  protected collectWhole(): boolean {
+    if (!this.head && (this.contentLength === undefined || this.contentLength > FORWARD_WHOLE_MAX_BYTES)) return false;
+    this.chunks = [];
+    return true;
+  }
+
+  /** Resolves with the streamed answer (the head has been read). */
+  protected startStream(stream: Readable): void {
+    this.stream = stream;
+    this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, this.logSeq, undefined, stream));
+  }
+
+  /** The answer's last byte arrived. */
+  protected finish(): void {
+    this.ended = true;
+    if (this.chunks !== null) {
+      const chunks = this.chunks;
+      this.chunks = null;
+      const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, this.logSeq, whole, undefined));
+      return;
+    }
+    this.stream?.push(null);
+  }
+
+  protected fail(error: Error): void {
+    this.ended = true;
+    this.chunks = null;
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(unavailable(error));
+      return;
+    }
+    this.stream?.destroy(error);
+  }
+
+  protected settle(response: StreamedResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(response);
+  }
+}
+
+/**
+ * undici dispatch handler for one forwarded request: a small answer's chunks collected directly, a large or
+ * chunked one streamed through a Readable whose back-pressure pauses the socket (`read` resumes it). No
+ * response stream, AsyncResource or callback/promise pair per request as with `pool.request`.
+ */
+class ForwardHandler extends AnswerCollector implements Dispatcher.DispatchHandler {
   /** Present so that undici treats this as a handler of its current interface (controller-based). */
   onRequestStart(): void {}
 
@@ -393,23 +447,18 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const seq = headers[LOG_SEQ_HEADER];
     if (typeof seq === 'string') this.logSeq = seq;
     const length = headers['content-length'];
-    if (typeof length === 'string') {
-      const value = Number(length);
-      if (Number.isSafeInteger(value) && value >= 0) this.contentLength = value;
-    }
-    if (this.head || (this.contentLength !== undefined && this.contentLength <= FORWARD_WHOLE_MAX_BYTES)) {
-      this.chunks = [];
-      return;
-    }
-    this.stream = new Readable({
-      read: () => controller.resume(),
-      destroy: (error, callback) => {
-        // The reader gave up before the end (client gone): stop reading from the store.
-        if (!this.ended) controller.abort(error ?? new Error('forwarded answer abandoned'));
-        callback(error);
-      },
-    });
-    this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, this.logSeq, undefined, this.stream));
+    if (typeof length === 'string') this.readContentLength(length);
+    if (this.collectWhole()) return;
+    this.startStream(
+      new Readable({
+        read: () => controller.resume(),
+        destroy: (error, callback) => {
+          // The reader gave up before the end (client gone): stop reading from the store.
+          if (!this.ended) controller.abort(error ?? new Error('forwarded answer abandoned'));
+          callback(error);
+        },
+      }),
+    );
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -418,59 +467,32 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.ended = true;
-    if (this.chunks !== null) {
-      const chunks = this.chunks;
-      this.chunks = null;
-      const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, this.logSeq, whole, undefined));
-      return;
-    }
-    this.stream?.push(null);
+    this.finish();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.ended = true;
-    this.chunks = null;
-    if (!this.settled) {
-      this.settled = true;
-      this.reject(unavailable(error));
-      return;
-    }
-    this.stream?.destroy(error);
-  }
-
-  private settle(response: StreamedResponse): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.resolve(response);
+    this.fail(error);
   }
 }
 
 /**
- * The framed counterpart of ForwardHandler: the same whole-or-streamed answer from a framed exchange. The store's
- * headers arrive as (name, value) pairs; only content-type, content-length and the log sequence are read.
+ * The framed counterpart of ForwardHandler. The store's headers arrive as (name, value) pairs; only
+ * content-type, content-length and the log sequence are read.
  */
-class FramedAnswer implements FramedHandler {
-  private status = 0;
-  private contentType: string | undefined;
-  private contentLength: number | undefined;
-  private logSeq: string | undefined;
-  private chunks: Buffer[] | null = null;
-  private stream: Readable | null = null;
-  private settled = false;
-  private ended = false;
+class FramedAnswer extends AnswerCollector implements FramedHandler {
   private exchange: FramedStream | undefined;
   /** Bytes pushed to the stream while its reader was behind: granted to the store when it reads again. */
   private owed = 0;
 
   constructor(
-    private readonly head: boolean,
-    private readonly resolve: (response: StreamedResponse) => void,
-    private readonly reject: (error: unknown) => void,
+    head: boolean,
+    resolve: (response: StreamedResponse) => void,
+    reject: (error: unknown) => void,
     /** Sends the request over HTTP instead (the node refused the framed protocol before it was sent). */
     private readonly http: () => Promise<StreamedResponse>,
-  ) {}
+  ) {
+    super(head, resolve, reject);
+  }
 
   overHttp(): void {
     this.http().then(this.resolve, this.reject);
@@ -482,36 +504,31 @@ class FramedAnswer implements FramedHandler {
       const name = headers[i]!;
       if (name === 'content-type') this.contentType = headers[i + 1];
       else if (name === LOG_SEQ_HEADER) this.logSeq = headers[i + 1];
-      else if (name === 'content-length') {
-        const value = Number(headers[i + 1]);
-        if (Number.isSafeInteger(value) && value >= 0) this.contentLength = value;
-      }
+      else if (name === 'content-length') this.readContentLength(headers[i + 1]!);
     }
     if (end) {
       this.ended = true;
       this.settle(new ForwardedAnswer(status, this.contentType, this.contentLength, this.logSeq, Buffer.alloc(0), undefined));
       return;
     }
-    if (this.head || (this.contentLength !== undefined && this.contentLength <= FORWARD_WHOLE_MAX_BYTES)) {
-      this.chunks = [];
-      return;
-    }
+    if (this.collectWhole()) return;
     // Frames of other requests share the connection, so it is never paused for one reader: the store sends
     // this answer only as far as the reader's grants allow (WINDOW), given back as the stream is read.
     this.exchange = exchange;
-    this.stream = new Readable({
-      read: () => {
-        if (this.owed === 0) return;
-        const owed = this.owed;
-        this.owed = 0;
-        exchange.grant(owed);
-      },
-      destroy: (error, callback) => {
-        if (!this.ended) exchange.cancel();
-        callback(error);
-      },
-    });
-    this.settle(new ForwardedAnswer(status, this.contentType, this.contentLength, this.logSeq, undefined, this.stream));
+    this.startStream(
+      new Readable({
+        read: () => {
+          if (this.owed === 0) return;
+          const owed = this.owed;
+          this.owed = 0;
+          exchange.grant(owed);
+        },
+        destroy: (error, callback) => {
+          if (!this.ended) exchange.cancel();
+          callback(error);
+        },
+      }),
+    );
   }
 
   onData(chunk: Buffer, end: boolean): void {
@@ -520,33 +537,11 @@ class FramedAnswer implements FramedHandler {
       if (this.stream.push(chunk)) this.exchange?.grant(chunk.length);
       else this.owed += chunk.length;
     }
-    if (!end) return;
-    this.ended = true;
-    if (this.chunks !== null) {
-      const chunks = this.chunks;
-      this.chunks = null;
-      const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      this.settle(new ForwardedAnswer(this.status, this.contentType, this.contentLength, this.logSeq, whole, undefined));
-      return;
-    }
-    this.stream?.push(null);
+    if (end) this.finish();
   }
 
   onError(error: Error): void {
-    this.ended = true;
-    this.chunks = null;
-    if (!this.settled) {
-      this.settled = true;
-      this.reject(unavailable(error));
-      return;
-    }
-    this.stream?.destroy(error);
-  }
-
-  private settle(response: StreamedResponse): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.resolve(response);
+    this.fail(error);
   }
 }
 
