@@ -108,44 +108,53 @@ class Scanner {
   /** The top-level object with `vectors` (records scanned) and `namespace`; other keys are checked and dropped. */
   body(): Record<string, unknown> | undefined {
     const b = this.b;
-    let i = this.ws(0);
-    if (b[i] !== 0x7b) return undefined;
     const body: Record<string, unknown> = {};
-    i = this.ws(i + 1);
-    if (b[i] === 0x7d) i++;
-    else {
-      for (;;) {
-        const key = this.key(i);
-        if (key === undefined) return undefined;
-        i = this.ws(this.pos);
-        if (b[i] !== 0x3a) return undefined;
-        i = this.ws(i + 1);
-        if (key === 'vectors' && b[i] === 0x5b) {
-          const records = this.records(i);
-          if (records === undefined) return undefined;
-          body.vectors = records;
-          i = this.pos;
-        } else if (key === 'vectors' || key === 'namespace') {
-          const end = this.skipValue(i);
-          if (end === FALLBACK) return undefined;
-          body[key] = JSON.parse(b.toString('utf8', i, end));
-          i = end;
-        } else {
-          i = this.skipValue(i);
-          if (i === FALLBACK) return undefined;
-        }
-        i = this.ws(i);
-        if (b[i] === 0x2c) i = this.ws(i + 1);
-        else if (b[i] === 0x7d) {
-          i++;
-          break;
-        } else return undefined;
+    const taken = this.object(this.ws(0), (key, at) => {
+      if (key === 'vectors' && b[at] === 0x5b) {
+        const records = this.records(at);
+        if (records === undefined) return FALLBACK;
+        body.vectors = records;
+        return this.pos;
       }
-    }
-    if (this.ws(i) !== this.end) return undefined;
+      if (key === 'vectors' || key === 'namespace') {
+        const end = this.skipValue(at);
+        if (end !== FALLBACK) body[key] = JSON.parse(b.toString('utf8', at, end));
+        return end;
+      }
+      return this.skipValue(at);
+    });
+    if (!taken || this.ws(this.pos) !== this.end) return undefined;
     // A body without an array of records is an error case: the reference path words it.
     if (!Array.isArray(body.vectors)) return undefined;
     return body;
+  }
+
+  /**
+   * An object from `{` at i: `member(key, at)` reads each member's value starting at `at` and returns the
+   * index after it (or FALLBACK). Sets pos after `}`; false when the fast path does not take the object.
+   */
+  private object(i: number, member: (key: string, at: number) => number): boolean {
+    const b = this.b;
+    if (b[i] !== 0x7b) return false;
+    i = this.ws(i + 1);
+    if (b[i] === 0x7d) {
+      this.pos = i + 1;
+      return true;
+    }
+    for (;;) {
+      const key = this.key(i);
+      if (key === undefined) return false;
+      i = this.ws(this.pos);
+      if (b[i] !== 0x3a) return false;
+      i = member(key, this.ws(i + 1));
+      if (i === FALLBACK) return false;
+      i = this.ws(i);
+      if (b[i] === 0x2c) i = this.ws(i + 1);
+      else if (b[i] === 0x7d) {
+        this.pos = i + 1;
+        return true;
+      } else return false;
+    }
   }
 
   /** `[record, …]` from `[` at i; sets pos after `]`. */
@@ -173,45 +182,28 @@ class Scanner {
   /** One record object from `{` at i: values scanned, id/metadata/sparse values parsed, other keys checked. */
   private record(i: number): ScannedRecord | undefined {
     const b = this.b;
-    if (b[i] !== 0x7b) return undefined;
     const record: ScannedRecord = {};
-    i = this.ws(i + 1);
-    if (b[i] === 0x7d) {
-      this.pos = i + 1;
-      return record;
-    }
-    for (;;) {
-      const key = this.key(i);
-      if (key === undefined) return undefined;
-      i = this.ws(this.pos);
-      if (b[i] !== 0x3a) return undefined;
-      i = this.ws(i + 1);
-      if (key === 'values' && b[i] === 0x5b) {
+    const taken = this.object(i, (key, at) => {
+      if (key === 'values' && b[at] === 0x5b) {
         const offset = this.used;
-        i = this.values(i);
-        if (i === FALLBACK) return undefined;
+        const end = this.values(at);
+        if (end === FALLBACK) return FALLBACK;
         // A repeated key: the last one counts, as with JSON.parse.
         record.values = Scanner.EMPTY;
         record[VALUES_AT] = { offset, length: this.used - offset };
-      } else if (key === 'values' || key === 'id' || key === 'metadata' || key === 'sparseValues' || key === 'sparse_values') {
-        const end = this.skipValue(i);
-        if (end === FALLBACK) return undefined;
-        const c = b[i];
-        // Strings without escapes are the common id: no JSON.parse for them.
-        record[key] = c === 0x22 && this.plainString ? b.toString('utf8', i + 1, end - 1) : JSON.parse(b.toString('utf8', i, end));
-        if (key === 'values') delete record[VALUES_AT];
-        i = end;
-      } else {
-        i = this.skipValue(i);
-        if (i === FALLBACK) return undefined;
+        return end;
       }
-      i = this.ws(i);
-      if (b[i] === 0x2c) i = this.ws(i + 1);
-      else if (b[i] === 0x7d) {
-        this.pos = i + 1;
-        return record;
-      } else return undefined;
-    }
+      if (key === 'values' || key === 'id' || key === 'metadata' || key === 'sparseValues' || key === 'sparse_values') {
+        const end = this.skipValue(at);
+        if (end === FALLBACK) return FALLBACK;
+        // Strings without escapes are the common id: no JSON.parse for them.
+        record[key] = b[at] === 0x22 && this.plainString ? b.toString('utf8', at + 1, end - 1) : JSON.parse(b.toString('utf8', at, end));
+        if (key === 'values') delete record[VALUES_AT];
+        return end;
+      }
+      return this.skipValue(at);
+    });
+    return taken ? record : undefined;
   }
 
   /** Set by skipString: the last string had no escape. */
