@@ -32,6 +32,19 @@ async function statusWithin(gateway: TestGateway, key: TestKey | string, expecte
 
 const redisReady = (gateway: TestGateway) => gateway.app.get(RedisService).client?.status === 'ready';
 
+/** Two gateways (A and B) that reach Redis through a TCP proxy the test can stop or freeze, and a project. */
+async function twoGatewaysBehindRedisProxy(): Promise<{ proxy: TcpProxy; a: TestGateway; b: TestGateway; catalog: TestCatalog; projectId: string }> {
+  const target = new URL(process.env.REDIS_URL!);
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
+  const catalog = new TestCatalog();
+  const projectId = await catalog.createProject();
+  const redisUrl = `redis://127.0.0.1:${proxy.port}`;
+  // One after the other: replicas starting at the same instant race in vector-store node registration.
+  const a = await startGateway({ redisUrl });
+  const b = await startGateway({ redisUrl });
+  return { proxy, a, b, catalog, projectId };
+}
+
 describe('Redis stopped mid-test', () => {
   let redis: TestRedis;
   let a: TestGateway;
@@ -115,14 +128,7 @@ describe('Redis cut off (data kept) mid-test', () => {
   let projectId: string;
 
   beforeAll(async () => {
-    const target = new URL(process.env.REDIS_URL!);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
-    catalog = new TestCatalog();
-    projectId = await catalog.createProject();
-    const redisUrl = `redis://127.0.0.1:${proxy.port}`;
-    // One after the other: replicas starting at the same instant race in vector-store node registration.
-    a = await startGateway({ redisUrl });
-    b = await startGateway({ redisUrl });
+    ({ proxy, a, b, catalog, projectId } = await twoGatewaysBehindRedisProxy());
   });
 
   afterAll(async () => {
@@ -158,14 +164,7 @@ describe('Redis hung (connections open, no answers)', () => {
   let projectId: string;
 
   beforeAll(async () => {
-    const target = new URL(process.env.REDIS_URL!);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
-    catalog = new TestCatalog();
-    projectId = await catalog.createProject();
-    const redisUrl = `redis://127.0.0.1:${proxy.port}`;
-    // One after the other: replicas starting at the same instant race in vector-store node registration.
-    a = await startGateway({ redisUrl });
-    b = await startGateway({ redisUrl });
+    ({ proxy, a, b, catalog, projectId } = await twoGatewaysBehindRedisProxy());
   });
 
   afterAll(async () => {
