@@ -2,27 +2,28 @@
 // every CONFIG.gateway.lastUsedFlushMs the map is written with one UPDATE, and once more at shutdown.
 // A failed flush keeps its entries for the next one (newest time wins), so a Postgres outage loses nothing
 // but freshness.
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
 import type { Logger } from 'pino';
 import { ApiKeysRepository } from '../auth/api-keys.repository.js';
 import { LOGGER } from '../common/logger.js';
+import { PeriodicFlusher } from '../common/periodic-flusher.js';
 import { CONFIG } from '../config/runtime.js';
 
 /** Keys remembered between flushes at most; beyond it the oldest entries are dropped (and logged). */
 const MAX_PENDING = 100_000;
 
 @Injectable()
-export class LastUsedRecorder implements OnModuleInit, OnModuleDestroy {
+export class LastUsedRecorder extends PeriodicFlusher {
   private pending = new Map<string, Date>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
 
   constructor(
     @Inject(ApiKeysRepository) private readonly keys: ApiKeysRepository,
     @Inject(CONFIG) private readonly config: ConiferConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Called on each verified request: a map write, no I/O. */
   record(keyId: string, at: Date = new Date()): void {
@@ -40,33 +41,20 @@ export class LastUsedRecorder implements OnModuleInit, OnModuleDestroy {
     return this.pending.size;
   }
 
-  /** Writes what has been recorded so far (one UPDATE). Concurrent calls share the flush in progress. */
-  async flush(): Promise<void> {
-    if (this.flushing) await this.flushing;
+  protected flushEveryMs(): number {
+    return this.config.gateway.lastUsedFlushMs;
+  }
+
+  /** One UPDATE for every key recorded since the last flush. */
+  protected async writePending(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    this.flushing = this.keys
-      .writeLastUsed(batch)
-      .then(() => undefined)
-      .catch((error: unknown) => {
-        this.logger.warn({ err: (error as Error).message, keys: batch.size }, 'last-used flush failed; will retry');
-        for (const [keyId, at] of batch) this.record(keyId, at);
-      })
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    await this.flushing;
-  }
-
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), this.config.gateway.lastUsedFlushMs);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flush();
+    try {
+      await this.keys.writeLastUsed(batch);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message, keys: batch.size }, 'last-used flush failed; will retry');
+      for (const [keyId, at] of batch) this.record(keyId, at);
+    }
   }
 }

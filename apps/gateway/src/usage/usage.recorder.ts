@@ -3,10 +3,11 @@
 // statement (INSERT … ON CONFLICT DO UPDATE SET reads = reads + EXCLUDED.reads), so any number of gateway
 // replicas and restarts add up instead of overwriting each other. A failed flush puts its counts back for the
 // next one; shutdown flushes once more. Rows older than USAGE_RETENTION_DAYS are deleted about once an hour.
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger.js';
+import { PeriodicFlusher } from '../common/periodic-flusher.js';
 import { CONFIG } from '../config/runtime.js';
 import { UsageRepository } from './usage.repository.js';
 import { hourOf, USAGE_RETENTION_DAYS, type UsageCounts, type UsageDelta } from './usage.js';
@@ -31,10 +32,8 @@ interface Pending extends UsageCounts {
 }
 
 @Injectable()
-export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
+export class UsageRecorder extends PeriodicFlusher {
   private pending = new Map<string, Pending>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
   private lastPurge = 0;
   private dropped = 0;
 
@@ -42,7 +41,9 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     @Inject(UsageRepository) private readonly repository: UsageRepository,
     @Inject(CONFIG) private readonly config: ConiferConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * One finished data-plane request: a map update, no I/O, never throws. `kind` is the operation's class
@@ -80,51 +81,37 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     return this.pending.size;
   }
 
-  /** Adds what has been counted so far to Postgres (one statement). Concurrent calls share the flush in progress. */
-  async flush(): Promise<void> {
-    if (this.flushing) await this.flushing;
+  protected flushEveryMs(): number {
+    return this.config.gateway.lastUsedFlushMs;
+  }
+
+  /** Adds what has been counted so far to Postgres (one statement), and about once an hour deletes old rows. */
+  protected async writePending(): Promise<void> {
     if (this.dropped > 0) {
       this.logger.warn({ dropped: this.dropped }, 'usage counters dropped: too many distinct keys between flushes');
       this.dropped = 0;
     }
     const purge = Date.now() - this.lastPurge >= PURGE_EVERY_MS;
     if (this.pending.size === 0 && !purge) return;
-    const batch = this.pending;
+    const deltas: UsageDelta[] = [...this.pending.values()];
     this.pending = new Map();
-    const deltas: UsageDelta[] = [...batch.values()];
-    this.flushing = (async () => {
+    try {
+      await this.repository.add(deltas);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message, counters: deltas.length }, 'usage flush failed; will retry');
+      for (const delta of deltas) this.add(delta);
+      return;
+    }
+    if (purge) {
+      this.lastPurge = Date.now();
       try {
-        await this.repository.add(deltas);
+        const cutoff = new Date(Date.now() - USAGE_RETENTION_DAYS * 86_400_000);
+        const removed = await this.repository.deleteBefore(cutoff);
+        if (removed > 0) this.logger.info({ removed }, 'old usage rows deleted');
       } catch (error) {
-        this.logger.warn({ err: (error as Error).message, counters: deltas.length }, 'usage flush failed; will retry');
-        for (const delta of deltas) this.add(delta);
-        return;
+        this.logger.warn({ err: (error as Error).message }, 'usage retention cleanup failed; will retry');
+        this.lastPurge = 0;
       }
-      if (purge) {
-        this.lastPurge = Date.now();
-        try {
-          const cutoff = new Date(Date.now() - USAGE_RETENTION_DAYS * 86_400_000);
-          const removed = await this.repository.deleteBefore(cutoff);
-          if (removed > 0) this.logger.info({ removed }, 'old usage rows deleted');
-        } catch (error) {
-          this.logger.warn({ err: (error as Error).message }, 'usage retention cleanup failed; will retry');
-          this.lastPurge = 0;
-        }
-      }
-    })().finally(() => {
-      this.flushing = undefined;
-    });
-    await this.flushing;
-  }
-
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), this.config.gateway.lastUsedFlushMs);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flush();
+    }
   }
 }
