@@ -25,6 +25,7 @@ import {
   FRAMES_PATH,
   FRAMES_PROTOCOL,
   FrameType,
+  FrameWriter,
   grpcErrorBody,
   InvalidArgumentError,
   type Frame,
@@ -95,6 +96,8 @@ class FrameConnection {
   /** Streamed answers waiting for the socket to drain. */
   private readonly waiting = new Set<FrameResponse>();
   private readonly info: SocketInfo;
+  /** Answers of one event-loop turn in one write. */
+  private readonly writer: FrameWriter;
   private draining = false;
 
   constructor(
@@ -108,6 +111,7 @@ class FrameConnection {
     const info: SocketInfo = { remoteAddress, encrypted: false, on: () => info, once: () => info, removeListener: () => info };
     this.info = info;
     this.decoder = new FrameDecoder((frame) => this.onFrame(frame));
+    this.writer = new FrameWriter(socket);
     (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => {
@@ -134,7 +138,7 @@ class FrameConnection {
   /** Writes frames; false when the socket's buffer is full (`response` then gets 'drain'). */
   write(bytes: Buffer, response: FrameResponse): boolean {
     if (this.socket.destroyed) return true;
-    const ok = this.socket.write(bytes);
+    const ok = this.writer.write(bytes);
     if (!ok) this.waiting.add(response);
     return ok;
   }
@@ -147,7 +151,7 @@ class FrameConnection {
   }
 
   cancel(stream: number): void {
-    if (!this.socket.destroyed) this.socket.write(encodeCancel(stream));
+    if (!this.socket.destroyed) this.writer.write(encodeCancel(stream));
   }
 
   drain(): void {
