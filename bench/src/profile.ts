@@ -94,8 +94,10 @@ try {
   if (syscalls) await new Promise((resolve) => setTimeout(resolve, 500));
   const before = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
   const splitBefore = [cpuSplit(gatewayPid), cpuSplit(storePid)];
+  const client0 = process.cpuUsage();
   const result = await autocannon({ url: `${created.host}/query`, method: 'POST', headers, body, connections, duration, ...(rate ? { overallRate: rate } : {}) });
   const after = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
+  const client = process.cpuUsage(client0);
   const splitAfter = [cpuSplit(gatewayPid), cpuSplit(storePid)];
   const seconds = (performance.now() - t0) / 1000;
   window = [startUs, Number(process.hrtime.bigint() / 1000n)];
@@ -112,7 +114,8 @@ try {
       `CPU per request (/proc, user+system, profiler ${profiling ? 'on' : 'off'}): gateway ${perRequest(after[0] - before[0])} µs, store ${perRequest(after[1] - before[1])} µs; ` +
       `net of the idle background (gateway ${(idle[0] * 1000).toFixed(0)} ms/s, store ${(idle[1] * 1000).toFixed(0)} ms/s): gateway ${perRequest(after[0] - before[0] - idle[0] * seconds)} µs, store ${perRequest(after[1] - before[1] - idle[1] * seconds)} µs; ` +
       `user / system (gross): gateway ${perRequest(splitAfter[0]![0] - splitBefore[0]![0])} / ${perRequest(splitAfter[0]![1] - splitBefore[0]![1])} µs, ` +
-      `store ${perRequest(splitAfter[1]![0] - splitBefore[1]![0])} / ${perRequest(splitAfter[1]![1] - splitBefore[1]![1])} µs; load average at start ${load}`,
+      `store ${perRequest(splitAfter[1]![0] - splitBefore[1]![0])} / ${perRequest(splitAfter[1]![1] - splitBefore[1]![1])} µs; ` +
+      `client (autocannon, this process) ${perRequest((client.user + client.system) / 1e6)} µs; load average at start ${load}`,
   );
   // The same hop done by nginx (if installed), same load: its CPU per request is the reference.
   const nginxBinary = findNginx();
