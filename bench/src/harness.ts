@@ -71,6 +71,8 @@ export interface LoadResult {
   latencyP50: number;
   latencyP99: number;
   duration: number;
+  /** CPU the load generator itself used. */
+  clientCpuSeconds: number;
 }
 
 /** autocannon in a separate process (load-worker.ts), bounded duration. */

@@ -13,7 +13,7 @@ export function findNginx() {
   return null;
 }
 
-export async function startNginx(binary: string, upstreamPort: string | number, workDir: string): Promise<{ url: string; version: string; stop: () => boolean }> {
+export async function startNginx(binary: string, upstreamPort: string | number, workDir: string): Promise<{ url: string; version: string; pid: number; stop: () => boolean }> {
   const port = await freePort();
   mkdirSync(workDir, { recursive: true });
   const conf = path.join(workDir, 'nginx.conf');
@@ -54,7 +54,7 @@ http {
     if (child.exitCode !== null) throw new Error(`nginx exited: ${output}`);
     try {
       await request(`${url}/healthz`);
-      return { url, version, stop: () => child.kill('SIGTERM') };
+      return { url, version, pid: child.pid!, stop: () => child.kill('SIGTERM') };
     } catch {
       await sleep(50);
     }

@@ -16,6 +16,12 @@ export interface DatasetSpec {
 export const FULL = flag('full');
 export const ONLY = option('only', 'overhead,framework,keys,query,text').split(',');
 export const LOAD_SECONDS = Number(option('duration', FULL ? 15 : 5));
+/**
+ * The overhead section's saturation runs: each target's LOAD_SECONDS cut into this many slices, run in turn
+ * (direct, gateway, nginx; then gateway, nginx, direct; …) so that a change in the machine's load over the
+ * minute hits every target alike instead of whichever ran last.
+ */
+export const SATURATION_SLICES = Math.max(1, Number(option('saturation-slices', 3)));
 export const QUERIES = Number(option('queries', 200));
 /** Sequential rounds of the latency comparisons (overhead, framework). */
 export const ROUNDS = Number(option('rounds', FULL ? 10_000 : 3_000));

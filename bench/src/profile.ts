@@ -61,6 +61,11 @@ const cpuSeconds = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
+/** User and system CPU seconds separately (system: the kernel's socket work, e.g. loopback TCP on each write). */
+const cpuSplit = (pid: number): [number, number] => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return [Number(fields[11]) / 100, Number(fields[12]) / 100];
+};
 const cpuLines: string[] = [];
 try {
   const projectId = await system.defaultProjectId();
@@ -88,8 +93,12 @@ try {
   const tracers = syscalls ? [traceSyscalls(gatewayPid, path.join(traceDir, 'gateway')), traceSyscalls(storePid, path.join(traceDir, 'store'))] : [];
   if (syscalls) await new Promise((resolve) => setTimeout(resolve, 500));
   const before = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
+  const splitBefore = [cpuSplit(gatewayPid), cpuSplit(storePid)];
+  const client0 = process.cpuUsage();
   const result = await autocannon({ url: `${created.host}/query`, method: 'POST', headers, body, connections, duration, ...(rate ? { overallRate: rate } : {}) });
   const after = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
+  const client = process.cpuUsage(client0);
+  const splitAfter = [cpuSplit(gatewayPid), cpuSplit(storePid)];
   const seconds = (performance.now() - t0) / 1000;
   window = [startUs, Number(process.hrtime.bigint() / 1000n)];
   requests = result.requests.total;
@@ -103,7 +112,10 @@ try {
   cpuLines.push(
     `${label}: ${requests} requests via the gateway in ${duration} s (${Math.round(requests / duration)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}); ` +
       `CPU per request (/proc, user+system, profiler ${profiling ? 'on' : 'off'}): gateway ${perRequest(after[0] - before[0])} µs, store ${perRequest(after[1] - before[1])} µs; ` +
-      `net of the idle background (gateway ${(idle[0] * 1000).toFixed(0)} ms/s, store ${(idle[1] * 1000).toFixed(0)} ms/s): gateway ${perRequest(after[0] - before[0] - idle[0] * seconds)} µs, store ${perRequest(after[1] - before[1] - idle[1] * seconds)} µs; load average at start ${load}`,
+      `net of the idle background (gateway ${(idle[0] * 1000).toFixed(0)} ms/s, store ${(idle[1] * 1000).toFixed(0)} ms/s): gateway ${perRequest(after[0] - before[0] - idle[0] * seconds)} µs, store ${perRequest(after[1] - before[1] - idle[1] * seconds)} µs; ` +
+      `user / system (gross): gateway ${perRequest(splitAfter[0]![0] - splitBefore[0]![0])} / ${perRequest(splitAfter[0]![1] - splitBefore[0]![1])} µs, ` +
+      `store ${perRequest(splitAfter[1]![0] - splitBefore[1]![0])} / ${perRequest(splitAfter[1]![1] - splitBefore[1]![1])} µs; ` +
+      `client (autocannon, this process) ${perRequest((client.user + client.system) / 1e6)} µs; load average at start ${load}`,
   );
   // The same hop done by nginx (if installed), same load: its CPU per request is the reference.
   const nginxBinary = findNginx();
@@ -116,12 +128,14 @@ try {
       const workers = execFileSync('pgrep', ['-f', `nginx: worker process`], { encoding: 'utf8' }).trim().split('\n').map(Number);
       const worker = workers.sort((a, b) => b - a)[0]!;
       const nginxBefore = [cpuSeconds(worker), cpuSeconds(storePid)];
+      const nginxSplitBefore = cpuSplit(worker);
       const viaNginx = await autocannon({ url: `${nginx.url}/internal/indexes/${indexId}/query`, method: 'POST', headers: internal, body, connections, duration, ...(rate ? { overallRate: rate } : {}) });
       const nginxAfter = [cpuSeconds(worker), cpuSeconds(storePid)];
+      const nginxSplitAfter = cpuSplit(worker);
       const n = viaNginx.requests.total;
       cpuLines.push(
         `${label}: ${n} requests via nginx in ${duration} s (${Math.round(n / duration)} req/s, p50 ${viaNginx.latency.p50} ms, p99 ${viaNginx.latency.p99} ms); ` +
-          `CPU per request: nginx worker ${(((nginxAfter[0] - nginxBefore[0]) * 1e6) / n).toFixed(0)} µs, store ${(((nginxAfter[1] - nginxBefore[1]) * 1e6) / n).toFixed(0)} µs`,
+          `CPU per request: nginx worker ${(((nginxAfter[0] - nginxBefore[0]) * 1e6) / n).toFixed(0)} µs (user / system ${(((nginxSplitAfter[0] - nginxSplitBefore[0]) * 1e6) / n).toFixed(0)} / ${(((nginxSplitAfter[1] - nginxSplitBefore[1]) * 1e6) / n).toFixed(0)} µs), store ${(((nginxAfter[1] - nginxBefore[1]) * 1e6) / n).toFixed(0)} µs`,
       );
     } finally {
       nginx.stop();

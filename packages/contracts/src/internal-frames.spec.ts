@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { Writable } from 'node:stream';
 import {
   decodeRequestHead,
   decodeResponseHead,
@@ -10,6 +11,7 @@ import {
   FrameDecoder,
   FrameProtocolError,
   FrameType,
+  FrameWriter,
   MAX_DATA_BYTES,
   MAX_FRAME_BYTES,
   type Frame,
@@ -117,5 +119,29 @@ describe('internal frames codec', () => {
     decoder.push(request.subarray(5));
     expect(decoder.buffered).toBe(0);
     expect(frames).toHaveLength(2);
+  });
+});
+
+describe('FrameWriter', () => {
+  it('sends the frames written in one event-loop turn in one write, and a later turn in another', async () => {
+    const writes: number[] = [];
+    const socket = new Writable({
+      write(chunk, _encoding, done) {
+        writes.push(1);
+        done();
+      },
+      writev(chunks, done) {
+        writes.push(chunks.length);
+        done();
+      },
+    });
+    const writer = new FrameWriter(socket);
+    for (let i = 0; i < 3; i++) expect(writer.write(encodeCancel(i))).toBe(true);
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([3]);
+    writer.write(encodeCancel(9));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([3, 1]);
   });
 });

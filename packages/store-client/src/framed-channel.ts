@@ -27,6 +27,7 @@ import {
   FRAMES_PATH,
   FRAMES_PROTOCOL,
   FrameType,
+  FrameWriter,
   INTERNAL_TOKEN_HEADER,
   type Frame,
 } from '@conifer/contracts';
@@ -111,6 +112,8 @@ class Exchange implements FramedStream {
 class FramedConnection {
   readonly streams = new Map<number, Exchange>();
   private readonly socket: Socket;
+  /** Frames of one event-loop turn in one write. */
+  private readonly writer: FrameWriter;
   private readonly decoder: FrameDecoder;
   private state: 'connecting' | 'handshake' | 'open' | 'closed' = 'connecting';
   /** Frames written before the Upgrade was answered (with their exchanges, to re-route if it is refused). */
@@ -129,6 +132,7 @@ class FramedConnection {
     this.decoder = new FrameDecoder((frame) => this.onFrame(frame));
     this.socket = target.socketPath !== undefined ? connect(target.socketPath) : connect(target.port!, target.host);
     this.socket.setNoDelay?.(true);
+    this.writer = new FrameWriter(this.socket);
     this.socket.setTimeout(connectTimeoutMs);
     this.socket.once('connect', () => {
       this.socket.setTimeout(0);
@@ -165,19 +169,19 @@ class FramedConnection {
       return;
     }
     this.streams.set(id, exchange);
-    if (this.state === 'open') this.socket.write(bytes);
+    if (this.state === 'open') this.writer.write(bytes);
     else this.queued.push({ exchange, bytes });
   }
 
   cancel(exchange: Exchange): void {
     if (!this.streams.delete(exchange.id)) return;
-    if (this.state === 'open') this.socket.write(encodeCancel(exchange.id));
+    if (this.state === 'open') this.writer.write(encodeCancel(exchange.id));
     else this.queued = this.queued.filter((entry) => entry.exchange !== exchange);
     this.endIfIdle();
   }
 
   window(exchange: Exchange, bytes: number): void {
-    if (this.state === 'open' && this.streams.has(exchange.id)) this.socket.write(encodeWindow(exchange.id, bytes));
+    if (this.state === 'open' && this.streams.has(exchange.id)) this.writer.write(encodeWindow(exchange.id, bytes));
   }
 
   /** Ends the connection once its requests in flight are answered. */

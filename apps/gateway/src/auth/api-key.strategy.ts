@@ -33,6 +33,21 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY)
     super();
   }
 
+  /**
+   * `validate`'s warm path, synchronous: a well-formed key that the verifier accepts from its in-process cache
+   * without I/O (KeyVerifier.verifyWarm), from an address and for a key id not throttled. Undefined in every
+   * other case (nothing counted or recorded): the caller then awaits `validate`, which decides refusals.
+   */
+  validateWarm(request: RequestWithHeaders): ApiKeyPrincipal | undefined {
+    const header = request.headers[API_KEY_HEADER];
+    if (typeof header !== 'string') return undefined;
+    const parsed = parseApiKey(header);
+    if (parsed === null) return undefined;
+    const throttle = request[REQUEST_THROTTLE];
+    if (throttle && throttle.wait(request.ip ?? 'unknown', parsed.keyId, header) > 0) return undefined;
+    return (request[REQUEST_VERIFIER] ?? this.verifier).verifyWarm(parsed);
+  }
+
   async validate(request: RequestWithHeaders): Promise<ApiKeyPrincipal> {
     const verifier = request[REQUEST_VERIFIER] ?? this.verifier;
     const throttle = request[REQUEST_THROTTLE];

@@ -103,13 +103,22 @@ export class KeyFailureThrottle {
    * while the attempt is in flight), `keyId` the id it names (null when missing or malformed).
    */
   begin(address: string, keyId: string | null, presented: string, now = Date.now()): KeyAttemptStart {
-    const wait = Math.max(this.addresses.wait(address, now, presented), keyId === null ? 0 : this.keyIds.wait(keyId, now, presented));
+    const wait = this.wait(address, keyId, presented, now);
     if (wait > 0) return { retryAfterSeconds: wait };
     const addressWindow = this.addresses.window(address, now);
     const keyWindow = keyId === null ? null : this.keyIds.window(keyId, now);
     hold(addressWindow, presented);
     if (keyWindow) hold(keyWindow, presented);
     return { retryAfterSeconds: 0, attempt: { presented, addressWindow, keyWindow } };
+  }
+
+  /**
+   * What `begin` would answer, counting nothing: seconds to wait (0: the attempt may go ahead). A caller that
+   * verifies synchronously and finds the key valid (no guess) needs only this: `begin` then `end(…, false)` in
+   * one synchronous step leaves no trace either.
+   */
+  wait(address: string, keyId: string | null, presented: string, now = Date.now()): number {
+    return Math.max(this.addresses.wait(address, now, presented), keyId === null ? 0 : this.keyIds.wait(keyId, now, presented));
   }
 
   /** A guess (malformed key, unknown id, wrong secret) is recorded; anything else leaves no trace. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { hashSecret, mintApiKey, type MintedApiKey } from '@conifer/keys';
+import { hashSecret, mintApiKey, parseApiKey, type MintedApiKey } from '@conifer/keys';
 import { KeyCache } from './key-cache.js';
 import type { SharedKeyEntry, SharedKeyRead } from './key-cache.redis.repository.js';
 import {
@@ -206,6 +206,44 @@ describe('KeyVerifier statuses', () => {
     expect((await verifier.verify(withSecret(rotated.secret))).status).toBe(VerificationStatus.Valid);
     expect((await verifier.verify(withSecret(rotated.secret))).status).toBe(VerificationStatus.Valid);
     expect((await verifier.verify(minted.value)).status).toBe(VerificationStatus.NotFound);
+  });
+
+  it('the synchronous warm path answers only what verify would answer VALID from the local cache, with the same records', async () => {
+    const { verifier, add, keys, cache, observer, used, advance } = setup();
+    const minted = add();
+    const parsed = parseApiKey(minted.value)!;
+    // Cold: nothing cached, nothing recorded; the full pipeline fills the cache and remembers the secret.
+    expect(verifier.verifyWarm(parsed)).toBeUndefined();
+    expect([observer.outcomes.length, used.length]).toEqual([0, 0]);
+    const full = await verifier.verify(minted.value);
+    expect(full.status).toBe(VerificationStatus.Valid);
+    const warm = verifier.verifyWarm(parsed);
+    expect(warm).toEqual((full as { principal: unknown }).principal);
+    expect(observer.outcomes.slice(-2)).toEqual(['valid', 'valid']);
+    expect(observer.layers.at(-1)).toBe('local');
+    expect(used).toEqual([minted.keyId, minted.keyId]);
+    // A wrong secret for the warm key: not answered here (verify refuses it, with the HMAC).
+    const wrong = { keyId: minted.keyId, secret: mintApiKey().secret };
+    expect(verifier.verifyWarm(wrong)).toBeUndefined();
+    // Revoked (the record changes: the cache is evicted and refilled), expired, rate-limited, stale: not answered here.
+    keys.rows.set(minted.keyId, { ...keys.rows.get(minted.keyId)!, revokedAt: 1 });
+    cache.evict(minted.keyId);
+    expect(verifier.verifyWarm(parsed)).toBeUndefined();
+    expect((await verifier.verify(minted.value)).status).toBe(VerificationStatus.Revoked);
+    expect(verifier.verifyWarm(parsed)).toBeUndefined();
+    const expiring = add({ expiresAt: 1_000_500 });
+    expect((await verifier.verify(expiring.value)).status).toBe(VerificationStatus.Valid);
+    expect(verifier.verifyWarm(parseApiKey(expiring.value)!)).toBeDefined();
+    const limited = add({ rateLimitPerSecond: 1000 });
+    expect((await verifier.verify(limited.value)).status).toBe(VerificationStatus.Valid);
+    expect(verifier.verifyWarm(parseApiKey(limited.value)!)).toBeUndefined();
+    const stale = add();
+    expect((await verifier.verify(stale.value)).status).toBe(VerificationStatus.Valid);
+    advance(500);
+    expect(verifier.verifyWarm(parseApiKey(expiring.value)!)).toBeUndefined();
+    expect(verifier.verifyWarm(parseApiKey(stale.value)!)).toBeDefined();
+    advance(SETTINGS.keyCacheTtlMs);
+    expect(verifier.verifyWarm(parseApiKey(stale.value)!)).toBeUndefined();
   });
 
   it('REVOKED and EXPIRED (only after the secret matched)', async () => {

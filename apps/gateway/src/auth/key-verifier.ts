@@ -9,7 +9,7 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from '@conifer/contracts';
-import { parseApiKey, verifySecret } from '@conifer/keys';
+import { parseApiKey, verifySecret, type ParsedApiKey } from '@conifer/keys';
 import type { Logger } from 'pino';
 import type { KeyCache } from './key-cache.js';
 import type { SharedKeyEntry, SharedKeyRead } from './key-cache.redis.repository.js';
@@ -159,6 +159,8 @@ export class KeyVerifier {
    * against that record's hash. Weak, so it goes when the record leaves the cache (eviction, revocation, refill).
    */
   private readonly verifiedSecrets = new WeakMap<StoredKey, Buffer>();
+  /** Per stored key record: the principal made from it (records are immutable, principals read-only). */
+  private readonly principals = new WeakMap<StoredKey, ApiKeyPrincipal>();
 
   constructor(deps: VerifierDeps) {
     this.settings = deps.settings;
@@ -183,6 +185,28 @@ export class KeyVerifier {
     }
     this.observer?.outcome(outcomeOf(verification.status));
     return verification;
+  }
+
+  /**
+   * The warm path of `verify`, synchronous (no promise, no microtask): the key's record is fresh in the
+   * in-process cache, the secret is the one the HMAC already accepted for that record (`secretMatches`), the
+   * key is neither revoked nor expired, and it has no per-key rate limit (which may need Redis). Then the
+   * result, metrics and last-used record are exactly `verify`'s; in any other case it returns undefined, having
+   * recorded nothing, and the caller runs `verify` (the full pipeline decides every refusal).
+   */
+  verifyWarm(parsed: ParsedApiKey): ApiKeyPrincipal | undefined {
+    const { keyId, secret } = parsed;
+    const now = this.clock();
+    const cached = this.cache.get(keyId);
+    if (cached === undefined || cached.freshUntil <= now || this.cache.isKnownMissing(keyId, now)) return undefined;
+    const key = cached.key;
+    if (key.rateLimitPerSecond !== null || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) return undefined;
+    const known = this.verifiedSecrets.get(key);
+    if (known === undefined || !timingSafeEqual(known, hash('sha256', secret, 'buffer'))) return undefined;
+    this.observer?.cacheHit('local');
+    this.lastUsed?.record(keyId, new Date(now));
+    this.observer?.outcome('valid');
+    return this.principalOf(key);
   }
 
   private async run(header: string | readonly string[] | undefined): Promise<Verification> {
@@ -217,7 +241,7 @@ export class KeyVerifier {
     if (!decision.allowed) return { status: VerificationStatus.RateLimited, retryAfterMs: decision.retryAfterMs };
 
     this.lastUsed?.record(keyId, new Date(now));
-    return { status: VerificationStatus.Valid, principal: principalOf(key) };
+    return { status: VerificationStatus.Valid, principal: this.principalOf(key) };
   }
 
   /**
@@ -242,6 +266,15 @@ export class KeyVerifier {
     if (!verifySecret(this.settings.pepper, keyId, secret, key.secretHash)) return false;
     this.verifiedSecrets.set(key, digest);
     return true;
+  }
+
+  private principalOf(key: StoredKey): ApiKeyPrincipal {
+    let principal = this.principals.get(key);
+    if (principal === undefined) {
+      principal = principalOf(key);
+      this.principals.set(key, principal);
+    }
+    return principal;
   }
 
   private load(keyId: string): Promise<Loaded> {

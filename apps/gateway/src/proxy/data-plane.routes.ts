@@ -60,6 +60,10 @@ function rolesAllowCached(roles: readonly string[], permission: Permission): boo
   return allowed;
 }
 
+function forbidden(operation: DataPlaneOperation): PermissionDeniedError {
+  return new PermissionDeniedError(`This API key's roles do not allow this operation (${operation.permission} required)`);
+}
+
 @Injectable()
 export class DataPlaneRoutes {
   constructor(
@@ -98,7 +102,14 @@ export class DataPlaneRoutes {
         const r = request as DataPlaneRequest;
         r.dataPlane = true;
         r.operation = operation;
-        authenticate(r, operation).then(() => done(), done);
+        // A warm key is checked without a promise; anything else (cold, refused, rate-limited) takes the full path.
+        const warm = this.strategy.validateWarm(this.authRequest(r));
+        if (warm === undefined) {
+          authenticate(r, operation).then(() => done(), done);
+          return;
+        }
+        r.caller = warm;
+        done(rolesAllowCached(warm.roles, operation.permission) ? undefined : forbidden(operation));
       };
       for (const url of [`${PREFIX}${operation.route}`, operation.route]) {
         scope.route({ method: operation.method, url, bodyLimit: bodyLimitOf(operation, maxBodyBytes), onRequest, onResponse: finished, handler });
@@ -106,19 +117,17 @@ export class DataPlaneRoutes {
     }
   }
 
+  /** What the strategy reads of a request: its headers and address, and this app's verifier and throttle. */
+  private authRequest(request: DataPlaneRequest) {
+    return { headers: request.headers, ip: request.ip, [REQUEST_VERIFIER]: this.verifier, [REQUEST_THROTTLE]: this.throttle };
+  }
+
   /** The key (same strategy and verifier as every other route), then the operation's permission. */
   private async authenticate(request: DataPlaneRequest, operation: DataPlaneOperation): Promise<void> {
-    const caller = await this.strategy.validate({
-      headers: request.headers,
-      ip: request.ip,
-      [REQUEST_VERIFIER]: this.verifier,
-      [REQUEST_THROTTLE]: this.throttle,
-    });
+    const caller = await this.strategy.validate(this.authRequest(request));
     // Known before the role check, so that a refusal is reported (and counted as an error) against the key.
     request.caller = caller;
-    if (!rolesAllowCached(caller.roles, operation.permission)) {
-      throw new PermissionDeniedError(`This API key's roles do not allow this operation (${operation.permission} required)`);
-    }
+    if (!rolesAllowCached(caller.roles, operation.permission)) throw forbidden(operation);
   }
 
   private finished(request: FastifyRequest, reply: FastifyReply, done: () => void): void {

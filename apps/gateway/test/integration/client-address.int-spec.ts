@@ -93,6 +93,9 @@ describe('behind one trusted load balancer (CONIFER_TRUSTED_PROXIES=1, as in doc
     const target = await mint();
     const bystander = await mint();
     const { keyId, secret } = parseApiKey(target)!;
+    // The target key is warm on the data plane first (its secret accepted and remembered: the synchronous path).
+    const dataPlane = () => call(app, 'POST', `/data/${project.body.id}/missing/query`, { body: { vector: [1], topK: 1 }, headers: { 'api-key': target, ...forwarded('x', '10.4.1.1') } });
+    for (let i = 0; i < 2; i++) expect((await dataPlane()).status).toBe(404);
     const wrong = (i: number) => {
       const body = `pcsk_${keyId}_${secret.slice(0, -4)}${String(1000 + i).slice(-4)}`;
       return body + encodeUint32Base62(crc32(body));
@@ -105,6 +108,10 @@ describe('behind one trusted load balancer (CONIFER_TRUSTED_PROXIES=1, as in doc
     const locked = await call(app, 'GET', '/indexes', { headers: { 'api-key': target, ...forwarded('x', '10.4.1.1') } });
     expect(locked.status).toBe(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    // The warm key's synchronous path on the data plane refuses it too.
+    const lockedDataPlane = await dataPlane();
+    expect(lockedDataPlane.status).toBe(429);
+    expect(lockedDataPlane.body).toMatchObject({ code: 8 });
     expect((await call(app, 'GET', '/indexes', { headers: { 'api-key': bystander, ...forwarded('x', '10.4.0.1') } })).status).toBe(200);
   });
 });

@@ -1,6 +1,7 @@
 // The store's side of the framed internal protocol (issue 13; the wire format is in @conifer/contracts
 // internal-frames.ts). A gateway asks for it with an HTTP Upgrade to /internal/frames on the store's usual port
-// or Unix socket; the internal token is checked once, there. Each REQUEST frame then becomes a light request /
+// or Unix socket; the internal token is checked once, there (its requests are then marked, not hashed again
+// one by one: FRAMED_AUTHENTICATED in internal-auth.ts). Each REQUEST frame then becomes a light request /
 // reply pair handed to the Fastify app's own router (`app.routing`, the function the HTTP server calls for every
 // request), so a framed request runs the same hooks, body limits, parsers, routes, error handler and metrics as
 // an HTTP one, and its answer is the same status, headers and bytes. What it skips is the HTTP/1.1 text on both
@@ -24,12 +25,13 @@ import {
   FRAMES_PATH,
   FRAMES_PROTOCOL,
   FrameType,
+  FrameWriter,
   grpcErrorBody,
   InvalidArgumentError,
   type Frame,
 } from '@conifer/contracts';
 import type { Logger } from 'pino';
-import { INTERNAL_TOKEN_HEADER, type InternalTokenVerifier } from './internal-auth.js';
+import { FRAMED_AUTHENTICATED, INTERNAL_TOKEN_HEADER, type InternalTokenVerifier } from './internal-auth.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -58,9 +60,9 @@ export function listenForFrames(http: HttpServer, handler: Handler, verifier: In
       return;
     }
     const presented = request.headers[INTERNAL_TOKEN_HEADER];
-    const token = typeof presented === 'string' && verifier.verify(presented) ? presented : undefined;
+    const authenticated = typeof presented === 'string' && verifier.verify(presented);
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${FRAMES_PROTOCOL}\r\nconnection: Upgrade\r\n\r\n`);
-    const connection = new FrameConnection(socket, handler, token, request.socket.remoteAddress, logger);
+    const connection = new FrameConnection(socket, handler, authenticated, request.socket.remoteAddress, logger);
     open.add(connection);
     socket.once('close', () => open.delete(connection));
     if (head.length > 0) connection.receive(head);
@@ -94,18 +96,22 @@ class FrameConnection {
   /** Streamed answers waiting for the socket to drain. */
   private readonly waiting = new Set<FrameResponse>();
   private readonly info: SocketInfo;
+  /** Answers of one event-loop turn in one write. */
+  private readonly writer: FrameWriter;
   private draining = false;
 
   constructor(
     private readonly socket: Duplex,
     private readonly handler: Handler,
-    private readonly token: string | undefined,
+    /** Whether the Upgrade presented the right internal token (its requests are then marked FRAMED_AUTHENTICATED). */
+    private readonly authenticated: boolean,
     remoteAddress: string | undefined,
     private readonly logger: Logger,
   ) {
     const info: SocketInfo = { remoteAddress, encrypted: false, on: () => info, once: () => info, removeListener: () => info };
     this.info = info;
     this.decoder = new FrameDecoder((frame) => this.onFrame(frame));
+    this.writer = new FrameWriter(socket);
     (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => {
@@ -132,7 +138,7 @@ class FrameConnection {
   /** Writes frames; false when the socket's buffer is full (`response` then gets 'drain'). */
   write(bytes: Buffer, response: FrameResponse): boolean {
     if (this.socket.destroyed) return true;
-    const ok = this.socket.write(bytes);
+    const ok = this.writer.write(bytes);
     if (!ok) this.waiting.add(response);
     return ok;
   }
@@ -145,7 +151,7 @@ class FrameConnection {
   }
 
   cancel(stream: number): void {
-    if (!this.socket.destroyed) this.socket.write(encodeCancel(stream));
+    if (!this.socket.destroyed) this.writer.write(encodeCancel(stream));
   }
 
   drain(): void {
@@ -162,9 +168,10 @@ class FrameConnection {
         const head = decodeRequestHead(frame.payload);
         const headers: Record<string, string> = {};
         for (let i = 0; i < head.headers.length; i += 2) headers[head.headers[i]!.toLowerCase()] = head.headers[i + 1]!;
-        if (this.token !== undefined) headers[INTERNAL_TOKEN_HEADER] = this.token;
-        else delete headers[INTERNAL_TOKEN_HEADER];
+        // A token in a request frame proves nothing (the connection's was checked at the Upgrade, or failed).
+        delete headers[INTERNAL_TOKEN_HEADER];
         const request = new FrameRequest(this.info, head.method, head.path, headers, (frame.flags & FLAG_END) !== 0);
+        if (this.authenticated) request[FRAMED_AUTHENTICATED] = true;
         const response = new FrameResponse(this, stream, request);
         this.inFlight.set(stream, response);
         if (!request.complete) this.bodies.set(stream, request);
@@ -223,6 +230,7 @@ class FrameRequest extends EventEmitter {
   readonly httpVersionMajor = 1;
   readonly httpVersionMinor = 1;
   aborted = false;
+  [FRAMED_AUTHENTICATED] = false;
   private chunks: Buffer[] = [];
   private flowing = false;
   private decoder: StringDecoder | undefined;

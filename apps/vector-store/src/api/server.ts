@@ -31,6 +31,7 @@ import { validateIndexId, type IndexRegistry } from '../storage/index-registry.j
 import { installErrorHandling } from './error-handler.js';
 import { listenForFrames } from './frame-listener.js';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from './internal-auth.js';
+import { LazyRequestLogger } from './request-logger.js';
 import { StoreMetrics } from './metrics.js';
 import * as render from './render.js';
 import { cooperativeFilter } from './cooperative-filter.js';
@@ -71,6 +72,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     requestTimeout: options.requestTimeoutMs,
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 2048 },
     logController: new LogController({ disableRequestLogging: true }),
+    // The per-request child logger is made only if the request logs (request-logger.ts).
+    childLoggerFactory: (logger, bindings, options) => new LazyRequestLogger(logger, bindings, options) as unknown as FastifyBaseLogger,
     // Errors Fastify and Node answer before any route runs, in the gRPC-style shape too.
     frameworkErrors: (error, _request, reply) => {
       const conifer = frameworkError(error.code);
@@ -102,7 +105,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.addHook('onRequest', (request, _reply, done) => {
     const url = request.url;
     if (url === '/healthz' || url === '/readyz' || url.startsWith('/healthz?') || url.startsWith('/readyz?')) return done();
-    if (!verifier.verify(request.headers[INTERNAL_TOKEN_HEADER])) return done(new UnauthenticatedError('missing or invalid internal credential'));
+    if (!verifier.verifyRequest(request.raw, request.headers[INTERNAL_TOKEN_HEADER])) return done(new UnauthenticatedError('missing or invalid internal credential'));
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
