@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { buildServer } from './api/server.js';
 import { listenOnUnixSocket } from './api/unix-listener.js';
 import { execWithMallocThreshold } from './malloc-threshold.js';
+import { collectGarbage } from './storage/collect-garbage.js';
 import { IndexRegistry } from './storage/index-registry.js';
 import { JetStreamHub } from './storage/log/jetstream.js';
 import { hostname } from 'node:os';
@@ -25,6 +26,9 @@ async function main(): Promise<void> {
       ? undefined
       : await JetStreamHub.connect({ servers: store.natsUrl, streamReplicas: store.natsStreamReplicas, prefix: store.natsPrefix }, logger);
   const registry = await IndexRegistry.open(store.dataDir, logger, { annReleaseAfterMs: store.annReleaseAfterMs, ...(hub === undefined ? {} : { hub }) });
+  // The load read each snapshot file whole and decoded its records: tens of MB of buffers that are garbage
+  // now, but resident until collected, and a store that only serves queries may not prompt a collection.
+  collectGarbage();
   const app = buildServer({
     registry,
     internalToken: secrets.internalToken,

@@ -3,8 +3,11 @@
 // after a snapshot, every later block under 12 MB (upsert bodies, parsed values, batches for the graph
 // builder, sketch chunks) comes from the main heap, where freed space between live blocks stays resident.
 // After ingesting 100k × 768 that left ~100–200 MB of free heap counted in RssAnon (1.0× the raw float32
-// size instead of 0.5–0.7×, bench/RESULTS.md). A fixed threshold turns the dynamic raise off: blocks from
-// the threshold up are mapped on their own and unmapped when freed.
+// size instead of 0.5–0.7×; at 128-d, where upsert bodies and their parts are tens of KB, 4× instead of 2×;
+// bench/RESULTS.md). A fixed threshold turns the dynamic raise off: blocks from the threshold up are mapped
+// on their own and unmapped when freed. 32 KB: at 64 KB the 128-d ingest still left 80 MB of free heap
+// resident, at 32 KB 9 MB; each such block costs a mapping (the kernel allows ~65k per process), which
+// only far more long-lived blocks of 32–128 KB than an index keeps would exhaust.
 //
 // glibc reads its tunables only when a process starts, and Node gives no way to call mallopt(), so the store
 // re-executes itself once (process.execve: same pid, same open descriptors, nothing started yet) with

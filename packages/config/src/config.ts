@@ -82,7 +82,7 @@ export const ENV_SCHEMA = {
     .int()
     .min(0)
     .max(32 * 1024 * 1024)
-    .default(128 * 1024),
+    .default(32 * 1024),
   CONIFER_NODE_ID: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9_.-]{1,64}$/.test(v), {
     message: 'must be 1-64 characters of A-Z a-z 0-9 _ . -',
   }),
