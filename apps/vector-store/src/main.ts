@@ -6,12 +6,16 @@ import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { buildServer } from './api/server.js';
 import { listenOnUnixSocket } from './api/unix-listener.js';
+import { execWithMallocThreshold } from './malloc-threshold.js';
+import { collectGarbage } from './storage/collect-garbage.js';
 import { IndexRegistry } from './storage/index-registry.js';
 import { JetStreamHub } from './storage/log/jetstream.js';
 import { hostname } from 'node:os';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // First, before any thread or file is opened: may re-execute the process with glibc's threshold set.
+  execWithMallocThreshold(config.vectorStore.mallocMmapThreshold);
   // The same `time` format and base fields as the gateway's lines.
   const logger = pino(logOptions('vector-store', config.logLevel));
   const secrets = resolveSecrets(config);
@@ -21,7 +25,10 @@ async function main(): Promise<void> {
     store.natsUrl === undefined
       ? undefined
       : await JetStreamHub.connect({ servers: store.natsUrl, streamReplicas: store.natsStreamReplicas, prefix: store.natsPrefix }, logger);
-  const registry = await IndexRegistry.open(store.dataDir, logger, hub === undefined ? {} : { hub });
+  const registry = await IndexRegistry.open(store.dataDir, logger, { annReleaseAfterMs: store.annReleaseAfterMs, ...(hub === undefined ? {} : { hub }) });
+  // The load read each snapshot file whole and decoded its records: tens of MB of buffers that are garbage
+  // now, but resident until collected, and a store that only serves queries may not prompt a collection.
+  collectGarbage();
   const app = buildServer({
     registry,
     internalToken: secrets.internalToken,

@@ -41,6 +41,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ CONIFER_PARSE_WORKERS: '2' }).vectorStore.parseWorkers).toBe(2);
     expect(() => loadConfig({ CONIFER_PARSE_WORKERS: '-1' })).toThrow(/CONIFER_PARSE_WORKERS/);
     expect(() => loadConfig({ CONIFER_PARSE_WORKERS: 'many' })).toThrow(/CONIFER_PARSE_WORKERS/);
+    expect(loadConfig({}).vectorStore.mallocMmapThreshold).toBe(32768);
+    expect(loadConfig({}).vectorStore.annReleaseAfterMs).toBe(10_000);
+    expect(loadConfig({ CONIFER_ANN_RELEASE_AFTER_MS: '0' }).vectorStore.annReleaseAfterMs).toBe(0);
+    expect(() => loadConfig({ CONIFER_ANN_RELEASE_AFTER_MS: '-5' })).toThrow(/CONIFER_ANN_RELEASE_AFTER_MS/);
+    expect(loadConfig({ CONIFER_MALLOC_MMAP_THRESHOLD: '0' }).vectorStore.mallocMmapThreshold).toBe(0);
+    expect(() => loadConfig({ CONIFER_MALLOC_MMAP_THRESHOLD: '64M' })).toThrow(/CONIFER_MALLOC_MMAP_THRESHOLD/);
+    expect(() => loadConfig({ CONIFER_MALLOC_MMAP_THRESHOLD: String(64 * 2 ** 20) })).toThrow(/CONIFER_MALLOC_MMAP_THRESHOLD/);
     const store = loadConfig({
       CONIFER_NATS_URL: 'nats://a:4222, nats://b:4222',
       CONIFER_NATS_STREAM_REPLICAS: '3',

@@ -76,6 +76,13 @@ export const ENV_SCHEMA = {
   CONIFER_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{0,32}$/, 'must be at most 32 characters of A-Z a-z 0-9 _ -').default(''),
   CONIFER_READ_WAIT_MS: nonNegativeInt.default(2000),
   CONIFER_PARSE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+  CONIFER_ANN_RELEASE_AFTER_MS: nonNegativeInt.default(10_000),
+  CONIFER_MALLOC_MMAP_THRESHOLD: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(32 * 1024 * 1024)
+    .default(32 * 1024),
   CONIFER_NODE_ID: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9_.-]{1,64}$/.test(v), {
     message: 'must be 1-64 characters of A-Z a-z 0-9 _ . -',
   }),
@@ -163,6 +170,13 @@ export interface ConiferConfig {
     readonly nodeId?: string;
     /** Worker threads reading upsert bodies (unset: chosen from the core count at start; 0: on the event loop). */
     readonly parseWorkers?: number;
+    /**
+     * glibc malloc's mmap threshold, fixed at start (0: glibc's default, which grows with every large block freed):
+     * blocks from this size up are mapped on their own and returned to the kernel when freed.
+     */
+    readonly mallocMmapThreshold: number;
+    /** How long the ANN builder's worker keeps a caught-up graph in memory after its last batch (then only the published file). */
+    readonly annReleaseAfterMs: number;
   };
 }
 
@@ -286,6 +300,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       readWaitMs: v.CONIFER_READ_WAIT_MS,
       nodeId: v.CONIFER_NODE_ID,
       parseWorkers: v.CONIFER_PARSE_WORKERS,
+      mallocMmapThreshold: v.CONIFER_MALLOC_MMAP_THRESHOLD,
+      annReleaseAfterMs: v.CONIFER_ANN_RELEASE_AFTER_MS,
     }),
   });
 }

@@ -68,6 +68,14 @@ export class StoreMetrics {
       },
     });
     new Gauge({
+      name: 'conifer_store_ann_graphs_held',
+      help: 'Namespaces whose writable ANN graph the builder worker holds in memory (released once idle; queries use the published file)',
+      registers: [this.registry],
+      collect() {
+        this.set(indexes.annGraphsHeld());
+      },
+    });
+    new Gauge({
       name: 'conifer_store_wal_bytes',
       help: 'Bytes in the current write-ahead logs',
       registers: [this.registry],

@@ -3,10 +3,9 @@
 // thread memory-maps (usearch view) and searches. After publishing with `release` it drops its copy;
 // a later batch reloads it from the published file.
 import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { UsearchAnn, type AnnParams, type Metric } from '@conifer/engine';
+import { collectGarbage } from './collect-garbage.js';
 
 export interface AnnSpec {
   key: string;
@@ -26,16 +25,12 @@ export type AnnWorkerReply = { id: number; ok: true; size?: number } | { id: num
 
 const indexes = new Map<string, UsearchAnn>();
 
-/**
- * A dropped graph's native memory is freed only when its JS wrapper is collected, and this thread
- * allocates too little JS to prompt a collection: an idle graph would stay resident (anonymous memory,
- * ~1 KB per 768-d vector) next to the file-backed copy the main thread searches. So collect after drops.
- */
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as (() => void) | undefined;
 /** Leave one core to the event loop that serves requests. */
 const THREADS = Math.max(1, availableParallelism() - 1);
 
+// A dropped graph's native memory is freed only when its JS wrapper is collected, and this thread
+// allocates too little JS to prompt a collection: an idle graph would stay resident (anonymous memory,
+// ~1 KB per 768-d vector) next to the file-backed copy the main thread searches. So collect after drops.
 function handle(request: AnnWorkerRequest): AnnWorkerReply {
   switch (request.type) {
     case 'add': {
@@ -58,17 +53,17 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
       const size = ann.size;
       if (request.release) {
         indexes.delete(request.key);
-        collect?.();
+        collectGarbage();
       }
       return { id: request.id, ok: true, size };
     }
     case 'drop':
       indexes.delete(request.key);
-      collect?.();
+      collectGarbage();
       return { id: request.id, ok: true };
     case 'dropPrefix':
       for (const key of [...indexes.keys()]) if (key.startsWith(request.prefix)) indexes.delete(key);
-      collect?.();
+      collectGarbage();
       return { id: request.id, ok: true };
   }
 }

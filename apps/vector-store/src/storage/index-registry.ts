@@ -6,7 +6,7 @@ import path from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, isConiferError, NotFoundError, parseVectorSettings, UnavailableError } from '@conifer/contracts';
 import type { Logger } from 'pino';
 import type { IndexSettings } from '@conifer/engine';
-import { AnnBuilder, annWorkerPath, clearAnnFiles } from './ann-builder.js';
+import { AnnBuilder, annWorkerPath, clearAnnFiles, DEFAULT_RELEASE_AFTER_MS } from './ann-builder.js';
 import { DEFAULT_DURABLE_OPTIONS, DurableIndex, fsyncDirectoryAsync, type DurableIndexOptions } from './durable-index.js';
 import { JetStreamIndexLog, type JetStreamHub } from './log/jetstream.js';
 
@@ -31,6 +31,8 @@ export interface RegistryOptions extends DurableIndexOptions {
   annBuilder: boolean;
   /** Build ANN indexes on a worker thread (default) rather than in small blocking steps on the event loop. */
   annWorker: boolean;
+  /** How long the ANN worker keeps a caught-up graph in memory after its last batch before dropping it. */
+  annReleaseAfterMs: number;
   /** How often to check whether the graphs have grown enough to be saved with a new snapshot. */
   graphSnapshotCheckMs: number;
   /** Set: indexes log to JetStream streams and this node holds replicas (unset: the local WAL). */
@@ -42,6 +44,7 @@ const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   annBatch: 256,
   annBuilder: true,
   annWorker: true,
+  annReleaseAfterMs: DEFAULT_RELEASE_AFTER_MS,
   graphSnapshotCheckMs: 5000,
 };
 
@@ -102,6 +105,8 @@ export class IndexRegistry {
           workerFile,
           { indexes: () => registry.list().map((i) => ({ id: i.id, dir: i.dir, index: i.index })) },
           logger,
+          undefined,
+          registry.options.annReleaseAfterMs,
         );
         registry.annBuilder.start();
       } else {
@@ -319,6 +324,11 @@ export class IndexRegistry {
   /** Whether all ANN work is done (tests). */
   annIdle(): boolean {
     return this.pendingAnnVectors() === 0;
+  }
+
+  /** Namespaces whose writable graph the ANN worker still holds in memory (tests). */
+  annGraphsHeld(): number {
+    return this.annBuilder?.held() ?? 0;
   }
 
   async close(): Promise<void> {

@@ -13,10 +13,11 @@ const TOKEN = 'crash-test-token-0123456789abcdef0123';
 const DIM = 32;
 
 
-function start(dataDir: string, port: number): ChildProcess {
+function start(dataDir: string, port: number, extraEnv: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, [mainJs], {
     cwd: appDir,
     env: {
+      ...extraEnv,
       PATH: process.env.PATH,
       CONIFER_DATA_DIR: dataDir,
       CONIFER_INTERNAL_TOKEN: TOKEN,
@@ -229,7 +230,7 @@ async function gauge(base: string, name: string): Promise<number> {
   return Number(line.split(' ')[1]);
 }
 
-describe('crash recovery (kill -9 during snapshots and graph saves)', () => {
+describe('crash recovery (kill -9 during snapshots, graph saves and graph reloads)', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-crash-graph-'));
   const children: ChildProcess[] = [];
   afterAll(() => {
@@ -237,12 +238,16 @@ describe('crash recovery (kill -9 during snapshots and graph saves)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // The ANN worker drops its in-memory graph 200 ms after its last batch and reloads it from the published file for the next one.
+  const env = { CONIFER_ANN_RELEASE_AFTER_MS: '200' };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
   it('loses no acknowledged write, and a clean restart opens the saved graph instead of rebuilding it', async () => {
     if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: build first (npx turbo run build --filter=@conifer/vector-store...)`);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const indexDir = path.join(dataDir, 'vector-store', 'indexes', 'graph');
-    let child = start(dataDir, port);
+    let child = start(dataDir, port, env);
     children.push(child);
     await waitHealthy(base);
     const created = await fetch(`${base}/internal/indexes/graph`, {
@@ -308,7 +313,26 @@ describe('crash recovery (kill -9 during snapshots and graph saves)', () => {
       child.kill('SIGKILL');
       await exited(child);
       await writing;
-      child = start(dataDir, port);
+      child = start(dataDir, port, env);
+      children.push(child);
+      await waitHealthy(base);
+      await verify();
+    }
+
+    // kill -9 right after the worker reloaded its released graph from the published file (round 0), and while it
+    // adds to it and publishes the grown graph (round 1), with writers running.
+    for (const delayMs of [0, 300]) {
+      for (let i = 0; i < 600 && ((await gauge(base, 'conifer_store_ann_pending_vectors')) > 0 || (await gauge(base, 'conifer_store_ann_graphs_held')) > 0); i++) await sleep(100);
+      expect(await gauge(base, 'conifer_store_ann_graphs_held')).toBe(0);
+      let stop = false;
+      const writing = ingest(() => stop);
+      while ((await gauge(base, 'conifer_store_ann_graphs_held')) === 0) await sleep(5);
+      await sleep(delayMs);
+      stop = true;
+      child.kill('SIGKILL');
+      await exited(child);
+      await writing;
+      child = start(dataDir, port, env);
       children.push(child);
       await waitHealthy(base);
       await verify();
@@ -320,7 +344,7 @@ describe('crash recovery (kill -9 during snapshots and graph saves)', () => {
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
     expect(readdirSync(indexDir).filter((f) => /^snapshot-\d+\.graph-0\.usearch$/.test(f))).toHaveLength(1);
-    child = start(dataDir, port);
+    child = start(dataDir, port, env);
     children.push(child);
     await waitHealthy(base);
     expect(await gauge(base, 'conifer_store_ann_pending_vectors')).toBe(0);

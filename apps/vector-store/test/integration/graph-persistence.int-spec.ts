@@ -186,3 +186,70 @@ describe('graph saved with the snapshot', () => {
     expect(exact.recall).toBe(1);
   });
 });
+
+describe('graph released by the ANN worker', () => {
+  /** The same 20 queries each time: ids and scores of the top 10, and the plans that answered. */
+  function answers(registry: IndexRegistry, seed: number): { rows: string[]; plans: Set<string> } {
+    const random = rng(seed);
+    const plans = new Set<string>();
+    const rows: string[] = [];
+    for (let q = 0; q < 20; q++) {
+      const vector = Array.from({ length: DIM }, () => random() * 2 - 1);
+      const result = registry.get('g').index.query(parseQueryRequest({ vector, topK: 10 }));
+      plans.add(result.plan.plan);
+      rows.push(result.matches.map((m) => `${m.id}:${m.score}`).join(' '));
+    }
+    return { rows, plans };
+  }
+
+  it('serves from the published file, reloads it for new vectors, and a restart gives the same answers', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-graph-'));
+    dirs.push(dataDir);
+    const random = rng(23);
+    let registry = await open(dataDir, { annReleaseAfterMs: 100, snapshotOnClose: true });
+    await registry.create('g', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
+    const index = registry.get('g');
+    const live = new Map<string, Rec>();
+    const upsert = async (batch: Rec[]) => {
+      await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: batch })));
+      for (const r of batch) live.set(r.id, r);
+    };
+    for (let i = 0; i < 3000; i += 500) await upsert(records(i, 500, random));
+    const ns = index.index.namespaces.get('')!;
+    const caughtUp = () => registry.annIdle() && ns.ann?.file !== undefined && ns.annUpTo === ns.slotCount;
+    await until(() => caughtUp() && registry.annGraphsHeld() === 0, 'the graph built, published and released');
+    const released = answers(registry, 5);
+    expect(released.plans).toEqual(new Set(['ann']));
+    expect(check(registry, live, random).recall).toBeGreaterThanOrEqual(0.9);
+
+    // New vectors: the worker reloads the released graph from its file and adds to it (not a new graph of the new vectors alone).
+    for (let i = 3000; i < 4500; i += 500) await upsert(records(i, 500, random));
+    await until(() => caughtUp() && ns.ann!.size === ns.slotCount, 'the new vectors in the graph');
+    await until(() => registry.annGraphsHeld() === 0, 'the grown graph released');
+    expect(ns.ann!.size).toBe(4500);
+    const grown = answers(registry, 5);
+    expect(grown.plans).toEqual(new Set(['ann']));
+    expect(check(registry, live, random).recall).toBeGreaterThanOrEqual(0.9);
+    for (const id of ['v17', 'v2999', 'v3000', 'v4499']) {
+      const top = registry.get('g').index.query(parseQueryRequest({ vector: live.get(id)!.values, topK: 1 }));
+      expect(top.plan.plan).toBe('ann');
+      expect(top.matches[0]!.id).toBe(id);
+    }
+
+    // A clean close saves the released graph with the snapshot; after the restart it answers the same.
+    await close(registry);
+    registry = await open(dataDir, { annBuilder: false });
+    expect(registry.pendingAnnVectors()).toBe(0);
+    expect(answers(registry, 5)).toEqual(grown);
+    await close(registry);
+
+    // And the builder continues from it (loaded from the snapshot's file): more vectors, same earlier answers found.
+    registry = await open(dataDir, { annReleaseAfterMs: 100 });
+    const restored = registry.get('g').index.namespaces.get('')!;
+    await registry.get('g').mutate(registry.get('g').index.prepareUpsert(parseUpsertRequest({ vectors: records(6000, 500, random) })));
+    await until(() => registry.annIdle() && restored.ann?.size === restored.slotCount && registry.annGraphsHeld() === 0, 'the restored graph grown and released');
+    expect(restored.ann!.size).toBe(5000);
+    const top = registry.get('g').index.query(parseQueryRequest({ vector: live.get('v17')!.values, topK: 1 }));
+    expect(top.matches[0]!.id).toBe('v17');
+  }, 120_000);
+});

@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import { mallocTunedEnvironment } from './malloc-threshold.js';
+
+describe('mallocTunedEnvironment', () => {
+  it('adds the threshold to GLIBC_TUNABLES, keeping the other tunables', () => {
+    expect(mallocTunedEnvironment({ A: '1' }, 131072, true)).toEqual({ A: '1', GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072' });
+    expect(mallocTunedEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 4096, true)?.GLIBC_TUNABLES).toBe(
+      'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=4096',
+    );
+  });
+
+  it('leaves the process as it is when the threshold is set already, kept at the default, or not glibc', () => {
+    expect(mallocTunedEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' }, 131072, true)).toBeUndefined();
+    expect(mallocTunedEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=1' }, 131072, true)).toBeUndefined();
+    expect(mallocTunedEnvironment({ MALLOC_MMAP_THRESHOLD_: '65536' }, 131072, true)).toBeUndefined();
+    expect(mallocTunedEnvironment({}, 0, true)).toBeUndefined();
+    expect(mallocTunedEnvironment({}, 131072, false)).toBeUndefined();
+  });
+});
+
+describe('execWithMallocThreshold', () => {
+  const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime !== undefined;
+  const run = glibc && typeof process.execve === 'function' ? it : it.skip;
+
+  run('re-executes the same process (same pid) once, with the threshold set', () => {
+    const module = path.join(path.dirname(fileURLToPath(import.meta.url)), 'malloc-threshold.ts');
+    const script = [
+      `const before = process.env.GLIBC_TUNABLES ?? '-';`,
+      `const { execWithMallocThreshold } = await import(${JSON.stringify(module)});`,
+      `if (process.env.SEEN === undefined) { process.env.SEEN = String(process.pid); }`,
+      `execWithMallocThreshold(65536);`,
+      `console.log(JSON.stringify({ pid: process.pid, first: process.env.SEEN, tunables: process.env.GLIBC_TUNABLES, before }));`,
+    ].join('\n');
+    const env = { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' } as NodeJS.ProcessEnv;
+    delete env.SEEN;
+    delete env.MALLOC_MMAP_THRESHOLD_;
+    const out = execFileSync(process.execPath, ['--experimental-strip-types', '--no-warnings', '--input-type=module', '-e', script], { env }).toString();
+    const lines = out.trim().split('\n');
+    // One line: the first run re-executed itself before printing; the second printed.
+    expect(lines).toHaveLength(1);
+    const result = JSON.parse(lines[0]!) as { pid: number; first: string; tunables: string; before: string };
+    expect(String(result.pid)).toBe(result.first);
+    expect(result.tunables).toBe('glibc.malloc.arena_max=4:glibc.malloc.mmap_threshold=65536');
+    expect(result.before).toBe(result.tunables);
+  });
+});

@@ -1,0 +1,44 @@
+// glibc malloc's mmap threshold, fixed for the store process. By default glibc raises the threshold to the
+// size of every large mapped block that is freed (up to 32 MB): once the first 12 MB values chunk is dropped
+// after a snapshot, every later block under 12 MB (upsert bodies, parsed values, batches for the graph
+// builder, sketch chunks) comes from the main heap, where freed space between live blocks stays resident.
+// After ingesting 100k × 768 that left ~100–200 MB of free heap counted in RssAnon (1.0× the raw float32
+// size instead of 0.5–0.7×; at 128-d, where upsert bodies and their parts are tens of KB, 4× instead of 2×;
+// bench/RESULTS.md). A fixed threshold turns the dynamic raise off: blocks from the threshold up are mapped
+// on their own and unmapped when freed. 32 KB: at 64 KB the 128-d ingest still left 80 MB of free heap
+// resident, at 32 KB 9 MB; each such block costs a mapping (the kernel allows ~65k per process), which
+// only far more long-lived blocks of 32–128 KB than an index keeps would exhaust.
+//
+// glibc reads its tunables only when a process starts, and Node gives no way to call mallopt(), so the store
+// re-executes itself once (process.execve: same pid, same open descriptors, nothing started yet) with
+// GLIBC_TUNABLES set. Not on other C libraries (musl returns memory by itself), not on Node versions without
+// process.execve, not when the operator already set the threshold.
+
+const TUNABLE = 'glibc.malloc.mmap_threshold';
+
+/**
+ * The environment to re-execute with, or undefined when the process already runs as it should: threshold
+ * 0 (glibc's default kept), a C library other than glibc, or a threshold already set by the environment
+ * (by the operator, or by the re-execution itself).
+ */
+export function mallocTunedEnvironment(env: NodeJS.ProcessEnv, threshold: number, glibc: boolean): NodeJS.ProcessEnv | undefined {
+  if (threshold === 0 || !glibc) return undefined;
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  if (tunables.split(':').some((t) => t.startsWith(`${TUNABLE}=`)) || env.MALLOC_MMAP_THRESHOLD_ !== undefined) return undefined;
+  return { ...env, GLIBC_TUNABLES: tunables === '' ? `${TUNABLE}=${threshold}` : `${tunables}:${TUNABLE}=${threshold}` };
+}
+
+/** Whether this process runs on glibc (Node's diagnostic report names its runtime version). */
+function onGlibc(): boolean {
+  if (process.platform !== 'linux') return false;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime !== undefined;
+}
+
+/** Re-executes the process with the threshold set (does not return then); returns when nothing is to be done. */
+export function execWithMallocThreshold(threshold: number): void {
+  if (threshold === 0 || typeof process.execve !== 'function') return;
+  const env = mallocTunedEnvironment(process.env, threshold, onGlibc());
+  if (env === undefined) return;
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], env);
+}
