@@ -22,7 +22,12 @@ function postingCandidates(ns: NamespaceStore, filter: CompiledFilter): SlotCand
 
 /** The candidates as an array of our own (a concatenation already is one). */
 function slotArray(candidates: SlotCandidates): Int32Array {
-  return candidates.slots ?? Int32Array.from(candidates);
+  if (candidates.slots !== undefined) return candidates.slots;
+  // A loop, not Int32Array.from: that took ~1 ms for a posting list of 10k slots (the iterator protocol).
+  const out = new Int32Array(candidates.size);
+  let i = 0;
+  for (const slot of candidates) out[i++] = slot;
+  return out;
 }
 
 /** Live slots whose metadata satisfies the filter, ascending. */
