@@ -352,7 +352,18 @@ export class NamespaceStore {
     let scratch = 0;
     let gathered = 0;
     let n = 0;
+    // Consecutive matching slots are copied as one run (one call for the lot: long runs where records were
+    // written together, e.g. by tenant or source, and in broad filters).
+    let runFrom = 0;
+    let runAt = 0;
+    let runRows = 0;
+    const copyRun = (): void => {
+      if (runRows === 0) return;
+      chunk!.copyWithin(runAt * dim, runFrom, runFrom + runRows * dim);
+      runRows = 0;
+    };
     const flush = (): void => {
+      copyRun();
       if (gathered === 0) return;
       pushSketchCandidates(chunk!, gathered, dim, query, k, rowSlots, into);
       gathered = 0;
@@ -370,7 +381,13 @@ export class NamespaceStore {
         }
       }
       const from = base + (slot & SKETCH_MASK) * dim;
-      chunk!.copyWithin(gathered * dim, from, from + dim);
+      if (runRows > 0 && from === runFrom + runRows * dim) runRows++;
+      else {
+        copyRun();
+        runFrom = from;
+        runAt = gathered;
+        runRows = 1;
+      }
       rowSlots[gathered++] = slot;
       n++;
     }
