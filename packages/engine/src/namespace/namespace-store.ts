@@ -14,11 +14,12 @@
 // chunks until the next snapshot writes a new segment. The engine itself does no I/O: the segment is an
 // interface the store implements.
 //
-// Sketches (cosine namespaces): an int8 copy of every slot's values (a quarter of the float32 size, always
-// resident), which a filtered query scans with usearch's SIMD brute force to pick a few hundred candidates
-// that it then re-scores exactly (search/sketch-scan.ts). Each sketch chunk starts with SKETCH_SCRATCH
-// spare rows: a scan copies the chunk's matching rows there (copyWithin, one native call per row, no
-// allocation) and hands that contiguous prefix to usearch, which reads an array from its buffer's start.
+// Sketches (cosine namespaces): an int8 copy of every slot's values, all of one norm (`sketchRow`; a
+// quarter of the float32 size, always resident), which a filtered query scans with usearch's SIMD brute
+// force to pick a few hundred candidates that it then re-scores exactly (search/sketch-scan.ts). Each
+// sketch chunk (SKETCH_SLOTS rows) starts with SKETCH_SCRATCH spare rows: a scan copies the chunk's
+// matching rows there (copyWithin, one native call per run of consecutive rows, no allocation) and hands
+// that contiguous prefix to usearch, which reads an array from its buffer's start.
 // Written with the values; slots restored from a segment without values are sketched later from the
 // segment (`buildSketches`, the background builder); compaction copies them.
 import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
