@@ -2,9 +2,9 @@
 // subspace plus noise, with filters independent of the vectors and correlated with them. On such data an
 // HNSW candidate list is least accurate at its tail, which is where a post-filter finds its matches.
 import { describe, expect, it } from '@jest/globals';
-import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
+import { parseDeleteRequest, parseFilter, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { refMatches, refTopK, rng } from '@conifer/test-utils';
-import { compile, matchSet } from './filter/matching.js';
+import { compile, matchSet, slotsOf } from './filter/matching.js';
 import { executePlan } from './search/execute.js';
 import { filteredGraphPlan } from './search/planner.js';
 import { VectorIndex } from './vector-index.js';
@@ -95,4 +95,28 @@ describe('filtered search on hard data', () => {
       if (name.startsWith('independent 10')) expect(plans).toEqual(new Set(['ann-filtered']));
     });
   }
+});
+
+// The match set a filtered scan walks: its slot list must be ascending (the sketch scan gathers rows chunk
+// by chunk) and hold each match once, whatever order the posting lists keep their slots in.
+describe('match sets', () => {
+  it('lists every live match once, ascending, from concatenated posting lists that repeat slots', () => {
+    const index = new VectorIndex({ dimension: 2, metric: 'cosine', vectorType: 'dense' });
+    // 40 groups and tags held by a few records each: every filter below is narrowed by the postings (a
+    // union of lists, each ascending, so their concatenation is not; records tagged x and y are in both).
+    const tags = (i: number): string[] => (i % 40 === 0 ? ['x', 'y'] : i % 40 === 1 ? ['x'] : i % 40 === 2 ? ['y'] : ['z']);
+    const vectors = Array.from({ length: 2000 }, (_, i) => ({ id: `r${i}`, values: [1, i], metadata: { tags: tags(i), g: i % 40 } }));
+    for (let i = 0; i < vectors.length; i += 1000) index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: vectors.slice(i, i + 1000) })));
+    index.apply(index.prepareDelete(parseDeleteRequest({ ids: ['r40', 'r83'] })));
+    const ns = index.namespaces.get('')!;
+    for (const filter of [{ g: { $in: [7, 3] } }, { tags: { $in: ['y', 'x'] } }, { g: { $lt: 3 } }, { $or: [{ g: 9 }, { tags: 'y' }] }, { g: 5 }]) {
+      const set = matchSet(ns, compile(parseFilter(filter))!);
+      expect(set.slots).toBeDefined();
+      const want = vectors.flatMap((v, i) => (i !== 40 && i !== 83 && refMatches(filter, v.metadata) ? [i] : []));
+      const got = Array.from(slotsOf(set), (slot) => Number(ns.idOf(slot).slice(1)));
+      expect(got).toEqual(want);
+      expect(set.count).toBe(want.length);
+      expect(set.bits.reduce((a, b) => a + b, 0)).toBe(want.length);
+    }
+  });
 });

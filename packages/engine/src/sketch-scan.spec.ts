@@ -89,6 +89,76 @@ describe('filtered scan over int8 sketches', () => {
   });
 });
 
+describe('sketches rank rows of any scale and shape as the cosine does', () => {
+  // The sketches all share one norm so that usearch's inner product ranks them as the cosine: the 100
+  // candidates re-scored (5 % of the 2000 matches) must hold the true neighbours. Scores must stay the
+  // exact float32 cosine whatever the sketch made of the row.
+  const dim = 128;
+  const base = hardRecords(4000, dim, 61);
+  const queries = Array.from({ length: 20 }, base.sample);
+  const filter = { bucket: { $lt: 50 } };
+
+  function recall(records: Rec[]): number {
+    const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, SCANS);
+    load(index, records);
+    let hits = 0;
+    for (const q of queries) {
+      const result = index.query(parseQueryRequest({ vector: q, topK: 10, filter }));
+      expect(result.plan).toEqual({ plan: 'sketch-filtered', candidates: 100 });
+      const want = refTopK('cosine', q, records, filter, 10).map((m) => m.id);
+      for (const m of result.matches) {
+        expect(m.score).toBeCloseTo(refScore('cosine', q, records[Number(m.id.slice(1))]!.values), 5);
+        if (want.includes(m.id)) hits++;
+      }
+    }
+    return hits / (queries.length * 10);
+  }
+
+  it('ranks rows whose norms differ by 10⁶ by their direction alone', () => {
+    const random = rng(62);
+    // Cosine ignores a row's norm; a sketch scaled by it would rank the longest rows first.
+    const scaled = base.records.map((r) => {
+      const scale = 10 ** (random() * 6 - 3);
+      return { ...r, values: r.values.map((v) => v * scale) };
+    });
+    expect(recall(scaled)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('keeps recall when every row has an outlying coordinate (clipped in the sketch)', () => {
+    // Coordinate 0 at 20 times the others' root mean square (some embedding models have such a
+    // dimension): the sketches clip it, the ranking by the other coordinates must survive.
+    const rms = 1 / Math.sqrt(dim);
+    const outlying = base.records.map((r, i) => ({ ...r, values: r.values.map((v, d) => (d === 0 ? rms * (20 + (i % 5)) : v)) }));
+    expect(recall(outlying)).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('sketch chunks', () => {
+  it('finds records on both sides of a sketch chunk boundary (16384 rows), before and after a compaction moves them', () => {
+    const dim = 64;
+    const { records } = hardRecords(17_000, dim, 71);
+    const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, { ...SCANS, sketchCandidates: 1 });
+    load(index, records);
+    const ns = index.namespaces.get('')!;
+    const all = { bucket: { $gte: 0 } };
+    const live = new Map(records.map((r) => [r.id, r.values]));
+    const findsItself = (ids: string[]): void => {
+      for (const id of ids) {
+        const got = index.query(parseQueryRequest({ vector: live.get(id)!, topK: 1, filter: all }));
+        expect([got.plan.plan, got.matches[0]?.id]).toEqual(['sketch-filtered', id]);
+      }
+    };
+    findsItself(['v0', 'v16383', 'v16384', 'v16999']);
+    // Deleting the first 6000 (over 30 %: a compaction) moves every later record 6000 slots down, across the boundary.
+    const deleted = records.slice(0, 6000).map((r) => r.id);
+    const generation = ns.generation;
+    for (let i = 0; i < deleted.length; i += 1000) index.apply(index.prepareDelete(parseDeleteRequest({ ids: deleted.slice(i, i + 1000) })));
+    for (const id of deleted) live.delete(id);
+    expect(ns.generation).not.toBe(generation);
+    findsItself(['v6000', 'v12000', 'v16383', 'v16384', 'v16999']);
+  });
+});
+
 describe('the planner weighs the sketch scan by the dimension', () => {
   it('scans 2000 matches over the sketches at 768-d, 500 exactly, and 3000 exactly at 64-d', () => {
     const random = rng(3);

@@ -46,6 +46,11 @@ export class TopK {
     slots[i] = slot;
   }
 
+  /** The slots kept, in no particular order (a copy). */
+  slotArray(): Int32Array {
+    return this.slots.slice(0, this.size);
+  }
+
   /** Best first; ties broken by slot for determinism. */
   sorted(): { score: number; slot: number }[] {
     const out: { score: number; slot: number }[] = [];

@@ -22,7 +22,12 @@ function postingCandidates(ns: NamespaceStore, filter: CompiledFilter): SlotCand
 
 /** The candidates as an array of our own (a concatenation already is one). */
 function slotArray(candidates: SlotCandidates): Int32Array {
-  return candidates.slots ?? Int32Array.from(candidates);
+  if (candidates.slots !== undefined) return candidates.slots;
+  // A loop, not Int32Array.from: that took ~1 ms for a posting list of 10k slots (the iterator protocol).
+  const out = new Int32Array(candidates.size);
+  let i = 0;
+  for (const slot of candidates) out[i++] = slot;
+  return out;
 }
 
 /** Live slots whose metadata satisfies the filter, ascending. */
@@ -61,18 +66,29 @@ export function matchSet(ns: NamespaceStore, filter: CompiledFilter): MatchSet {
   const { predicate } = filter;
   const candidates = postingCandidates(ns, filter);
   if (candidates !== undefined) {
-    const sorted = slotArray(candidates).sort();
+    // Posting lists keep their slots in the order they were added, which is mostly ascending: the
+    // matches are put in order only when they are not (a concatenation, or metadata updated later).
+    const list = slotArray(candidates);
+    const slots = new Int32Array(list.length);
     let n = 0;
     let previous = -1;
-    for (const slot of sorted) {
-      if (slot === previous) continue; // concatenated posting lists repeat slots
-      previous = slot;
+    let ascending = true;
+    for (let i = 0; i < list.length; i++) {
+      const slot = list[i]!;
+      if (bits[slot] === 1) continue; // concatenated posting lists repeat slots
       if (ns.isLive(slot) && predicate(ns.metadataOf(slot))) {
         bits[slot] = 1;
-        sorted[n++] = slot;
+        slots[n++] = slot;
+        if (slot < previous) ascending = false;
+        previous = slot;
       }
     }
-    return { bits, count: n, slots: sorted.subarray(0, n) };
+    if (!ascending) {
+      // Reading them back off the bitmap: 0.1 ms for 100k slots, where sorting 10k matches took 0.5 ms.
+      n = 0;
+      for (let slot = 0; slot < bits.length; slot++) if (bits[slot] === 1) slots[n++] = slot;
+    }
+    return { bits, count: n, slots: slots.subarray(0, n) };
   }
   let count = 0;
   for (let slot = 0; slot < ns.slotCount; slot++) {
@@ -82,6 +98,16 @@ export function matchSet(ns: NamespaceStore, filter: CompiledFilter): MatchSet {
     }
   }
   return { bits, count, slots: undefined };
+}
+
+/** A match set's slots in ascending order: its own list, else its bitmap's ones. */
+export function slotsOf(matches: MatchSet): Int32Array {
+  if (matches.slots !== undefined) return matches.slots;
+  const { bits } = matches;
+  const out = new Int32Array(matches.count);
+  let n = 0;
+  for (let slot = 0; slot < bits.length; slot++) if (bits[slot] === 1) out[n++] = slot;
+  return out.subarray(0, n);
 }
 
 /** Number of live records matching the filter (all live records without one). */

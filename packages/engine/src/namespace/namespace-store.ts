@@ -14,11 +14,12 @@
 // chunks until the next snapshot writes a new segment. The engine itself does no I/O: the segment is an
 // interface the store implements.
 //
-// Sketches (cosine namespaces): an int8 copy of every slot's values (a quarter of the float32 size, always
-// resident), which a filtered query scans with usearch's SIMD brute force to pick a few hundred candidates
-// that it then re-scores exactly (search/sketch-scan.ts). Each sketch chunk starts with SKETCH_SCRATCH
-// spare rows: a scan copies the chunk's matching rows there (copyWithin, one native call per row, no
-// allocation) and hands that contiguous prefix to usearch, which reads an array from its buffer's start.
+// Sketches (cosine namespaces): an int8 copy of every slot's values, all of one norm (`sketchRow`; a
+// quarter of the float32 size, always resident), which a filtered query scans with usearch's SIMD brute
+// force to pick a few hundred candidates that it then re-scores exactly (search/sketch-scan.ts). Each
+// sketch chunk (SKETCH_SLOTS rows) starts with SKETCH_SCRATCH spare rows: a scan copies the chunk's
+// matching rows there (copyWithin, one native call per run of consecutive rows, no allocation) and hands
+// that contiguous prefix to usearch, which reads an array from its buffer's start.
 // Written with the values; slots restored from a segment without values are sketched later from the
 // segment (`buildSketches`, the background builder); compaction copies them.
 import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
@@ -26,7 +27,7 @@ import { denseSimilarity, norm, sparseDot } from '../scoring.js';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
 import { MetadataIndex, type SlotCandidates } from '../filter/metadata-index.js';
 import type { FilterNode } from '@conifer/contracts';
-import { quantizeRow, simdCandidatesI8 } from '../simd-exact.js';
+import { pushSketchCandidates, sketchRow } from '../simd-exact.js';
 import type { TopK } from '../top-k.js';
 import type { Metric } from '../types.js';
 
@@ -40,14 +41,21 @@ let nextUid = 1;
 const SEGMENT_BLOCK_ROWS = 256;
 /** Stands for a chunk whose rows are all served by the segment. */
 const EMPTY_CHUNK = new Float32Array(0);
+/** Rows per sketch chunk (a power of two; 12 MB per chunk at 768-d, 4 values chunks). */
+const SKETCH_SHIFT = 14;
+const SKETCH_SLOTS = 1 << SKETCH_SHIFT;
+const SKETCH_MASK = SKETCH_SLOTS - 1;
 /**
- * Spare rows at the start of every full sketch chunk (half the rows of a smaller first chunk): a scan
- * copies at most this many rows there before handing them to usearch, few enough to stay in the core's L2
- * (96 KB at 768-d) for that SIMD pass: the 10k-match scan at 100k × 768, timed alone, took 6.9 ms with
- * 512 and 2.9 ms with 128 (separate runs a minute apart, load 8; the whole query's CPU in the bench did
- * not show the difference at load 7–10, bench/RESULTS.md).
+ * Spare rows at the start of every full sketch chunk (half the rows of a smaller first chunk), 3 % of
+ * the chunk: a scan copies at most this many rows there before handing them to usearch, in one call. A
+ * usearch call costs ~5 µs besides its rows, so fewer, larger calls pay: 512 rows a call instead of 128
+ * took 12–15 % less time per 10k-match query at 100k × 768 (interleaved, load 10–13; bench/RESULTS.md),
+ * and 384 KB of rows still sit in the core's 2 MB L2 for the SIMD pass.
  */
-const SKETCH_SCRATCH = 128;
+const SKETCH_SCRATCH = 512;
+
+/** The slots of the rows a sketch scan has gathered into scratch rows (a scan runs to its end: one buffer). */
+const SKETCH_ROW_SLOTS = new Int32Array(SKETCH_SCRATCH);
 
 /** Spare rows at the start of a sketch chunk of `total` rows in all. */
 function sketchScratchRows(total: number): number {
@@ -194,14 +202,14 @@ export class NamespaceStore {
 
   /** The sketch chunk holding a slot, created or grown when first needed (like the values' chunks). */
   private sketchChunkFor(slot: number, chunks = this.sketchChunks): Int8Array {
-    const c = slot >> CHUNK_SHIFT;
+    const c = slot >> SKETCH_SHIFT;
     const dim = this.dimension;
     while (chunks.length <= c) chunks.push(new Int8Array(0));
     let chunk = chunks[c]!;
     const total = chunk.length / dim;
     const rows = total - sketchScratchRows(total);
-    if (rows <= (slot & CHUNK_MASK)) {
-      const wantRows = c === 0 ? Math.min(CHUNK_SLOTS, Math.max(INITIAL_CAPACITY, (slot & CHUNK_MASK) + 1, rows * 2)) : CHUNK_SLOTS;
+    if (rows <= (slot & SKETCH_MASK)) {
+      const wantRows = c === 0 ? Math.min(SKETCH_SLOTS, Math.max(INITIAL_CAPACITY, (slot & SKETCH_MASK) + 1, rows * 2)) : SKETCH_SLOTS;
       const wantTotal = wantRows + Math.min(SKETCH_SCRATCH, wantRows);
       const grown = new Int8Array(wantTotal * dim);
       if (rows > 0) grown.set(chunk.subarray(sketchScratchRows(total) * dim), sketchScratchRows(wantTotal) * dim);
@@ -214,7 +222,7 @@ export class NamespaceStore {
   private sketch(slot: number, src: Float32Array, offset: number, chunks = this.sketchChunks): void {
     const chunk = this.sketchChunkFor(slot, chunks);
     const total = chunk.length / this.dimension;
-    quantizeRow(src, offset, this.dimension, chunk, (sketchScratchRows(total) + (slot & CHUNK_MASK)) * this.dimension);
+    sketchRow(src, offset, this.dimension, chunk, (sketchScratchRows(total) + (slot & SKETCH_MASK)) * this.dimension);
   }
 
   // ---------------------------------------------------------------- reading
@@ -332,27 +340,38 @@ export class NamespaceStore {
   }
 
   /**
-   * The `k` slots among `slots` (ascending, live) nearest an int8 query by their sketches' cosine, into
-   * `into` (score: 1 − cosine distance). Requires `sketchReady`. Returns the number of slots compared.
+   * The `k` slots among `slots` (ascending, live) nearest an int8 query (`quantizeRow`) by their sketches,
+   * into `into` (score: the sketch's dot product with the query, which ranks as the cosine). Requires
+   * `sketchReady`. Returns the number of slots compared.
    */
   sketchCandidates(slots: Int32Array, query: Int8Array, k: number, into: TopK): number {
     const dim = this.dimension;
-    const rowSlots = new Int32Array(SKETCH_SCRATCH);
+    const rowSlots = SKETCH_ROW_SLOTS;
     let chunk: Int8Array | undefined;
     let chunkIndex = -1;
     let base = 0;
     let scratch = 0;
     let gathered = 0;
     let n = 0;
+    // Consecutive matching slots are copied as one run (one call for the lot: long runs where records were
+    // written together, e.g. by tenant or source, and in broad filters).
+    let runFrom = 0;
+    let runAt = 0;
+    let runRows = 0;
+    const copyRun = (): void => {
+      if (runRows === 0) return;
+      chunk!.copyWithin(runAt * dim, runFrom, runFrom + runRows * dim);
+      runRows = 0;
+    };
     const flush = (): void => {
+      copyRun();
       if (gathered === 0) return;
-      const { rows, distances } = simdCandidatesI8(chunk!, gathered, dim, query, k);
-      for (let i = 0; i < rows.length; i++) into.push(1 - distances[i]!, rowSlots[rows[i]!]!);
+      pushSketchCandidates(chunk!, gathered, dim, query, k, rowSlots, into);
       gathered = 0;
     };
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      const c = slot >> CHUNK_SHIFT;
+      const c = slot >> SKETCH_SHIFT;
       if (c !== chunkIndex || gathered === scratch) {
         flush();
         if (c !== chunkIndex) {
@@ -362,8 +381,14 @@ export class NamespaceStore {
           base = scratch * dim;
         }
       }
-      const from = base + (slot & CHUNK_MASK) * dim;
-      chunk!.copyWithin(gathered * dim, from, from + dim);
+      const from = base + (slot & SKETCH_MASK) * dim;
+      if (runRows > 0 && from === runFrom + runRows * dim) runRows++;
+      else {
+        copyRun();
+        runFrom = from;
+        runAt = gathered;
+        runRows = 1;
+      }
       rowSlots[gathered++] = slot;
       n++;
     }
@@ -738,13 +763,13 @@ export class NamespaceStore {
         }
         if (this.sketched) {
           // The old sketch row when it was built (a copy), else one made from the values just copied.
-          const old = this.sketchChunks[slot >> CHUNK_SHIFT];
+          const old = this.sketchChunks[slot >> SKETCH_SHIFT];
           const pending = slot >= this.sketchPendingFrom && slot < this.sketchPendingTo;
           if (pending || old === undefined) this.sketch(next, target, (next & CHUNK_MASK) * dim, c.sketchChunks);
           else {
             const sketchChunk = this.sketchChunkFor(next, c.sketchChunks);
-            const from = (sketchScratchRows(old.length / dim) + (slot & CHUNK_MASK)) * dim;
-            sketchChunk.set(old.subarray(from, from + dim), (sketchScratchRows(sketchChunk.length / dim) + (next & CHUNK_MASK)) * dim);
+            const from = (sketchScratchRows(old.length / dim) + (slot & SKETCH_MASK)) * dim;
+            sketchChunk.set(old.subarray(from, from + dim), (sketchScratchRows(sketchChunk.length / dim) + (next & SKETCH_MASK)) * dim);
           }
         }
       }
