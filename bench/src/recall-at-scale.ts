@@ -4,17 +4,21 @@
 //   npx turbo run build --filter=@conifer/bench... &&
 //   node --experimental-strip-types --max-old-space-size=8192 bench/src/recall-at-scale.ts [n=100000] [dim=768]
 //     [queries=200] [bench|hard|easy] [--dir=/tmp/conifer-recall] [--efs=64,128,256] [--engine=C:R,...]
-//     [--grid=E:R,...] [--rounds=1]
+//     [--grid=E:R,...] [--rounds=1] [--graphs=M16-efc128,M32-efc128] [--loaded]
 // The data set, queries, brute-force answers and HNSW graph are cached in --dir (bench/src/recall-data.ts: the
 // graph takes minutes to build). The engine runs as the store runs it after a restart: values served by
 // pread from a values file (the `VectorSegment` the store attaches), the graph memory-mapped (`view`).
 // Latency (wall ms) and the process's CPU ms per query (usearch searches one query on the calling thread), the steadier figure on a loaded machine.
 // Rows, measured interleaved query by query (so that load noise hits them alike; round 0 warms up, then
-// --rounds measured rounds):
+// --rounds measured rounds; with --graphs, the engine and grid rows once per graph of the same data, each in a
+// namespace of its own, labelled by the graph; the usearch and "alone" rows are the first graph's):
 //   usearch ef=E          usearch alone, top 10 straight from the graph (quantized distances), ef = E
 //   engine (default)      VectorIndex.query with the default search options (planner + exact re-rank)
-//   engine C:R            the same with the planner's floors set to annCandidates=C, annRerank=R
+//   engine C:R[:M]        the same with the planner's floors set to annCandidates=C, annRerank=R (and
+//                         annRerankMargin=M, `inf`: every one of the R re-ranked)
 //   graph E → re-rank R   (--grid) the graph asked for E candidates, the first R of them re-ranked exactly
+//   graph E → adaptive ×F (--grid=E~F) the same, re-ranked until the graph's estimates + F × their largest error
+//                         seen show no later candidate can enter the top 10 (the engine's early end, alone)
 //   graph alone / re-rank alone  the two halves of the default plan: ann.search for its candidates, and the
 //                         exact scores of the first R of them (pread + dot product)
 import { parseQueryRequest } from '@conifer/contracts';
@@ -36,7 +40,11 @@ const DATA = (args[3] ?? 'bench') as RecallDataset;
 const DIR = flags.dir ?? '/tmp/conifer-recall';
 const list = (s: string | undefined, d: number[]): number[] => (s === undefined ? d : s === '' ? [] : s.split(',').map(Number));
 const EFS = list(flags.efs, [64, 128, 256]);
-const ENGINE = (flags.engine ?? '100:10,200:64,400:64').split(',').filter((e) => e !== '').map((e) => e.split(':').map(Number) as [number, number]);
+// C:R[:M]: annCandidates, annRerank[, annRerankMargin (inf: no early end of the re-rank)].
+const ENGINE = (flags.engine ?? '100:10,200:64,400:64')
+  .split(',')
+  .filter((e) => e !== '')
+  .map((e) => e.split(':').map((x) => (x === 'inf' ? Number.POSITIVE_INFINITY : Number(x))) as [number, number, number?]);
 const ROUNDS = Number(flags.rounds ?? 1);
 const K = 10;
 
@@ -47,55 +55,111 @@ const pct = (xs: number[], p: number): number => {
 
 const data = recallData(DATA, N, DIM, QUERIES, DIR, K);
 const { queries, truth } = data;
+const GRAPHS = flags.graphs === undefined ? [''] : flags.graphs.split(',');
+const graphFileOf = (label: string): string => (label === '' ? data.graphFile : `${DIR}/${DATA}-${N}x${DIM}.${label}.usearch`);
 
 // The engine as the store serves it after a restart: records restored with their norms, values read from the
-// values file, graph viewed from its file.
+// values file, graph viewed from its file (one namespace per graph, named by its label).
 const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
-const ns = index.namespaces.obtain('');
 const segment = new PreadSegment(`${DIR}/${DATA}-${N}x${DIM}.values.f32`, DIM, N);
-ns.attachSegment(segment, N);
 const placed = [];
 for (let j = 0; j < N; j++) {
   let s = 0;
   for (let d = 0; d < DIM; d++) s += data.values[j * DIM + d]! * data.values[j * DIM + d]!;
   placed.push({ slot: j, id: `v${j}`, norm: Math.sqrt(s) });
 }
-index.restore('', placed);
+for (const label of GRAPHS) {
+  const ns = index.namespaces.obtain(label);
+  ns.attachSegment(segment, N);
+  index.restore(label, placed);
+  // The file's own connectivity applies (usearch reads it from the file's header).
+  ns.installAnn(UsearchAnn.view(graphFileOf(label), 'cosine', DIM, DEFAULT_ANN_PARAMS, 1), N);
+}
 placed.length = 0;
-ns.installAnn(UsearchAnn.view(data.graphFile, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1), N);
+const ns = index.namespaces.get(GRAPHS[0]!)!;
 const planned = planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: K }, index.search);
 const defaultK = planned.kind === 'ann' ? planned.candidates : 0;
 const defaultR = planned.kind === 'ann' ? planned.rerank : 0;
-console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; default plan ${JSON.stringify(planned)}; load ${load()}`);
+console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; graphs ${GRAPHS.map(graphFileOf).join(', ')}; default plan ${JSON.stringify(planned)}; load ${load()}`);
 
 type Case = { name: string; run: (q: Float32Array, qi: number) => number[] | undefined };
-const engine = (options: Partial<typeof DEFAULT_SEARCH_OPTIONS>) => (q: Float32Array): number[] => {
+/** Exact re-ranks per case (the adaptive grid rows), summed over every run. */
+const reranks = new Map<string, { runs: number; scored: number }>();
+const engine = (namespace: string, options: Partial<typeof DEFAULT_SEARCH_OPTIONS>) => (q: Float32Array): number[] => {
   Object.assign(index.search, DEFAULT_SEARCH_OPTIONS, options);
-  const result = index.query(parseQueryRequest({ vector: Array.from(q), topK: K }));
+  if (options.annRerankMargin === undefined) delete index.search.annRerankMargin;
+  const result = index.query(parseQueryRequest({ vector: Array.from(q), topK: K, namespace }));
   return result.matches.map((m) => Number(m.id.slice(1)));
 };
 const cases: Case[] = [];
 for (const ef of EFS) {
-  const ann = UsearchAnn.view(data.graphFile, 'cosine', DIM, { ...DEFAULT_ANN_PARAMS, expansionSearch: ef }, 1);
+  const ann = UsearchAnn.view(graphFileOf(GRAPHS[0]!), 'cosine', DIM, { ...DEFAULT_ANN_PARAMS, expansionSearch: ef }, 1);
   cases.push({ name: `usearch alone ef=${ef}`, run: (q) => Array.from(ann.search(q, K)) });
 }
-cases.push({ name: `engine default (${defaultK}:${defaultR})`, run: engine({}) });
-for (const [c, r] of ENGINE) cases.push({ name: `engine ${c}:${r}`, run: engine({ annCandidates: c, annRerank: r }) });
-// Graph breadth and re-rank count apart: ask the graph for E candidates (usearch's ef = max(expansion, E)),
-// score the first R of them (the graph's own, quantized order) exactly, keep the best 10.
-for (const pair of flags.grid === undefined || flags.grid === '' ? [] : flags.grid.split(',')) {
-  const [e, r] = pair.split(':').map(Number) as [number, number];
-  const graph = ns.ann!;
-  cases.push({
-    name: `graph ${e} → re-rank ${r}`,
-    run: (q) => {
-      const scorer = ns.scorer('cosine', q, undefined);
-      const found = graph.search(q, e);
-      const top = new TopK(K);
-      for (let i = 0; i < Math.min(r, found.length); i++) top.push(scorer(found[i]!), found[i]!);
-      return top.sorted().map((m) => m.slot);
-    },
-  });
+// --loaded: the same searches on a copy of the first graph loaded into (anonymous) memory rather than viewed,
+// e.g. with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 to see what transparent huge pages would give the graph walk.
+if (flags.loaded !== undefined) {
+  for (const ef of EFS) {
+    const ann = UsearchAnn.load(graphFileOf(GRAPHS[0]!), 'cosine', DIM, { ...DEFAULT_ANN_PARAMS, expansionSearch: ef }, 1);
+    cases.push({ name: `usearch alone, loaded, ef=${ef}`, run: (q) => Array.from(ann.search(q, K)) });
+  }
+  if (defaultK > 0) {
+    const ann = UsearchAnn.load(graphFileOf(GRAPHS[0]!), 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
+    cases.push({ name: `graph alone, loaded, k=${defaultK}`, run: (q) => void ann.search(q, defaultK) });
+  }
+}
+for (const label of GRAPHS) {
+  const tag = GRAPHS.length > 1 ? `[${label || 'default'}] ` : '';
+  cases.push({ name: `${tag}engine default (${defaultK}:${defaultR})`, run: engine(label, {}) });
+  for (const [c, r, m] of ENGINE) {
+    const margin = m === undefined ? {} : { annRerankMargin: m };
+    cases.push({ name: `${tag}engine ${c}:${r}${m === undefined ? '' : `:${m}`}`, run: engine(label, { annCandidates: c, annRerank: r, ...margin }) });
+  }
+  // Graph breadth and re-rank count apart: ask the graph for E candidates (usearch's ef = max(expansion, E)),
+  // score the first R of them (the graph's own, quantized order) exactly, keep the best 10.
+  const gns = index.namespaces.get(label)!;
+  for (const pair of flags.grid === undefined || flags.grid === '' ? [] : flags.grid.split(',')) {
+    const graph = gns.ann!;
+    if (pair.includes('~')) {
+      // E~F: re-rank in the graph's order until no later candidate can enter the top 10: its graph score
+      // (1 − distance) plus F × the largest |exact − graph| score seen so far is below the 10th exact score
+      // (at least 2 × 10 re-ranked first).
+      const [e, f] = pair.split('~').map(Number) as [number, number];
+      const counted = { runs: 0, scored: 0 };
+      reranks.set(`${tag}graph ${e} → re-rank adaptive ×${f}`, counted);
+      cases.push({
+        name: `${tag}graph ${e} → re-rank adaptive ×${f}`,
+        run: (q) => {
+          const scorer = gns.scorer('cosine', q, undefined);
+          const { slots, estimates } = graph.searchScored(q, e);
+          const top = new TopK(K);
+          let err = 0;
+          for (let i = 0; i < slots.length; i++) {
+            const guess = estimates![i]!;
+            if (i >= 2 * K && guess + f * err < top.threshold) break;
+            const s = scorer(slots[i]!);
+            err = Math.max(err, Math.abs(s - guess));
+            top.push(s, slots[i]!);
+            counted.scored++;
+          }
+          counted.runs++;
+          return top.sorted().map((m) => m.slot);
+        },
+      });
+      continue;
+    }
+    const [e, r] = pair.split(':').map(Number) as [number, number];
+    cases.push({
+      name: `${tag}graph ${e} → re-rank ${r}`,
+      run: (q) => {
+        const scorer = gns.scorer('cosine', q, undefined);
+        const found = graph.search(q, e);
+        const top = new TopK(K);
+        for (let i = 0; i < Math.min(r, found.length); i++) top.push(scorer(found[i]!), found[i]!);
+        return top.sorted().map((m) => m.slot);
+      },
+    });
+  }
 }
 if (defaultK > 0) {
   const graph = ns.ann!;
@@ -176,5 +240,6 @@ console.table(
     return { case: c.name, 'recall@10': st.total > 0 ? (st.hits / st.total).toFixed(3) : '', p50: pct(st.times, 50).toFixed(3), p99: pct(st.times, 99).toFixed(3), 'cpu p50': pct(st.cpu, 50).toFixed(3), 'cpu mean': (st.cpu.reduce((a, b) => a + b, 0) / st.cpu.length).toFixed(3) };
   }),
 );
+for (const [name, c] of reranks) console.log(`${name}: ${(c.scored / c.runs).toFixed(1)} re-ranked per query (mean)`);
 console.log(`load ${startLoad} → ${load()}`);
 segment.close();
