@@ -4,7 +4,7 @@
 //   npx turbo run build --filter=@conifer/bench... &&
 //   node --experimental-strip-types --max-old-space-size=8192 bench/src/recall-at-scale.ts [n=100000] [dim=768]
 //     [queries=200] [bench|hard|easy] [--dir=/tmp/conifer-recall] [--efs=64,128,256] [--engine=C:R,...]
-//     [--grid=E:R,...] [--rounds=1] [--graphs=M16-efc128,M32-efc128] [--loaded]
+//     [--grid=E:R,...] [--rounds=1] [--graphs=M16-efc128,M32-efc128] [--loaded] [--base-engine=<dist/index.js>]
 // The data set, queries, brute-force answers and HNSW graph are cached in --dir (bench/src/recall-data.ts: the
 // graph takes minutes to build). The engine runs as the store runs it after a restart: values served by
 // pread from a values file (the `VectorSegment` the store attaches), the graph memory-mapped (`view`).
@@ -14,11 +14,8 @@
 // namespace of its own, labelled by the graph; the usearch and "alone" rows are the first graph's):
 //   usearch ef=E          usearch alone, top 10 straight from the graph (quantized distances), ef = E
 //   engine (default)      VectorIndex.query with the default search options (planner + exact re-rank)
-//   engine C:R[:M]        the same with the planner's floors set to annCandidates=C, annRerank=R (and
-//                         annRerankMargin=M, `inf`: every one of the R re-ranked)
+//   engine C:R            the same with the planner's floors set to annCandidates=C, annRerank=R
 //   graph E → re-rank R   (--grid) the graph asked for E candidates, the first R of them re-ranked exactly
-//   graph E → adaptive ×F (--grid=E~F) the same, re-ranked until the graph's estimates + F × their largest error
-//                         seen show no later candidate can enter the top 10 (the engine's early end, alone)
 //   graph alone / re-rank alone  the two halves of the default plan: ann.search for its candidates, and the
 //                         exact scores of the first R of them (pread + dot product)
 import { parseQueryRequest } from '@conifer/contracts';
@@ -40,11 +37,7 @@ const DATA = (args[3] ?? 'bench') as RecallDataset;
 const DIR = flags.dir ?? '/tmp/conifer-recall';
 const list = (s: string | undefined, d: number[]): number[] => (s === undefined ? d : s === '' ? [] : s.split(',').map(Number));
 const EFS = list(flags.efs, [64, 128, 256]);
-// C:R[:M]: annCandidates, annRerank[, annRerankMargin (inf: no early end of the re-rank)].
-const ENGINE = (flags.engine ?? '100:10,200:64,400:64')
-  .split(',')
-  .filter((e) => e !== '')
-  .map((e) => e.split(':').map((x) => (x === 'inf' ? Number.POSITIVE_INFINITY : Number(x))) as [number, number, number?]);
+const ENGINE = (flags.engine ?? '100:10,200:64,400:64').split(',').filter((e) => e !== '').map((e) => e.split(':').map(Number) as [number, number]);
 const ROUNDS = Number(flags.rounds ?? 1);
 const K = 10;
 
@@ -62,12 +55,13 @@ const graphFileOf = (label: string): string => (label === '' ? data.graphFile : 
 // values file, graph viewed from its file (one namespace per graph, named by its label).
 const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
 const segment = new PreadSegment(`${DIR}/${DATA}-${N}x${DIM}.values.f32`, DIM, N);
-const placed = [];
+const norms: number[] = [];
 for (let j = 0; j < N; j++) {
   let s = 0;
   for (let d = 0; d < DIM; d++) s += data.values[j * DIM + d]! * data.values[j * DIM + d]!;
-  placed.push({ slot: j, id: `v${j}`, norm: Math.sqrt(s) });
+  norms.push(Math.sqrt(s));
 }
+const placed = norms.map((norm, slot) => ({ slot, id: `v${slot}`, norm }));
 for (const label of GRAPHS) {
   const ns = index.namespaces.obtain(label);
   ns.attachSegment(segment, N);
@@ -83,11 +77,8 @@ const defaultR = planned.kind === 'ann' ? planned.rerank : 0;
 console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; graphs ${GRAPHS.map(graphFileOf).join(', ')}; default plan ${JSON.stringify(planned)}; load ${load()}`);
 
 type Case = { name: string; run: (q: Float32Array, qi: number) => number[] | undefined };
-/** Exact re-ranks per case (the adaptive grid rows), summed over every run. */
-const reranks = new Map<string, { runs: number; scored: number }>();
 const engine = (namespace: string, options: Partial<typeof DEFAULT_SEARCH_OPTIONS>) => (q: Float32Array): number[] => {
   Object.assign(index.search, DEFAULT_SEARCH_OPTIONS, options);
-  if (options.annRerankMargin === undefined) delete index.search.annRerankMargin;
   const result = index.query(parseQueryRequest({ vector: Array.from(q), topK: K, namespace }));
   return result.matches.map((m) => Number(m.id.slice(1)));
 };
@@ -95,6 +86,24 @@ const cases: Case[] = [];
 for (const ef of EFS) {
   const ann = UsearchAnn.view(graphFileOf(GRAPHS[0]!), 'cosine', DIM, { ...DEFAULT_ANN_PARAMS, expansionSearch: ef }, 1);
   cases.push({ name: `usearch alone ef=${ef}`, run: (q) => Array.from(ann.search(q, K)) });
+}
+// --base-engine=<another build's packages/engine/dist/index.js>: that build's engine too (before/after), its own
+// index over the same records, values file and graph file, its default search options: row "base engine default".
+if (flags['base-engine'] !== undefined) {
+  const base = (await import(flags['base-engine'])) as typeof import('@conifer/engine');
+  const baseIndex = new base.VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
+  const baseNs = baseIndex.namespaces.obtain('');
+  baseNs.attachSegment(segment, N);
+  baseIndex.restore('', norms.map((norm, slot) => ({ slot, id: `v${slot}`, norm })));
+  const baseAnn = base.UsearchAnn.view(graphFileOf(GRAPHS[0]!), 'cosine', DIM, base.DEFAULT_ANN_PARAMS, 1);
+  // The same native index (one mapping of the graph file) as this build's engine rows: a mapping of its own,
+  // used by one row only, stays colder in the page tables and measured 0.3 ms slower at 1M × 128.
+  (baseAnn as unknown as { index: unknown }).index = (ns.ann as unknown as { index: unknown }).index;
+  baseNs.installAnn(baseAnn, N);
+  cases.push({
+    name: 'base engine default',
+    run: (q) => baseIndex.query(parseQueryRequest({ vector: Array.from(q), topK: K })).matches.map((m) => Number(m.id.slice(1))),
+  });
 }
 // --loaded: the same searches on a copy of the first graph loaded into (anonymous) memory rather than viewed,
 // e.g. with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 to see what transparent huge pages would give the graph walk.
@@ -111,43 +120,12 @@ if (flags.loaded !== undefined) {
 for (const label of GRAPHS) {
   const tag = GRAPHS.length > 1 ? `[${label || 'default'}] ` : '';
   cases.push({ name: `${tag}engine default (${defaultK}:${defaultR})`, run: engine(label, {}) });
-  for (const [c, r, m] of ENGINE) {
-    const margin = m === undefined ? {} : { annRerankMargin: m };
-    cases.push({ name: `${tag}engine ${c}:${r}${m === undefined ? '' : `:${m}`}`, run: engine(label, { annCandidates: c, annRerank: r, ...margin }) });
-  }
+  for (const [c, r] of ENGINE) cases.push({ name: `${tag}engine ${c}:${r}`, run: engine(label, { annCandidates: c, annRerank: r }) });
   // Graph breadth and re-rank count apart: ask the graph for E candidates (usearch's ef = max(expansion, E)),
   // score the first R of them (the graph's own, quantized order) exactly, keep the best 10.
   const gns = index.namespaces.get(label)!;
   for (const pair of flags.grid === undefined || flags.grid === '' ? [] : flags.grid.split(',')) {
     const graph = gns.ann!;
-    if (pair.includes('~')) {
-      // E~F: re-rank in the graph's order until no later candidate can enter the top 10: its graph score
-      // (1 − distance) plus F × the largest |exact − graph| score seen so far is below the 10th exact score
-      // (at least 2 × 10 re-ranked first).
-      const [e, f] = pair.split('~').map(Number) as [number, number];
-      const counted = { runs: 0, scored: 0 };
-      reranks.set(`${tag}graph ${e} → re-rank adaptive ×${f}`, counted);
-      cases.push({
-        name: `${tag}graph ${e} → re-rank adaptive ×${f}`,
-        run: (q) => {
-          const scorer = gns.scorer('cosine', q, undefined);
-          const { slots, estimates } = graph.searchScored(q, e);
-          const top = new TopK(K);
-          let err = 0;
-          for (let i = 0; i < slots.length; i++) {
-            const guess = estimates![i]!;
-            if (i >= 2 * K && guess + f * err < top.threshold) break;
-            const s = scorer(slots[i]!);
-            err = Math.max(err, Math.abs(s - guess));
-            top.push(s, slots[i]!);
-            counted.scored++;
-          }
-          counted.runs++;
-          return top.sorted().map((m) => m.slot);
-        },
-      });
-      continue;
-    }
     const [e, r] = pair.split(':').map(Number) as [number, number];
     cases.push({
       name: `${tag}graph ${e} → re-rank ${r}`,
@@ -240,6 +218,5 @@ console.table(
     return { case: c.name, 'recall@10': st.total > 0 ? (st.hits / st.total).toFixed(3) : '', p50: pct(st.times, 50).toFixed(3), p99: pct(st.times, 99).toFixed(3), 'cpu p50': pct(st.cpu, 50).toFixed(3), 'cpu mean': (st.cpu.reduce((a, b) => a + b, 0) / st.cpu.length).toFixed(3) };
   }),
 );
-for (const [name, c] of reranks) console.log(`${name}: ${(c.scored / c.runs).toFixed(1)} re-ranked per query (mean)`);
 console.log(`load ${startLoad} → ${load()}`);
 segment.close();

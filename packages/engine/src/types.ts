@@ -52,13 +52,6 @@ export interface SearchOptions {
   /** Graphs larger than this many live vectors get proportionally more candidates (× √(size / base)). */
   annBreadthBase: number;
   /**
-   * The unfiltered re-rank ends before `annRerank` candidates (after 2 × topK at least) once the next
-   * candidate's graph score estimate plus this many times the largest |exact − estimate| seen so far is
-   * below the k-th exact score: the graph orders by those estimates, so no later one can enter the top k
-   * (default 2; Infinity: always `annRerank`; dotproduct graphs give no estimates and always re-rank that many).
-   */
-  annRerankMargin?: number;
-  /**
    * Multiplies the planner's modelled cost of a filtered graph search against scanning the filter's
    * matches (default 1; lower favours the graph: tests use it to reach the graph plans on small namespaces).
    */

@@ -7,12 +7,6 @@ import { exactScan } from './exact-scan.js';
 import type { MatchScanPlan, QueryPlan } from './planner.js';
 import { sketchScan } from './sketch-scan.js';
 
-// The early end of an unfiltered graph search's re-rank: at least RERANK_ERROR_SAMPLE × topK candidates are
-// scored exactly (their errors against the graph's estimates are the sample), and a candidate is skipped,
-// with every later one, when its estimate plus `annRerankMargin` × the largest error seen is below the k-th
-// exact score (SearchOptions).
-const RERANK_ERROR_SAMPLE = 2;
-
 export interface Execution {
   top: TopK;
   executed: ExecutedPlan;
@@ -60,7 +54,6 @@ function annSearch(
 ): Execution {
   const ann = ns.ann!;
   const { matches } = plan;
-  const margin = plan.rerankMargin ?? Number.POSITIVE_INFINITY;
   const filtered = matches !== undefined;
   // Tail not yet in the graph: exact (read-your-writes); SIMD candidates when unfiltered.
   exactScan({ ns, score, into: top, matches, from: ns.annUpTo, simd: filtered ? undefined : { vector, metric } });
@@ -77,26 +70,16 @@ function annSearch(
       return { top: fresh, executed: { plan: 'exact', candidates: exactScan({ ns, score, into: fresh, simd: { vector, metric } }) } };
     }
     let accepted = 0;
-    const { slots, estimates } = ann.searchScored(vector, k);
-    // Unfiltered: the re-rank stops early once no later candidate can enter the top k (`settled`): the graph
-    // estimates their scores (best first), off by at most `margin` × the largest error seen so far.
-    const settle = filtered || margin === Number.POSITIVE_INFINITY ? undefined : estimates;
-    let error = 0;
-    let settled = false;
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i]!;
+    for (const slot of ann.search(vector, k)) {
       if (!ns.isLive(slot) || (bits !== undefined && bits[slot] !== 1)) continue;
       // Past the re-rank count the rest of the list only counts (the graph ranked them lower).
-      if (accepted++ >= rerank || settled || seen.has(slot)) continue;
-      if (settle !== undefined && candidates >= top.k * RERANK_ERROR_SAMPLE && settle[i]! + margin * error < top.threshold) {
-        settled = true;
-        continue;
-      }
+      if (accepted++ >= rerank || seen.has(slot)) continue;
       seen.add(slot);
       candidates++;
-      const exact = score(slot);
-      if (settle !== undefined) error = Math.max(error, Math.abs(exact - settle[i]!));
-      top.push(exact, slot);
+      top.push(score(slot), slot);
+      // Unfiltered, the rest of the list would only be counted, and enough are: stop (spares a liveness
+      // lookup, a random read of a namespace-sized array, per remaining candidate: ~340 at 1M).
+      if (!filtered && accepted >= rerank && accepted >= top.k) break;
     }
     if (!filtered) {
       if (accepted >= top.k) break;

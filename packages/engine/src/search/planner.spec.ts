@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { clusteredRecords, refTopK } from '@conifer/test-utils';
-import type { Metric, SearchOptions } from '../types.js';
+import type { SearchOptions } from '../types.js';
 import { VectorIndex } from '../vector-index.js';
 import { annBreadth, annRerank, planQuery } from './planner.js';
 
@@ -12,8 +12,8 @@ describe('unfiltered graph search breadth', () => {
   const records = clusteredRecords(2000, dim, 11);
   const queries = clusteredRecords(20, dim, 12).map((r) => Float32Array.from(r.values));
 
-  function indexWith(search: Partial<SearchOptions>, metric: Metric = 'cosine'): VectorIndex {
-    const index = new VectorIndex({ dimension: dim, metric, vectorType: 'dense' }, { annMinVectors: 100, ...search });
+  function indexWith(search: Partial<SearchOptions>): VectorIndex {
+    const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: 100, ...search });
     for (let i = 0; i < records.length; i += 500) index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: records.slice(i, i + 500) })));
     while (index.buildAnnStep(1000) > 0);
     return index;
@@ -41,10 +41,9 @@ describe('unfiltered graph search breadth', () => {
     const ns = index.namespaces.get('')!;
     expect(ns.ann?.size).toBe(2000);
     const plan = planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: 3 }, index.search);
-    expect(plan).toMatchObject({ kind: 'ann', candidates: 40, rerank: 16, rerankMargin: 2 });
+    expect(plan).toMatchObject({ kind: 'ann', candidates: 40, rerank: 16 });
     expect(planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: 10 }, index.search)).toMatchObject({ kind: 'ann', candidates: 40, rerank: 40 });
     let hits = 0;
-    index.search.annRerankMargin = Number.POSITIVE_INFINITY;
     for (const q of queries) {
       const result = index.query(parseQueryRequest({ vector: Array.from(q), topK: 3 }));
       expect(result.plan).toEqual({ plan: 'ann', candidates: 16 });
@@ -59,33 +58,5 @@ describe('unfiltered graph search breadth', () => {
     const index = indexWith({ annCandidates: 20, annRerank: 16, annBreadthBase: 125 });
     const ns = index.namespaces.get('')!;
     expect(planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: 3 }, index.search)).toMatchObject({ kind: 'ann', candidates: 80, rerank: 16 });
-  });
-
-  it('ends the re-rank early once the graph’s estimates show no later candidate can enter the top k, same answers', () => {
-    const index = indexWith({ annCandidates: 80, annRerank: 60, annBreadthBase: 1e9 });
-    const ns = index.namespaces.get('')!;
-    expect(planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: 3 }, index.search)).toMatchObject({ kind: 'ann', candidates: 80, rerank: 60, rerankMargin: 2 });
-    let scored = 0;
-    for (const q of queries) {
-      index.search.annRerankMargin = Number.POSITIVE_INFINITY;
-      const all = index.query(parseQueryRequest({ vector: Array.from(q), topK: 3 }));
-      expect(all.plan).toEqual({ plan: 'ann', candidates: 60 });
-      delete index.search.annRerankMargin;
-      const early = index.query(parseQueryRequest({ vector: Array.from(q), topK: 3 }));
-      expect(early.matches).toEqual(all.matches);
-      // At least 2 × topK scored (the error sample), at most annRerank.
-      expect(early.plan.candidates).toBeGreaterThanOrEqual(6);
-      expect(early.plan.candidates).toBeLessThanOrEqual(60);
-      scored += early.plan.candidates;
-    }
-    // 16-d int8 estimates are close: far fewer than the 60 are needed.
-    expect(scored / queries.length).toBeLessThan(30);
-  });
-
-  it('re-ranks every one of annRerank candidates in a dotproduct graph (no estimates)', () => {
-    const index = indexWith({ annCandidates: 80, annRerank: 60, annBreadthBase: 1e9 }, 'dotproduct');
-    for (const q of queries.slice(0, 5)) {
-      expect(index.query(parseQueryRequest({ vector: Array.from(q), topK: 3 })).plan).toEqual({ plan: 'ann', candidates: 60 });
-    }
   });
 });

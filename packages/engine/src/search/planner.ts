@@ -27,10 +27,9 @@ export type QueryPlan =
    * executor widens the search up to `widest` candidates (beyond, scanning the match set costs less),
    * then scans the match set (`scan`; an exact scan when absent). Only the first `rerank` accepted
    * candidates (the graph's order) are scored exactly (all of them for a filtered search, whose matches
-   * come from anywhere in the list); unfiltered, fewer when the graph's score estimates, widened by
-   * `rerankMargin` × their largest error seen, show that no later candidate can enter the top k.
+   * come from anywhere in the list).
    */
-  | { kind: 'ann'; candidates: number; rerank: number; rerankMargin?: number; matches: MatchSet | undefined; wanted: number; widest: number; scan?: MatchScanPlan };
+  | { kind: 'ann'; candidates: number; rerank: number; matches: MatchSet | undefined; wanted: number; widest: number; scan?: MatchScanPlan };
 
 export interface PlanInput {
   /** Dense query vector (undefined for sparse-only queries). */
@@ -61,8 +60,6 @@ const SKETCH_PER_MATCH_DIMS = 70;
 const SKETCH_FIXED = 300;
 /** Sketch candidates re-scored exactly (at least; 10 × topK when larger). */
 const SKETCH_CANDIDATES = 100;
-/** SearchOptions.annRerankMargin's default. */
-const RERANK_MARGIN = 2;
 
 /**
  * The most candidates one graph search may ask for before scanning the match set (which costs `scanCost`
@@ -99,8 +96,7 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
     const annLive = Math.max(1, ann.size - ns.annDead);
     const k = Math.ceil(annBreadth(options, topK, annLive) * (ann.size / annLive));
     if (k * 2 >= ann.size) return { kind: 'exact', simd: true };
-    const rerankMargin = options.annRerankMargin ?? RERANK_MARGIN;
-    return { kind: 'ann', candidates: k, rerank: annRerank(options, topK, k), rerankMargin, matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
+    return { kind: 'ann', candidates: k, rerank: annRerank(options, topK, k), matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
   }
   const matches = matchSet(ns, filter);
   const scan = matchScanPlan(ns, matches, vector !== undefined && !hasSparse, topK, options);
