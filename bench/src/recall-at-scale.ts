@@ -20,6 +20,7 @@
 //                         exact scores of the first R of them (pread + dot product)
 import { parseQueryRequest } from '@conifer/contracts';
 import { DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, planQuery, TopK, UsearchAnn, VectorIndex } from '@conifer/engine';
+import type * as Engine from '@conifer/engine';
 import { rng } from '@conifer/test-utils';
 import { load, PreadSegment, recallData, type RecallDataset } from './recall-data.ts';
 
@@ -90,7 +91,7 @@ for (const ef of EFS) {
 // --base-engine=<another build's packages/engine/dist/index.js>: that build's engine too (before/after), its own
 // index over the same records, values file and graph file, its default search options: row "base engine default".
 if (flags['base-engine'] !== undefined) {
-  const base = (await import(flags['base-engine'])) as typeof import('@conifer/engine');
+  const base = (await import(flags['base-engine'])) as typeof Engine;
   const baseIndex = new base.VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
   const baseNs = baseIndex.namespaces.obtain('');
   baseNs.attachSegment(segment, N);
