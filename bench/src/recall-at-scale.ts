@@ -4,13 +4,14 @@
 //   npx turbo run build --filter=@conifer/bench... &&
 //   node --experimental-strip-types --max-old-space-size=8192 bench/src/recall-at-scale.ts [n=100000] [dim=768]
 //     [queries=200] [bench|hard|easy] [--dir=/tmp/conifer-recall] [--efs=64,128,256] [--engine=C:R,...]
-//     [--grid=E:R,...] [--rounds=1]
+//     [--grid=E:R,...] [--rounds=1] [--graphs=M16-efc128,M32-efc128] [--loaded] [--base-engine=<dist/index.js>]
 // The data set, queries, brute-force answers and HNSW graph are cached in --dir (bench/src/recall-data.ts: the
 // graph takes minutes to build). The engine runs as the store runs it after a restart: values served by
 // pread from a values file (the `VectorSegment` the store attaches), the graph memory-mapped (`view`).
 // Latency (wall ms) and the process's CPU ms per query (usearch searches one query on the calling thread), the steadier figure on a loaded machine.
 // Rows, measured interleaved query by query (so that load noise hits them alike; round 0 warms up, then
-// --rounds measured rounds):
+// --rounds measured rounds; with --graphs, the engine and grid rows once per graph of the same data, each in a
+// namespace of its own, labelled by the graph; the usearch and "alone" rows are the first graph's):
 //   usearch ef=E          usearch alone, top 10 straight from the graph (quantized distances), ef = E
 //   engine (default)      VectorIndex.query with the default search options (planner + exact re-rank)
 //   engine C:R            the same with the planner's floors set to annCandidates=C, annRerank=R
@@ -19,6 +20,7 @@
 //                         exact scores of the first R of them (pread + dot product)
 import { parseQueryRequest } from '@conifer/contracts';
 import { DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, planQuery, TopK, UsearchAnn, VectorIndex } from '@conifer/engine';
+import type * as Engine from '@conifer/engine';
 import { rng } from '@conifer/test-utils';
 import { load, PreadSegment, recallData, type RecallDataset } from './recall-data.ts';
 
@@ -47,55 +49,96 @@ const pct = (xs: number[], p: number): number => {
 
 const data = recallData(DATA, N, DIM, QUERIES, DIR, K);
 const { queries, truth } = data;
+const GRAPHS = flags.graphs === undefined ? [''] : flags.graphs.split(',');
+const graphFileOf = (label: string): string => (label === '' ? data.graphFile : `${DIR}/${DATA}-${N}x${DIM}.${label}.usearch`);
 
 // The engine as the store serves it after a restart: records restored with their norms, values read from the
-// values file, graph viewed from its file.
+// values file, graph viewed from its file (one namespace per graph, named by its label).
 const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
-const ns = index.namespaces.obtain('');
 const segment = new PreadSegment(`${DIR}/${DATA}-${N}x${DIM}.values.f32`, DIM, N);
-ns.attachSegment(segment, N);
-const placed = [];
+const norms: number[] = [];
 for (let j = 0; j < N; j++) {
   let s = 0;
   for (let d = 0; d < DIM; d++) s += data.values[j * DIM + d]! * data.values[j * DIM + d]!;
-  placed.push({ slot: j, id: `v${j}`, norm: Math.sqrt(s) });
+  norms.push(Math.sqrt(s));
 }
-index.restore('', placed);
+const placed = norms.map((norm, slot) => ({ slot, id: `v${slot}`, norm }));
+for (const label of GRAPHS) {
+  const ns = index.namespaces.obtain(label);
+  ns.attachSegment(segment, N);
+  index.restore(label, placed);
+  // The file's own connectivity applies (usearch reads it from the file's header).
+  ns.installAnn(UsearchAnn.view(graphFileOf(label), 'cosine', DIM, DEFAULT_ANN_PARAMS, 1), N);
+}
 placed.length = 0;
-ns.installAnn(UsearchAnn.view(data.graphFile, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1), N);
+const ns = index.namespaces.get(GRAPHS[0]!)!;
 const planned = planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: K }, index.search);
 const defaultK = planned.kind === 'ann' ? planned.candidates : 0;
 const defaultR = planned.kind === 'ann' ? planned.rerank : 0;
-console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; default plan ${JSON.stringify(planned)}; load ${load()}`);
+console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; graphs ${GRAPHS.map(graphFileOf).join(', ')}; default plan ${JSON.stringify(planned)}; load ${load()}`);
 
 type Case = { name: string; run: (q: Float32Array, qi: number) => number[] | undefined };
-const engine = (options: Partial<typeof DEFAULT_SEARCH_OPTIONS>) => (q: Float32Array): number[] => {
+const engine = (namespace: string, options: Partial<typeof DEFAULT_SEARCH_OPTIONS>) => (q: Float32Array): number[] => {
   Object.assign(index.search, DEFAULT_SEARCH_OPTIONS, options);
-  const result = index.query(parseQueryRequest({ vector: Array.from(q), topK: K }));
+  const result = index.query(parseQueryRequest({ vector: Array.from(q), topK: K, namespace }));
   return result.matches.map((m) => Number(m.id.slice(1)));
 };
 const cases: Case[] = [];
 for (const ef of EFS) {
-  const ann = UsearchAnn.view(data.graphFile, 'cosine', DIM, { ...DEFAULT_ANN_PARAMS, expansionSearch: ef }, 1);
+  const ann = UsearchAnn.view(graphFileOf(GRAPHS[0]!), 'cosine', DIM, { ...DEFAULT_ANN_PARAMS, expansionSearch: ef }, 1);
   cases.push({ name: `usearch alone ef=${ef}`, run: (q) => Array.from(ann.search(q, K)) });
 }
-cases.push({ name: `engine default (${defaultK}:${defaultR})`, run: engine({}) });
-for (const [c, r] of ENGINE) cases.push({ name: `engine ${c}:${r}`, run: engine({ annCandidates: c, annRerank: r }) });
-// Graph breadth and re-rank count apart: ask the graph for E candidates (usearch's ef = max(expansion, E)),
-// score the first R of them (the graph's own, quantized order) exactly, keep the best 10.
-for (const pair of flags.grid === undefined || flags.grid === '' ? [] : flags.grid.split(',')) {
-  const [e, r] = pair.split(':').map(Number) as [number, number];
-  const graph = ns.ann!;
+// --base-engine=<another build's packages/engine/dist/index.js>: that build's engine too (before/after), its own
+// index over the same records, values file and graph file, its default search options: row "base engine default".
+if (flags['base-engine'] !== undefined) {
+  const base = (await import(flags['base-engine'])) as typeof Engine;
+  const baseIndex = new base.VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' });
+  const baseNs = baseIndex.namespaces.obtain('');
+  baseNs.attachSegment(segment, N);
+  baseIndex.restore('', norms.map((norm, slot) => ({ slot, id: `v${slot}`, norm })));
+  const baseAnn = base.UsearchAnn.view(graphFileOf(GRAPHS[0]!), 'cosine', DIM, base.DEFAULT_ANN_PARAMS, 1);
+  // The same native index (one mapping of the graph file) as this build's engine rows: a mapping of its own,
+  // used by one row only, stays colder in the page tables and measured 0.3 ms slower at 1M × 128.
+  (baseAnn as unknown as { index: unknown }).index = (ns.ann as unknown as { index: unknown }).index;
+  baseNs.installAnn(baseAnn, N);
   cases.push({
-    name: `graph ${e} → re-rank ${r}`,
-    run: (q) => {
-      const scorer = ns.scorer('cosine', q, undefined);
-      const found = graph.search(q, e);
-      const top = new TopK(K);
-      for (let i = 0; i < Math.min(r, found.length); i++) top.push(scorer(found[i]!), found[i]!);
-      return top.sorted().map((m) => m.slot);
-    },
+    name: 'base engine default',
+    run: (q) => baseIndex.query(parseQueryRequest({ vector: Array.from(q), topK: K })).matches.map((m) => Number(m.id.slice(1))),
   });
+}
+// --loaded: the same searches on a copy of the first graph loaded into (anonymous) memory rather than viewed,
+// e.g. with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 to see what transparent huge pages would give the graph walk.
+if (flags.loaded !== undefined) {
+  for (const ef of EFS) {
+    const ann = UsearchAnn.load(graphFileOf(GRAPHS[0]!), 'cosine', DIM, { ...DEFAULT_ANN_PARAMS, expansionSearch: ef }, 1);
+    cases.push({ name: `usearch alone, loaded, ef=${ef}`, run: (q) => Array.from(ann.search(q, K)) });
+  }
+  if (defaultK > 0) {
+    const ann = UsearchAnn.load(graphFileOf(GRAPHS[0]!), 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
+    cases.push({ name: `graph alone, loaded, k=${defaultK}`, run: (q) => void ann.search(q, defaultK) });
+  }
+}
+for (const label of GRAPHS) {
+  const tag = GRAPHS.length > 1 ? `[${label || 'default'}] ` : '';
+  cases.push({ name: `${tag}engine default (${defaultK}:${defaultR})`, run: engine(label, {}) });
+  for (const [c, r] of ENGINE) cases.push({ name: `${tag}engine ${c}:${r}`, run: engine(label, { annCandidates: c, annRerank: r }) });
+  // Graph breadth and re-rank count apart: ask the graph for E candidates (usearch's ef = max(expansion, E)),
+  // score the first R of them (the graph's own, quantized order) exactly, keep the best 10.
+  const gns = index.namespaces.get(label)!;
+  for (const pair of flags.grid === undefined || flags.grid === '' ? [] : flags.grid.split(',')) {
+    const graph = gns.ann!;
+    const [e, r] = pair.split(':').map(Number) as [number, number];
+    cases.push({
+      name: `${tag}graph ${e} → re-rank ${r}`,
+      run: (q) => {
+        const scorer = gns.scorer('cosine', q, undefined);
+        const found = graph.search(q, e);
+        const top = new TopK(K);
+        for (let i = 0; i < Math.min(r, found.length); i++) top.push(scorer(found[i]!), found[i]!);
+        return top.sorted().map((m) => m.slot);
+      },
+    });
+  }
 }
 if (defaultK > 0) {
   const graph = ns.ann!;

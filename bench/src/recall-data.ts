@@ -4,9 +4,10 @@
 //   .values.f32   n rows of dim float32, the store's values-file layout (row `slot` at slot × dim × 4)
 //   .queries.f32  the queries (same distribution, not in the data)
 //   .truth.json   brute-force top-10 per query (double precision cosine over every record)
-//   .M16-efc128.usearch  the graph, built exactly as the engine builds it (UsearchAnn, engine defaults)
+//   .M16-efc128.usearch  the graph, built exactly as the engine builds it (UsearchAnn, engine defaults; other
+//                        parameters by RECALL_CONNECTIVITY / RECALL_EXPANSION_ADD, named after them)
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
-import { DEFAULT_ANN_PARAMS, UsearchAnn } from '@conifer/engine';
+import { DEFAULT_ANN_PARAMS, UsearchAnn, type AnnParams } from '@conifer/engine';
 import { makeDataset, vectorDistribution } from '@conifer/test-utils';
 
 export interface RecallData {
@@ -21,6 +22,16 @@ export interface RecallData {
 
 /** Native threads for the graph build (RECALL_BUILD_THREADS; 0: one per core, as the engine's own build). */
 const BUILD_THREADS = Number(process.env.RECALL_BUILD_THREADS ?? 0);
+
+/**
+ * The graph's parameters: the engine's defaults, or RECALL_CONNECTIVITY / RECALL_EXPANSION_ADD to build (and
+ * measure) another graph of the same data side by side; the file name records them.
+ */
+export const graphParams = (): AnnParams => ({
+  ...DEFAULT_ANN_PARAMS,
+  connectivity: Number(process.env.RECALL_CONNECTIVITY ?? DEFAULT_ANN_PARAMS.connectivity),
+  expansionAdd: Number(process.env.RECALL_EXPANSION_ADD ?? DEFAULT_ANN_PARAMS.expansionAdd),
+});
 
 export const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
@@ -106,11 +117,12 @@ export function recallData(dataset: RecallDataset, n: number, dim: number, query
     writeAtomic(truthFile, JSON.stringify(truth));
     log('reference done');
   }
-  const graphFile = `${base}.M${DEFAULT_ANN_PARAMS.connectivity}-efc${DEFAULT_ANN_PARAMS.expansionAdd}.usearch`;
+  const params = graphParams();
+  const graphFile = `${base}.M${params.connectivity}-efc${params.expansionAdd}.usearch`;
   if (buildGraph && !existsSync(graphFile)) {
-    log(`building the graph of ${n} x ${dim} (engine parameters ${JSON.stringify(DEFAULT_ANN_PARAMS)}, ${BUILD_THREADS || 'all'} threads)`);
+    log(`building the graph of ${n} x ${dim} (parameters ${JSON.stringify(params)}, ${BUILD_THREADS || 'all'} threads)`);
     const t0 = performance.now();
-    const ann = new UsearchAnn('cosine', dim, DEFAULT_ANN_PARAMS);
+    const ann = new UsearchAnn('cosine', dim, params);
     const batch = 50_000;
     for (let from = 0; from < n; from += batch) {
       const to = Math.min(n, from + batch);
