@@ -56,7 +56,9 @@ export async function datasetSection({ n, dim, name, restart }: DatasetSpec): Pr
   section.annBuildProgress = buildWait.perMinute;
   section.annBuildLoad = load();
   if (buildWait.pending > 0) log(`  note: ${buildWait.pending} vectors are still not in the ANN index; the "indexed" figures below include their exact scan`);
-  await sleep(1000);
+  // As the memory section: the graph-growth snapshot (checked every 5 s once nothing is pending) moves the values
+  // to their file and the worker drops its graph copy after 10 s idle; memory is read after both.
+  await sleep(17_000);
   const rssAfter = rssBytes(bench.storeChild.pid!);
   const rssAnonAfter = status(bench.storeChild.pid!).rssAnon;
   section.memory = { rssBeforeBytes: rssBefore, rssAfterBytes: rssAfter, baselineRssBytes: bench.storeBaselineRss, rssAnonBeforeBytes: rssAnonBefore, rssAnonAfterBytes: rssAnonAfter };
