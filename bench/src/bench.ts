@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --experimental-strip-types
 // Conifer through-the-system benchmarks (issue #7). Not part of `npm test`.
 //   npm run build && npm run bench            quick sizes (a few minutes on 2 cores)
-//   npm run bench -- --full                   the issue's sizes: 100k x 768 and 1M x 128
+//   npm run bench -- --full                   the issue's sizes: 100k x 768, 1M x 128 and 1M x 768
+//   --datasets=768 (the 768-d sets) or --datasets=<n>x<dim>,... (those sizes only, e.g. 1000000x768)
 //   options: --only=overhead,framework,keys,query,text  --duration=<s per load case>  --queries=<n>  --rounds=<n>  --text-docs=<n>
 //   --only=memory (not in the default set): --memory-sizes=<n>x<dim>,...  --memory-ann-wait=<s>  --memory-store-main=<path>
 //   --only=stalls (not in the default set): --stalls-sizes=<n>x<dim>,...  --stalls-ann-wait=<s>  --stalls-store-main=<path>
@@ -10,7 +11,7 @@
 // ratio, target, pass) and writes bench/results/<time>.json. The memory section starts store processes of
 // its own; the system is started only when another section needs it.
 import { startBench, stopBench } from './harness.ts';
-import { DATASET_DIMS, DATASETS, FULL, ONLY } from './options.ts';
+import { DATASETS, FULL, ONLY } from './options.ts';
 import { log, report, results } from './report.ts';
 import { frameworkSection } from './sections/framework.ts';
 import { keysSection } from './sections/keys.ts';
@@ -32,7 +33,7 @@ if (ONLY.some((section) => section !== 'memory' && section !== 'stalls')) {
     if (ONLY.includes('overhead')) await overheadSection();
     if (ONLY.includes('framework')) await frameworkSection();
     if (ONLY.includes('keys')) await keysSection();
-    if (ONLY.includes('query')) for (const dataset of DATASETS.filter((d) => DATASET_DIMS.includes(d.dim))) await datasetSection(dataset);
+    if (ONLY.includes('query')) for (const dataset of DATASETS) await datasetSection(dataset);
     if (ONLY.includes('text')) await textSection();
   } finally {
     await stopBench();

@@ -2,7 +2,7 @@
 // started like the e2e suite) and the helpers the sections share: index creation through the control plane,
 // the store's ANN progress, and the load generator in its own process.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSystem, type System } from '@conifer/test-utils';
@@ -28,6 +28,8 @@ export interface Bench {
   /** Run in reverse order at the end. */
   cleanups: (() => Promise<unknown>)[];
 }
+
+const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** Set by startBench(). */
 export const bench = {} as Bench;
@@ -131,19 +133,34 @@ export async function annPending(): Promise<number> {
   return Number(/^conifer_store_ann_pending_vectors (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
-export async function waitAnnBuilt(label: string, capSeconds = Infinity): Promise<{ seconds: number | undefined; pending: number }> {
+/** Queries the store answered from a graph (its plan="ann" counters, summed). */
+export async function annQueries(): Promise<number> {
+  const text = (await request(`${bench.storeUrl}/metrics`, { headers: bench.internalHeaders })).text;
+  let sum = 0;
+  for (const m of text.matchAll(/^conifer_store_queries_total\{[^}]*plan="ann"[^}]*\} (\d+)/gm)) sum += Number(m[1]);
+  return sum;
+}
+
+/** Waits until no vector is pending for the graph; `perMinute`: the pending count at each whole minute (build progress). */
+export async function waitAnnBuilt(label: string, capSeconds = Infinity): Promise<{ seconds: number | undefined; pending: number; perMinute: { minute: number; pending: number; load: string }[] }> {
   const bar = progress(label);
   const t0 = performance.now();
+  const perMinute: { minute: number; pending: number; load: string }[] = [];
   let pending;
   while ((pending = await annPending()) > 0) {
+    const minute = Math.floor((performance.now() - t0) / 60_000);
+    if (minute > (perMinute.at(-1)?.minute ?? 0)) {
+      perMinute.push({ minute, pending, load: loadAverage() });
+      log(`  ${label}: ${pending.toLocaleString('en-US')} vectors pending after ${minute} min (load ${loadAverage()})`);
+    }
     if ((performance.now() - t0) / 1000 > capSeconds) {
       bar.done(`stopped waiting after ${capSeconds} s with ${pending} vectors still pending`);
-      return { seconds: undefined, pending };
+      return { seconds: undefined, pending, perMinute };
     }
     bar.update(`${pending.toLocaleString('en-US')} vectors pending, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     await sleep(500);
   }
   const seconds = (performance.now() - t0) / 1000;
   bar.done(`built (waited ${seconds.toFixed(1)} s)`);
-  return { seconds, pending: 0 };
+  return { seconds, pending: 0, perMinute };
 }
