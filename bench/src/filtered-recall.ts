@@ -11,7 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { compileEngineFilter, DEFAULT_ANN_PARAMS, executePlan, matchSet, UsearchAnn, VectorIndex, type QueryPlan } from '@conifer/engine';
-import { refMatches, refScore, rng, vectorDistribution } from '@conifer/test-utils';
+import { refMatches, refScore } from '@conifer/test-utils';
+import { filteredData, type FilterMeta } from './filtered-data.ts';
 
 const N = Number(process.argv[2] ?? 30_000);
 const DIM = Number(process.argv[3] ?? 768);
@@ -27,21 +28,8 @@ const pct = (xs: number[], p: number): number => {
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 type Filter = Record<string, unknown> | undefined;
-type Meta = { bucket: number; region: number; zone: number };
-const gen = vectorDistribution(DATA, DIM);
-const values = new Float32Array(N * DIM);
-const meta: Meta[] = [];
-const metaRandom = rng(7);
-for (let j = 0; j < N; j++) {
-  const c = gen.sample(values, j * DIM);
-  // bucket: independent of the vector; region (10 % of clusters) and zone (1 %): correlated with it.
-  meta.push({ bucket: Math.floor(metaRandom() * 100), region: c % 10, zone: c % 100 });
-}
-const queries = Array.from({ length: QUERIES }, () => {
-  const q = new Float32Array(DIM);
-  gen.sample(q, 0);
-  return q;
-});
+type Meta = FilterMeta;
+const { values, meta, queries } = filteredData(DATA, N, DIM, QUERIES);
 const FILTERS: Record<string, Filter> = {
   none: undefined,
   'indep 10%': { bucket: { $lt: 10 } },

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import * as current from '@conifer/engine';
-import { rng, vectorDistribution } from '@conifer/test-utils';
+import { filteredData } from './filtered-data.ts';
 
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -33,19 +33,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 type Engine = typeof current;
 const engines: Record<string, Engine> = { base: (await import(pathToFileURL(resolve(basePath)).href)) as Engine, current };
 
-const gen = vectorDistribution(DATA, DIM);
-const values = new Float32Array(N * DIM);
-const meta: { bucket: number; region: number; zone: number }[] = [];
-const metaRandom = rng(7);
-for (let j = 0; j < N; j++) {
-  const c = gen.sample(values, j * DIM);
-  meta.push({ bucket: Math.floor(metaRandom() * 100), region: c % 10, zone: c % 100 });
-}
-const queries = Array.from({ length: QUERIES }, () => {
-  const q = new Float32Array(DIM);
-  gen.sample(q, 0);
-  return q;
-});
+const { values, meta, queries } = filteredData(DATA, N, DIM, QUERIES);
 const indexes = Object.fromEntries(
   Object.entries(engines).map(([name, engine]) => {
     const index = new engine.VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' }, {});
