@@ -75,12 +75,12 @@ function check(registry: IndexRegistry, live: Map<string, Rec>, random: () => nu
   return { recall: hits / total, plans };
 }
 
-/** An index with a snapshot whose graph covers 3000 records (some replaced: holes in the slots), and a log tail after it. */
-async function prepared(): Promise<{ dataDir: string; live: Map<string, Rec>; random: () => number; indexDir: string }> {
+/** A new registry in its own directory with an empty cosine index 'g', and an upsert that tracks what is live. */
+async function emptyIndex(seed: number, options: Partial<RegistryOptions> = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-graph-'));
   dirs.push(dataDir);
-  const random = rng(11);
-  const registry = await open(dataDir);
+  const random = rng(seed);
+  const registry = await open(dataDir, options);
   await registry.create('g', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
   const index = registry.get('g');
   const live = new Map<string, Rec>();
@@ -88,6 +88,12 @@ async function prepared(): Promise<{ dataDir: string; live: Map<string, Rec>; ra
     await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: batch })));
     for (const r of batch) live.set(r.id, r);
   };
+  return { dataDir, registry, index, live, random, upsert };
+}
+
+/** An index with a snapshot whose graph covers 3000 records (some replaced: holes in the slots), and a log tail after it. */
+async function prepared(): Promise<{ dataDir: string; live: Map<string, Rec>; random: () => number; indexDir: string }> {
+  const { dataDir, registry, index, live, random, upsert } = await emptyIndex(11);
   for (let i = 0; i < 3000; i += 500) await upsert(records(i, 500, random));
   await upsert(records(100, 200, random)); // replaced: their first slots die
   const ns = index.index.namespaces.get('')!;
@@ -203,17 +209,9 @@ describe('graph released by the ANN worker', () => {
   }
 
   it('serves from the published file, reloads it for new vectors, and a restart gives the same answers', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-graph-'));
-    dirs.push(dataDir);
-    const random = rng(23);
-    let registry = await open(dataDir, { annReleaseAfterMs: 100, snapshotOnClose: true });
-    await registry.create('g', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
-    const index = registry.get('g');
-    const live = new Map<string, Rec>();
-    const upsert = async (batch: Rec[]) => {
-      await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: batch })));
-      for (const r of batch) live.set(r.id, r);
-    };
+    const fresh = await emptyIndex(23, { annReleaseAfterMs: 100, snapshotOnClose: true });
+    const { dataDir, index, live, random, upsert } = fresh;
+    let registry = fresh.registry;
     for (let i = 0; i < 3000; i += 500) await upsert(records(i, 500, random));
     const ns = index.index.namespaces.get('')!;
     const caughtUp = () => registry.annIdle() && ns.ann?.file !== undefined && ns.annUpTo === ns.slotCount;
