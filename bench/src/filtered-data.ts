@@ -3,11 +3,8 @@
 // (0..99, independent of the vector) and `region` / `zone` (10 % and 1 % of the clusters: correlated with it).
 import { rng, vectorDistribution } from '@conifer/test-utils';
 
-export interface FilterMeta {
-  bucket: number;
-  region: number;
-  zone: number;
-}
+// A type alias, not an interface: the engine's metadata parameter needs its implicit index signature.
+export type FilterMeta = { bucket: number; region: number; zone: number };
 
 export function filteredData(data: 'easy' | 'hard', n: number, dim: number, queryCount: number): { values: Float32Array; meta: FilterMeta[]; queries: Float32Array[] } {
   const gen = vectorDistribution(data, dim);
