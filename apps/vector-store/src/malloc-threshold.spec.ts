@@ -5,19 +5,24 @@ import { describe, expect, it } from '@jest/globals';
 import { mallocTunedEnvironment } from './malloc-threshold.js';
 
 describe('mallocTunedEnvironment', () => {
+  const onGlibc = (): boolean => true;
+  const notAsked = (): boolean => {
+    throw new Error('the C library was asked although the environment already decided');
+  };
+
   it('adds the threshold to GLIBC_TUNABLES, keeping the other tunables', () => {
-    expect(mallocTunedEnvironment({ A: '1' }, 131072, true)).toEqual({ A: '1', GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072' });
-    expect(mallocTunedEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 4096, true)?.GLIBC_TUNABLES).toBe(
+    expect(mallocTunedEnvironment({ A: '1' }, 131072, onGlibc)).toEqual({ A: '1', GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072' });
+    expect(mallocTunedEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 4096, onGlibc)?.GLIBC_TUNABLES).toBe(
       'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=4096',
     );
   });
 
   it('leaves the process as it is when the threshold is set already, kept at the default, or not glibc', () => {
-    expect(mallocTunedEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' }, 131072, true)).toBeUndefined();
-    expect(mallocTunedEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=1' }, 131072, true)).toBeUndefined();
-    expect(mallocTunedEnvironment({ MALLOC_MMAP_THRESHOLD_: '65536' }, 131072, true)).toBeUndefined();
-    expect(mallocTunedEnvironment({}, 0, true)).toBeUndefined();
-    expect(mallocTunedEnvironment({}, 131072, false)).toBeUndefined();
+    expect(mallocTunedEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' }, 131072, notAsked)).toBeUndefined();
+    expect(mallocTunedEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=1' }, 131072, notAsked)).toBeUndefined();
+    expect(mallocTunedEnvironment({ MALLOC_MMAP_THRESHOLD_: '65536' }, 131072, notAsked)).toBeUndefined();
+    expect(mallocTunedEnvironment({}, 0, notAsked)).toBeUndefined();
+    expect(mallocTunedEnvironment({}, 131072, () => false)).toBeUndefined();
   });
 });
 
