@@ -1,19 +1,41 @@
 // The records and queries of the engine-level filtered benches (filtered-recall.ts, sketch-scan-ab.ts): `n`
-// vectors of an easy or hard distribution (@conifer/test-utils' vectorDistribution) with metadata `bucket`
-// (0..99, independent of the vector) and `region` / `zone` (10 % and 1 % of the clusters: correlated with it).
+// vectors with metadata `bucket` (0..99, independent of the vector) and `region` / `zone` (10 % and 1 % of
+// the records, correlated with the vector). Datasets: `easy` and `hard` (@conifer/test-utils'
+// vectorDistribution: region and zone are 10 % and 1 % of the clusters), `glove` (real word embeddings,
+// 100-d, real-embeddings.ts: region and zone are a 10 % and a 1 % slab of the sphere, by the rank of each
+// record's projection on a random direction; the queries are held-out words).
 import { rng, vectorDistribution } from '@conifer/test-utils';
+import { GLOVE_DIMENSION, gloveVectors } from './real-embeddings.ts';
+
+const DATA_DIR = process.env.BENCH_DATA_DIR ?? '/tmp/conifer-bench-data';
 
 // A type alias, not an interface: the engine's metadata parameter needs its implicit index signature.
 export type FilterMeta = { bucket: number; region: number; zone: number };
+export interface FilteredData {
+  values: Float32Array;
+  meta: FilterMeta[];
+  queries: Float32Array[];
+}
 
-export function filteredData(data: 'easy' | 'hard', n: number, dim: number, queryCount: number): { values: Float32Array; meta: FilterMeta[]; queries: Float32Array[] } {
+export const FILTERED_DATASETS = ['easy', 'hard', 'glove'] as const;
+export type FilteredDataset = (typeof FILTERED_DATASETS)[number];
+
+/** A dataset named on the command line, or an error naming the known ones. */
+export function filteredDataset(name: string): FilteredDataset {
+  const known = FILTERED_DATASETS.find((d) => d === name);
+  if (known === undefined) throw new Error(`unknown dataset ${name} (${FILTERED_DATASETS.join(', ')})`);
+  return known;
+}
+
+export function filteredData(data: FilteredDataset, n: number, dim: number, queryCount: number): FilteredData {
+  if (data === 'glove') return gloveData(n, dim, queryCount);
   const gen = vectorDistribution(data, dim);
   const values = new Float32Array(n * dim);
   const meta: FilterMeta[] = [];
-  const metaRandom = rng(7);
+  const buckets = rng(7);
   for (let j = 0; j < n; j++) {
     const cluster = gen.sample(values, j * dim);
-    meta.push({ bucket: Math.floor(metaRandom() * 100), region: cluster % 10, zone: cluster % 100 });
+    meta.push({ bucket: Math.floor(buckets() * 100), region: cluster % 10, zone: cluster % 100 });
   }
   const queries = Array.from({ length: queryCount }, () => {
     const q = new Float32Array(dim);
@@ -21,4 +43,47 @@ export function filteredData(data: 'easy' | 'hard', n: number, dim: number, quer
     return q;
   });
   return { values, meta, queries };
+}
+
+function gloveData(n: number, dim: number, queryCount: number): FilteredData {
+  if (dim !== GLOVE_DIMENSION) throw new Error(`the glove dataset has ${GLOVE_DIMENSION} dimensions, not ${dim}`);
+  const glove = gloveVectors(DATA_DIR);
+  const total = glove.words.length;
+  if (n + queryCount > total) throw new Error(`the glove dataset has ${total} words: ${n} records and ${queryCount} queries do not fit`);
+  // The package orders the words by frequency; a seeded shuffle spreads records and queries over all of it.
+  const order = Int32Array.from({ length: total }, (_, i) => i);
+  const random = rng(11);
+  for (let i = total - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const row = (word: number): Float32Array => glove.values.subarray(word * dim, (word + 1) * dim);
+  const queries = Array.from({ length: queryCount }, (_, i) => row(order[i]!).slice());
+  const values = new Float32Array(n * dim);
+  for (let j = 0; j < n; j++) values.set(row(order[queryCount + j]!), j * dim);
+  const region = slabs(values, n, dim, 10, random);
+  const zone = slabs(values, n, dim, 100, random);
+  const buckets = rng(7);
+  const meta = Array.from({ length: n }, (_, j): FilterMeta => ({ bucket: Math.floor(buckets() * 100), region: region[j]!, zone: zone[j]! }));
+  return { values, meta, queries };
+}
+
+/** Each record's slab (0..count-1, equal sizes) by the rank of its direction's projection on a random direction. */
+function slabs(values: Float32Array, n: number, dim: number, count: number, random: () => number): Uint8Array {
+  const direction = Float64Array.from({ length: dim }, () => random() * 2 - 1);
+  const projection = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let dot = 0;
+    let norm = 0;
+    for (let d = 0; d < dim; d++) {
+      const x = values[j * dim + d]!;
+      dot += x * direction[d]!;
+      norm += x * x;
+    }
+    projection[j] = norm === 0 ? 0 : dot / Math.sqrt(norm);
+  }
+  const byProjection = Int32Array.from({ length: n }, (_, j) => j).sort((a, b) => projection[a]! - projection[b]!);
+  const slab = new Uint8Array(n);
+  byProjection.forEach((j, rank) => (slab[j] = Math.floor((rank * count) / n)));
+  return slab;
 }

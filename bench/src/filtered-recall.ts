@@ -3,22 +3,23 @@
 //   npx turbo run build --filter=@conifer/bench... &&
 //   node --experimental-strip-types bench/src/filtered-recall.ts [n] [dim] [queries] [dataset]
 // Builds one namespace of `dataset` vectors (default `hard`: 1000 overlapping low-rank clusters on the unit
-// sphere, vectorDistribution of @conifer/test-utils), builds its whole HNSW graph, then runs the same queries
-// unfiltered and with four filters: 10 % and 1 % independent of the vectors (`bucket`), 10 % and 1 %
-// correlated with them (`region`/`zone`: a function of the vector's cluster). Recall@10 is against the
+// sphere, vectorDistribution of @conifer/test-utils; `easy`; `glove`: real word embeddings, dim 100, n up to
+// 341k, filtered-data.ts), builds its whole HNSW graph, then runs the same queries unfiltered and with four
+// filters: 10 % and 1 % independent of the vectors (`bucket`), 10 % and 1 % correlated with them
+// (`region`/`zone`: a function of the vector, filtered-data.ts). Recall@10 is against the
 // brute-force reference of @conifer/test-utils (double precision, every record scored); the reference's
 // own time per query is printed beside the engine's p50 as the same-run yardstick.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { compileEngineFilter, DEFAULT_ANN_PARAMS, executePlan, matchSet, UsearchAnn, VectorIndex, type QueryPlan } from '@conifer/engine';
 import { refMatches, refScore } from '@conifer/test-utils';
-import { filteredData, type FilterMeta } from './filtered-data.ts';
+import { filteredData, filteredDataset, type FilterMeta } from './filtered-data.ts';
 
 const N = Number(process.argv[2] ?? 30_000);
 const DIM = Number(process.argv[3] ?? 768);
 const QUERIES = Number(process.argv[4] ?? 100);
-const DATA = process.argv[5] ?? 'hard';
-if (DATA !== 'easy' && DATA !== 'hard') throw new Error(`unknown dataset ${DATA} (easy, hard)`);
+const DATA = filteredDataset(process.argv[5] ?? 'hard');
 const K = 10;
 
 const pct = (xs: number[], p: number): number => {
@@ -55,6 +56,7 @@ const graphFile = `${process.env.CONIFER_BENCH_GRAPH_DIR ?? '/tmp'}/conifer-filt
 const built = !existsSync(graphFile);
 if (built) {
   while (index.buildAnnStep(10_000) > 0);
+  mkdirSync(dirname(graphFile), { recursive: true });
   index.namespaces.get('')!.ann!.save(graphFile);
 } else index.namespaces.get('')!.installAnn(UsearchAnn.view(graphFile, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1), N);
 while (index.buildAnnStep(10_000) > 0);

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import * as current from '@conifer/engine';
-import { filteredData } from './filtered-data.ts';
+import { filteredData, filteredDataset } from './filtered-data.ts';
 
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -23,8 +23,7 @@ if (basePath === undefined) throw new Error('--base-engine=<path to another buil
 const N = Number(args[0] ?? 100_000);
 const DIM = Number(args[1] ?? 768);
 const QUERIES = Number(args[2] ?? 40);
-const DATA = args[3] ?? 'hard';
-if (DATA !== 'easy' && DATA !== 'hard') throw new Error(`unknown dataset ${DATA} (easy, hard)`);
+const DATA = filteredDataset(args[3] ?? 'hard');
 const K = 10;
 const REPEATS = 5;
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
