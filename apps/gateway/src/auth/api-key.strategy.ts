@@ -10,7 +10,7 @@ import { KeyVerifier, verificationError, VerificationStatus } from './key-verifi
 import type { ApiKeyPrincipal } from './principal.js';
 
 export const API_KEY_STRATEGY = 'api-key';
-const API_KEY_HEADER = 'api-key';
+export const API_KEY_HEADER = 'api-key';
 
 /**
  * Passport keeps strategies in one process-wide registry, so with several gateways in one process (tests)
@@ -39,13 +39,16 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY)
    * other case (nothing counted or recorded): the caller then awaits `validate`, which decides refusals.
    */
   validateWarm(request: RequestWithHeaders): ApiKeyPrincipal | undefined {
-    const header = request.headers[API_KEY_HEADER];
+    return this.validateWarmKey(request.headers[API_KEY_HEADER], request.ip ?? 'unknown', request[REQUEST_VERIFIER] ?? this.verifier, request[REQUEST_THROTTLE]);
+  }
+
+  /** `validateWarm` over its parts (the data plane's front path has no request object to decorate). */
+  validateWarmKey(header: string | string[] | undefined, address: string, verifier: KeyVerifier, throttle: KeyFailureThrottle | undefined): ApiKeyPrincipal | undefined {
     if (typeof header !== 'string') return undefined;
     const parsed = parseApiKey(header);
     if (parsed === null) return undefined;
-    const throttle = request[REQUEST_THROTTLE];
-    if (throttle && throttle.wait(request.ip ?? 'unknown', parsed.keyId, header) > 0) return undefined;
-    return (request[REQUEST_VERIFIER] ?? this.verifier).verifyWarm(parsed);
+    if (throttle && throttle.wait(address, parsed.keyId, header) > 0) return undefined;
+    return verifier.verifyWarm(parsed);
   }
 
   async validate(request: RequestWithHeaders): Promise<ApiKeyPrincipal> {
