@@ -20,6 +20,18 @@ export const REQUEST_VERIFIER = Symbol.for('conifer.auth.verifier');
 /** Same for the throttle of invalid keys (per address and per key id). */
 export const REQUEST_THROTTLE = Symbol.for('conifer.auth.key-failure-throttle');
 
+/** A connection's last warm key: the header as presented, and what the warm path accepted it as. */
+const CONNECTION_KEY = Symbol('conifer.auth.connection-key');
+export type KeyMemoHolder = { [CONNECTION_KEY]?: { verifier: KeyVerifier; header: string; keyId: string; principal: ApiKeyPrincipal } };
+
+/** Equal strings, compared without an early exit (the time says nothing about where they differ). */
+export function sameKeyString(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}
+
 type RequestWithHeaders = {
   headers: Record<string, string | string[] | undefined>;
   ip?: string;
@@ -40,6 +52,34 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY)
    */
   validateWarm(request: RequestWithHeaders): ApiKeyPrincipal | undefined {
     return this.validateWarmKey(request.headers[API_KEY_HEADER], request.ip ?? 'unknown', request[REQUEST_VERIFIER] ?? this.verifier, request[REQUEST_THROTTLE]);
+  }
+
+  /**
+   * `validateWarmKey` for a request on a keep-alive connection: when the header is the one this connection
+   * presented last and the warm path accepted (compared in constant time: a connection may carry several
+   * clients' requests behind a proxy), the verifier re-checks the cached record without parsing or hashing the
+   * secret again (KeyVerifier.verifyWarmRepeat); otherwise the full warm check, remembered for the connection.
+   */
+  validateWarmOnConnection(
+    header: string | string[] | undefined,
+    address: string,
+    verifier: KeyVerifier,
+    throttle: KeyFailureThrottle | undefined,
+    connection: KeyMemoHolder,
+  ): ApiKeyPrincipal | undefined {
+    if (typeof header !== 'string') return undefined;
+    const memo = connection[CONNECTION_KEY];
+    if (memo !== undefined && memo.verifier === verifier && sameKeyString(memo.header, header)) {
+      if (throttle && throttle.wait(address, memo.keyId, header) > 0) return undefined;
+      const again = verifier.verifyWarmRepeat(memo.keyId, memo.principal);
+      if (again !== undefined) return again;
+    }
+    const parsed = parseApiKey(header);
+    if (parsed === null) return undefined;
+    if (throttle && throttle.wait(address, parsed.keyId, header) > 0) return undefined;
+    const principal = verifier.verifyWarm(parsed);
+    if (principal !== undefined) connection[CONNECTION_KEY] = { verifier, header, keyId: parsed.keyId, principal };
+    return principal;
   }
 
   /** `validateWarm` over its parts (the data plane's front path has no request object to decorate). */

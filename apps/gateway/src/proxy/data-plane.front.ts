@@ -30,6 +30,7 @@ import type { TrustedProxies } from '@conifer/config';
 import { grpcErrorBody, InvalidArgumentError } from '@conifer/contracts';
 import { LOG_SEQ_HEADER } from '@conifer/store-client';
 import type { Logger } from 'pino';
+import type { KeyMemoHolder } from '../auth/api-key.strategy.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
 import { errorToRender } from '../common/error.filter.js';
 import { requestIdOf } from '../common/request-id.js';
@@ -56,8 +57,11 @@ interface FrontRoutes {
 
 /** What the front path needs of the gateway (DataPlaneRoutes hands it over). */
 export interface DataPlaneFrontDeps {
-  /** The key check: synchronous for a warm key (undefined otherwise), else the full path (throws the refusal). */
-  validateWarm(headers: IncomingMessage['headers'], ip: string): ApiKeyPrincipal | undefined;
+  /**
+   * The key check: synchronous for a warm key (undefined otherwise; the connection remembers the key it last
+   * presented), else the full path (throws the refusal).
+   */
+  validateWarm(headers: IncomingMessage['headers'], ip: string, connection: KeyMemoHolder): ApiKeyPrincipal | undefined;
   validate(headers: IncomingMessage['headers'], ip: string): Promise<ApiKeyPrincipal>;
   /** The operation's permission for the key's roles (throws PermissionDeniedError). */
   checkRole(caller: ApiKeyPrincipal, operation: DataPlaneOperation): void;
@@ -188,7 +192,7 @@ export class DataPlaneFront {
     (response as Carrier)[CALL] = call;
     response.once('close', responseClosed);
     // A warm key is checked without a promise; anything else (cold, refused, rate-limited) takes the full path.
-    const warm = this.deps.validateWarm(headers, ip);
+    const warm = this.deps.validateWarm(headers, ip, request.socket as KeyMemoHolder);
     if (warm === undefined) {
       this.deps.validate(headers, ip).then(
         (caller) => this.authenticated(call, request, caller),

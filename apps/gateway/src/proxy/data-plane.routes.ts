@@ -103,7 +103,7 @@ export class DataPlaneRoutes {
     const throttle = this.throttle;
     const proxy = this.proxy;
     const front = new DataPlaneFront({
-      validateWarm: (headers, ip) => strategy.validateWarmKey(headers[API_KEY_HEADER], ip, verifier, throttle),
+      validateWarm: (headers, ip, connection) => strategy.validateWarmOnConnection(headers[API_KEY_HEADER], ip, verifier, throttle, connection),
       validate: (headers, ip) => strategy.validate({ headers, ip, [REQUEST_VERIFIER]: verifier, [REQUEST_THROTTLE]: throttle }),
       checkRole: (caller, operation) => {
         if (!rolesAllowCached(caller.roles, operation.permission)) throw forbidden(operation);
