@@ -229,7 +229,7 @@ export class DataPlaneProxy {
   }
 
   private async send(node: StoreNode, route: IndexRoute, operation: DataPlaneOperation, upstream: ForwardRequest): Promise<StreamedResponse> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     let outcome: UpstreamOutcome = 'ok';
     node.outstanding++;
     try {
@@ -249,7 +249,7 @@ export class DataPlaneProxy {
         };
         this.upstreamTimers.set(operation, timers);
       }
-      timers[outcome].observe(Number(process.hrtime.bigint() - started) / 1e9);
+      timers[outcome].observe((performance.now() - started) / 1000);
     }
   }
 
