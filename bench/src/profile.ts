@@ -2,7 +2,7 @@
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>]
+//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info]
 // Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +34,8 @@ const unixSocket = process.argv.includes('--unix');
 const baseGatewayMain = String(option('base-gateway-main', '')) || undefined;
 // --slices=<n>: the load time of each target cut into n slices run in turn, the order rotated each time (default 1).
 const slices = Math.max(1, Number(option('slices', 1)));
+// --log-level=<level>: the processes' CONIFER_LOG_LEVEL (default warn: no request lines; info: one line per request).
+const logLevel = String(option('log-level', 'warn'));
 const SOCKET_CALLS = 'write,writev,sendmsg,sendto,read,readv,recvmsg,recvfrom';
 
 function traceSyscalls(pid: number, file: string): ChildProcess {
@@ -58,7 +60,7 @@ const outDir = path.resolve(import.meta.dirname, '../profiles');
 mkdirSync(outDir, { recursive: true });
 
 const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-const system = await startSystem({ unixSocket, ...(baseGatewayMain ? { gateways: 2, gatewayMains: [undefined, path.resolve(baseGatewayMain)] } : {}), env: { CONIFER_LOG_LEVEL: 'warn', ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) } });
+const system = await startSystem({ unixSocket, ...(baseGatewayMain ? { gateways: 2, gatewayMains: [undefined, path.resolve(baseGatewayMain)] } : {}), env: { CONIFER_LOG_LEVEL: logLevel, ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) } });
 let requests = 0;
 let baseRequests = 0;
 let window: [number, number] | undefined;

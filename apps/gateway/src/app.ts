@@ -9,7 +9,7 @@ import { AppModule } from './app.module.js';
 import { serveConsole } from './console/console.static.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { clientErrorHandler, frameworkErrors } from './common/framework-errors.js';
-import { PinoNestLogger } from './common/logger.js';
+import { PinoNestLogger, requestLineLogger } from './common/logger.js';
 import { requestIdOf } from './common/request-id.js';
 import type { GatewayRuntime } from './config/runtime.js';
 import { MetricsService } from './health/metrics.service.js';
@@ -64,6 +64,7 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger, 
   const fastify = app.getHttpAdapter().getInstance();
 
   const metrics = app.get(MetricsService);
+  const requestLog = requestLineLogger(logger);
   // Callback-style hooks (no promise per request): they run on every request, the data plane's included.
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -73,8 +74,8 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger, 
     const route = request.routeOptions?.url ?? 'unmatched';
     const elapsed = reply.elapsedTime;
     metrics.observeRequest(route, request.method, reply.statusCode, elapsed / 1000);
-    if (logger.isLevelEnabled('info')) {
-      logger.info({ reqId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(elapsed * 100) / 100 }, 'request');
+    if (requestLog.isLevelEnabled('info')) {
+      requestLog.info({ reqId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(elapsed * 100) / 100 }, 'request');
     }
     done();
   });

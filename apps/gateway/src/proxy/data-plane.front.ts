@@ -69,6 +69,8 @@ export interface DataPlaneFrontDeps {
   readonly metrics: MetricsService;
   readonly reports: DataPlaneReports;
   readonly logger: Logger;
+  /** The "request" line's logger (common/logger.ts requestLineLogger). */
+  readonly requestLog: Logger;
   readonly trustProxy: TrustedProxies;
   readonly indexHostSuffix: string | undefined;
 }
@@ -278,10 +280,10 @@ export class DataPlaneFront {
   finished(call: Call, status: number): void {
     const elapsedMs = performance.now() - call.started;
     const route = call.route.routeOptions.url;
-    const { metrics, logger, reports } = this.deps;
+    const { metrics, requestLog, reports } = this.deps;
     metrics.observeRequest(route, call.method, status, elapsedMs / 1000);
-    if (logger.isLevelEnabled('info')) {
-      logger.info({ reqId: call.id, method: call.method, route, status, ms: Math.round(elapsedMs * 100) / 100 }, 'request');
+    if (requestLog.isLevelEnabled('info')) {
+      requestLog.info({ reqId: call.id, method: call.method, route, status, ms: Math.round(elapsedMs * 100) / 100 }, 'request');
     }
     if (reports.hasListeners) {
       const caller = call.caller;

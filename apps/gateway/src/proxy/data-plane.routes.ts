@@ -27,7 +27,7 @@ import { KeyFailureThrottle } from '../auth/key-failure-throttle.js';
 import { KeyVerifier } from '../auth/key-verifier.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
 import { errorToRender } from '../common/error.filter.js';
-import { LOGGER } from '../common/logger.js';
+import { LOGGER, requestLineLogger } from '../common/logger.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { CONFIG } from '../config/runtime.js';
 import { DataPlaneFront } from './data-plane.front.js';
@@ -112,6 +112,7 @@ export class DataPlaneRoutes {
       metrics: this.metrics,
       reports: this.reports,
       logger: this.logger,
+      requestLog: requestLineLogger(this.logger),
       trustProxy: config.gateway.trustProxy,
       indexHostSuffix: config.gateway.indexHostSuffix,
     });
