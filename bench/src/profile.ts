@@ -2,7 +2,7 @@
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info]
+//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info] [--trace-gc]
 // Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +36,13 @@ const baseGatewayMain = String(option('base-gateway-main', '')) || undefined;
 const slices = Math.max(1, Number(option('slices', 1)));
 // --log-level=<level>: the processes' CONIFER_LOG_LEVEL (default warn: no request lines; info: one line per request).
 const logLevel = String(option('log-level', 'warn'));
+// --trace-gc: the processes run with --trace-gc; the gateways' collections during each target's load are counted
+// from their output (scavenges and mark-compacts per 10,000 requests: the allocation pressure per request).
+const traceGc = process.argv.includes('--trace-gc');
+const profDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-prof-'));
+const nodeOptions = profiling ? `--cpu-prof --cpu-prof-dir=${profDir}` : '';
+/** Collections in a process's output so far: [scavenges, mark-compacts]. */
+const gcCounts = (output: string): [number, number] => [output.match(/: Scavenge/g)?.length ?? 0, output.match(/: Mark-Compact/g)?.length ?? 0];
 const SOCKET_CALLS = 'write,writev,sendmsg,sendto,read,readv,recvmsg,recvfrom';
 
 function traceSyscalls(pid: number, file: string): ChildProcess {
@@ -55,12 +62,11 @@ async function syscallsPerRequest(tracer: ChildProcess, file: string, requests: 
   }
   return counts.join(', ');
 }
-const profDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-prof-'));
 const outDir = path.resolve(import.meta.dirname, '../profiles');
 mkdirSync(outDir, { recursive: true });
 
 const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-const system = await startSystem({ unixSocket, ...(baseGatewayMain ? { gateways: 2, gatewayMains: [undefined, path.resolve(baseGatewayMain)] } : {}), env: { CONIFER_LOG_LEVEL: logLevel, ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) } });
+const system = await startSystem({ unixSocket, ...(traceGc ? { gatewayNodeArgs: ['--trace-gc'] } : {}), ...(baseGatewayMain ? { gateways: 2, gatewayMains: [undefined, path.resolve(baseGatewayMain)] } : {}), env: { CONIFER_LOG_LEVEL: logLevel, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
 let requests = 0;
 let baseRequests = 0;
 let window: [number, number] | undefined;
@@ -109,6 +115,9 @@ try {
     url: string;
     headers: Record<string, string>;
     pid: () => number;
+    /** The hop's output (gateways: for --trace-gc). */
+    output?: () => string;
+    gc: [number, number];
     requests: number;
     seconds: number;
     hop: number;
@@ -119,11 +128,11 @@ try {
     p99: number[];
     non2xx: number;
   }
-  const target = (name: string, url: string, hopHeaders: Record<string, string>, pid: () => number): Target => ({
-    name, url, headers: hopHeaders, pid, requests: 0, seconds: 0, hop: 0, hopSplit: [0, 0], store: 0, client: 0, p50: [], p99: [], non2xx: 0,
+  const target = (name: string, url: string, hopHeaders: Record<string, string>, pid: () => number, output?: () => string): Target => ({
+    name, url, headers: hopHeaders, pid, output, gc: [0, 0], requests: 0, seconds: 0, hop: 0, hopSplit: [0, 0], store: 0, client: 0, p50: [], p99: [], non2xx: 0,
   });
-  const targets: Target[] = [target(`${label} gateway`, `${created.host}/query`, headers, () => gatewayPid)];
-  if (baseUrl) targets.push(target('base gateway', baseUrl, headers, () => basePid!));
+  const targets: Target[] = [target(`${label} gateway`, `${created.host}/query`, headers, () => gatewayPid, () => system.gateways[0]!.output())];
+  if (baseUrl) targets.push(target('base gateway', baseUrl, headers, () => basePid!, () => baseGateway!.output()));
   const nginxBinary = findNginx();
   const nginx = nginxBinary ? await startNginx(nginxBinary, new URL(system.store.url).port, mkdtempSync(path.join(os.tmpdir(), 'conifer-nginx-'))) : undefined;
   try {
@@ -146,6 +155,7 @@ try {
         const hopPid = t.pid();
         const before = [cpuSeconds(hopPid), cpuSeconds(storePid)];
         const splitBefore = cpuSplit(hopPid);
+        const gcBefore = traceGc && t.output ? gcCounts(t.output()) : undefined;
         const client0 = process.cpuUsage();
         const t0 = performance.now();
         const result = await autocannon({ url: t.url, method: 'POST', headers: t.headers, body, connections, duration: sliceSeconds, ...(rate ? { overallRate: rate } : {}) });
@@ -162,6 +172,11 @@ try {
         t.p50.push(result.latency.p50);
         t.p99.push(result.latency.p99);
         t.non2xx += result.non2xx;
+        if (gcBefore) {
+          const gcAfter = gcCounts(t.output!());
+          t.gc[0] += gcAfter[0] - gcBefore[0];
+          t.gc[1] += gcAfter[1] - gcBefore[1];
+        }
       }
     }
     window = [startUs, Number(process.hrtime.bigint() / 1000n)];
@@ -179,7 +194,8 @@ try {
       cpuLines.push(
         `${t.name}: ${t.requests} requests in ${t.seconds.toFixed(1)} s (${Math.round(t.requests / t.seconds)} req/s, p50 ${t.p50.join('/')} ms, p99 ${t.p99.join('/')} ms, non-2xx ${t.non2xx}); ` +
           `CPU per request (/proc, user+system, profiler ${profiling ? 'on' : 'off'}): hop ${us(t.hop)} µs (user / system ${us(t.hopSplit[0])} / ${us(t.hopSplit[1])}), store ${us(t.store)} µs, ` +
-          `client (autocannon, this process) ${us(t.client)} µs; hop net of its idle background (${(hopIdle * 1000).toFixed(0)} ms/s) ${us(t.hop - hopIdle * t.seconds)} µs`,
+          `client (autocannon, this process) ${us(t.client)} µs; hop net of its idle background (${(hopIdle * 1000).toFixed(0)} ms/s) ${us(t.hop - hopIdle * t.seconds)} µs` +
+          (traceGc && t.output ? `; GC per 10k requests: ${((t.gc[0] * 1e4) / t.requests).toFixed(1)} scavenges, ${((t.gc[1] * 1e4) / t.requests).toFixed(2)} mark-compacts` : ''),
       );
     }
     if (targets.length > 1) {
