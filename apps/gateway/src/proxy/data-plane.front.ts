@@ -276,7 +276,7 @@ export class DataPlaneFront {
     response.end(body);
   }
 
-  /** The response is done (sent, or the connection went): metrics, the log line and the report, once. */
+  /** The answer was sent: metrics, the log line and the report, once. */
   finished(call: Call, status: number): void {
     const elapsedMs = performance.now() - call.started;
     const route = call.route.routeOptions.url;
@@ -303,7 +303,9 @@ export class DataPlaneFront {
 
 // Listeners shared by every request (no closure per request): the call rides on the request/response.
 
+/** As Fastify's onResponse: an answer that was sent is reported; a connection gone before that is not. */
 function responseClosed(this: ServerResponse): void {
+  if (!this.writableFinished) return;
   const call = (this as Carrier)[CALL]!;
   call.front.finished(call, this.statusCode);
 }
