@@ -4,11 +4,11 @@
 // that is not plain — goes to Fastify unchanged, whose routes (data-plane.routes.ts) answer it as before.
 //
 // "Plain", decided from the request line and headers alone, before anything is read, verified or counted:
-// - a route without path parameters (proxy/operations.ts: query, upsert, fetch, list, update, delete,
-//   describe_index_stats, namespaces…) under /data/<projectId>/<indexName>, with both segments plain tokens
-//   (nothing Fastify would decode or normalise: no %, no doubled or trailing slash), or on an index host;
-// - GET without a body, or POST with `Content-Type: application/json`, a Content-Length within the route's
-//   body limit and no Transfer-Encoding.
+// - any data-plane route (proxy/operations.ts: query, upsert, fetch, list, update, delete, describe_index_stats,
+//   namespaces, documents) under /data/<projectId>/<indexName>, or on an index host, with every path segment a
+//   plain token (nothing Fastify would decode or normalise: no %, no doubled or trailing slash);
+// - GET or DELETE without a body, or POST with `Content-Type: application/json`, a Content-Length within the
+//   route's body limit and no Transfer-Encoding.
 // Anything else (HEAD, chunked or oversized bodies, other media types, encoded paths, a gateway that is closing)
 // is declined, and Fastify answers it exactly as it did before this path existed: 413, 415, 404 and 503 keep
 // their single source.
@@ -81,6 +81,8 @@ const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]{1,1024}$/;
 const DATA_PREFIX = '/data/';
 const NO_PARAMS: Readonly<Record<string, string | undefined>> = Object.freeze({});
 const JSON_TYPE = 'application/json';
+const NAMESPACES = '/namespaces/';
+const NAMESPACE_ROUTE = '/namespaces/:namespace';
 
 type Carrier = { [CALL]?: Call };
 
@@ -121,10 +123,12 @@ class Call implements DataPlaneCall {
 }
 
 export class DataPlaneFront {
-  /** method → route below the index → the two ways it is reached. */
-  private readonly routes = new Map<string, Map<string, FrontRoutes>>();
+  /** method → route below the index → the two ways it is reached; routes with :namespace kept apart. */
+  private readonly routes = new Map<string, { readonly plain: Map<string, FrontRoutes>; readonly namespaced: Map<string, FrontRoutes> }>();
   private readonly trust: ((address: string, hop: number) => boolean) | undefined;
   private closing = false;
+  /** The :namespace of the last namespaceRoute lookup that matched (read at once by handle). */
+  private namespace: string | undefined = undefined;
 
   constructor(private readonly deps: DataPlaneFrontDeps) {
     const trusted = deps.trustProxy;
@@ -132,12 +136,13 @@ export class DataPlaneFront {
     this.trust = trusted === false ? undefined : typeof trusted === 'number' ? (_address, hop) => hop < trusted : proxyAddr.compile([...trusted]);
   }
 
-  /** Serves `operation` on the front path (routes with path parameters stay with Fastify). */
+  /** Serves `operation` on the front path (of path parameters, only a namespace right after /namespaces/). */
   add(operation: DataPlaneOperation, bodyLimit: number): void {
-    if (operation.route.includes(':')) return;
-    let byRoute = this.routes.get(operation.method);
-    if (byRoute === undefined) this.routes.set(operation.method, (byRoute = new Map()));
-    byRoute.set(operation.route, {
+    const parameters = operation.route.split(':').length - 1;
+    if (parameters > 1 || (parameters === 1 && !operation.route.startsWith(NAMESPACE_ROUTE))) return;
+    let byMethod = this.routes.get(operation.method);
+    if (byMethod === undefined) this.routes.set(operation.method, (byMethod = { plain: new Map(), namespaced: new Map() }));
+    (parameters === 0 ? byMethod.plain : byMethod.namespaced).set(operation.route, {
       prefixed: { operation, bodyLimit, routeOptions: { url: `/data/:projectId/:indexName${operation.route}` } },
       hosted: { operation, bodyLimit, routeOptions: { url: operation.route } },
     });
@@ -148,11 +153,28 @@ export class DataPlaneFront {
     this.closing = true;
   }
 
+  /**
+   * The route of a path below the index that names a namespace (/namespaces/<ns>[/documents/<op>]), a plain
+   * segment as Fastify would pass it (no %-decoding to do); `namespace` holds it until the next lookup.
+   */
+  private namespaceRoute(namespaced: Map<string, FrontRoutes>, below: string): FrontRoutes | undefined {
+    this.namespace = undefined;
+    if (!below.startsWith(NAMESPACES)) return undefined;
+    const end = below.indexOf('/', NAMESPACES.length);
+    const namespace = end === -1 ? below.slice(NAMESPACES.length) : below.slice(NAMESPACES.length, end);
+    if (!PLAIN_SEGMENT.test(namespace)) return undefined;
+    if (namespaced.size === 0) return undefined;
+    const routes = namespaced.get(end === -1 ? NAMESPACE_ROUTE : NAMESPACE_ROUTE + below.slice(end));
+    if (routes !== undefined) this.namespace = namespace;
+    return routes;
+  }
+
   /** Takes the request when it is a plain data-plane request (true), else leaves it untouched (false). */
   handle(request: IncomingMessage, response: ServerResponse): boolean {
     if (this.closing) return false;
-    const byRoute = this.routes.get(request.method!);
-    if (byRoute === undefined) return false;
+    const byMethod = this.routes.get(request.method!);
+    if (byMethod === undefined) return false;
+    this.namespace = undefined;
     const url = request.url!;
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
@@ -164,24 +186,29 @@ export class DataPlaneFront {
       if (projectEnd === -1) return false;
       const indexEnd = path.indexOf('/', projectEnd + 1);
       if (indexEnd === -1) return false;
-      route = byRoute.get(path.slice(indexEnd))?.prefixed;
-      if (route === undefined) return false;
+      const below = path.slice(indexEnd);
+      const routes = byMethod.plain.get(below) ?? this.namespaceRoute(byMethod.namespaced, below);
+      if (routes === undefined) return false;
+      route = routes.prefixed;
       const projectId = path.slice(DATA_PREFIX.length, projectEnd);
       const indexName = path.slice(projectEnd + 1, indexEnd);
       if (!PLAIN_SEGMENT.test(projectId) || !PLAIN_SEGMENT.test(indexName)) return false;
-      params = { projectId, indexName };
+      const namespace = this.namespace;
+      params = namespace === undefined ? { projectId, indexName } : { projectId, indexName, namespace };
     } else {
       const suffix = this.deps.indexHostSuffix;
       if (suffix === undefined || !isIndexHost(headers.host, suffix)) return false;
-      route = byRoute.get(path)?.hosted;
-      if (route === undefined) return false;
-      params = NO_PARAMS;
+      const routes = byMethod.plain.get(path) ?? this.namespaceRoute(byMethod.namespaced, path);
+      if (routes === undefined) return false;
+      route = routes.hosted;
+      const namespace = this.namespace;
+      params = namespace === undefined ? NO_PARAMS : { namespace };
     }
     // The body: none for GET; for POST, JSON with a length within the limit. Anything else is Fastify's to answer.
     if (headers['transfer-encoding'] !== undefined) return false;
     const declared = headers['content-length'];
     let contentLength = 0;
-    if (request.method === 'GET') {
+    if (request.method === 'GET' || request.method === 'DELETE') {
       if (declared !== undefined && declared !== '0') return false;
     } else {
       if (headers['content-type'] !== JSON_TYPE || declared === undefined) return false;

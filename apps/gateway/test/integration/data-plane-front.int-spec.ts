@@ -26,7 +26,7 @@ describe('data plane front path', () => {
   let connection: Pool;
 
   /** One keep-alive connection for every request of a test (the per-connection key memo is exercised). */
-  async function send(method: 'GET' | 'POST', path: string, options: { apiKey?: string; body?: string | Buffer | AsyncIterable<Buffer>; headers?: Record<string, string> } = {}) {
+  async function send(method: 'GET' | 'POST' | 'DELETE', path: string, options: { apiKey?: string; body?: string | Buffer | AsyncIterable<Buffer>; headers?: Record<string, string> } = {}) {
     const headers: Record<string, string> = { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers };
     if (options.apiKey !== undefined) headers['api-key'] = options.apiKey;
     const response = await connection.request({ method, path, headers, body: options.body });
@@ -133,6 +133,33 @@ describe('data plane front path', () => {
     for (let i = 0; i < 50 && (await metricCount(route, 401)) === unauthenticated; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(await metricCount(route, 200)).toBe(ok + 1);
     expect(await metricCount(route, 401)).toBe(unauthenticated + 1);
+  });
+
+  it('namespace routes: the namespace is forwarded, checked against a scoped key, and an encoded one is left to Fastify', async () => {
+    const search = JSON.stringify({ query: { inputs: { text: 'x' }, top_k: 1 } });
+    await send('POST', `${base}/namespaces/en/documents/search?x=1`, { apiKey: editor.value, body: search });
+    expect(store.dataRequests(indexId).at(-1)).toMatchObject({ method: 'POST', url: `/internal/indexes/${indexId}/namespaces/en/documents/search?x=1` });
+    expect(store.dataRequests(indexId).at(-1)!.body.toString()).toBe(search);
+    await send('GET', `${base}/namespaces/en`, { apiKey: editor.value });
+    expect(store.dataRequests(indexId).at(-1)).toMatchObject({ method: 'GET', url: `/internal/indexes/${indexId}/namespaces/en` });
+    await send('DELETE', `${base}/namespaces/old`, { apiKey: editor.value });
+    expect(store.dataRequests(indexId).at(-1)).toMatchObject({ method: 'DELETE', url: `/internal/indexes/${indexId}/namespaces/old` });
+    const scoped = await catalog.createKey(projectId, { roles: ['ProjectEditor'], namespaceScope: ['en'] });
+    const before = store.dataRequests(indexId).length;
+    const refused = await send('POST', `${base}/namespaces/fr/documents/search`, { apiKey: scoped.value, body: search });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 7 });
+    expect(store.dataRequests(indexId).length).toBe(before);
+    await send('POST', `${base}/namespaces/en/documents/search`, { apiKey: scoped.value, body: search });
+    expect(store.dataRequests(indexId).length).toBe(before + 1);
+    // Encoded, and a literal ':namespace' segment: Fastify's routes decode and answer them as before.
+    await send('GET', `${base}/namespaces/my%20ns%2Fx`, { apiKey: editor.value });
+    expect(store.dataRequests(indexId).at(-1)!.url).toBe(`/internal/indexes/${indexId}/namespaces/my%20ns%2Fx`);
+    await send('GET', `${base}/namespaces/:namespace`, { apiKey: editor.value });
+    expect(store.dataRequests(indexId).at(-1)!.url).toBe(`/internal/indexes/${indexId}/namespaces/%3Anamespace`);
+    // On an index host.
+    await send('GET', '/namespaces/en', { apiKey: editor.value, headers: { host: `movies-${projectId}.idx.conifer.test` } });
+    expect(store.dataRequests(indexId).at(-1)).toMatchObject({ method: 'GET', url: `/internal/indexes/${indexId}/namespaces/en` });
   });
 
   it('streams a large answer through, with its length', async () => {
