@@ -81,6 +81,8 @@ const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]{1,1024}$/;
 const DATA_PREFIX = '/data/';
 const NO_PARAMS: Readonly<Record<string, string | undefined>> = Object.freeze({});
 const JSON_TYPE = 'application/json';
+/** What Fastify's reply answers an error body with (`.type('application/json')` and a serialised object). */
+const ERROR_TYPE = 'application/json; charset=utf-8';
 const NAMESPACES = '/namespaces/';
 const NAMESPACE_ROUTE = '/namespaces/:namespace';
 
@@ -297,7 +299,7 @@ export class DataPlaneFront {
     }
     const error = errorToRender(exception, call, this.deps.logger);
     const body = JSON.stringify(grpcErrorBody(error));
-    const headers: string[] = ['content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)), 'x-request-id', call.id];
+    const headers: string[] = ['content-type', ERROR_TYPE, 'content-length', String(Buffer.byteLength(body)), 'x-request-id', call.id];
     for (const [name, value] of Object.entries(error.headers())) headers.push(name, String(value));
     response.writeHead(error.httpStatus, headers);
     response.end(body);

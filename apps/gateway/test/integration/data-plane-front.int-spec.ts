@@ -183,6 +183,11 @@ describe('data plane front path', () => {
     const text = await send('POST', `${base}/query`, { apiKey: editor.value, body: QUERY, headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(415);
     expect(text.body).toMatchObject({ code: 3 });
+    // An error from Fastify's routes and one from the front path carry the same headers.
+    const front = await send('POST', `${base}/query`, { body: QUERY });
+    expect(front.status).toBe(401);
+    expect(front.headers['content-type']).toBe(text.headers['content-type']);
+    expect(typeof text.headers['x-request-id']).toBe('string');
     const huge = await send('POST', `${base}/query`, { apiKey: editor.value, body: Buffer.alloc(MAX_BODY_BYTES + 1, 0x20) });
     expect(huge.status).toBe(413);
     expect(huge.body).toMatchObject({ code: 3 });
@@ -192,6 +197,12 @@ describe('data plane front path', () => {
     const slashes = await send('POST', `${base}//query`, { apiKey: editor.value, body: QUERY, headers: { 'x-request-id': 'front-slash' } });
     expect(slashes.status).toBe(200);
     expect(slashes.headers['x-request-id']).toBe('front-slash');
+    // The same answer through Fastify's route (above) and the front path: the same headers.
+    const viaFront = await send('POST', `${base}/query`, { apiKey: editor.value, body: QUERY });
+    const names = (headers: Record<string, unknown>) => Object.keys(headers).sort();
+    expect(names(viaFront.headers)).toEqual(names(slashes.headers));
+    expect(viaFront.headers['content-type']).toBe(slashes.headers['content-type']);
+    expect(viaFront.headers['content-length']).toBe(slashes.headers['content-length']);
     const streamed = await send('POST', `${base}/query`, {
       apiKey: editor.value,
       body: (async function* () {
