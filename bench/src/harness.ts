@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSystem, type System } from '@conifer/test-utils';
-import { LOAD_SECONDS } from './options.ts';
+import { BASE_GATEWAY_MAIN, LOAD_SECONDS } from './options.ts';
 import { log, results } from './report.ts';
 import { json, progress, request, rssBytes, sleep } from './util.ts';
 
@@ -35,7 +35,10 @@ const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' 
 export const bench = {} as Bench;
 
 export async function startBench(): Promise<void> {
-  const system = await startSystem({ env: { CONIFER_LOG_LEVEL: 'warn' } });
+  const system = await startSystem({
+    env: { CONIFER_LOG_LEVEL: 'warn' },
+    ...(BASE_GATEWAY_MAIN ? { gateways: 2, gatewayMains: [undefined, path.resolve(BASE_GATEWAY_MAIN)] } : {}),
+  });
   const storeEnv = system.env as Record<string, string>;
   const projectId = await system.defaultProjectId();
   const apiKey = (await system.mintKey(projectId, ['ProjectEditor'])).value;

@@ -2,7 +2,7 @@
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix]
+//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info] [--trace-gc]
 // Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,20 @@ const rate = Number(option('rate', 0)) || undefined;
 const syscalls = process.argv.includes('--syscalls');
 // --unix: the gateway reaches the store through a Unix domain socket (CONIFER_VECTOR_STORE_SOCKET[S]).
 const unixSocket = process.argv.includes('--unix');
+// --base-gateway-main=<another build's apps/gateway/dist/main.js>: a second gateway of that build on the same store,
+// database and key, loaded in turn with this tree's gateway (and nginx), slice by slice (before/after in one run).
+const baseGatewayMain = String(option('base-gateway-main', '')) || undefined;
+// --slices=<n>: the load time of each target cut into n slices run in turn, the order rotated each time (default 1).
+const slices = Math.max(1, Number(option('slices', 1)));
+// --log-level=<level>: the processes' CONIFER_LOG_LEVEL (default warn: no request lines; info: one line per request).
+const logLevel = String(option('log-level', 'warn'));
+// --trace-gc: the processes run with --trace-gc; the gateways' collections during each target's load are counted
+// from their output (scavenges and mark-compacts per 10,000 requests: the allocation pressure per request).
+const traceGc = process.argv.includes('--trace-gc');
+const profDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-prof-'));
+const nodeOptions = profiling ? `--cpu-prof --cpu-prof-dir=${profDir}` : '';
+/** Collections in a process's output so far: [scavenges, mark-compacts]. */
+const gcCounts = (output: string): [number, number] => [output.match(/: Scavenge/g)?.length ?? 0, output.match(/: Mark-Compact/g)?.length ?? 0];
 const SOCKET_CALLS = 'write,writev,sendmsg,sendto,read,readv,recvmsg,recvfrom';
 
 function traceSyscalls(pid: number, file: string): ChildProcess {
@@ -48,13 +62,13 @@ async function syscallsPerRequest(tracer: ChildProcess, file: string, requests: 
   }
   return counts.join(', ');
 }
-const profDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-prof-'));
 const outDir = path.resolve(import.meta.dirname, '../profiles');
 mkdirSync(outDir, { recursive: true });
 
 const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-const system = await startSystem({ unixSocket, env: { CONIFER_LOG_LEVEL: 'warn', ...(profiling ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) } });
+const system = await startSystem({ unixSocket, ...(traceGc ? { gatewayNodeArgs: ['--trace-gc'] } : {}), ...(baseGatewayMain ? { gateways: 2, gatewayMains: [undefined, path.resolve(baseGatewayMain)] } : {}), env: { CONIFER_LOG_LEVEL: logLevel, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
 let requests = 0;
+let baseRequests = 0;
 let window: [number, number] | undefined;
 /** CPU seconds (user + system) a process has used: what it costs, however busy the machine is. */
 const cpuSeconds = (pid: number): number => {
@@ -82,64 +96,119 @@ try {
   for (let i = 0; i < 500; i++) await request(`${created.host}/query`, { method: 'POST', headers, body });
   const gatewayPid = system.gateways[0]!.child.pid!;
   const storePid = system.store.child.pid!;
+  // The same index through the base gateway (another build, same store, database and key): its URL is the
+  // index host's path on that gateway's origin.
+  const baseGateway = baseGatewayMain ? system.gateways[1]! : undefined;
+  const baseUrl = baseGateway ? `${baseGateway.url}${new URL(created.host).pathname}/query` : undefined;
+  if (baseUrl) for (let i = 0; i < 500; i++) await request(baseUrl, { method: 'POST', headers, body });
+  const basePid = baseGateway?.child.pid;
   // Background CPU (health checks, revocation polling, metrics, the ANN thread…) over 4 idle seconds, subtracted
   // below: at low request rates it would otherwise dominate "CPU per request".
-  const idle0 = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
+  const idlePids = [gatewayPid, storePid, ...(basePid ? [basePid] : [])];
+  const idle0 = idlePids.map(cpuSeconds);
   await new Promise((resolve) => setTimeout(resolve, 4000));
-  const idle = [(cpuSeconds(gatewayPid) - idle0[0]) / 4, (cpuSeconds(storePid) - idle0[1]) / 4];
-  const startUs = Number(process.hrtime.bigint() / 1000n);
-  const t0 = performance.now();
-  const traceDir = syscalls ? mkdtempSync(path.join(os.tmpdir(), 'conifer-strace-')) : '';
-  const tracers = syscalls ? [traceSyscalls(gatewayPid, path.join(traceDir, 'gateway')), traceSyscalls(storePid, path.join(traceDir, 'store'))] : [];
-  if (syscalls) await new Promise((resolve) => setTimeout(resolve, 500));
-  const before = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
-  const splitBefore = [cpuSplit(gatewayPid), cpuSplit(storePid)];
-  const client0 = process.cpuUsage();
-  const result = await autocannon({ url: `${created.host}/query`, method: 'POST', headers, body, connections, duration, ...(rate ? { overallRate: rate } : {}) });
-  const after = [cpuSeconds(gatewayPid), cpuSeconds(storePid)];
-  const client = process.cpuUsage(client0);
-  const splitAfter = [cpuSplit(gatewayPid), cpuSplit(storePid)];
-  const seconds = (performance.now() - t0) / 1000;
-  window = [startUs, Number(process.hrtime.bigint() / 1000n)];
-  requests = result.requests.total;
-  if (syscalls) {
-    cpuLines.push(
-      `${label}: socket syscalls per request (strace -c, load window): gateway ${await syscallsPerRequest(tracers[0]!, path.join(traceDir, 'gateway'), requests)}; ` +
-        `store ${await syscallsPerRequest(tracers[1]!, path.join(traceDir, 'store'), requests)}`,
-    );
+  const idle = idlePids.map((pid, i) => (cpuSeconds(pid) - idle0[i]!) / 4);
+  const idleOf = (pid: number): number => idle[idlePids.indexOf(pid)] ?? 0;
+
+  interface Target {
+    name: string;
+    url: string;
+    headers: Record<string, string>;
+    pid: () => number;
+    /** The hop's output (gateways: for --trace-gc). */
+    output?: () => string;
+    gc: [number, number];
+    requests: number;
+    seconds: number;
+    hop: number;
+    hopSplit: [number, number];
+    store: number;
+    client: number;
+    p50: number[];
+    p99: number[];
+    non2xx: number;
   }
-  const perRequest = (seconds: number): string => ((seconds * 1e6) / requests).toFixed(0);
-  cpuLines.push(
-    `${label}: ${requests} requests via the gateway in ${duration} s (${Math.round(requests / duration)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}); ` +
-      `CPU per request (/proc, user+system, profiler ${profiling ? 'on' : 'off'}): gateway ${perRequest(after[0] - before[0])} µs, store ${perRequest(after[1] - before[1])} µs; ` +
-      `net of the idle background (gateway ${(idle[0] * 1000).toFixed(0)} ms/s, store ${(idle[1] * 1000).toFixed(0)} ms/s): gateway ${perRequest(after[0] - before[0] - idle[0] * seconds)} µs, store ${perRequest(after[1] - before[1] - idle[1] * seconds)} µs; ` +
-      `user / system (gross): gateway ${perRequest(splitAfter[0]![0] - splitBefore[0]![0])} / ${perRequest(splitAfter[0]![1] - splitBefore[0]![1])} µs, ` +
-      `store ${perRequest(splitAfter[1]![0] - splitBefore[1]![0])} / ${perRequest(splitAfter[1]![1] - splitBefore[1]![1])} µs; ` +
-      `client (autocannon, this process) ${perRequest((client.user + client.system) / 1e6)} µs; load average at start ${load}`,
-  );
-  // The same hop done by nginx (if installed), same load: its CPU per request is the reference.
+  const target = (name: string, url: string, hopHeaders: Record<string, string>, pid: () => number, output?: () => string): Target => ({
+    name, url, headers: hopHeaders, pid, output, gc: [0, 0], requests: 0, seconds: 0, hop: 0, hopSplit: [0, 0], store: 0, client: 0, p50: [], p99: [], non2xx: 0,
+  });
+  const targets: Target[] = [target(`${label} gateway`, `${created.host}/query`, headers, () => gatewayPid, () => system.gateways[0]!.output())];
+  if (baseUrl) targets.push(target('base gateway', baseUrl, headers, () => basePid!, () => baseGateway!.output()));
   const nginxBinary = findNginx();
-  if (nginxBinary) {
-    const storeUrl = new URL(system.store.url);
-    const nginx = await startNginx(nginxBinary, storeUrl.port, mkdtempSync(path.join(os.tmpdir(), 'conifer-nginx-')));
-    try {
+  const nginx = nginxBinary ? await startNginx(nginxBinary, new URL(system.store.url).port, mkdtempSync(path.join(os.tmpdir(), 'conifer-nginx-'))) : undefined;
+  try {
+    if (nginx) {
       const internal: Record<string, string> = { 'x-conifer-internal-token': system.env.CONIFER_INTERNAL_TOKEN!, 'content-type': 'application/json' };
       const indexId = (await json(`${system.store.url}/internal/indexes`, { headers: internal })).indexes[0].indexId;
       const workers = execFileSync('pgrep', ['-f', `nginx: worker process`], { encoding: 'utf8' }).trim().split('\n').map(Number);
       const worker = workers.sort((a, b) => b - a)[0]!;
-      const nginxBefore = [cpuSeconds(worker), cpuSeconds(storePid)];
-      const nginxSplitBefore = cpuSplit(worker);
-      const viaNginx = await autocannon({ url: `${nginx.url}/internal/indexes/${indexId}/query`, method: 'POST', headers: internal, body, connections, duration, ...(rate ? { overallRate: rate } : {}) });
-      const nginxAfter = [cpuSeconds(worker), cpuSeconds(storePid)];
-      const nginxSplitAfter = cpuSplit(worker);
-      const n = viaNginx.requests.total;
-      cpuLines.push(
-        `${label}: ${n} requests via nginx in ${duration} s (${Math.round(n / duration)} req/s, p50 ${viaNginx.latency.p50} ms, p99 ${viaNginx.latency.p99} ms); ` +
-          `CPU per request: nginx worker ${(((nginxAfter[0] - nginxBefore[0]) * 1e6) / n).toFixed(0)} µs (user / system ${(((nginxSplitAfter[0] - nginxSplitBefore[0]) * 1e6) / n).toFixed(0)} / ${(((nginxSplitAfter[1] - nginxSplitBefore[1]) * 1e6) / n).toFixed(0)} µs), store ${(((nginxAfter[1] - nginxBefore[1]) * 1e6) / n).toFixed(0)} µs`,
-      );
-    } finally {
-      nginx.stop();
+      targets.push(target('nginx', `${nginx.url}/internal/indexes/${indexId}/query`, internal, () => worker));
     }
+    const startUs = Number(process.hrtime.bigint() / 1000n);
+    const traceDir = syscalls ? mkdtempSync(path.join(os.tmpdir(), 'conifer-strace-')) : '';
+    const tracers = syscalls ? [traceSyscalls(gatewayPid, path.join(traceDir, 'gateway')), traceSyscalls(storePid, path.join(traceDir, 'store'))] : [];
+    if (syscalls) await new Promise((resolve) => setTimeout(resolve, 500));
+    const sliceSeconds = Math.max(1, Math.round(duration / slices));
+    for (let slice = 0; slice < slices; slice++) {
+      // The order rotates, so that a change in the machine's load falls on every target alike.
+      for (let k = 0; k < targets.length; k++) {
+        const t = targets[(slice + k) % targets.length]!;
+        const hopPid = t.pid();
+        const before = [cpuSeconds(hopPid), cpuSeconds(storePid)];
+        const splitBefore = cpuSplit(hopPid);
+        const gcBefore = traceGc && t.output ? gcCounts(t.output()) : undefined;
+        const client0 = process.cpuUsage();
+        const t0 = performance.now();
+        const result = await autocannon({ url: t.url, method: 'POST', headers: t.headers, body, connections, duration: sliceSeconds, ...(rate ? { overallRate: rate } : {}) });
+        const client = process.cpuUsage(client0);
+        const after = [cpuSeconds(hopPid), cpuSeconds(storePid)];
+        const splitAfter = cpuSplit(hopPid);
+        t.seconds += (performance.now() - t0) / 1000;
+        t.requests += result.requests.total;
+        t.hop += after[0]! - before[0]!;
+        t.store += after[1]! - before[1]!;
+        t.hopSplit[0] += splitAfter[0] - splitBefore[0];
+        t.hopSplit[1] += splitAfter[1] - splitBefore[1];
+        t.client += (client.user + client.system) / 1e6;
+        t.p50.push(result.latency.p50);
+        t.p99.push(result.latency.p99);
+        t.non2xx += result.non2xx;
+        if (gcBefore) {
+          const gcAfter = gcCounts(t.output!());
+          t.gc[0] += gcAfter[0] - gcBefore[0];
+          t.gc[1] += gcAfter[1] - gcBefore[1];
+        }
+      }
+    }
+    window = [startUs, Number(process.hrtime.bigint() / 1000n)];
+    requests = targets[0]!.requests;
+    baseRequests = baseUrl ? targets[1]!.requests : 0;
+    if (syscalls) {
+      cpuLines.push(
+        `${label}: socket syscalls per request (strace -c, load window): gateway ${await syscallsPerRequest(tracers[0]!, path.join(traceDir, 'gateway'), requests)}; ` +
+          `store ${await syscallsPerRequest(tracers[1]!, path.join(traceDir, 'store'), requests)}`,
+      );
+    }
+    for (const t of targets) {
+      const us = (seconds: number): string => ((seconds * 1e6) / t.requests).toFixed(0);
+      const hopIdle = t.name === 'nginx' ? 0 : idleOf(t.pid());
+      cpuLines.push(
+        `${t.name}: ${t.requests} requests in ${t.seconds.toFixed(1)} s (${Math.round(t.requests / t.seconds)} req/s, p50 ${t.p50.join('/')} ms, p99 ${t.p99.join('/')} ms, non-2xx ${t.non2xx}); ` +
+          `CPU per request (/proc, user+system, profiler ${profiling ? 'on' : 'off'}): hop ${us(t.hop)} µs (user / system ${us(t.hopSplit[0])} / ${us(t.hopSplit[1])}), store ${us(t.store)} µs, ` +
+          `client (autocannon, this process) ${us(t.client)} µs; hop net of its idle background (${(hopIdle * 1000).toFixed(0)} ms/s) ${us(t.hop - hopIdle * t.seconds)} µs` +
+          (traceGc && t.output ? `; GC per 10k requests: ${((t.gc[0] * 1e4) / t.requests).toFixed(1)} scavenges, ${((t.gc[1] * 1e4) / t.requests).toFixed(2)} mark-compacts` : ''),
+      );
+    }
+    if (targets.length > 1) {
+      const rps = (t: Target): number => t.requests / t.seconds;
+      const first = targets[0]!;
+      cpuLines.push(
+        `${label}: req/s ratios: ${targets.slice(1).map((t) => `${first.name} ÷ ${t.name} ${(rps(first) / rps(t)).toFixed(2)}×`).join(', ')}` +
+          (nginx && baseUrl ? `, base gateway ÷ nginx ${(rps(targets[1]!) / rps(targets[2]!)).toFixed(2)}×` : '') +
+          `; ${slices} slice(s) of ${sliceSeconds} s per target; load average at start ${load}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+      );
+    }
+  } finally {
+    nginx?.stop();
   }
   for (const line of cpuLines) process.stderr.write(`${line}\n`);
 } finally {
@@ -150,11 +219,12 @@ const pidOf = (f: string): number => Number(f.split('.')[3]);
 const threadOf = (f: string): number => Number(f.split('.')[4]);
 for (const f of files) {
   const pid = pidOf(f);
-  const process_ = pid === system.store.child.pid ? 'store' : system.gateways.some((g) => g.child.pid === pid) ? 'gateway' : `pid${pid}`;
+  const isBase = baseGatewayMain !== undefined && pid === system.gateways[1]?.child.pid;
+  const process_ = pid === system.store.child.pid ? 'store' : isBase ? 'gateway-base' : system.gateways.some((g) => g.child.pid === pid) ? 'gateway' : `pid${pid}`;
   // Worker threads (the store's ANN builder, parse workers) write profiles of their own.
   const which = threadOf(f) === 0 ? process_ : `${process_}-thread${threadOf(f)}`;
   const text = summarize(path.join(profDir, f), {
-    requests,
+    requests: isBase ? baseRequests : process_ === 'store' ? requests + baseRequests : requests,
     window,
     label: `${which} under load (${label}): POST /query via the gateway, 1,000 × 128, top_k 10, ${connections} connections, ${duration} s; load average at start ${load}`,
   });

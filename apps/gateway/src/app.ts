@@ -1,6 +1,5 @@
 // Builds the gateway application (used by main.ts and by tests, which run gateways in-process).
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,12 +9,11 @@ import { AppModule } from './app.module.js';
 import { serveConsole } from './console/console.static.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { clientErrorHandler, frameworkErrors } from './common/framework-errors.js';
-import { PinoNestLogger } from './common/logger.js';
+import { PinoNestLogger, requestLineLogger } from './common/logger.js';
+import { requestIdOf } from './common/request-id.js';
 import type { GatewayRuntime } from './config/runtime.js';
 import { MetricsService } from './health/metrics.service.js';
 import { serveOpenApiDocument } from './openapi/openapi.js';
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Fastify's trustProxy: a hop count becomes proxy-addr's "trust the first N hops" (as Fastify does for numbers). */
 function fastifyTrustProxy(trusted: TrustedProxies): boolean | string[] | ((address: string, hop: number) => boolean) {
@@ -52,10 +50,7 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger, 
     // Client libraries given a controller URL with a trailing slash call //indexes.
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: 1024 },
     requestIdHeader: false,
-    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => requestIdOf(request.headers),
     forceCloseConnections: 'idle',
     // Errors Fastify and Node answer before any route runs, in Pinecone's shape too.
     frameworkErrors,
@@ -69,6 +64,7 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger, 
   const fastify = app.getHttpAdapter().getInstance();
 
   const metrics = app.get(MetricsService);
+  const requestLog = requestLineLogger(logger);
   // Callback-style hooks (no promise per request): they run on every request, the data plane's included.
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -78,8 +74,8 @@ export async function createGatewayApp(runtime: GatewayRuntime, logger: Logger, 
     const route = request.routeOptions?.url ?? 'unmatched';
     const elapsed = reply.elapsedTime;
     metrics.observeRequest(route, request.method, reply.statusCode, elapsed / 1000);
-    if (logger.isLevelEnabled('info')) {
-      logger.info({ reqId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(elapsed * 100) / 100 }, 'request');
+    if (requestLog.isLevelEnabled('info')) {
+      requestLog.info({ reqId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(elapsed * 100) / 100 }, 'request');
     }
     done();
   });

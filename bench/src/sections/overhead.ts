@@ -11,7 +11,7 @@ import { DEFAULT_DURABLE_OPTIONS, DurableIndex } from '@conifer/vector-store';
 import { pino } from 'pino';
 import { bench, createIndex, deleteIndex, loadTest } from '../harness.ts';
 import { findNginx, startNginx } from '../nginx.ts';
-import { LOAD_SECONDS, ROUNDS, SATURATION_SLICES } from '../options.ts';
+import { BASE_GATEWAY_MAIN, LOAD_SECONDS, ROUNDS, SATURATION_SLICES } from '../options.ts';
 import { log, results, row } from '../report.ts';
 import { json, percentile, progress, request } from '../util.ts';
 
@@ -32,6 +32,13 @@ export async function overheadSection() {
     { name: 'direct', label: 'store directly', url: `${bench.storeUrl}/internal/indexes/${indexId}/query`, headers: bench.internalHeaders },
     { name: 'gateway', label: 'gateway → store', url: `${host}/query`, headers: bench.keyHeaders, proxyPid: bench.system.gateways[0]!.child.pid! },
   ];
+  if (BASE_GATEWAY_MAIN) {
+    // The other build's gateway (--base-gateway-main), on the same store, database and key.
+    const baseGateway = bench.system.gateways[1]!;
+    const baseUrl = `${baseGateway.url}${new URL(host).pathname}/query`;
+    for (let i = 0; i < 200; i++) await request(baseUrl, { method: 'POST', headers: bench.keyHeaders, body });
+    targets.push({ name: 'base', label: 'base gateway → store', url: baseUrl, headers: bench.keyHeaders, proxyPid: baseGateway.child.pid! });
+  }
   const nginxBinary = findNginx();
   let nginx: Awaited<ReturnType<typeof startNginx>> | null = null;
   if (nginxBinary) {
@@ -119,6 +126,19 @@ export async function overheadSection() {
     const ratios = slices.gateway!.perSlice.map((g, i) => g / slices.nginx!.perSlice[i]!);
     section.gatewayOverNginxBySlice = ratios;
     log(`  req/s via gateway ÷ via nginx, slice by slice: ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
+    if (slices.base) {
+      const baseRatios = slices.base.perSlice.map((b, i) => b / slices.nginx!.perSlice[i]!);
+      section.baseOverNginxBySlice = baseRatios;
+      log(`  req/s via base gateway ÷ via nginx, slice by slice: ${baseRatios.map((r) => r.toFixed(2)).join(', ')}`);
+    }
+  }
+  if (slices.base) {
+    const b = section.targets.base;
+    const g = section.targets.gateway;
+    log(
+      `  gateway vs base gateway: req/s ${(g.requestsPerSecond / b.requestsPerSecond).toFixed(2)}×, CPU per request ${g.cpuPerRequestUs.proxy.toFixed(0)} vs ${b.cpuPerRequestUs.proxy.toFixed(0)} µs, ` +
+        `added p50 ${(g.p50Ms - section.targets.direct.p50Ms).toFixed(3)} vs ${(b.p50Ms - section.targets.direct.p50Ms).toFixed(3)} ms, added p99 ${(g.p99Ms - section.targets.direct.p99Ms).toFixed(3)} vs ${(b.p99Ms - section.targets.direct.p99Ms).toFixed(3)} ms`,
+    );
   }
   results.sections.overhead = section;
   const d = section.targets.direct;
@@ -136,6 +156,12 @@ export async function overheadSection() {
     ...(n ? { target: 0.85 * n.requestsPerSecond, higherIsBetter: true } : {}),
   });
   if (n) row('overhead', 'req/s via nginx', n.requestsPerSecond, 'req/s', { reference: d.requestsPerSecond, refLabel: 'direct' });
+  const b = section.targets.base;
+  if (b) {
+    row('overhead', 'req/s via base gateway (--base-gateway-main)', b.requestsPerSecond, 'req/s', { reference: n ? n.requestsPerSecond : d.requestsPerSecond, refLabel: n ? 'nginx' : 'direct' });
+    row('overhead', 'CPU per request at saturation, base gateway', b.cpuPerRequestUs.proxy, 'µs', n ? { reference: n.cpuPerRequestUs.proxy, refLabel: 'nginx worker' } : {});
+    row('overhead', 'added p50, base gateway', b.p50Ms - d.p50Ms, 'ms', { reference: g.p50Ms - d.p50Ms, refLabel: 'gateway added' });
+  }
   // The same saturation runs as CPU per request: the hop alone, and the whole chain on the machine's cores
   // (client + hop + store). On cores of their own, requests/s would go as the inverse of the chain's CPU, so
   // nginx's chain ÷ the gateway's is the requests/s ratio the machine's other load does not distort.

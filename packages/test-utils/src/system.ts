@@ -57,10 +57,14 @@ export interface SystemOptions {
   readonly postgresProxy?: boolean;
   /** The gateways reach the store through a Unix socket in the data directory (CONIFER_VECTOR_STORE_SOCKET[S]). */
   readonly unixSocket?: boolean;
+  /** Per gateway (by position), another build's dist/main.js to run instead of this tree's (benches: before/after). */
+  readonly gatewayMains?: readonly (string | undefined)[];
+  /** Node flags for the gateway processes that NODE_OPTIONS does not take (benches: --trace-gc). */
+  readonly gatewayNodeArgs?: readonly string[];
 }
 
-function launch(script: string, env: NodeJS.ProcessEnv, url: string): RunningProcess {
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(script: string, env: NodeJS.ProcessEnv, url: string, nodeArgs: readonly string[] = []): RunningProcess {
+  const child = spawn(process.execPath, [...nodeArgs, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -137,7 +141,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     for (let i = 0; i < (options.gateways ?? 1); i++) {
       const port = await freePort();
       const env = { ...baseEnv, CONIFER_GATEWAY_PORT: String(port), CONIFER_PUBLIC_URL: `http://127.0.0.1:${port}` };
-      const gateway = launch(GATEWAY_MAIN, env, `http://127.0.0.1:${port}`);
+      const gateway = launch(options.gatewayMains?.[i] ?? GATEWAY_MAIN, env, `http://127.0.0.1:${port}`, options.gatewayNodeArgs);
       gateways.push(gateway);
       // Start replicas one after the other: the first one migrates and bootstraps.
       await waitReady(gateway, '/readyz');

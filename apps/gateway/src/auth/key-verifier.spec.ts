@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { hashSecret, mintApiKey, parseApiKey, type MintedApiKey } from '@conifer/keys';
+import { sameKeyString } from './api-key.strategy.js';
 import { KeyCache } from './key-cache.js';
 import type { SharedKeyEntry, SharedKeyRead } from './key-cache.redis.repository.js';
 import {
@@ -244,6 +245,53 @@ describe('KeyVerifier statuses', () => {
     expect(verifier.verifyWarm(parseApiKey(stale.value)!)).toBeDefined();
     advance(SETTINGS.keyCacheTtlMs);
     expect(verifier.verifyWarm(parseApiKey(stale.value)!)).toBeUndefined();
+  });
+
+  it('the repeat of a warm key (same string, same connection) answers only while its record is the cached one, with the same records', async () => {
+    const { verifier, add, keys, cache, observer, used, advance } = setup();
+    const minted = add();
+    const parsed = parseApiKey(minted.value)!;
+    expect((await verifier.verify(minted.value)).status).toBe(VerificationStatus.Valid);
+    const principal = verifier.verifyWarm(parsed)!;
+    const [outcomes, uses] = [observer.outcomes.length, used.length];
+    expect(verifier.verifyWarmRepeat(minted.keyId, principal)).toBe(principal);
+    expect(observer.outcomes.slice(outcomes)).toEqual(['valid']);
+    expect(observer.layers.at(-1)).toBe('local');
+    expect(used.slice(uses)).toEqual([minted.keyId]);
+    // Another key's principal, or a key id it was not accepted under: nothing answered, nothing recorded.
+    const other = add();
+    expect((await verifier.verify(other.value)).status).toBe(VerificationStatus.Valid);
+    const counted = observer.outcomes.length;
+    expect(verifier.verifyWarmRepeat(other.keyId, principal)).toBeUndefined();
+    expect(verifier.verifyWarmRepeat(minted.keyId, verifier.verifyWarm(parseApiKey(other.value)!)!)).toBeUndefined();
+    expect(observer.outcomes.length).toBe(counted + 1);
+    // Revoked: the record is evicted (and refilled revoked): the repeat is refused at once, as verifyWarm is.
+    keys.rows.set(minted.keyId, { ...keys.rows.get(minted.keyId)!, revokedAt: 1 });
+    cache.evict(minted.keyId);
+    expect(verifier.verifyWarmRepeat(minted.keyId, principal)).toBeUndefined();
+    expect((await verifier.verify(minted.value)).status).toBe(VerificationStatus.Revoked);
+    expect(verifier.verifyWarmRepeat(minted.keyId, principal)).toBeUndefined();
+    // Stale (past the cache TTL): refused here too; the full path decides.
+    const stale = add();
+    expect((await verifier.verify(stale.value)).status).toBe(VerificationStatus.Valid);
+    const stalePrincipal = verifier.verifyWarm(parseApiKey(stale.value)!)!;
+    expect(verifier.verifyWarmRepeat(stale.keyId, stalePrincipal)).toBe(stalePrincipal);
+    advance(SETTINGS.keyCacheTtlMs);
+    expect(verifier.verifyWarmRepeat(stale.keyId, stalePrincipal)).toBeUndefined();
+    // Expired while cached, and keys with a per-key rate limit: never on the warm path.
+    const expiring = add({ expiresAt: 1_000_000 + SETTINGS.keyCacheTtlMs + 100 });
+    expect((await verifier.verify(expiring.value)).status).toBe(VerificationStatus.Valid);
+    const expiringPrincipal = verifier.verifyWarm(parseApiKey(expiring.value)!)!;
+    advance(100);
+    expect(verifier.verifyWarmRepeat(expiring.keyId, expiringPrincipal)).toBeUndefined();
+  });
+
+  it('sameKeyString: equal strings only', () => {
+    const minted = mintApiKey();
+    expect(sameKeyString(minted.value, `${minted.value}`)).toBe(true);
+    expect(sameKeyString(minted.value, minted.value.slice(0, -1) + (minted.value.endsWith('a') ? 'b' : 'a'))).toBe(false);
+    expect(sameKeyString(minted.value, minted.value.slice(1))).toBe(false);
+    expect(sameKeyString('', '')).toBe(true);
   });
 
   it('REVOKED and EXPIRED (only after the secret matched)', async () => {

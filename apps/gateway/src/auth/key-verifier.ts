@@ -197,12 +197,37 @@ export class KeyVerifier {
   verifyWarm(parsed: ParsedApiKey): ApiKeyPrincipal | undefined {
     const { keyId, secret } = parsed;
     const now = this.clock();
+    const key = this.warmRecord(keyId, now);
+    if (key === undefined) return undefined;
+    const known = this.verifiedSecrets.get(key);
+    if (known === undefined || !timingSafeEqual(known, hash('sha256', secret, 'buffer'))) return undefined;
+    return this.acceptWarm(keyId, key, now);
+  }
+
+  /**
+   * `verifyWarm` again for the very key string `verifyWarm` accepted as `principal` before (the caller compared
+   * the strings in constant time, e.g. the same connection's previous Api-Key header): the same checks of the
+   * record — still the one in the in-process cache (a revocation or refill replaces it, and then this answers
+   * undefined), fresh, neither revoked nor expired, no per-key rate limit — without parsing or hashing the secret
+   * again. Same result, metrics and last-used record as `verifyWarm`; undefined, having recorded nothing, otherwise.
+   */
+  verifyWarmRepeat(keyId: string, principal: ApiKeyPrincipal): ApiKeyPrincipal | undefined {
+    const now = this.clock();
+    const key = this.warmRecord(keyId, now);
+    if (key === undefined || this.principals.get(key) !== principal || !this.verifiedSecrets.has(key)) return undefined;
+    return this.acceptWarm(keyId, key, now);
+  }
+
+  /** The cached record the warm path may accept `keyId` under now, if any. */
+  private warmRecord(keyId: string, now: number): StoredKey | undefined {
     const cached = this.cache.get(keyId);
     if (cached === undefined || cached.freshUntil <= now || this.cache.isKnownMissing(keyId, now)) return undefined;
     const key = cached.key;
     if (key.rateLimitPerSecond !== null || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) return undefined;
-    const known = this.verifiedSecrets.get(key);
-    if (known === undefined || !timingSafeEqual(known, hash('sha256', secret, 'buffer'))) return undefined;
+    return key;
+  }
+
+  private acceptWarm(keyId: string, key: StoredKey, now: number): ApiKeyPrincipal {
     this.observer?.cacheHit('local');
     this.lastUsed?.record(keyId, new Date(now));
     this.observer?.outcome('valid');

@@ -96,7 +96,13 @@ function isInvalidDataError(error: unknown): boolean {
  * service that is down as 503, a value Postgres refused (SQLSTATE 22: a NUL byte from the URL…) as 400, and
  * anything else logged and answered as INTERNAL. Shared by the Nest filter and the data-plane routes.
  */
-export function errorToRender(exception: unknown, request: FastifyRequest, logger: Logger): ConiferError {
+/** What errorToRender logs of a request (a FastifyRequest, or the data plane's front-path call). */
+export interface RequestToName {
+  readonly id: string;
+  readonly routeOptions?: { readonly url?: string };
+}
+
+export function errorToRender(exception: unknown, request: RequestToName, logger: Logger): ConiferError {
   const known = toConiferError(exception);
   if (known) return known;
   if (isBackendUnavailable(exception)) return new UnavailableError('A backing service is unavailable; try again shortly');

@@ -23,6 +23,15 @@ export function createLogger(level: string, name = 'gateway', destination?: Dest
 }
 
 /** Nest's logger interface over pino, so framework messages are structured too. */
+/**
+ * The logger of the one "request" line per request (reqId, method, route, status, ms: fixed fields, none of them a
+ * credential, the request id a validated token): the app's logger without the redaction pass, which costs as much
+ * again as writing the line (bench/RESULTS.md, branch s6-gateway-plane). Everything else logs through the redacting one.
+ */
+export function requestLineLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}
+
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string) {

@@ -17,7 +17,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConiferConfig } from '@conifer/config';
 import { LOG_SEQ_HEADER, MIN_SEQ_HEADER, type ForwardRequest, type StreamedResponse } from '@conifer/store-client';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '@conifer/contracts';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
 import { Histogram } from 'prom-client';
 import { assertIndexInScope, assertNamespaceInScope, namespaceInScope } from '../auth/api-key.guard.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
@@ -30,6 +31,37 @@ import { filterNamespaceListing, parseScopedListingQuery, requestedNamespace, sc
 import type { DataPlaneOperation } from './operations.js';
 
 type Params = Record<string, string | undefined>;
+
+/** What the proxy reads of a data-plane request: a FastifyRequest has these, and so has the front path's call. */
+export interface DataPlaneCall {
+  readonly method: string;
+  /** The URL as received (the query string is forwarded as it is). */
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  /** projectId and indexName under /data/<project>/<index> (absent on an index host), and the route's own. */
+  readonly params: Params;
+  /** The parsed query string (read only for a namespace-scoped key). */
+  readonly query: unknown;
+  /** The received bytes (a Buffer), or undefined for a request without a body. */
+  readonly body: unknown;
+  readonly id: string;
+}
+
+/** The answer to pass on: the store client's own StreamedResponse, or one made here (narrowed listing, stale 404). */
+export type DataPlaneAnswer = Pick<StreamedResponse, 'status' | 'contentType' | 'contentLength' | 'logSeq' | 'whole' | 'body'>;
+
+function wholeAnswer(status: number, contentType: string | undefined, logSeq: string | undefined, whole: Buffer): DataPlaneAnswer {
+  return {
+    status,
+    contentType,
+    contentLength: whole.length,
+    logSeq,
+    whole,
+    get body(): Readable {
+      return Readable.from([whole]);
+    },
+  };
+}
 type UpstreamOutcome = 'ok' | 'unavailable' | 'error';
 
 const SEQUENCE = /^\d{1,15}$/;
@@ -68,7 +100,7 @@ export class DataPlaneProxy {
   }
 
   /** The index a request is for: from the /data/<project>/<index> prefix, else from the Host header. */
-  address(request: FastifyRequest): IndexAddress {
+  address(request: DataPlaneCall): IndexAddress {
     const params = request.params as { projectId?: string; indexName?: string };
     if (params.projectId !== undefined && params.indexName !== undefined) {
       return { projectId: params.projectId, indexName: params.indexName };
@@ -78,7 +110,12 @@ export class DataPlaneProxy {
     return fromHost;
   }
 
-  async forward(caller: ApiKeyPrincipal, operation: DataPlaneOperation, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /**
+   * Forwards one data-plane request and returns the store's answer to pass on (status, content type, log
+   * sequence, body whole or streaming); the caller writes it (a Fastify reply, or the raw response of the front
+   * path, data-plane.front.ts). Refusals (scope, missing index, store down) are thrown as ConiferErrors.
+   */
+  async forward(caller: ApiKeyPrincipal, operation: DataPlaneOperation, request: DataPlaneCall): Promise<DataPlaneAnswer> {
     const { projectId, indexName } = this.address(request);
     // Another project's index is indistinguishable from a missing one.
     if (projectId !== caller.projectId) throw indexNotFound(indexName);
@@ -115,29 +152,18 @@ export class DataPlaneProxy {
       const notFound = await response.bytes();
       this.routes.evict(projectId, indexName);
       const fresh = checkRoute(await this.routes.resolve(projectId, indexName), indexName);
-      if (fresh.indexId === route.indexId) {
-        void reply.status(404).header('content-type', response.contentType ?? 'application/json').send(notFound);
-        return;
-      }
+      if (fresh.indexId === route.indexId) return wholeAnswer(404, response.contentType, undefined, notFound);
       route = fresh;
       response = await this.dispatch(caller, route, operation, upstream);
     }
-    reply.status(response.status).header('content-type', response.contentType ?? 'application/json');
-    if (response.logSeq !== undefined) reply.header(LOG_SEQ_HEADER, response.logSeq);
     if (scoped && operation.namespace === 'response' && response.status === 200) {
       const allowed = (namespace: string) => namespaceInScope(caller, namespace);
       const bytes = await response.bytes();
       const narrowed = scopedListing ? scopedNamespacePage(scopedListing, allowed, bytes) : filterNamespaceListing(operation.name, allowed, bytes);
-      void reply.send(narrowed);
-      return;
+      return wholeAnswer(200, response.contentType, response.logSeq, narrowed);
     }
-    if (response.whole !== undefined) {
-      // Small answers (almost all of them) arrive whole from the store client and are written at once.
-      void reply.send(response.whole);
-      return;
-    }
-    if (response.contentLength !== undefined) reply.header('content-length', response.contentLength);
-    void reply.send(response.body);
+    // The store client's answer as it is (no copy): small answers arrive whole, larger ones stream.
+    return response;
   }
 
   /** One replica: the plain forward (no replica choice, no extra allocation); several: `replicated`. */
@@ -203,7 +229,7 @@ export class DataPlaneProxy {
   }
 
   private async send(node: StoreNode, route: IndexRoute, operation: DataPlaneOperation, upstream: ForwardRequest): Promise<StreamedResponse> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     let outcome: UpstreamOutcome = 'ok';
     node.outstanding++;
     try {
@@ -223,11 +249,11 @@ export class DataPlaneProxy {
         };
         this.upstreamTimers.set(operation, timers);
       }
-      timers[outcome].observe(Number(process.hrtime.bigint() - started) / 1e9);
+      timers[outcome].observe((performance.now() - started) / 1000);
     }
   }
 
-  private upstreamPath(operation: DataPlaneOperation, request: FastifyRequest): string {
+  private upstreamPath(operation: DataPlaneOperation, request: DataPlaneCall): string {
     const queryAt = request.url.indexOf('?');
     const query = queryAt === -1 ? '' : request.url.slice(queryAt);
     let build = this.paths.get(operation);
@@ -235,7 +261,7 @@ export class DataPlaneProxy {
       build = pathBuilder(operation.route);
       this.paths.set(operation, build);
     }
-    return build(request.params as Params) + query;
+    return build(request.params) + query;
   }
 }
 

@@ -17,17 +17,21 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { ConiferConfig } from '@conifer/config';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { LOG_SEQ_HEADER } from '@conifer/store-client';
 import { DATA_PLANE_LIMITS, grpcErrorBody, PermissionDeniedError, rolesAllow, type Permission } from '@conifer/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ApiKeyStrategy, REQUEST_THROTTLE, REQUEST_VERIFIER } from '../auth/api-key.strategy.js';
+import { API_KEY_HEADER, ApiKeyStrategy, REQUEST_THROTTLE, REQUEST_VERIFIER } from '../auth/api-key.strategy.js';
 import { KeyFailureThrottle } from '../auth/key-failure-throttle.js';
 import { KeyVerifier } from '../auth/key-verifier.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
 import { errorToRender } from '../common/error.filter.js';
-import { LOGGER } from '../common/logger.js';
+import { LOGGER, requestLineLogger } from '../common/logger.js';
+import { MetricsService } from '../health/metrics.service.js';
 import { CONFIG } from '../config/runtime.js';
-import { DataPlaneProxy } from './data-plane.proxy.js';
+import { DataPlaneFront } from './data-plane.front.js';
+import { DataPlaneProxy, type DataPlaneCall } from './data-plane.proxy.js';
 import { DataPlaneReports, outcomeOfStatus } from './data-plane.reports.js';
 import { OPERATIONS, type DataPlaneOperation } from './operations.js';
 
@@ -75,11 +79,52 @@ export class DataPlaneRoutes {
     @Inject(DataPlaneProxy) private readonly proxy: DataPlaneProxy,
     @Inject(DataPlaneReports) private readonly reports: DataPlaneReports,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {
     const adapter = adapterHost.httpAdapter as unknown as FastifyAdapter | undefined;
     if (!adapter || typeof adapter.getInstance !== 'function') return;
     const maxBodyBytes = config.gateway.maxBodyBytes;
-    void adapter.getInstance().register(async (scope: FastifyInstance) => this.install(scope, maxBodyBytes));
+    const fastify = adapter.getInstance();
+    this.installFront(fastify, config, maxBodyBytes);
+    void fastify.register(async (scope: FastifyInstance) => this.install(scope, maxBodyBytes));
+  }
+
+  /**
+   * The front path (data-plane.front.ts) on the HTTP server's 'request' event, ahead of Fastify's own handler,
+   * which gets every request the front path declines. Closing the app hands everything back to Fastify first.
+   */
+  private installFront(fastify: FastifyInstance, config: ConiferConfig, maxBodyBytes: number): void {
+    const server = fastify.server as Server | undefined;
+    const fastifyHandlers = server?.listeners('request') ?? [];
+    if (server === undefined || fastifyHandlers.length !== 1) return;
+    const fastifyHandler = fastifyHandlers[0] as (request: IncomingMessage, response: ServerResponse) => void;
+    const strategy = this.strategy;
+    const verifier = this.verifier;
+    const throttle = this.throttle;
+    const proxy = this.proxy;
+    const front = new DataPlaneFront({
+      validateWarm: (headers, ip, connection) => strategy.validateWarmOnConnection(headers[API_KEY_HEADER], ip, verifier, throttle, connection),
+      validate: (headers, ip) => strategy.validate({ headers, ip, [REQUEST_VERIFIER]: verifier, [REQUEST_THROTTLE]: throttle }),
+      checkRole: (caller, operation) => {
+        if (!rolesAllowCached(caller.roles, operation.permission)) throw forbidden(operation);
+      },
+      forward: (caller, operation, call) => proxy.forward(caller, operation, call),
+      metrics: this.metrics,
+      reports: this.reports,
+      logger: this.logger,
+      requestLog: requestLineLogger(this.logger),
+      trustProxy: config.gateway.trustProxy,
+      indexHostSuffix: config.gateway.indexHostSuffix,
+    });
+    for (const operation of Object.values(OPERATIONS) as DataPlaneOperation[]) front.add(operation, bodyLimitOf(operation, maxBodyBytes));
+    server.removeListener('request', fastifyHandler);
+    server.on('request', function frontOrFastify(this: Server, request: IncomingMessage, response: ServerResponse) {
+      if (!front.handle(request, response)) fastifyHandler.call(this, request, response);
+    });
+    fastify.addHook('preClose', (done) => {
+      front.close();
+      done();
+    });
   }
 
   private install(scope: FastifyInstance, maxBodyBytes: number): void {
@@ -95,8 +140,12 @@ export class DataPlaneRoutes {
     for (const operation of Object.values(OPERATIONS) as DataPlaneOperation[]) {
       // Returning the reply tells Fastify the answer is under way (a streamed body may still be flowing).
       const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-        await this.proxy.forward((request as DataPlaneRequest).caller!, operation, request, reply);
-        return reply;
+        const answer = await this.proxy.forward((request as DataPlaneRequest).caller!, operation, request as unknown as DataPlaneCall);
+        reply.status(answer.status).header('content-type', answer.contentType ?? 'application/json');
+        if (answer.logSeq !== undefined) reply.header(LOG_SEQ_HEADER, answer.logSeq);
+        if (answer.whole !== undefined) return reply.send(answer.whole);
+        if (answer.contentLength !== undefined) reply.header('content-length', answer.contentLength);
+        return reply.send(answer.body);
       };
       const onRequest = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
         const r = request as DataPlaneRequest;
