@@ -83,21 +83,29 @@ export class Scanner {
   /** The index after what the last object(), records() or key() read. */
   pos = 0;
   private out: Float32Array;
+  /** `out` is the caller's scratch array: never transferred, copied out by finish(). */
+  private borrowed: boolean;
   /** Values appended so far. */
   used = 0;
   /** The placeholder the contracts parser sees as a record's values (an empty array is always valid). */
   private static readonly EMPTY: readonly number[] = Object.freeze([]);
 
-  constructor(b: Buffer, capacity?: number) {
+  /**
+   * `scratch`: an array to scan into (a caller's reusable one: a large typed array costs an off-heap allocation,
+   * which at a query's size costs as much as scanning it); finish() then copies the values out.
+   */
+  constructor(b: Buffer, scratch?: Float32Array) {
     this.b = b;
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.end = b.length;
+    this.borrowed = scratch !== undefined;
     // A number takes at least two bytes with its separator; bodies of real vectors take 7–22 per number.
-    this.out = new Float32Array(capacity ?? Math.max(64, Math.ceil(b.length / 8)));
+    this.out = scratch ?? new Float32Array(Math.max(64, Math.ceil(b.length / 8)));
   }
 
   /** The packed values, cut to what was used (the unused tail is given back without a copy where possible). */
   finish(): Float32Array {
+    if (this.borrowed) return this.out.slice(0, this.used);
     const bytes = this.used * 4;
     const buffer = (this.out.buffer as Resizable).transfer(bytes);
     return new Float32Array(buffer, 0, this.used);
@@ -357,6 +365,13 @@ export class Scanner {
   }
 
   private grow(): void {
+    if (this.borrowed) {
+      const grown = new Float32Array(this.out.length * 2);
+      grown.set(this.out);
+      this.out = grown;
+      this.borrowed = false;
+      return;
+    }
     const buffer = (this.out.buffer as Resizable).transfer(this.out.byteLength * 2);
     this.out = new Float32Array(buffer);
   }
