@@ -119,6 +119,8 @@ try {
   }
   log(`sequential: ${rounds} rounds × ${bodies.length} queries, paths interleaved query by query; load ${load()}`);
   const times: Record<string, number[]> = Object.fromEntries(paths.map((p) => [p.label, []]));
+  // The window in the monotonic clock's µs (what a --cpu-prof profile's timestamps use: cpuprofile-summary.ts's window).
+  const windowStart = Number(process.hrtime.bigint() / 1000n);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < bodies.length; i++) {
       // The order rotates every query so that no path always follows another.
@@ -128,6 +130,7 @@ try {
       }
     }
   }
+  log(`  sequential window (monotonic µs, for profiles): ${windowStart} ${Number(process.hrtime.bigint() / 1000n)}`);
   for (const p of paths) {
     const t = times[p.label]!;
     log(`  ${p.label.padEnd(12)} p50 ${percentile(t, 50).toFixed(3)} ms, p90 ${percentile(t, 90).toFixed(3)} ms, p99 ${percentile(t, 99).toFixed(3)} ms`);
