@@ -14,7 +14,6 @@ import {
   parseJsonBytes,
   parseListNamespacesQuery,
   parseListQuery,
-  parseQueryRequest,
   parseUpdateRequest,
   UnauthenticatedError,
   UnavailableError,
@@ -37,7 +36,8 @@ import * as render from './render.js';
 import { cooperativeFilter } from './cooperative-filter.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
 import { readUpsertBody } from './upsert-body.js';
-import { assertQueryCanFit, renderFetchResponse, renderQueryResponse } from './json-response.js';
+import { readQueryBody } from './query-body.js';
+import { assertQueryCanFit, renderFetchResponse, renderQueryResult } from './json-response.js';
 
 export interface ServerOptions {
   registry: IndexRegistry;
@@ -209,7 +209,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const prefix = '/internal/indexes/:indexId';
 
   // Upsert bodies are read from the raw bytes (upsert-body.ts: values scanned straight into float32), on
-  // worker threads when there are any: this route receives the raw bytes.
+  // worker threads when there are any: these routes receive the raw bytes.
   const workerFile = (options.parseWorkers ?? 0) > 0 ? parseWorkerPath() : undefined;
   const pool = workerFile === undefined ? undefined : new ParsePool(workerFile, options.parseWorkers!);
   if (pool !== undefined) app.addHook('onClose', async () => pool.close());
@@ -231,18 +231,20 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         return { upsertedCount: upsert.vectors.length };
       },
     );
+    // Query bodies too are read from the bytes (query-body.ts: the vector scanned straight into float32), and
+    // the answer is printed straight into its buffer (json-response.ts), capped at Pinecone's result size.
+    child.post<{ Params: IndexParams }>(`${prefix}/query`, async (request, reply) => {
+      const index = indexOf(request.params.indexId);
+      const { request: query, body } = readQueryBody(request.body as Buffer | undefined);
+      if (query.includeValues) assertQueryCanFit(Math.min(query.topK, liveCount(index, query.namespace)), index.settings.dimension, true);
+      if (query.filter !== undefined) query.filter = await cooperativeFilter(index.index, [query.namespace], query.filter);
+      const result = index.index.query(query);
+      metrics.countQuery(result.plan.plan);
+      return reply.type('application/json').send(renderQueryResult(result, query, echoNamespace(body)));
+    });
   });
 
-  // Record-returning routes render their answer straight into a buffer, size-capped (render.ts).
-  app.post<{ Params: IndexParams }>(`${prefix}/query`, async (request, reply) => {
-    const index = indexOf(request.params.indexId);
-    const query = parseQueryRequest(request.body);
-    if (query.includeValues) assertQueryCanFit(Math.min(query.topK, liveCount(index, query.namespace)), index.settings.dimension, true);
-    if (query.filter !== undefined) query.filter = await cooperativeFilter(index.index, [query.namespace], query.filter);
-    const result = index.index.query(query);
-    metrics.countQuery(result.plan.plan);
-    return reply.type('application/json').send(renderQueryResponse(render.renderQuery(result, { ...query, namespace: echoNamespace(request.body) })));
-  });
+  // Record-returning routes render their answer straight into a buffer, size-capped (json-response.ts).
 
   app.get<{ Params: IndexParams; Querystring: QueryParams }>(`${prefix}/vectors/fetch`, async (request, reply) => {
     const index = indexOf(request.params.indexId);

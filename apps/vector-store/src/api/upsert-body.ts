@@ -14,7 +14,7 @@ import { isUtf8 } from 'node:buffer';
 import { parseJsonBytes, parseUpsertRequest, type UpsertRequest } from '@conifer/contracts';
 
 /** Signals "not taken by the fast path" (never escapes this module). */
-const FALLBACK = -1;
+export const FALLBACK = -1;
 
 /** Where a record's scanned values sit in the packed array (kept on the record object under a symbol). */
 const VALUES_AT = Symbol('valuesAt');
@@ -72,33 +72,47 @@ function scanUpsert(buf: Buffer): ReadUpsert | undefined {
   return { request, packed };
 }
 
-/** Numbers: a finite float32 at `value`, or the scan stops (the reference path reports the problem). */
-class Scanner {
+/**
+ * Numbers: a finite float32 at `value`, or the scan stops (the reference path reports the problem). Also
+ * reads query bodies (query-body.ts).
+ */
+export class Scanner {
   private readonly b: Buffer;
   private readonly dv: DataView;
   private readonly end: number;
-  private pos = 0;
+  /** The index after what the last object(), records() or key() read. */
+  pos = 0;
   private out: Float32Array;
-  private used = 0;
+  /** `out` is the caller's scratch array: never transferred, copied out by finish(). */
+  private borrowed: boolean;
+  /** Values appended so far. */
+  used = 0;
   /** The placeholder the contracts parser sees as a record's values (an empty array is always valid). */
   private static readonly EMPTY: readonly number[] = Object.freeze([]);
 
-  constructor(b: Buffer) {
+  /**
+   * `scratch`: an array to scan into (a caller's reusable one: a large typed array costs an off-heap allocation,
+   * which at a query's size costs as much as scanning it); finish() then copies the values out.
+   */
+  constructor(b: Buffer, scratch?: Float32Array) {
     this.b = b;
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.end = b.length;
+    this.borrowed = scratch !== undefined;
     // A number takes at least two bytes with its separator; bodies of real vectors take 7–22 per number.
-    this.out = new Float32Array(Math.max(64, Math.ceil(b.length / 8)));
+    this.out = scratch ?? new Float32Array(Math.max(64, Math.ceil(b.length / 8)));
   }
 
   /** The packed values, cut to what was used (the unused tail is given back without a copy where possible). */
   finish(): Float32Array {
+    if (this.borrowed) return this.out.slice(0, this.used);
     const bytes = this.used * 4;
     const buffer = (this.out.buffer as Resizable).transfer(bytes);
     return new Float32Array(buffer, 0, this.used);
   }
 
-  private ws(i: number): number {
+  /** The index of the first non-whitespace byte from i. */
+  ws(i: number): number {
     const b = this.b;
     let c = b[i];
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++i];
@@ -133,7 +147,7 @@ class Scanner {
    * An object from `{` at i: `member(key, at)` reads each member's value starting at `at` and returns the
    * index after it (or FALLBACK). Sets pos after `}`; false when the fast path does not take the object.
    */
-  private object(i: number, member: (key: string, at: number) => number): boolean {
+  object(i: number, member: (key: string, at: number) => number): boolean {
     const b = this.b;
     if (b[i] !== 0x7b) return false;
     i = this.ws(i + 1);
@@ -207,7 +221,7 @@ class Scanner {
   }
 
   /** Set by skipString: the last string had no escape. */
-  private plainString = false;
+  plainString = false;
 
   /** An object key at i (a string without escapes: others are left to the reference path); sets pos after it. */
   private key(i: number): string | undefined {
@@ -219,7 +233,7 @@ class Scanner {
   }
 
   /** A `values` array from `[` at i, appended to the packed values; the index after `]`, or FALLBACK. */
-  private values(i: number): number {
+  values(i: number): number {
     const b = this.b;
     i = this.ws(i + 1);
     if (b[i] === 0x5d) return i + 1;
@@ -351,6 +365,13 @@ class Scanner {
   }
 
   private grow(): void {
+    if (this.borrowed) {
+      const grown = new Float32Array(this.out.length * 2);
+      grown.set(this.out);
+      this.out = grown;
+      this.borrowed = false;
+      return;
+    }
     const buffer = (this.out.buffer as Resizable).transfer(this.out.byteLength * 2);
     this.out = new Float32Array(buffer);
   }
@@ -386,7 +407,7 @@ class Scanner {
   }
 
   /** Any JSON value at i, checked strictly: the index after it, or FALLBACK. */
-  private skipValue(i: number): number {
+  skipValue(i: number): number {
     const b = this.b;
     const c = b[i];
     if (c === 0x22) return this.skipString(i);

@@ -8,9 +8,18 @@ import { InvalidArgumentError } from '../errors.js';
 /** A parsed query string: repeated parameters arrive as arrays. */
 export type QueryParams = Record<string, string | string[] | undefined>;
 
+/** Field names already converted (the parsers' own literal names: a small fixed set, read on every request). */
+const SNAKE = new Map<string, string>();
+
 /** snake_case of a camelCase name (`paginationToken` → `pagination_token`). */
 export function snakeCase(camel: string): string {
-  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  let snake = SNAKE.get(camel);
+  if (snake === undefined) {
+    snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    // Bounded: a caller passing names from requests could not grow it without limit.
+    if (SNAKE.size < 256) SNAKE.set(camel, snake);
+  }
+  return snake;
 }
 
 function single(query: QueryParams, name: string): string | undefined {

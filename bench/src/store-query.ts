@@ -1,0 +1,177 @@
+#!/usr/bin/env -S node --experimental-strip-types
+// The store's own query path at 768 dimensions (issue 13): one store process per build (this tree's, and another
+// build's for a before/after), each on its own copy of one data directory (n × dim from BENCH_DATA_DIR, ingested
+// and graph-built once), queried one request at a time over HTTP (the bench's client) and over the framed
+// protocol the gateway uses (@conifer/store-client, protocol 'frames'), the builds and paths interleaved query by
+// query; then each build at a fixed request rate for the CPU per request (/proc, net of the idle background).
+//   node --experimental-strip-types bench/src/store-query.ts [--n=100000] [--dim=768] [--queries=200] [--rounds=5]
+//     [--base-store-main=<another build's apps/vector-store/dist/main.js>] [--rate=200] [--rate-seconds=8]
+//     [--data-dir=<reuse an ingested store directory>] [--no-bare] [--no-rate]
+// --no-bare: without the bare node:http server (bare-store.ts: the same parser, engine and printer, no Fastify);
+// --no-rate: without the fixed-rate CPU passes.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { queryBody } from '@conifer/test-utils';
+import { VectorStoreClient } from '@conifer/store-client';
+import { benchData } from './bench-data.ts';
+import { load, Store } from './store-process.ts';
+import { freePort, percentile, pool, request, sleep } from './util.ts';
+
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: string | number): string => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? String(fallback);
+const n = Number(option('n', 100_000));
+const dim = Number(option('dim', 768));
+const queryCount = Number(option('queries', 200));
+const rounds = Number(option('rounds', 5));
+const rate = Number(option('rate', 200));
+const rateSeconds = Number(option('rate-seconds', 8));
+const baseMain = option('base-store-main', '');
+const thisMain = path.resolve(import.meta.dirname, '../../apps/vector-store/dist/main.js');
+
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const log = (text: string): void => void process.stderr.write(`${text}\n`);
+
+const data = benchData(n, dim, queryCount);
+const bodies = data.queries.map((q) => queryBody(q));
+const work = mkdtempSync(path.join(os.tmpdir(), 'conifer-store-query-'));
+let dataDir = option('data-dir', '');
+const stores: { name: string; store: Store; client: VectorStoreClient }[] = [];
+let bare: { child: ChildProcess; url: string } | undefined;
+
+try {
+  if (dataDir === '' || !existsSync(dataDir)) {
+    dataDir ||= path.join(work, 'data');
+    const seed = new Store(thisMain, dataDir, await freePort());
+    await seed.start();
+    log(`ingesting ${n} × ${dim} (${data.bodyCount} bodies) into ${dataDir}, load ${load()}`);
+    const put = await request(`${seed.url}/internal/indexes/bench`, { method: 'PUT', headers: seed.headers, body: JSON.stringify({ dimension: dim, metric: 'cosine' }) });
+    if (put.status >= 300) throw new Error(`create: ${put.status} ${put.text}`);
+    await pool(data.bodyCount, 4, async (i) => {
+      const r = await request(`${seed.url}/internal/indexes/bench/vectors/upsert`, { method: 'POST', headers: seed.headers, body: data.body(i).body });
+      if (r.status !== 200) throw new Error(`upsert: ${r.status} ${r.text.slice(0, 200)}`);
+    });
+    for (;;) {
+      const m = await seed.metrics();
+      if (m.annPending === 0) break;
+      await sleep(1000);
+    }
+    // The graph saved with a snapshot: every copy starts from it.
+    await seed.post('/snapshot', '');
+    await seed.stop();
+    log(`ingested and built, load ${load()}`);
+  }
+  const builds = [{ name: 'this', main: thisMain }, ...(baseMain === '' ? [] : [{ name: 'base', main: path.resolve(baseMain) }])];
+  for (const build of builds) {
+    const dir = path.join(work, `copy-${build.name}`);
+    cpSync(dataDir, dir, { recursive: true });
+    const store = new Store(build.main, dir, await freePort());
+    await store.start();
+    for (;;) {
+      if ((await store.metrics()).annPending === 0) break;
+      await sleep(500);
+    }
+    const client = new VectorStoreClient({ url: store.url, internalToken: store.headers['x-conifer-internal-token'], timeoutMs: 30_000, protocol: 'frames', framedConnections: 1 });
+    stores.push({ name: build.name, store, client });
+  }
+  // The same query answered by a bare node:http server with the store's parser, engine and printer (bare-store.ts).
+  if (!argv.includes('--no-bare')) {
+    const dir = path.join(work, 'copy-bare');
+    cpSync(dataDir, dir, { recursive: true });
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings', path.join(import.meta.dirname, 'bare-store.ts'), path.join(dir, 'vector-store/indexes/bench'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+    });
+    bare = { child, url: `http://127.0.0.1:${port}` };
+  }
+  const framed = async (client: VectorStoreClient, body: string): Promise<{ ms: number; text: string; status: number }> => {
+    const t0 = process.hrtime.bigint();
+    const r = await client.forwardStreaming('bench', { method: 'POST', path: '/query', body, contentType: 'application/json' });
+    const bytes = r.whole ?? (await r.bytes());
+    return { ms: Number(process.hrtime.bigint() - t0) / 1e6, text: bytes.toString('utf8'), status: r.status };
+  };
+  type Path = { label: string; run: (body: string) => Promise<{ ms: number; text: string; status: number }> };
+  const paths: Path[] = [];
+  for (const s of stores) {
+    const url = `${s.store.url}/internal/indexes/bench/query`;
+    paths.push({ label: `${s.name} http`, run: (body) => request(url, { method: 'POST', headers: s.store.headers, body }) });
+    paths.push({ label: `${s.name} frames`, run: (body) => framed(s.client, body) });
+  }
+  if (bare !== undefined) {
+    const url = `${bare.url}/internal/indexes/bench/query`;
+    paths.push({ label: 'bare http', run: (body) => request(url, { method: 'POST', body }) });
+  }
+  // Warm-up, and the answers of the builds compared.
+  for (let i = 0; i < Math.min(50, bodies.length); i++) {
+    const answers = [];
+    for (const p of paths) {
+      const r = await p.run(bodies[i]!);
+      if (r.status !== 200) throw new Error(`${p.label}: ${r.status} ${r.text.slice(0, 200)}`);
+      answers.push(JSON.parse(r.text).matches.map((m: { id: string }) => m.id).join(','));
+    }
+    if (new Set(answers).size !== 1) log(`  note: query ${i} answered differently: ${answers.join(' | ')}`);
+  }
+  log(`sequential: ${rounds} rounds × ${bodies.length} queries, paths interleaved query by query; load ${load()}`);
+  const times: Record<string, number[]> = Object.fromEntries(paths.map((p) => [p.label, []]));
+  // The window in the monotonic clock's µs (what a --cpu-prof profile's timestamps use: cpuprofile-summary.ts's window).
+  const windowStart = Number(process.hrtime.bigint() / 1000n);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < bodies.length; i++) {
+      // The order rotates every query so that no path always follows another.
+      for (let k = 0; k < paths.length; k++) {
+        const p = paths[(i + k) % paths.length]!;
+        times[p.label]!.push((await p.run(bodies[i]!)).ms);
+      }
+    }
+  }
+  log(`  sequential window (monotonic µs, for profiles): ${windowStart} ${Number(process.hrtime.bigint() / 1000n)}`);
+  for (const p of paths) {
+    const t = times[p.label]!;
+    log(`  ${p.label.padEnd(12)} p50 ${percentile(t, 50).toFixed(3)} ms, p90 ${percentile(t, 90).toFixed(3)} ms, p99 ${percentile(t, 99).toFixed(3)} ms`);
+  }
+  if (bare !== undefined) {
+    const engine = JSON.parse((await request(`${bare.url}/engine`)).text) as { count: number; p50Ms: number; p90Ms: number };
+    log(`  engine alone (timed in the bare server, same queries, same rounds, warm-up included): p50 ${engine.p50Ms.toFixed(3)} ms, p90 ${engine.p90Ms.toFixed(3)} ms over ${engine.count} queries`);
+    for (const p of paths) log(`  ${p.label.padEnd(12)} over the engine: p50 ${(percentile(times[p.label]!, 50) - engine.p50Ms).toFixed(3)} ms`);
+  }
+  const rated = !argv.includes('--no-rate');
+  // CPU per request at a fixed rate (open loop: one query every 1/rate s, whatever the answers' latency).
+  if (rated) log(`fixed rate ${rate} req/s, ${rateSeconds} s per path, CPU per request of the server (/proc, net of the idle background); load ${load()}`);
+  const pidOf = (label: string): number => (label.startsWith('bare') ? bare!.child.pid! : stores.find((s) => label.startsWith(`${s.name} `))!.store.pid);
+  for (let pass = 0; rated && pass < 2; pass++) {
+    for (const p of paths) {
+      const pid = pidOf(p.label);
+      const idle0 = cpuSeconds(pid);
+      await sleep(2000);
+      const idle = (cpuSeconds(pid) - idle0) / 2;
+      const c0 = cpuSeconds(pid);
+      const t0 = performance.now();
+      let sent = 0;
+      const inFlight: Promise<unknown>[] = [];
+      while (performance.now() - t0 < rateSeconds * 1000) {
+        const due = t0 + (sent * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 1) await sleep(wait);
+        inFlight.push(p.run(bodies[sent % bodies.length]!));
+        sent++;
+      }
+      await Promise.all(inFlight);
+      const seconds = (performance.now() - t0) / 1000;
+      const used = cpuSeconds(pid) - c0 - idle * seconds;
+      log(`  pass ${pass + 1} ${p.label.padEnd(12)} ${sent} queries, server CPU ${((used * 1e6) / sent).toFixed(0)} µs per query (idle ${(idle * 1000).toFixed(0)} ms/s); load ${load()}`);
+    }
+  }
+} finally {
+  bare?.child.kill('SIGTERM');
+  for (const s of stores) {
+    await s.client.close();
+    await s.store.stop();
+  }
+  rmSync(work, { recursive: true, force: true });
+}
