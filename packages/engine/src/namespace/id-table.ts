@@ -30,19 +30,9 @@ export class IdTable {
   private key = new Uint8Array(64);
   private keyLength = 0;
 
-  /** Slots with an id so far (live or not). */
-  get slotCount(): number {
-    return this.count;
-  }
-
   /** Live ids (slots findable by id). */
   get size(): number {
     return this.entries;
-  }
-
-  /** Bytes held (capacity included). */
-  get byteLength(): number {
-    return this.bytes.byteLength + this.ends.byteLength + this.hashes.byteLength + this.table.byteLength;
   }
 
   /** The id of a slot (an empty string for a skipped slot). */
