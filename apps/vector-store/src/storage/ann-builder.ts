@@ -130,7 +130,8 @@ export class AnnBuilder {
       }
       // Each step reads its rows into a new array (0.5 MB at 128-d, 3 MB at 768-d) that is garbage at once but
       // freed only when collected, and a store that only serves queries may not prompt a collection: after a
-      // restart at 100k × 128 ~50 MB of them stayed resident. Collect once when the backlog is done.
+      // restart at 100k × 128 ~50 MB of them stayed resident. Collect once when the backlog is done (a plain
+      // collection: the shrinking one runs at start, before requests, and takes several full collections).
       if (this.sketching && !sketched) collectGarbage();
       this.sketching = sketched;
       for (const { id, dir, index } of this.source.indexes()) {

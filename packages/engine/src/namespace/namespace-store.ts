@@ -1,7 +1,7 @@
 // One namespace of an index: records in slots. Dense values live in fixed-size chunks of CHUNK_SLOTS rows
 // (one Float32Array each: growing never copies or reallocates the values, which stalled the event loop for
-// up to a second when a single 200 MB array doubled), with norms and a liveness byte per slot; ids, sparse
-// values and metadata in parallel arrays.
+// up to a second when a single 200 MB array doubled), with norms and a liveness byte per slot; ids in a
+// byte arena with its own hash table (id-table.ts), sparse values and metadata in parallel arrays.
 // A replaced or deleted record's slot is only marked dead; compaction rewrites the arrays when dead slots
 // pile up. Slots below `annUpTo` have been offered to the ANN index.
 //
@@ -25,7 +25,8 @@
 import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { denseSimilarity, norm, sparseDot } from '../scoring.js';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
-import { MetadataIndex, type SlotCandidates } from '../filter/metadata-index.js';
+import { holdsValue, MetadataIndex, type Holds, type SlotCandidates } from '../filter/metadata-index.js';
+import { IdTable } from './id-table.js';
 import type { FilterNode } from '@conifer/contracts';
 import { pushSketchCandidates, sketchRow } from '../simd-exact.js';
 import type { TopK } from '../top-k.js';
@@ -81,11 +82,11 @@ interface Compaction {
   sketchChunks: Int8Array[];
   norms: Float32Array;
   alive: Uint8Array;
-  ids: string[];
+  ids: IdTable;
   sparse: (ParsedSparseValues | undefined)[];
   metadata: (RecordMetadata | undefined)[];
-  idToSlot: Map<string, number>;
   postings: MetadataIndex;
+  holds: Holds;
   /** Rows read from the segment (SEGMENT_BLOCK_ROWS at a time). */
   scratch: Float32Array | undefined;
 }
@@ -134,11 +135,13 @@ export class NamespaceStore {
   private segmentUpTo = 0;
   private norms: Float32Array;
   private alive: Uint8Array;
-  private ids: string[] = [];
+  /** Ids by slot, and the live slot of each id (see id-table.ts). */
+  private ids = new IdTable();
   private sparse: (ParsedSparseValues | undefined)[] = [];
   private metadata: (RecordMetadata | undefined)[] = [];
-  private idToSlot = new Map<string, number>();
   private postings: MetadataIndex;
+  /** Whether a slot still holds a metadata value (what a posting list's rewrite keeps). */
+  private readonly holds: Holds = (slot, field, value) => this.alive[slot] === 1 && holdsValue(this.metadata[slot], field, value);
   private compaction: Compaction | undefined;
   private annIndex: UsearchAnn | undefined;
   private annUpToSlot = 0;
@@ -242,7 +245,7 @@ export class NamespaceStore {
   }
 
   slotOf(id: string): number | undefined {
-    return this.idToSlot.get(id);
+    return this.ids.get(id);
   }
 
   isLive(slot: number): boolean {
@@ -250,7 +253,7 @@ export class NamespaceStore {
   }
 
   idOf(slot: number): string {
-    return this.ids[slot]!;
+    return this.ids.idOf(slot);
   }
 
   metadataOf(slot: number): RecordMetadata | undefined {
@@ -284,7 +287,7 @@ export class NamespaceStore {
 
   record(slot: number): SlotRecord {
     return {
-      id: this.ids[slot]!,
+      id: this.ids.idOf(slot),
       values: this.dimension > 0 ? this.valuesOf(slot) : undefined,
       sparseValues: this.sparse[slot],
       metadata: this.metadata[slot],
@@ -475,7 +478,7 @@ export class NamespaceStore {
     const norms = this.norms;
     const segment = this.segment;
     const segmentUpTo = this.segmentUpTo;
-    const ids = this.ids;
+    const ids = this.ids.view();
     const alive = this.alive.slice(0, slotCount);
     const metadata = this.metadata.slice(0, slotCount);
     const sparse = this.sparse.slice(0, slotCount);
@@ -484,7 +487,7 @@ export class NamespaceStore {
       schema: this.schema,
       slotCount,
       isLive: (slot) => alive[slot] === 1,
-      idOf: (slot) => ids[slot]!,
+      idOf: (slot) => ids.idOf(slot),
       metadataOf: (slot) => metadata[slot],
       sparseOf: (slot) => sparse[slot],
       valuesOf: (slot) => {
@@ -523,7 +526,7 @@ export class NamespaceStore {
 
   /** Appends a record, replacing a live record with the same id. */
   put(id: string, values: Float32Array | undefined, sparse: ParsedSparseValues | undefined, metadata: RecordMetadata | undefined): void {
-    const previous = this.idToSlot.get(id);
+    const previous = this.ids.get(id);
     if (previous !== undefined) this.kill(previous);
     // Slots the segment serves are never written: after a restore whose last slots were dead, skip them.
     if (this.count < this.segmentUpTo) {
@@ -551,7 +554,7 @@ export class NamespaceStore {
       throw new Error(`slot ${slot} is served by the attached segment: restore it with its norm and without values`);
     }
     if (slot < this.count) throw new Error(`slot ${slot} restored out of order (next free slot ${this.count})`);
-    const previous = this.idToSlot.get(id);
+    const previous = this.ids.get(id);
     if (previous !== undefined) this.kill(previous);
     if (slot >= this.capacity) this.grow(Math.max(slot + 1, this.capacity < 65_536 ? this.capacity * 2 : Math.ceil(this.capacity * 1.25)));
     this.count = slot + 1;
@@ -581,11 +584,10 @@ export class NamespaceStore {
       }
     }
     this.alive[slot] = 1;
-    this.ids[slot] = id;
+    this.ids.set(slot, id);
     this.sparse[slot] = sparse;
     this.metadata[slot] = metadata;
     this.postings.add(slot, metadata);
-    this.idToSlot.set(id, slot);
     this.live++;
     this.version++;
   }
@@ -595,11 +597,11 @@ export class NamespaceStore {
     const copied = this.copiedSlot(slot);
     if (copied >= 0) {
       const c = this.compaction!;
-      c.postings.remove(copied, c.metadata[copied]);
+      c.postings.remove(copied, c.metadata[copied], c.holds);
       c.metadata[copied] = metadata;
       c.postings.add(copied, metadata);
     }
-    this.postings.remove(slot, this.metadata[slot]);
+    this.postings.remove(slot, this.metadata[slot], this.holds);
     this.metadata[slot] = metadata;
     this.postings.add(slot, metadata);
     this.version++;
@@ -619,16 +621,16 @@ export class NamespaceStore {
       const c = this.compaction!;
       c.alive[copied] = 0;
       c.live--;
-      c.idToSlot.delete(c.ids[copied]!);
-      c.postings.remove(copied, c.metadata[copied]);
+      c.ids.delete(copied);
+      c.postings.remove(copied, c.metadata[copied], c.holds);
       c.sparse[copied] = undefined;
       c.metadata[copied] = undefined;
       c.remap[slot] = -1;
     }
     this.alive[slot] = 0;
     this.live--;
-    this.idToSlot.delete(this.ids[slot]!);
-    this.postings.remove(slot, this.metadata[slot]);
+    this.ids.delete(slot);
+    this.postings.remove(slot, this.metadata[slot], this.holds);
     this.sparse[slot] = undefined;
     this.metadata[slot] = undefined;
     if (slot < this.annUpToSlot) this.annDeadSlots++;
@@ -639,10 +641,9 @@ export class NamespaceStore {
     this.compaction = undefined;
     this.count = 0;
     this.live = 0;
-    this.ids = [];
+    this.ids = new IdTable();
     this.sparse = [];
     this.metadata = [];
-    this.idToSlot.clear();
     this.postings.clear();
     this.annIndex = undefined;
     this.annUpToSlot = 0;
@@ -685,6 +686,8 @@ export class NamespaceStore {
   beginCompaction(): void {
     if (this.compaction !== undefined) return;
     const capacity = Math.max(INITIAL_CAPACITY, this.live * 2);
+    const sparse: (ParsedSparseValues | undefined)[] = [];
+    const metadata: (RecordMetadata | undefined)[] = [];
     this.compaction = {
       cursor: 0,
       remap: new Int32Array(Math.max(INITIAL_CAPACITY, this.count)),
@@ -695,11 +698,11 @@ export class NamespaceStore {
       sketchChunks: [],
       norms: new Float32Array(capacity),
       alive: new Uint8Array(capacity),
-      ids: [],
-      sparse: [],
-      metadata: [],
-      idToSlot: new Map(),
+      ids: new IdTable(),
+      sparse,
+      metadata,
       postings: this.postings.empty(),
+      holds: (slot, field, value) => this.compaction!.alive[slot] === 1 && holdsValue(metadata[slot], field, value),
       scratch: undefined,
     };
   }
@@ -775,10 +778,9 @@ export class NamespaceStore {
       }
       c.norms[next] = this.norms[slot]!;
       c.alive[next] = 1;
-      c.ids.push(this.ids[slot]!);
+      c.ids.set(next, this.ids.idOf(slot));
       c.sparse.push(this.sparse[slot]);
       c.metadata.push(this.metadata[slot]);
-      c.idToSlot.set(this.ids[slot]!, next);
       c.postings.add(next, this.metadata[slot]);
       c.live++;
       c.remap[slot] = next;
@@ -793,7 +795,6 @@ export class NamespaceStore {
     this.ids = c.ids;
     this.sparse = c.sparse;
     this.metadata = c.metadata;
-    this.idToSlot = c.idToSlot;
     this.postings = c.postings;
     this.capacity = c.capacity;
     this.count = c.next;
@@ -902,7 +903,9 @@ export class NamespaceStore {
   /** Live ids in code-unit order (cached until the next change). */
   sortedIds(): string[] {
     if (this.sortedIdsCache?.version === this.version) return this.sortedIdsCache.ids;
-    const ids = [...this.idToSlot.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const ids: string[] = [];
+    for (let slot = 0; slot < this.count; slot++) if (this.alive[slot] === 1) ids.push(this.ids.idOf(slot));
+    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     this.sortedIdsCache = { version: this.version, ids };
     return ids;
   }

@@ -1,0 +1,232 @@
+// The compact per-record structures of a namespace: ids in a byte arena with an open-addressing table
+// (id-table.ts) and posting lists of slot numbers with lazy removal (metadata-index.ts), checked against
+// plain Map/Set references through random writes, and through the namespace (replace, update, delete,
+// compaction, a restore from a frozen view).
+import { describe, expect, it } from '@jest/globals';
+import { compileFilter, type FilterNode, type RecordMetadata } from '@conifer/contracts';
+import { holdsValue, MetadataIndex } from '../filter/metadata-index.js';
+import { IdTable } from './id-table.js';
+import { NamespaceStore } from './namespace-store.js';
+
+/** Deterministic pseudo-random numbers in [0, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+}
+
+const ODD_IDS = ['', 'a', 'é', 'ü-ß', '漢字', '😀', 'a😀b', '\ud800', '\udc00x', 'x\ud83d', '\ud83d\ude00\ud83d', 'A'.repeat(512), 'é'.repeat(300)];
+
+/** The slot of every id that may be asked for (undefined when absent). */
+const found = (table: { get(id: string): number | undefined }): (number | undefined)[] => Array.from({ length: 3000 }, (_, k) => table.get(`id-${k}`));
+
+describe('IdTable', () => {
+  it('gives back every id exactly (any UTF-16, lone surrogates included) and finds each by its value', () => {
+    const table = new IdTable();
+    ODD_IDS.forEach((id, slot) => table.set(slot, id));
+    ODD_IDS.forEach((id, slot) => {
+      expect(table.idOf(slot)).toBe(id);
+      expect(table.get(id)).toBe(slot);
+    });
+    // Lone surrogates are kept apart (a UTF-8 encoder would map both to U+FFFD).
+    expect(table.get('\udc00')).toBeUndefined();
+    expect(table.get('\ud801')).toBeUndefined();
+    expect(table.get('b')).toBeUndefined();
+  });
+
+  it('agrees with a Map through random sets and deletes (growth, probe runs, backward-shift deletion)', () => {
+    const random = rng(7);
+    const table = new IdTable();
+    const reference = new Map<string, number>();
+    const idAt: string[] = [];
+    let next = 0;
+    for (let step = 0; step < 30_000; step++) {
+      const id = `id-${Math.floor(random() * 3000)}`;
+      const r = random();
+      if (r < 0.6) {
+        const previous = reference.get(id);
+        if (previous !== undefined) table.delete(previous);
+        // Sometimes skip slots (a restored snapshot's dead slots).
+        const slot = next + (r < 0.05 ? 3 : 0);
+        table.set(slot, id);
+        idAt[slot] = id;
+        reference.set(id, slot);
+        next = slot + 1;
+      } else {
+        const slot = reference.get(id);
+        if (slot !== undefined) {
+          table.delete(slot);
+          reference.delete(id);
+        }
+      }
+      if (step % 5000 === 0) expect(found(table)).toEqual(found(reference));
+    }
+    expect(table.size).toBe(reference.size);
+    expect(found(table)).toEqual(found(reference));
+    expect(Array.from({ length: next }, (_, slot) => table.idOf(slot))).toEqual(Array.from({ length: next }, (_, slot) => idAt[slot] ?? ''));
+  });
+
+  it('keeps a view readable while the table grows afterwards', () => {
+    const table = new IdTable();
+    for (let slot = 0; slot < 10; slot++) table.set(slot, `first-${slot}`);
+    const view = table.view();
+    for (let slot = 10; slot < 5000; slot++) table.set(slot, `later-${slot}`);
+    for (let slot = 0; slot < 10; slot++) expect(view.idOf(slot)).toBe(`first-${slot}`);
+  });
+
+  it('refuses a slot below one already set', () => {
+    const table = new IdTable();
+    table.set(5, 'x');
+    expect(() => table.set(3, 'y')).toThrow(/out of order/);
+  });
+});
+
+describe('MetadataIndex (posting lists of slot numbers)', () => {
+  const FIELDS = ['color', 'n', 'tags', 'flag'];
+  const metadataOf = (random: () => number): RecordMetadata | undefined => {
+    if (random() < 0.1) return undefined;
+    const m: RecordMetadata = {};
+    if (random() < 0.8) m.color = ['red', 'green', 'blue'][Math.floor(random() * 3)]!;
+    if (random() < 0.8) m.n = Math.floor(random() * 40);
+    if (random() < 0.5) m.tags = Array.from({ length: Math.floor(random() * 3) }, () => `t${Math.floor(random() * 5)}`);
+    if (random() < 0.3) m.flag = random() < 0.5;
+    return m;
+  };
+
+  it('narrows to a superset of the live matches through adds, replacements and removals, and stays compact', () => {
+    const random = rng(11);
+    const index = new MetadataIndex();
+    const metadata: (RecordMetadata | undefined)[] = [];
+    const alive: boolean[] = [];
+    const live: number[] = [];
+    const holds = (slot: number, field: string, value: string | number | boolean): boolean => alive[slot] === true && holdsValue(metadata[slot], field, value);
+    for (let step = 0; step < 20_000; step++) {
+      const r = random();
+      if (r < 0.5 || live.length === 0) {
+        const slot = metadata.length;
+        metadata.push(metadataOf(random));
+        alive.push(true);
+        live.push(slot);
+        index.add(slot, metadata[slot]);
+      } else {
+        const at = Math.floor(random() * live.length);
+        const slot = live[at]!;
+        if (r < 0.75) {
+          // Replace the metadata (setMetadata's order: remove the old, then add the new).
+          index.remove(slot, metadata[slot], holds);
+          metadata[slot] = metadataOf(random);
+          index.add(slot, metadata[slot]);
+        } else {
+          alive[slot] = false;
+          live[at] = live[live.length - 1]!;
+          live.pop();
+          index.remove(slot, metadata[slot], holds);
+        }
+      }
+    }
+    const filters: FilterNode[] = [
+      { op: 'eq', field: 'color', value: 'red' },
+      { op: 'eq', field: 'tags', value: 't3' },
+      { op: 'eq', field: 'flag', value: false },
+      { op: 'in', field: 'n', values: [1, 2, 39, 77] },
+      { op: 'gte', field: 'n', value: 30 },
+      { op: 'lt', field: 'n', value: 3 },
+      { op: 'and', children: [{ op: 'eq', field: 'color', value: 'blue' }, { op: 'eq', field: 'n', value: 5 }] },
+      { op: 'or', children: [{ op: 'eq', field: 'color', value: 'blue' }, { op: 'in', field: 'tags', values: ['t0', 't1'] }] },
+      { op: 'eq', field: 'missing', value: 1 },
+    ];
+    for (const filter of filters) {
+      const candidates = index.candidates(filter)!;
+      const set = new Set(candidates);
+      const predicate = compileFilter(filter);
+      const missed = live.filter((slot) => predicate(metadata[slot]) && !set.has(slot));
+      expect(missed).toEqual([]);
+      expect([...candidates].length).toBe(candidates.size);
+    }
+    // Lazy removal keeps at most about as many stale entries as valid ones.
+    let valid = 0;
+    for (let slot = 0; slot < metadata.length; slot++) {
+      const m = metadata[slot];
+      if (!alive[slot] || m === undefined) continue;
+      for (const field of FIELDS) {
+        const v = m[field];
+        if (v !== undefined) valid += Array.isArray(v) ? v.length : 1;
+      }
+    }
+    const stats = index.stats();
+    expect(stats.slots).toBeGreaterThanOrEqual(valid);
+    expect(stats.slots).toBeLessThanOrEqual(2 * valid + 2 * stats.values);
+  });
+
+  it('drops a value whose last slot goes, and keeps a one-slot value as that slot', () => {
+    const index = new MetadataIndex();
+    const never = (): boolean => false;
+    index.add(0, { k: 'a' });
+    index.add(1, { k: 'b' });
+    index.add(2, { k: 'b' });
+    expect(index.stats()).toEqual({ values: 2, slots: 3, stale: 0 });
+    index.remove(0, { k: 'a' }, never);
+    expect([...index.candidates({ op: 'eq', field: 'k', value: 'a' })!]).toEqual([]);
+    index.remove(1, { k: 'b' }, (slot) => slot === 2);
+    // Half of the list was stale: rewritten to the one slot left.
+    expect(index.stats()).toEqual({ values: 1, slots: 1, stale: 0 });
+    expect([...index.candidates({ op: 'eq', field: 'k', value: 'b' })!]).toEqual([2]);
+  });
+});
+
+describe('NamespaceStore with compact ids and postings', () => {
+  it('answers ids, metadata and filters exactly through replacements, updates, deletes, compaction and a restore', () => {
+    const random = rng(3);
+    const dim = 4;
+    const ns = new NamespaceStore(dim);
+    const reference = new Map<string, RecordMetadata | undefined>();
+    const vector = (): Float32Array => Float32Array.from({ length: dim }, () => random() - 0.5);
+    const check = (store: NamespaceStore): void => {
+      expect(store.liveCount).toBe(reference.size);
+      for (const [id, metadata] of reference) {
+        const slot = store.slotOf(id)!;
+        expect(store.idOf(slot)).toBe(id);
+        expect(store.metadataOf(slot)).toEqual(metadata);
+      }
+      expect(store.sortedIds()).toEqual([...reference.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      for (const value of ['x', 'y', 'z']) {
+        const filter: FilterNode = { op: 'eq', field: 'g', value };
+        const candidates = new Set(store.filterCandidates(filter)!);
+        for (const [id, metadata] of reference) if (metadata?.g === value) expect(candidates.has(store.slotOf(id)!)).toBe(true);
+      }
+    };
+    for (let step = 0; step < 6000; step++) {
+      const id = `r${Math.floor(random() * 800)}${step % 7 === 0 ? '-é' : ''}`;
+      const r = random();
+      const slot = ns.slotOf(id);
+      if (r < 0.55 || slot === undefined) {
+        const metadata = random() < 0.9 ? { g: ['x', 'y', 'z'][Math.floor(random() * 3)]!, i: step } : undefined;
+        ns.put(id, vector(), undefined, metadata);
+        reference.set(id, metadata);
+      } else if (r < 0.8) {
+        const metadata = { g: ['x', 'y', 'z'][Math.floor(random() * 3)]!, i: -step };
+        ns.setMetadata(slot, metadata);
+        reference.set(id, metadata);
+      } else {
+        ns.kill(slot);
+        reference.delete(id);
+      }
+      if (step === 2000) check(ns);
+      if (step === 3000) {
+        ns.beginCompaction();
+      }
+      if (step > 3000 && ns.compacting) ns.compactStep(50);
+    }
+    while (ns.compactStep(1000));
+    check(ns);
+    ns.compact();
+    check(ns);
+    // A restore from a frozen view (what a snapshot holds) keeps the slots and gives the same answers.
+    const frozen = ns.freeze();
+    const restored = new NamespaceStore(dim);
+    for (let s = 0; s < frozen.slotCount; s++) {
+      if (frozen.isLive(s)) restored.putAt(s, frozen.idOf(s), frozen.valuesOf(s), frozen.sparseOf(s), frozen.metadataOf(s));
+    }
+    check(restored);
+    for (const id of reference.keys()) expect(restored.slotOf(id)).toBe(ns.slotOf(id));
+  });
+});
