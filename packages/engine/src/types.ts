@@ -51,7 +51,7 @@ export interface SearchOptions {
   annRerank: number;
   /**
    * Graphs larger than this many live vectors get more candidates: × (size / base)^e, e by the dimension
-   * (`breadthExponent`: ½ up to 128-d, 1 from 768-d) unless `annBreadthExponent` sets it.
+   * (`breadthExponent`: ½ up to 128-d, 0.9 from 768-d) unless `annBreadthExponent` sets it.
    */
   annBreadthBase: number;
   /** The breadth's growth exponent for every dimension (default: by dimension, see `breadthExponent`). */

@@ -73,13 +73,14 @@ function widestGraphSearch(scanCost: number, options: SearchOptions): number {
 // How fast the breadth grows with the graph (HNSW's recall at a fixed breadth falls as the graph grows), by
 // dimension. Measured on the bench's data (100 full-rank Gaussian clusters, usearch int8 graphs, M = 16; engine
 // level, bench/RESULTS.md "s6-ann-768"): at 128-d the candidates reaching recall@10 0.98 grow with √size (405 at
-// 1M); at 768-d about linearly (≈ 90 at 100k, ≈ 180 at 200k): int8 leaves a 768-d component ±4–5 levels, the
-// graph's distances hardly tell a cluster's members apart, so the walk must see a fixed share of the cluster
-// around the query. Between the two, interpolated in log(dimension).
+// 1M); at 768-d nearly linearly: ≈ 88 / 182 / 235 / 360 at 100k / 200k / 300k / 500k, (size / 100k)^0.8–0.9 (the
+// walk must see a share of the ~n/100 near-equidistant members of the query's cluster; an f16 graph finds the
+// same). 0.9 keeps the default's ×1.3–1.5 margin over that need at every size measured. Between the two
+// dimensions, interpolated in log(dimension) (not measured).
 const BREADTH_LOW_DIMENSION = 128;
 const BREADTH_LOW_EXPONENT = 0.5;
 const BREADTH_HIGH_DIMENSION = 768;
-const BREADTH_HIGH_EXPONENT = 1;
+const BREADTH_HIGH_EXPONENT = 0.9;
 
 /** The exponent of the graph size in the breadth rule for vectors of `dimension` (see above). */
 export function breadthExponent(dimension: number): number {
