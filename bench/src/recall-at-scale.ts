@@ -3,7 +3,7 @@
 // (issue 12 part 3; not part of `npm test` or `npm run bench`).
 //   npx turbo run build --filter=@conifer/bench... &&
 //   node --experimental-strip-types --max-old-space-size=8192 bench/src/recall-at-scale.ts [n=100000] [dim=768]
-//     [queries=200] [bench|hard|easy] [--dir=/tmp/conifer-recall] [--efs=64,128,256] [--engine=C:R,...]
+//     [queries=200] [bench|hard|easy] [--dir=/tmp/conifer-recall] [--efs=64,128,256] [--engine=C:R[:E],...]
 //     [--grid=E:R,...] [--rounds=1] [--graphs=M16-efc128,M32-efc128] [--loaded] [--base-engine=<dist/index.js>]
 // The data set, queries, brute-force answers and HNSW graph are cached in --dir (bench/src/recall-data.ts: the
 // graph takes minutes to build). The engine runs as the store runs it after a restart: values served by
@@ -14,7 +14,8 @@
 // namespace of its own, labelled by the graph; the usearch and "alone" rows are the first graph's):
 //   usearch ef=E          usearch alone, top 10 straight from the graph (quantized distances), ef = E
 //   engine (default)      VectorIndex.query with the default search options (planner + exact re-rank)
-//   engine C:R            the same with the planner's floors set to annCandidates=C, annRerank=R
+//   engine C:R[:E]        the same with the planner's floors set to annCandidates=C, annRerank=R (and the breadth's
+//                         growth exponent annBreadthExponent=E: C × (n / 100k)^E candidates)
 //   graph E → re-rank R   (--grid) the graph asked for E candidates, the first R of them re-ranked exactly
 //   graph alone / re-rank alone  the two halves of the default plan: ann.search for its candidates, and the
 //                         exact scores of the first R of them (pread + dot product)
@@ -38,7 +39,7 @@ const DATA = (args[3] ?? 'bench') as RecallDataset;
 const DIR = flags.dir ?? '/tmp/conifer-recall';
 const list = (s: string | undefined, d: number[]): number[] => (s === undefined ? d : s === '' ? [] : s.split(',').map(Number));
 const EFS = list(flags.efs, [64, 128, 256]);
-const ENGINE = (flags.engine ?? '100:10,200:64,400:64').split(',').filter((e) => e !== '').map((e) => e.split(':').map(Number) as [number, number]);
+const ENGINE = (flags.engine ?? '100:10,200:64,400:64').split(',').filter((e) => e !== '').map((e) => e.split(':').map(Number) as [number, number, number?]);
 const ROUNDS = Number(flags.rounds ?? 1);
 const K = 10;
 
@@ -78,9 +79,13 @@ const defaultR = planned.kind === 'ann' ? planned.rerank : 0;
 console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; graphs ${GRAPHS.map(graphFileOf).join(', ')}; default plan ${JSON.stringify(planned)}; load ${load()}`);
 
 type Case = { name: string; run: (q: Float32Array, qi: number) => number[] | undefined };
-const engine = (namespace: string, options: Partial<typeof DEFAULT_SEARCH_OPTIONS>) => (q: Float32Array): number[] => {
+// The queries as the store's JSON parse hands them over (number arrays), made once: Array.from of a 768-d Float32Array
+// costs 20–75 µs, which the engine rows used to include.
+const queryArrays = queries.map((q) => Array.from(q));
+const engine = (namespace: string, options: Partial<typeof DEFAULT_SEARCH_OPTIONS>) => (_q: Float32Array, qi: number): number[] => {
+  delete index.search.annBreadthExponent; // not in the defaults: a case's own must not stay for the next
   Object.assign(index.search, DEFAULT_SEARCH_OPTIONS, options);
-  const result = index.query(parseQueryRequest({ vector: Array.from(q), topK: K, namespace }));
+  const result = index.query(parseQueryRequest({ vector: queryArrays[qi]!, topK: K, namespace }));
   return result.matches.map((m) => Number(m.id.slice(1)));
 };
 const cases: Case[] = [];
@@ -103,7 +108,7 @@ if (flags['base-engine'] !== undefined) {
   baseNs.installAnn(baseAnn, N);
   cases.push({
     name: 'base engine default',
-    run: (q) => baseIndex.query(parseQueryRequest({ vector: Array.from(q), topK: K })).matches.map((m) => Number(m.id.slice(1))),
+    run: (_q, qi) => baseIndex.query(parseQueryRequest({ vector: queryArrays[qi]!, topK: K })).matches.map((m) => Number(m.id.slice(1))),
   });
 }
 // --loaded: the same searches on a copy of the first graph loaded into (anonymous) memory rather than viewed,
@@ -121,7 +126,10 @@ if (flags.loaded !== undefined) {
 for (const label of GRAPHS) {
   const tag = GRAPHS.length > 1 ? `[${label || 'default'}] ` : '';
   cases.push({ name: `${tag}engine default (${defaultK}:${defaultR})`, run: engine(label, {}) });
-  for (const [c, r] of ENGINE) cases.push({ name: `${tag}engine ${c}:${r}`, run: engine(label, { annCandidates: c, annRerank: r }) });
+  for (const [c, r, e] of ENGINE) {
+    const options = e === undefined ? { annCandidates: c, annRerank: r } : { annCandidates: c, annRerank: r, annBreadthExponent: e };
+    cases.push({ name: `${tag}engine ${c}:${r}${e === undefined ? '' : `:${e}`}`, run: engine(label, options) });
+  }
   // Graph breadth and re-rank count apart: ask the graph for E candidates (usearch's ef = max(expansion, E)),
   // score the first R of them (the graph's own, quantized order) exactly, keep the best 10.
   const gns = index.namespaces.get(label)!;

@@ -3,11 +3,13 @@
 // Files in `dir` (default /tmp/conifer-recall), per `<dataset>-<n>x<dim>`:
 //   .values.f32   n rows of dim float32, the store's values-file layout (row `slot` at slot × dim × 4)
 //   .queries.f32  the queries (same distribution, not in the data)
-//   .truth.json   brute-force top-10 per query (double precision cosine over every record)
+//   .truth.json   brute-force top-10 per query (SIMD float32 cosine over every record, its best 50 re-scored in
+//                 double precision: see reference())
 //   .M16-efc128.usearch  the graph, built exactly as the engine builds it (UsearchAnn, engine defaults; other
 //                        parameters by RECALL_CONNECTIVITY / RECALL_EXPANSION_ADD, named after them)
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { DEFAULT_ANN_PARAMS, UsearchAnn, type AnnParams } from '@conifer/engine';
+import usearch from 'usearch';
 import { makeDataset, vectorDistribution } from '@conifer/test-utils';
 
 export interface RecallData {
@@ -19,6 +21,9 @@ export interface RecallData {
   truth: { slots: number[]; scores: number[] }[];
   graphFile: string;
 }
+
+/** Smaller sizes prepared in the same pass (RECALL_PREFIXES=100000,300000: see recallData). */
+const PREFIXES = (process.env.RECALL_PREFIXES ?? '').split(',').filter((p) => p !== '').map(Number);
 
 /** Native threads for the graph build (RECALL_BUILD_THREADS; 0: one per core, as the engine's own build). */
 const BUILD_THREADS = Number(process.env.RECALL_BUILD_THREADS ?? 0);
@@ -33,17 +38,110 @@ export const graphParams = (): AnnParams => ({
   expansionAdd: Number(process.env.RECALL_EXPANSION_ADD ?? DEFAULT_ANN_PARAMS.expansionAdd),
 });
 
+/**
+ * RECALL_QUANTIZATION=f16: the graph's vectors in f16 instead of the engine's int8 for cosine (built with usearch
+ * directly; `view` takes the scalar kind from the file, so the engine searches it as it is), named `…-f16`.
+ */
+const QUANTIZATION = process.env.RECALL_QUANTIZATION === 'f16' ? 'f16' : 'i8';
+const graphName = (params: AnnParams): string => `M${params.connectivity}-efc${params.expansionAdd}${QUANTIZATION === 'f16' ? '-f16' : ''}`;
+
+/** A graph builder: the engine's own (UsearchAnn), or usearch with f16 vectors (RECALL_QUANTIZATION). */
+function graphBuilder(dim: number, params: AnnParams): { add(slots: Int32Array, vectors: Float32Array): void; save(file: string): void } {
+  if (QUANTIZATION === 'i8') {
+    const ann = new UsearchAnn('cosine', dim, params);
+    return { add: (slots, vectors) => ann.add(slots, vectors, BUILD_THREADS), save: (file) => ann.save(file) };
+  }
+  const index = new usearch.Index({
+    dimensions: dim,
+    metric: 'cos' as never,
+    quantization: 'f16' as never,
+    connectivity: params.connectivity,
+    expansion_add: params.expansionAdd,
+    expansion_search: params.expansionSearch,
+    multi: false,
+  });
+  return {
+    add: (slots, vectors) => index.add(BigUint64Array.from(slots, (s) => BigInt(s)), vectors, BUILD_THREADS),
+    save: (file) => index.save(file),
+  };
+}
+
 export const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 
+/** Node reads and writes at most 2 GB per call: files are read and written in pieces of this size (1M × 768 is 3 GB). */
+const PIECE = 1 << 30;
+
 function readF32(file: string): Float32Array {
-  const buf = readFileSync(file);
-  return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  const fd = openSync(file, 'r');
+  try {
+    const bytes = fstatSync(fd).size;
+    const out = new Float32Array(bytes / 4);
+    const view = new Uint8Array(out.buffer);
+    for (let at = 0; at < bytes; ) at += readSync(fd, view, at, Math.min(PIECE, bytes - at), at);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function writeAtomic(file: string, data: string | NodeJS.ArrayBufferView): void {
-  writeFileSync(`${file}.tmp`, data);
+  if (typeof data === 'string') writeFileSync(`${file}.tmp`, data);
+  else {
+    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const fd = openSync(`${file}.tmp`, 'w');
+    try {
+      for (let at = 0; at < view.length; ) at += writeSync(fd, view, at, Math.min(PIECE, view.length - at), at);
+    } finally {
+      closeSync(fd);
+    }
+  }
   renameSync(`${file}.tmp`, file);
+}
+
+/** Candidates per query of the SIMD brute force, re-scored in double precision (the best k of them kept). */
+const REFERENCE_CANDIDATES = 50;
+
+/**
+ * The reference top-k of each query over the first `rows` rows: usearch's SIMD brute force (float32 cosine, all
+ * threads given) picks the best 50, re-scored in double precision (the float32 scores' errors, ~1e-6, are far
+ * below the gap between a query's 10th and 50th neighbour), best first. Queries in batches of 20: one pass over
+ * the rows serves a batch. (A JS double-precision loop over every row took ~2.5 ns per element: 8 CPU-minutes
+ * for 200 queries over 1M × 768.)
+ */
+function reference(values: Float32Array, rows: number, dim: number, queries: Float32Array[], k: number): RecallData['truth'] {
+  // usearch reads a typed array from its buffer's start: values starts at offset 0 (a fresh buffer).
+  const matrix = values.byteOffset === 0 ? values.subarray(0, rows * dim) : values.slice(0, rows * dim);
+  const wanted = Math.min(rows, REFERENCE_CANDIDATES);
+  const out: RecallData['truth'] = [];
+  for (let q0 = 0; q0 < queries.length; q0 += 20) {
+    const batch = queries.slice(q0, q0 + 20);
+    const queryMatrix = new Float32Array(batch.length * dim);
+    batch.forEach((q, i) => queryMatrix.set(q, i * dim));
+    const result = usearch.exactSearch(matrix, queryMatrix, dim, wanted, 'cos' as never, BUILD_THREADS) as unknown as { keys: BigUint64Array };
+    for (let i = 0; i < batch.length; i++) {
+      const q = batch[i]!;
+      let qn = 0;
+      for (let d = 0; d < dim; d++) qn += q[d]! * q[d]!;
+      qn = Math.sqrt(qn) || 1;
+      const scored: { slot: number; score: number }[] = [];
+      for (let c = 0; c < wanted; c++) {
+        const slot = Number(result.keys[i * wanted + c]);
+        let dot = 0;
+        let norm = 0;
+        for (let d = 0; d < dim; d++) {
+          const v = values[slot * dim + d]!;
+          dot += q[d]! * v;
+          norm += v * v;
+        }
+        scored.push({ slot, score: dot / (qn * (Math.sqrt(norm) || 1)) });
+      }
+      scored.sort((a, b) => b.score - a.score);
+      const best = scored.slice(0, k);
+      out.push({ slots: best.map((s) => s.slot), scores: best.map((s) => s.score) });
+    }
+  }
+  return out;
 }
 
 export type RecallDataset = 'bench' | 'easy' | 'hard';
@@ -80,55 +178,48 @@ export function recallData(dataset: RecallDataset, n: number, dim: number, query
     queries = Array.from({ length: queryCount }, (_, i) => q.slice(i * dim, (i + 1) * dim));
   }
 
-  const truthFile = `${base}.truth.json`;
-  let truth: RecallData['truth'] = existsSync(truthFile) ? (JSON.parse(readFileSync(truthFile, 'utf8')) as RecallData['truth']) : [];
-  if (truth.length < queryCount && only !== 'graph') {
-    log(`brute-force reference for ${queryCount} queries`);
-    const norms = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += values[j * dim + d]! * values[j * dim + d]!;
-      norms[j] = Math.sqrt(s) || 1;
+  // RECALL_PREFIXES (bench data only): the first p rows of makeDataset's n are makeDataset's p rows (one seeded
+  // sequence; the queries do not depend on n), so preparing n also prepares each prefix size p: its values and
+  // queries files are links to n's, its reference answers a brute force over the first p rows, and its graph is
+  // n's graph saved when p vectors were in (HNSW inserts one vector at a time).
+  const prefixes = dataset === 'bench' ? PREFIXES.filter((p) => p < n) : [];
+  for (const p of prefixes) {
+    for (const ext of ['values.f32', 'queries.f32']) {
+      const link = `${dir}/${dataset}-${p}x${dim}.${ext}`;
+      if (!existsSync(link)) symlinkSync(`${base}.${ext}`, link);
     }
-    truth = queries.map((q) => {
-      let qn = 0;
-      for (let d = 0; d < dim; d++) qn += q[d]! * q[d]!;
-      qn = Math.sqrt(qn) || 1;
-      // A running top-k (insertion into a short sorted list): n scores, k kept.
-      const slots: number[] = [];
-      const scores: number[] = [];
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        const off = j * dim;
-        for (let d = 0; d < dim; d++) s += q[d]! * values[off + d]!;
-        s /= qn * norms[j]!;
-        if (scores.length === k && s <= scores[k - 1]!) continue;
-        let i = scores.length === k ? k - 1 : scores.length;
-        while (i > 0 && scores[i - 1]! < s) i--;
-        scores.splice(i, 0, s);
-        slots.splice(i, 0, j);
-        if (scores.length > k) {
-          scores.pop();
-          slots.pop();
-        }
-      }
-      return { slots, scores };
-    });
-    writeAtomic(truthFile, JSON.stringify(truth));
+  }
+  const truthFileOf = (rows: number): string => `${dir}/${dataset}-${rows}x${dim}.truth.json`;
+  const truthFile = truthFileOf(n);
+  let truth: RecallData['truth'] = existsSync(truthFile) ? (JSON.parse(readFileSync(truthFile, 'utf8')) as RecallData['truth']) : [];
+  if (only !== 'graph') {
+    for (const rows of [...prefixes.filter((p) => !existsSync(truthFileOf(p))), ...(truth.length < queryCount ? [n] : [])]) {
+      log(`brute-force reference for ${queryCount} queries over ${rows} x ${dim}`);
+      const answers = reference(values, rows, dim, queries, k);
+      writeAtomic(truthFileOf(rows), JSON.stringify(answers));
+      if (rows === n) truth = answers;
+    }
     log('reference done');
   }
   const params = graphParams();
-  const graphFile = `${base}.M${params.connectivity}-efc${params.expansionAdd}.usearch`;
+  const graphFile = `${base}.${graphName(params)}.usearch`;
   if (buildGraph && !existsSync(graphFile)) {
     log(`building the graph of ${n} x ${dim} (parameters ${JSON.stringify(params)}, ${BUILD_THREADS || 'all'} threads)`);
     const t0 = performance.now();
-    const ann = new UsearchAnn('cosine', dim, params);
+    const ann = graphBuilder(dim, params);
     const batch = 50_000;
-    for (let from = 0; from < n; from += batch) {
-      const to = Math.min(n, from + batch);
+    for (let from = 0; from < n; ) {
+      const to = Math.min(n, from + batch, ...prefixes.filter((p) => p > from));
       const slots = Int32Array.from({ length: to - from }, (_, i) => from + i);
-      ann.add(slots, values.subarray(from * dim, to * dim), BUILD_THREADS);
+      ann.add(slots, values.subarray(from * dim, to * dim));
       log(`graph ${to}/${n}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      const prefixGraph = `${dir}/${dataset}-${to}x${dim}.${graphName(params)}.usearch`;
+      if (prefixes.includes(to) && !existsSync(prefixGraph)) {
+        ann.save(`${prefixGraph}.tmp`);
+        renameSync(`${prefixGraph}.tmp`, prefixGraph);
+        log(`saved the graph of the first ${to} as ${prefixGraph}`);
+      }
+      from = to;
     }
     ann.save(`${graphFile}.tmp`);
     renameSync(`${graphFile}.tmp`, graphFile);

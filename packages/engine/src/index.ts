@@ -6,7 +6,7 @@ export { VectorIndex, DEFAULT_SEARCH_OPTIONS } from './vector-index.js';
 export { NamespaceCatalog } from './namespace/catalog.js';
 export { NamespaceStore, type FrozenNamespace, type SlotRecord, type VectorSegment } from './namespace/namespace-store.js';
 export { UsearchAnn, DEFAULT_ANN_PARAMS, type AnnParams } from './ann/usearch-ann.js';
-export { planQuery, annBreadth, annRerank, type QueryPlan, type PlanInput } from './search/planner.js';
+export { planQuery, annBreadth, annRerank, breadthExponent, type QueryPlan, type PlanInput } from './search/planner.js';
 export { executePlan, type Execution } from './search/execute.js';
 export { exactScan, type ExactScan } from './search/exact-scan.js';
 export { compile as compileEngineFilter, matchSet, matchingSlots, type CompiledFilter, type MatchSet } from './filter/matching.js';

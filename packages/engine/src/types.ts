@@ -49,8 +49,13 @@ export interface SearchOptions {
    * exact score costs a read of the values (a pread when they are served from the values file).
    */
   annRerank: number;
-  /** Graphs larger than this many live vectors get proportionally more candidates (× √(size / base)). */
+  /**
+   * Graphs larger than this many live vectors get more candidates: × (size / base)^e, e by the dimension
+   * (`breadthExponent`: ½ up to 128-d, 0.9 from 768-d) unless `annBreadthExponent` sets it.
+   */
   annBreadthBase: number;
+  /** The breadth's growth exponent for every dimension (default: by dimension, see `breadthExponent`). */
+  annBreadthExponent?: number;
   /**
    * Multiplies the planner's modelled cost of a filtered graph search against scanning the filter's
    * matches (default 1; lower favours the graph: tests use it to reach the graph plans on small namespaces).

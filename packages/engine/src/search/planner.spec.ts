@@ -3,7 +3,7 @@ import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { clusteredRecords, refTopK } from '@conifer/test-utils';
 import type { SearchOptions } from '../types.js';
 import { VectorIndex } from '../vector-index.js';
-import { annBreadth, annRerank, planQuery } from './planner.js';
+import { annBreadth, annRerank, breadthExponent, planQuery } from './planner.js';
 
 // The unfiltered graph search's breadth rule (issue 12 part 3): the candidates grow with √(graph size /
 // annBreadthBase), and only the first max(annRerank, 4 × topK) of them, at most all, are scored exactly.
@@ -27,6 +27,38 @@ describe('unfiltered graph search breadth', () => {
     expect(annBreadth(options, 3, 50_000)).toBe(200);
     // Never fewer than 4 × topK.
     expect(annBreadth(options, 30, 500)).toBe(120);
+  });
+
+  it('grows the breadth with the graph size faster at high dimensions (exponent ½ to 128-d, 0.9 from 768-d)', () => {
+    expect(breadthExponent(16)).toBe(0.5);
+    expect(breadthExponent(128)).toBe(0.5);
+    expect(breadthExponent(768)).toBe(0.9);
+    expect(breadthExponent(1536)).toBe(0.9);
+    // Between, in log(dimension): 384-d is 0.5 + 0.4 × log 3 / log 6.
+    expect(breadthExponent(384)).toBeCloseTo(0.5 + (0.4 * Math.log(3)) / Math.log(6), 10);
+    expect(breadthExponent(256)).toBeGreaterThan(0.5);
+    expect(breadthExponent(256)).toBeLessThan(breadthExponent(384));
+    const options = { annMinVectors: 100, exactFilterMax: 0, annCandidates: 128, annRerank: 64, annBreadthBase: 100_000 };
+    expect(annBreadth(options, 10, 100_000, 768)).toBe(128);
+    expect(annBreadth(options, 10, 1_000_000, 768)).toBe(1017);
+    expect(annBreadth(options, 10, 1_000_000, 128)).toBe(405);
+    // No dimension: the square root, as before.
+    expect(annBreadth(options, 10, 1_000_000)).toBe(405);
+    // annBreadthExponent overrides the dimension's.
+    expect(annBreadth({ ...options, annBreadthExponent: 0.5 }, 10, 1_000_000, 768)).toBe(405);
+    expect(annBreadth({ ...options, annBreadthExponent: 1 }, 10, 1_000_000, 16)).toBe(1280);
+  });
+
+  it('plans a wider search on a high-dimensional graph of the same size', () => {
+    const dims = 768;
+    const index = new VectorIndex({ dimension: dims, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: 100, annCandidates: 20, annRerank: 16, annBreadthBase: 250 });
+    const rows = clusteredRecords(1000, dims, 13);
+    for (let i = 0; i < rows.length; i += 500) index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: rows.slice(i, i + 500) })));
+    while (index.buildAnnStep(1000) > 0);
+    const ns = index.namespaces.get('')!;
+    const vector = Float32Array.from(rows[0]!.values);
+    // 1000 vectors, base 250: × 4^0.9 at 768-d (70 candidates) where 16-d would get × 2 (40).
+    expect(planQuery(ns, { vector, hasSparse: false, filter: undefined, topK: 3 }, index.search)).toMatchObject({ kind: 'ann', candidates: 70, rerank: 16 });
   });
 
   it('re-ranks max(annRerank, 4 × topK) candidates, at most all of them', () => {

@@ -70,12 +70,33 @@ function widestGraphSearch(scanCost: number, options: SearchOptions): number {
   return budget <= 0 ? 0 : Math.floor(Math.sqrt(budget * GRAPH_QUADRATIC));
 }
 
+// How fast the breadth grows with the graph (HNSW's recall at a fixed breadth falls as the graph grows), by
+// dimension. Measured on the bench's data (100 full-rank Gaussian clusters, usearch int8 graphs, M = 16; engine
+// level, bench/RESULTS.md "s6-ann-768"): at 128-d the candidates reaching recall@10 0.98 grow with √size (405 at
+// 1M); at 768-d nearly linearly: ≈ 88 / 182 / 235 / 360 at 100k / 200k / 300k / 500k, (size / 100k)^0.8–0.9 (the
+// walk must see a share of the ~n/100 near-equidistant members of the query's cluster; an f16 graph finds the
+// same). 0.9 keeps the default's ×1.3–1.5 margin over that need at every size measured. Between the two
+// dimensions, interpolated in log(dimension) (not measured).
+const BREADTH_LOW_DIMENSION = 128;
+const BREADTH_LOW_EXPONENT = 0.5;
+const BREADTH_HIGH_DIMENSION = 768;
+const BREADTH_HIGH_EXPONENT = 0.9;
+
+/** The exponent of the graph size in the breadth rule for vectors of `dimension` (see above). */
+export function breadthExponent(dimension: number): number {
+  if (dimension <= BREADTH_LOW_DIMENSION) return BREADTH_LOW_EXPONENT;
+  if (dimension >= BREADTH_HIGH_DIMENSION) return BREADTH_HIGH_EXPONENT;
+  const at = Math.log(dimension / BREADTH_LOW_DIMENSION) / Math.log(BREADTH_HIGH_DIMENSION / BREADTH_LOW_DIMENSION);
+  return BREADTH_LOW_EXPONENT + at * (BREADTH_HIGH_EXPONENT - BREADTH_LOW_EXPONENT);
+}
+
 /**
- * Graph candidates for an unfiltered query: the configured floor, widened with the square root of the
- * graph's size beyond `annBreadthBase` vectors (HNSW's recall at a fixed breadth falls as the graph grows).
+ * Graph candidates for an unfiltered query: the configured floor, widened beyond `annBreadthBase` vectors by
+ * (graph size / base)^e, e = `annBreadthExponent` or `breadthExponent(dimension)` (½ when the dimension is not given).
  */
-export function annBreadth(options: SearchOptions, topK: number, graphSize: number): number {
-  const scale = Math.max(1, Math.sqrt(graphSize / options.annBreadthBase));
+export function annBreadth(options: SearchOptions, topK: number, graphSize: number, dimension = 0): number {
+  const exponent = options.annBreadthExponent ?? breadthExponent(dimension);
+  const scale = Math.max(1, (graphSize / options.annBreadthBase) ** exponent);
   return Math.max(topK * 4, Math.ceil(options.annCandidates * scale));
 }
 
@@ -94,7 +115,7 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
   if (filter === undefined) {
     if (!useAnn) return { kind: 'exact', simd: vector !== undefined && !hasSparse };
     const annLive = Math.max(1, ann.size - ns.annDead);
-    const k = Math.ceil(annBreadth(options, topK, annLive) * (ann.size / annLive));
+    const k = Math.ceil(annBreadth(options, topK, annLive, ns.dimension) * (ann.size / annLive));
     if (k * 2 >= ann.size) return { kind: 'exact', simd: true };
     return { kind: 'ann', candidates: k, rerank: annRerank(options, topK, k), matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
   }
@@ -144,7 +165,7 @@ export function filteredGraphPlan(
 ): Extract<QueryPlan, { kind: 'ann' }> {
   const size = ns.ann?.size ?? 0;
   const annLive = Math.max(1, size - ns.annDead);
-  const wanted = annBreadth(options, topK, annLive);
+  const wanted = annBreadth(options, topK, annLive, ns.dimension);
   const selectivity = Math.max(matches.count, 1) / Math.max(ns.liveCount, 1);
   const candidates = Math.ceil((wanted / selectivity) * (Math.max(size, 1) / annLive));
   return { kind: 'ann', candidates, rerank: candidates, matches, wanted, widest: widestGraphSearch(matchScanCost(ns, scan), options), scan };
