@@ -7,6 +7,18 @@ export { NamespaceCatalog } from './namespace/catalog.js';
 export { NamespaceStore, type FrozenNamespace, type SlotRecord, type VectorSegment } from './namespace/namespace-store.js';
 export { UsearchAnn, DEFAULT_ANN_PARAMS, type AnnParams } from './ann/usearch-ann.js';
 export { planQuery, annBreadth, annRerank, type QueryPlan, type PlanInput } from './search/planner.js';
+export {
+  BreadthCalibrator,
+  calibrateBreadth,
+  calibrationDue,
+  sampleQueries,
+  plannedCandidates,
+  BREADTH_LADDER,
+  CALIBRATION_K,
+  type BreadthCalibration,
+  type CalibrationResult,
+  type CalibrationSample,
+} from './search/calibrate.js';
 export { executePlan, type Execution } from './search/execute.js';
 export { exactScan, type ExactScan } from './search/exact-scan.js';
 export { compile as compileEngineFilter, matchSet, matchingSlots, type CompiledFilter, type MatchSet } from './filter/matching.js';

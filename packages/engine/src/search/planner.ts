@@ -94,7 +94,8 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
   if (filter === undefined) {
     if (!useAnn) return { kind: 'exact', simd: vector !== undefined && !hasSparse };
     const annLive = Math.max(1, ann.size - ns.annDead);
-    const k = Math.ceil(annBreadth(options, topK, annLive) * (ann.size / annLive));
+    // The namespace's calibrated multiplier (search/calibrate.ts; 1 until calibrated) widens the rule's breadth.
+    const k = Math.ceil(Math.ceil(annBreadth(options, topK, annLive) * ns.annScale) * (ann.size / annLive));
     if (k * 2 >= ann.size) return { kind: 'exact', simd: true };
     return { kind: 'ann', candidates: k, rerank: annRerank(options, topK, k), matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
   }
@@ -144,7 +145,7 @@ export function filteredGraphPlan(
 ): Extract<QueryPlan, { kind: 'ann' }> {
   const size = ns.ann?.size ?? 0;
   const annLive = Math.max(1, size - ns.annDead);
-  const wanted = annBreadth(options, topK, annLive);
+  const wanted = Math.ceil(annBreadth(options, topK, annLive) * ns.annScale);
   const selectivity = Math.max(matches.count, 1) / Math.max(ns.liveCount, 1);
   const candidates = Math.ceil((wanted / selectivity) * (Math.max(size, 1) / annLive));
   return { kind: 'ann', candidates, rerank: candidates, matches, wanted, widest: widestGraphSearch(matchScanCost(ns, scan), options), scan };
