@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
+import { StoreMetrics } from '../../src/api/metrics.js';
 import { IndexRegistry, type RegistryOptions } from '../../src/storage/index-registry.js';
 import { refTopK, rng } from '@conifer/test-utils';
 
@@ -294,6 +295,11 @@ describe('breadth calibration saved with the graph', () => {
     // Without the builder: the snapshot's record alone.
     let registry = await open(dataDir, { annBuilder: false });
     expect(calibrationOf(registry)).toEqual(saved);
+    // Exported per index (the widest multiplier, the lowest estimate).
+    const metrics = new StoreMetrics(registry);
+    expect(await metrics.registry.getSingleMetricAsString('conifer_store_ann_breadth_scale')).toContain(`conifer_store_ann_breadth_scale{index="g"} ${saved.scale}`);
+    expect(await metrics.registry.getSingleMetricAsString('conifer_store_ann_estimated_recall')).toContain(`conifer_store_ann_estimated_recall{index="g"} ${saved.calibration!.recall}`);
+    metrics.close();
     const plan = registry.get('g').index.query(parseQueryRequest({ vector: Array.from({ length: DIM }, () => 0.5), topK: 10 })).plan;
     expect(plan.plan).toBe('ann');
     await close(registry);
