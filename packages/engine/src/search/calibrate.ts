@@ -24,12 +24,13 @@ export const CALIBRATION_SAMPLES = 64;
 /** The recall@k estimated (the planner's breadth for topK = k + 1: the query's own slot is dropped). */
 export const CALIBRATION_K = 10;
 /**
- * The in-sample estimate must miss at most this fraction of what the target allows: in-sample queries miss
- * about half as often as out-of-sample ones (hard 32-d data on a sparse graph, calibrate.spec.ts: in-sample
- * misses 0.078 / 0.014 where real queries missed 0.163 / 0.022, at multiplier 1 / 3), so a flat margin of
- * 0.005 above a 0.98 target left real queries at 0.978. Target 0.98: the estimate must reach 0.99.
+ * The in-sample estimate must miss at most this fraction of what the target allows (target 0.98: the estimate
+ * must reach 0.985). In-sample queries are easier by a margin that depends on the graph: on GloVe 100k with the
+ * default graph (M 16, ef construction 128) the estimate was 0.953 / 0.983 / 0.988 / 0.995 where real queries
+ * got 0.950 / 0.984 / 0.986 / 0.992 (multiplier 1 / 3 / 4 / 6, bench/RESULTS.md); on a sparse graph (M 8,
+ * ef construction 32, hard 32-d data) in-sample queries missed half as often as real ones.
  */
-export const CALIBRATION_MISS_RATIO = 0.5;
+export const CALIBRATION_MISS_RATIO = 0.75;
 
 /** The in-sample estimate a target asks for. */
 export function calibrationGoal(target: number): number {
