@@ -15,7 +15,6 @@ export {
   plannedCandidates,
   BREADTH_LADDER,
   CALIBRATION_K,
-  type BreadthCalibration,
   type CalibrationResult,
   type CalibrationSample,
 } from './search/calibrate.js';
@@ -26,6 +25,7 @@ export { MetadataIndex } from './filter/metadata-index.js';
 export { TopK } from './top-k.js';
 export { denseSimilarity, reportedScore, sparseDot, norm } from './scoring.js';
 export type {
+  BreadthCalibration,
   EngineMatch,
   EngineRecord,
   ExecutedPlan,

@@ -25,12 +25,11 @@
 import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { denseSimilarity, norm, sparseDot } from '../scoring.js';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
-import type { BreadthCalibration } from '../search/calibrate.js';
 import { MetadataIndex, type SlotCandidates } from '../filter/metadata-index.js';
 import type { FilterNode } from '@conifer/contracts';
 import { pushSketchCandidates, sketchRow } from '../simd-exact.js';
 import type { TopK } from '../top-k.js';
-import type { Metric } from '../types.js';
+import type { BreadthCalibration, Metric } from '../types.js';
 
 const INITIAL_CAPACITY = 64;
 /** Rows per values chunk (a power of two; 12 MB per chunk at 768-d). */

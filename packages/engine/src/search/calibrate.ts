@@ -14,13 +14,13 @@
 import usearch from 'usearch';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
-import type { Metric, SearchOptions } from '../types.js';
+import type { BreadthCalibration, Metric, SearchOptions } from '../types.js';
 import { annBreadth, annRerank } from './planner.js';
 
 /** The multipliers tried, in order; the first whose estimate reaches the target wins (else the last). */
 export const BREADTH_LADDER: readonly number[] = [1, 1.5, 2, 3, 4, 6, 8];
 /** Sample queries per calibration. */
-export const CALIBRATION_SAMPLES = 64;
+const CALIBRATION_SAMPLES = 64;
 /** The recall@k estimated (the planner's breadth for topK = k + 1: the query's own slot is dropped). */
 export const CALIBRATION_K = 10;
 /**
@@ -30,23 +30,17 @@ export const CALIBRATION_K = 10;
  * got 0.950 / 0.984 / 0.986 / 0.992 (multiplier 1 / 3 / 4 / 6, bench/RESULTS.md); on a sparse graph (M 8,
  * ef construction 32, hard 32-d data) in-sample queries missed half as often as real ones.
  */
-export const CALIBRATION_MISS_RATIO = 0.75;
+const CALIBRATION_MISS_RATIO = 0.75;
 
 /** The in-sample estimate a target asks for. */
-export function calibrationGoal(target: number): number {
+function calibrationGoal(target: number): number {
   return 1 - (1 - Math.min(1, target)) * CALIBRATION_MISS_RATIO;
 }
 /** A graph is calibrated again once it has grown this many times since its last calibration. */
-export const RECALIBRATE_GROWTH = 2;
+const RECALIBRATE_GROWTH = 2;
 
 const METRIC = { cosine: 'cos', dotproduct: 'ip', euclidean: 'l2sq' } as const;
 
-/** A graph's calibration: its breadth multiplier, the recall estimated with it, and the graph size then. */
-export interface BreadthCalibration {
-  scale: number;
-  recall: number;
-  size: number;
-}
 
 /** What one calibration found: the chosen multiplier and the estimate of every multiplier tried. */
 export interface CalibrationResult extends BreadthCalibration {
