@@ -37,6 +37,9 @@ interface NamespaceState {
   calibrationFailedAt: number;
 }
 
+/** How long close() waits for the worker's running jobs before terminating it. */
+const CLOSE_WAIT_MS = 5000;
+
 /** After a failed calibration, wait this long before trying again. */
 const CALIBRATION_RETRY_MS = 60_000;
 
@@ -76,6 +79,8 @@ export class AnnBuilder {
   private readonly states = new WeakMap<NamespaceStore, NamespaceState>();
   private nextId = 1;
   private nextCalibration = 1;
+  /** Replies not yet received. */
+  private readonly inflight = new Set<Promise<AnnWorkerReply>>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private failed = false;
@@ -116,10 +121,13 @@ export class AnnBuilder {
   private call(request: Request, transfer: ArrayBuffer[] = []): Promise<AnnWorkerReply> {
     if (this.failed) return Promise.resolve({ id: 0, ok: false, message: 'worker failed' });
     const id = this.nextId++;
-    return new Promise((resolve) => {
+    const reply = new Promise<AnnWorkerReply>((resolve) => {
       this.pending.set(id, resolve);
       this.worker.postMessage({ ...request, id }, transfer);
     });
+    this.inflight.add(reply);
+    void reply.then(() => this.inflight.delete(reply));
+    return reply;
   }
 
   private schedule(delayMs: number): void {
@@ -367,6 +375,11 @@ export class AnnBuilder {
   async close(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // Let the jobs already sent finish (each is bounded: a batch, a publish, a calibration step): a worker
+    // terminated inside a native usearch call can abort the whole process. Not more than a few seconds.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 }
