@@ -5,7 +5,7 @@ import type { AnnParams } from '../ann/usearch-ann.js';
 import type { SearchOptions } from '../types.js';
 import { VectorIndex } from '../vector-index.js';
 import { BREADTH_LADDER, calibrateBreadth, calibrationDue, plannedCandidates } from './calibrate.js';
-import { annBreadth, planQuery } from './planner.js';
+import { annBreadth, filteredGraphPlan, planQuery } from './planner.js';
 
 // Search breadth calibrated per namespace graph (issue 12 part 3): the multiplier of the planner's breadth
 // rule is the smallest of the ladder whose recall@10, estimated on the graph's own vectors, reaches the target.
@@ -86,8 +86,17 @@ describe('breadth calibration', () => {
     expect(result.scale).toBe(1);
     expect(result.tried).toHaveLength(1);
     expect(ns.annScale).toBe(1);
+    // The filtered graph plan's wanted breadth is multiplied too (a tenth of the slots match: 10× oversampled).
+    const bits = new Uint8Array(ns.slotCount);
+    for (let slot = 0; slot < ns.slotCount; slot += 10) bits[slot] = 1;
+    const matches = { bits, count: ns.slotCount / 10, slots: undefined };
+    const ruleWanted = filteredGraphPlan(ns, matches, 10, index.search).wanted;
+    expect(ruleWanted).toBe(annBreadth(index.search, 10, n));
+    ns.setAnnCalibration({ scale: 3, recall: 0.99, size: n });
+    expect(filteredGraphPlan(ns, matches, 10, index.search)).toMatchObject({ wanted: ruleWanted * 3, candidates: ruleWanted * 30 });
     ns.setAnnCalibration({ scale: 0.25, recall: 1, size: n });
     expect(ns.annScale).toBe(1);
+    expect(filteredGraphPlan(ns, matches, 10, index.search).wanted).toBe(ruleWanted);
     ns.setAnnCalibration({ scale: Number.NaN, recall: 1, size: n });
     expect(ns.annScale).toBe(1);
   });
