@@ -169,6 +169,7 @@ export class AnnBuilder {
     if (state !== undefined && state.generation !== ns.generation) {
       // Slots were renumbered (compaction, deleteAll): start over.
       void this.call({ type: 'drop', key: state.spec.key });
+      if (state.calibration !== undefined) void this.call({ type: 'calibrateCancel', cal: state.calibration.cal });
       // Asynchronously: unlinking a graph file of hundreds of MB frees its extents, which takes a while.
       if (state.currentFile !== undefined) void rm(state.currentFile, { force: true });
       state = undefined;

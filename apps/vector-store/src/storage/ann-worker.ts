@@ -34,6 +34,8 @@ export type AnnWorkerReply =
 const indexes = new Map<string, UsearchAnn>();
 
 interface Calibration {
+  /** The namespace key of the graph (`index:uid:generation`). */
+  key: string;
   ann: UsearchAnn;
   calibrator: BreadthCalibrator;
   /** This thread's CPU time spent on it so far (ms). */
@@ -98,7 +100,7 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
       // The published file, memory-mapped read-only (another mapping of what the main thread searches).
       const ann = UsearchAnn.view(request.file, spec.metric, spec.dimension, spec.params, spec.maxNorm);
       const calibrator = new BreadthCalibrator(spec.metric, spec.dimension, { queries: request.queries, slots: request.slots });
-      calibrations.set(request.cal, { ann, calibrator, cpuMs: 0 });
+      calibrations.set(request.cal, { key: spec.key, ann, calibrator, cpuMs: 0 });
       return { id: request.id, ok: true };
     }
     case 'calibrateRows': {
@@ -120,6 +122,7 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
       return { id: request.id, ok: true };
     case 'dropPrefix':
       for (const key of [...indexes.keys()]) if (key.startsWith(request.prefix)) indexes.delete(key);
+      for (const [cal, c] of [...calibrations]) if (c.key.startsWith(request.prefix)) calibrations.delete(cal);
       collectGarbage();
       return { id: request.id, ok: true };
   }
