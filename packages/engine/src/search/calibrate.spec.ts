@@ -61,7 +61,8 @@ describe('breadth calibration', () => {
     expect(result.tried[0]!.scale).toBe(1);
     expect(result.tried[0]!.recall).toBeLessThan(0.985);
     expect(result.scale).toBeGreaterThan(1);
-    expect(result.recall).toBeGreaterThanOrEqual(0.985);
+    // The chosen one reached the goal, unless the ladder ran out (then its widest).
+    if (result.scale < BREADTH_LADDER[BREADTH_LADDER.length - 1]!) expect(result.recall).toBeGreaterThanOrEqual(0.985);
     for (const t of result.tried.slice(0, -1)) expect(t.recall).toBeLessThan(0.985);
     expect(ns.annScale).toBe(result.scale);
     expect(calibrationDue(ns)).toBe(false);
