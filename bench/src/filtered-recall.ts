@@ -12,7 +12,18 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
-import { compileEngineFilter, DEFAULT_ANN_PARAMS, executePlan, matchSet, UsearchAnn, VectorIndex, type QueryPlan } from '@conifer/engine';
+import {
+  annRerank,
+  calibrateBreadth,
+  compileEngineFilter,
+  DEFAULT_ANN_PARAMS,
+  executePlan,
+  matchSet,
+  plannedCandidates,
+  UsearchAnn,
+  VectorIndex,
+  type QueryPlan,
+} from '@conifer/engine';
 import { refMatches, refScore } from '@conifer/test-utils';
 import { filteredData, filteredDataset, type FilterMeta } from './filtered-data.ts';
 
@@ -63,6 +74,25 @@ while (index.buildAnnStep(10_000) > 0);
 const buildS = (performance.now() - t0) / 1000;
 console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; ingest ${ingestS.toFixed(1)} s, graph ${built ? 'build' : `from ${graphFile}`} ${buildS.toFixed(1)} s; load ${load()}`);
 
+// The search-breadth calibration the store's ANN worker runs on a published graph (engine search/calibrate.ts,
+// the same function on this thread): CONIFER_BENCH_TARGET_RECALL (default 0.98, the store's default; 0: off).
+// Its multiplier then applies to every planned query below; the row `none (rule)` is the unfiltered graph
+// search at multiplier 1 (the rule alone), interleaved with the calibrated one.
+const TARGET = Number(process.env.CONIFER_BENCH_TARGET_RECALL ?? 0.98);
+{
+  const cpu0 = process.threadCpuUsage();
+  const wall0 = performance.now();
+  const result = calibrateBreadth(index.namespaces.get('')!, 'cosine', index.search, TARGET);
+  const cpu = process.threadCpuUsage(cpu0);
+  if (result !== undefined) {
+    console.log(
+      `calibration (target ${TARGET}): multiplier ${result.scale}, estimated recall ${result.recall.toFixed(4)}; tried ${result.tried
+        .map((t) => `${t.scale}×(${t.candidates}:${t.rerank})=${t.recall.toFixed(4)}`)
+        .join(' ')}; ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, ${(performance.now() - wall0).toFixed(0)} ms wall; load ${load()}`,
+    );
+  }
+}
+
 // Brute-force reference: every record scored once per query, then each filter's top-10 among its matches.
 const masks = Object.fromEntries(Object.entries(FILTERS).map(([name, f]) => [name, meta.map((m) => refMatches(f, m))]));
 t0 = performance.now();
@@ -111,10 +141,21 @@ const forced = (filter: Filter, kind: 'exact-filtered' | 'sketch-filtered', labe
     return { matches: top.sorted().map(({ slot, score }) => ({ id: ns.idOf(slot), score })), plan: { plan: `${label} ${executed.plan}` } };
   };
 };
+// The unfiltered graph search at the rule's breadth (multiplier 1), planned as planner.ts does.
+const rule: Run = (q) => {
+  const annLive = Math.max(1, ns.ann!.size - ns.annDead);
+  const candidates = plannedCandidates(index.search, K, ns.ann!.size, annLive, DIM, 1);
+  const plan: QueryPlan = { kind: 'ann', candidates, rerank: annRerank(index.search, K, candidates), matches: undefined, wanted: candidates, widest: Infinity };
+  const { top, executed } = executePlan(ns, plan, ns.scorer('cosine', q, undefined), q, K, 'cosine');
+  return { matches: top.sorted().map(({ slot, score }) => ({ id: ns.idOf(slot), score })), plan: { plan: `rule ${executed.plan} k=${candidates}` } };
+};
 const runs: [string, Filter, Run | undefined][] = [];
 for (const [name, filter] of Object.entries(FILTERS)) {
   runs.push([name, filter, undefined]);
-  if (filter === undefined) continue;
+  if (filter === undefined) {
+    if (ns.annScale !== 1) runs.push([`${name} (rule)`, filter, rule]);
+    continue;
+  }
   runs.push([`${name} exact scan (reference)`, filter, forced(filter, 'exact-filtered', 'forced')]);
   runs.push([`${name} sketch scan`, filter, forced(filter, 'sketch-filtered', 'forced')]);
   if (name.endsWith('10%')) runs.push([`${name} (former post-filter)`, filter, former(filter)]);

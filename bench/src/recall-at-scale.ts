@@ -5,6 +5,7 @@
 //   node --experimental-strip-types --max-old-space-size=8192 bench/src/recall-at-scale.ts [n=100000] [dim=768]
 //     [queries=200] [bench|hard|easy] [--dir=/tmp/conifer-recall] [--efs=64,128,256] [--engine=C:R[:E],...]
 //     [--grid=E:R,...] [--rounds=1] [--graphs=M16-efc128,M32-efc128] [--loaded] [--base-engine=<dist/index.js>]
+//     [--calibrate=0.98]
 // The data set, queries, brute-force answers and HNSW graph are cached in --dir (bench/src/recall-data.ts: the
 // graph takes minutes to build). The engine runs as the store runs it after a restart: values served by
 // pread from a values file (the `VectorSegment` the store attaches), the graph memory-mapped (`view`).
@@ -17,10 +18,14 @@
 //   engine C:R[:E]        the same with the planner's floors set to annCandidates=C, annRerank=R (and the breadth's
 //                         growth exponent annBreadthExponent=E: C × (n / 100k)^E candidates)
 //   graph E → re-rank R   (--grid) the graph asked for E candidates, the first R of them re-ranked exactly
+//   --calibrate=T         first the store's breadth calibration for target T (engine calibrateBreadth, on this
+//                         thread, timed) of the first graph's namespace: the engine rows then plan with its
+//                         multiplier, and --grid rows (the graph asked for E, R re-ranked) give the rule's and
+//                         the calibrated breadths side by side
 //   graph alone / re-rank alone  the two halves of the default plan: ann.search for its candidates, and the
 //                         exact scores of the first R of them (pread + dot product)
 import { parseQueryRequest } from '@conifer/contracts';
-import { DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, planQuery, TopK, UsearchAnn, VectorIndex } from '@conifer/engine';
+import { calibrateBreadth, DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, planQuery, TopK, UsearchAnn, VectorIndex } from '@conifer/engine';
 import type * as Engine from '@conifer/engine';
 import { rng } from '@conifer/test-utils';
 import { load, PreadSegment, recallData, type RecallDataset } from './recall-data.ts';
@@ -73,6 +78,18 @@ for (const label of GRAPHS) {
 }
 placed.length = 0;
 const ns = index.namespaces.get(GRAPHS[0]!)!;
+if (flags.calibrate !== undefined) {
+  const target = Number(flags.calibrate);
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const result = calibrateBreadth(ns, 'cosine', index.search, target)!;
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `calibration (target ${target}): multiplier ${result.scale}, estimated recall ${result.recall.toFixed(4)}; tried ${result.tried
+      .map((t) => `${t.scale}×(${t.candidates}:${t.rerank})=${t.recall.toFixed(4)}`)
+      .join(' ')}; ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, ${(performance.now() - wall0).toFixed(0)} ms wall; load ${load()}`,
+  );
+}
 const planned = planQuery(ns, { vector: queries[0], hasSparse: false, filter: undefined, topK: K }, index.search);
 const defaultK = planned.kind === 'ann' ? planned.candidates : 0;
 const defaultR = planned.kind === 'ann' ? planned.rerank : 0;

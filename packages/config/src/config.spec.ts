@@ -45,6 +45,10 @@ describe('loadConfig', () => {
     expect(loadConfig({}).vectorStore.annReleaseAfterMs).toBe(10_000);
     expect(loadConfig({ CONIFER_ANN_RELEASE_AFTER_MS: '0' }).vectorStore.annReleaseAfterMs).toBe(0);
     expect(() => loadConfig({ CONIFER_ANN_RELEASE_AFTER_MS: '-5' })).toThrow(/CONIFER_ANN_RELEASE_AFTER_MS/);
+    expect(loadConfig({}).vectorStore.annTargetRecall).toBe(0.98);
+    expect(loadConfig({ CONIFER_ANN_TARGET_RECALL: '0' }).vectorStore.annTargetRecall).toBe(0);
+    expect(loadConfig({ CONIFER_ANN_TARGET_RECALL: '0.995' }).vectorStore.annTargetRecall).toBe(0.995);
+    for (const bad of ['1.5', '-0.1', 'high']) expect(() => loadConfig({ CONIFER_ANN_TARGET_RECALL: bad })).toThrow(/CONIFER_ANN_TARGET_RECALL/);
     expect(loadConfig({ CONIFER_MALLOC_MMAP_THRESHOLD: '0' }).vectorStore.mallocMmapThreshold).toBe(0);
     expect(() => loadConfig({ CONIFER_MALLOC_MMAP_THRESHOLD: '64M' })).toThrow(/CONIFER_MALLOC_MMAP_THRESHOLD/);
     expect(() => loadConfig({ CONIFER_MALLOC_MMAP_THRESHOLD: String(64 * 2 ** 20) })).toThrow(/CONIFER_MALLOC_MMAP_THRESHOLD/);

@@ -77,6 +77,7 @@ export const ENV_SCHEMA = {
   CONIFER_READ_WAIT_MS: nonNegativeInt.default(2000),
   CONIFER_PARSE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   CONIFER_ANN_RELEASE_AFTER_MS: nonNegativeInt.default(10_000),
+  CONIFER_ANN_TARGET_RECALL: z.coerce.number().min(0).max(1).default(0.98),
   CONIFER_MALLOC_MMAP_THRESHOLD: z.coerce
     .number()
     .int()
@@ -177,6 +178,11 @@ export interface ConiferConfig {
     readonly mallocMmapThreshold: number;
     /** How long the ANN builder's worker keeps a caught-up graph in memory after its last batch (then only the published file). */
     readonly annReleaseAfterMs: number;
+    /**
+     * Recall@10 each namespace graph's search breadth is calibrated for (estimated on a sample of its own vectors
+     * after it is built and once it has doubled; the planner's breadth rule is the floor); 0: no calibration.
+     */
+    readonly annTargetRecall: number;
   };
 }
 
@@ -302,6 +308,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       parseWorkers: v.CONIFER_PARSE_WORKERS,
       mallocMmapThreshold: v.CONIFER_MALLOC_MMAP_THRESHOLD,
       annReleaseAfterMs: v.CONIFER_ANN_RELEASE_AFTER_MS,
+      annTargetRecall: v.CONIFER_ANN_TARGET_RECALL,
     }),
   });
 }

@@ -6,7 +6,17 @@ export { VectorIndex, DEFAULT_SEARCH_OPTIONS } from './vector-index.js';
 export { NamespaceCatalog } from './namespace/catalog.js';
 export { NamespaceStore, type FrozenNamespace, type SlotRecord, type VectorSegment } from './namespace/namespace-store.js';
 export { UsearchAnn, DEFAULT_ANN_PARAMS, type AnnParams } from './ann/usearch-ann.js';
-export { planQuery, annBreadth, annRerank, breadthExponent, type QueryPlan, type PlanInput } from './search/planner.js';
+export { planQuery, annBreadth, annRerank, breadthExponent, plannedCandidates, type QueryPlan, type PlanInput } from './search/planner.js';
+export {
+  BreadthCalibrator,
+  calibrateBreadth,
+  calibrationDue,
+  sampleQueries,
+  BREADTH_LADDER,
+  CALIBRATION_K,
+  type CalibrationResult,
+  type CalibrationSample,
+} from './search/calibrate.js';
 export { executePlan, type Execution } from './search/execute.js';
 export { exactScan, type ExactScan } from './search/exact-scan.js';
 export { compile as compileEngineFilter, matchSet, matchingSlots, type CompiledFilter, type MatchSet } from './filter/matching.js';
@@ -14,6 +24,7 @@ export { MetadataIndex } from './filter/metadata-index.js';
 export { TopK } from './top-k.js';
 export { denseSimilarity, reportedScore, sparseDot, norm } from './scoring.js';
 export type {
+  BreadthCalibration,
   EngineMatch,
   EngineRecord,
   ExecutedPlan,

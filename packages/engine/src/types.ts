@@ -35,6 +35,13 @@ export type Mutation =
   | { type: 'createNamespace'; namespace: string; schema?: IndexSchema }
   | { type: 'deleteNamespace'; namespace: string };
 
+/** A graph's search-breadth calibration (search/calibrate.ts): its breadth multiplier, the recall estimated with it, and the graph size then. */
+export interface BreadthCalibration {
+  scale: number;
+  recall: number;
+  size: number;
+}
+
 export interface SearchOptions {
   /** Namespaces smaller than this are always searched exactly. */
   annMinVectors: number;

@@ -75,6 +75,36 @@ export class StoreMetrics {
         this.set(indexes.annGraphsHeld());
       },
     });
+    // The search breadth calibrated per namespace graph (engine search/calibrate.ts), one series per index (not per
+    // namespace, which clients create freely): the widest multiplier and the lowest recall estimate among its graphs.
+    new Gauge({
+      name: 'conifer_store_ann_breadth_scale',
+      help: 'Largest calibrated multiplier of the graph-search breadth rule among the index namespaces (1: the rule)',
+      labelNames: ['index'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const i of indexes.list()) {
+          let scale = 0;
+          for (const ns of i.index.annCandidates()) if (ns.annCalibration !== undefined) scale = Math.max(scale, ns.annScale);
+          if (scale > 0) this.set({ index: i.id }, scale);
+        }
+      },
+    });
+    new Gauge({
+      name: 'conifer_store_ann_estimated_recall',
+      help: 'Lowest recall@10 estimated by the breadth calibration among the index namespace graphs (with their chosen multipliers)',
+      labelNames: ['index'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const i of indexes.list()) {
+          let recall = Number.POSITIVE_INFINITY;
+          for (const ns of i.index.annCandidates()) if (ns.annCalibration !== undefined) recall = Math.min(recall, ns.annCalibration.recall);
+          if (Number.isFinite(recall)) this.set({ index: i.id }, recall);
+        }
+      },
+    });
     new Gauge({
       name: 'conifer_store_wal_bytes',
       help: 'Bytes in the current write-ahead logs',

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { UsearchAnn, type NamespaceStore, type VectorIndex } from '@conifer/engine';
+import { UsearchAnn, calibrationDue, sampleQueries, type NamespaceStore, type VectorIndex } from '@conifer/engine';
 import type { AnnSpec, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
 import { collectGarbage } from './collect-garbage.js';
 
@@ -31,7 +31,17 @@ interface NamespaceState {
   inWorker: boolean;
   lastAddAt: number;
   lastPublishAt: number;
+  /** The breadth calibration under way (sent to the worker a batch at a time), if any. */
+  calibration: { cal: number; upTo: number; next: number; busy: boolean } | undefined;
+  /** When the last calibration failed (retried a while later). */
+  calibrationFailedAt: number;
 }
+
+/** How long close() waits for the worker's running jobs before terminating it. */
+const CLOSE_WAIT_MS = 5000;
+
+/** After a failed calibration, wait this long before trying again. */
+const CALIBRATION_RETRY_MS = 60_000;
 
 /** Publish a caught-up graph at most this often (each publish writes the whole graph). */
 const PUBLISH_INTERVAL_MS = 1000;
@@ -68,6 +78,9 @@ export class AnnBuilder {
   private readonly pending = new Map<number, (reply: AnnWorkerReply) => void>();
   private readonly states = new WeakMap<NamespaceStore, NamespaceState>();
   private nextId = 1;
+  private nextCalibration = 1;
+  /** Replies not yet received. */
+  private readonly inflight = new Set<Promise<AnnWorkerReply>>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private failed = false;
@@ -80,6 +93,11 @@ export class AnnBuilder {
     private readonly logger: Logger,
     private readonly batch = 2048,
     private readonly releaseAfterMs = DEFAULT_RELEASE_AFTER_MS,
+    /**
+     * Recall@10 the search breadth of each graph is calibrated for (engine search/calibrate.ts) after it is
+     * published and again once it has doubled; 0: no calibration (the planner's rule alone).
+     */
+    private readonly targetRecall = 0,
   ) {
     this.worker = new Worker(workerFile);
     this.worker.unref();
@@ -103,10 +121,13 @@ export class AnnBuilder {
   private call(request: Request, transfer: ArrayBuffer[] = []): Promise<AnnWorkerReply> {
     if (this.failed) return Promise.resolve({ id: 0, ok: false, message: 'worker failed' });
     const id = this.nextId++;
-    return new Promise((resolve) => {
+    const reply = new Promise<AnnWorkerReply>((resolve) => {
       this.pending.set(id, resolve);
       this.worker.postMessage({ ...request, id }, transfer);
     });
+    this.inflight.add(reply);
+    void reply.then(() => this.inflight.delete(reply));
+    return reply;
   }
 
   private schedule(delayMs: number): void {
@@ -149,6 +170,7 @@ export class AnnBuilder {
     if (state !== undefined && state.generation !== ns.generation) {
       // Slots were renumbered (compaction, deleteAll): start over.
       void this.call({ type: 'drop', key: state.spec.key });
+      if (state.calibration !== undefined) void this.call({ type: 'calibrateCancel', cal: state.calibration.cal });
       // Asynchronously: unlinking a graph file of hundreds of MB frees its extents, which takes a while.
       if (state.currentFile !== undefined) void rm(state.currentFile, { force: true });
       state = undefined;
@@ -176,10 +198,15 @@ export class AnnBuilder {
         inWorker: false,
         lastAddAt: 0,
         lastPublishAt: 0,
+        calibration: undefined,
+        calibrationFailedAt: 0,
       };
       this.states.set(ns, state);
     }
-    if (state.busy || this.failed) return false;
+    if (this.failed) return false;
+    // The calibration's messages go to the worker between the build's own (it runs the jobs in order).
+    const calibrating = this.calibrationStep(indexId, index, ns, state);
+    if (state.busy) return calibrating;
     const s = state;
     // Far enough ahead, or caught up and not published for a while: publish, so that queries reach the
     // new vectors through the graph rather than the exact tail. Checked before sending more: during a long
@@ -243,6 +270,77 @@ export class AnnBuilder {
     return false;
   }
 
+  /**
+   * Advances the namespace's breadth calibration by one message: starts one when its published graph is due
+   * (search/calibrate.ts calibrationDue), else sends the next batch of the live vectors the graph covers
+   * (copied here, like the build's batches; the worker computes the exact answers), then asks for the result
+   * and installs it. Returns whether a message was sent.
+   */
+  private calibrationStep(indexId: string, index: VectorIndex, ns: NamespaceStore, s: NamespaceState): boolean {
+    const c = s.calibration;
+    if (c === undefined) {
+      const file = ns.ann?.file;
+      if (this.targetRecall <= 0 || file === undefined || !calibrationDue(ns) || Date.now() - s.calibrationFailedAt < CALIBRATION_RETRY_MS) return false;
+      const upTo = ns.annUpTo;
+      const sample = sampleQueries(ns, upTo);
+      if (sample.slots.length === 0) return false;
+      const cal = this.nextCalibration++;
+      const started = { cal, upTo, next: 0, busy: true };
+      s.calibration = started;
+      const transfer = [sample.queries.buffer as ArrayBuffer, sample.slots.buffer as ArrayBuffer];
+      void this.call({ type: 'calibrateStart', cal, spec: s.spec, file, queries: sample.queries, slots: sample.slots }, transfer).then((reply) =>
+        this.calibrationReply(indexId, s, reply),
+      );
+      return true;
+    }
+    if (c.busy) return false;
+    if (ns.generation !== s.generation) {
+      s.calibration = undefined;
+      void this.call({ type: 'calibrateCancel', cal: c.cal });
+      return false;
+    }
+    c.busy = true;
+    if (c.next < c.upTo) {
+      const end = Math.min(c.upTo, c.next + this.batch);
+      const { slots, vectors } = ns.gather(c.next, end);
+      c.next = end;
+      const transfer = [slots.buffer as ArrayBuffer, vectors.buffer as ArrayBuffer];
+      void this.call({ type: 'calibrateRows', cal: c.cal, slots, vectors }, transfer).then((reply) => this.calibrationReply(indexId, s, reply));
+      return true;
+    }
+    void this.call({ type: 'calibrateEnd', cal: c.cal, options: index.search, target: this.targetRecall }).then((reply) => {
+      if (!this.calibrationReply(indexId, s, reply)) return;
+      s.calibration = undefined;
+      const result = reply.ok ? reply.calibration : undefined;
+      if (result === undefined || ns.generation !== s.generation) return;
+      ns.setAnnCalibration(result);
+      this.logger.info(
+        {
+          index: indexId,
+          graph: result.size,
+          scale: result.scale,
+          recall: Number(result.recall.toFixed(4)),
+          tried: result.tried.map((t) => `${t.scale}:${t.recall.toFixed(4)}`).join(' '),
+          cpuMs: Math.round(result.cpuMs),
+        },
+        'ANN search breadth calibrated',
+      );
+    });
+    return true;
+  }
+
+  /** Handles a calibration message's reply; false (and the calibration dropped) when it failed. */
+  private calibrationReply(indexId: string, s: NamespaceState, reply: AnnWorkerReply): boolean {
+    const c = s.calibration;
+    if (c !== undefined) c.busy = false;
+    if (reply.ok) return true;
+    this.logger.error({ index: indexId, message: reply.message }, 'ANN breadth calibration failed');
+    if (c !== undefined) void this.call({ type: 'calibrateCancel', cal: c.cal });
+    s.calibration = undefined;
+    s.calibrationFailedAt = Date.now();
+    return false;
+  }
+
   /** Frees the worker's copies for a deleted index. */
   forget(indexId: string): void {
     void this.call({ type: 'dropPrefix', prefix: `${indexId}:` });
@@ -265,9 +363,25 @@ export class AnnBuilder {
     return true;
   }
 
+  /** Whether no graph is being or waits to be calibrated (tests, benchmarks). */
+  calibrated(): boolean {
+    if (this.targetRecall <= 0) return true;
+    for (const { index } of this.source.indexes()) {
+      for (const ns of index.annCandidates()) {
+        if (this.states.get(ns)?.calibration !== undefined || (ns.ann?.file !== undefined && calibrationDue(ns))) return false;
+      }
+    }
+    return true;
+  }
+
   async close(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // Let the jobs already sent finish (each is bounded: a batch, a publish, a calibration step): a worker
+    // terminated inside a native usearch call can abort the whole process. Not more than a few seconds.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 }

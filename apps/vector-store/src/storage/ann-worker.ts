@@ -4,7 +4,7 @@
 // a later batch reloads it from the published file.
 import { availableParallelism } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { UsearchAnn, type AnnParams, type Metric } from '@conifer/engine';
+import { BreadthCalibrator, UsearchAnn, type AnnParams, type CalibrationResult, type Metric, type SearchOptions } from '@conifer/engine';
 import { collectGarbage } from './collect-garbage.js';
 
 export interface AnnSpec {
@@ -19,11 +19,45 @@ export type AnnWorkerRequest =
   | { id: number; type: 'add'; spec: AnnSpec; loadFrom?: string; slots: Int32Array; vectors: Float32Array }
   | { id: number; type: 'publish'; key: string; path: string; release: boolean }
   | { id: number; type: 'drop'; key: string }
-  | { id: number; type: 'dropPrefix'; prefix: string };
+  | { id: number; type: 'dropPrefix'; prefix: string }
+  // Breadth calibration (engine search/calibrate.ts) of the published graph `file`: the sample queries, then
+  // the live vectors the graph covers a batch at a time (exact answers), then the graph's answers per multiplier.
+  | { id: number; type: 'calibrateStart'; cal: number; spec: AnnSpec; file: string; queries: Float32Array; slots: Int32Array }
+  | { id: number; type: 'calibrateRows'; cal: number; slots: Int32Array; vectors: Float32Array }
+  | { id: number; type: 'calibrateEnd'; cal: number; options: SearchOptions; target: number }
+  | { id: number; type: 'calibrateCancel'; cal: number };
 
-export type AnnWorkerReply = { id: number; ok: true; size?: number } | { id: number; ok: false; message: string };
+export type AnnWorkerReply =
+  | { id: number; ok: true; size?: number; calibration?: CalibrationResult & { cpuMs: number; rows: number } }
+  | { id: number; ok: false; message: string };
 
 const indexes = new Map<string, UsearchAnn>();
+
+interface Calibration {
+  /** The namespace key of the graph (`index:uid:generation`). */
+  key: string;
+  ann: UsearchAnn;
+  calibrator: BreadthCalibrator;
+  /** This thread's CPU time spent on it so far (ms). */
+  cpuMs: number;
+}
+const calibrations = new Map<number, Calibration>();
+
+const threadCpuMs = (): number => {
+  if (typeof process.threadCpuUsage !== 'function') return 0;
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
+};
+
+/** Runs one step of a calibration, counting this thread's CPU time into it. */
+function timed<T>(c: Calibration, work: () => T): T {
+  const start = threadCpuMs();
+  try {
+    return work();
+  } finally {
+    c.cpuMs += threadCpuMs() - start;
+  }
+}
 
 /** Leave one core to the event loop that serves requests. */
 const THREADS = Math.max(1, availableParallelism() - 1);
@@ -61,8 +95,34 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
       indexes.delete(request.key);
       collectGarbage();
       return { id: request.id, ok: true };
+    case 'calibrateStart': {
+      const { spec } = request;
+      // The published file, memory-mapped read-only (another mapping of what the main thread searches).
+      const ann = UsearchAnn.view(request.file, spec.metric, spec.dimension, spec.params, spec.maxNorm);
+      const calibrator = new BreadthCalibrator(spec.metric, spec.dimension, { queries: request.queries, slots: request.slots });
+      calibrations.set(request.cal, { key: spec.key, ann, calibrator, cpuMs: 0 });
+      return { id: request.id, ok: true };
+    }
+    case 'calibrateRows': {
+      const c = calibrations.get(request.cal);
+      if (c === undefined) return { id: request.id, ok: false, message: `no calibration ${request.cal}` };
+      // One native thread: the calibration is background work beside the graph builds and the event loop.
+      timed(c, () => c.calibrator.addRows(request.slots, request.vectors, 1));
+      return { id: request.id, ok: true };
+    }
+    case 'calibrateEnd': {
+      const c = calibrations.get(request.cal);
+      if (c === undefined) return { id: request.id, ok: false, message: `no calibration ${request.cal}` };
+      calibrations.delete(request.cal);
+      const result = timed(c, () => c.calibrator.evaluate(c.ann, request.options, request.target));
+      return { id: request.id, ok: true, calibration: { ...result, cpuMs: c.cpuMs, rows: c.calibrator.rows } };
+    }
+    case 'calibrateCancel':
+      calibrations.delete(request.cal);
+      return { id: request.id, ok: true };
     case 'dropPrefix':
       for (const key of [...indexes.keys()]) if (key.startsWith(request.prefix)) indexes.delete(key);
+      for (const [cal, c] of [...calibrations]) if (c.key.startsWith(request.prefix)) calibrations.delete(cal);
       collectGarbage();
       return { id: request.id, ok: true };
   }

@@ -401,7 +401,9 @@ export class DurableIndex {
       for (const g of captured.linked) {
         // Whole and durable before the snapshot that names it is.
         const { bytes, crc32: crc } = await checksumFile(path.join(this.dir, g.file));
-        await writeFramed(handle, encodeGraph({ namespace: g.namespace, file: g.file, upTo: g.upTo, maxNorm: g.ann.maxNorm, bytes, crc32: crc }));
+        const record: GraphRecord = { namespace: g.namespace, file: g.file, upTo: g.upTo, maxNorm: g.ann.maxNorm, bytes, crc32: crc };
+        if (g.calibration !== undefined) record.calibration = g.calibration;
+        await writeFramed(handle, encodeGraph(record));
         records++;
         coverage += g.upTo;
       }
@@ -574,6 +576,8 @@ function attachGraph(index: VectorIndex, ns: NamespaceStore, dir: string, g: Gra
     const ann = UsearchAnn.view(file, index.settings.metric, ns.dimension, index.annParams, g.maxNorm);
     if (ann.size > g.upTo) throw new Error('graph holds more vectors than the slots it covers');
     ns.installAnn(ann, g.upTo);
+    // The breadth multiplier calibrated for this graph (older snapshots: none, the builder calibrates it).
+    if (g.calibration !== undefined) ns.setAnnCalibration(g.calibration);
     return true;
   } catch (error) {
     logger.warn({ index: id, namespace: g.namespace, file: g.file, reason: (error as Error).message }, 'not using the saved graph; rebuilding it');

@@ -33,6 +33,11 @@ export interface RegistryOptions extends DurableIndexOptions {
   annWorker: boolean;
   /** How long the ANN worker keeps a caught-up graph in memory after its last batch before dropping it. */
   annReleaseAfterMs: number;
+  /**
+   * Recall@10 each graph's search breadth is calibrated for by the ANN worker (engine search/calibrate.ts;
+   * 0: off, the planner's rule alone). The event-loop builder (annWorker false) does not calibrate.
+   */
+  annTargetRecall: number;
   /** How often to check whether the graphs have grown enough to be saved with a new snapshot. */
   graphSnapshotCheckMs: number;
   /** Set: indexes log to JetStream streams and this node holds replicas (unset: the local WAL). */
@@ -45,6 +50,7 @@ const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   annBuilder: true,
   annWorker: true,
   annReleaseAfterMs: DEFAULT_RELEASE_AFTER_MS,
+  annTargetRecall: 0.98,
   graphSnapshotCheckMs: 5000,
 };
 
@@ -107,6 +113,7 @@ export class IndexRegistry {
           logger,
           undefined,
           registry.options.annReleaseAfterMs,
+          registry.options.annTargetRecall,
         );
         registry.annBuilder.start();
       } else {
@@ -324,6 +331,11 @@ export class IndexRegistry {
   /** Whether all ANN work is done (tests). */
   annIdle(): boolean {
     return this.pendingAnnVectors() === 0;
+  }
+
+  /** Whether every published graph due a breadth calibration has had it (tests, benchmarks). */
+  annCalibrated(): boolean {
+    return this.annBuilder?.calibrated() ?? true;
   }
 
   /** Namespaces whose writable graph the ANN worker still holds in memory (tests). */

@@ -11,7 +11,7 @@
 // NamespaceStore.freeze); encoding and writing run afterwards a chunk at a time, so the event loop keeps
 // serving requests while a snapshot is written.
 import type { FileHandle } from 'node:fs/promises';
-import type { FrozenNamespace, NamespaceStore, PlacedRecord, UsearchAnn, VectorIndex } from '@conifer/engine';
+import type { BreadthCalibration, FrozenNamespace, NamespaceStore, PlacedRecord, UsearchAnn, VectorIndex } from '@conifer/engine';
 import { encodeMutation, encodePlacedRecords, encodeSnapshotEnd, encodeValues, frame, type ValuesRecord } from './wal-codec.js';
 
 /** Records per encoded chunk: each chunk is one synchronous slice of work (~1 MB at 768-d). */
@@ -22,6 +22,8 @@ export interface CapturedGraph {
   namespace: string;
   ann: UsearchAnn;
   upTo: number;
+  /** The graph's search-breadth calibration at capture (saved with it). */
+  calibration: BreadthCalibration | undefined;
 }
 
 export interface CapturedSnapshot {
@@ -43,7 +45,7 @@ export function captureSnapshot(index: VectorIndex): CapturedSnapshot {
     namespaces.push([namespace, ns.freeze()]);
     stores.push({ ns, generation: ns.generation });
     // Only graphs published to a file (memory-mapped) can be saved; one built in memory is rebuilt.
-    if (ns.ann?.file !== undefined && ns.annUpTo > 0) graphs.push({ namespace, ann: ns.ann, upTo: ns.annUpTo });
+    if (ns.ann?.file !== undefined && ns.annUpTo > 0) graphs.push({ namespace, ann: ns.ann, upTo: ns.annUpTo, calibration: ns.annCalibration });
   }
   return { namespaces, stores, graphs };
 }

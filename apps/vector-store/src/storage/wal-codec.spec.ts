@@ -57,6 +57,12 @@ describe('snapshot records', () => {
     expect(decodePayload(encodePlacedRecords('ns', records))).toEqual({ type: 'placedRecords', namespace: 'ns', records });
     const graph = { namespace: '', file: 'snapshot-00000002.graph-0.usearch', upTo: 8, maxNorm: 1.25, bytes: 4096, crc32: 123456 };
     expect(decodePayload(encodeGraph(graph))).toEqual({ type: 'graph', ...graph });
+    // With the graph's breadth calibration (issue 12 part 3); a malformed one is dropped, not a corrupt record.
+    const calibrated = { ...graph, calibration: { scale: 3, recall: 0.9875, size: 8 } };
+    expect(decodePayload(encodeGraph(calibrated))).toEqual({ type: 'graph', ...calibrated });
+    for (const calibration of [{ scale: 0.5, recall: 1, size: 8 }, { scale: 'wide', recall: 1, size: 8 }, null]) {
+      expect(decodePayload(encodeGraph({ ...graph, calibration } as never))).toEqual({ type: 'graph', ...graph });
+    }
   });
 
   it('rejects a graph record naming a path outside the index directory', () => {

@@ -50,6 +50,11 @@ export interface GraphRecord {
   maxNorm: number;
   bytes: number;
   crc32: number;
+  /**
+   * The graph's search-breadth calibration (engine search/calibrate.ts), so that a restart uses it without
+   * calibrating again; absent in older snapshots (multiplier 1, then calibrated).
+   */
+  calibration?: { scale: number; recall: number; size: number };
 }
 
 const HAS_VALUES = 1;
@@ -239,6 +244,11 @@ export function decodePayload(payload: Buffer): DecodedPayload {
         throw new CorruptRecordError('malformed graph record');
       }
       out = { type: 'graph', namespace, file: g.file, upTo: g.upTo, maxNorm: g.maxNorm, bytes: g.bytes, crc32: g.crc32 };
+      const c = g.calibration;
+      // A malformed calibration is dropped (the graph is calibrated again), not a corrupt snapshot.
+      if (c !== undefined && c !== null && Number.isFinite(c.scale) && c.scale >= 1 && Number.isFinite(c.recall) && Number.isInteger(c.size)) {
+        out.calibration = { scale: c.scale, recall: c.recall, size: c.size };
+      }
       break;
     }
     case TYPE.values: {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
+import { StoreMetrics } from '../../src/api/metrics.js';
 import { IndexRegistry, type RegistryOptions } from '../../src/storage/index-registry.js';
 import { refTopK, rng } from '@conifer/test-utils';
 
@@ -250,4 +251,75 @@ describe('graph released by the ANN worker', () => {
     const top = registry.get('g').index.query(parseQueryRequest({ vector: live.get('v17')!.values, topK: 1 }));
     expect(top.matches[0]!.id).toBe('v17');
   }, 120_000);
+});
+
+// The search breadth calibrated per graph (issue 12 part 3) lives with the graph: saved in the snapshot's
+// graph record, so a restart searches with it at once and does not calibrate again.
+describe('breadth calibration saved with the graph', () => {
+  /** A snapshot whose graph of 3000 records was calibrated (or not, at target 0). */
+  async function calibratedSnapshot(target: number): Promise<{ dataDir: string; saved: ReturnType<typeof calibrationOf> }> {
+    const { dataDir, registry, index, upsert, random } = await emptyIndex(12, { annTargetRecall: target });
+    for (let i = 0; i < 3000; i += 500) await upsert(twins(i, 500, random));
+    const ns = index.index.namespaces.get('')!;
+    await until(() => registry.annIdle() && ns.ann?.file !== undefined && ns.annUpTo === ns.slotCount && registry.annCalibrated(), 'the graph calibrated');
+    const saved = calibrationOf(registry);
+    await index.snapshot();
+    await close(registry);
+    return { dataDir, saved };
+  }
+
+  // 3000 records, 200 near-copies of each of 15 vectors (noise far below the graph's int8 resolution): the
+  // graph cannot order a record's twins, so the rule's 44 candidates miss most of its true 10 nearest.
+  const bases = (() => {
+    const random = rng(99);
+    return Array.from({ length: 15 }, () => Array.from({ length: DIM }, () => random() * 2 - 1));
+  })();
+  function twins(from: number, n: number, random: () => number): Rec[] {
+    return Array.from({ length: n }, (_, i) => ({
+      id: `v${from + i}`,
+      values: bases[(from + i) % bases.length]!.map((x) => Math.fround(x + (random() - 0.5) * 1e-4)),
+      metadata: { k: (from + i) % 10 },
+    }));
+  }
+
+  function calibrationOf(registry: IndexRegistry) {
+    const ns = registry.get('g').index.namespaces.get('')!;
+    return { calibration: ns.annCalibration, scale: ns.annScale };
+  }
+
+  it('is restored after a restart and used without calibrating again', async () => {
+    const { dataDir, saved } = await calibratedSnapshot(0.98);
+    expect(saved.calibration).toBeDefined();
+    expect(saved.calibration!.size).toBe(3000);
+    expect(saved.scale).toBeGreaterThan(1);
+    // Without the builder: the snapshot's record alone.
+    let registry = await open(dataDir, { annBuilder: false });
+    expect(calibrationOf(registry)).toEqual(saved);
+    // Exported per index (the widest multiplier, the lowest estimate).
+    const metrics = new StoreMetrics(registry);
+    expect(await metrics.registry.getSingleMetricAsString('conifer_store_ann_breadth_scale')).toContain(`conifer_store_ann_breadth_scale{index="g"} ${saved.scale}`);
+    expect(await metrics.registry.getSingleMetricAsString('conifer_store_ann_estimated_recall')).toContain(`conifer_store_ann_estimated_recall{index="g"} ${saved.calibration!.recall}`);
+    metrics.close();
+    const plan = registry.get('g').index.query(parseQueryRequest({ vector: Array.from({ length: DIM }, () => 0.5), topK: 10 })).plan;
+    expect(plan.plan).toBe('ann');
+    await close(registry);
+    // With the builder: nothing is due, the saved calibration stays.
+    registry = await open(dataDir, { annTargetRecall: 0.98 });
+    expect(registry.annCalibrated()).toBe(true);
+    expect(calibrationOf(registry)).toEqual(saved);
+  });
+
+  it('an older snapshot without one searches with multiplier 1, then the builder calibrates its graph', async () => {
+    const { dataDir, saved } = await calibratedSnapshot(0);
+    expect(saved).toEqual({ calibration: undefined, scale: 1 });
+    let registry = await open(dataDir, { annBuilder: false });
+    expect(calibrationOf(registry)).toEqual(saved);
+    await close(registry);
+    registry = await open(dataDir, { annTargetRecall: 0.98 });
+    expect(registry.annCalibrated()).toBe(false);
+    await until(() => registry.annCalibrated(), 'the restored graph calibrated');
+    const after = calibrationOf(registry);
+    expect(after.calibration?.size).toBe(3000);
+    expect(after.scale).toBeGreaterThan(1);
+  });
 });

@@ -30,7 +30,7 @@ import { IdTable } from './id-table.js';
 import type { FilterNode } from '@conifer/contracts';
 import { pushSketchCandidates, sketchRow } from '../simd-exact.js';
 import type { TopK } from '../top-k.js';
-import type { Metric } from '../types.js';
+import type { BreadthCalibration, Metric } from '../types.js';
 
 const INITIAL_CAPACITY = 64;
 /** Rows per values chunk (a power of two; 12 MB per chunk at 768-d). */
@@ -147,6 +147,8 @@ export class NamespaceStore {
   private annUpToSlot = 0;
   /** Slots inside the ANN index that have since died. */
   private annDeadSlots = 0;
+  /** The graph's search-breadth calibration (search/calibrate.ts), if any. */
+  private annCalib: BreadthCalibration | undefined;
   /** Bumped on every change (list caches). */
   private version = 0;
   /** Unique per namespace object; `generation` changes whenever slots are renumbered (clear, compact). */
@@ -648,6 +650,7 @@ export class NamespaceStore {
     this.annIndex = undefined;
     this.annUpToSlot = 0;
     this.annDeadSlots = 0;
+    this.forgetAnnCalibration();
     this.chunks = [];
     this.sketchChunks = [];
     this.sketchPendingFrom = 0;
@@ -807,6 +810,7 @@ export class NamespaceStore {
     this.annIndex = undefined;
     this.annUpToSlot = 0;
     this.annDeadSlots = 0;
+    this.forgetAnnCalibration();
     this.version++;
     this.gen++;
     return false;
@@ -826,6 +830,30 @@ export class NamespaceStore {
   /** Slots inside the ANN index that have since died. */
   get annDead(): number {
     return this.annDeadSlots;
+  }
+
+  /** The graph's breadth calibration (undefined: none yet). */
+  get annCalibration(): BreadthCalibration | undefined {
+    return this.annCalib;
+  }
+
+  /** The multiplier of the planner's graph-search breadth for this namespace (1 until calibrated; never below 1). */
+  get annScale(): number {
+    return this.annCalib?.scale ?? 1;
+  }
+
+  /** Records a calibration of the graph (search/calibrate.ts); the multiplier is clamped to at least 1. */
+  setAnnCalibration(calibration: BreadthCalibration): void {
+    const scale = Number.isFinite(calibration.scale) ? Math.max(1, calibration.scale) : 1;
+    this.annCalib = { scale, recall: calibration.recall, size: calibration.size };
+  }
+
+  /**
+   * The graph is gone (slots renumbered): its multiplier stays as the best guess for the rebuilt graph,
+   * which is calibrated again (size 0 makes it due).
+   */
+  private forgetAnnCalibration(): void {
+    if (this.annCalib !== undefined) this.annCalib = { ...this.annCalib, size: 0 };
   }
 
   /** Installs an ANN index covering slots [0, upTo) (built elsewhere). */

@@ -100,6 +100,15 @@ export function annBreadth(options: SearchOptions, topK: number, graphSize: numb
   return Math.max(topK * 4, Math.ceil(options.annCandidates * scale));
 }
 
+/**
+ * The unfiltered plan's candidates for a graph of `size` slots, `annLive` of them live: the rule's breadth
+ * times the namespace's calibrated multiplier (search/calibrate.ts; 1 until calibrated), oversampled for the
+ * dead slots.
+ */
+export function plannedCandidates(options: SearchOptions, topK: number, size: number, annLive: number, dimension: number, scale: number): number {
+  return Math.ceil(Math.ceil(annBreadth(options, topK, annLive, dimension) * scale) * (size / annLive));
+}
+
 /** Exact re-ranks for an unfiltered graph search of `candidates`: the floor, and 4 × topK, at most all. */
 export function annRerank(options: SearchOptions, topK: number, candidates: number): number {
   return Math.min(candidates, Math.max(topK * 4, options.annRerank));
@@ -115,7 +124,7 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
   if (filter === undefined) {
     if (!useAnn) return { kind: 'exact', simd: vector !== undefined && !hasSparse };
     const annLive = Math.max(1, ann.size - ns.annDead);
-    const k = Math.ceil(annBreadth(options, topK, annLive, ns.dimension) * (ann.size / annLive));
+    const k = plannedCandidates(options, topK, ann.size, annLive, ns.dimension, ns.annScale);
     if (k * 2 >= ann.size) return { kind: 'exact', simd: true };
     return { kind: 'ann', candidates: k, rerank: annRerank(options, topK, k), matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
   }
@@ -165,7 +174,7 @@ export function filteredGraphPlan(
 ): Extract<QueryPlan, { kind: 'ann' }> {
   const size = ns.ann?.size ?? 0;
   const annLive = Math.max(1, size - ns.annDead);
-  const wanted = annBreadth(options, topK, annLive, ns.dimension);
+  const wanted = Math.ceil(annBreadth(options, topK, annLive, ns.dimension) * ns.annScale);
   const selectivity = Math.max(matches.count, 1) / Math.max(ns.liveCount, 1);
   const candidates = Math.ceil((wanted / selectivity) * (Math.max(size, 1) / annLive));
   return { kind: 'ann', candidates, rerank: candidates, matches, wanted, widest: widestGraphSearch(matchScanCost(ns, scan), options), scan };

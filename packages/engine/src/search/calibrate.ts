@@ -1,0 +1,235 @@
+// Search breadth calibrated per namespace graph (issue 12 part 3). The planner's rule (annBreadth) widens
+// the graph search with the square root of the graph's size, which holds recall@10 on the synthetic sets it
+// was fitted on but not on every data set (GloVe 100-d: 0.950 at 100k). So each graph gets its own
+// multiplier of that breadth: estimated on a sample of the graph's own live vectors as queries (their exact
+// neighbours by usearch's SIMD brute force over the vectors the graph covers, the graph's answers by the
+// engine's own plan: the rule's candidates × the multiplier, the first annRerank of them scored exactly),
+// the smallest multiplier of a ladder whose estimated recall@k reaches the target. The multiplier never goes
+// below 1 (the rule stays the floor). In-sample queries are easier than real ones (the query is in the graph,
+// its neighbourhood was linked when it was inserted), so the estimate must clear the target by a margin
+// (calibrationGoal).
+//
+// The exact part is the cost: samples × graph size distance evaluations (64 × 100k × 768 ≈ 5 G multiply-adds),
+// so the store runs it on the ANN worker thread, fed the graph's vectors a batch at a time (addRows).
+import usearch from 'usearch';
+import type { UsearchAnn } from '../ann/usearch-ann.js';
+import type { NamespaceStore } from '../namespace/namespace-store.js';
+import type { BreadthCalibration, Metric, SearchOptions } from '../types.js';
+import { annRerank, plannedCandidates } from './planner.js';
+
+/** The multipliers tried, in order; the first whose estimate reaches the target wins (else the last). */
+export const BREADTH_LADDER: readonly number[] = [1, 1.5, 2, 3, 4, 6, 8];
+/** Sample queries per calibration. */
+const CALIBRATION_SAMPLES = 64;
+/** The recall@k estimated (the planner's breadth for topK = k + 1: the query's own slot is dropped). */
+export const CALIBRATION_K = 10;
+/**
+ * The in-sample estimate must miss at most this fraction of what the target allows (target 0.98: the estimate
+ * must reach 0.985). In-sample queries are easier by a margin that depends on the graph: on GloVe 100k with the
+ * default graph (M 16, ef construction 128) the estimate was 0.953 / 0.983 / 0.988 / 0.995 where real queries
+ * got 0.950 / 0.984 / 0.986 / 0.992 (multiplier 1 / 3 / 4 / 6, bench/RESULTS.md); on a sparse graph (M 8,
+ * ef construction 32, hard 32-d data) in-sample queries missed half as often as real ones, and on hard data with
+ * few records per cluster far less often (0.997 vs 0.956). Sample vectors moved off their nodes were tried: right
+ * on that data, far too pessimistic on GloVe and the bench set (bench/RESULTS.md).
+ */
+const CALIBRATION_MISS_RATIO = 0.75;
+
+/** The in-sample estimate a target asks for. */
+function calibrationGoal(target: number): number {
+  return 1 - (1 - Math.min(1, target)) * CALIBRATION_MISS_RATIO;
+}
+
+/** A graph is calibrated again once it has grown this many times since its last calibration. */
+const RECALIBRATE_GROWTH = 2;
+
+const METRIC = { cosine: 'cos', dotproduct: 'ip', euclidean: 'l2sq' } as const;
+
+/** What one calibration found: the chosen multiplier and the estimate of every multiplier tried. */
+export interface CalibrationResult extends BreadthCalibration {
+  tried: { scale: number; recall: number; candidates: number; rerank: number }[];
+}
+
+/** Sample queries: copies of the values of some live slots below `upTo`, and those slots. */
+export interface CalibrationSample {
+  queries: Float32Array;
+  slots: Int32Array;
+}
+
+/** Whether a namespace's graph wants a (new) calibration: none yet, or the graph has grown since. */
+export function calibrationDue(ns: NamespaceStore): boolean {
+  const ann = ns.ann;
+  if (ann === undefined) return false;
+  const c = ns.annCalibration;
+  return c === undefined || ann.size >= c.size * RECALIBRATE_GROWTH;
+}
+
+/** Up to `count` distinct live slots below `upTo`, chosen pseudo-randomly (seeded: repeatable), with copies of their values. */
+export function sampleQueries(ns: NamespaceStore, upTo: number, count = CALIBRATION_SAMPLES, seed = upTo): CalibrationSample {
+  const live: number[] = [];
+  let state = (seed ^ 0x9e3779b9) >>> 0 || 1;
+  const next = (): number => {
+    // xorshift32
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 0x1_0000_0000;
+  };
+  const chosen = new Set<number>();
+  // Rejection sampling over the slot range; dense namespaces find live slots at once.
+  for (let attempt = 0; attempt < count * 20 && chosen.size < count && upTo > 0; attempt++) {
+    const slot = Math.floor(next() * upTo);
+    if (ns.isLive(slot) && !chosen.has(slot)) {
+      chosen.add(slot);
+      live.push(slot);
+    }
+  }
+  const dim = ns.dimension;
+  const queries = new Float32Array(live.length * dim);
+  live.forEach((slot, i) => queries.set(ns.valuesOf(slot), i * dim));
+  return { queries, slots: Int32Array.from(live) };
+}
+
+/**
+ * The exact neighbours of the sample queries over rows fed in batches (`addRows`), then the estimate of the
+ * graph's recall at each multiplier (`evaluate`). Usable on any thread: it holds no namespace.
+ */
+export class BreadthCalibrator {
+  private readonly n: number;
+  private readonly keep: number;
+  /** Per query, the best `keep` (distance, slot) so far, best first. */
+  private readonly bestDist: Float64Array;
+  private readonly bestSlot: Int32Array;
+  private readonly filled: Int32Array;
+  /** Slots fed (the live slots the graph covers). */
+  private readonly fed = new Set<number>();
+
+  constructor(
+    readonly metric: Metric,
+    readonly dimension: number,
+    readonly sample: CalibrationSample,
+    readonly k = CALIBRATION_K,
+  ) {
+    this.n = sample.slots.length;
+    this.keep = k + 1;
+    this.bestDist = new Float64Array(this.n * this.keep).fill(Number.POSITIVE_INFINITY);
+    this.bestSlot = new Int32Array(this.n * this.keep).fill(-1);
+    this.filled = new Int32Array(this.n);
+  }
+
+  /** Rows fed so far. */
+  get rows(): number {
+    return this.fed.size;
+  }
+
+  /**
+   * Feeds `slots.length` rows (row-major `vectors`, which must start at offset 0 of its buffer: usearch reads
+   * from the buffer's start) into the exact answers (usearch's SIMD brute force, one call for all queries).
+   */
+  addRows(slots: Int32Array, vectors: Float32Array, threads = 1): void {
+    const rows = slots.length;
+    if (rows === 0 || this.n === 0) return;
+    if (vectors.byteOffset !== 0) throw new Error('addRows needs an array at offset 0');
+    for (const slot of slots) this.fed.add(slot);
+    const dim = this.dimension;
+    const count = Math.min(this.keep, rows);
+    const result = usearch.exactSearch(vectors.subarray(0, rows * dim), this.sample.queries, dim, count, METRIC[this.metric] as never, threads) as unknown as {
+      keys: BigUint64Array;
+      distances: Float32Array;
+      counts?: BigUint64Array | number[];
+    };
+    const { keys, distances } = result;
+    for (let q = 0; q < this.n; q++) {
+      const found = result.counts === undefined ? keys.length : Number(result.counts[q]);
+      for (let j = 0; j < found; j++) {
+        const i = this.n === 1 ? j : q * count + j;
+        this.insert(q, distances[i]!, slots[Number(keys[i])]!);
+      }
+    }
+  }
+
+  private insert(q: number, dist: number, slot: number): void {
+    const base = q * this.keep;
+    let n = this.filled[q]!;
+    if (n === this.keep && dist >= this.bestDist[base + n - 1]!) return;
+    if (n < this.keep) n = ++this.filled[q]!;
+    let i = n - 1;
+    while (i > 0 && this.bestDist[base + i - 1]! > dist) {
+      this.bestDist[base + i] = this.bestDist[base + i - 1]!;
+      this.bestSlot[base + i] = this.bestSlot[base + i - 1]!;
+      i--;
+    }
+    this.bestDist[base + i] = dist;
+    this.bestSlot[base + i] = slot;
+  }
+
+  /** The exact k nearest slots of query q, its own slot left out. */
+  exact(q: number): number[] {
+    const self = this.sample.slots[q]!;
+    const out: number[] = [];
+    const base = q * this.keep;
+    for (let j = 0; j < this.filled[q]! && out.length < this.k; j++) {
+      const slot = this.bestSlot[base + j]!;
+      if (slot !== self) out.push(slot);
+    }
+    return out;
+  }
+
+  /**
+   * The graph's recall@k at each multiplier of the ladder, up to the first whose estimate reaches
+   * `calibrationGoal(target)` (that one is chosen; the last if none does). Planned as the engine plans an
+   * unfiltered query of topK k + 1 on a graph of `ann.size` slots of which the fed ones are live.
+   */
+  evaluate(ann: UsearchAnn, options: SearchOptions, target: number, ladder: readonly number[] = BREADTH_LADDER): CalibrationResult {
+    const live = this.fed;
+    const annLive = Math.max(1, Math.min(ann.size, live.size));
+    const wanted = calibrationGoal(target);
+    const exact = Array.from({ length: this.n }, (_, q) => new Set(this.exact(q)));
+    const expected = exact.reduce((n, s) => n + s.size, 0);
+    const tried: CalibrationResult['tried'] = [];
+    const dim = this.dimension;
+    for (const scale of ladder) {
+      const candidates = plannedCandidates(options, this.k + 1, ann.size, annLive, dim, scale);
+      const rerank = annRerank(options, this.k + 1, candidates);
+      let recall = 1;
+      // The planner scans exactly when the list would cover half the graph: recall 1.
+      if (candidates * 2 < ann.size && expected > 0) {
+        let hits = 0;
+        for (let q = 0; q < this.n; q++) {
+          const self = this.sample.slots[q]!;
+          const truth = exact[q]!;
+          let accepted = 0;
+          for (const slot of ann.search(this.sample.queries.subarray(q * dim, (q + 1) * dim), candidates)) {
+            if (slot === self || !live.has(slot)) continue;
+            if (accepted++ >= rerank) break;
+            if (truth.has(slot)) hits++;
+          }
+        }
+        recall = hits / expected;
+      }
+      tried.push({ scale, recall, candidates, rerank });
+      if (recall >= wanted) break;
+    }
+    const chosen = tried[tried.length - 1]!;
+    return { scale: chosen.scale, recall: chosen.recall, size: ann.size, tried };
+  }
+}
+
+/**
+ * Calibrates a namespace's graph on this thread (blocks it: tests, benchmarks, and in-process indexes
+ * without the store's worker) and installs the result. Returns undefined when the namespace has no graph.
+ */
+export function calibrateBreadth(ns: NamespaceStore, metric: Metric, options: SearchOptions, target: number, batch = 4096): CalibrationResult | undefined {
+  const ann = ns.ann;
+  if (ann === undefined || target <= 0) return undefined;
+  const upTo = ns.annUpTo;
+  const calibrator = new BreadthCalibrator(metric, ns.dimension, sampleQueries(ns, upTo));
+  for (let from = 0; from < upTo; from += batch) {
+    const { slots, vectors } = ns.gather(from, Math.min(upTo, from + batch));
+    calibrator.addRows(slots, vectors);
+  }
+  const result = calibrator.evaluate(ann, options, target);
+  ns.setAnnCalibration(result);
+  return result;
+}
