@@ -4,6 +4,7 @@
 // keep-alive connection that presented it before), the HTTP metrics under the routes' labels, the streamed
 // answer; and what it must leave to Fastify (chunked or oversized bodies, other media types, encoded paths).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { KeyEvents } from '../../src/auth/key-events.js';
 import { FakeVectorStore } from '../support/fake-vector-store.js';
@@ -29,7 +30,8 @@ describe('data plane front path', () => {
   async function send(method: 'GET' | 'POST' | 'DELETE', path: string, options: { apiKey?: string; body?: string | Buffer | AsyncIterable<Buffer>; headers?: Record<string, string> } = {}) {
     const headers: Record<string, string> = { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers };
     if (options.apiKey !== undefined) headers['api-key'] = options.apiKey;
-    const response = await connection.request({ method, path, headers, body: options.body });
+    const body = options.body === undefined || typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : Readable.from(options.body);
+    const response = await connection.request({ method, path, headers, body });
     const text = await response.body.text();
     return { status: response.statusCode, headers: response.headers, text, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
   }
