@@ -151,3 +151,21 @@ export const FILTERS: Json[] = [
   { color: 'green', n: { $gte: 10, $lt: 60 } },
   { n: { $gt: 98 } },
 ];
+
+/**
+ * `bytes` with 1–3 random edits (a byte deleted, inserted or replaced; new bytes drawn from `alphabet`): the
+ * corruptions the body readers' property tests compare against their reference parsers.
+ */
+export function corruptBytes(bytes: Buffer, random: () => number, alphabet: Buffer): Buffer {
+  let body = bytes;
+  const edits = 1 + Math.floor(random() * 3);
+  for (let e = 0; e < edits; e++) {
+    const at = Math.floor(random() * body.length);
+    const op = Math.floor(random() * 3);
+    const byte = Buffer.from([alphabet[Math.floor(random() * alphabet.length)]!]);
+    if (op === 0) body = Buffer.concat([body.subarray(0, at), body.subarray(at + 1)]);
+    else if (op === 1) body = Buffer.concat([body.subarray(0, at), byte, body.subarray(at)]);
+    else body = Buffer.concat([body.subarray(0, at), byte, body.subarray(at + 1)]);
+  }
+  return body;
+}
