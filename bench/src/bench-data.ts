@@ -10,8 +10,8 @@
 // The preparation runs at nice 19 (os.setPriority: other sessions share the machine) and restores the priority.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
-import usearch from 'usearch';
 import { type Dataset, forEachUpsertBody, idOf, makeDataset, type UpsertBody } from '@conifer/test-utils';
+import { exactTopCosine } from './exact-top.ts';
 import { progress } from './util.ts';
 
 const DIR = process.env.BENCH_DATA_DIR ?? '/tmp/conifer-bench-data';
@@ -148,35 +148,6 @@ function exactTop10(data: Dataset, queries: Float32Array[], keep: ((j: number) =
     matrix = new Float32Array(rows.length * dim);
     for (let r = 0; r < rows.length; r++) matrix.set(values.subarray(rows[r]! * dim, (rows[r]! + 1) * dim), r * dim);
   }
-  const count = matrix.length / dim;
-  const k = Math.min(CANDIDATES, count);
-  const out: string[][] = [];
-  const threads = os.availableParallelism();
-  // Queries in batches of 20: one pass over the matrix serves the batch.
-  for (let q0 = 0; q0 < queries.length; q0 += 20) {
-    const batch = queries.slice(q0, q0 + 20);
-    const queryMatrix = new Float32Array(batch.length * dim);
-    batch.forEach((q, i) => queryMatrix.set(q, i * dim));
-    const result = usearch.exactSearch(matrix, queryMatrix, dim, k, 'cos' as never, threads) as unknown as { keys: BigUint64Array; counts?: BigUint64Array };
-    for (let i = 0; i < batch.length; i++) {
-      const q = batch[i]!;
-      const scored: { j: number; score: number }[] = [];
-      for (let c = 0; c < k; c++) {
-        const row = Number(result.keys[i * k + c]);
-        const j = rows ? rows[row]! : row;
-        let dot = 0;
-        let norm = 0;
-        for (let d = 0; d < dim; d++) {
-          const v = values[j * dim + d]!;
-          dot += q[d]! * v;
-          norm += v * v;
-        }
-        scored.push({ j, score: norm === 0 ? 0 : dot / Math.sqrt(norm) });
-      }
-      scored.sort((a, b) => b.score - a.score);
-      out.push(scored.slice(0, 10).map((s) => idOf(s.j)));
-    }
-    onProgress(Math.min(q0 + 20, queries.length));
-  }
-  return out;
+  const top = exactTopCosine(matrix, dim, queries, { candidates: CANDIDATES, k: 10, threads: os.availableParallelism(), onBatch: onProgress });
+  return top.map(({ rows: best }) => best.map((row) => idOf(rows ? rows[row]! : row)));
 }

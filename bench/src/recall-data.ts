@@ -11,6 +11,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, ren
 import { DEFAULT_ANN_PARAMS, UsearchAnn, type AnnParams } from '@conifer/engine';
 import usearch from 'usearch';
 import { makeDataset, vectorDistribution } from '@conifer/test-utils';
+import { exactTopCosine } from './exact-top.ts';
 
 export interface RecallData {
   n: number;
@@ -102,46 +103,11 @@ function writeAtomic(file: string, data: string | NodeJS.ArrayBufferView): void 
 /** Candidates per query of the SIMD brute force, re-scored in double precision (the best k of them kept). */
 const REFERENCE_CANDIDATES = 50;
 
-/**
- * The reference top-k of each query over the first `rows` rows: usearch's SIMD brute force (float32 cosine, all
- * threads given) picks the best 50, re-scored in double precision (the float32 scores' errors, ~1e-6, are far
- * below the gap between a query's 10th and 50th neighbour), best first. Queries in batches of 20: one pass over
- * the rows serves a batch. (A JS double-precision loop over every row took ~2.5 ns per element: 8 CPU-minutes
- * for 200 queries over 1M × 768.)
- */
+/** The reference top-k of each query over the first `rows` rows (exact-top.ts), best first. */
 function reference(values: Float32Array, rows: number, dim: number, queries: Float32Array[], k: number): RecallData['truth'] {
   // usearch reads a typed array from its buffer's start: values starts at offset 0 (a fresh buffer).
   const matrix = values.byteOffset === 0 ? values.subarray(0, rows * dim) : values.slice(0, rows * dim);
-  const wanted = Math.min(rows, REFERENCE_CANDIDATES);
-  const out: RecallData['truth'] = [];
-  for (let q0 = 0; q0 < queries.length; q0 += 20) {
-    const batch = queries.slice(q0, q0 + 20);
-    const queryMatrix = new Float32Array(batch.length * dim);
-    batch.forEach((q, i) => queryMatrix.set(q, i * dim));
-    const result = usearch.exactSearch(matrix, queryMatrix, dim, wanted, 'cos' as never, BUILD_THREADS) as unknown as { keys: BigUint64Array };
-    for (let i = 0; i < batch.length; i++) {
-      const q = batch[i]!;
-      let qn = 0;
-      for (let d = 0; d < dim; d++) qn += q[d]! * q[d]!;
-      qn = Math.sqrt(qn) || 1;
-      const scored: { slot: number; score: number }[] = [];
-      for (let c = 0; c < wanted; c++) {
-        const slot = Number(result.keys[i * wanted + c]);
-        let dot = 0;
-        let norm = 0;
-        for (let d = 0; d < dim; d++) {
-          const v = values[slot * dim + d]!;
-          dot += q[d]! * v;
-          norm += v * v;
-        }
-        scored.push({ slot, score: dot / (qn * (Math.sqrt(norm) || 1)) });
-      }
-      scored.sort((a, b) => b.score - a.score);
-      const best = scored.slice(0, k);
-      out.push({ slots: best.map((s) => s.slot), scores: best.map((s) => s.score) });
-    }
-  }
-  return out;
+  return exactTopCosine(matrix, dim, queries, { candidates: REFERENCE_CANDIDATES, k, threads: BUILD_THREADS }).map(({ rows: slots, scores }) => ({ slots, scores }));
 }
 
 export type RecallDataset = 'bench' | 'easy' | 'hard';
