@@ -2,7 +2,7 @@
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info] [--trace-gc]
+//   node --experimental-strip-types bench/src/profile.ts --label=after [--dim=128] [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info] [--trace-gc]
 // Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ const option = (name: string, fallback: string | number): string | number => pro
 const label = option('label', 'run');
 const duration = Number(option('duration', 10));
 const connections = Number(option('connections', 16));
+// --dim=<d>: the index's dimension (default 128; 768 sends an 8 KB query body).
+const dim = Number(option('dim', 128));
 // --no-prof: no profiler (it costs CPU itself): only the /proc CPU figures, no summaries.
 const profiling = !process.argv.includes('--no-prof');
 // --rate=<req/s>: a fixed request rate (autocannon overallRate) instead of saturation, so that CPU per request
@@ -88,9 +90,9 @@ try {
   const created = await json(`${system.gatewayUrl}/indexes`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ name: 'prof', dimension: 128, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }),
+    body: JSON.stringify({ name: 'prof', dimension: dim, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }),
   });
-  const data = makeDataset({ n: 1000, dim: 128, seed: 1 });
+  const data = makeDataset({ n: 1000, dim, seed: 1 });
   for (const { body } of upsertBodies(data)) await json(`${created.host}/vectors/upsert`, { method: 'POST', headers, body });
   const body = queryBody(data.makeQueries(1)[0], { topK: 10 });
   for (let i = 0; i < 500; i++) await request(`${created.host}/query`, { method: 'POST', headers, body });
@@ -226,7 +228,7 @@ for (const f of files) {
   const text = summarize(path.join(profDir, f), {
     requests: isBase ? baseRequests : process_ === 'store' ? requests + baseRequests : requests,
     window,
-    label: `${which} under load (${label}): POST /query via the gateway, 1,000 × 128, top_k 10, ${connections} connections, ${duration} s; load average at start ${load}`,
+    label: `${which} under load (${label}): POST /query via the gateway, 1,000 × ${dim}, top_k 10, ${connections} connections, ${duration} s; load average at start ${load}`,
   });
   writeFileSync(path.join(outDir, `${label}-${which}.txt`), `${cpuLines.map((l) => `> ${l}`).join('\n')}\n\n${text}`);
   process.stderr.write(`wrote bench/profiles/${label}-${which}.txt\n`);
