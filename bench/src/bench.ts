@@ -4,6 +4,7 @@
 //   npm run bench -- --full                   the sizes: 100k x 768, 1M x 128 and 1M x 768
 //   --datasets=768 (the 768-d sets) or --datasets=<n>x<dim>,... (those sizes only, e.g. 1000000x768)
 //   options: --only=overhead,framework,keys,query,text  --duration=<s per load case>  --queries=<n>  --rounds=<n>  --text-docs=<n>
+//   --overhead-dim=<d> (overhead section index dimension, 128)  --base-gateway-main=<path> (a second gateway build, overhead and query)
 //   --only=memory (not in the default set): --memory-sizes=<n>x<dim>,...  --memory-ann-wait=<s>  --memory-store-main=<path>
 //   --only=stalls (not in the default set): --stalls-sizes=<n>x<dim>,...  --stalls-ann-wait=<s>  --stalls-store-main=<path>
 // Starts the real system (vector store + gateway processes on free ports, own database) like the e2e suite,

@@ -80,5 +80,7 @@ export const STALLS_SIZES = sizes('stalls-sizes', FULL ? '100000x768' : '30000x7
 export const STALLS_ANN_WAIT = Number(option('stalls-ann-wait', 1800));
 export const STALLS_STORE_MAIN = option('stalls-store-main', '');
 // --base-gateway-main=<another build's apps/gateway/dist/main.js>: a second gateway of that build on the same store,
-// database and key; the overhead section measures it as one more target, interleaved (before/after in one run).
+// database and key; the overhead and query sections measure it as one more target, interleaved (before/after in one run).
 export const BASE_GATEWAY_MAIN = option('base-gateway-main', '');
+// --overhead-dim=<d>: the overhead section's index dimension (default 128; 768 sends an 8 KB query body).
+export const OVERHEAD_DIM = Number(option('overhead-dim', 128));

@@ -2,8 +2,9 @@
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node --experimental-strip-types bench/src/profile.ts --label=after [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info] [--trace-gc]
-// Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load.
+//   node --experimental-strip-types bench/src/profile.ts --label=after [--dim=128] [--upsert] [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info] [--trace-gc]
+// Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load;
+// with --trace-gc the gateways' collections are written to bench/profiles/<label>-gateway[-base]-gc.txt.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,12 @@ const option = (name: string, fallback: string | number): string | number => pro
 const label = option('label', 'run');
 const duration = Number(option('duration', 10));
 const connections = Number(option('connections', 16));
+// --dim=<d>: the index's dimension (default 128; 768 sends an 8 KB query body).
+const dim = Number(option('dim', 128));
+// --upsert: the load is POST /vectors/upsert with the first upsert body of the index's data (up to 2 MB: at 768-d
+// ~360 vectors, the same ids every time) instead of a query: the gateway's cost per large body.
+const upsert = process.argv.includes('--upsert');
+const route = upsert ? '/vectors/upsert' : '/query';
 // --no-prof: no profiler (it costs CPU itself): only the /proc CPU figures, no summaries.
 const profiling = !process.argv.includes('--no-prof');
 // --rate=<req/s>: a fixed request rate (autocannon overallRate) instead of saturation, so that CPU per request
@@ -88,19 +95,19 @@ try {
   const created = await json(`${system.gatewayUrl}/indexes`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ name: 'prof', dimension: 128, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }),
+    body: JSON.stringify({ name: 'prof', dimension: dim, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }),
   });
-  const data = makeDataset({ n: 1000, dim: 128, seed: 1 });
+  const data = makeDataset({ n: 1000, dim, seed: 1 });
   for (const { body } of upsertBodies(data)) await json(`${created.host}/vectors/upsert`, { method: 'POST', headers, body });
-  const body = queryBody(data.makeQueries(1)[0], { topK: 10 });
-  for (let i = 0; i < 500; i++) await request(`${created.host}/query`, { method: 'POST', headers, body });
+  const body = upsert ? upsertBodies(data)[0]!.body : queryBody(data.makeQueries(1)[0], { topK: 10 });
+  for (let i = 0; i < (upsert ? 20 : 500); i++) await request(`${created.host}${route}`, { method: 'POST', headers, body });
   const gatewayPid = system.gateways[0]!.child.pid!;
   const storePid = system.store.child.pid!;
   // The same index through the base gateway (another build, same store, database and key): its URL is the
   // index host's path on that gateway's origin.
   const baseGateway = baseGatewayMain ? system.gateways[1]! : undefined;
-  const baseUrl = baseGateway ? `${baseGateway.url}${new URL(created.host).pathname}/query` : undefined;
-  if (baseUrl) for (let i = 0; i < 500; i++) await request(baseUrl, { method: 'POST', headers, body });
+  const baseUrl = baseGateway ? `${baseGateway.url}${new URL(created.host).pathname}${route}` : undefined;
+  if (baseUrl) for (let i = 0; i < (upsert ? 20 : 500); i++) await request(baseUrl, { method: 'POST', headers, body });
   const basePid = baseGateway?.child.pid;
   // Background CPU (health checks, revocation polling, metrics, the ANN thread…) over 4 idle seconds, subtracted
   // below: at low request rates it would otherwise dominate "CPU per request".
@@ -131,7 +138,7 @@ try {
   const target = (name: string, url: string, hopHeaders: Record<string, string>, pid: () => number, output?: () => string): Target => ({
     name, url, headers: hopHeaders, pid, output, gc: [0, 0], requests: 0, seconds: 0, hop: 0, hopSplit: [0, 0], store: 0, client: 0, p50: [], p99: [], non2xx: 0,
   });
-  const targets: Target[] = [target(`${label} gateway`, `${created.host}/query`, headers, () => gatewayPid, () => system.gateways[0]!.output())];
+  const targets: Target[] = [target(`${label} gateway`, `${created.host}${route}`, headers, () => gatewayPid, () => system.gateways[0]!.output())];
   if (baseUrl) targets.push(target('base gateway', baseUrl, headers, () => basePid!, () => baseGateway!.output()));
   const nginxBinary = findNginx();
   const nginx = nginxBinary ? await startNginx(nginxBinary, new URL(system.store.url).port, mkdtempSync(path.join(os.tmpdir(), 'conifer-nginx-'))) : undefined;
@@ -141,7 +148,7 @@ try {
       const indexId = (await json(`${system.store.url}/internal/indexes`, { headers: internal })).indexes[0].indexId;
       const workers = execFileSync('pgrep', ['-f', `nginx: worker process`], { encoding: 'utf8' }).trim().split('\n').map(Number);
       const worker = workers.sort((a, b) => b - a)[0]!;
-      targets.push(target('nginx', `${nginx.url}/internal/indexes/${indexId}/query`, internal, () => worker));
+      targets.push(target('nginx', `${nginx.url}/internal/indexes/${indexId}${route}`, internal, () => worker));
     }
     const startUs = Number(process.hrtime.bigint() / 1000n);
     const traceDir = syscalls ? mkdtempSync(path.join(os.tmpdir(), 'conifer-strace-')) : '';
@@ -211,6 +218,13 @@ try {
     nginx?.stop();
   }
   for (const line of cpuLines) process.stderr.write(`${line}\n`);
+  if (traceGc) {
+    // The gateways' collections themselves (kind, heap before → after, pause, reason), for the record.
+    for (const [i, gateway] of system.gateways.entries()) {
+      const lines = gateway.output().split('\n').filter((l) => / ms: (Scavenge|Mark-Compact|Minor)/.test(l));
+      writeFileSync(path.join(outDir, `${label}-gateway${i === 0 ? '' : '-base'}-gc.txt`), `${lines.join('\n')}\n`);
+    }
+  }
 } finally {
   await system.stop();
 }
@@ -226,7 +240,7 @@ for (const f of files) {
   const text = summarize(path.join(profDir, f), {
     requests: isBase ? baseRequests : process_ === 'store' ? requests + baseRequests : requests,
     window,
-    label: `${which} under load (${label}): POST /query via the gateway, 1,000 × 128, top_k 10, ${connections} connections, ${duration} s; load average at start ${load}`,
+    label: `${which} under load (${label}): POST ${route} via the gateway, 1,000 × ${dim}${upsert ? ', the first upsert body' : ', top_k 10'}, ${connections} connections, ${duration} s; load average at start ${load}`,
   });
   writeFileSync(path.join(outDir, `${label}-${which}.txt`), `${cpuLines.map((l) => `> ${l}`).join('\n')}\n\n${text}`);
   process.stderr.write(`wrote bench/profiles/${label}-${which}.txt\n`);

@@ -1,7 +1,7 @@
 // HTTP over keep-alive sockets, percentiles, progress lines and process probes used by the bench.
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
 export interface HttpResponse {
   status: number;
@@ -116,4 +116,72 @@ export async function pool(count: number, concurrency: number, worker: (i: numbe
     }
   });
   await Promise.all(lanes);
+}
+
+/**
+ * A lean keep-alive client for the overhead section's second latency figure: one socket, one request of
+ * pre-built bytes (request line, headers and body written at once), the answer read by its Content-Length.
+ * No user has it (clients go through an HTTP library such as `request` above's node:http); it shows how much of
+ * a loopback round trip is the client's own, so both figures are reported.
+ */
+export class RawHttpClient {
+  private socket: Socket | undefined;
+  private readonly url: URL;
+  private readonly bytes: Buffer;
+  private pending: { chunks: Buffer[]; size: number; resolve: (r: HttpResponse) => void; reject: (e: Error) => void; started: bigint } | undefined;
+
+  constructor(url: URL, method: string, headers: Record<string, string>, body: string) {
+    this.url = url;
+    const payload = Buffer.from(body);
+    let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\ncontent-type: application/json\r\ncontent-length: ${payload.length}\r\n`;
+    for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+    this.bytes = Buffer.concat([Buffer.from(`${head}\r\n`), payload]);
+  }
+
+  send(): Promise<HttpResponse> {
+    return new Promise((resolve, reject) => {
+      this.pending = { chunks: [], size: 0, resolve, reject, started: process.hrtime.bigint() };
+      if (this.socket === undefined || this.socket.destroyed) this.socket = this.open();
+      this.socket.write(this.bytes);
+    });
+  }
+
+  close(): void {
+    this.socket?.destroy();
+  }
+
+  private open(): Socket {
+    const socket = connect(Number(this.url.port), this.url.hostname);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    const failed = (error: Error) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.reject(error);
+    };
+    socket.on('error', failed);
+    socket.on('close', () => failed(new Error('connection closed')));
+    return socket;
+  }
+
+  private receive(chunk: Buffer): void {
+    const pending = this.pending;
+    if (pending === undefined) return;
+    pending.chunks.push(chunk);
+    pending.size += chunk.length;
+    const data = pending.chunks.length === 1 ? chunk : Buffer.concat(pending.chunks, pending.size);
+    const headEnd = data.indexOf('\r\n\r\n');
+    if (headEnd === -1) return;
+    const head = data.toString('latin1', 0, headEnd);
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (length === null) {
+      this.pending = undefined;
+      pending.reject(new Error(`RawHttpClient reads answers with a Content-Length only: ${head.slice(0, 200)}`));
+      return;
+    }
+    const total = headEnd + 4 + Number(length[1]);
+    if (data.length < total) return;
+    this.pending = undefined;
+    pending.resolve({ status: Number(head.slice(9, 12)), text: data.toString('utf8', headEnd + 4, total), ms: Number(process.hrtime.bigint() - pending.started) / 1e6 });
+  }
 }

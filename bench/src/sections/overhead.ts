@@ -2,6 +2,7 @@
 // plain reverse proxy, when installed) to the store, sequentially (latency) and under load (throughput); and
 // the store's own HTTP cost over its engine, answered in this process by the same DurableIndex (timed in the
 // same sequential rounds).
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,11 +10,11 @@ import { parseQueryRequest } from '@conifer/contracts';
 import { type Dataset, makeDataset, queryBody, upsertBodies } from '@conifer/test-utils';
 import { DEFAULT_DURABLE_OPTIONS, DurableIndex } from '@conifer/vector-store';
 import { pino } from 'pino';
-import { bench, createIndex, deleteIndex, loadTest } from '../harness.ts';
+import { bench, createIndex, deleteIndex, loadTest, TS_NODE_FLAGS } from '../harness.ts';
 import { findNginx, startNginx } from '../nginx.ts';
-import { BASE_GATEWAY_MAIN, LOAD_SECONDS, ROUNDS, SATURATION_SLICES } from '../options.ts';
+import { BASE_GATEWAY_MAIN, LOAD_SECONDS, OVERHEAD_DIM, ROUNDS, SATURATION_SLICES } from '../options.ts';
 import { log, results, row } from '../report.ts';
-import { json, percentile, progress, request } from '../util.ts';
+import { type HttpResponse, json, percentile, progress, RawHttpClient, request } from '../util.ts';
 
 /** CPU seconds (user + system) a process has used. */
 function cpuSeconds(pid: number): number {
@@ -23,8 +24,8 @@ function cpuSeconds(pid: number): number {
 
 export async function overheadSection() {
   log('\n[1] gateway overhead: direct to the store vs through the gateway vs through nginx (plain reverse proxy) to the store');
-  const { host, indexId } = await createIndex('bench-overhead', 128);
-  const data = makeDataset({ n: 1000, dim: 128, seed: 1 });
+  const { host, indexId } = await createIndex('bench-overhead', OVERHEAD_DIM);
+  const data = makeDataset({ n: 1000, dim: OVERHEAD_DIM, seed: 1 });
   for (const { body } of upsertBodies(data)) await json(`${host}/vectors/upsert`, { method: 'POST', headers: bench.keyHeaders, body });
   const body = queryBody(data.makeQueries(1)[0]!, { topK: 10 });
   // proxyPid: the process doing the hop (none when the client talks to the store itself).
@@ -52,34 +53,61 @@ export async function overheadSection() {
   } else {
     log('  nginx is not installed (not on PATH nor /usr/sbin): the nginx reference is skipped (apt-get install nginx to add it)');
   }
-  const section: Record<string, any> = { query: 'top_k 10 over 1,000 × 128 (exact scan in the store)', nginx: nginx ? nginx.version : 'not installed', targets: {} };
+  const section: Record<string, any> = { query: `top_k 10 over 1,000 × ${OVERHEAD_DIM} (exact scan in the store; body ${Buffer.byteLength(body)} bytes)`, nginx: nginx ? nginx.version : 'not installed', targets: {} };
 
-  // Latency: one request at a time, the targets interleaved so drift hits all alike.
+  // The loopback floor (latency rounds only): a trivial node:http server in its own process answering the store's
+  // own answer bytes with no work (floor-server.ts), so that "store over engine" can be read as floor + the
+  // store's own share. And the same two (floor, store) once more with a lean client (RawHttpClient: pre-built
+  // request bytes on one socket), which no user has: it shows the share of the bench's own node:http client.
+  const storeAnswer = (await request(targets[0]!.url, { method: 'POST', headers: targets[0]!.headers, body })).text;
+  const floor = await startFloor(storeAnswer);
+  bench.cleanups.push(async () => floor.stop());
+  const floorUrl = `${floor.url}/query`;
+  const leanFloor = new RawHttpClient(new URL(floorUrl), 'POST', {}, body);
+  const leanDirect = new RawHttpClient(new URL(targets[0]!.url), 'POST', bench.internalHeaders, body);
+  type Probe = { name: string; send: () => Promise<HttpResponse> };
+  const probes: Probe[] = [
+    ...targets.map((t): Probe => ({ name: t.name, send: () => request(t.url, { method: 'POST', headers: t.headers, body }) })),
+    { name: 'floor', send: () => request(floorUrl, { method: 'POST', body }) },
+    { name: 'leanFloor', send: () => leanFloor.send() },
+    { name: 'leanDirect', send: () => leanDirect.send() },
+  ];
+  // Latency: one request at a time, the targets interleaved (the order rotated each round) so drift hits all alike.
   const rounds = ROUNDS;
-  const times: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+  const times: Record<string, number[]> = Object.fromEntries(probes.map((t) => [t.name, []]));
   // The engine alone is timed in the same rounds (one query per round, between the HTTP requests), so that
   // "direct − engine" compares two figures taken in the same seconds of the machine's load.
   const engine = await engineReference(data, body);
   const engineTimes: number[] = [];
   for (let i = 0; i < 300; i++) {
-    for (const t of targets) await request(t.url, { method: 'POST', headers: t.headers, body });
+    for (const t of probes) await t.send();
     engine.time();
   }
   const bar = progress('sequential latency');
   for (let i = 0; i < rounds; i++) {
-    for (const t of targets) {
-      const response = await request(t.url, { method: 'POST', headers: t.headers, body });
+    for (let k = 0; k < probes.length; k++) {
+      const t = probes[(i + k) % probes.length]!;
+      const response = await t.send();
       if (response.status !== 200) throw new Error(`${t.name}: ${response.status} ${response.text}`);
-      times[t.name].push(response.ms);
+      times[t.name]!.push(response.ms);
     }
     engineTimes.push(engine.time());
     bar.update(`${i + 1}/${rounds}`);
   }
   bar.done(`${rounds} rounds`);
   for (const t of targets) {
-    section.targets[t.name] = { label: t.label, p50Ms: percentile(times[t.name], 50), p99Ms: percentile(times[t.name], 99) };
+    section.targets[t.name] = { label: t.label, p50Ms: percentile(times[t.name]!, 50), p99Ms: percentile(times[t.name]!, 99) };
     log(`  ${t.label}: p50 ${section.targets[t.name].p50Ms.toFixed(3)} ms, p99 ${section.targets[t.name].p99Ms.toFixed(3)} ms`);
   }
+  const latencyOnly = { floor: 'floor: trivial node:http server', leanFloor: 'floor, lean client', leanDirect: 'store directly, lean client' } as const;
+  section.floor = {};
+  for (const [name, label] of Object.entries(latencyOnly)) {
+    section.floor[name] = { label, p50Ms: percentile(times[name]!, 50), p99Ms: percentile(times[name]!, 99) };
+    log(`  ${label}: p50 ${section.floor[name].p50Ms.toFixed(3)} ms, p99 ${section.floor[name].p99Ms.toFixed(3)} ms`);
+  }
+  leanFloor.close();
+  leanDirect.close();
+  floor.stop();
   // Saturation: autocannon in its own process (16 connections; its CPU competes for the same cores whichever
   // target it drives). Each target's time is cut into slices run in turn, the order rotated every slice, so
   // that the machine's other load falls on all targets alike; requests/s is the total over a target's slices.
@@ -189,6 +217,12 @@ export async function overheadSection() {
   log(`  engine alone (in-process DurableIndex, same data and query, timed in the same rounds): p50 ${engineFigures.p50Ms.toFixed(3)} ms, p99 ${engineFigures.p99Ms.toFixed(3)} ms`);
   row('overhead', 'p50 engine alone (same query)', engineFigures.p50Ms, 'ms');
   row('overhead', 'store HTTP added p50 (direct − engine)', d.p50Ms - engineFigures.p50Ms, 'ms', { target: 0.3 });
+  const f = section.floor;
+  row('overhead', 'p50 floor (trivial node:http server, same client)', f.floor.p50Ms, 'ms', { note: 'no work: the client + loopback + Node HTTP alone' });
+  row('overhead', 'store over floor p50 (direct − floor)', d.p50Ms - f.floor.p50Ms, 'ms', { reference: engineFigures.p50Ms, refLabel: 'engine alone' });
+  row('overhead', 'p50 floor, lean client', f.leanFloor.p50Ms, 'ms', { note: 'pre-built request bytes on one socket (no user has this client)' });
+  row('overhead', 'p50 direct to store, lean client', f.leanDirect.p50Ms, 'ms', { reference: f.leanFloor.p50Ms, refLabel: 'floor' });
+  row('overhead', 'store HTTP added p50, lean client (direct − engine)', f.leanDirect.p50Ms - engineFigures.p50Ms, 'ms');
   row('overhead', 'p50 engine alone in a tight loop', engineFigures.tightLoopP50Ms, 'ms', { note: 'the earlier reference' });
   row('overhead', 'store HTTP added p50 (direct − tight-loop engine)', d.p50Ms - engineFigures.tightLoopP50Ms, 'ms');
   await deleteIndex('bench-overhead');
@@ -220,4 +254,18 @@ async function engineReference(data: Dataset, body: string): Promise<{ time(): n
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The floor server (floor-server.ts) in a process of its own, answering `answer`. */
+async function startFloor(answer: string): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, [...TS_NODE_FLAGS, path.resolve(import.meta.dirname, '../floor-server.ts')], {
+    env: { ...process.env, FLOOR_BODY: answer },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`floor server exited (${code})`)));
+    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => void child.kill('SIGTERM') };
 }

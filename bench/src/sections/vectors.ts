@@ -4,12 +4,14 @@
 // disk's fsync ceiling, and for the dataset marked `restart` the store's restart and recovery. The data, bodies
 // and exact answers are prepared on disk once per size (bench-data.ts) and the bodies read one at a time.
 import { spawn } from 'node:child_process';
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { queryBody, recallAt, type UpsertBody } from '@conifer/test-utils';
 import { benchData, FILTER_1, FILTER_10 } from '../bench-data.ts';
 import { annPending, annQueries, bench, createIndex, deleteIndex, loadTest, waitAnnBuilt } from '../harness.ts';
-import { ANN_WAIT, type DatasetSpec, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
+import { findNginx, startNginx } from '../nginx.ts';
+import { ANN_WAIT, BASE_GATEWAY_MAIN, type DatasetSpec, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
 import { log, results, row } from '../report.ts';
 import { load, status } from '../store-process.ts';
 import { json, percentile, pool, progress, request, rssBytes, sleep } from '../util.ts';
@@ -65,14 +67,31 @@ export async function datasetSection({ n, dim, name, restart }: DatasetSpec): Pr
   log(`  store RssAnon after ingest + graph: ${(rssAnonAfter / 2 ** 30).toFixed(2)} GiB (${((rssAnonAfter - rssAnonBefore) / n).toFixed(0)} B/vector growth); load ${load()}`);
   row('memory', `[${label}] store RssAnon (ingested, graph built)`, rssAnonAfter / 2 ** 30, 'GiB', { ...(n >= 1_000_000 && dim === 768 ? { target: 3 } : {}), note: 'the whole store process' });
 
-  // ---- indexed: through the gateway and directly, unfiltered, 10 % and 1 % filtered
+  // ---- indexed: through the gateway and directly, unfiltered, 10 % and 1 % filtered; the two (and a base
+  // gateway, --base-gateway-main) interleaved query by query after a warm-up pass over every body on each.
+  const paths: QueryPath[] = [
+    { name: 'gateway', url: gatewayQuery, headers: bench.keyHeaders },
+    { name: 'direct', url: directQuery, headers: bench.internalHeaders },
+  ];
+  if (BASE_GATEWAY_MAIN) paths.push({ name: 'base', url: `${bench.system.gateways[1]!.url}${new URL(index.host).pathname}/query`, headers: bench.keyHeaders });
+  // nginx (when installed) proxying to the store: what a plain reverse proxy adds to the same query.
+  const nginxBinary = findNginx();
+  const nginx = nginxBinary ? await startNginx(nginxBinary, new URL(bench.storeUrl).port, mkdtempSync(path.join(os.tmpdir(), 'conifer-nginx-'))) : undefined;
+  if (nginx) bench.cleanups.push(async () => nginx.stop());
+  if (nginx) paths.push({ name: 'nginx', url: `${nginx.url}/internal/indexes/${index.indexId}/query`, headers: bench.internalHeaders });
+  const unfiltered = await interleavedQueries(paths, unfilteredBodies, truthAll, 'unfiltered');
+  const filtered10 = await interleavedQueries(paths, filteredBodies, truthFiltered, 'filter 10%');
+  const filtered1 = await interleavedQueries(paths, filtered1Bodies, truthFiltered1, 'filter 1%');
+  nginx?.stop();
   section.indexed = {
-    gateway: await sequentialQueries(gatewayQuery, bench.keyHeaders, unfilteredBodies, truthAll, 'gateway, unfiltered'),
-    direct: await sequentialQueries(directQuery, bench.internalHeaders, unfilteredBodies, truthAll, 'direct, unfiltered'),
-    gatewayFiltered: await sequentialQueries(gatewayQuery, bench.keyHeaders, filteredBodies, truthFiltered, 'gateway, filter 10%'),
-    directFiltered: await sequentialQueries(directQuery, bench.internalHeaders, filteredBodies, truthFiltered, 'direct, filter 10%'),
-    gatewayFiltered1: await sequentialQueries(gatewayQuery, bench.keyHeaders, filtered1Bodies, truthFiltered1, 'gateway, filter 1%'),
-    directFiltered1: await sequentialQueries(directQuery, bench.internalHeaders, filtered1Bodies, truthFiltered1, 'direct, filter 1%'),
+    gateway: unfiltered.gateway,
+    direct: unfiltered.direct,
+    gatewayFiltered: filtered10.gateway,
+    directFiltered: filtered10.direct,
+    gatewayFiltered1: filtered1.gateway,
+    directFiltered1: filtered1.direct,
+    ...(BASE_GATEWAY_MAIN ? { base: unfiltered.base, baseFiltered: filtered10.base, baseFiltered1: filtered1.base } : {}),
+    ...(nginx ? { nginx: unfiltered.nginx, nginxFiltered: filtered10.nginx, nginxFiltered1: filtered1.nginx } : {}),
   };
   const loads: [string, string, Record<string, string>, string[]][] = [
     ['gateway', gatewayQuery, bench.keyHeaders, unfilteredBodies],
@@ -97,6 +116,14 @@ export async function datasetSection({ n, dim, name, restart }: DatasetSpec): Pr
   const indexedNote = buildWait.pending > 0 ? `${buildWait.pending} vectors still pending for the ANN index` : undefined;
   row('query', `${tag} p50 via gateway (indexed)`, g.p50Ms, 'ms', { reference: dr.p50Ms, refLabel: 'direct', target: 2, note: indexedNote });
   row('query', `${tag} p99 via gateway`, g.p99Ms, 'ms', { reference: dr.p99Ms, refLabel: 'direct' });
+  row('query', `${tag} gateway added p50 (same query, interleaved)`, g.addedP50Ms, 'ms', { note: 'median over the queries of gateway − direct for the same query' });
+  const viaNginx = section.indexed.nginx as PathFigures | undefined;
+  if (viaNginx) row('query', `${tag} nginx added p50 (same query, interleaved)`, viaNginx.addedP50Ms, 'ms', { reference: g.addedP50Ms, refLabel: 'gateway added', note: 'nginx proxying to the store' });
+  const base = section.indexed.base as PathFigures | undefined;
+  if (base) {
+    row('query', `${tag} p50 via base gateway (--base-gateway-main)`, base.p50Ms, 'ms', { reference: g.p50Ms, refLabel: 'gateway' });
+    row('query', `${tag} base gateway added p50 (same query, interleaved)`, base.addedP50Ms, 'ms', { reference: g.addedP50Ms, refLabel: 'gateway added' });
+  }
   row('query', `${tag} recall@10 via gateway`, g.recall, 'recall', { reference: 1, refLabel: 'exact', target: dim === 768 ? 0.98 : 0.95, higherIsBetter: true });
   row('query', `${tag} QPS via gateway (8 conn.)`, g.qps, 'q/s', { reference: dr.qps, refLabel: 'direct' });
   row('query', `${tag} exact answers (reference)`, data.exactMsPerQuery, 'ms', { note: data.prepareSeconds === undefined ? 'cached from an earlier run' : 'usearch SIMD brute force, all cores, unfiltered + 10 % + 1 %' });
@@ -174,6 +201,57 @@ async function sequentialQueries(url: string, headers: Record<string, string>, b
   }
   const out = { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), recall: recall / bodies.length };
   bar.done(`p50 ${out.p50Ms.toFixed(2)} ms, p99 ${out.p99Ms.toFixed(2)} ms, recall@10 ${out.recall.toFixed(3)}`);
+  return out;
+}
+
+interface QueryPath {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+interface PathFigures {
+  p50Ms: number;
+  p99Ms: number;
+  recall: number;
+  /** Median over the queries of (this path's time − direct's time for the same query, sent next to it). */
+  addedP50Ms?: number;
+  qps?: number;
+}
+
+/**
+ * The same queries on several paths (gateway, direct, base gateway), so that the paths' difference is the
+ * path's own: first one pass of every body on every path (the store's graph and vectors may still be paged in
+ * from their files after the build, and a path measured first would pay those faults for the others), then
+ * query by query on each path in turn, the order rotated each query, so that the machine's load and the
+ * store's caches fall on all paths alike.
+ */
+async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: string[][], label: string): Promise<Record<string, PathFigures>> {
+  const bar = progress(`${paths.map((p) => p.name).join(' / ')}, ${label}`);
+  for (let i = 0; i < bodies.length; i++) {
+    for (const p of paths) await request(p.url, { method: 'POST', headers: p.headers, body: bodies[i] });
+    bar.update(`warm-up ${i + 1}/${bodies.length}`);
+  }
+  const times: Record<string, number[]> = Object.fromEntries(paths.map((p) => [p.name, []]));
+  const recall: Record<string, number> = Object.fromEntries(paths.map((p) => [p.name, 0]));
+  for (let i = 0; i < bodies.length; i++) {
+    for (let k = 0; k < paths.length; k++) {
+      const p = paths[(i + k) % paths.length]!;
+      const response = await request(p.url, { method: 'POST', headers: p.headers, body: bodies[i] });
+      if (response.status !== 200) throw new Error(`${p.name}, ${label}: ${response.status} ${response.text.slice(0, 300)}`);
+      times[p.name]!.push(response.ms);
+      recall[p.name]! += recallAt(truth[i]!, JSON.parse(response.text).matches.map((m: { id: string }) => m.id));
+    }
+    bar.update(`${i + 1}/${bodies.length}`);
+  }
+  const out: Record<string, PathFigures> = {};
+  const direct = times.direct;
+  for (const p of paths) {
+    const t = times[p.name]!;
+    out[p.name] = { p50Ms: percentile(t, 50), p99Ms: percentile(t, 99), recall: recall[p.name]! / bodies.length };
+    if (direct !== undefined && p.name !== 'direct') out[p.name]!.addedP50Ms = percentile(t.map((ms, i) => ms - direct[i]!), 50);
+  }
+  bar.done(paths.map((p) => `${p.name} p50 ${out[p.name]!.p50Ms.toFixed(2)} ms, p99 ${out[p.name]!.p99Ms.toFixed(2)} ms, recall@10 ${out[p.name]!.recall.toFixed(3)}${out[p.name]!.addedP50Ms === undefined ? '' : ` (over direct, paired p50 ${out[p.name]!.addedP50Ms!.toFixed(3)} ms)`}`).join('; '));
   return out;
 }
 

@@ -6,6 +6,7 @@ import {
   encodeCancel,
   encodeData,
   encodeRequest,
+  encodeRequestFrames,
   encodeResponse,
   FLAG_END,
   FrameDecoder,
@@ -84,6 +85,49 @@ describe('internal frames codec', () => {
     expect(decode(encodeData(3, Buffer.alloc(0), true), () => 100)).toEqual([expect.objectContaining({ type: FrameType.Data, flags: FLAG_END })]);
   });
 
+  it('encodeRequestFrames: the same frames as encodeRequest, the body written from its own memory (not copied)', () => {
+    const headers = ['x-request-id', 'r-2', 'content-type', 'application/json'];
+    const small = Buffer.from('{"vector":[0.5,0.25],"topK":3}');
+    const smallParts = encodeRequestFrames(5, 'POST', '/q', headers, small);
+    expect(smallParts).toHaveLength(2);
+    expect(smallParts[1]).toBe(small);
+    expect(Buffer.concat(smallParts).equals(encodeRequest(5, 'POST', '/q', headers, small))).toBe(true);
+    const big = Buffer.alloc(2 * MAX_DATA_BYTES + 77);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 253;
+    const parts = encodeRequestFrames(6, 'POST', '/u', headers, big);
+    // head + DATA header, slice, DATA header, slice, DATA header, slice
+    expect(parts).toHaveLength(6);
+    for (const slice of [parts[1]!, parts[3]!, parts[5]!]) expect(slice.buffer).toBe(big.buffer);
+    const frames = decode(Buffer.concat(parts), (i) => 40_000 + (i % 13));
+    expect(frames.map((f) => [f.type, f.stream, f.flags, f.payload.length])).toEqual([
+      [FrameType.Request, 6, 0, expect.any(Number)],
+      [FrameType.Data, 6, 0, MAX_DATA_BYTES],
+      [FrameType.Data, 6, 0, MAX_DATA_BYTES],
+      [FrameType.Data, 6, FLAG_END, 77],
+    ]);
+    expect(decodeRequestHead(frames[0]!.payload)).toEqual({ method: 'POST', path: '/u', headers });
+    expect(body(frames, 6).equals(big)).toBe(true);
+    // A body in several buffers (as received): one DATA frame per buffer, a large one cut, an empty one skipped.
+    const chunks = [Buffer.from('{"a":'), Buffer.alloc(0), big, Buffer.from('}')];
+    const chunked = encodeRequestFrames(9, 'POST', '/u', headers, chunks);
+    expect(chunked.filter((part) => part.buffer === big.buffer)).toHaveLength(3);
+    const chunkedFrames = decode(Buffer.concat(chunked), () => 65_536);
+    expect(chunkedFrames.slice(1).map((f) => [f.flags, f.payload.length])).toEqual([
+      [0, 5],
+      [0, MAX_DATA_BYTES],
+      [0, MAX_DATA_BYTES],
+      [0, 77],
+      [FLAG_END, 1],
+    ]);
+    expect(body(chunkedFrames, 9).equals(Buffer.concat(chunks))).toBe(true);
+    // No body (or an empty one): the head alone, with END.
+    for (const none of [undefined, Buffer.alloc(0)]) {
+      const only = encodeRequestFrames(8, 'GET', '/healthz', [], none);
+      expect(only).toHaveLength(1);
+      expect(decode(only[0]!, () => 100).map((f) => [f.type, f.flags])).toEqual([[FrameType.Request, FLAG_END]]);
+    }
+  });
+
   it('refuses malformed frames with FrameProtocolError (never another error, never a frame)', () => {
     const cases: Buffer[] = [
       Buffer.from([0, 0, 0, 2, 1, 0, 0, 0, 0, 1]), // length below the header
@@ -109,6 +153,7 @@ describe('internal frames codec', () => {
     expect(() => decodeResponseHead(Buffer.from([1]))).toThrow(FrameProtocolError);
     expect(() => decodeResponseHead(Buffer.from([0, 200, 0, 1, 0x61]))).toThrow(FrameProtocolError); // a name without value
     expect(() => encodeRequest(1, 'GET', 'x'.repeat(70_000), [], undefined)).toThrow(FrameProtocolError);
+    expect(() => encodeRequestFrames(1, 'GET', 'x'.repeat(70_000), [], Buffer.from('{}'))).toThrow(FrameProtocolError);
   });
 
   it('keeps an incomplete tail only until the rest arrives', () => {

@@ -14,6 +14,7 @@ import {
   FrameDecoder,
   FrameType,
   FRAMES_PROTOCOL,
+  MAX_DATA_BYTES,
   UnavailableError,
 } from '@conifer/contracts';
 import { VectorStoreClient } from './store-client.js';
@@ -141,6 +142,18 @@ describe('VectorStoreClient over frames', () => {
     expect(last.path).toBe('/internal/indexes/ix%2F1/echo?x=1');
     expect(last.headers).toEqual({ 'x-request-id': expect.stringMatching(/^r-/), 'content-type': 'application/json', 'content-length': String(last.body.length), 'x-conifer-min-seq': '7' });
     expect(last.headers['x-conifer-internal-token']).toBeUndefined();
+  });
+
+  it('sends a body given in chunks as it is: the store reads it whole, its length the sum, large chunks cut', async () => {
+    const big = Buffer.alloc(MAX_DATA_BYTES + 1000, 0x20);
+    const chunks = [Buffer.from('{"pad":"'), Buffer.alloc(0), big, Buffer.from('","n":7}')];
+    const answer = await client.forwardStreaming('i', { method: 'POST', path: '/echo', body: chunks, requestId: 'r-chunks' });
+    expect(answer.status).toBe(200);
+    const whole = Buffer.concat(chunks);
+    expect(JSON.parse(answer.whole === undefined ? (await answer.bytes()).toString() : answer.whole.toString())).toEqual({ body: whole.toString() });
+    const last = store.received.at(-1)!;
+    expect(last.body.equals(whole)).toBe(true);
+    expect(last.headers['content-length']).toBe(String(whole.length));
   });
 
   it('passes error answers through unchanged and streams a large one', async () => {

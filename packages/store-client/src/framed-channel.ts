@@ -13,13 +13,13 @@
 // - Time-outs are checked by one sweep per connection every TIMER_TICK_MS (no timer per request).
 // - Back-pressure per answer: the store sends at most ANSWER_WINDOW_BYTES of an answer ahead of what the reader
 //   has taken (WINDOW frames grant more as the client reads), so a slow client holds up its own answer only —
-//   never the connection shared with other requests, and never more than a window of it in the gateway. Request bodies are already whole in the gateway's memory; they are written in DATA frames of at most
-//   MAX_DATA_BYTES, so a large upsert delays the requests behind it on its connection only briefly, and
+//   never the connection shared with other requests, and never more than a window of it in the gateway. Request bodies are already whole in the gateway's memory; they are written as they are (not copied into
+//   the frames: encodeRequestFrames) in DATA frames of at most MAX_DATA_BYTES, so a large upsert delays the requests behind it on its connection only briefly, and
 //   several connections per node spread the load.
 import {
   decodeResponseHead,
   encodeCancel,
-  encodeRequest,
+  encodeRequestFrames,
   encodeWindow,
   FLAG_END,
   FrameDecoder,
@@ -54,7 +54,8 @@ export interface FramedRequest {
   readonly path: string;
   /** Header pairs (name, value, …): request id, content type, min-seq. */
   readonly headers: string[];
-  readonly body: Buffer | undefined;
+  /** One buffer, or the body in the chunks it arrived in (written in turn, never joined). */
+  readonly body: Buffer | readonly Buffer[] | undefined;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
 }
@@ -117,7 +118,7 @@ class FramedConnection {
   private readonly decoder: FrameDecoder;
   private state: 'connecting' | 'handshake' | 'open' | 'closed' = 'connecting';
   /** Frames written before the Upgrade was answered (with their exchanges, to re-route if it is refused). */
-  private queued: { exchange: Exchange; bytes: Buffer }[] = [];
+  private queued: { exchange: Exchange; parts: Buffer[] }[] = [];
   private handshake: Buffer = Buffer.alloc(0);
   private nextId = 1;
   private sweep: NodeJS.Timeout | undefined;
@@ -161,16 +162,17 @@ class FramedConnection {
     const id = this.nextId;
     this.nextId = this.nextId === 0xffffffff ? 1 : this.nextId + 1;
     const exchange = new Exchange(id, request, handler, this);
-    let bytes: Buffer;
+    let parts: Buffer[];
     try {
-      bytes = encodeRequest(id, request.method, request.path, request.headers, request.body);
+      // The body is not copied: its bytes are written as they are, after the frame headers.
+      parts = encodeRequestFrames(id, request.method, request.path, request.headers, request.body);
     } catch (error) {
       handler.onError(error as Error);
       return;
     }
     this.streams.set(id, exchange);
-    if (this.state === 'open') this.writer.write(bytes);
-    else this.queued.push({ exchange, bytes });
+    if (this.state === 'open') for (const part of parts) this.writer.write(part);
+    else this.queued.push({ exchange, parts });
   }
 
   cancel(exchange: Exchange): void {
@@ -231,8 +233,7 @@ class FramedConnection {
     this.state = 'open';
     const queued = this.queued;
     this.queued = [];
-    if (queued.length === 1) this.socket.write(queued[0]!.bytes);
-    else if (queued.length > 1) this.socket.write(Buffer.concat(queued.map((entry) => entry.bytes)));
+    for (const entry of queued) for (const part of entry.parts) this.writer.write(part);
     if (rest.length > 0) this.receive(rest);
   }
 

@@ -142,6 +142,15 @@ describe('VectorStoreClient', () => {
     expect(Buffer.concat(chunks).equals(response.whole!)).toBe(true);
   });
 
+  it('forwardStreaming over HTTP: a body given in chunks is sent joined, with its whole length', async () => {
+    const chunks = [Buffer.from('{"vectors":[{"id":"a",'), Buffer.from('"values":[0.1]}],'), Buffer.from('"namespace":"ns"}')];
+    await client.forwardStreaming('i1', { method: 'POST', path: '/vectors/upsert', body: chunks });
+    expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/internal/indexes/i1/vectors/upsert', body: Buffer.concat(chunks).toString() });
+    expect(seen.at(-1)!.headers['content-length']).toBe(String(Buffer.concat(chunks).length));
+    await client.forward('i1', { method: 'POST', path: '/vectors/upsert', body: chunks });
+    expect(seen.at(-1)!.body).toBe(Buffer.concat(chunks).toString());
+  });
+
   it('forwardStreaming: sends X-Conifer-Min-Seq only when asked, and reads X-Conifer-Log-Seq', async () => {
     const write = await client.forwardStreaming('seq', { method: 'POST', path: '/vectors/upsert', body: '{}', minSeq: '7' });
     expect(write.logSeq).toBe('42');

@@ -80,8 +80,11 @@ export interface ForwardRequest {
   readonly method: string;
   /** Path below the index, starting with '/', query string included: '/vectors/fetch?ids=a'. */
   readonly path: string;
-  /** Body bytes as received (undefined for GET/DELETE without body). */
-  readonly body?: Buffer | string;
+  /**
+   * Body bytes as received (undefined for GET/DELETE without body); several buffers: the body in the chunks it
+   * arrived in, sent in turn without joining them over the framed protocol (joined for an HTTP request).
+   */
+  readonly body?: Buffer | string | readonly Buffer[];
   readonly contentType?: string;
   readonly requestId?: string;
   /** Sent as X-Conifer-Min-Seq: a read waits (bounded) until the replica has applied this log sequence. */
@@ -156,6 +159,18 @@ export function isUnavailableFailure(error: unknown): boolean {
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
   const cause = (error as { cause?: unknown })?.cause;
   return cause !== undefined && cause !== error && isUnavailableFailure(cause);
+}
+
+/** A body given in chunks, joined (an HTTP request's body is one buffer). */
+function wholeBody(body: ForwardRequest['body']): Buffer | string | undefined {
+  return body === undefined || typeof body === 'string' || Buffer.isBuffer(body) ? (body as Buffer | string | undefined) : Buffer.concat(body as readonly Buffer[]);
+}
+
+function byteLength(body: Buffer | readonly Buffer[]): number {
+  if (Buffer.isBuffer(body)) return body.length;
+  let total = 0;
+  for (const chunk of body as readonly Buffer[]) total += chunk.length;
+  return total;
 }
 
 function unavailable(error: unknown): UnavailableError {
@@ -259,7 +274,7 @@ export class VectorStoreClient {
     return this.call(
       request.method,
       `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
-      request.body,
+      wholeBody(request.body),
       request.contentType,
       request.requestId,
     );
@@ -279,9 +294,9 @@ export class VectorStoreClient {
 
   /** The framed path: same answer object, same failures (UnavailableError whose cause has undici's codes). */
   private forwardFramed(frames: FramedChannel, indexId: string, request: ForwardRequest): Promise<StreamedResponse> {
-    const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
+    const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
     const headers: string[] = request.requestId !== undefined ? ['x-request-id', request.requestId] : [];
-    if (body !== undefined) headers.push('content-type', request.contentType ?? 'application/json', 'content-length', String(body.length));
+    if (body !== undefined) headers.push('content-type', request.contentType ?? 'application/json', 'content-length', String(byteLength(body)));
     if (request.minSeq !== undefined) headers.push(MIN_SEQ_HEADER, request.minSeq);
     const framed: FramedRequest = {
       method: request.method,
@@ -306,7 +321,7 @@ export class VectorStoreClient {
           method: request.method as Dispatcher.HttpMethod,
           path: `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
           headers,
-          body: request.body,
+          body: wholeBody(request.body),
           // undefined: the pool's own time-out (undici reads `headersTimeout != null`).
           headersTimeout: request.headersTimeoutMs,
         },

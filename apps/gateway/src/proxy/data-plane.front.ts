@@ -20,8 +20,10 @@
 // conifer_http_requests_total / duration metrics under the same route labels, the one "request" log line at info
 // and the data-plane report are produced here as the app's Fastify hooks produce them for other routes.
 //
-// Per request it allocates the call record, the body (the received chunk itself when it came in one) and the
-// response's header array; listeners are shared functions reading the record off the request/response.
+// Per request it allocates the call record and the response's header array; the body is the received chunk
+// itself when it came in one, else the list of its chunks, forwarded as they are (never joined unless something
+// reads it whole: a namespace-scoped key's namespace check). Listeners are shared functions reading the record
+// off the request/response.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { pipeline, type Readable } from 'node:stream';
@@ -90,9 +92,12 @@ type Carrier = { [CALL]?: Call };
 
 /** One data-plane request on the front path: what the proxy reads (DataPlaneCall) and what the end reports. */
 class Call implements DataPlaneCall {
-  body: Buffer | undefined = undefined;
+  /** The body's first chunk (the whole body when it came in one). */
+  first: Buffer | undefined = undefined;
+  /** Every chunk, when there were several. */
   parts: Buffer[] | undefined = undefined;
   received = 0;
+  private joined: Buffer | undefined = undefined;
   caller: ApiKeyPrincipal | null = null;
   private parsedQuery: unknown = undefined;
 
@@ -109,6 +114,17 @@ class Call implements DataPlaneCall {
     readonly started: number,
     readonly response: ServerResponse,
   ) {}
+
+  /** The body whole: its chunks are joined only when something reads it so (the forward sends bodyParts). */
+  get body(): Buffer | undefined {
+    if (this.parts === undefined) return this.first;
+    this.joined ??= Buffer.concat(this.parts, this.received);
+    return this.joined;
+  }
+
+  get bodyParts(): readonly Buffer[] | undefined {
+    return this.parts;
+  }
 
   /** Parsed on first use only (a namespace-scoped key's fetch, list or listing). */
   get query(): unknown {
@@ -256,7 +272,6 @@ export class DataPlaneFront {
 
   /** The whole body arrived. */
   bodyComplete(call: Call): void {
-    if (call.parts !== undefined) call.body = Buffer.concat(call.parts, call.received);
     if (call.received !== call.contentLength) {
       this.fail(call, new InvalidArgumentError('Request body size did not match Content-Length'));
       return;
@@ -342,8 +357,8 @@ function responseClosed(this: ServerResponse): void {
 function bodyChunk(this: IncomingMessage, chunk: Buffer): void {
   const call = (this as Carrier)[CALL]!;
   call.received += chunk.length;
-  if (call.body === undefined && call.parts === undefined) call.body = chunk;
-  else if (call.parts === undefined) call.parts = [call.body!, chunk];
+  if (call.first === undefined) call.first = chunk;
+  else if (call.parts === undefined) call.parts = [call.first, chunk];
   else call.parts.push(chunk);
 }
 

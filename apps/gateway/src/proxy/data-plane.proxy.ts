@@ -44,6 +44,11 @@ export interface DataPlaneCall {
   readonly query: unknown;
   /** The received bytes (a Buffer), or undefined for a request without a body. */
   readonly body: unknown;
+  /**
+   * The body in the chunks it arrived in, when there were several (the front path): forwarded as they are, so
+   * that `body` (their join) is made only when something reads it (a namespace-scoped key's namespace check).
+   */
+  readonly bodyParts?: readonly Buffer[];
   readonly id: string;
 }
 
@@ -133,14 +138,15 @@ export class DataPlaneProxy {
       throw new InvalidArgumentError(`${MIN_SEQ_HEADER} must be a log sequence number (decimal digits), as returned in ${LOG_SEQ_HEADER}`);
     }
 
-    const body = request.body;
+    const parts = request.bodyParts;
+    const body = parts === undefined ? request.body : undefined;
     const upstream: ForwardRequest = scopedListing
       ? { ...scopedListingUpstream, requestId: request.id, minSeq: clientMinSeq }
       : {
           method: request.method,
           path: this.upstreamPath(operation, request),
-          // The data-plane routes keep the received bytes (never parsed, never re-serialised).
-          body: Buffer.isBuffer(body) ? body : undefined,
+          // The data-plane routes keep the received bytes (never parsed, never re-serialised, never joined).
+          body: parts ?? (Buffer.isBuffer(body) ? body : undefined),
           contentType: request.headers['content-type'],
           requestId: request.id,
           minSeq: clientMinSeq,

@@ -96,6 +96,27 @@ describe('data plane front path', () => {
     expect(store.dataRequests(indexId).at(-1)!.body.toString()).toBe(QUERY);
   });
 
+  it('checks a namespace-scoped key against the namespace of a body that arrives in chunks, and forwards it whole', async () => {
+    const scoped = await catalog.createKey(projectId, { roles: ['ProjectEditor'], namespaceScope: ['en'] });
+    const inChunks = (text: string) =>
+      (async function* () {
+        for (const part of [text.slice(0, 9), text.slice(9, 20), text.slice(20)]) {
+          yield Buffer.from(part);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+    const allowed = JSON.stringify({ vector: [0.1, 0.2], topK: 1, namespace: 'en' });
+    const ok = await send('POST', `${base}/query`, { apiKey: scoped.value, headers: { 'content-length': String(allowed.length) }, body: inChunks(allowed) });
+    expect(ok.status).toBe(200);
+    expect(store.dataRequests(indexId).at(-1)!.body.toString()).toBe(allowed);
+    const before = store.dataRequests(indexId).length;
+    const other = JSON.stringify({ vector: [0.1, 0.2], topK: 1, namespace: 'fr' });
+    const refused = await send('POST', `${base}/query`, { apiKey: scoped.value, headers: { 'content-length': String(other.length) }, body: inChunks(other) });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 7 });
+    expect(store.dataRequests(indexId).length).toBe(before);
+  });
+
   it('refuses in the gRPC-style shape, with the request id: no key, a wrong key, a role that does not allow it, another index', async () => {
     const missing = await send('POST', `${base}/query`, { body: QUERY, headers: { 'x-request-id': 'front-401' } });
     expect(missing.status).toBe(401);
