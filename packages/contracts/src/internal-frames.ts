@@ -87,6 +87,46 @@ export function encodeRequest(stream: number, method: string, path: string, head
   return encodeHeadAndBody(FrameType.Request, stream, headBytes, (target, at) => writeStrings(target, at, strings), body);
 }
 
+/**
+ * encodeRequest without copying the body: the frames as a list of buffers to write in turn (one socket write
+ * when corked, as FrameWriter does): the head frame, then per DATA frame its 10-byte header and views into
+ * `body`'s pieces (a body received in several chunks is framed as it lies; DATA frames still carry at most
+ * MAX_DATA_BYTES). The pieces must stay unchanged until written. The bytes are those of encodeRequest.
+ */
+export function encodeRequestParts(stream: number, method: string, path: string, headers: readonly string[], body: readonly Buffer[]): Buffer[] {
+  const strings = [method, path, ...headers];
+  const headBytes = stringsLength(strings);
+  if (headBytes + 6 > MAX_FRAME_BYTES) throw new FrameProtocolError('request head too large');
+  let bodyBytes = 0;
+  for (const piece of body) bodyBytes += piece.length;
+  const slices = bodyBytes === 0 ? 0 : Math.ceil(bodyBytes / MAX_DATA_BYTES);
+  // The head frame and every DATA frame's header in one allocation.
+  const heads = Buffer.allocUnsafe(HEADER_BYTES + headBytes + slices * HEADER_BYTES);
+  writeStrings(heads, writeHeader(heads, 0, headBytes, FrameType.Request, slices === 0 ? FLAG_END : 0, stream), strings);
+  const out: Buffer[] = [heads.subarray(0, HEADER_BYTES + headBytes)];
+  let headerAt = HEADER_BYTES + headBytes;
+  let piece = 0;
+  let pieceAt = 0;
+  for (let i = 0; i < slices; i++) {
+    const frameBytes = Math.min(MAX_DATA_BYTES, bodyBytes - i * MAX_DATA_BYTES);
+    writeHeader(heads, headerAt, frameBytes, FrameType.Data, i === slices - 1 ? FLAG_END : 0, stream);
+    out.push(heads.subarray(headerAt, headerAt + HEADER_BYTES));
+    headerAt += HEADER_BYTES;
+    for (let left = frameBytes; left > 0; ) {
+      const current = body[piece]!;
+      const take = Math.min(left, current.length - pieceAt);
+      if (take > 0) out.push(pieceAt === 0 && take === current.length ? current : current.subarray(pieceAt, pieceAt + take));
+      left -= take;
+      pieceAt += take;
+      if (pieceAt === current.length) {
+        piece++;
+        pieceAt = 0;
+      }
+    }
+  }
+  return out;
+}
+
 /** A response head (status, header pairs) followed by its body, like encodeRequest (end false: more DATA follows). */
 export function encodeResponse(stream: number, status: number, headers: readonly string[], body: Buffer | undefined, end = true): Buffer {
   const headBytes = 2 + stringsLength(headers);
@@ -193,39 +233,83 @@ const TYPES = new Set<number>(Object.values(FrameType));
  * Cuts a byte stream into frames, whatever the chunking: a frame split over several chunks is reassembled, several
  * frames in one chunk come out one by one (as views into that chunk, no copy). A malformed frame (unknown type,
  * a length out of bounds) throws FrameProtocolError; the decoder is then unusable and the connection must close.
+ *
+ * A frame split over chunks is copied once, when its last byte arrives: its pieces are kept until then (a
+ * 256 KB DATA frame comes in four 64 KB socket reads; joining each read to what came before copied it 2.5 times,
+ * the largest CPU cost of a framed upsert in the store, bench/RESULTS.md).
  */
 export class FrameDecoder {
-  private pending: Buffer | undefined;
+  /** The pieces of an incomplete frame (or of an incomplete header), in order. */
+  private pieces: Buffer[] = [];
+  private piecesBytes = 0;
+  /** Bytes of the incomplete frame (header included), once its header is known; 0 before. */
+  private needed = 0;
 
   constructor(private readonly onFrame: (frame: Frame) => void) {}
 
   /** Bytes received but not yet a whole frame. */
   get buffered(): number {
-    return this.pending?.length ?? 0;
+    return this.piecesBytes;
   }
 
   push(chunk: Buffer): void {
     let data = chunk;
-    if (this.pending !== undefined) {
-      data = Buffer.concat([this.pending, chunk]);
-      this.pending = undefined;
+    if (this.piecesBytes > 0) {
+      if (this.needed === 0) {
+        // The header itself was split: join the few bytes held with this chunk's start, then decide.
+        const headerTail = Math.min(chunk.length, HEADER_BYTES - this.piecesBytes);
+        this.pieces.push(chunk.subarray(0, headerTail));
+        this.piecesBytes += headerTail;
+        if (this.piecesBytes < HEADER_BYTES) return;
+        const header = Buffer.concat(this.pieces, this.piecesBytes);
+        this.pieces = [header];
+        this.needed = 4 + this.check(header, 0);
+        chunk = chunk.subarray(headerTail);
+      }
+      const missing = this.needed - this.piecesBytes;
+      if (chunk.length < missing) {
+        if (chunk.length > 0) {
+          this.pieces.push(chunk);
+          this.piecesBytes += chunk.length;
+        }
+        return;
+      }
+      this.pieces.push(chunk.subarray(0, missing));
+      const frame = Buffer.concat(this.pieces, this.needed);
+      this.pieces = [];
+      this.piecesBytes = 0;
+      this.needed = 0;
+      this.emit(frame, 0, frame.length);
+      data = chunk.subarray(missing);
     }
     let at = 0;
     const size = data.length;
     while (size - at >= HEADER_BYTES) {
-      const length = data.readUInt32BE(at);
-      if (length < 6 || length + 4 > MAX_FRAME_BYTES) throw new FrameProtocolError(`frame length ${length} out of bounds`);
-      const type = data[at + 4]!;
-      if (!TYPES.has(type)) throw new FrameProtocolError(`unknown frame type ${type}`);
-      const end = at + 4 + length;
+      const end = at + 4 + this.check(data, at);
       if (end > size) break;
-      this.onFrame({ type: type as FrameType, flags: data[at + 5]!, stream: data.readUInt32BE(at + 6), payload: data.subarray(at + HEADER_BYTES, end) });
+      this.emit(data, at, end);
       at = end;
     }
     if (at < size) {
-      // Keep only the incomplete tail (copied, so that the big chunk it came in can be freed).
-      this.pending = at === 0 && data !== chunk ? data : Buffer.from(data.subarray(at));
+      // The start of a frame: kept as a view (copied into the whole frame when its end arrives).
+      const rest = data.subarray(at);
+      this.pieces.push(rest);
+      this.piecesBytes = rest.length;
+      this.needed = rest.length >= HEADER_BYTES ? 4 + this.check(rest, 0) : 0;
     }
+  }
+
+  /** The frame length field at `at` (after checking it and the type). */
+  private check(data: Buffer, at: number): number {
+    const length = data.readUInt32BE(at);
+    if (length < 6 || length + 4 > MAX_FRAME_BYTES) throw new FrameProtocolError(`frame length ${length} out of bounds`);
+    const type = data[at + 4]!;
+    if (!TYPES.has(type)) throw new FrameProtocolError(`unknown frame type ${type}`);
+    return length;
+  }
+
+  private emit(data: Buffer, at: number, end: number): void {
+    this.onFrame({ type: data[at + 4] as FrameType, flags: data[at + 5]!, stream: data.readUInt32BE(at + 6), payload: data.subarray(at + HEADER_BYTES, end) });
   }
 }
 

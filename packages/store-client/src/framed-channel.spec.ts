@@ -143,6 +143,17 @@ describe('VectorStoreClient over frames', () => {
     expect(last.headers['x-conifer-internal-token']).toBeUndefined();
   });
 
+  it('sends a body given in pieces as the same bytes, with its whole length (also several DATA frames)', async () => {
+    const text = JSON.stringify({ pad: 'y'.repeat(600_000) });
+    const pieces = [Buffer.from(text.slice(0, 3)), Buffer.from(text.slice(3, 70_000)), Buffer.from(text.slice(70_000))];
+    const answer = await client.forwardStreaming('i', { method: 'POST', path: '/echo', body: pieces });
+    expect(answer.status).toBe(200);
+    const last = store.received.at(-1)!;
+    expect(last.body.toString()).toBe(text);
+    expect(last.headers['content-length']).toBe(String(text.length));
+    await answer.bytes();
+  });
+
   it('passes error answers through unchanged and streams a large one', async () => {
     const missing = await client.forwardStreaming('i', { method: 'GET', path: '/missing' });
     expect(missing.status).toBe(404);

@@ -20,6 +20,7 @@ import {
   decodeResponseHead,
   encodeCancel,
   encodeRequest,
+  encodeRequestParts,
   encodeWindow,
   FLAG_END,
   FrameDecoder,
@@ -54,7 +55,8 @@ export interface FramedRequest {
   readonly path: string;
   /** Header pairs (name, value, …): request id, content type, min-seq. */
   readonly headers: string[];
-  readonly body: Buffer | undefined;
+  /** The body whole, or as the pieces it was received in (framed without copying them: encodeRequestParts). */
+  readonly body: Buffer | readonly Buffer[] | undefined;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
 }
@@ -117,7 +119,7 @@ class FramedConnection {
   private readonly decoder: FrameDecoder;
   private state: 'connecting' | 'handshake' | 'open' | 'closed' = 'connecting';
   /** Frames written before the Upgrade was answered (with their exchanges, to re-route if it is refused). */
-  private queued: { exchange: Exchange; bytes: Buffer }[] = [];
+  private queued: { exchange: Exchange; bytes: Buffer | Buffer[] }[] = [];
   private handshake: Buffer = Buffer.alloc(0);
   private nextId = 1;
   private sweep: NodeJS.Timeout | undefined;
@@ -161,16 +163,23 @@ class FramedConnection {
     const id = this.nextId;
     this.nextId = this.nextId === 0xffffffff ? 1 : this.nextId + 1;
     const exchange = new Exchange(id, request, handler, this);
-    let bytes: Buffer;
+    let bytes: Buffer | Buffer[];
     try {
-      bytes = encodeRequest(id, request.method, request.path, request.headers, request.body);
+      const body = request.body;
+      bytes = body === undefined || Buffer.isBuffer(body) ? encodeRequest(id, request.method, request.path, request.headers, body) : encodeRequestParts(id, request.method, request.path, request.headers, body);
     } catch (error) {
       handler.onError(error as Error);
       return;
     }
     this.streams.set(id, exchange);
-    if (this.state === 'open') this.writer.write(bytes);
+    if (this.state === 'open') this.writeFrames(bytes);
     else this.queued.push({ exchange, bytes });
+  }
+
+  /** A request's frames: one buffer, or a list (corked by the writer: they leave in one writev). */
+  private writeFrames(bytes: Buffer | Buffer[]): void {
+    if (Buffer.isBuffer(bytes)) this.writer.write(bytes);
+    else for (const part of bytes) this.writer.write(part);
   }
 
   cancel(exchange: Exchange): void {
@@ -231,8 +240,7 @@ class FramedConnection {
     this.state = 'open';
     const queued = this.queued;
     this.queued = [];
-    if (queued.length === 1) this.socket.write(queued[0]!.bytes);
-    else if (queued.length > 1) this.socket.write(Buffer.concat(queued.map((entry) => entry.bytes)));
+    for (const entry of queued) this.writeFrames(entry.bytes);
     if (rest.length > 0) this.receive(rest);
   }
 

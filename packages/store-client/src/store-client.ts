@@ -80,8 +80,11 @@ export interface ForwardRequest {
   readonly method: string;
   /** Path below the index, starting with '/', query string included: '/vectors/fetch?ids=a'. */
   readonly path: string;
-  /** Body bytes as received (undefined for GET/DELETE without body). */
-  readonly body?: Buffer | string;
+  /**
+   * Body bytes as received (undefined for GET/DELETE without body): whole, or the pieces they arrived in (sent
+   * without joining them over the framed protocol; joined for HTTP).
+   */
+  readonly body?: Buffer | string | readonly Buffer[];
   readonly contentType?: string;
   readonly requestId?: string;
   /** Sent as X-Conifer-Min-Seq: a read waits (bounded) until the replica has applied this log sequence. */
@@ -156,6 +159,19 @@ export function isUnavailableFailure(error: unknown): boolean {
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
   const cause = (error as { cause?: unknown })?.cause;
   return cause !== undefined && cause !== error && isUnavailableFailure(cause);
+}
+
+/** A body given in pieces, joined (HTTP sends one buffer). */
+function wholeBody(body: Buffer | string | readonly Buffer[] | undefined): Buffer | string | undefined {
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return body;
+  return body.length === 1 ? body[0]! : Buffer.concat(body);
+}
+
+function byteLength(body: Buffer | readonly Buffer[]): number {
+  if (Buffer.isBuffer(body)) return body.length;
+  let bytes = 0;
+  for (const piece of body) bytes += piece.length;
+  return bytes;
 }
 
 function unavailable(error: unknown): UnavailableError {
@@ -259,7 +275,7 @@ export class VectorStoreClient {
     return this.call(
       request.method,
       `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
-      request.body,
+      wholeBody(request.body),
       request.contentType,
       request.requestId,
     );
@@ -281,7 +297,7 @@ export class VectorStoreClient {
   private forwardFramed(frames: FramedChannel, indexId: string, request: ForwardRequest): Promise<StreamedResponse> {
     const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
     const headers: string[] = request.requestId !== undefined ? ['x-request-id', request.requestId] : [];
-    if (body !== undefined) headers.push('content-type', request.contentType ?? 'application/json', 'content-length', String(body.length));
+    if (body !== undefined) headers.push('content-type', request.contentType ?? 'application/json', 'content-length', String(byteLength(body)));
     if (request.minSeq !== undefined) headers.push(MIN_SEQ_HEADER, request.minSeq);
     const framed: FramedRequest = {
       method: request.method,
@@ -306,7 +322,7 @@ export class VectorStoreClient {
           method: request.method as Dispatcher.HttpMethod,
           path: `/internal/indexes/${encodeURIComponent(indexId)}${request.path}`,
           headers,
-          body: request.body,
+          body: wholeBody(request.body),
           // undefined: the pool's own time-out (undici reads `headersTimeout != null`).
           headersTimeout: request.headersTimeoutMs,
         },

@@ -20,8 +20,8 @@
 // conifer_http_requests_total / duration metrics under the same route labels, the one "request" log line at info
 // and the data-plane report are produced here as the app's Fastify hooks produce them for other routes.
 //
-// Per request it allocates the call record, the body (the received chunk itself when it came in one) and the
-// response's header array; listeners are shared functions reading the record off the request/response.
+// Per request it allocates the call record, the list of the body's chunks (none when it came in one; never
+// joined unless a namespace-scoped key or the HTTP transport needs it whole) and the response's header array; listeners are shared functions reading the record off the request/response.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { pipeline, type Readable } from 'node:stream';
@@ -90,8 +90,10 @@ type Carrier = { [CALL]?: Call };
 
 /** One data-plane request on the front path: what the proxy reads (DataPlaneCall) and what the end reports. */
 class Call implements DataPlaneCall {
-  body: Buffer | undefined = undefined;
+  /** The body's first chunk, and the rest when it came in several (forwarded as they are: bodyParts). */
+  first: Buffer | undefined = undefined;
   parts: Buffer[] | undefined = undefined;
+  private joined: Buffer | undefined = undefined;
   received = 0;
   caller: ApiKeyPrincipal | null = null;
   private parsedQuery: unknown = undefined;
@@ -109,6 +111,21 @@ class Call implements DataPlaneCall {
     readonly started: number,
     readonly response: ServerResponse,
   ) {}
+
+  /** The body whole: joined on first use only (a namespace-scoped key's upsert, the HTTP transport). */
+  get body(): Buffer | undefined {
+    if (this.parts === undefined) return this.first;
+    return (this.joined ??= Buffer.concat(this.parts, this.received));
+  }
+
+  /**
+   * The body as received, in pieces when it came in several: the framed forward sends them without joining
+   * them (an 800 KB–2 MB upsert arrives in 64 KB reads; joining and then framing it copied it twice, and the
+   * copies' external memory prompted most of the gateway's full collections during an ingest, bench/RESULTS.md).
+   */
+  get bodyParts(): readonly Buffer[] | undefined {
+    return this.parts;
+  }
 
   /** Parsed on first use only (a namespace-scoped key's fetch, list or listing). */
   get query(): unknown {
@@ -256,7 +273,6 @@ export class DataPlaneFront {
 
   /** The whole body arrived. */
   bodyComplete(call: Call): void {
-    if (call.parts !== undefined) call.body = Buffer.concat(call.parts, call.received);
     if (call.received !== call.contentLength) {
       this.fail(call, new InvalidArgumentError('Request body size did not match Content-Length'));
       return;
@@ -342,8 +358,8 @@ function responseClosed(this: ServerResponse): void {
 function bodyChunk(this: IncomingMessage, chunk: Buffer): void {
   const call = (this as Carrier)[CALL]!;
   call.received += chunk.length;
-  if (call.body === undefined && call.parts === undefined) call.body = chunk;
-  else if (call.parts === undefined) call.parts = [call.body!, chunk];
+  if (call.first === undefined) call.first = chunk;
+  else if (call.parts === undefined) call.parts = [call.first, chunk];
   else call.parts.push(chunk);
 }
 

@@ -44,6 +44,8 @@ export interface DataPlaneCall {
   readonly query: unknown;
   /** The received bytes (a Buffer), or undefined for a request without a body. */
   readonly body: unknown;
+  /** The same bytes in the pieces they were received in, when there were several (forwarded without joining them). */
+  readonly bodyParts?: readonly Buffer[];
   readonly id: string;
 }
 
@@ -133,14 +135,15 @@ export class DataPlaneProxy {
       throw new InvalidArgumentError(`${MIN_SEQ_HEADER} must be a log sequence number (decimal digits), as returned in ${LOG_SEQ_HEADER}`);
     }
 
-    const body = request.body;
+    // The pieces as received when there are several (read first: `body` would join them).
+    const body = request.bodyParts ?? request.body;
     const upstream: ForwardRequest = scopedListing
       ? { ...scopedListingUpstream, requestId: request.id, minSeq: clientMinSeq }
       : {
           method: request.method,
           path: this.upstreamPath(operation, request),
           // The data-plane routes keep the received bytes (never parsed, never re-serialised).
-          body: Buffer.isBuffer(body) ? body : undefined,
+          body: Buffer.isBuffer(body) || Array.isArray(body) ? (body as Buffer | readonly Buffer[]) : undefined,
           contentType: request.headers['content-type'],
           requestId: request.id,
           minSeq: clientMinSeq,
