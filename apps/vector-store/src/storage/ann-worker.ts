@@ -2,8 +2,8 @@
 // namespace key, adds the batches it is sent, and on "publish" saves the index to a file that the main
 // thread memory-maps (usearch view) and searches. After publishing with `release` it drops its copy;
 // a later batch reloads it from the published file.
-import { availableParallelism, setPriority } from 'node:os';
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { parentPort } from 'node:worker_threads';
 import { BreadthCalibrator, UsearchAnn, type AnnParams, type CalibrationResult, type Metric, type SearchOptions } from '@conifer/engine';
 import { collectGarbage } from './collect-garbage.js';
 
@@ -61,23 +61,6 @@ function timed<T>(c: Calibration, work: () => T): T {
 
 /** Leave one core to the event loop that serves requests. */
 const THREADS = Math.max(1, availableParallelism() - 1);
-
-/**
- * The graph is built at a lower scheduling priority (Linux: the nice value of this thread, and of the threads
- * usearch starts from it, not of the process): the build is background work that queries do not wait for
- * (vectors not yet in the graph are searched exactly), while an ingest's parsing, logging and answering are
- * what its clients wait for. On 2 cores the build took a third of the store's CPU during a 768-d ingest and
- * slowed it accordingly (bench/RESULTS.md, issue 12 part 4). Idle cores are still the builder's whole: a
- * lower priority only yields when the request path wants the CPU.
- */
-export const ANN_BUILD_NICE = 10;
-if (!isMainThread) {
-  try {
-    setPriority(ANN_BUILD_NICE);
-  } catch {
-    // Not allowed here (a restricted container): the build runs at the process's priority, as before.
-  }
-}
 
 // A dropped graph's native memory is freed only when its JS wrapper is collected, and this thread
 // allocates too little JS to prompt a collection: an idle graph would stay resident (anonymous memory,

@@ -1,13 +1,12 @@
 // The background ANN builder on its worker thread: namespaces get a graph without blocking the event
 // loop, writes after it are still found (exact tail), compaction restarts the build, results stay right.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ANN_BUILD_NICE } from '../../src/storage/ann-worker.js';
 import { IndexRegistry } from '../../src/storage/index-registry.js';
 import { refTopK, rng } from '@conifer/test-utils';
 
@@ -41,14 +40,6 @@ afterAll(async () => {
 });
 
 describe('ANN builder worker', () => {
-  it('builds at a lower scheduling priority than the event loop (its own thread only)', async () => {
-    // Linux: per-thread nice values in /proc (field 19 of a task's stat). The worker is named conifer-ann and
-    // lowers its priority once its module has loaded.
-    const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
-    const annThreads = () => readdirSync('/proc/self/task').filter((tid) => readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'conifer-ann');
-    await until(() => annThreads().some((tid) => niceOf(tid) === ANN_BUILD_NICE), 'the worker to lower its priority');
-    expect(niceOf(String(process.pid))).toBe(0);
-  });
 
   it('builds, installs and keeps queries complete through writes, deletes and compaction', async () => {
     const random = rng(11);
