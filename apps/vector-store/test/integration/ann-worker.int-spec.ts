@@ -40,7 +40,6 @@ afterAll(async () => {
 });
 
 describe('ANN builder worker', () => {
-
   it('builds, installs and keeps queries complete through writes, deletes and compaction', async () => {
     const random = rng(11);
     const { index } = await registry.create('w', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
