@@ -3,14 +3,21 @@
 // per body as the 2 MB request limit allows, 4 requests in flight, each acknowledged after the WAL fsync) sent
 // straight to a store and through the gateway, for each parse-worker count, interleaved round by round so that a
 // busy machine weighs on every variant alike. Besides vectors/s it reports the CPU each process spent per 1000
-// vectors (/proc/<pid>/stat), which a shared machine disturbs far less than the rate. Not part of `npm run bench`.
+// vectors (/proc/<pid>/stat), which a shared machine disturbs far less than the rate: the client (this process),
+// the gateway, the store, and the store's threads by name (the event loop, the parse workers, the ANN builder,
+// the rest: V8's collector helpers, libuv's fsyncs), plus the vectors the graph had not taken in when the last
+// upsert was acknowledged. Not part of `npm run bench`.
 //   npx turbo run build && DATABASE_URL=… REDIS_URL=… node --experimental-strip-types bench/src/ingest-http.ts
-//     [--n=20000] [--rounds=2] [--workers=0,1] [--digits=4|17] [--base-store-main=<another build's dist/main.js>] [--unix-socket]
+//     [--n=20000] [--rounds=2] [--workers=0,1] [--digits=4|17] [--paths=direct,gateway] [--unix-socket]
+//     [--base-store-main=<another build's apps/vector-store/dist/main.js>] [--base-gateway-main=<… apps/gateway/dist/main.js>]
+//     [--cpu-prof=<dir>]
 // --digits=17 prints values as float32 → double (what numpy float32 lists give: ~20 bytes a number, ~100
 // records per body) instead of the bench's 4 decimals. --base-store-main adds a direct-to-store row for another
-// build (e.g. the commit before a change), started with the same settings.
+// build (e.g. main's), started with the same settings, every round; --base-gateway-main adds a gateway row whose
+// system runs that gateway build and the --base-store-main store (else this tree's), every round. --cpu-prof
+// starts the systems' processes with `--cpu-prof --cpu-prof-dir=<dir>` (profiles written when they stop).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeDataset, startSystem, STORE_MAIN, upsertBodies, type System, type UpsertBody } from '@conifer/test-utils';
@@ -22,6 +29,12 @@ const ROUNDS = Number(arg('rounds', '2'));
 const WORKERS = arg('workers', '0,1').split(',').map(Number);
 const DIGITS = Number(arg('digits', '4'));
 const BASE_MAIN = arg('base-store-main', '');
+const BASE_GATEWAY_MAIN = arg('base-gateway-main', '');
+const PATHS = arg('paths', 'direct,gateway').split(',');
+const CPU_PROF = arg('cpu-prof', '');
+// Node flags for the gateway processes (e.g. --trace-gc: their output goes to <dir of --gateway-output>).
+const GATEWAY_NODE_ARGS = arg('gateway-node-args', '').split(' ').filter((a) => a !== '');
+const GATEWAY_OUTPUT = arg('gateway-output', '');
 // The gateway reaches the store over its Unix socket (CONIFER_VECTOR_STORE_SOCKETS) instead of loopback TCP.
 const UNIX_SOCKET = process.argv.includes('--unix-socket');
 const DIM = 768;
@@ -29,14 +42,35 @@ const IN_FLIGHT = 4;
 const TOKEN = 'bench-internal-token-0123456789abcdef0123';
 
 const load = (): string => os.loadavg().map((x) => x.toFixed(1)).join(' ');
-const ticksOf = (file: string): number => {
+interface Ticks {
+  user: number;
+  system: number;
+}
+const ticksOf = (file: string): Ticks => {
   const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  return { user: Number(fields[11]), system: Number(fields[12]) };
 };
-// The whole process (every thread: parse workers, the ANN build, libuv's fsyncs, GC helpers), and its main
-// thread (the event loop) alone.
-const ticks = (key: string, pid: number): number => (key.endsWith('loop') ? ticksOf(`/proc/${pid}/task/${pid}/stat`) : ticksOf(`/proc/${pid}/stat`));
 const TICK_MS = 10; // USER_HZ 100
+/** The group a store thread's CPU time is reported under, by its name (Node names worker threads after `name`). */
+const threadGroup = (pid: number, tid: number, comm: string): string =>
+  tid === pid ? 'loop' : comm === 'conifer-parse' ? 'parse' : comm === 'conifer-ann' ? 'ann' : comm === 'WorkerThread' ? 'workers' : 'other';
+
+/** CPU ticks of a process (all threads), its system share, and per thread group when `threads`. */
+function cpuOf(pid: number, threads: boolean): Record<string, number> {
+  const total = ticksOf(`/proc/${pid}/stat`);
+  const out: Record<string, number> = { all: total.user + total.system, sys: total.system };
+  if (!threads) return out;
+  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
+    try {
+      const group = threadGroup(pid, tid, readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
+      const t = ticksOf(`/proc/${pid}/task/${tid}/stat`);
+      out[group] = (out[group] ?? 0) + t.user + t.system;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
 
 function bodiesFor(): UpsertBody[] {
   const data = makeDataset({ n: N, dim: DIM, seed: DIM });
@@ -62,19 +96,58 @@ function bodiesFor(): UpsertBody[] {
 
 interface Sample {
   rate: number;
+  /** ms of CPU per 1000 vectors, by `process` or `process thread-group`. */
   cpu: Record<string, number>;
+  /** Vectors not yet in the graph when the last upsert was answered. */
+  annPending: number;
 }
 
-async function ingest(url: string, headers: Record<string, string>, bodies: UpsertBody[], pids: Record<string, number>): Promise<Sample> {
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ticks(k, pid)]));
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+  gatewayPid?: number;
+  storePid: number;
+  storeUrl: string;
+  internalToken: string;
+}
+
+/** performance.now() as µs of the monotonic clock (CLOCK_MONOTONIC, the clock of V8's CPU profiles on Linux). */
+const monotonicUs = (now: number): number => Number(process.hrtime.bigint() / 1000n) - (performance.now() - now) * 1000;
+
+const annPending = async (storeUrl: string, token: string): Promise<number> =>
+  Number(/^conifer_store_ann_pending_vectors (\d+)/m.exec((await request(`${storeUrl}/metrics`, { headers: { 'x-conifer-internal-token': token } })).text)?.[1] ?? NaN);
+
+async function ingest(target: Target, bodies: UpsertBody[]): Promise<Sample> {
+  const read = () => ({
+    client: process.cpuUsage(),
+    gateway: target.gatewayPid === undefined ? undefined : cpuOf(target.gatewayPid, false),
+    store: cpuOf(target.storePid, true),
+  });
+  const before = read();
   const t0 = performance.now();
   await pool(bodies.length, IN_FLIGHT, async (i) => {
-    const response = await request(url, { method: 'POST', headers, body: bodies[i]!.body });
+    const response = await request(target.url, { method: 'POST', headers: target.headers, body: bodies[i]!.body });
     if (response.status !== 200) throw new Error(`upsert → ${response.status} ${response.text.slice(0, 300)}`);
   });
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ((ticks(k, pid) - before[k]!) * TICK_MS * 1000) / N]));
-  return { rate: N / seconds, cpu };
+  const after = read();
+  // The ingest's span on the profiles' clock (the monotonic clock, in µs), to summarise only that part of them.
+  if (CPU_PROF !== '') appendFileSync(path.join(CPU_PROF, 'windows.jsonl'), `${JSON.stringify({ url: target.url, gatewayPid: target.gatewayPid, storePid: target.storePid, window: [monotonicUs(t0), monotonicUs(performance.now())] })}\n`);
+  const pending = await annPending(target.storeUrl, target.internalToken);
+  const perK = (ticks: number) => (ticks * TICK_MS * 1000) / N;
+  const cpu: Record<string, number> = {};
+  const clientUs = after.client.user - before.client.user + after.client.system - before.client.system;
+  cpu.client = clientUs / 1000 / (N / 1000);
+  if (after.gateway !== undefined) {
+    cpu.gateway = perK(after.gateway.all! - before.gateway!.all!);
+    cpu['gateway sys'] = perK(after.gateway.sys! - before.gateway!.sys!);
+  }
+  cpu.store = perK(after.store.all! - before.store.all!);
+  cpu['store sys'] = perK(after.store.sys! - before.store.sys!);
+  for (const group of ['loop', 'parse', 'ann', 'workers', 'other']) {
+    if (after.store[group] !== undefined) cpu[`store ${group}`] = perK(after.store[group] - (before.store[group] ?? 0));
+  }
+  return { rate: N / seconds, cpu, annPending: pending };
 }
 
 /** A store process of its own (no gateway) on an empty data directory. */
@@ -109,43 +182,86 @@ console.log(`${N} × ${DIM} vectors in ${bodies.length} bodies (${perBody.toFixe
 const rows: Record<string, Sample[]> = {};
 const add = (name: string, s: Sample) => {
   (rows[name] ??= []).push(s);
-  console.log(`  ${name}: ${Math.round(s.rate)} vectors/s; CPU ms per 1000 vectors ${Object.entries(s.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; load ${load()}`);
+  console.log(`  ${name}: ${Math.round(s.rate)} vectors/s; CPU ms per 1000 vectors ${Object.entries(s.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; ANN pending at the end ${s.annPending}; load ${load()}`);
 };
 
-const systems = new Map<number, System>();
-const keys = new Map<number, Record<string, string>>();
-for (const w of WORKERS) {
-  const system = await startSystem({ unixSocket: UNIX_SOCKET, env: { CONIFER_LOG_LEVEL: 'warn', CONIFER_PARSE_WORKERS: String(w) } });
-  systems.set(w, system);
-  keys.set(w, { 'api-key': (await system.mintKey(await system.defaultProjectId(), ['ProjectEditor'])).value });
+const systemEnv = (w: number): Record<string, string> => ({
+  CONIFER_LOG_LEVEL: 'warn',
+  CONIFER_PARSE_WORKERS: String(w),
+  ...(CPU_PROF !== '' ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(CPU_PROF)}` } : {}),
+});
+interface Variant {
+  name: string;
+  system: System;
+  headers: Record<string, string>;
+}
+const gatewayVariants = new Map<number, Variant[]>();
+const started: System[] = [];
+if (PATHS.includes('gateway')) {
+  for (const w of WORKERS) {
+    const variants: Variant[] = [];
+    const builds: [string, string | undefined, string | undefined][] = [[`gateway, new, ${w} parse workers`, undefined, undefined]];
+    if (BASE_GATEWAY_MAIN !== '') builds.push([`gateway, base build, ${w} parse workers`, path.resolve(BASE_GATEWAY_MAIN), BASE_MAIN === '' ? undefined : path.resolve(BASE_MAIN)]);
+    for (const [name, gatewayMain, storeMain] of builds) {
+      const system = await startSystem({
+        unixSocket: UNIX_SOCKET,
+        env: systemEnv(w),
+        ...(gatewayMain === undefined ? {} : { gatewayMains: [gatewayMain] }),
+        ...(storeMain === undefined ? {} : { storeMain }),
+        ...(GATEWAY_NODE_ARGS.length > 0 ? { gatewayNodeArgs: GATEWAY_NODE_ARGS } : {}),
+      });
+      started.push(system);
+      variants.push({ name, system, headers: { 'api-key': (await system.mintKey(await system.defaultProjectId(), ['ProjectEditor'])).value } });
+    }
+    gatewayVariants.set(w, variants);
+  }
 }
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const w of WORKERS) {
       // Direct to a store process of its own, then through the gateway (a fresh index each time).
-      const variants: [string, string][] = [[`direct, new, ${w} parse workers`, STORE_MAIN]];
-      if (BASE_MAIN !== '' && round === 0 && w === WORKERS[0]) variants.push([`direct, base build, ${w} parse workers`, path.resolve(BASE_MAIN)]);
-      for (const [name, main] of variants) {
+      const direct: [string, string][] = [];
+      if (PATHS.includes('direct')) {
+        direct.push([`direct, new, ${w} parse workers`, STORE_MAIN]);
+        if (BASE_MAIN !== '') direct.push([`direct, base build, ${w} parse workers`, path.resolve(BASE_MAIN)]);
+      }
+      // Alternate which build goes first from round to round.
+      if (round % 2 === 1) direct.reverse();
+      for (const [name, main] of direct) {
         const store = await startStore(main, w);
         const id = `ingest${round}`;
         await request(`${store.url}/internal/indexes/${id}`, { method: 'PUT', headers: { 'x-conifer-internal-token': TOKEN }, body: JSON.stringify({ dimension: DIM, metric: 'cosine', vectorType: 'dense' }) });
-        add(name, await ingest(`${store.url}/internal/indexes/${id}/vectors/upsert`, { 'x-conifer-internal-token': TOKEN }, bodies, { store: store.child.pid!, 'store loop': store.child.pid! }));
+        const target: Target = { url: `${store.url}/internal/indexes/${id}/vectors/upsert`, headers: { 'x-conifer-internal-token': TOKEN }, storePid: store.child.pid!, storeUrl: store.url, internalToken: TOKEN };
+        add(name, await ingest(target, bodies));
         await store.stop();
       }
-      const system = systems.get(w)!;
-      const headers = keys.get(w)!;
-      const name = `ing${round}w${w}`;
-      const created = await json(`${system.gatewayUrl}/indexes`, { method: 'POST', headers, body: JSON.stringify({ name, dimension: DIM, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }) });
-      add(`gateway, ${w} parse workers`, await ingest(`${created.host}/vectors/upsert`, headers, bodies, { gateway: system.gateways[0]!.child.pid!, store: system.store.child.pid!, 'store loop': system.store.child.pid! }));
-      await request(`${system.gatewayUrl}/indexes/${name}`, { method: 'DELETE', headers });
+      const variants = [...(gatewayVariants.get(w) ?? [])];
+      if (round % 2 === 1) variants.reverse();
+      for (const { name: label, system, headers } of variants) {
+        const name = `ing${round}w${w}`;
+        const created = await json(`${system.gatewayUrl}/indexes`, { method: 'POST', headers, body: JSON.stringify({ name, dimension: DIM, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }) });
+        const target: Target = {
+          url: `${created.host}/vectors/upsert`,
+          headers,
+          gatewayPid: system.gateways[0]!.child.pid!,
+          storePid: system.store.child.pid!,
+          storeUrl: system.store.url,
+          internalToken: system.env.CONIFER_INTERNAL_TOKEN!,
+        };
+        add(label, await ingest(target, bodies));
+        await request(`${system.gatewayUrl}/indexes/${name}`, { method: 'DELETE', headers });
+      }
     }
   }
 } finally {
-  for (const system of systems.values()) await system.stop();
+  for (const system of started) {
+    if (GATEWAY_OUTPUT !== '') appendFileSync(GATEWAY_OUTPUT, system.gateways.map((g) => g.output()).join('\n'));
+    await system.stop();
+  }
 }
 console.log(`\nevery round (load at the end ${load()}):`);
 const each = (xs: number[], digits = 0) => xs.map((x) => x.toFixed(digits)).join(' / ');
 for (const [name, samples] of Object.entries(rows)) {
   const cpuKeys = Object.keys(samples[0]!.cpu);
-  console.log(`| ${name} | ${each(samples.map((s) => s.rate))} vectors/s | ${cpuKeys.map((k) => `${k} ${each(samples.map((s) => s.cpu[k]!))} ms`).join(', ')} CPU per 1000 vectors |`);
+  console.log(`| ${name} | ${each(samples.map((s) => s.rate))} vectors/s | ${cpuKeys.map((k) => `${k} ${each(samples.map((s) => s.cpu[k] ?? NaN))}`).join(', ')} ms CPU per 1000 vectors | ANN pending ${each(samples.map((s) => s.annPending))} |`);
 }

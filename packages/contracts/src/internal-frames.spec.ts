@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import {
   decodeRequestHead,
@@ -8,6 +9,7 @@ import {
   encodeRequest,
   encodeRequestFrames,
   encodeResponse,
+  encodeWindow,
   FLAG_END,
   FrameDecoder,
   FrameProtocolError,
@@ -17,6 +19,8 @@ import {
   MAX_FRAME_BYTES,
   type Frame,
 } from './internal-frames.js';
+
+const HEADER_LENGTH = 10;
 
 /** Decodes `bytes` fed in the given chunk sizes; copies payloads (they are views into the chunks). */
 function decode(bytes: Buffer, chunkSizes: (index: number) => number): Frame[] {
@@ -154,6 +158,67 @@ describe('internal frames codec', () => {
     expect(() => decodeResponseHead(Buffer.from([0, 200, 0, 1, 0x61]))).toThrow(FrameProtocolError); // a name without value
     expect(() => encodeRequest(1, 'GET', 'x'.repeat(70_000), [], undefined)).toThrow(FrameProtocolError);
     expect(() => encodeRequestFrames(1, 'GET', 'x'.repeat(70_000), [], Buffer.from('{}'))).toThrow(FrameProtocolError);
+  });
+
+  it('frames a body given in pieces however it was cut, without copying it: the same body and head as encodeRequest', () => {
+    const whole = Buffer.alloc(MAX_DATA_BYTES * 3 + 12_345);
+    for (let j = 0; j < whole.length; j++) whole[j] = (j * 7) & 0xff;
+    const cuts = [
+      [whole.length],
+      [1, whole.length - 1],
+      [65_536, 65_536, 65_536, 65_536, whole.length - 4 * 65_536],
+      [MAX_DATA_BYTES, MAX_DATA_BYTES, whole.length - 2 * MAX_DATA_BYTES],
+      [MAX_DATA_BYTES - 1, 0, 2, whole.length - MAX_DATA_BYTES - 1],
+    ];
+    for (const sizes of cuts) {
+      const pieces: Buffer[] = [];
+      let at = 0;
+      for (const size of sizes) {
+        pieces.push(whole.subarray(at, at + size));
+        at += size;
+      }
+      const parts = encodeRequestFrames(9, 'POST', '/vectors/upsert', ['content-type', 'application/json'], pieces);
+      const frames = decode(Buffer.concat(parts), () => 65_536);
+      expect(decodeRequestHead(frames[0]!.payload)).toEqual({ method: 'POST', path: '/vectors/upsert', headers: ['content-type', 'application/json'] });
+      expect(body(frames, 9).equals(whole)).toBe(true);
+      expect(frames.at(-1)!.flags & FLAG_END).toBe(FLAG_END);
+      // The body's bytes are views into the pieces (same memory), not copies.
+      for (const part of parts.slice(1)) if (part.length > HEADER_LENGTH) expect(part.buffer).toBe(whole.buffer);
+    }
+    expect(Buffer.concat(encodeRequestFrames(2, 'GET', '/x', [], [])).equals(encodeRequest(2, 'GET', '/x', [], undefined))).toBe(true);
+  });
+
+  it('gives the same frames however the stream is cut (split headers, one-byte chunks, chunks spanning frames)', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const streams: { stream: number; body: Buffer }[] = [];
+    const parts: Buffer[] = [];
+    for (let i = 1; i <= 12; i++) {
+      const body = Buffer.alloc(random(3) === 0 ? 0 : random(4) === 0 ? MAX_DATA_BYTES * 2 + random(1000) : random(5000));
+      for (let j = 0; j < body.length; j++) body[j] = (i * 31 + j) & 0xff;
+      streams.push({ stream: i, body });
+      parts.push(encodeRequest(i, 'POST', `/p/${i}`, ['content-type', 'application/json'], body.length === 0 ? undefined : body), encodeWindow(i, i));
+    }
+    const bytes = Buffer.concat(parts);
+    // Frames compared by their fields and a digest of the payload (jest compares large buffers slowly).
+    const digest = (frames: Frame[]) => frames.map((f) => `${f.type}/${f.flags}/${f.stream}/${f.payload.length}/${createHash('sha1').update(f.payload).digest('hex')}`);
+    const reference = digest(decode(bytes, () => bytes.length));
+    for (const cut of [(i: number) => (i < 5000 ? 1 : 50_000), () => 1 + random(12) * 100, () => 1 + random(70_000), () => 65_536, () => 1 + random(600_000)]) {
+      const frames = decode(bytes, cut);
+      expect(digest(frames)).toEqual(reference);
+      for (const { stream, body: sent } of streams) expect(body(frames, stream).equals(sent)).toBe(true);
+    }
+  });
+
+  it('refuses a bad length as soon as the header is whole, also when it came in pieces', () => {
+    const bad = Buffer.from([0, 0x10, 0, 0, FrameType.Data, 0, 0, 0, 0, 1]); // 1 MiB: over MAX_FRAME_BYTES
+    const decoder = new FrameDecoder(() => undefined);
+    decoder.push(bad.subarray(0, 3));
+    decoder.push(bad.subarray(3, 7));
+    expect(() => decoder.push(bad.subarray(7))).toThrow(FrameProtocolError);
   });
 
   it('keeps an incomplete tail only until the rest arrives', () => {

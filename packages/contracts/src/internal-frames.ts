@@ -231,39 +231,83 @@ const TYPES = new Set<number>(Object.values(FrameType));
  * Cuts a byte stream into frames, whatever the chunking: a frame split over several chunks is reassembled, several
  * frames in one chunk come out one by one (as views into that chunk, no copy). A malformed frame (unknown type,
  * a length out of bounds) throws FrameProtocolError; the decoder is then unusable and the connection must close.
+ *
+ * A frame split over chunks is copied once, when its last byte arrives: its pieces are kept until then (a
+ * 256 KB DATA frame comes in four 64 KB socket reads; joining each read to what came before copied it 2.5 times,
+ * the largest CPU cost of a framed upsert in the store, bench/RESULTS.md).
  */
 export class FrameDecoder {
-  private pending: Buffer | undefined;
+  /** The pieces of an incomplete frame (or of an incomplete header), in order. */
+  private pieces: Buffer[] = [];
+  private piecesBytes = 0;
+  /** Bytes of the incomplete frame (header included), once its header is known; 0 before. */
+  private needed = 0;
 
   constructor(private readonly onFrame: (frame: Frame) => void) {}
 
   /** Bytes received but not yet a whole frame. */
   get buffered(): number {
-    return this.pending?.length ?? 0;
+    return this.piecesBytes;
   }
 
   push(chunk: Buffer): void {
     let data = chunk;
-    if (this.pending !== undefined) {
-      data = Buffer.concat([this.pending, chunk]);
-      this.pending = undefined;
+    if (this.piecesBytes > 0) {
+      if (this.needed === 0) {
+        // The header itself was split: join the few bytes held with this chunk's start, then decide.
+        const headerTail = Math.min(chunk.length, HEADER_BYTES - this.piecesBytes);
+        this.pieces.push(chunk.subarray(0, headerTail));
+        this.piecesBytes += headerTail;
+        if (this.piecesBytes < HEADER_BYTES) return;
+        const header = Buffer.concat(this.pieces, this.piecesBytes);
+        this.pieces = [header];
+        this.needed = 4 + this.check(header, 0);
+        chunk = chunk.subarray(headerTail);
+      }
+      const missing = this.needed - this.piecesBytes;
+      if (chunk.length < missing) {
+        if (chunk.length > 0) {
+          this.pieces.push(chunk);
+          this.piecesBytes += chunk.length;
+        }
+        return;
+      }
+      this.pieces.push(chunk.subarray(0, missing));
+      const frame = Buffer.concat(this.pieces, this.needed);
+      this.pieces = [];
+      this.piecesBytes = 0;
+      this.needed = 0;
+      this.emit(frame, 0, frame.length);
+      data = chunk.subarray(missing);
     }
     let at = 0;
     const size = data.length;
     while (size - at >= HEADER_BYTES) {
-      const length = data.readUInt32BE(at);
-      if (length < 6 || length + 4 > MAX_FRAME_BYTES) throw new FrameProtocolError(`frame length ${length} out of bounds`);
-      const type = data[at + 4]!;
-      if (!TYPES.has(type)) throw new FrameProtocolError(`unknown frame type ${type}`);
-      const end = at + 4 + length;
+      const end = at + 4 + this.check(data, at);
       if (end > size) break;
-      this.onFrame({ type: type as FrameType, flags: data[at + 5]!, stream: data.readUInt32BE(at + 6), payload: data.subarray(at + HEADER_BYTES, end) });
+      this.emit(data, at, end);
       at = end;
     }
     if (at < size) {
-      // Keep only the incomplete tail (copied, so that the big chunk it came in can be freed).
-      this.pending = at === 0 && data !== chunk ? data : Buffer.from(data.subarray(at));
+      // The start of a frame: kept as a view (copied into the whole frame when its end arrives).
+      const rest = data.subarray(at);
+      this.pieces.push(rest);
+      this.piecesBytes = rest.length;
+      this.needed = rest.length >= HEADER_BYTES ? 4 + this.check(rest, 0) : 0;
     }
+  }
+
+  /** The frame length field at `at` (after checking it and the type). */
+  private check(data: Buffer, at: number): number {
+    const length = data.readUInt32BE(at);
+    if (length < 6 || length + 4 > MAX_FRAME_BYTES) throw new FrameProtocolError(`frame length ${length} out of bounds`);
+    const type = data[at + 4]!;
+    if (!TYPES.has(type)) throw new FrameProtocolError(`unknown frame type ${type}`);
+    return length;
+  }
+
+  private emit(data: Buffer, at: number, end: number): void {
+    this.onFrame({ type: data[at + 4] as FrameType, flags: data[at + 5]!, stream: data.readUInt32BE(at + 6), payload: data.subarray(at + HEADER_BYTES, end) });
   }
 }
 

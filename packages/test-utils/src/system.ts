@@ -59,6 +59,8 @@ export interface SystemOptions {
   readonly unixSocket?: boolean;
   /** Per gateway (by position), another build's dist/main.js to run instead of this tree's (benches: before/after). */
   readonly gatewayMains?: readonly (string | undefined)[];
+  /** Another build's vector-store dist/main.js to run instead of this tree's (benches: before/after). */
+  readonly storeMain?: string;
   /** Node flags for the gateway processes that NODE_OPTIONS does not take (benches: --trace-gc). */
   readonly gatewayNodeArgs?: readonly string[];
 }
@@ -133,7 +135,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     ...(process.env.CONIFER_VECTOR_STORE_PROTOCOL === undefined ? {} : { CONIFER_VECTOR_STORE_PROTOCOL: process.env.CONIFER_VECTOR_STORE_PROTOCOL }),
     ...options.env,
   };
-  let store = launch(STORE_MAIN, baseEnv, `http://127.0.0.1:${storePort}`);
+  const storeMain = options.storeMain ?? STORE_MAIN;
+  let store = launch(storeMain, baseEnv, `http://127.0.0.1:${storePort}`);
   const formerStores: RunningProcess[] = [];
   const gateways: RunningProcess[] = [];
   try {
@@ -190,7 +193,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     async startStore() {
       if (store.child.exitCode === null && store.child.signalCode === null) throw new Error('the vector store is still running');
       formerStores.push(store);
-      store = launch(STORE_MAIN, baseEnv, `http://127.0.0.1:${storePort}`);
+      store = launch(storeMain, baseEnv, `http://127.0.0.1:${storePort}`);
       await waitReady(store, '/readyz');
     },
     async admin(method, url, body) {

@@ -117,6 +117,28 @@ describe('data plane front path', () => {
     expect(store.dataRequests(indexId).length).toBe(before);
   });
 
+  it('a body in several chunks: forwarded whole, and read whole for a namespace-scoped key', async () => {
+    const scoped = await catalog.createKey(projectId, { roles: ['ProjectEditor'], namespaceScope: ['en'] });
+    const chunks = (text: string) =>
+      (async function* () {
+        for (let at = 0; at < text.length; at += 7) {
+          yield Buffer.from(text.slice(at, at + 7));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+    const upsert = (namespace: string) => JSON.stringify({ namespace, vectors: [{ id: 'a', values: [0.1, 0.2] }] });
+    const inScope = await send('POST', `${base}/vectors/upsert`, { apiKey: scoped.value, headers: { 'content-length': String(upsert('en').length) }, body: chunks(upsert('en')) });
+    expect(inScope.status).toBe(200);
+    expect(store.dataRequests(indexId).at(-1)!.body.toString()).toBe(upsert('en'));
+    const before = store.dataRequests(indexId).length;
+    const outside = await send('POST', `${base}/vectors/upsert`, { apiKey: scoped.value, headers: { 'content-length': String(upsert('fr').length) }, body: chunks(upsert('fr')) });
+    expect(outside.status).toBe(403);
+    expect(store.dataRequests(indexId)).toHaveLength(before);
+    const unscoped = await send('POST', `${base}/vectors/upsert`, { apiKey: editor.value, headers: { 'content-length': String(upsert('fr').length) }, body: chunks(upsert('fr')) });
+    expect(unscoped.status).toBe(200);
+    expect(store.dataRequests(indexId).at(-1)!.body.toString()).toBe(upsert('fr'));
+  });
+
   it('refuses in the gRPC-style shape, with the request id: no key, a wrong key, a role that does not allow it, another index', async () => {
     const missing = await send('POST', `${base}/query`, { body: QUERY, headers: { 'x-request-id': 'front-401' } });
     expect(missing.status).toBe(401);

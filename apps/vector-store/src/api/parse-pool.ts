@@ -28,7 +28,8 @@ export class ParsePool {
 
   constructor(file: string, size: number) {
     for (let i = 0; i < size; i++) {
-      const entry: PoolWorker = { worker: new Worker(file), inFlight: 0 };
+      // Named: the thread's name in /proc (bench/src/ingest-http.ts attributes CPU time per thread by it).
+      const entry: PoolWorker = { worker: new Worker(file, { name: 'conifer-parse' }), inFlight: 0 };
       entry.worker.unref();
       entry.worker.on('message', (reply: ParseReply) => this.settle(reply));
       entry.worker.on('error', (error) => {

@@ -99,7 +99,8 @@ export class AnnBuilder {
      */
     private readonly targetRecall = 0,
   ) {
-    this.worker = new Worker(workerFile);
+    // Named: the thread's name in /proc (CPU time per thread in bench/src/ingest-http.ts).
+    this.worker = new Worker(workerFile, { name: 'conifer-ann' });
     this.worker.unref();
     this.worker.on('message', (reply: AnnWorkerReply) => {
       const resolve = this.pending.get(reply.id);

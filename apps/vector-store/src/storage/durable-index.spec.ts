@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpdateRequest, parseUpsertRequest } from '@conifer/contracts';
 import { refTopK, rng } from '@conifer/test-utils';
 import { pino } from 'pino';
-import { DEFAULT_DURABLE_OPTIONS, DurableIndex } from './durable-index.js';
+import { DEFAULT_DURABLE_OPTIONS, DurableIndex, RELEASE_BYTES_PER_TURN, releaseInTurns } from './durable-index.js';
 import { IndexRegistry } from './index-registry.js';
 
 const logger = pino({ level: 'silent' });
@@ -220,6 +220,17 @@ describe('IndexRegistry', () => {
     expect(again.has('a-1')).toBe(false);
     expect(readdirSync(path.join(dataDir, 'indexes'))).toEqual([]);
     await again.close();
+  });
+});
+
+describe('releaseInTurns', () => {
+  it('frees the chunks a snapshot dropped a few per event-loop turn, all of them in the end', async () => {
+    const rows = RELEASE_BYTES_PER_TURN / 4 / 3; // three chunks fit in one turn
+    const chunks = Array.from({ length: 8 }, () => new Float32Array(rows));
+    const done = releaseInTurns(chunks);
+    expect(chunks.map((c) => c.buffer.byteLength === 0)).toEqual([true, true, true, false, false, false, false, false]);
+    await done;
+    expect(chunks.every((c) => c.buffer.byteLength === 0)).toBe(true);
   });
 });
 

@@ -95,9 +95,23 @@ function readFields(r: BinaryReader): Omit<PlacedRecord, 'id' | 'slot'> {
   return out;
 }
 
+/** An upsert payload's size: exact for ids and values, a guess for metadata (the writer grows if needed). */
+function upsertBytesEstimate(records: readonly StoredRecordInput[]): number {
+  let bytes = 64;
+  for (const r of records) {
+    bytes += 16 + 3 * r.id.length;
+    if (r.values !== undefined) bytes += 4 + 4 * r.values.length;
+    if (r.sparseValues !== undefined) bytes += 8 + 8 * r.sparseValues.indices.length;
+    if (r.metadata !== undefined) bytes += 128;
+  }
+  return bytes;
+}
+
 /** Payload of one mutation (without the frame header). */
 export function encodeMutation(m: Mutation): Buffer {
-  const w = new BinaryWriter(m.type === 'upsert' ? 64 + m.records.length * 64 : 256);
+  // An upsert's size is known closely in advance (its values dominate): one allocation instead of ~6 doublings
+  // and their copies (a 364 × 768 upsert is 1.1 MB).
+  const w = new BinaryWriter(m.type === 'upsert' ? upsertBytesEstimate(m.records) : 256);
   w.u8(TYPE[m.type]);
   w.string(m.namespace);
   switch (m.type) {
@@ -269,6 +283,14 @@ export function decodePayload(payload: Buffer): DecodedPayload {
 }
 
 /** Frames a payload: length, CRC-32, payload. */
+/** The 8-byte header framing `payload` (written before it: frame() without copying the payload). */
+export function frameHeader(payload: Buffer): Buffer {
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header.writeUInt32LE(payload.length, 0);
+  header.writeUInt32LE(crc32(payload), 4);
+  return header;
+}
+
 export function frame(payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
   out.writeUInt32LE(payload.length, 0);

@@ -4,10 +4,12 @@
 // write the writer refuses further appends (a partial record may sit at the tail; recovery drops it).
 import { open, type FileHandle } from 'node:fs/promises';
 import { UnavailableError } from '@conifer/contracts';
-import { frame } from './wal-codec.js';
+import { frameHeader } from './wal-codec.js';
 
 interface Pending {
-  data: Buffer;
+  /** The record's header and its payload, written as they are (one writev per round, no joining copy). */
+  header: Buffer;
+  payload: Buffer;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -38,7 +40,7 @@ export class WalWriter {
     if (this.failure) return Promise.reject(new UnavailableError(`write-ahead log failed: ${this.failure.message}`));
     if (this.closed) return Promise.reject(new UnavailableError('index is closing'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ data: frame(payload), resolve, reject });
+      this.queue.push({ header: frameHeader(payload), payload, resolve, reject });
       this.kick();
     });
   }
@@ -56,17 +58,18 @@ export class WalWriter {
     while (this.queue.length > 0 && !this.paused) {
       const batch = this.queue;
       this.queue = [];
-      const data = batch.length === 1 ? batch[0]!.data : Buffer.concat(batch.map((p) => p.data));
+      const parts: Buffer[] = [];
+      let total = 0;
+      for (const p of batch) {
+        parts.push(p.header, p.payload);
+        total += p.header.length + p.payload.length;
+      }
       try {
         if (this.failure) throw this.failure;
-        let written = 0;
-        while (written < data.length) {
-          const { bytesWritten } = await this.handle.write(data, written, data.length - written);
-          written += bytesWritten;
-        }
+        await writeAllParts(this.handle, parts, total);
         await this.handle.datasync();
         this.syncs++;
-        this.bytes += data.length;
+        this.bytes += total;
         for (const p of batch) p.resolve();
       } catch (error) {
         this.failure ??= error as Error;
@@ -118,5 +121,22 @@ export class WalWriter {
     await this.drain();
     this.closed = true;
     await this.handle.close();
+  }
+}
+
+/** Writes `parts` in order at the file's end (appending), whatever a single writev managed to write. */
+async function writeAllParts(handle: FileHandle, parts: Buffer[], total: number): Promise<void> {
+  let left = parts;
+  let remaining = total;
+  while (remaining > 0) {
+    const { bytesWritten } = await handle.writev(left);
+    remaining -= bytesWritten;
+    if (remaining === 0) return;
+    if (bytesWritten === 0) throw new Error('write-ahead log: no progress writing');
+    // A short write: drop what was written, keep the rest of a part cut in the middle.
+    let skip = bytesWritten;
+    let i = 0;
+    while (skip >= left[i]!.length) skip -= left[i++]!.length;
+    left = [left[i]!.subarray(skip), ...left.slice(i + 1)];
   }
 }
