@@ -1,9 +1,13 @@
-// The live slots of a namespace that satisfy a filter, narrowed by the posting lists when they help.
+// The live slots of a namespace that satisfy a filter, narrowed by the posting lists when they help. An
+// exact candidate set (metadata-index.ts) is the answer itself: no record's metadata is read.
 import { compileFilter, type FilterNode, type MetadataPredicate } from '@conifer/contracts';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
-import type { SlotCandidates } from './metadata-index.js';
+import type { SlotCandidates } from './candidates.js';
 
-/** Candidate sets larger than this share of the slots are not worth visiting one by one. */
+/**
+ * Candidate sets larger than this share of the slots are not worth checking one by one (the predicate over
+ * every slot in order costs less); an exact set is used whatever its size (no predicate at all).
+ */
 const POSTINGS_MAX_SHARE = 1 / 4;
 
 export interface CompiledFilter {
@@ -17,7 +21,7 @@ export function compile(filter: FilterNode | undefined): CompiledFilter | undefi
 
 function postingCandidates(ns: NamespaceStore, filter: CompiledFilter): SlotCandidates | undefined {
   const candidates = ns.filterCandidates(filter.node);
-  return candidates !== undefined && candidates.size < ns.slotCount * POSTINGS_MAX_SHARE ? candidates : undefined;
+  return candidates !== undefined && (candidates.exact || candidates.size < ns.slotCount * POSTINGS_MAX_SHARE) ? candidates : undefined;
 }
 
 /** The candidates as an array of our own (a concatenation already is one). */
@@ -37,11 +41,12 @@ export function matchingSlots(ns: NamespaceStore, filter: CompiledFilter): numbe
   const candidates = postingCandidates(ns, filter);
   if (candidates !== undefined) {
     const sorted = slotArray(candidates).sort(); // typed-array sort: numeric, native
+    const exact = candidates.exact;
     let previous = -1;
     for (const slot of sorted) {
       if (slot === previous) continue; // concatenated posting lists repeat slots
       previous = slot;
-      if (ns.isLive(slot) && predicate(ns.metadataOf(slot))) out.push(slot);
+      if (ns.isLive(slot) && (exact || predicate(ns.metadataOf(slot)))) out.push(slot);
     }
     return out;
   }
@@ -68,15 +73,17 @@ export function matchSet(ns: NamespaceStore, filter: CompiledFilter): MatchSet {
   if (candidates !== undefined) {
     // Posting lists keep their slots in the order they were added, which is mostly ascending: the
     // matches are put in order only when they are not (a concatenation, or metadata updated later).
+    // A sorted numeric index's ranges come in value order: read back off the bitmap too.
     const list = slotArray(candidates);
     const slots = new Int32Array(list.length);
+    const exact = candidates.exact;
     let n = 0;
     let previous = -1;
     let ascending = true;
     for (let i = 0; i < list.length; i++) {
       const slot = list[i]!;
       if (bits[slot] === 1) continue; // concatenated posting lists repeat slots
-      if (ns.isLive(slot) && predicate(ns.metadataOf(slot))) {
+      if (ns.isLive(slot) && (exact || predicate(ns.metadataOf(slot)))) {
         bits[slot] = 1;
         slots[n++] = slot;
         if (slot < previous) ascending = false;
