@@ -9,6 +9,8 @@ import type { SlotCandidates } from './candidates.js';
  * every slot in order costs less); an exact set is used whatever its size (no predicate at all).
  */
 const POSTINGS_MAX_SHARE = 1 / 4;
+/** Matches fewer than 1/this of the slots are put in order by sorting them, more by reading the bitmap. */
+const SORT_MAX_SHARE_INVERSE = 50;
 
 export interface CompiledFilter {
   node: FilterNode;
@@ -91,9 +93,13 @@ export function matchSet(ns: NamespaceStore, filter: CompiledFilter): MatchSet {
       }
     }
     if (!ascending) {
-      // Reading them back off the bitmap: 0.1 ms for 100k slots, where sorting 10k matches took 0.5 ms.
-      n = 0;
-      for (let slot = 0; slot < bits.length; slot++) if (bits[slot] === 1) slots[n++] = slot;
+      // Few matches are sorted (1000 in ~40 µs); more are read back off the bitmap (0.1–0.4 ms for 100k slots,
+      // where sorting 10k matches took 0.5–1 ms). A 1 % range over a sorted numeric index spent 0.16 ms here.
+      if (n * SORT_MAX_SHARE_INVERSE < bits.length) slots.subarray(0, n).sort();
+      else {
+        n = 0;
+        for (let slot = 0; slot < bits.length; slot++) if (bits[slot] === 1) slots[n++] = slot;
+      }
     }
     return { bits, count: n, slots: slots.subarray(0, n) };
   }

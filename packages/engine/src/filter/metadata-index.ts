@@ -291,14 +291,29 @@ export class MetadataIndex {
       case 'lte':
         return this.fields.get(node.field)?.range(-Infinity, true, node.value, true) ?? NONE;
       case 'and': {
-        // The smallest child's set; the other children are left to the predicate (so never exact, unless
-        // it is the only child).
-        let best: SlotCandidates | undefined;
+        // Bounds on one field are one range (`{p: {$gte: 1, $lt: 2}}` is an $and of two: each alone may be
+        // most of the namespace). Then the smallest part's set; the other parts are left to the predicate
+        // (so never exact, unless there is only one part).
+        const ranges = new Map<string, Bounds>();
+        const others: FilterNode[] = [];
         for (const child of node.children) {
-          const c = this.candidates(child);
-          if (c !== undefined && (best === undefined || c.size < best.size)) best = c;
+          if (child.op === 'gt' || child.op === 'gte' || child.op === 'lt' || child.op === 'lte') {
+            const bounds = ranges.get(child.field) ?? { low: -Infinity, lowIncluded: true, high: Infinity, highIncluded: true };
+            tighten(bounds, child.op, child.value);
+            ranges.set(child.field, bounds);
+          } else others.push(child);
         }
-        return best === undefined || node.children.length === 1 ? best : inexact(best);
+        let best: SlotCandidates | undefined;
+        const consider = (c: SlotCandidates | undefined): void => {
+          if (c !== undefined && (best === undefined || c.size < best.size)) best = c;
+        };
+        for (const [field, b] of ranges) {
+          if (this.indexed !== undefined && !this.indexed.has(field)) continue;
+          consider(this.fields.get(field)?.range(b.low, b.lowIncluded, b.high, b.highIncluded) ?? NONE);
+        }
+        for (const child of others) consider(this.candidates(child));
+        const found = best as SlotCandidates | undefined;
+        return found === undefined || ranges.size + others.length === 1 ? found : inexact(found);
       }
       case 'or': {
         const sets: SlotCandidates[] = [];
@@ -363,6 +378,31 @@ function concat(sets: SlotCandidates[]): SlotCandidates {
     } else for (const slot of set) slots[i++] = slot;
   }
   return { size, slots, exact, [Symbol.iterator]: () => slots[Symbol.iterator]() };
+}
+
+/** A range's bounds (each included or not; ±Infinity for none). */
+interface Bounds {
+  low: number;
+  lowIncluded: boolean;
+  high: number;
+  highIncluded: boolean;
+}
+
+/** Narrows `bounds` by one more comparison (both must hold). */
+function tighten(bounds: Bounds, op: 'gt' | 'gte' | 'lt' | 'lte', value: number): void {
+  if (op === 'gt' || op === 'gte') {
+    const included = op === 'gte';
+    if (value > bounds.low) {
+      bounds.low = value;
+      bounds.lowIncluded = included;
+    } else if (value === bounds.low) bounds.lowIncluded &&= included;
+  } else {
+    const included = op === 'lte';
+    if (value < bounds.high) {
+      bounds.high = value;
+      bounds.highIncluded = included;
+    } else if (value === bounds.high) bounds.highIncluded &&= included;
+  }
 }
 
 /** The same candidates, as a superset (the predicate must be checked). */
