@@ -41,6 +41,9 @@ export function matchingSlots(ns: NamespaceStore, filter: CompiledFilter): numbe
   const out: number[] = [];
   const { predicate } = filter;
   const candidates = postingCandidates(ns, filter);
+  // Many candidates (a broad range from a sorted numeric index may be most of the namespace) are put in
+  // order through a bitmap, for less than sorting them.
+  if (candidates !== undefined && candidates.size * SORT_MAX_SHARE_INVERSE >= ns.slotCount) return Array.from(slotsOf(candidateMatchSet(ns, filter, candidates)));
   if (candidates !== undefined) {
     const sorted = slotArray(candidates).sort(); // typed-array sort: numeric, native
     const exact = candidates.exact;
@@ -69,40 +72,10 @@ export interface MatchSet {
 }
 
 export function matchSet(ns: NamespaceStore, filter: CompiledFilter): MatchSet {
+  const candidates = postingCandidates(ns, filter);
+  if (candidates !== undefined) return candidateMatchSet(ns, filter, candidates);
   const bits = new Uint8Array(ns.slotCount);
   const { predicate } = filter;
-  const candidates = postingCandidates(ns, filter);
-  if (candidates !== undefined) {
-    // Posting lists keep their slots in the order they were added, which is mostly ascending: the
-    // matches are put in order only when they are not (a concatenation, or metadata updated later).
-    // A sorted numeric index's ranges come in value order: read back off the bitmap too.
-    const list = slotArray(candidates);
-    const slots = new Int32Array(list.length);
-    const exact = candidates.exact;
-    let n = 0;
-    let previous = -1;
-    let ascending = true;
-    for (let i = 0; i < list.length; i++) {
-      const slot = list[i]!;
-      if (bits[slot] === 1) continue; // concatenated posting lists repeat slots
-      if (ns.isLive(slot) && (exact || predicate(ns.metadataOf(slot)))) {
-        bits[slot] = 1;
-        slots[n++] = slot;
-        if (slot < previous) ascending = false;
-        previous = slot;
-      }
-    }
-    if (!ascending) {
-      // Few matches are sorted (1000 in ~40 µs); more are read back off the bitmap (0.1–0.4 ms for 100k slots,
-      // where sorting 10k matches took 0.5–1 ms). A 1 % range over a sorted numeric index spent 0.16 ms here.
-      if (n * SORT_MAX_SHARE_INVERSE < bits.length) slots.subarray(0, n).sort();
-      else {
-        n = 0;
-        for (let slot = 0; slot < bits.length; slot++) if (bits[slot] === 1) slots[n++] = slot;
-      }
-    }
-    return { bits, count: n, slots: slots.subarray(0, n) };
-  }
   let count = 0;
   for (let slot = 0; slot < ns.slotCount; slot++) {
     if (ns.isLive(slot) && predicate(ns.metadataOf(slot))) {
@@ -111,6 +84,41 @@ export function matchSet(ns: NamespaceStore, filter: CompiledFilter): MatchSet {
     }
   }
   return { bits, count, slots: undefined };
+}
+
+/** The match set from the postings' candidates (checked by the predicate unless exact). */
+function candidateMatchSet(ns: NamespaceStore, filter: CompiledFilter, candidates: SlotCandidates): MatchSet {
+  const bits = new Uint8Array(ns.slotCount);
+  const { predicate } = filter;
+  // Posting lists keep their slots in the order they were added, which is mostly ascending: the
+  // matches are put in order only when they are not (a concatenation, or metadata updated later).
+  // A sorted numeric index's ranges come in value order: read back off the bitmap too.
+  const list = slotArray(candidates);
+  const slots = new Int32Array(list.length);
+  const exact = candidates.exact;
+  let n = 0;
+  let previous = -1;
+  let ascending = true;
+  for (let i = 0; i < list.length; i++) {
+    const slot = list[i]!;
+    if (bits[slot] === 1) continue; // concatenated posting lists repeat slots
+    if (ns.isLive(slot) && (exact || predicate(ns.metadataOf(slot)))) {
+      bits[slot] = 1;
+      slots[n++] = slot;
+      if (slot < previous) ascending = false;
+      previous = slot;
+    }
+  }
+  if (!ascending) {
+    // Few matches are sorted (1000 in ~40 µs); more are read back off the bitmap (0.1–0.4 ms for 100k slots,
+    // where sorting 10k matches took 0.5–1 ms). A 1 % range over a sorted numeric index spent 0.16 ms here.
+    if (n * SORT_MAX_SHARE_INVERSE < bits.length) slots.subarray(0, n).sort();
+    else {
+      n = 0;
+      for (let slot = 0; slot < bits.length; slot++) if (bits[slot] === 1) slots[n++] = slot;
+    }
+  }
+  return { bits, count: n, slots: slots.subarray(0, n) };
 }
 
 /** A match set's slots in ascending order: its own list, else its bitmap's ones. */
