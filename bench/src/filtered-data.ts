@@ -1,6 +1,9 @@
 // The records and queries of the engine-level filtered benches (filtered-recall.ts, sketch-scan-ab.ts): `n`
 // vectors with metadata `bucket` (0..99, independent of the vector) and `region` / `zone` (10 % and 1 % of
-// the records, correlated with the vector). Datasets: `easy` and `hard` (@conifer/test-utils'
+// the records, correlated with the vector), and two floats with a distinct value per record (what a range
+// filter on a timestamp, a price or a score meets): `score` (uniform in [0, 1), independent of the vector)
+// and `pos` (in [0, 1), correlated with the vector: `pos < 0.1` and `pos < 0.01` are 10 % and 1 % of the
+// clusters, or a 10 % and a 1 % slab of GloVe's sphere). Datasets: `easy` and `hard` (@conifer/test-utils'
 // vectorDistribution: region and zone are 10 % and 1 % of the clusters), `glove` (real word embeddings,
 // 100-d, real-embeddings.ts: region and zone are a 10 % and a 1 % slab of the sphere, by the rank of each
 // record's projection on a random direction; the queries are held-out words).
@@ -10,7 +13,7 @@ import { GLOVE_DIMENSION, gloveVectors } from './real-embeddings.ts';
 const DATA_DIR = process.env.BENCH_DATA_DIR ?? '/tmp/conifer-bench-data';
 
 // A type alias, not an interface: the engine's metadata parameter needs its implicit index signature.
-export type FilterMeta = { bucket: number; region: number; zone: number };
+export type FilterMeta = { bucket: number; region: number; zone: number; score: number; pos: number };
 export interface FilteredData {
   values: Float32Array;
   meta: FilterMeta[];
@@ -33,9 +36,12 @@ export function filteredData(data: FilteredDataset, n: number, dim: number, quer
   const values = new Float32Array(n * dim);
   const meta: FilterMeta[] = [];
   const buckets = rng(7);
+  // Own generators, so that the vectors and the other fields stay those of earlier sessions (and their cached graphs).
+  const scores = rng(13);
+  const positions = rng(17);
   for (let j = 0; j < n; j++) {
     const cluster = gen.sample(values, j * dim);
-    meta.push({ bucket: Math.floor(buckets() * 100), region: cluster % 10, zone: cluster % 100 });
+    meta.push({ bucket: Math.floor(buckets() * 100), region: cluster % 10, zone: cluster % 100, score: scores(), pos: ((cluster % 100) + positions()) / 100 });
   }
   const queries = Array.from({ length: queryCount }, () => {
     const q = new Float32Array(dim);
@@ -65,13 +71,23 @@ function gloveData(n: number, dim: number, queryCount: number): FilteredData {
   const queries = Array.from({ length: queryCount }, (_, i) => row(order[total - 1 - i]!).slice());
   const region = slabs(values, n, dim, 10, random);
   const zone = slabs(values, n, dim, 100, random);
+  const rank = projectionRanks(values, n, dim, random);
   const buckets = rng(7);
-  const meta = Array.from({ length: n }, (_, j): FilterMeta => ({ bucket: Math.floor(buckets() * 100), region: region[j]!, zone: zone[j]! }));
+  const scores = rng(13);
+  const meta = Array.from({ length: n }, (_, j): FilterMeta => ({ bucket: Math.floor(buckets() * 100), region: region[j]!, zone: zone[j]!, score: scores(), pos: rank[j]! / n }));
   return { values, meta, queries };
 }
 
 /** Each record's slab (0..count-1, equal sizes) by the rank of its direction's projection on a random direction. */
 function slabs(values: Float32Array, n: number, dim: number, count: number, random: () => number): Uint8Array {
+  const rank = projectionRanks(values, n, dim, random);
+  const slab = new Uint8Array(n);
+  for (let j = 0; j < n; j++) slab[j] = Math.floor((rank[j]! * count) / n);
+  return slab;
+}
+
+/** Each record's rank (0..n-1) by its direction's projection on a random direction. */
+function projectionRanks(values: Float32Array, n: number, dim: number, random: () => number): Int32Array {
   const direction = Float64Array.from({ length: dim }, () => random() * 2 - 1);
   const projection = new Float64Array(n);
   for (let j = 0; j < n; j++) {
@@ -85,7 +101,7 @@ function slabs(values: Float32Array, n: number, dim: number, count: number, rand
     projection[j] = norm === 0 ? 0 : dot / Math.sqrt(norm);
   }
   const byProjection = Int32Array.from({ length: n }, (_, j) => j).sort((a, b) => projection[a]! - projection[b]!);
-  const slab = new Uint8Array(n);
-  byProjection.forEach((j, rank) => (slab[j] = Math.floor((rank * count) / n)));
-  return slab;
+  const rank = new Int32Array(n);
+  byProjection.forEach((j, r) => (rank[j] = r));
+  return rank;
 }

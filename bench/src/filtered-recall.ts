@@ -6,7 +6,8 @@
 // sphere, vectorDistribution of @conifer/test-utils; `easy`; `glove`: real word embeddings, dim 100, n up to
 // 341k, filtered-data.ts), builds its whole HNSW graph, then runs the same queries unfiltered and with four
 // filters: 10 % and 1 % independent of the vectors (`bucket`), 10 % and 1 % correlated with them
-// (`region`/`zone`: a function of the vector, filtered-data.ts). Recall@10 is against the
+// (`region`/`zone`: a function of the vector, filtered-data.ts), and the same four as ranges over floats with
+// a distinct value per record (`score`, `pos`; rows `float …`). Recall@10 is against the
 // brute-force reference of @conifer/test-utils (double precision, every record scored); the reference's
 // own time per query is printed beside the engine's p50 as the same-run yardstick.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -48,6 +49,11 @@ const FILTERS: Record<string, Filter> = {
   'indep 1%': { bucket: { $eq: 42 } },
   'corr 10%': { region: { $eq: 3 } },
   'corr 1%': { zone: { $eq: 7 } },
+  // Ranges over floats with a distinct value per record (filtered-data.ts): no posting list per value.
+  'float indep 10%': { score: { $lt: 0.1 } },
+  'float indep 1%': { score: { $gte: 0.99 } },
+  'float corr 10%': { pos: { $lt: 0.1 } },
+  'float corr 1%': { pos: { $lt: 0.01 } },
 };
 
 // CONIFER_BENCH_SKETCH_CANDIDATES: the sketch scan's exact re-scoring breadth (the engine's default otherwise).

@@ -18,6 +18,8 @@ interface Rec {
 /** `n` unit vectors from `clusters` clusters, each its centre plus a `rank`-d subspace plus noise. */
 function hardDataset(n: number, dim: number, clusters: number, rank: number, seed: number): { records: Rec[]; sample: () => number[] } {
   const random = rng(seed);
+  // Its own generator, so that the vectors and the other fields do not depend on it.
+  const scores = rng(seed + 1);
   const gauss = (): number => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   const centers = Array.from({ length: clusters }, () => Array.from({ length: dim }, () => gauss() / Math.sqrt(dim)));
   const bases = Array.from({ length: clusters }, () => Array.from({ length: rank * dim }, () => gauss() / Math.sqrt(dim)));
@@ -34,8 +36,9 @@ function hardDataset(n: number, dim: number, clusters: number, rank: number, see
   };
   const records = Array.from({ length: n }, (_, i) => {
     const { c, values } = draw();
-    // bucket: independent of the vector; region: a function of its cluster (correlated).
-    return { id: `v${i}`, values, metadata: { bucket: Math.floor(random() * 100), region: c % 10 } };
+    // bucket: independent of the vector; region: a function of its cluster (correlated); score: a distinct
+    // float per record, independent (ranges over it come from the sorted numeric index).
+    return { id: `v${i}`, values, metadata: { bucket: Math.floor(random() * 100), region: c % 10, score: scores() } };
   });
   return { records, sample: () => draw().values };
 }
@@ -44,6 +47,7 @@ const FILTERED = [
   { name: 'independent 10 %', filter: { bucket: { $lt: 10 } } },
   { name: 'correlated 10 %', filter: { region: { $eq: 3 } } },
   { name: 'independent 1 %', filter: { bucket: { $eq: 42 } } },
+  { name: 'independent 10 % float range', filter: { score: { $gte: 0.45, $lt: 0.55 } } },
 ];
 
 describe('filtered search on hard data', () => {
@@ -105,11 +109,23 @@ describe('match sets', () => {
     // 40 groups and tags held by a few records each: every filter below is narrowed by the postings (a
     // union of lists, each ascending, so their concatenation is not; records tagged x and y are in both).
     const tags = (i: number): string[] => (i % 40 === 0 ? ['x', 'y'] : i % 40 === 1 ? ['x'] : i % 40 === 2 ? ['y'] : ['z']);
-    const vectors = Array.from({ length: 2000 }, (_, i) => ({ id: `r${i}`, values: [1, i], metadata: { tags: tags(i), g: i % 40 } }));
+    // `f`: a distinct float per record (a sorted numeric index; its ranges come in value order, not by slot).
+    const vectors = Array.from({ length: 3000 }, (_, i) => ({ id: `r${i}`, values: [1, i], metadata: { tags: tags(i), g: i % 40, f: ((i * 7919) % 3000) / 7 } }));
     for (let i = 0; i < vectors.length; i += 1000) index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: vectors.slice(i, i + 1000) })));
     index.apply(index.prepareDelete(parseDeleteRequest({ ids: ['r40', 'r83'] })));
     const ns = index.namespaces.get('')!;
-    for (const filter of [{ g: { $in: [7, 3] } }, { tags: { $in: ['y', 'x'] } }, { g: { $lt: 3 } }, { $or: [{ g: 9 }, { tags: 'y' }] }, { g: 5 }]) {
+    const filters = [
+      { g: { $in: [7, 3] } },
+      { tags: { $in: ['y', 'x'] } },
+      { g: { $lt: 3 } },
+      { $or: [{ g: 9 }, { tags: 'y' }] },
+      { g: 5 },
+      { f: { $lt: 40 } },
+      { f: { $gte: 100, $lte: 120 } },
+      { $or: [{ f: { $gt: 420 } }, { g: 2 }] },
+      { f: { $in: [0, 1, 10 / 7] } },
+    ];
+    for (const filter of filters) {
       const set = matchSet(ns, compile(parseFilter(filter))!);
       expect(set.slots).toBeDefined();
       const want = vectors.flatMap((v, i) => (i !== 40 && i !== 83 && refMatches(filter, v.metadata) ? [i] : []));

@@ -1,5 +1,7 @@
 // Random sequences of every write operation applied to the engine and to a plain reference model
-// (a Map per namespace); after each step every read operation must agree with the reference.
+// (a Map per namespace); after each step every read operation must agree with the reference. The third
+// run gives records a float with a distinct value per record (`price`, a sorted numeric index past 2048
+// values) and filters ranges over it.
 import { describe, expect, it } from '@jest/globals';
 import {
   parseDeleteRequest,
@@ -21,14 +23,29 @@ interface Rec {
 }
 
 const DIM = 6;
+/** Ranges (and values) of `price`, alone and combined with posting-list filters. */
+const PRICE_FILTERS = [
+  { price: { $lt: 1000 } },
+  { price: { $gte: 5000, $lt: 5100 } },
+  { price: { $gt: 9900 } },
+  { price: 9.5 },
+  { price: { $in: [9.5, 1, 'x'] } },
+  { price: { $lte: 9.5 } },
+  { $and: [{ color: 'red' }, { price: { $lt: 3000 } }] },
+  { $or: [{ price: { $gt: 9000 } }, { n: { $lt: 5 } }] },
+  { $or: [{ price: { $lt: 100 } }, { tags: 'a' }] },
+];
 const NAMESPACES = ['', 'ns-a', 'ns-b'];
 
 describe('every operation against a reference model', () => {
   for (const [label, search] of [
     ['exact', { annMinVectors: Number.MAX_SAFE_INTEGER }],
     ['ANN + planner', { annMinVectors: 50, exactFilterMax: 10 }],
+    ['exact, many distinct numbers', { annMinVectors: Number.MAX_SAFE_INTEGER }],
   ] as const) {
-    it(`agrees after each of 300 random operations (${label})`, () => {
+    // Fewer steps for the many-numbers run: its namespaces hold thousands of records (reads are checked in full).
+    const steps = label.includes('many') ? 120 : 300;
+    it(`agrees after each of ${steps} random operations (${label})`, () => {
       const random = rng(label.length * 1000 + 3);
       const index = new VectorIndex({ dimension: DIM, metric: 'euclidean', vectorType: 'dense' }, search);
       const ref = new Map<string, Map<string, Rec>>();
@@ -38,15 +55,19 @@ describe('every operation against a reference model', () => {
         return m;
       };
       const vec = () => Array.from({ length: DIM }, () => Math.fround(random() * 2 - 1));
-      const pickFilter = () => FILTERS[Math.floor(random() * FILTERS.length)];
-      const idOf = () => `id-${Math.floor(random() * 400)}`;
+      const wide = label.includes('many');
+      const price = (): number => (random() < 0.05 ? 9.5 : Math.floor(random() * 1e7) / 1e3);
+      const filters = wide ? [...FILTERS, ...PRICE_FILTERS] : FILTERS;
+      const pickFilter = () => filters[Math.floor(random() * filters.length)];
+      const idOf = () => `id-${Math.floor(random() * (wide ? 5000 : 400))}`;
 
-      for (let step = 0; step < 300; step++) {
+      for (let step = 0; step < steps; step++) {
         const ns = NAMESPACES[Math.floor(random() * NAMESPACES.length)]!;
         const op = random();
         if (op < 0.45) {
-          const vectors = Array.from({ length: 1 + Math.floor(random() * 30) }, () => {
+          const vectors = Array.from({ length: 1 + Math.floor(random() * (wide ? 300 : 30)) }, () => {
             const md = randomMetadata(random);
+            if (wide && random() < 0.9) return { id: idOf(), values: vec(), metadata: { ...md, price: price() } };
             return md === undefined ? { id: idOf(), values: vec() } : { id: idOf(), values: vec(), metadata: md };
           });
           index.apply(index.prepareUpsert(parseUpsertRequest({ namespace: ns, vectors })));
@@ -54,7 +75,7 @@ describe('every operation against a reference model', () => {
         } else if (op < 0.55) {
           const id = idOf();
           const values = random() < 0.5 ? vec() : undefined;
-          const setMetadata = random() < 0.7 ? { flag: random() < 0.5, n: Math.floor(random() * 100) } : undefined;
+          const setMetadata = random() < 0.7 ? { flag: random() < 0.5, n: Math.floor(random() * 100), ...(wide && random() < 0.5 ? { price: price() } : {}) } : undefined;
           if (values === undefined && setMetadata === undefined) continue;
           index.apply(index.prepareUpdate(parseUpdateRequest({ namespace: ns, id, values, setMetadata })));
           const r = ref.get(ns)?.get(id);

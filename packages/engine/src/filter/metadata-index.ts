@@ -1,8 +1,13 @@
 // Posting lists over metadata: field → value → slots holding it (each element of a string list is
-// indexed). They turn the selective parts of a filter ($eq, $in, ranges over few distinct numbers, and
-// $and/$or of those) into a small candidate set without touching every record; the full predicate is
-// still checked on each candidate, so a superset is always safe. Operators that cannot be answered from
-// postings ($ne, $nin, $exists, ranges over many distinct values) make the planner scan instead.
+// indexed). They turn the selective parts of a filter ($eq, $in, ranges, and $and/$or of those) into a
+// candidate set without touching every record. A candidate set is a superset of the matches: readers check
+// the full predicate on each candidate, unless the set is `exact` (nothing stale in the lists it came from,
+// and a single operator or an $or of such: then it is exactly the live matches). Operators that cannot be
+// answered from postings ($ne, $nin, $exists) make the planner scan instead.
+// A field's numbers stay in posting lists while they have at most MAX_RANGE_DISTINCT distinct values (a range
+// is then the union of a few lists); past that they move to a sorted index of (value, slot) pairs
+// (sorted-numbers.ts) that answers ranges, $eq and $in on numbers by binary search; its strings and booleans
+// stay in posting lists. The move is one way until the index is rebuilt (compaction, restore).
 // With a schema that declares metadata fields, only the declared filterable fields get postings; a filter on
 // another field cannot be narrowed here, so it is answered by checking every record (correct, but a scan).
 //
@@ -13,19 +18,10 @@
 // removed slot stays in a list and is counted as stale (readers check every candidate anyway, and skip
 // repeats); when half a list is stale it is rewritten from the slots that still hold the value (`holds`).
 import type { FilterNode, RecordMetadata, Scalar } from '@conifer/contracts';
+import type { SlotCandidates } from './candidates.js';
+import { SortedNumbers } from './sorted-numbers.js';
 
-/**
- * Slots that may match a filter: a posting list itself, or the concatenation of several (a slot may then
- * appear more than once; `size` counts it each time). Readers sort and skip repeats.
- */
-export interface SlotCandidates {
-  readonly size: number;
-  [Symbol.iterator](): Iterator<number>;
-  /** The concatenation itself (a fresh array the reader may sort in place), when it is one. */
-  readonly slots?: Int32Array;
-}
-
-/** Ranges are answered from postings only when the field has at most this many distinct values. */
+/** A field's numbers move from posting lists to a sorted index past this many distinct values. */
 const MAX_RANGE_DISTINCT = 2048;
 /** Lists up to this long are plain arrays (a typed array's own objects cost ~150 bytes). */
 const POSTING_SMALL = 16;
@@ -78,12 +74,18 @@ const entrySize = (e: Entry): number => (typeof e === 'number' ? 1 : e.n);
 /** Candidates from entries: their count at once, the concatenated slots (a fresh array) only when asked for. */
 class EntryCandidates implements SlotCandidates {
   readonly size: number;
+  readonly exact: boolean;
   private concatenated: Int32Array | undefined;
 
   constructor(private readonly entries: Entry[]) {
     let size = 0;
-    for (const e of entries) size += entrySize(e);
+    let exact = true;
+    for (const e of entries) {
+      size += entrySize(e);
+      if (typeof e !== 'number' && e.stale > 0) exact = false;
+    }
     this.size = size;
+    this.exact = exact;
   }
 
   get slots(): Int32Array {
@@ -108,8 +110,92 @@ class EntryCandidates implements SlotCandidates {
 
 const NONE: SlotCandidates = new EntryCandidates([]);
 
+/** One field's postings: a list per value, and its numbers in a sorted index once they are many. */
+class FieldIndex {
+  readonly values = new Map<Scalar, Entry>();
+  /** Numbers among the keys of `values` (none once `sorted` holds the field's numbers). */
+  numericKeys = 0;
+  sorted: SortedNumbers | undefined;
+
+  get empty(): boolean {
+    return this.values.size === 0 && (this.sorted === undefined || this.sorted.size === 0);
+  }
+
+  add(value: Scalar, slot: number): void {
+    if (typeof value === 'number' && this.sorted !== undefined) {
+      this.sorted.add(value, slot);
+      return;
+    }
+    const e = this.values.get(value);
+    if (e === undefined) {
+      this.values.set(value, slot);
+      if (typeof value === 'number' && ++this.numericKeys > MAX_RANGE_DISTINCT) this.sortNumbers();
+    } else if (typeof e === 'number') this.values.set(value, new Posting([e, slot], 2));
+    else e.push(slot);
+  }
+
+  remove(field: string, value: Scalar, slot: number, holds: Holds): void {
+    if (typeof value === 'number' && this.sorted !== undefined) {
+      this.sorted.remove((s, v) => holds(s, field, v));
+      return;
+    }
+    const before = this.values.size;
+    removeFrom(this.values, field, value, slot, holds);
+    if (typeof value === 'number' && this.values.size < before) this.numericKeys--;
+  }
+
+  /** Moves the numbers' postings (stale slots and counts included) into a sorted index. */
+  private sortNumbers(): void {
+    const sorted = new SortedNumbers();
+    for (const [value, e] of this.values) {
+      if (typeof value !== 'number') continue;
+      if (typeof e === 'number') sorted.add(value, e);
+      else {
+        for (let i = 0; i < e.n; i++) sorted.add(value, e.slots[i]!);
+        sorted.stale += e.stale;
+      }
+      this.values.delete(value);
+    }
+    this.numericKeys = 0;
+    this.sorted = sorted;
+  }
+
+  /** The slots holding a number in the range (see SortedNumbers.range), from whichever structure holds them. */
+  range(low: number, lowIncluded: boolean, high: number, highIncluded: boolean): SlotCandidates {
+    if (this.sorted !== undefined) return this.sorted.range(low, lowIncluded, high, highIncluded);
+    const entries: Entry[] = [];
+    for (const [value, e] of this.values) {
+      if (typeof value === 'number' && (lowIncluded ? value >= low : value > low) && (highIncluded ? value <= high : value < high)) entries.push(e);
+    }
+    return new EntryCandidates(entries);
+  }
+
+  /** The slots holding any of `values` (an element of a list included). */
+  anyOf(values: readonly Scalar[]): SlotCandidates {
+    const entries: Entry[] = [];
+    const numbers: number[] = [];
+    // Each value once (a repeat in the list would only repeat its slots).
+    for (const v of new Set(values)) {
+      if (typeof v === 'number' && this.sorted !== undefined) numbers.push(v);
+      else {
+        const e = this.values.get(v);
+        if (e !== undefined) entries.push(e);
+      }
+    }
+    const listed = new EntryCandidates(entries);
+    return numbers.length === 0 ? listed : concat([listed, this.sorted!.anyOf(numbers)]);
+  }
+
+  /** The slots holding `value` (an element of a list included). */
+  equal(value: Scalar): SlotCandidates {
+    if (typeof value === 'number' && this.sorted !== undefined) return this.sorted.range(value, true, value, true);
+    const e = this.values.get(value);
+    return e === undefined ? NONE : new EntryCandidates([e]);
+  }
+}
+
 export class MetadataIndex {
-  private readonly fields = new Map<string, Map<Scalar, Entry>>();
+  private readonly fields = new Map<string, FieldIndex>();
 
   /** `indexed`: the only fields that get postings (undefined: every field). */
   constructor(private readonly indexed?: ReadonlySet<string>) {}
@@ -129,13 +215,13 @@ export class MetadataIndex {
     for (const field of Object.keys(metadata)) {
       if (this.indexed !== undefined && !this.indexed.has(field)) continue;
       const value = metadata[field]!;
-      let values = this.fields.get(field);
-      if (values === undefined) {
-        values = new Map();
-        this.fields.set(field, values);
+      let index = this.fields.get(field);
+      if (index === undefined) {
+        index = new FieldIndex();
+        this.fields.set(field, index);
       }
-      if (Array.isArray(value)) for (const v of value) addTo(values, v, slot);
-      else addTo(values, value, slot);
+      if (Array.isArray(value)) for (const v of value) index.add(v, slot);
+      else index.add(value, slot);
     }
   }
 
@@ -146,12 +232,12 @@ export class MetadataIndex {
   remove(slot: number, metadata: RecordMetadata | undefined, holds: Holds): void {
     if (metadata === undefined) return;
     for (const field of Object.keys(metadata)) {
-      const values = this.fields.get(field);
-      if (values === undefined) continue;
+      const index = this.fields.get(field);
+      if (index === undefined) continue;
       const value = metadata[field]!;
-      if (Array.isArray(value)) for (const v of value) removeFrom(values, field, v, slot, holds);
-      else removeFrom(values, field, value, slot, holds);
-      if (values.size === 0) this.fields.delete(field);
+      if (Array.isArray(value)) for (const v of value) index.remove(field, v, slot, holds);
+      else index.remove(field, value, slot, holds);
+      if (index.empty) this.fields.delete(field);
     }
   }
 
@@ -159,19 +245,30 @@ export class MetadataIndex {
     this.fields.clear();
   }
 
-  /** Entries held (distinct values) and slot numbers stored, for tests and diagnostics. */
-  stats(): { values: number; slots: number; stale: number } {
+  /**
+   * Posting entries held (distinct values), slot numbers stored (the sorted indexes' pairs included), stale
+   * ones among them, and the pairs and bytes of the sorted indexes alone, for tests and diagnostics.
+   */
+  stats(): { values: number; slots: number; stale: number; sorted: number; sortedBytes: number } {
     let values = 0;
     let slots = 0;
     let stale = 0;
+    let sorted = 0;
+    let sortedBytes = 0;
     for (const field of this.fields.values()) {
-      for (const e of field.values()) {
+      for (const e of field.values.values()) {
         values++;
         slots += entrySize(e);
         if (typeof e !== 'number') stale += e.stale;
       }
+      if (field.sorted !== undefined) {
+        sorted += field.sorted.size;
+        slots += field.sorted.size;
+        stale += field.sorted.stale;
+        sortedBytes += field.sorted.bytes;
+      }
     }
-    return { values, slots, stale };
+    return { values, slots, stale, sorted, sortedBytes };
   }
 
   /**
@@ -181,41 +278,42 @@ export class MetadataIndex {
   candidates(node: FilterNode): SlotCandidates | undefined {
     if ('field' in node && this.indexed !== undefined && !this.indexed.has(node.field)) return undefined;
     switch (node.op) {
-      case 'eq': {
-        const e = this.fields.get(node.field)?.get(node.value);
-        return e === undefined ? NONE : new EntryCandidates([e]);
-      }
-      case 'in': {
-        const values = this.fields.get(node.field);
-        if (values === undefined) return NONE;
-        const entries: Entry[] = [];
-        for (const v of node.values) {
-          const e = values.get(v);
-          if (e !== undefined) entries.push(e);
-        }
-        return new EntryCandidates(entries);
-      }
+      case 'eq':
+        return this.fields.get(node.field)?.equal(node.value) ?? NONE;
+      case 'in':
+        return this.fields.get(node.field)?.anyOf(node.values) ?? NONE;
       case 'gt':
+        return this.fields.get(node.field)?.range(node.value, false, Infinity, true) ?? NONE;
       case 'gte':
+        return this.fields.get(node.field)?.range(node.value, true, Infinity, true) ?? NONE;
       case 'lt':
-      case 'lte': {
-        const values = this.fields.get(node.field);
-        if (values === undefined) return NONE;
-        if (values.size > MAX_RANGE_DISTINCT) return undefined;
-        const x = node.value;
-        const test =
-          node.op === 'gt' ? (v: number) => v > x : node.op === 'gte' ? (v: number) => v >= x : node.op === 'lt' ? (v: number) => v < x : (v: number) => v <= x;
-        const entries: Entry[] = [];
-        for (const [value, e] of values) if (typeof value === 'number' && test(value)) entries.push(e);
-        return new EntryCandidates(entries);
-      }
+        return this.fields.get(node.field)?.range(-Infinity, true, node.value, false) ?? NONE;
+      case 'lte':
+        return this.fields.get(node.field)?.range(-Infinity, true, node.value, true) ?? NONE;
       case 'and': {
-        let best: SlotCandidates | undefined;
+        // Bounds on one field are one range (`{p: {$gte: 1, $lt: 2}}` is an $and of two: each alone may be
+        // most of the namespace). Then the smallest part's set; the other parts are left to the predicate
+        // (so never exact, unless there is only one part).
+        const ranges = new Map<string, Bounds>();
+        const others: FilterNode[] = [];
         for (const child of node.children) {
-          const c = this.candidates(child);
-          if (c !== undefined && (best === undefined || c.size < best.size)) best = c;
+          if (child.op === 'gt' || child.op === 'gte' || child.op === 'lt' || child.op === 'lte') {
+            const bounds = ranges.get(child.field) ?? { low: -Infinity, lowIncluded: true, high: Infinity, highIncluded: true };
+            tighten(bounds, child.op, child.value);
+            ranges.set(child.field, bounds);
+          } else others.push(child);
         }
-        return best;
+        let best: SlotCandidates | undefined;
+        const consider = (c: SlotCandidates | undefined): void => {
+          if (c !== undefined && (best === undefined || c.size < best.size)) best = c;
+        };
+        for (const [field, b] of ranges) {
+          if (this.indexed !== undefined && !this.indexed.has(field)) continue;
+          consider(this.fields.get(field)?.range(b.low, b.lowIncluded, b.high, b.highIncluded) ?? NONE);
+        }
+        for (const child of others) consider(this.candidates(child));
+        const found = best as SlotCandidates | undefined;
+        return found === undefined || ranges.size + others.length === 1 ? found : inexact(found);
       }
       case 'or': {
         const sets: SlotCandidates[] = [];
@@ -230,13 +328,6 @@ export class MetadataIndex {
         return undefined;
     }
   }
-}
-
-function addTo(values: Map<Scalar, Entry>, value: Scalar, slot: number): void {
-  const e = values.get(value);
-  if (e === undefined) values.set(value, slot);
-  else if (typeof e === 'number') values.set(value, new Posting([e, slot], 2));
-  else e.push(slot);
 }
 
 function removeFrom(values: Map<Scalar, Entry>, field: string, value: Scalar, slot: number, holds: Holds): void {
@@ -270,9 +361,14 @@ function removeFrom(values: Map<Scalar, Entry>, field: string, value: Scalar, sl
  * them cost ~10× more than everything else in planning a 10 % range filter on 100k records (union of 10 lists).
  */
 function concat(sets: SlotCandidates[]): SlotCandidates {
+  if (sets.length === 0) return NONE;
   if (sets.length === 1) return sets[0]!;
   let size = 0;
-  for (const set of sets) size += set.size;
+  let exact = true;
+  for (const set of sets) {
+    size += set.size;
+    if (!set.exact) exact = false;
+  }
   const slots = new Int32Array(size);
   let i = 0;
   for (const set of sets) {
@@ -281,7 +377,39 @@ function concat(sets: SlotCandidates[]): SlotCandidates {
       i += set.slots.length;
     } else for (const slot of set) slots[i++] = slot;
   }
-  return { size, slots, [Symbol.iterator]: () => slots[Symbol.iterator]() };
+  return { size, slots, exact, [Symbol.iterator]: () => slots[Symbol.iterator]() };
+}
+
+/** A range's bounds (each included or not; ±Infinity for none). */
+interface Bounds {
+  low: number;
+  lowIncluded: boolean;
+  high: number;
+  highIncluded: boolean;
+}
+
+/** Narrows `bounds` by one more comparison (both must hold). */
+function tighten(bounds: Bounds, op: 'gt' | 'gte' | 'lt' | 'lte', value: number): void {
+  if (op === 'gt' || op === 'gte') {
+    const included = op === 'gte';
+    if (value > bounds.low) {
+      bounds.low = value;
+      bounds.lowIncluded = included;
+    } else if (value === bounds.low) bounds.lowIncluded &&= included;
+  } else {
+    const included = op === 'lte';
+    if (value < bounds.high) {
+      bounds.high = value;
+      bounds.highIncluded = included;
+    } else if (value === bounds.high) bounds.highIncluded &&= included;
+  }
+}
+
+/** The same candidates, as a superset (the predicate must be checked). */
+function inexact(set: SlotCandidates): SlotCandidates {
+  if (!set.exact) return set;
+  const slots = set.slots ?? Int32Array.from(set);
+  return { size: set.size, slots, exact: false, [Symbol.iterator]: () => slots[Symbol.iterator]() };
 }
 
 /** Whether metadata holds `value` in `field` (equal, or an element of a list). */

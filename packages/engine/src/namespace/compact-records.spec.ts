@@ -1,9 +1,11 @@
 // The compact per-record structures of a namespace: ids in a byte arena with an open-addressing table
 // (id-table.ts) and posting lists of slot numbers with lazy removal (metadata-index.ts), checked against
 // plain Map/Set references through random writes, and through the namespace (replace, update, delete,
-// compaction, a restore from a frozen view).
+// compaction, a restore from a frozen view), range filters over many distinct numbers included.
 import { describe, expect, it } from '@jest/globals';
-import { compileFilter, type FilterNode, type RecordMetadata } from '@conifer/contracts';
+import { compileFilter, parseFilter, type FilterNode, type RecordMetadata } from '@conifer/contracts';
+import { refMatches } from '@conifer/test-utils';
+import { compile, matchingSlots } from '../filter/matching.js';
 import { holdsValue, MetadataIndex } from '../filter/metadata-index.js';
 import { IdTable } from './id-table.js';
 import { NamespaceStore } from './namespace-store.js';
@@ -163,12 +165,12 @@ describe('MetadataIndex (posting lists of slot numbers)', () => {
     index.add(0, { k: 'a' });
     index.add(1, { k: 'b' });
     index.add(2, { k: 'b' });
-    expect(index.stats()).toEqual({ values: 2, slots: 3, stale: 0 });
+    expect(index.stats()).toMatchObject({ values: 2, slots: 3, stale: 0, sorted: 0 });
     index.remove(0, { k: 'a' }, never);
     expect([...index.candidates({ op: 'eq', field: 'k', value: 'a' })!]).toEqual([]);
     index.remove(1, { k: 'b' }, (slot) => slot === 2);
     // Half of the list was stale: rewritten to the one slot left.
-    expect(index.stats()).toEqual({ values: 1, slots: 1, stale: 0 });
+    expect(index.stats()).toMatchObject({ values: 1, slots: 1, stale: 0, sorted: 0 });
     expect([...index.candidates({ op: 'eq', field: 'k', value: 'b' })!]).toEqual([2]);
   });
 });
@@ -193,24 +195,37 @@ describe('NamespaceStore with compact ids and postings', () => {
         const candidates = new Set(store.filterCandidates(filter)!);
         for (const [id, metadata] of reference) if (metadata?.g === value) expect(candidates.has(store.slotOf(id)!)).toBe(true);
       }
+      // `f` has a distinct float per record (a sorted index past 2048 of them), `i` a distinct integer.
+      const ranges = [{ f: { $lt: 0.1 } }, { f: { $gte: 0.5, $lt: 0.52 } }, { i: { $gt: 4000 } }, { $or: [{ f: { $gt: 0.97 } }, { g: 'x', i: { $lt: 0 } }] }, { f: 0.25 }];
+      for (const filter of ranges) {
+        const want = [...reference].filter(([, m]) => refMatches(filter, m)).map(([id]) => store.slotOf(id)!);
+        expect(matchingSlots(store, compile(parseFilter(filter))!)).toEqual(want.sort((a, b) => a - b));
+      }
     };
+    const float = (): number => (random() < 0.1 ? 0.25 : random());
+    for (let k = 0; k < 3000; k++) {
+      const metadata = { g: 'z', f: float(), i: -1 };
+      ns.put(`bulk-${k}`, vector(), undefined, metadata);
+      reference.set(`bulk-${k}`, metadata);
+    }
+    check(ns);
     for (let step = 0; step < 6000; step++) {
       const id = `r${Math.floor(random() * 800)}${step % 7 === 0 ? '-é' : ''}`;
       const r = random();
       const slot = ns.slotOf(id);
       if (r < 0.55 || slot === undefined) {
-        const metadata = random() < 0.9 ? { g: ['x', 'y', 'z'][Math.floor(random() * 3)]!, i: step } : undefined;
+        const metadata = random() < 0.9 ? { g: ['x', 'y', 'z'][Math.floor(random() * 3)]!, i: step, f: float() } : undefined;
         ns.put(id, vector(), undefined, metadata);
         reference.set(id, metadata);
       } else if (r < 0.8) {
-        const metadata = { g: ['x', 'y', 'z'][Math.floor(random() * 3)]!, i: -step };
+        const metadata: RecordMetadata = random() < 0.5 ? { g: ['x', 'y', 'z'][Math.floor(random() * 3)]!, i: -step, f: float() } : { ...reference.get(id), i: -step };
         ns.setMetadata(slot, metadata);
         reference.set(id, metadata);
       } else {
         ns.kill(slot);
         reference.delete(id);
       }
-      if (step === 2000) check(ns);
+      if (step % 1000 === 0) check(ns);
       if (step === 3000) {
         ns.beginCompaction();
       }

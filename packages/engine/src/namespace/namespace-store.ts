@@ -25,7 +25,8 @@
 import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { denseSimilarity, norm, sparseDot } from '../scoring.js';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
-import { holdsValue, MetadataIndex, type Holds, type SlotCandidates } from '../filter/metadata-index.js';
+import type { SlotCandidates } from '../filter/candidates.js';
+import { holdsValue, MetadataIndex, type Holds } from '../filter/metadata-index.js';
 import { IdTable } from './id-table.js';
 import type { FilterNode } from '@conifer/contracts';
 import { pushSketchCandidates, sketchRow } from '../simd-exact.js';
