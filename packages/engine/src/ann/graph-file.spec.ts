@@ -57,6 +57,21 @@ describe('UsearchGraphFile', () => {
     }
   });
 
+  it('leaves any node out, the entry too: the others are still found', () => {
+    // 40 nodes: every one left out in turn (one of them is the walk's entry point); the rest are all returned.
+    const small = 40;
+    const ann = new UsearchAnn('cosine', dim, { connectivity: 8, expansionAdd: 32, expansionSearch: 64 }, 1);
+    ann.add(Int32Array.from({ length: small }, (_, i) => i), values.subarray(0, small * dim), 1);
+    const path = join(dir, 'small.usearch');
+    ann.save(path);
+    const file = new UsearchGraphFile(fileBytes(path));
+    const nodes = file.nodesOf(Array.from({ length: small }, (_, i) => i));
+    for (let s = 0; s < small; s++) {
+      const found = file.search(values.subarray(s * dim, (s + 1) * dim), small, 64, nodes.get(s)!);
+      expect(found.sort((a, b) => a - b)).toEqual(Array.from({ length: small }, (_, i) => i).filter((i) => i !== s));
+    }
+  });
+
   it('leaves a node out of the walk: never returned, never routed through', () => {
     const slots = Int32Array.from({ length: n }, (_, i) => i);
     const { file } = graph('cosine', slots);

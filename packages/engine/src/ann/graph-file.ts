@@ -212,16 +212,17 @@ export class UsearchGraphFile {
     let qq = 0;
     for (let i = 0; i < q.length; i++) qq += q[i]! * q[i]!;
     const links = new Uint32Array(Math.max(this.baseBytes, this.levelBytes) / SLOT_BYTES);
-    // The descent starts at the entry node; should that be the left-out one, at its first other neighbour on
-    // the top level (usearch itself would start there and move off it at once).
+    // The descent starts at the entry node; should that be the left-out one, at its first neighbour on the
+    // highest level where it has one (often the top level holds the entry alone), from that level down.
     let closest = this.entry;
+    let top = this.maxLevel;
     if (closest === skip) {
-      const count = this.maxLevel > 0 ? this.neighbours(closest, this.maxLevel, links) : this.neighbours(closest, 0, links);
-      if (count === 0) return [];
+      for (; top >= 0 && this.neighbours(this.entry, top, links) === 0; top--);
+      if (top < 0) return [];
       closest = links[0]!;
     }
     let closestDist = this.distance(q, qq, closest);
-    for (let level = this.maxLevel; level > 0; level--) {
+    for (let level = top; level > 0; level--) {
       for (let changed = true; changed; ) {
         changed = false;
         const count = this.neighbours(closest, level, links);
