@@ -31,10 +31,11 @@ const CALIBRATION_SAMPLES = 64;
 export const CALIBRATION_K = 10;
 /**
  * The estimate must miss at most this fraction of what the target allows (target 0.98: the estimate must reach
- * 0.985): a margin for the sample's noise (64 queries × 10 neighbours: ±0.005 at 0.985), and for a graph of
- * records that real queries do not resemble (the estimate is of queries drawn like the records).
+ * 0.982): a margin for the sample's noise (64 queries × 10 neighbours: ±0.004 at 0.98). The held-out estimate was
+ * 0.001–0.011 below real queries' recall on every set measured (bench/RESULTS.md "s7-breadth"), so the margin is
+ * small: 0.985 (the in-sample estimate's) chose ×1.5 at 1M × 128 where ×1 gave real queries 0.987 (CPU +26 %).
  */
-const CALIBRATION_MISS_RATIO = 0.75;
+const CALIBRATION_MISS_RATIO = 0.9;
 
 /** The estimate a target asks for. */
 function calibrationGoal(target: number): number {
