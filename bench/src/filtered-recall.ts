@@ -26,6 +26,7 @@ import {
   type QueryPlan,
 } from '@conifer/engine';
 import { refMatches, refScore } from '@conifer/test-utils';
+import { openGraphBytes } from '@conifer/vector-store';
 import { filteredData, filteredDataset, type FilterMeta } from './filtered-data.ts';
 
 const N = Number(process.argv[2] ?? 30_000);
@@ -88,11 +89,14 @@ const TARGET = Number(process.env.CONIFER_BENCH_TARGET_RECALL ?? 0.98);
 {
   const cpu0 = process.threadCpuUsage();
   const wall0 = performance.now();
-  const result = calibrateBreadth(index.namespaces.get('')!, 'cosine', index.search, TARGET);
+  // The held-out walk reads the graph's file (saved above, or the cache it was viewed from).
+  const bytes = openGraphBytes(graphFile);
+  const result = calibrateBreadth(index.namespaces.get('')!, 'cosine', index.search, TARGET, bytes);
+  bytes.close();
   const cpu = process.threadCpuUsage(cpu0);
   if (result !== undefined) {
     console.log(
-      `calibration (target ${TARGET}): multiplier ${result.scale}, estimated recall ${result.recall.toFixed(4)}; tried ${result.tried
+      `calibration (target ${TARGET}, ${result.method}): multiplier ${result.scale}, estimated recall ${result.recall.toFixed(4)}; tried ${result.tried
         .map((t) => `${t.scale}×(${t.candidates}:${t.rerank})=${t.recall.toFixed(4)}`)
         .join(' ')}; ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, ${(performance.now() - wall0).toFixed(0)} ms wall; load ${load()}`,
     );

@@ -19,15 +19,18 @@
 //                         growth exponent annBreadthExponent=E: C × (n / 100k)^E candidates)
 //   graph E → re-rank R   (--grid) the graph asked for E candidates, the first R of them re-ranked exactly
 //   --calibrate=T         first the store's breadth calibration for target T (engine calibrateBreadth, on this
-//                         thread, timed) of the first graph's namespace: the engine rows then plan with its
-//                         multiplier, and --grid rows (the graph asked for E, R re-ranked) give the rule's and
-//                         the calibrated breadths side by side
+//                         thread, timed) of the first graph's namespace: the default row then plans with its
+//                         multiplier, a row `engine rule (×1)` without it (the before), the C:R rows at
+//                         multiplier 1 (C candidates, R re-ranked: the real recall of each breadth the
+//                         calibration estimated), and --grid rows (the graph asked for E, R re-ranked) give the
+//                         rule's and the calibrated breadths side by side
 //   graph alone / re-rank alone  the two halves of the default plan: ann.search for its candidates, and the
 //                         exact scores of the first R of them (pread + dot product)
 import { parseQueryRequest } from '@conifer/contracts';
 import { calibrateBreadth, DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, planQuery, TopK, UsearchAnn, VectorIndex } from '@conifer/engine';
 import type * as Engine from '@conifer/engine';
 import { rng } from '@conifer/test-utils';
+import { openGraphBytes } from '@conifer/vector-store';
 import { load, PreadSegment, recallData, type RecallDataset } from './recall-data.ts';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -82,10 +85,12 @@ if (flags.calibrate !== undefined) {
   const target = Number(flags.calibrate);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
-  const result = calibrateBreadth(ns, 'cosine', index.search, target)!;
+  const bytes = openGraphBytes(graphFileOf(GRAPHS[0]!));
+  const result = calibrateBreadth(ns, 'cosine', index.search, target, bytes)!;
+  bytes.close();
   const cpu = process.cpuUsage(cpu0);
   console.log(
-    `calibration (target ${target}): multiplier ${result.scale}, estimated recall ${result.recall.toFixed(4)}; tried ${result.tried
+    `calibration (target ${target}, ${result.method}): multiplier ${result.scale}, estimated recall ${result.recall.toFixed(4)}; tried ${result.tried
       .map((t) => `${t.scale}×(${t.candidates}:${t.rerank})=${t.recall.toFixed(4)}`)
       .join(' ')}; ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, ${(performance.now() - wall0).toFixed(0)} ms wall; load ${load()}`,
   );
@@ -99,11 +104,19 @@ type Case = { name: string; run: (q: Float32Array, qi: number) => number[] | und
 // The queries as the store's JSON parse hands them over (number arrays), made once: Array.from of a 768-d Float32Array
 // costs 20–75 µs, which the engine rows used to include.
 const queryArrays = queries.map((q) => Array.from(q));
-const engine = (namespace: string, options: Partial<typeof DEFAULT_SEARCH_OPTIONS>) => (_q: Float32Array, qi: number): number[] => {
+// `scale`: the breadth multiplier this case plans with instead of the namespace's calibrated one (restored after).
+const engine = (namespace: string, options: Partial<typeof DEFAULT_SEARCH_OPTIONS>, scale?: number) => (_q: Float32Array, qi: number): number[] => {
   delete index.search.annBreadthExponent; // not in the defaults: a case's own must not stay for the next
   Object.assign(index.search, DEFAULT_SEARCH_OPTIONS, options);
-  const result = index.query(parseQueryRequest({ vector: queryArrays[qi]!, topK: K, namespace }));
-  return result.matches.map((m) => Number(m.id.slice(1)));
+  const target = index.namespaces.get(namespace)!;
+  const calibrated = target.annCalibration;
+  if (scale !== undefined) target.setAnnCalibration({ scale, recall: 0, size: target.ann?.size ?? 0 });
+  try {
+    const result = index.query(parseQueryRequest({ vector: queryArrays[qi]!, topK: K, namespace }));
+    return result.matches.map((m) => Number(m.id.slice(1)));
+  } finally {
+    if (scale !== undefined && calibrated !== undefined) target.setAnnCalibration(calibrated);
+  }
 };
 const cases: Case[] = [];
 for (const ef of EFS) {
@@ -143,9 +156,13 @@ if (flags.loaded !== undefined) {
 for (const label of GRAPHS) {
   const tag = GRAPHS.length > 1 ? `[${label || 'default'}] ` : '';
   cases.push({ name: `${tag}engine default (${defaultK}:${defaultR})`, run: engine(label, {}) });
+  // With --calibrate: the rule alone (multiplier 1), the before of the calibrated default, and the C:R rows at
+  // multiplier 1 too (their C and R as given), so that the calibrated breadth meets the real recall of each.
+  const ruleScale = flags.calibrate === undefined ? undefined : 1;
+  if (ruleScale !== undefined) cases.push({ name: `${tag}engine rule (×1)`, run: engine(label, {}, ruleScale) });
   for (const [c, r, e] of ENGINE) {
     const options = e === undefined ? { annCandidates: c, annRerank: r } : { annCandidates: c, annRerank: r, annBreadthExponent: e };
-    cases.push({ name: `${tag}engine ${c}:${r}${e === undefined ? '' : `:${e}`}`, run: engine(label, options) });
+    cases.push({ name: `${tag}engine ${c}:${r}${e === undefined ? '' : `:${e}`}`, run: engine(label, options, ruleScale) });
   }
   // Graph breadth and re-rank count apart: ask the graph for E candidates (usearch's ef = max(expansion, E)),
   // score the first R of them (the graph's own, quantized order) exactly, keep the best 10.

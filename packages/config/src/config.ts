@@ -179,8 +179,9 @@ export interface ConiferConfig {
     /** How long the ANN builder's worker keeps a caught-up graph in memory after its last batch (then only the published file). */
     readonly annReleaseAfterMs: number;
     /**
-     * Recall@10 each namespace graph's search breadth is calibrated for (estimated on a sample of its own vectors
-     * after it is built and once it has doubled; the planner's breadth rule is the floor); 0: no calibration.
+     * Recall@10 each namespace graph's search breadth is calibrated for (estimated on a sample of its own vectors,
+     * each held out of the graph walk, after it is built and once it has doubled; a multiplier of the planner's
+     * breadth rule between 0.5 and 8); 0: no calibration.
      */
     readonly annTargetRecall: number;
   };

@@ -42,6 +42,9 @@ export interface BreadthCalibration {
   size: number;
 }
 
+/** The smallest multiplier of the breadth rule a calibration may choose (search/calibrate.ts). */
+export const MIN_BREADTH_SCALE = 0.5;
+
 export interface SearchOptions {
   /** Namespaces smaller than this are always searched exactly. */
   annMinVectors: number;

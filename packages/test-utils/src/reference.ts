@@ -1,5 +1,6 @@
 // Brute-force reference used by the tests: an independent filter evaluator over raw filter JSON and
 // exact scoring in double precision over the float32 values.
+import { readFileSync } from 'node:fs';
 import type { IndexMetric } from '@conifer/contracts';
 type Json = unknown;
 type Md = Record<string, unknown> | undefined;
@@ -168,4 +169,19 @@ export function corruptBytes(bytes: Buffer, random: () => number, alphabet: Buff
     else body = Buffer.concat([body.subarray(0, at), byte, body.subarray(at + 1)]);
   }
   return body;
+}
+
+/**
+ * A saved file's bytes, read whole, in the shape of the engine's `GraphBytes` (the held-out calibration walk
+ * over a saved usearch graph, engine ann/graph-file.ts; the store lends it pread on its published files).
+ */
+export function fileBytes(path: string): { byteLength: number; read(out: Uint8Array, at: number): void } {
+  const data = readFileSync(path);
+  return {
+    byteLength: data.length,
+    read: (out, at) => {
+      if (at < 0 || at + out.length > data.length) throw new Error(`${path}: read past its end`);
+      out.set(data.subarray(at, at + out.length));
+    },
+  };
 }

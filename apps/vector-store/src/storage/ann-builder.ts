@@ -321,6 +321,7 @@ export class AnnBuilder {
           graph: result.size,
           scale: result.scale,
           recall: Number(result.recall.toFixed(4)),
+          method: result.method,
           tried: result.tried.map((t) => `${t.scale}:${t.recall.toFixed(4)}`).join(' '),
           cpuMs: Math.round(result.cpuMs),
         },

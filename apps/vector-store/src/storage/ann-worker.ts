@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { BreadthCalibrator, UsearchAnn, type AnnParams, type CalibrationResult, type Metric, type SearchOptions } from '@conifer/engine';
 import { collectGarbage } from './collect-garbage.js';
+import { openGraphBytes } from './graph-bytes.js';
 
 export interface AnnSpec {
   key: string;
@@ -37,6 +38,11 @@ interface Calibration {
   /** The namespace key of the graph (`index:uid:generation`). */
   key: string;
   ann: UsearchAnn;
+  /**
+   * The published file's bytes for the held-out walk, opened at the start: the descriptor keeps the file
+   * readable should a newer graph replace it meanwhile.
+   */
+  bytes: ReturnType<typeof openGraphBytes>;
   calibrator: BreadthCalibrator;
   /** This thread's CPU time spent on it so far (ms). */
   cpuMs: number;
@@ -100,7 +106,7 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
       // The published file, memory-mapped read-only (another mapping of what the main thread searches).
       const ann = UsearchAnn.view(request.file, spec.metric, spec.dimension, spec.params, spec.maxNorm);
       const calibrator = new BreadthCalibrator(spec.metric, spec.dimension, { queries: request.queries, slots: request.slots });
-      calibrations.set(request.cal, { key: spec.key, ann, calibrator, cpuMs: 0 });
+      calibrations.set(request.cal, { key: spec.key, ann, bytes: openGraphBytes(request.file), calibrator, cpuMs: 0 });
       return { id: request.id, ok: true };
     }
     case 'calibrateRows': {
@@ -114,15 +120,25 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
       const c = calibrations.get(request.cal);
       if (c === undefined) return { id: request.id, ok: false, message: `no calibration ${request.cal}` };
       calibrations.delete(request.cal);
-      const result = timed(c, () => c.calibrator.evaluate(c.ann, request.options, request.target));
+      let result: CalibrationResult;
+      try {
+        result = timed(c, () => c.calibrator.evaluate(c.ann, request.options, request.target, c.bytes));
+      } finally {
+        c.bytes.close();
+      }
       return { id: request.id, ok: true, calibration: { ...result, cpuMs: c.cpuMs, rows: c.calibrator.rows } };
     }
     case 'calibrateCancel':
+      calibrations.get(request.cal)?.bytes.close();
       calibrations.delete(request.cal);
       return { id: request.id, ok: true };
     case 'dropPrefix':
       for (const key of [...indexes.keys()]) if (key.startsWith(request.prefix)) indexes.delete(key);
-      for (const [cal, c] of [...calibrations]) if (c.key.startsWith(request.prefix)) calibrations.delete(cal);
+      for (const [cal, c] of [...calibrations]) {
+        if (!c.key.startsWith(request.prefix)) continue;
+        c.bytes.close();
+        calibrations.delete(cal);
+      }
       collectGarbage();
       return { id: request.id, ok: true };
   }

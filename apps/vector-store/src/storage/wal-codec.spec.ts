@@ -60,7 +60,10 @@ describe('snapshot records', () => {
     // With the graph's breadth calibration (issue 12 part 3); a malformed one is dropped, not a corrupt record.
     const calibrated = { ...graph, calibration: { scale: 3, recall: 0.9875, size: 8 } };
     expect(decodePayload(encodeGraph(calibrated))).toEqual({ type: 'graph', ...calibrated });
-    for (const calibration of [{ scale: 0.5, recall: 1, size: 8 }, { scale: 'wide', recall: 1, size: 8 }, null]) {
+    // A multiplier below 1 (a graph the rule over-provisions) round-trips too.
+    const narrowed = { ...graph, calibration: { scale: 0.625, recall: 0.991, size: 8 } };
+    expect(decodePayload(encodeGraph(narrowed))).toEqual({ type: 'graph', ...narrowed });
+    for (const calibration of [{ scale: 0, recall: 1, size: 8 }, { scale: -1, recall: 1, size: 8 }, { scale: 'wide', recall: 1, size: 8 }, null]) {
       expect(decodePayload(encodeGraph({ ...graph, calibration } as never))).toEqual({ type: 'graph', ...graph });
     }
   });

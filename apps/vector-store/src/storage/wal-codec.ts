@@ -260,7 +260,7 @@ export function decodePayload(payload: Buffer): DecodedPayload {
       out = { type: 'graph', namespace, file: g.file, upTo: g.upTo, maxNorm: g.maxNorm, bytes: g.bytes, crc32: g.crc32 };
       const c = g.calibration;
       // A malformed calibration is dropped (the graph is calibrated again), not a corrupt snapshot.
-      if (c !== undefined && c !== null && Number.isFinite(c.scale) && c.scale >= 1 && Number.isFinite(c.recall) && Number.isInteger(c.size)) {
+      if (c !== undefined && c !== null && Number.isFinite(c.scale) && c.scale > 0 && Number.isFinite(c.recall) && Number.isInteger(c.size)) {
         out.calibration = { scale: c.scale, recall: c.recall, size: c.size };
       }
       break;

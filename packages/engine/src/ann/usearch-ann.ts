@@ -81,7 +81,7 @@ export class UsearchAnn {
   /** Slots of the (approximately) k nearest vectors, nearest first. */
   search(query: Float32Array, k: number): Int32Array {
     if (this.size === 0) return new Int32Array(0);
-    const q = this.augment ? augmentQuery(query) : query;
+    const q = this.graphQuery(query);
     const keys = (this.index.search(q, Math.min(k, this.size), 1) as unknown as { keys: BigUint64Array }).keys;
     const out = new Int32Array(keys.length);
     if (!LITTLE_ENDIAN) {
@@ -93,6 +93,11 @@ export class UsearchAnn {
     const words = new Uint32Array(keys.buffer, keys.byteOffset, keys.length * 2);
     for (let i = 0; i < keys.length; i++) out[i] = words[i * 2]!;
     return out;
+  }
+
+  /** The vector usearch is asked with for `query` (dot product: the MIPS reduction's extra 0). */
+  graphQuery(query: Float32Array): Float32Array {
+    return this.augment ? augmentQuery(query) : query;
   }
 
   /** The graph's connectivity (M): its own, read from the file for a viewed or loaded graph, whatever `params` said. */

@@ -31,7 +31,7 @@ import { IdTable } from './id-table.js';
 import type { FilterNode } from '@conifer/contracts';
 import { pushSketchCandidates, sketchRow } from '../simd-exact.js';
 import type { TopK } from '../top-k.js';
-import type { BreadthCalibration, Metric } from '../types.js';
+import { MIN_BREADTH_SCALE, type BreadthCalibration, type Metric } from '../types.js';
 
 const INITIAL_CAPACITY = 64;
 /** Rows per values chunk (a power of two; 12 MB per chunk at 768-d). */
@@ -838,14 +838,14 @@ export class NamespaceStore {
     return this.annCalib;
   }
 
-  /** The multiplier of the planner's graph-search breadth for this namespace (1 until calibrated; never below 1). */
+  /** The multiplier of the planner's graph-search breadth for this namespace (1 until calibrated; at least MIN_BREADTH_SCALE). */
   get annScale(): number {
     return this.annCalib?.scale ?? 1;
   }
 
-  /** Records a calibration of the graph (search/calibrate.ts); the multiplier is clamped to at least 1. */
+  /** Records a calibration of the graph (search/calibrate.ts); the multiplier is clamped to at least MIN_BREADTH_SCALE. */
   setAnnCalibration(calibration: BreadthCalibration): void {
-    const scale = Number.isFinite(calibration.scale) ? Math.max(1, calibration.scale) : 1;
+    const scale = Number.isFinite(calibration.scale) ? Math.max(MIN_BREADTH_SCALE, calibration.scale) : 1;
     this.annCalib = { scale, recall: calibration.recall, size: calibration.size };
   }
 

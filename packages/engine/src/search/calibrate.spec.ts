@@ -1,17 +1,32 @@
-import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
-import { refTopK, vectorDistribution } from '@conifer/test-utils';
+import { fileBytes, refTopK, vectorDistribution } from '@conifer/test-utils';
 import type { AnnParams } from '../ann/usearch-ann.js';
-import type { SearchOptions } from '../types.js';
+import type { NamespaceStore } from '../namespace/namespace-store.js';
+import { MIN_BREADTH_SCALE, type SearchOptions } from '../types.js';
 import { VectorIndex } from '../vector-index.js';
 import { BREADTH_LADDER, calibrateBreadth, calibrationDue } from './calibrate.js';
 import { annBreadth, filteredGraphPlan, plannedCandidates, planQuery } from './planner.js';
 
 // Search breadth calibrated per namespace graph (issue 12 part 3): the multiplier of the planner's breadth
-// rule is the smallest of the ladder whose recall@10, estimated on the graph's own vectors, reaches the target.
+// rule is the smallest of the ladder whose recall@10, estimated on the graph's own vectors held out one at a
+// time, reaches the target.
 describe('breadth calibration', () => {
   const dim = 64;
   const n = 4000;
+  const dir = mkdtempSync(join(tmpdir(), 'conifer-calibrate-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let saved = 0;
+
+  /** The namespace's graph saved, for the held-out walk (the store reads its published file). */
+  function savedBytes(ns: NamespaceStore) {
+    const path = join(dir, `graph-${saved++}.usearch`);
+    ns.ann!.save(path);
+    return fileBytes(path);
+  }
 
   function records(count: number, seed: number): { id: string; values: number[] }[] {
     const dist = vectorDistribution('hard', dim, seed);
@@ -50,54 +65,62 @@ describe('breadth calibration', () => {
   const weak: AnnParams = { connectivity: 8, expansionAdd: 64, expansionSearch: 8 };
   const narrow: Partial<SearchOptions> = { annCandidates: 8, annRerank: 8, annBreadthBase: 1e9 };
 
-  it('widens a namespace whose rule-breadth recall is below the target until it meets it', () => {
+  it('widens a namespace whose rule-breadth recall is below the target until real queries meet it', () => {
     const index = indexWith(narrow, weak);
     const ns = index.namespaces.get('')!;
     expect(calibrationDue(ns)).toBe(true);
     const before = recall(index);
     const rule = planQuery(ns, { vector: Float32Array.from(queries[0]!), hasSparse: false, filter: undefined, topK: 10 }, index.search);
-    const result = calibrateBreadth(ns, 'cosine', index.search, 0.98)!;
-    // The ladder was climbed from 1 (the rule) and stopped at the first multiplier that reached the target.
-    expect(result.tried[0]!.scale).toBe(1);
-    expect(result.tried[0]!.recall).toBeLessThan(0.985);
+    const result = calibrateBreadth(ns, 'cosine', index.search, 0.98, savedBytes(ns))!;
+    expect(result.method).toBe('held-out');
+    // The ladder was climbed from its narrowest and stopped at the first multiplier that reached the target.
+    expect(result.tried.map((t) => t.scale)).toEqual(BREADTH_LADDER.slice(0, result.tried.length));
     expect(result.scale).toBeGreaterThan(1);
     // The chosen one reached the goal, unless the ladder ran out (then its widest).
-    if (result.scale < BREADTH_LADDER[BREADTH_LADDER.length - 1]!) expect(result.recall).toBeGreaterThanOrEqual(0.985);
-    for (const t of result.tried.slice(0, -1)) expect(t.recall).toBeLessThan(0.985);
+    if (result.scale < BREADTH_LADDER[BREADTH_LADDER.length - 1]!) expect(result.recall).toBeGreaterThanOrEqual(0.982);
+    for (const t of result.tried.slice(0, -1)) expect(t.recall).toBeLessThan(0.982);
     expect(ns.annScale).toBe(result.scale);
     expect(calibrationDue(ns)).toBe(false);
     // The planner now asks for the multiplied breadth.
     const plan = planQuery(ns, { vector: Float32Array.from(queries[0]!), hasSparse: false, filter: undefined, topK: 10 }, index.search);
     expect(rule).toMatchObject({ kind: 'ann', candidates: annBreadth(index.search, 10, n, ns.dimension) });
     expect(plan).toMatchObject({ kind: 'ann', candidates: plannedCandidates(index.search, 10, n, n, ns.dimension, result.scale) });
-    // And real (out-of-sample) queries get much closer to the target. Not all the way, reliably: on this data (4000
-    // records from 1000 clusters: 4 a cluster) in-sample queries are far easier than real ones (estimate 0.995
-    // where real queries got 0.983 at multiplier 6; 0.912 vs 0.753 at 1), a bias the estimate's margin (sized on
-    // GloVe, where the two agree within 0.003) does not cover in every build of the graph.
+    // Real (out-of-sample) queries reach the target, and the estimate is not optimistic: each query is held out
+    // of the walk and of the exact answer. (Asked as nodes of the graph, the estimate at the rule's breadth was
+    // 0.912 where real queries got 0.753 here; the held-out one gives 0.70 for 0.75, and 0.984–0.992 for
+    // 0.986–0.993 at ×6–8.)
     const after = recall(index);
     expect(before).toBeLessThan(0.9);
-    expect(after).toBeGreaterThanOrEqual(0.97);
-    expect(after).toBeGreaterThan(before + 0.1);
+    expect(after).toBeGreaterThanOrEqual(0.975);
+    expect(after).toBeGreaterThanOrEqual(result.recall - 0.02);
   });
 
-  it('keeps the rule (multiplier 1) where it already meets the target, and never goes below 1', () => {
-    const index = indexWith({});
+  it('narrows a namespace whose rule over-provisions, re-ranking fewer too, and keeps filtered searches at the rule', () => {
+    // The rule asks for 400 candidates, re-ranks 64: far more than this graph needs (recall@10 0.99 at 96).
+    const index = indexWith({ annCandidates: 400 });
     const ns = index.namespaces.get('')!;
-    const result = calibrateBreadth(ns, 'cosine', index.search, 0.98)!;
-    expect(result.scale).toBe(1);
-    expect(result.tried).toHaveLength(1);
-    expect(ns.annScale).toBe(1);
-    // The filtered graph plan's wanted breadth is multiplied too (a tenth of the slots match: 10× oversampled).
+    const result = calibrateBreadth(ns, 'cosine', index.search, 0.98, savedBytes(ns))!;
+    expect(result.scale).toBeLessThan(1);
+    expect(result.scale).toBeGreaterThanOrEqual(MIN_BREADTH_SCALE);
+    expect(result.recall).toBeGreaterThanOrEqual(0.982);
+    expect(ns.annScale).toBe(result.scale);
+    const plan = planQuery(ns, { vector: Float32Array.from(queries[0]!), hasSparse: false, filter: undefined, topK: 10 }, index.search);
+    const candidates = plannedCandidates(index.search, 10, n, n, ns.dimension, result.scale);
+    expect(candidates).toBeLessThan(400);
+    expect(plan).toMatchObject({ kind: 'ann', candidates, rerank: Math.max(40, Math.ceil(64 * result.scale)) });
+    expect(recall(index)).toBeGreaterThanOrEqual(0.975);
+    // The filtered graph plan's wanted breadth is multiplied above 1, and stays at the rule below 1 (a tenth of the
+    // slots match: 10× oversampled).
     const bits = new Uint8Array(ns.slotCount);
     for (let slot = 0; slot < ns.slotCount; slot += 10) bits[slot] = 1;
     const matches = { bits, count: ns.slotCount / 10, slots: undefined };
-    const ruleWanted = filteredGraphPlan(ns, matches, 10, index.search).wanted;
-    expect(ruleWanted).toBe(annBreadth(index.search, 10, n, ns.dimension));
+    const ruleWanted = annBreadth(index.search, 10, n, ns.dimension);
+    expect(filteredGraphPlan(ns, matches, 10, index.search).wanted).toBe(ruleWanted);
     ns.setAnnCalibration({ scale: 3, recall: 0.99, size: n });
     expect(filteredGraphPlan(ns, matches, 10, index.search)).toMatchObject({ wanted: ruleWanted * 3, candidates: ruleWanted * 30 });
+    // Clamped to the ladder's floor; a malformed multiplier is the rule's.
     ns.setAnnCalibration({ scale: 0.25, recall: 1, size: n });
-    expect(ns.annScale).toBe(1);
-    expect(filteredGraphPlan(ns, matches, 10, index.search).wanted).toBe(ruleWanted);
+    expect(ns.annScale).toBe(MIN_BREADTH_SCALE);
     ns.setAnnCalibration({ scale: Number.NaN, recall: 1, size: n });
     expect(ns.annScale).toBe(1);
   });
@@ -105,7 +128,7 @@ describe('breadth calibration', () => {
   it('settles for the widest multiplier when no multiplier reaches the target, and recalibrates a grown or rebuilt graph', () => {
     const index = indexWith(narrow, weak);
     const ns = index.namespaces.get('')!;
-    const result = calibrateBreadth(ns, 'cosine', index.search, 1)!;
+    const result = calibrateBreadth(ns, 'cosine', index.search, 1, savedBytes(ns))!;
     // A target of 1 (+ margin, capped at 1) is only reached by the exact scan; the ladder ends at its widest.
     expect(result.tried.length).toBeGreaterThan(1);
     if (result.recall < 1) expect(result.scale).toBe(BREADTH_LADDER[BREADTH_LADDER.length - 1]);

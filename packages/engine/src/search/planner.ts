@@ -109,9 +109,13 @@ export function plannedCandidates(options: SearchOptions, topK: number, size: nu
   return Math.ceil(Math.ceil(annBreadth(options, topK, annLive, dimension) * scale) * (size / annLive));
 }
 
-/** Exact re-ranks for an unfiltered graph search of `candidates`: the floor, and 4 × topK, at most all. */
-export function annRerank(options: SearchOptions, topK: number, candidates: number): number {
-  return Math.min(candidates, Math.max(topK * 4, options.annRerank));
+/**
+ * Exact re-ranks for an unfiltered graph search of `candidates`: the floor (times the namespace's calibrated
+ * multiplier when that is below 1: a graph whose rule breadth is more than enough re-ranks fewer too), and
+ * 4 × topK, at most all.
+ */
+export function annRerank(options: SearchOptions, topK: number, candidates: number, scale = 1): number {
+  return Math.min(candidates, Math.max(topK * 4, Math.ceil(options.annRerank * Math.min(1, scale))));
 }
 
 export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, options: SearchOptions): QueryPlan {
@@ -126,7 +130,7 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
     const annLive = Math.max(1, ann.size - ns.annDead);
     const k = plannedCandidates(options, topK, ann.size, annLive, ns.dimension, ns.annScale);
     if (k * 2 >= ann.size) return { kind: 'exact', simd: true };
-    return { kind: 'ann', candidates: k, rerank: annRerank(options, topK, k), matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
+    return { kind: 'ann', candidates: k, rerank: annRerank(options, topK, k, ns.annScale), matches: undefined, wanted: k, widest: Number.POSITIVE_INFINITY };
   }
   const matches = matchSet(ns, filter);
   const scan = matchScanPlan(ns, matches, vector !== undefined && !hasSparse, topK, options);
@@ -174,7 +178,9 @@ export function filteredGraphPlan(
 ): Extract<QueryPlan, { kind: 'ann' }> {
   const size = ns.ann?.size ?? 0;
   const annLive = Math.max(1, size - ns.annDead);
-  const wanted = Math.ceil(annBreadth(options, topK, annLive, ns.dimension) * ns.annScale);
+  // A multiplier below 1 is an unfiltered economy (calibrated on unfiltered queries): filtered searches, whose
+  // matches come from the list's tail, keep at least the rule.
+  const wanted = Math.ceil(annBreadth(options, topK, annLive, ns.dimension) * Math.max(1, ns.annScale));
   const selectivity = Math.max(matches.count, 1) / Math.max(ns.liveCount, 1);
   const candidates = Math.ceil((wanted / selectivity) * (Math.max(size, 1) / annLive));
   return { kind: 'ann', candidates, rerank: candidates, matches, wanted, widest: widestGraphSearch(matchScanCost(ns, scan), options), scan };
