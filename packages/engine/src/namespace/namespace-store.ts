@@ -595,17 +595,23 @@ export class NamespaceStore {
     this.version++;
   }
 
-  /** Replaces a live record's metadata (keeps the postings in step). */
+  /**
+   * Replaces a live record's metadata (keeps the postings in step). The new metadata is in place before the old
+   * values' postings are removed: a removal may purge a list, keeping what `holds` says its slot still holds,
+   * and then call the list exact (no predicate checked), so the slot must no longer hold an old value then.
+   */
   setMetadata(slot: number, metadata: RecordMetadata | undefined): void {
     const copied = this.copiedSlot(slot);
     if (copied >= 0) {
       const c = this.compaction!;
-      c.postings.remove(copied, c.metadata[copied], c.holds);
+      const before = c.metadata[copied];
       c.metadata[copied] = metadata;
+      c.postings.remove(copied, before, c.holds);
       c.postings.add(copied, metadata);
     }
-    this.postings.remove(slot, this.metadata[slot], this.holds);
+    const before = this.metadata[slot];
     this.metadata[slot] = metadata;
+    this.postings.remove(slot, before, this.holds);
     this.postings.add(slot, metadata);
     this.version++;
   }
