@@ -282,7 +282,6 @@ export function decodePayload(payload: Buffer): DecodedPayload {
   return out;
 }
 
-/** Frames a payload: length, CRC-32, payload. */
 /** The 8-byte header framing `payload` (written before it: frame() without copying the payload). */
 export function frameHeader(payload: Buffer): Buffer {
   const header = Buffer.allocUnsafe(HEADER_BYTES);
@@ -291,6 +290,7 @@ export function frameHeader(payload: Buffer): Buffer {
   return header;
 }
 
+/** Frames a payload: length, CRC-32, payload. */
 export function frame(payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
   out.writeUInt32LE(payload.length, 0);
