@@ -179,9 +179,10 @@ describe('MetadataIndex on fields with many distinct numbers', () => {
           const at = Math.floor(random() * live.length);
           const slot = live[at]!;
           if (r < 0.85) {
-            // setMetadata's order: remove the old, then add the new (sometimes the same again).
-            index.remove(slot, metadata[slot], holds);
+            // setMetadata's order: the new in place (sometimes the same again), then the old removed, the new added.
+            const before = metadata[slot];
             if (random() < 0.7) metadata[slot] = metadataOf(random);
+            index.remove(slot, before, holds);
             index.add(slot, metadata[slot]);
           } else {
             // kill's order: dead first, then removed.

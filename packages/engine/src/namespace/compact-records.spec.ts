@@ -113,9 +113,10 @@ describe('MetadataIndex (posting lists of slot numbers)', () => {
         const at = Math.floor(random() * live.length);
         const slot = live[at]!;
         if (r < 0.75) {
-          // Replace the metadata (setMetadata's order: remove the old, then add the new).
-          index.remove(slot, metadata[slot], holds);
+          // Replace the metadata (setMetadata's order: the new in place, then the old removed, the new added).
+          const before = metadata[slot];
           metadata[slot] = metadataOf(random);
+          index.remove(slot, before, holds);
           index.add(slot, metadata[slot]);
         } else {
           alive[slot] = false;
