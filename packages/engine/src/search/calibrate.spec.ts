@@ -125,6 +125,22 @@ describe('breadth calibration', () => {
     expect(ns.annScale).toBe(1);
   });
 
+  it('without a replayable graph file, estimates in-sample and never narrows below the rule', () => {
+    // The graph that the held-out estimate narrows (previous test): in-sample, the optimistic estimate must not
+    // take the search below the rule's breadth, and must clear the in-sample goal (0.985 for 0.98).
+    const index = indexWith({ annCandidates: 400 });
+    const ns = index.namespaces.get('')!;
+    const unreadable = { byteLength: 10, read: () => { throw new Error('unreadable'); } };
+    for (const bytes of [undefined, unreadable]) {
+      const result = calibrateBreadth(ns, 'cosine', index.search, 0.98, bytes)!;
+      expect(result.method).toBe('in-sample');
+      expect(result.tried[0]!.scale).toBe(1);
+      expect(result.scale).toBe(1);
+      expect(result.recall).toBeGreaterThanOrEqual(0.985);
+      expect(ns.annScale).toBe(1);
+    }
+  });
+
   it('settles for the widest multiplier when no multiplier reaches the target, and recalibrates a grown or rebuilt graph', () => {
     const index = indexWith(narrow, weak);
     const ns = index.namespaces.get('')!;
