@@ -604,6 +604,11 @@ export async function releaseInTurns(chunks: readonly Float32Array[]): Promise<v
       bytes = 0;
     }
     bytes += chunk.byteLength;
-    (chunk.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+    try {
+      (chunk.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+    } catch {
+      // Not detachable (already detached, or not a buffer of its own): the collector frees it instead. This
+      // runs unawaited, so nothing here may throw.
+    }
   }
 }
