@@ -24,6 +24,7 @@ export { exactScan, type ExactScan } from './search/exact-scan.js';
 export { compile as compileEngineFilter, matchSet, matchingSlots, type CompiledFilter, type MatchSet } from './filter/matching.js';
 export { MetadataIndex } from './filter/metadata-index.js';
 export { TopK } from './top-k.js';
+export { lowerBound, upperBound } from './sorted-bounds.js';
 export { denseSimilarity, reportedScore, sparseDot, norm } from './scoring.js';
 export type {
   BreadthCalibration,

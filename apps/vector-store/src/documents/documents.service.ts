@@ -15,7 +15,7 @@ import {
   type MetadataPredicate,
   type RecordMetadata,
 } from '@conifer/contracts';
-import { analyzerFor, reportedScore, sparseDot, TopK, topScores, type NamespaceStore, type StoredRecordInput } from '@conifer/engine';
+import { analyzerFor, reportedScore, sparseDot, TopK, topScores, upperBound, type NamespaceStore, type StoredRecordInput } from '@conifer/engine';
 import type { DurableIndex } from '../storage/durable-index.js';
 import { checkFieldName, denseValue, documentToRecord, isObject, metadataValue, recordToDocument, sparseValue } from './document-model.js';
 import { parseDocumentFilter, type DocumentFilter } from './document-filter.js';
@@ -616,15 +616,4 @@ export class DocumentsService {
 
 function* range(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
-}
-
-function upperBound(sorted: readonly string[], value: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -11,6 +11,7 @@
 // stays and is counted as stale; when half the pairs are stale the run is rewritten from the pairs whose slot
 // still holds its value (`holds`), each once. While nothing is stale, an answer is exactly the live slots
 // whose number is in the range (each once), which lets readers skip the predicate.
+import { lowerBound, upperBound } from '../sorted-bounds.js';
 import type { SlotCandidates } from './candidates.js';
 
 /** The tail is merged into the run past max(TAIL_MIN, run / 2^TAIL_SHIFT) pairs. */
@@ -189,28 +190,4 @@ export class SortedNumbers {
       this.tailSlots = NO_SLOTS;
     }
   }
-}
-
-/** First index whose value is ≥ x (values ascending). */
-function lowerBound(values: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (values[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index whose value is > x (values ascending). */
-function upperBound(values: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (values[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

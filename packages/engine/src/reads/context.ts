@@ -23,27 +23,3 @@ export function recordOf(ns: NamespaceStore, slot: number, parts: { values: bool
   }
   return record;
 }
-
-/** First index with ids[i] >= key. */
-export function lowerBound(ids: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ids[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index with ids[i] > key. */
-export function upperBound(ids: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ids[mid]! <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

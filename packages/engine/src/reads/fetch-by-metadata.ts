@@ -1,7 +1,8 @@
 // Fetch by metadata: records matching a filter, in id order, a page at a time.
 import { compileFilter } from '@conifer/contracts';
 import type { EngineRecord, FetchByMetadataInput, Page } from '../types.js';
-import { recordOf, upperBound, type ReadContext } from './context.js';
+import { upperBound } from '../sorted-bounds.js';
+import { recordOf, type ReadContext } from './context.js';
 
 export function fetchByMetadata(ctx: ReadContext, input: FetchByMetadataInput): Page<EngineRecord> {
   const ns = ctx.namespaces.get(input.namespace);

@@ -1,6 +1,7 @@
 // List: ids with a prefix, in id order, a page at a time.
 import type { ListInput, Page } from '../types.js';
-import { lowerBound, upperBound, type ReadContext } from './context.js';
+import { lowerBound, upperBound } from '../sorted-bounds.js';
+import type { ReadContext } from './context.js';
 
 export function list(ctx: ReadContext, input: ListInput): Page<string> {
   const ns = ctx.namespaces.get(input.namespace);
