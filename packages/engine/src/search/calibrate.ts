@@ -210,34 +210,32 @@ export class BreadthCalibrator {
     const dim = this.dimension;
     const nodes = graph?.nodesOf(Array.from(this.sample.slots));
     const expansion = ann.params.expansionSearch;
-    {
-      for (const scale of scales) {
-        const candidates = plannedCandidates(options, this.k, ann.size, annLive, dim, scale);
-        const rerank = annRerank(options, this.k, candidates, scale);
-        let recall = 1;
-        // The planner scans exactly when the list would cover half the graph: recall 1.
-        if (candidates * 2 < ann.size && expected > 0) {
-          let hits = 0;
-          for (let q = 0; q < this.n; q++) {
-            const self = this.sample.slots[q]!;
-            const truth = exact[q]!;
-            const query = this.sample.queries.subarray(q * dim, (q + 1) * dim);
-            const found =
-              graph === undefined
-                ? ann.search(query, candidates)
-                : graph.search(ann.graphQuery(query), Math.min(candidates, ann.size), expansion, nodes!.get(self) ?? -1);
-            let accepted = 0;
-            for (const slot of found) {
-              if (slot === self || !live.has(slot)) continue;
-              if (accepted++ >= rerank) break;
-              if (truth.has(slot)) hits++;
-            }
+    for (const scale of scales) {
+      const candidates = plannedCandidates(options, this.k, ann.size, annLive, dim, scale);
+      const rerank = annRerank(options, this.k, candidates, scale);
+      let recall = 1;
+      // The planner scans exactly when the list would cover half the graph: recall 1.
+      if (candidates * 2 < ann.size && expected > 0) {
+        let hits = 0;
+        for (let q = 0; q < this.n; q++) {
+          const self = this.sample.slots[q]!;
+          const truth = exact[q]!;
+          const query = this.sample.queries.subarray(q * dim, (q + 1) * dim);
+          const found =
+            graph === undefined
+              ? ann.search(query, candidates)
+              : graph.search(ann.graphQuery(query), Math.min(candidates, ann.size), expansion, nodes!.get(self) ?? -1);
+          let accepted = 0;
+          for (const slot of found) {
+            if (slot === self || !live.has(slot)) continue;
+            if (accepted++ >= rerank) break;
+            if (truth.has(slot)) hits++;
           }
-          recall = hits / expected;
         }
-        tried.push({ scale, recall, candidates, rerank });
-        if (recall >= wanted) break;
+        recall = hits / expected;
       }
+      tried.push({ scale, recall, candidates, rerank });
+      if (recall >= wanted) break;
     }
     const chosen = tried[tried.length - 1]!;
     return { scale: chosen.scale, recall: chosen.recall, size: ann.size, tried, method: graph === undefined ? 'in-sample' : 'held-out' };
