@@ -30,9 +30,15 @@ export function layerOf(url: string, functionName: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
+/** Native frames that are socket syscalls (what any server pays per request, whoever issues them). */
+const SYSCALLS = new Set(['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String', 'writeAsciiString', 'shutdown', 'close']);
+
+/** Layers that do work on another's behalf (the socket, stream and event machinery, native code, Buffers). */
+const PLUMBING = new Set(['(native / builtins)', 'node net/streams', 'node events/timers/ticks', 'node buffer']);
+
 /** The parts of a V8 .cpuprofile the summary reads. */
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
@@ -72,6 +78,29 @@ export function summarize(
     entry.us += us;
     functions.set(fn, entry);
   }
+  // Each sample charged to the layer that asked for the work: the nearest frame above it that is not plumbing
+  // (native and builtin frames such as the HTTP parser or a Buffer copy, streams, sockets, events, ticks), so that
+  // e.g. "node http" includes the socket bookkeeping and parsing it causes. Socket syscalls are kept apart per
+  // layer (any server pays them); plumbing with nothing above it is the event loop's own reading and dispatch.
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const owners = new Map<string, number>();
+  for (const [id, us] of self) {
+    const leaf = byId.get(id)!.callFrame;
+    let owner = layerOf(leaf.url, leaf.functionName);
+    if (PLUMBING.has(owner)) {
+      owner = '(plumbing with no caller above: event loop, reads, ticks)';
+      for (let at = parent.get(id); at !== undefined; at = parent.get(at)) {
+        const frame = byId.get(at)!.callFrame;
+        const layer = layerOf(frame.url, frame.functionName);
+        if (PLUMBING.has(layer)) continue;
+        owner = layer;
+        break;
+      }
+      if (SYSCALLS.has(leaf.functionName) && !leaf.url) owner = `${leaf.functionName} (syscall) for ${owner}`;
+    }
+    owners.set(owner, (owners.get(owner) ?? 0) + us);
+  }
   const per = (us: number): string => (requests ? `${(us / requests).toFixed(1).padStart(7)} µs/req` : '');
   const pct = (us: number): string => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
   const lines: string[] = [];
@@ -82,6 +111,12 @@ export function summarize(
   for (const [layer, us] of [...layers].sort((a, b) => b[1] - a[1])) {
     if (layer === '(idle)') continue;
     lines.push(`${pct(us)} ${per(us)}  ${layer}`);
+  }
+  lines.push('');
+  lines.push('## self time charged to the layer that asked for it (plumbing charged to its caller; syscalls apart)');
+  for (const [owner, us] of [...owners].sort((a, b) => b[1] - a[1])) {
+    if (owner === '(idle)' || us / busy < 0.002) continue;
+    lines.push(`${pct(us)} ${per(us)}  ${owner}`);
   }
   lines.push('');
   lines.push(`## top ${top} functions by self time`);

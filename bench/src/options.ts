@@ -19,7 +19,8 @@ export const LOAD_SECONDS = Number(option('duration', FULL ? 15 : 5));
 /**
  * The overhead section's saturation runs: each target's LOAD_SECONDS cut into this many slices, run in turn
  * (direct, gateway, nginx; then gateway, nginx, direct; …) so that a change in the machine's load over the
- * minute hits every target alike instead of whichever ran last.
+ * minute hits every target alike instead of whichever ran last. Rounded up to a multiple of the targets, so that
+ * each target takes every position in the order equally often.
  */
 export const SATURATION_SLICES = Math.max(1, Number(option('saturation-slices', 3)));
 export const QUERIES = Number(option('queries', 200));

@@ -2,7 +2,7 @@
 // CPU profiles of both processes under load (issue 13): starts the system with `--cpu-prof`, loads
 // `POST <host>/query` (1,000 × 128 index, top_k 10, warm key) through the gateway with autocannon, stops the
 // processes (the profiles are written at exit) and writes text summaries to bench/profiles/<label>-{gateway,store}.txt.
-//   node --experimental-strip-types bench/src/profile.ts --label=after [--dim=128] [--upsert] [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info] [--trace-gc]
+//   node --experimental-strip-types bench/src/profile.ts --label=after [--dim=128] [--upsert] [--duration=10] [--connections=16] [--no-prof] [--rate=<req/s>] [--syscalls | --all-syscalls] [--unix] [--base-gateway-main=<path>] [--slices=<n>] [--log-level=info] [--trace-gc]
 // Also prints the CPU each process used per request (/proc/<pid>/stat), and nginx's for the same hop and load;
 // with --trace-gc the gateways' collections are written to bench/profiles/<label>-gateway[-base]-gc.txt.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -33,7 +33,9 @@ const profiling = !process.argv.includes('--no-prof');
 const rate = Number(option('rate', 0)) || undefined;
 // --syscalls: socket syscalls per request of the gateway and the store (strace -c attached during the load;
 // it slows both processes, so take CPU figures from a run without it). Says how many writes each answer takes.
-const syscalls = process.argv.includes('--syscalls');
+// --all-syscalls: the same with every syscall (the ten commonest per request): where system time goes besides sockets.
+const allSyscalls = process.argv.includes('--all-syscalls');
+const syscalls = allSyscalls || process.argv.includes('--syscalls');
 // --unix: the gateway reaches the store through a Unix domain socket (CONIFER_VECTOR_STORE_SOCKET[S]).
 const unixSocket = process.argv.includes('--unix');
 // --base-gateway-main=<another build's apps/gateway/dist/main.js>: a second gateway of that build on the same store,
@@ -53,7 +55,7 @@ const gcCounts = (output: string): [number, number] => [output.match(/: Scavenge
 const SOCKET_CALLS = 'write,writev,sendmsg,sendto,read,readv,recvmsg,recvfrom';
 
 function traceSyscalls(pid: number, file: string): ChildProcess {
-  return spawn('strace', ['-c', '-f', '-e', `trace=${SOCKET_CALLS}`, '-o', file, '-p', String(pid)], { stdio: 'ignore' });
+  return spawn('strace', ['-c', '-f', ...(allSyscalls ? [] : ['-e', `trace=${SOCKET_CALLS}`]), '-o', file, '-p', String(pid)], { stdio: 'ignore' });
 }
 
 /** strace -c's table → "writev 1.00, read 2.01 …" per request. */
@@ -61,13 +63,14 @@ async function syscallsPerRequest(tracer: ChildProcess, file: string, requests: 
   const exited = new Promise((resolve) => tracer.once('exit', resolve));
   tracer.kill('SIGINT');
   await exited;
-  const counts: string[] = [];
+  const counts: [string, number][] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const fields = line.trim().split(/\s+/);
     const name = fields.at(-1)!;
-    if (fields.length >= 5 && SOCKET_CALLS.split(',').includes(name)) counts.push(`${name} ${(Number(fields[3]) / requests).toFixed(2)}`);
+    if (fields.length >= 5 && /^[a-z_0-9]+$/.test(name) && name !== 'syscall' && name !== 'total' && (allSyscalls || SOCKET_CALLS.split(',').includes(name))) counts.push([name, Number(fields[3]) / requests]);
   }
-  return counts.join(', ');
+  if (allSyscalls) counts.sort((a, b) => b[1] - a[1]).splice(10);
+  return counts.map(([name, perRequest]) => `${name} ${perRequest.toFixed(2)}`).join(', ');
 }
 const outDir = path.resolve(import.meta.dirname, '../profiles');
 mkdirSync(outDir, { recursive: true });
@@ -191,7 +194,7 @@ try {
     baseRequests = baseUrl ? targets[1]!.requests : 0;
     if (syscalls) {
       cpuLines.push(
-        `${label}: socket syscalls per request (strace -c, load window): gateway ${await syscallsPerRequest(tracers[0]!, path.join(traceDir, 'gateway'), requests)}; ` +
+        `${label}: ${allSyscalls ? 'commonest' : 'socket'} syscalls per request (strace -c, load window): gateway ${await syscallsPerRequest(tracers[0]!, path.join(traceDir, 'gateway'), requests)}; ` +
           `store ${await syscallsPerRequest(tracers[1]!, path.join(traceDir, 'store'), requests)}`,
       );
     }

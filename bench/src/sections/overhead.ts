@@ -111,7 +111,11 @@ export async function overheadSection() {
   // Saturation: autocannon in its own process (16 connections; its CPU competes for the same cores whichever
   // target it drives). Each target's time is cut into slices run in turn, the order rotated every slice, so
   // that the machine's other load falls on all targets alike; requests/s is the total over a target's slices.
-  const sliceSeconds = LOAD_SECONDS / SATURATION_SLICES;
+  // The slices are a multiple of the targets, so that each target runs in every position of the order equally
+  // often: with 3 slices over 4 targets (a base gateway and nginx), two gateways of the same build differed by
+  // 1.09–2.3× in requests/s on a loaded machine (bench/RESULTS.md, s8-front); balanced, by 0.88–1.19×.
+  const sliceCount = Math.ceil(SATURATION_SLICES / targets.length) * targets.length;
+  const sliceSeconds = LOAD_SECONDS / sliceCount;
   // The CPU each process of the chain used in the slice (/proc: user + system), so that the comparison can also
   // be read as CPU per request, which the machine's other load disturbs far less than requests/s.
   const storePid = bench.storeChild.pid!;
@@ -120,10 +124,10 @@ export async function overheadSection() {
     targets.map((t) => [t.name, { total: 0, seconds: 0, perSlice: [], p50: [], p99: [], proxyCpu: 0, storeCpu: 0, clientCpu: 0 }]),
   );
   const bar2 = progress('saturation');
-  for (let slice = 0; slice < SATURATION_SLICES; slice++) {
+  for (let slice = 0; slice < sliceCount; slice++) {
     for (let k = 0; k < targets.length; k++) {
       const t = targets[(slice + k) % targets.length]!;
-      bar2.update(`slice ${slice + 1}/${SATURATION_SLICES}: ${t.label}, ${sliceSeconds.toFixed(1)} s, 16 connections ...`, true);
+      bar2.update(`slice ${slice + 1}/${sliceCount}: ${t.label}, ${sliceSeconds.toFixed(1)} s, 16 connections ...`, true);
       const cpu0 = [t.proxyPid === undefined ? 0 : cpuSeconds(t.proxyPid), cpuSeconds(storePid)];
       const r = await loadTest({ url: t.url, headers: t.headers, bodies: [body], duration: sliceSeconds });
       const s = slices[t.name]!;
