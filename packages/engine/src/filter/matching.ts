@@ -132,7 +132,8 @@ function candidateMatchSet(ns: NamespaceStore, filter: CompiledFilter, candidate
   for (let i = 0; i < list.length; i++) {
     const slot = list[i]!;
     if (bits[slot] === 1) continue; // concatenated posting lists repeat slots
-    if (ns.isLive(slot) && (exact || predicate(ns.metadataOf(slot)))) {
+    // Exact candidates are live matches (candidates.ts): no liveness lookup, a random read per slot.
+    if (exact || (ns.isLive(slot) && predicate(ns.metadataOf(slot)))) {
       bits[slot] = 1;
       slots[n++] = slot;
       if (slot < previous) ascending = false;
