@@ -71,7 +71,7 @@ const SKETCH_CANDIDATES_MIN = 40;
 const SKETCH_MATCHES_PER_CANDIDATE = 250;
 
 /** The sketch scan's exact re-scores for `matches` matches (`options.sketchCandidates` overrides the rule). */
-export function sketchBreadth(options: SearchOptions, topK: number, matches: number): number {
+function sketchBreadth(options: SearchOptions, topK: number, matches: number): number {
   if (options.sketchCandidates !== undefined) return Math.max(options.sketchCandidates, topK * 10);
   return Math.max(SKETCH_CANDIDATES_MIN, topK * 4, Math.ceil(matches / SKETCH_MATCHES_PER_CANDIDATE));
 }
