@@ -31,16 +31,49 @@ export function simdCandidates(values: Float32Array, count: number, dim: number,
  */
 export function pushSketchCandidates(values: Int8Array, count: number, dim: number, query: Int8Array, k: number, rowSlots: Int32Array, into: TopK): void {
   if (values.byteOffset !== 0 || query.byteOffset !== 0) throw new Error('pushSketchCandidates needs arrays at offset 0');
-  const { keys, distances } = usearch.exactSearch(values.subarray(0, count * dim), query, dim, Math.min(k, count), 'ip' as never, 1) as unknown as {
-    keys: BigUint64Array;
-    distances: Float32Array;
-  };
-  for (let i = 0; i < keys.length; i++) {
+  const rows = values.subarray(0, count * dim);
+  const most = Math.min(k, count);
+  // Once `into` is full, few rows of a batch beat its threshold: ask for a few first (usearch sorts and
+  // returns only what is asked), and for all `most` only when every one of those entered.
+  const ask = into.size >= into.k ? Math.min(most, SKETCH_FIRST_ASK) : most;
+  const first = bestRows(rows, dim, query, ask);
+  const entered = pushRows(first, rowSlots, into, undefined);
+  if (entered < ask || ask === most) return;
+  const pushed = new Set<number>();
+  for (let i = 0; i < entered; i++) pushed.add(Number(first.keys[i]));
+  pushRows(bestRows(rows, dim, query, most), rowSlots, into, pushed);
+}
+
+/**
+ * Rows a sketch batch is first asked for when the shortlist is full: after the first batches, a row of a
+ * 512-row batch enters a 100-candidate shortlist a few times a batch at most (10k matches, 20 batches).
+ */
+const SKETCH_FIRST_ASK = 16;
+
+interface RowAnswer {
+  keys: BigUint64Array;
+  distances: Float32Array;
+}
+
+/** usearch's `ask` rows of the largest dot product with `query`, best first. */
+function bestRows(rows: Int8Array, dim: number, query: Int8Array, ask: number): RowAnswer {
+  return usearch.exactSearch(rows, query, dim, ask, 'ip' as never, 1) as unknown as RowAnswer;
+}
+
+/**
+ * Pushes the rows of an answer that beat `into`'s threshold, those in `skip` excepted (pushed already);
+ * returns how many of them (skipped ones included) beat it before the first that did not.
+ */
+function pushRows({ keys, distances }: RowAnswer, rowSlots: Int32Array, into: TopK, skip: Set<number> | undefined): number {
+  let i = 0;
+  for (; i < keys.length; i++) {
     // usearch's inner-product distance is 1 − dot.
     const dot = 1 - distances[i]!;
     if (dot <= into.threshold) break;
-    into.push(dot, rowSlots[Number(keys[i])]!);
+    const row = Number(keys[i]);
+    if (skip === undefined || !skip.has(row)) into.push(dot, rowSlots[row]!);
   }
+  return i;
 }
 
 /**

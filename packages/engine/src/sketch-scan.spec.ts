@@ -60,8 +60,8 @@ describe('filtered scan over int8 sketches', () => {
       for (const q of queries) {
         const result = index.query(parseQueryRequest({ vector: q, topK: 10, filter }));
         expect(result.plan.plan).toBe('sketch-filtered');
-        // Only the re-ranked candidates are scored exactly, not every match.
-        expect(result.plan.candidates).toBe(100);
+        // Only the re-ranked candidates are scored exactly (the planner's floor of 40 here), not every match.
+        expect(result.plan.candidates).toBe(40);
         const want = refTopK('cosine', q, records, filter, 10).map((m) => m.id);
         for (const m of result.matches) {
           const rec = records[Number(m.id.slice(1))]!;
@@ -90,8 +90,8 @@ describe('filtered scan over int8 sketches', () => {
 });
 
 describe('sketches rank rows of any scale and shape as the cosine does', () => {
-  // The sketches all share one norm so that usearch's inner product ranks them as the cosine: the 100
-  // candidates re-scored (5 % of the 2000 matches) must hold the true neighbours. Scores must stay the
+  // The sketches all share one norm so that usearch's inner product ranks them as the cosine: the 40
+  // candidates re-scored (2 % of the 2000 matches: the planner's floor) must hold the true neighbours. Scores must stay the
   // exact float32 cosine whatever the sketch made of the row.
   const dim = 128;
   const base = hardRecords(4000, dim, 61);
@@ -104,7 +104,7 @@ describe('sketches rank rows of any scale and shape as the cosine does', () => {
     let hits = 0;
     for (const q of queries) {
       const result = index.query(parseQueryRequest({ vector: q, topK: 10, filter }));
-      expect(result.plan).toEqual({ plan: 'sketch-filtered', candidates: 100 });
+      expect(result.plan).toEqual({ plan: 'sketch-filtered', candidates: 40 });
       const want = refTopK('cosine', q, records, filter, 10).map((m) => m.id);
       for (const m of result.matches) {
         expect(m.score).toBeCloseTo(refScore('cosine', q, records[Number(m.id.slice(1))]!.values), 5);
@@ -160,7 +160,9 @@ describe('sketch chunks', () => {
 });
 
 describe('the planner weighs the sketch scan by the dimension', () => {
-  it('scans 2000 matches over the sketches at 768-d, 500 exactly, and 3000 exactly at 64-d', () => {
+  // 768-d: 2000 matches over the sketches, 400 exactly (the modelled crossover is ~480 matches with the
+  // 40 exact re-scores of so few matches; it was ~560 with 100).
+  it('scans 2000 matches over the sketches at 768-d, 400 exactly, and 3000 exactly at 64-d', () => {
     const random = rng(3);
     for (const [dim, n] of [
       [768, 2500],
@@ -171,7 +173,7 @@ describe('the planner weighs the sketch scan by the dimension', () => {
       load(index, records as unknown as Rec[]);
       const q = records[1]!.values;
       const plan = (count: number): string => index.query(parseQueryRequest({ vector: q, topK: 10, filter: { i: { $lt: count } } })).plan.plan;
-      if (dim === 768) expect([plan(2000), plan(500)]).toEqual(['sketch-filtered', 'exact-filtered']);
+      if (dim === 768) expect([plan(2000), plan(400)]).toEqual(['sketch-filtered', 'exact-filtered']);
       else expect(plan(3000)).toBe('exact-filtered');
     }
   });

@@ -71,7 +71,7 @@ export interface SearchOptions {
    * matches (default 1; lower favours the graph: tests use it to reach the graph plans on small namespaces).
    */
   graphCostScale?: number;
-  /** Candidates the sketch scan of a filter's matches re-scores exactly (default 100, at least 10 × topK). */
+  /** Candidates the sketch scan of a filter's matches re-scores exactly (at least 10 × topK; default: planner.ts sketchBreadth, by the matches). */
   sketchCandidates?: number;
   /**
    * Multiplies the planner's modelled cost of the sketch scan against the exact scan of the matches

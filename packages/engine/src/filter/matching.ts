@@ -66,9 +66,37 @@ export function matchingSlots(ns: NamespaceStore, filter: CompiledFilter): numbe
  * number, and, when the postings narrowed the filter, the matching slots themselves (ascending).
  */
 export interface MatchSet {
-  bits: Uint8Array;
+  /** Built on first read when the set came as an exact slot list (a scan of the list never reads it). */
+  readonly bits: Uint8Array;
   count: number;
   slots: Int32Array | undefined;
+}
+
+/**
+ * The match set of an exact, strictly ascending slot list (one posting list, or one range of a sorted numeric
+ * index read back in slot order): the list itself, its bitmap built only if asked (a graph search's
+ * membership tests). A 10 % filter's sketch scan at 100k slots never reads it: the bitmap's allocation and
+ * the per-slot liveness lookups were ~0.1–0.5 ms of its match set.
+ */
+function listMatchSet(slotCount: number, slots: Int32Array): MatchSet {
+  let bits: Uint8Array | undefined;
+  return {
+    count: slots.length,
+    slots,
+    get bits(): Uint8Array {
+      if (bits === undefined) {
+        bits = new Uint8Array(slotCount);
+        for (let i = 0; i < slots.length; i++) bits[slots[i]!] = 1;
+      }
+      return bits;
+    },
+  };
+}
+
+/** Whether a slot list is strictly ascending (so also free of repeats). */
+function strictlyAscending(list: Int32Array): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i]! <= list[i - 1]!) return false;
+  return true;
 }
 
 export function matchSet(ns: NamespaceStore, filter: CompiledFilter): MatchSet {
@@ -88,21 +116,24 @@ export function matchSet(ns: NamespaceStore, filter: CompiledFilter): MatchSet {
 
 /** The match set from the postings' candidates (checked by the predicate unless exact). */
 function candidateMatchSet(ns: NamespaceStore, filter: CompiledFilter, candidates: SlotCandidates): MatchSet {
-  const bits = new Uint8Array(ns.slotCount);
   const { predicate } = filter;
   // Posting lists keep their slots in the order they were added, which is mostly ascending: the
   // matches are put in order only when they are not (a concatenation, or metadata updated later).
   // A sorted numeric index's ranges come in value order: read back off the bitmap too.
   const list = slotArray(candidates);
-  const slots = new Int32Array(list.length);
   const exact = candidates.exact;
+  // Exact candidates are live matches already (candidates.ts): in order, they are the answer as they are.
+  if (exact && strictlyAscending(list)) return listMatchSet(ns.slotCount, list);
+  const bits = new Uint8Array(ns.slotCount);
+  const slots = new Int32Array(list.length);
   let n = 0;
   let previous = -1;
   let ascending = true;
   for (let i = 0; i < list.length; i++) {
     const slot = list[i]!;
     if (bits[slot] === 1) continue; // concatenated posting lists repeat slots
-    if (ns.isLive(slot) && (exact || predicate(ns.metadataOf(slot)))) {
+    // Exact candidates are live matches (candidates.ts): no liveness lookup, a random read per slot.
+    if (exact || (ns.isLive(slot) && predicate(ns.metadataOf(slot)))) {
       bits[slot] = 1;
       slots[n++] = slot;
       if (slot < previous) ascending = false;

@@ -58,8 +58,23 @@ const GRAPH_FIXED = 64;
 const SKETCH_PER_MATCH = 0.2;
 const SKETCH_PER_MATCH_DIMS = 70;
 const SKETCH_FIXED = 300;
-/** Sketch candidates re-scored exactly (at least; 10 × topK when larger). */
-const SKETCH_CANDIDATES = 100;
+/**
+ * Sketch candidates re-scored exactly: at least SKETCH_CANDIDATES_MIN (4 × topK when larger), one per
+ * SKETCH_MATCHES_PER_CANDIDATE matches beyond. The int8 sketch ranks so close to the cosine that the true
+ * top 10 were within its first 20 for every query (40) and filter (10 % and 1 %, independent and correlated,
+ * buckets and float ranges) of the hard, easy and GloVe data at 100k (bench/RESULTS.md, s8-filtered); the
+ * candidates that can pass a true neighbour by the sketch's rounding grow with the matches near its score,
+ * so the breadth follows the match set (10k: 40, as many as at 1000; 100k: 400). Each re-score reads a
+ * float32 row (one `pread` after a restart): 100 of them were ~0.2 ms of a 10 % query, half a 1 % one.
+ */
+const SKETCH_CANDIDATES_MIN = 40;
+const SKETCH_MATCHES_PER_CANDIDATE = 250;
+
+/** The sketch scan's exact re-scores for `matches` matches (`options.sketchCandidates` overrides the rule). */
+function sketchBreadth(options: SearchOptions, topK: number, matches: number): number {
+  if (options.sketchCandidates !== undefined) return Math.max(options.sketchCandidates, topK * 10);
+  return Math.max(SKETCH_CANDIDATES_MIN, topK * 4, Math.ceil(matches / SKETCH_MATCHES_PER_CANDIDATE));
+}
 
 /**
  * The most candidates one graph search may ask for before scanning the match set (which costs `scanCost`
@@ -149,7 +164,7 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
  * dense-only and that costs less than scoring every match exactly; else exactly.
  */
 function matchScanPlan(ns: NamespaceStore, matches: MatchSet, denseOnly: boolean, topK: number, options: SearchOptions): MatchScanPlan {
-  const candidates = Math.max(options.sketchCandidates ?? SKETCH_CANDIDATES, topK * 10);
+  const candidates = sketchBreadth(options, topK, matches.count);
   if (denseOnly && ns.sketchReady && sketchScanCost(ns.dimension, matches.count, candidates) * (options.sketchCostScale ?? 1) < matches.count) {
     return { kind: 'sketch-filtered', matches, candidates };
   }
