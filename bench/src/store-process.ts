@@ -34,12 +34,15 @@ export class Store {
   readonly url: string;
   readonly headers = { 'x-conifer-internal-token': TOKEN };
   private readonly main: string;
+  private readonly nodeArgs: readonly string[];
   private readonly env: NodeJS.ProcessEnv;
   private child: ChildProcess | undefined;
   loaded: IndexLoaded | undefined;
 
-  constructor(main: string, dataDir: string, port: number) {
+  /** `nodeArgs`: options of the node process itself (e.g. --cpu-prof), before the script. */
+  constructor(main: string, dataDir: string, port: number, nodeArgs: readonly string[] = []) {
     this.main = main;
+    this.nodeArgs = nodeArgs;
     this.url = `http://127.0.0.1:${port}`;
     this.env = {
       ...process.env,
@@ -60,7 +63,7 @@ export class Store {
   /** Starts the process; resolves with the milliseconds until /readyz answers 200. */
   async start(): Promise<number> {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [this.main], { env: this.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...this.nodeArgs, this.main], { env: this.env, stdio: ['ignore', 'pipe', 'inherit'] });
     this.child = child;
     this.loaded = undefined;
     let pending = '';

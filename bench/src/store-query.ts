@@ -6,16 +6,20 @@
 // query; then each build at a fixed request rate for the CPU per request (/proc, net of the idle background).
 //   node --experimental-strip-types bench/src/store-query.ts [--n=100000] [--dim=768] [--queries=200] [--rounds=5]
 //     [--base-store-main=<another build's apps/vector-store/dist/main.js>] [--rate=200] [--rate-seconds=8]
-//     [--data-dir=<reuse an ingested store directory>] [--no-bare] [--no-rate]
+//     [--data-dir=<reuse an ingested store directory>] [--no-bare] [--no-rate] [--cpu-prof=<label>]
 // --no-bare: without the bare node:http server (bare-store.ts: the same parser, engine and printer, no Fastify);
 // --no-rate: without the fixed-rate CPU passes.
+// --cpu-prof=<label>: every server runs with --cpu-prof (100 µs sampling); their profiles over the sequential
+// window only are summarized to bench/profiles/<label>-<this|base|bare>.txt (per query: the window's queries to that
+// process, both its paths).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { queryBody } from '@conifer/test-utils';
 import { VectorStoreClient } from '@conifer/store-client';
 import { benchData } from './bench-data.ts';
+import { summarize } from './cpuprofile-summary.ts';
 import { load, Store } from './store-process.ts';
 import { freePort, percentile, pool, request, sleep } from './util.ts';
 
@@ -29,12 +33,36 @@ const rate = Number(option('rate', 200));
 const rateSeconds = Number(option('rate-seconds', 8));
 const baseMain = option('base-store-main', '');
 const thisMain = path.resolve(import.meta.dirname, '../../apps/vector-store/dist/main.js');
+const profLabel = option('cpu-prof', '');
+const profArgs = (name: string): string[] => (profLabel === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(work, `prof-${name}`)}`, '--cpu-prof-interval=100']);
 
 const cpuSeconds = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
+/**
+ * Waits until a store has finished its start-up background work (a restored index sketches its vectors from the
+ * values file on the event loop, and may calibrate its graph's breadth again on its ANN worker, for seconds at
+ * 100k × 768, then plans with the new breadth): until, over one second, its main thread used under 5 % of a core
+ * (its event-loop CPU, conifer_store_event_loop_busy_seconds) and, without the profiler (whose sampling thread
+ * counts there), the whole process (/proc, the worker included) under 10 %. No path is timed against that work.
+ */
+async function quiet(store: Store, name: string): Promise<void> {
+  const t0 = performance.now();
+  const busy = async (): Promise<number> => Number(/^conifer_store_event_loop_busy_seconds_sum (\S+)/m.exec(await store.metricsText())?.[1] ?? NaN);
+  for (;;) {
+    const c0 = await busy();
+    const p0 = cpuSeconds(store.pid);
+    await sleep(1000);
+    const used = (await busy()) - c0;
+    const process = cpuSeconds(store.pid) - p0;
+    if (!(used >= 0.05) && (profLabel !== '' || process < 0.1)) break;
+  }
+  // The breadth it plans with (a restored store may have calibrated again: another breadth than the bare server's).
+  const scale = /^conifer_store_ann_breadth_scale\{[^}]*\} (\S+)/m.exec(await store.metricsText())?.[1] ?? 'none';
+  log(`  ${name} quiet after ${((performance.now() - t0) / 1000).toFixed(0)} s of start-up work, breadth multiplier ${scale}; load ${load()}`);
+}
 
 const data = benchData(n, dim, queryCount);
 const bodies = data.queries.map((q) => queryBody(q));
@@ -42,6 +70,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'conifer-store-query-'));
 let dataDir = option('data-dir', '');
 const stores: { name: string; store: Store; client: VectorStoreClient }[] = [];
 let bare: { child: ChildProcess; url: string } | undefined;
+let profWindow: { window: [number, number]; queries: Record<string, number>; load: string } | undefined;
 
 try {
   if (dataDir === '' || !existsSync(dataDir)) {
@@ -69,12 +98,13 @@ try {
   for (const build of builds) {
     const dir = path.join(work, `copy-${build.name}`);
     cpSync(dataDir, dir, { recursive: true });
-    const store = new Store(build.main, dir, await freePort());
+    const store = new Store(build.main, dir, await freePort(), profArgs(build.name));
     await store.start();
     for (;;) {
       if ((await store.metrics()).annPending === 0) break;
       await sleep(500);
     }
+    await quiet(store, build.name);
     const client = new VectorStoreClient({ url: store.url, internalToken: store.headers['x-conifer-internal-token'], timeoutMs: 30_000, protocol: 'frames', framedConnections: 1 });
     stores.push({ name: build.name, store, client });
   }
@@ -83,7 +113,7 @@ try {
     const dir = path.join(work, 'copy-bare');
     cpSync(dataDir, dir, { recursive: true });
     const port = await freePort();
-    const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings', path.join(import.meta.dirname, 'bare-store.ts'), path.join(dir, 'vector-store/indexes/bench'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...profArgs('bare'), '--experimental-strip-types', '--no-warnings', path.join(import.meta.dirname, 'bare-store.ts'), path.join(dir, 'vector-store/indexes/bench'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       child.stdout!.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
@@ -130,14 +160,19 @@ try {
       }
     }
   }
-  log(`  sequential window (monotonic µs, for profiles): ${windowStart} ${Number(process.hrtime.bigint() / 1000n)}`);
+  const windowEnd = Number(process.hrtime.bigint() / 1000n);
+  log(`  sequential window (monotonic µs, for profiles): ${windowStart} ${windowEnd}`);
+  const perProcess: Record<string, number> = {};
+  for (const p of paths) perProcess[p.label.split(' ')[0]!] = (perProcess[p.label.split(' ')[0]!] ?? 0) + times[p.label]!.length;
+  profWindow = { window: [windowStart, windowEnd], queries: perProcess, load: load() };
   for (const p of paths) {
     const t = times[p.label]!;
     log(`  ${p.label.padEnd(12)} p50 ${percentile(t, 50).toFixed(3)} ms, p90 ${percentile(t, 90).toFixed(3)} ms, p99 ${percentile(t, 99).toFixed(3)} ms`);
   }
   if (bare !== undefined) {
-    const engine = JSON.parse((await request(`${bare.url}/engine`)).text) as { count: number; p50Ms: number; p90Ms: number };
+    const engine = JSON.parse((await request(`${bare.url}/engine`)).text) as { count: number; p50Ms: number; p90Ms: number; parseP50Ms: number; renderP50Ms: number };
     log(`  engine alone (timed in the bare server, same queries, same rounds, warm-up included): p50 ${engine.p50Ms.toFixed(3)} ms, p90 ${engine.p90Ms.toFixed(3)} ms over ${engine.count} queries`);
+    log(`  around it in the bare server: body read (readQueryBody) p50 ${engine.parseP50Ms.toFixed(3)} ms, answer printed (renderQueryResult) p50 ${engine.renderP50Ms.toFixed(3)} ms`);
     for (const p of paths) log(`  ${p.label.padEnd(12)} over the engine: p50 ${(percentile(times[p.label]!, 50) - engine.p50Ms).toFixed(3)} ms`);
   }
   const rated = !argv.includes('--no-rate');
@@ -168,10 +203,29 @@ try {
     }
   }
 } finally {
+  const bareExit = bare === undefined || bare.child.exitCode !== null ? undefined : new Promise((resolve) => bare!.child.once('exit', resolve));
   bare?.child.kill('SIGTERM');
   for (const s of stores) {
     await s.client.close();
     await s.store.stop();
   }
-  rmSync(work, { recursive: true, force: true });
+  await bareExit;
+  if (profLabel !== '' && profWindow !== undefined) {
+    const outDir = path.resolve(import.meta.dirname, '../profiles');
+    mkdirSync(outDir, { recursive: true });
+    for (const [name, queries] of Object.entries(profWindow.queries)) {
+      const dir = path.join(work, `prof-${name}`);
+      const label = `${profLabel}-${name}`;
+      // One profile per thread (the ANN worker's too): the main thread's is the busiest in the window.
+      const texts = (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : []).map((f) => summarize(path.join(dir, f), { requests: queries, label, window: profWindow!.window }));
+      const busy = (text: string): number => Number(/busy \(not idle\) ([\d.]+) s/.exec(text)?.[1] ?? 0);
+      const text = texts.sort((a, b) => busy(b) - busy(a))[0];
+      if (text === undefined) continue;
+      const head = `# ${name} (store-query.ts, ${n} × ${dim}, top_k 10, one query at a time, HTTP and framed paths interleaved; load at the window's end ${profWindow.load})`;
+      writeFileSync(path.join(outDir, `${label}.txt`), `${head}\n${text}`);
+      log(`  profile summary: bench/profiles/${label}.txt`);
+    }
+  }
+  if (process.env.STORE_QUERY_KEEP === undefined) rmSync(work, { recursive: true, force: true });
+  else log(`  kept ${work}`);
 }
