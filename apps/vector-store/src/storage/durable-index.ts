@@ -140,6 +140,18 @@ function savedGraphCoverage(index: VectorIndex): number {
   return n;
 }
 
+/**
+ * What the breadth calibrations of those graphs amount to (the sizes they were calibrated at): a change means a
+ * calibration finished that the newest snapshot does not hold. A graph is calibrated seconds after it is
+ * published, usually after the snapshot its growth asked for; without another snapshot a restart would search
+ * with the rule's breadth and calibrate again (bench/RESULTS.md, s8-store768).
+ */
+function savedCalibrations(index: VectorIndex): number {
+  let n = 0;
+  for (const ns of index.namespaces.stores()) if (ns.ann?.file !== undefined && ns.annUpTo > 0) n += ns.annCalibration?.size ?? 0;
+  return n;
+}
+
 export class DurableIndex {
   private closed = false;
   private snapshotting: Promise<void> | undefined;
@@ -151,6 +163,8 @@ export class DurableIndex {
   mutations = 0;
   /** Slots covered by the graphs saved with the newest snapshot. */
   private graphCoverageSaved = 0;
+  /** `savedCalibrations` of the graphs saved with the newest snapshot. */
+  private calibrationsSaved = 0;
   /** Called after each acknowledged mutation is applied (derived state such as full-text indexes). */
   readonly appliedHooks: Array<(mutation: Mutation) => void> = [];
   private currentSettings: IndexSettings;
@@ -312,6 +326,7 @@ export class DurableIndex {
       durable.loadedPosition = Number(readFileSync(path.join(dir, positionFileName(base)), 'utf8').trim()) || 0;
     }
     durable.graphCoverageSaved = savedGraphCoverage(index);
+    durable.calibrationsSaved = savedCalibrations(index);
     return durable;
   }
 
@@ -394,6 +409,7 @@ export class DurableIndex {
     const temporary = `${target}.tmp`;
     const handle = await open(temporary, 'w');
     let coverage = 0;
+    let calibrations = 0;
     let valuesFiles: (ValuesRecord | undefined)[];
     try {
       const written = await writeSnapshotRecords(handle, captured, (namespace, k, ns) => this.saveValues(seq, namespace, k, ns));
@@ -407,6 +423,7 @@ export class DurableIndex {
         await writeFramed(handle, encodeGraph(record));
         records++;
         coverage += g.upTo;
+        calibrations += g.calibration?.size ?? 0;
       }
       await writeFramed(handle, snapshotEndPayload(records));
       await handle.sync();
@@ -427,6 +444,7 @@ export class DurableIndex {
     await rename(temporary, target);
     await fsyncDirectoryAsync(this.dir);
     this.graphCoverageSaved = coverage;
+    this.calibrationsSaved = calibrations;
     this.serveSavedValues(captured, valuesFiles);
     for (const file of readdirSync(this.dir)) {
       const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch|values-\d+\.f32)$/.exec(file);
@@ -485,11 +503,18 @@ export class DurableIndex {
     }
   }
 
-  /** Whether the graphs cover enough more than the newest snapshot saved to be worth a snapshot. */
+  /**
+   * Whether the graphs cover enough more than the newest snapshot saved to be worth a snapshot, or hold a
+   * breadth calibration it does not.
+   */
   graphSnapshotDue(): boolean {
     if (this.snapshotting !== undefined || this.closed || this.index.pendingAnnVectors() > 0) return false;
     const grown = savedGraphCoverage(this.index) - this.graphCoverageSaved;
-    return grown >= Math.max(10_000, this.graphCoverageSaved / 4);
+    return grown >= Math.max(10_000, this.graphCoverageSaved / 4) || this.calibrationUnsaved();
+  }
+
+  private calibrationUnsaved(): boolean {
+    return savedCalibrations(this.index) !== this.calibrationsSaved;
   }
 
   /** Starts a snapshot unless one is running (background: errors are logged). */
@@ -509,7 +534,7 @@ export class DurableIndex {
     if (this.snapshotting) await this.snapshotting;
     await this.snapshotQueue;
     // A clean stop leaves a snapshot with the graphs, so that the next start replays little and rebuilds nothing.
-    if (this.options.snapshotOnClose && this.wal.healthy && (this.wal.bytes >= this.options.snapshotOnCloseBytes || savedGraphCoverage(this.index) > this.graphCoverageSaved)) {
+    if (this.options.snapshotOnClose && this.wal.healthy && (this.wal.bytes >= this.options.snapshotOnCloseBytes || savedGraphCoverage(this.index) > this.graphCoverageSaved || this.calibrationUnsaved())) {
       await this.startSnapshot();
     }
     this.closed = true;

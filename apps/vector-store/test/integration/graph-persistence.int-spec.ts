@@ -315,11 +315,19 @@ describe('breadth calibration saved with the graph', () => {
     let registry = await open(dataDir, { annBuilder: false });
     expect(calibrationOf(registry)).toEqual(saved);
     await close(registry);
-    registry = await open(dataDir, { annTargetRecall: 0.98 });
+    registry = await open(dataDir, { annTargetRecall: 0.98, snapshotOnClose: true });
     expect(registry.annCalibrated()).toBe(false);
     await until(() => registry.annCalibrated(), 'the restored graph calibrated');
     const after = calibrationOf(registry);
     expect(after.calibration?.size).toBe(3000);
     expect(after.scale).toBeGreaterThan(1);
+    // The calibration came after the snapshot and nothing was written since: it is still worth a snapshot (the
+    // graph check takes one), and a clean stop saves it, so the next start neither searches with the rule's
+    // breadth nor calibrates again.
+    expect(registry.get('g').graphSnapshotDue()).toBe(true);
+    await close(registry);
+    registry = await open(dataDir, { annBuilder: false });
+    expect(calibrationOf(registry)).toEqual(after);
+    expect(registry.get('g').graphSnapshotDue()).toBe(false);
   });
 });
