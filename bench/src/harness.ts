@@ -144,6 +144,21 @@ export async function annQueries(): Promise<number> {
   return sum;
 }
 
+/**
+ * Waits until no published graph waits for or is under its breadth calibration (the store's
+ * `conifer_store_ann_calibrating` gauge), so that timed queries all search with the calibrated breadth; the seconds
+ * waited, or undefined when `capSeconds` passed first.
+ */
+export async function waitAnnCalibrated(capSeconds: number): Promise<number | undefined> {
+  const t0 = performance.now();
+  for (;;) {
+    const text = (await request(`${bench.storeUrl}/metrics`, { headers: bench.internalHeaders })).text;
+    if (/^conifer_store_ann_calibrating 0/m.test(text)) return (performance.now() - t0) / 1000;
+    if ((performance.now() - t0) / 1000 > capSeconds) return undefined;
+    await sleep(500);
+  }
+}
+
 /** Waits until no vector is pending for the graph; `perMinute`: the pending count at each whole minute (build progress). */
 export async function waitAnnBuilt(label: string, capSeconds = Infinity): Promise<{ seconds: number | undefined; pending: number; perMinute: { minute: number; pending: number; load: string }[] }> {
   const bar = progress(label);

@@ -68,6 +68,14 @@ export class StoreMetrics {
       },
     });
     new Gauge({
+      name: 'conifer_store_ann_calibrating',
+      help: '1 while a published ANN graph waits for or is under its search-breadth calibration (searched with the rule meanwhile), else 0',
+      registers: [this.registry],
+      collect() {
+        this.set(indexes.annCalibrated() ? 0 : 1);
+      },
+    });
+    new Gauge({
       name: 'conifer_store_ann_graphs_held',
       help: 'Namespaces whose writable ANN graph the builder worker holds in memory (released once idle; queries use the published file)',
       registers: [this.registry],

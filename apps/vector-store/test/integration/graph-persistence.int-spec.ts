@@ -317,7 +317,11 @@ describe('breadth calibration saved with the graph', () => {
     await close(registry);
     registry = await open(dataDir, { annTargetRecall: 0.98, snapshotOnClose: true });
     expect(registry.annCalibrated()).toBe(false);
+    const metrics = new StoreMetrics(registry);
+    expect(await metrics.registry.getSingleMetricAsString('conifer_store_ann_calibrating')).toContain('conifer_store_ann_calibrating 1');
     await until(() => registry.annCalibrated(), 'the restored graph calibrated');
+    expect(await metrics.registry.getSingleMetricAsString('conifer_store_ann_calibrating')).toContain('conifer_store_ann_calibrating 0');
+    metrics.close();
     const after = calibrationOf(registry);
     expect(after.calibration?.size).toBe(3000);
     expect(after.scale).toBeGreaterThan(1);
