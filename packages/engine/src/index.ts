@@ -17,6 +17,7 @@ export {
   BREADTH_LADDER,
   CALIBRATION_K,
   type CalibrationResult,
+  type BreadthEvaluation,
   type CalibrationSample,
 } from './search/calibrate.js';
 export { executePlan, type Execution } from './search/execute.js';
