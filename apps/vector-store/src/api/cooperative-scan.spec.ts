@@ -58,12 +58,18 @@ describe('cooperativeTailScan', () => {
     }
   });
 
-  it('hands nothing to the engine when the namespace is renumbered during the turns', async () => {
+  it('starts over when the namespace is renumbered during the turns', async () => {
     const index = indexWithTail();
     const request = parseQueryRequest({ vector: row(), topK: 10 });
     const scanning = cooperativeTailScan(index, request, options);
-    // Deleting 40 % compacts the namespace.
+    const before = index.namespaces.get('')!.generation;
+    // Deleting 40 % compacts the namespace (the graph is dropped: the new scan covers all of it).
     for (let i = 0; i < 8; i++) index.apply(index.prepareDelete(parseDeleteRequest({ ids: Array.from({ length: 1000 }, (_, j) => `r${(i * 1000 + j) * 2}`) })));
-    expect(await scanning).toBeUndefined();
+    const ns = index.namespaces.get('')!;
+    expect(ns.generation).not.toBe(before);
+    const prescan = await scanning;
+    expect(prescan?.fits(ns)).toBe(true);
+    expect([prescan?.from, prescan?.to]).toEqual([0, ns.slotCount]);
+    expect(index.query(request, prescan).matches).toEqual(index.query(request).matches);
   });
 });

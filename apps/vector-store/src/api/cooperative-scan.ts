@@ -5,11 +5,12 @@
 // a values chunk at a time with a yield between slices (the engine's TailPrescan); the engine's synchronous
 // query then only scores the candidates exactly (with their liveness at that moment), searches the graph and
 // scans what was written during the yields. Answers are those of the synchronous scan (tail-prescan.ts says
-// why); a namespace renumbered meanwhile (compaction, clear) makes the engine ignore the prescan and scan.
+// why); a namespace renumbered meanwhile (a compaction ending, a clear) makes the scan start over (a few times,
+// then the engine scans on its own).
 // Filtered queries scan only their matches in the tail; by id and sparse queries are left as they are.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { QueryRequest } from '@conifer/contracts';
-import { TailPrescan, type VectorIndex } from '@conifer/engine';
+import { TailPrescan, type NamespaceStore, type VectorIndex } from '@conifer/engine';
 
 export interface CooperativeScanOptions {
   /** Longest run of scanning between two yields (a 4096-row chunk takes ~2–6 ms at 768-d, more under load). */
@@ -20,6 +21,9 @@ export interface CooperativeScanOptions {
 
 const DEFAULT_COOPERATIVE_SCAN: CooperativeScanOptions = { sliceMs: 5, minFloats: 1 << 21 };
 
+/** Scans started over when the namespace is renumbered during one (a compaction ending), before giving up. */
+const ATTEMPTS = 3;
+
 /** The prescan to hand to `index.query(query, …)`, or undefined when the engine should scan on its own. */
 export async function cooperativeTailScan(
   index: VectorIndex,
@@ -28,19 +32,26 @@ export async function cooperativeTailScan(
 ): Promise<TailPrescan | undefined> {
   const { vector } = query;
   if (vector === undefined || query.filter !== undefined || query.id !== undefined || (query.sparseVector?.indices.length ?? 0) > 0) return undefined;
-  const ns = index.namespaces.get(query.namespace);
-  // A vector of the wrong length is the engine's 400 to give.
-  if (ns === undefined || ns.dimension !== vector.length || ns.liveCount === 0) return undefined;
-  if ((ns.slotCount - ns.annUpTo) * ns.dimension < options.minFloats) return undefined;
-  const prescan = new TailPrescan(ns, vector, index.settings.metric, query.topK);
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const ns = index.namespaces.get(query.namespace);
+    // A vector of the wrong length is the engine's 400 to give.
+    if (ns === undefined || ns.dimension !== vector.length || ns.liveCount === 0) return undefined;
+    if ((ns.slotCount - ns.annUpTo) * ns.dimension < options.minFloats) return undefined;
+    const prescan = new TailPrescan(ns, vector, index.settings.metric, query.topK);
+    if (await scanned(index, query.namespace, ns, prescan, options.sliceMs)) return prescan;
+  }
+  return undefined;
+}
+
+/** Runs the prescan's steps with a yield every `sliceMs`; false when the namespace was deleted, replaced or renumbered meanwhile. */
+async function scanned(index: VectorIndex, namespace: string, ns: NamespaceStore, prescan: TailPrescan, sliceMs: number): Promise<boolean> {
   let sliceStart = performance.now();
   for (;;) {
     prescan.step(ns);
-    if (prescan.done) return prescan;
-    if (performance.now() - sliceStart < options.sliceMs) continue;
+    if (prescan.done) return true;
+    if (performance.now() - sliceStart < sliceMs) continue;
     await nextTurn();
-    // Deleted, replaced or renumbered during the yield: let the engine scan what is there now.
-    if (index.namespaces.get(query.namespace) !== ns || !prescan.fits(ns)) return undefined;
+    if (index.namespaces.get(namespace) !== ns || !prescan.fits(ns)) return false;
     sliceStart = performance.now();
   }
 }
