@@ -17,10 +17,12 @@ export {
   BREADTH_LADDER,
   CALIBRATION_K,
   type CalibrationResult,
+  type BreadthEvaluation,
   type CalibrationSample,
 } from './search/calibrate.js';
 export { executePlan, type Execution } from './search/execute.js';
 export { exactScan, type ExactScan } from './search/exact-scan.js';
+export { TailPrescan } from './search/tail-prescan.js';
 export { compile as compileEngineFilter, matchSet, matchingSlots, type CompiledFilter, type MatchSet } from './filter/matching.js';
 export { MetadataIndex } from './filter/metadata-index.js';
 export { TopK } from './top-k.js';

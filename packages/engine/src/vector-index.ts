@@ -16,6 +16,7 @@ import { fetchByMetadata } from './reads/fetch-by-metadata.js';
 import { list } from './reads/list.js';
 import { listNamespaces } from './reads/list-namespaces.js';
 import { query } from './reads/query.js';
+import type { TailPrescan } from './search/tail-prescan.js';
 import type {
   EngineRecord,
   FetchByMetadataInput,
@@ -121,8 +122,9 @@ export class VectorIndex implements ReadContext {
 
   // ---------------------------------------------------------------- reads
 
-  query(request: QueryRequest): QueryResult {
-    return query(this, request);
+  /** `prescan`: see reads/query.ts (the store's cooperative scan of a large unindexed tail). */
+  query(request: QueryRequest, prescan?: TailPrescan): QueryResult {
+    return query(this, request, prescan);
   }
 
   fetch(request: FetchRequest): FetchResult {

@@ -34,6 +34,7 @@ import { LazyRequestLogger } from './request-logger.js';
 import { StoreMetrics } from './metrics.js';
 import * as render from './render.js';
 import { cooperativeFilter } from './cooperative-filter.js';
+import { cooperativeTailScan } from './cooperative-scan.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
 import { readUpsertBody } from './upsert-body.js';
 import { readQueryBody } from './query-body.js';
@@ -238,7 +239,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       const { request: query, body } = readQueryBody(request.body as Buffer | undefined);
       if (query.includeValues) assertQueryCanFit(Math.min(query.topK, liveCount(index, query.namespace)), index.settings.dimension, true);
       if (query.filter !== undefined) query.filter = await cooperativeFilter(index.index, [query.namespace], query.filter);
-      const result = index.index.query(query);
+      const result = index.index.query(query, await cooperativeTailScan(index.index, query));
       metrics.countQuery(result.plan.plan);
       return reply.type('application/json').send(renderQueryResult(result, query, echoNamespace(body)));
     });

@@ -309,11 +309,14 @@ export class AnnBuilder {
       void this.call({ type: 'calibrateRows', cal: c.cal, slots, vectors }, transfer).then((reply) => this.calibrationReply(indexId, s, reply));
       return true;
     }
+    // The worker evaluates in slices (ann-worker.ts): a reply without the result asks for the next one, sent
+    // by the next step like a batch (the build's own messages go between them).
     void this.call({ type: 'calibrateEnd', cal: c.cal, options: index.search, target: this.targetRecall }).then((reply) => {
       if (!this.calibrationReply(indexId, s, reply)) return;
-      s.calibration = undefined;
       const result = reply.ok ? reply.calibration : undefined;
-      if (result === undefined || ns.generation !== s.generation) return;
+      if (result === undefined) return;
+      if (s.calibration === c) s.calibration = undefined;
+      if (ns.generation !== s.generation) return;
       ns.setAnnCalibration(result);
       this.logger.info(
         {

@@ -4,7 +4,7 @@
 // a later batch reloads it from the published file.
 import { availableParallelism } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { BreadthCalibrator, UsearchAnn, type AnnParams, type CalibrationResult, type Metric, type SearchOptions } from '@conifer/engine';
+import { BreadthCalibrator, UsearchAnn, type AnnParams, type BreadthEvaluation, type CalibrationResult, type Metric, type SearchOptions } from '@conifer/engine';
 import { collectGarbage } from './collect-garbage.js';
 import { openGraphBytes } from './graph-bytes.js';
 
@@ -22,7 +22,8 @@ export type AnnWorkerRequest =
   | { id: number; type: 'drop'; key: string }
   | { id: number; type: 'dropPrefix'; prefix: string }
   // Breadth calibration (engine search/calibrate.ts) of the published graph `file`: the sample queries, then
-  // the live vectors the graph covers a batch at a time (exact answers), then the graph's answers per multiplier.
+  // the live vectors the graph covers a batch at a time (exact answers), then the graph's answers per multiplier:
+  // `calibrateEnd` walks the graph for about CALIBRATION_SLICE_MS and is sent again until its reply holds the result.
   | { id: number; type: 'calibrateStart'; cal: number; spec: AnnSpec; file: string; queries: Float32Array; slots: Int32Array }
   | { id: number; type: 'calibrateRows'; cal: number; slots: Int32Array; vectors: Float32Array }
   | { id: number; type: 'calibrateEnd'; cal: number; options: SearchOptions; target: number }
@@ -44,6 +45,8 @@ interface Calibration {
    */
   bytes: ReturnType<typeof openGraphBytes>;
   calibrator: BreadthCalibrator;
+  /** The evaluation under way (the first `calibrateEnd` starts it). */
+  evaluation?: BreadthEvaluation;
   /** This thread's CPU time spent on it so far (ms). */
   cpuMs: number;
 }
@@ -64,6 +67,12 @@ function timed<T>(c: Calibration, work: () => T): T {
     c.cpuMs += threadCpuMs() - start;
   }
 }
+
+/**
+ * About the longest a `calibrateEnd` message walks the graph: the evaluation took 10–12 s at 1M × 128 as one
+ * message, during which the graph's batches, publishes and drops waited.
+ */
+const CALIBRATION_SLICE_MS = 100;
 
 /** Leave one core to the event loop that serves requests. */
 const THREADS = Math.max(1, availableParallelism() - 1);
@@ -119,13 +128,24 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
     case 'calibrateEnd': {
       const c = calibrations.get(request.cal);
       if (c === undefined) return { id: request.id, ok: false, message: `no calibration ${request.cal}` };
-      calibrations.delete(request.cal);
-      let result: CalibrationResult;
+      let result: CalibrationResult | undefined;
       try {
-        result = timed(c, () => c.calibrator.evaluate(c.ann, request.options, request.target, c.bytes));
-      } finally {
+        result = timed(c, () => {
+          c.evaluation ??= c.calibrator.evaluation(c.ann, request.options, request.target, c.bytes);
+          const start = performance.now();
+          let out: CalibrationResult | undefined;
+          while ((out = c.evaluation.step(1)) === undefined && performance.now() - start < CALIBRATION_SLICE_MS);
+          return out;
+        });
+      } catch (error) {
         c.bytes.close();
+        calibrations.delete(request.cal);
+        throw error;
       }
+      // Not done: the builder sends calibrateEnd again.
+      if (result === undefined) return { id: request.id, ok: true };
+      c.bytes.close();
+      calibrations.delete(request.cal);
       return { id: request.id, ok: true, calibration: { ...result, cpuMs: c.cpuMs, rows: c.calibrator.rows } };
     }
     case 'calibrateCancel':

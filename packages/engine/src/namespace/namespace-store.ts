@@ -242,6 +242,11 @@ export class NamespaceStore {
     return this.live;
   }
 
+  /** Rows per dense values chunk (what `denseBlocks` yields at most; chunks start at multiples of it). */
+  get chunkRows(): number {
+    return CHUNK_SLOTS;
+  }
+
   /** Changes whenever slots are renumbered (clear, compaction). */
   get generation(): number {
     return this.gen;
@@ -441,12 +446,12 @@ export class NamespaceStore {
   /**
    * The dense values as row-major blocks covering slots [0, slotCount) (from the block holding `fromSlot`), one at a time: each block's array
    * starts at offset 0 of its own buffer (what usearch's SIMD brute force needs), `first` is its first slot.
-   * Blocks read from the segment share one buffer: use each before asking for the next.
+   * Blocks read from the segment share one buffer (`scratch` when given, at least `chunkRows` rows long):
+   * use each before asking for the next.
    */
-  *denseBlocks(fromSlot = 0): Generator<{ first: number; rows: number; values: Float32Array }> {
+  *denseBlocks(fromSlot = 0, scratch?: Float32Array): Generator<{ first: number; rows: number; values: Float32Array }> {
     const dim = this.dimension;
     if (dim === 0) return;
-    let scratch: Float32Array | undefined;
     for (let first = fromSlot - (fromSlot & CHUNK_MASK); first < this.count; first += CHUNK_SLOTS) {
       const c = first >> CHUNK_SHIFT;
       const chunk = this.chunks[c];

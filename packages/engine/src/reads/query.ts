@@ -4,11 +4,16 @@ import { compile } from '../filter/matching.js';
 import { reportedScore } from '../scoring.js';
 import { executePlan } from '../search/execute.js';
 import { planQuery } from '../search/planner.js';
+import type { TailPrescan } from '../search/tail-prescan.js';
 import type { EngineMatch, QueryResult } from '../types.js';
 import { checkDense, checkSparse } from '../validation.js';
 import { recordOf, type ReadContext } from './context.js';
 
-export function query(ctx: ReadContext, request: QueryRequest): QueryResult {
+/**
+ * `prescan`: the unindexed tail's SIMD scan of this request's dense vector, done beforehand
+ * (search/tail-prescan.ts); ignored when the namespace was renumbered since.
+ */
+export function query(ctx: ReadContext, request: QueryRequest, prescan?: TailPrescan): QueryResult {
   const { settings } = ctx;
   const ns = ctx.namespaces.get(request.namespace);
   let vector = request.vector;
@@ -28,7 +33,7 @@ export function query(ctx: ReadContext, request: QueryRequest): QueryResult {
   const hasSparse = sparse !== undefined && sparse.indices.length > 0;
   const plan = planQuery(ns, { vector, hasSparse, filter: compile(request.filter), topK: request.topK }, ctx.search);
   const score = ns.scorer(settings.metric, vector, sparse);
-  const { top, executed } = executePlan(ns, plan, score, vector, request.topK, settings.metric);
+  const { top, executed } = executePlan(ns, plan, score, vector, request.topK, settings.metric, prescan);
   const parts = { values: request.includeValues, metadata: request.includeMetadata };
   const matches = top.sorted().map(({ score: s, slot }): EngineMatch => ({ ...recordOf(ns, slot, parts), score: reportedScore(settings.metric, s) }));
   return { matches, namespaceSize: ns.liveCount, plan: executed };

@@ -8,7 +8,7 @@ import type { AnnParams } from '../ann/usearch-ann.js';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
 import { MIN_BREADTH_SCALE, type SearchOptions } from '../types.js';
 import { VectorIndex } from '../vector-index.js';
-import { BREADTH_LADDER, calibrateBreadth, calibrationDue } from './calibrate.js';
+import { BREADTH_LADDER, BreadthCalibrator, calibrateBreadth, calibrationDue, sampleQueries, type CalibrationResult } from './calibrate.js';
 import { annBreadth, filteredGraphPlan, plannedCandidates, planQuery } from './planner.js';
 
 // Search breadth calibrated per namespace graph (issue 12 part 3): the multiplier of the planner's breadth
@@ -160,6 +160,28 @@ describe('breadth calibration', () => {
     ns.clear();
     expect(ns.annScale).toBe(scale);
     expect(ns.annCalibration?.size).toBe(0);
+  });
+
+  it('gives the same result evaluated in steps of any size as in one go (the store worker slices it)', () => {
+    const index = indexWith(narrow, weak);
+    const ns = index.namespaces.get('')!;
+    const bytes = savedBytes(ns);
+    const calibrator = new BreadthCalibrator('cosine', dim, sampleQueries(ns, ns.annUpTo));
+    const { slots, vectors } = ns.gather(0, ns.annUpTo);
+    calibrator.addRows(slots, vectors);
+    for (const [target, graph] of [[0.98, bytes], [1, bytes], [0.98, undefined]] as const) {
+      const whole = calibrator.evaluate(ns.ann!, index.search, target, graph);
+      expect(whole.tried.length).toBeGreaterThan(1);
+      for (const queries of [1, 7, 64]) {
+        const evaluation = calibrator.evaluation(ns.ann!, index.search, target, graph);
+        let result: CalibrationResult | undefined;
+        let steps = 0;
+        while ((result = evaluation.step(queries)) === undefined) steps++;
+        expect(result).toEqual(whole);
+        // Each multiplier tried took ⌈64 / queries⌉ steps (one when the planner would scan).
+        expect(steps + 1).toBeGreaterThanOrEqual(whole.tried.length * (queries === 1 ? 64 : 1));
+      }
+    }
   });
 
   it('is off at target 0', () => {

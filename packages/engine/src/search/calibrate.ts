@@ -199,6 +199,20 @@ export class BreadthCalibrator {
    * multipliers from 1 are tried, against the in-sample goal (IN_SAMPLE_MISS_RATIO).
    */
   evaluate(ann: UsearchAnn, options: SearchOptions, target: number, graphBytes?: GraphBytes, ladder: readonly number[] = BREADTH_LADDER): CalibrationResult {
+    const evaluation = this.evaluation(ann, options, target, graphBytes, ladder);
+    let result: CalibrationResult | undefined;
+    while ((result = evaluation.step(Number.POSITIVE_INFINITY)) === undefined);
+    return result;
+  }
+
+  /**
+   * `evaluate` in steps (the store's ANN worker answers other requests between them: the whole of it took
+   * 10–12 s at 1M × 128): each `step(queries)` walks the graph for up to that many sample queries at the
+   * current multiplier, and returns the result once a multiplier reaches the goal or the ladder ends. The same
+   * result as `evaluate` whatever the step sizes (the hits of a multiplier are summed over its steps). The
+   * graph and its bytes must stay open until then.
+   */
+  evaluation(ann: UsearchAnn, options: SearchOptions, target: number, graphBytes?: GraphBytes, ladder: readonly number[] = BREADTH_LADDER): BreadthEvaluation {
     const live = this.fed;
     const annLive = Math.max(1, Math.min(ann.size, live.size));
     const graph = openGraph(ann, graphBytes);
@@ -210,14 +224,21 @@ export class BreadthCalibrator {
     const dim = this.dimension;
     const nodes = graph?.nodesOf(Array.from(this.sample.slots));
     const expansion = ann.params.expansionSearch;
-    for (const scale of scales) {
-      const candidates = plannedCandidates(options, this.k, ann.size, annLive, dim, scale);
-      const rerank = annRerank(options, this.k, candidates, scale);
-      let recall = 1;
-      // The planner scans exactly when the list would cover half the graph: recall 1.
-      if (candidates * 2 < ann.size && expected > 0) {
-        let hits = 0;
-        for (let q = 0; q < this.n; q++) {
+    let rung = 0;
+    let q = 0;
+    let hits = 0;
+    const finish = (): CalibrationResult => {
+      const chosen = tried[tried.length - 1]!;
+      return { scale: chosen.scale, recall: chosen.recall, size: ann.size, tried, method: graph === undefined ? 'in-sample' : 'held-out' };
+    };
+    return {
+      step: (queries: number): CalibrationResult | undefined => {
+        const scale = scales[rung]!;
+        const candidates = plannedCandidates(options, this.k, ann.size, annLive, dim, scale);
+        const rerank = annRerank(options, this.k, candidates, scale);
+        // The planner scans exactly when the list would cover half the graph: recall 1.
+        const walks = candidates * 2 < ann.size && expected > 0;
+        for (let done = 0; walks && q < this.n && done < queries; q++, done++) {
           const self = this.sample.slots[q]!;
           const truth = exact[q]!;
           const query = this.sample.queries.subarray(q * dim, (q + 1) * dim);
@@ -232,14 +253,22 @@ export class BreadthCalibrator {
             if (truth.has(slot)) hits++;
           }
         }
-        recall = hits / expected;
-      }
-      tried.push({ scale, recall, candidates, rerank });
-      if (recall >= wanted) break;
-    }
-    const chosen = tried[tried.length - 1]!;
-    return { scale: chosen.scale, recall: chosen.recall, size: ann.size, tried, method: graph === undefined ? 'in-sample' : 'held-out' };
+        if (walks && q < this.n) return undefined;
+        const recall = walks ? hits / expected : 1;
+        tried.push({ scale, recall, candidates, rerank });
+        rung++;
+        q = 0;
+        hits = 0;
+        return recall >= wanted || rung >= scales.length ? finish() : undefined;
+      },
+    };
   }
+}
+
+/** A calibration's evaluation in steps (BreadthCalibrator.evaluation). */
+export interface BreadthEvaluation {
+  /** Walks up to `queries` sample queries; the result once the evaluation is over, else undefined. */
+  step(queries: number): CalibrationResult | undefined;
 }
 
 /** The graph's file read for the held-out walk; undefined without one or when it cannot be replayed. */

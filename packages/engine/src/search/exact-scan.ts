@@ -3,9 +3,9 @@
 // usearch's SIMD brute force first (a margin for float32 ties and dead rows) and re-score them exactly.
 import type { MatchSet } from '../filter/matching.js';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
-import { simdCandidates } from '../simd-exact.js';
 import type { TopK } from '../top-k.js';
 import type { Metric } from '../types.js';
+import { chunkCandidates } from './tail-prescan.js';
 
 /** Unfiltered exact scans of namespaces at least this large use SIMD candidates. */
 const SIMD_SCAN_MIN = 2000;
@@ -56,28 +56,26 @@ export function exactScan(scan: ExactScan): number {
   if (scan.simd !== undefined && simdWorthIt(ns, from, to, into.k)) {
     // Candidates per values chunk (a margin for float32 ties and the chunk's dead rows), re-scored exactly.
     // A range (the tail a graph does not cover yet) too: the JS scorer costs ~4× the SIMD scan, and a
-    // tail of 25k 768-d rows scanned in JS blocked the event loop for 50–100 ms per query.
+    // tail of 25k 768-d rows scanned in JS blocked the event loop for 50–100 ms per query. A chunk the range
+    // covers in part goes through the SIMD scan of the whole chunk when the range holds a quarter of it or
+    // more (the graph's edge falls anywhere in a chunk), else its rows are scored one by one.
+    const { vector, metric } = scan.simd;
+    const chunkRows = ns.chunkRows;
+    const candidates: number[] = [];
     let n = 0;
-    for (const block of ns.denseBlocks(from)) {
-      const end = block.first + block.rows;
-      if (block.first >= to) break;
-      if (block.first < from || end > to) {
-        // A block the range covers in part: its rows in the range, scored one by one.
-        for (let slot = Math.max(from, block.first); slot < Math.min(to, end); slot++) {
-          if (!ns.isLive(slot)) continue;
-          n++;
-          into.push(score(slot), slot);
-        }
-        continue;
+    for (let lo = from; lo < to; ) {
+      const hi = Math.min(to, (lo | (chunkRows - 1)) + 1);
+      let live = 0;
+      for (let slot = lo; slot < hi; slot++) if (ns.isLive(slot)) live++;
+      n += live;
+      if ((hi - lo) * 4 < Math.min(chunkRows, ns.slotCount - (lo - (lo & (chunkRows - 1))))) {
+        for (let slot = lo; slot < hi; slot++) if (ns.isLive(slot)) into.push(score(slot), slot);
+      } else {
+        candidates.length = 0;
+        chunkCandidates(ns, lo, hi, vector, metric, into.k, candidates);
+        for (const slot of candidates) if (ns.isLive(slot)) into.push(score(slot), slot);
       }
-      let dead = 0;
-      for (let slot = block.first; slot < end; slot++) if (!ns.isLive(slot)) dead++;
-      n += block.rows - dead;
-      const k = Math.min(block.rows, into.k + dead + 16);
-      for (const row of simdCandidates(block.values, block.rows, ns.dimension, scan.simd.vector, k, scan.simd.metric)) {
-        const slot = block.first + row;
-        if (ns.isLive(slot)) into.push(score(slot), slot);
-      }
+      lo = hi;
     }
     return n;
   }

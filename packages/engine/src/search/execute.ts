@@ -6,6 +6,7 @@ import type { ExecutedPlan, Metric } from '../types.js';
 import { exactScan } from './exact-scan.js';
 import type { MatchScanPlan, QueryPlan } from './planner.js';
 import { sketchScan } from './sketch-scan.js';
+import type { TailPrescan } from './tail-prescan.js';
 
 export interface Execution {
   top: TopK;
@@ -19,21 +20,48 @@ export function executePlan(
   vector: Float32Array | undefined,
   topK: number,
   metric: Metric,
+  prescan?: TailPrescan,
 ): Execution {
   const top = new TopK(topK);
+  // A prescan made before renumbering (compaction, clear) or for another namespace object is not used.
+  const pre = prescan?.fits(ns) === true ? prescan : undefined;
   switch (plan.kind) {
     case 'empty':
       return { top, executed: { plan: 'empty', candidates: 0 } };
     case 'exact': {
-      const simd = plan.simd && vector !== undefined ? { vector, metric } : undefined;
-      return { top, executed: { plan: 'exact', candidates: exactScan({ ns, score, into: top, simd }) } };
+      if (plan.simd && vector !== undefined) return { top, executed: { plan: 'exact', candidates: denseScan(ns, score, top, 0, vector, metric, pre) } };
+      return { top, executed: { plan: 'exact', candidates: exactScan({ ns, score, into: top }) } };
     }
     case 'exact-filtered':
     case 'sketch-filtered':
       return scanMatches(ns, plan, score, vector, top);
     case 'ann':
-      return annSearch(ns, plan, score, vector!, top, metric);
+      return annSearch(ns, plan, score, vector!, top, metric, pre);
   }
+}
+
+/**
+ * The unfiltered exact scan of slots [from, slotCount) of a dense query (SIMD candidates), the part a prescan
+ * covers taken from it (its candidates below `from` too: `seen` collects the slots pushed, for the graph
+ * search to skip). Returns the live rows scanned.
+ */
+function denseScan(
+  ns: NamespaceStore,
+  score: (slot: number) => number,
+  into: TopK,
+  from: number,
+  vector: Float32Array,
+  metric: Metric,
+  pre: TailPrescan | undefined,
+  seen?: Set<number>,
+): number {
+  const simd = { vector, metric };
+  if (pre === undefined) return exactScan({ ns, score, into, from, simd });
+  let n = pre.pushInto(ns, score, into, seen);
+  // What the prescan does not cover: below it (a graph smaller than when it started) and the slots written since.
+  if (from < pre.from) n += exactScan({ ns, score, into, from, to: pre.from, simd });
+  n += exactScan({ ns, score, into, from: Math.max(from, pre.to), simd });
+  return n;
 }
 
 /** Scans a filter's match set (exactly, or over the sketches for a dense vector). */
@@ -51,14 +79,17 @@ function annSearch(
   vector: Float32Array,
   top: TopK,
   metric: Metric,
+  pre: TailPrescan | undefined,
 ): Execution {
   const ann = ns.ann!;
   const { matches } = plan;
   const filtered = matches !== undefined;
-  // Tail not yet in the graph: exact (read-your-writes); SIMD candidates when unfiltered.
-  exactScan({ ns, score, into: top, matches, from: ns.annUpTo, simd: filtered ? undefined : { vector, metric } });
   const bits = matches?.bits;
   const seen = new Set<number>();
+  // Tail not yet in the graph: exact (read-your-writes); SIMD candidates when unfiltered, from the prescan
+  // when the store made one (whose candidates the graph may hold by now: `seen`).
+  if (filtered) exactScan({ ns, score, into: top, matches, from: ns.annUpTo });
+  else denseScan(ns, score, top, ns.annUpTo, vector, metric, pre, seen);
   let candidates = 0;
   let k = plan.candidates;
   let rerank = plan.rerank;
@@ -67,7 +98,7 @@ function annSearch(
       // The candidate list would cover half the graph: a scan is cheaper and complete.
       if (filtered) return scanMatches(ns, plan.scan ?? { kind: 'exact-filtered', matches }, score, vector, new TopK(top.k));
       const fresh = new TopK(top.k);
-      return { top: fresh, executed: { plan: 'exact', candidates: exactScan({ ns, score, into: fresh, simd: { vector, metric } }) } };
+      return { top: fresh, executed: { plan: 'exact', candidates: denseScan(ns, score, fresh, 0, vector, metric, pre) } };
     }
     let accepted = 0;
     for (const slot of ann.search(vector, k)) {
