@@ -1,16 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseFilter, parseQueryRequest } from '@conifer/contracts';
 import { VectorIndex } from '@conifer/engine';
+import { rng } from '@conifer/test-utils';
 import { cooperativeTailScan } from './cooperative-scan.js';
 
 const DIM = 16;
 
+/** Seeded numbers in [-0.5, 0.5). */
 function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
+  const next = rng(seed);
+  return () => next() - 0.5;
 }
 
 const next = random(3);

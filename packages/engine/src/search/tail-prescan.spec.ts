@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest } from '@conifer/contracts';
+import { rng } from '@conifer/test-utils';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
 import { TopK } from '../top-k.js';
 import type { Metric } from '../types.js';
@@ -9,12 +10,10 @@ import { TailPrescan } from './tail-prescan.js';
 
 const DIM = 8;
 
+/** Seeded numbers in [-0.5, 0.5). */
 function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
+  const next = rng(seed);
+  return () => next() - 0.5;
 }
 
 function vectorsFrom(next: () => number, n: number): number[][] {
