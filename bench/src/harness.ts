@@ -159,6 +159,15 @@ export async function waitAnnCalibrated(capSeconds: number): Promise<number | un
   }
 }
 
+/** The store's calibrated breadth multiplier and recall estimate for an index (its gauges), when it has them. */
+export async function annCalibration(indexId: string): Promise<{ scale: number; estimatedRecall: number } | undefined> {
+  const text = (await request(`${bench.storeUrl}/metrics`, { headers: bench.internalHeaders })).text;
+  const gauge = (name: string): number => Number(new RegExp(`^${name}\\{index="${indexId}"\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  const scale = gauge('conifer_store_ann_breadth_scale');
+  const estimatedRecall = gauge('conifer_store_ann_estimated_recall');
+  return Number.isFinite(scale) && Number.isFinite(estimatedRecall) ? { scale, estimatedRecall } : undefined;
+}
+
 /** Waits until no vector is pending for the graph; `perMinute`: the pending count at each whole minute (build progress). */
 export async function waitAnnBuilt(label: string, capSeconds = Infinity): Promise<{ seconds: number | undefined; pending: number; perMinute: { minute: number; pending: number; load: string }[] }> {
   const bar = progress(label);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { queryBody, recallAt, type UpsertBody } from '@conifer/test-utils';
 import { benchData, FILTER_1, FILTER_10 } from '../bench-data.ts';
-import { annPending, waitAnnCalibrated, annQueries, bench, createIndex, deleteIndex, loadTest, waitAnnBuilt } from '../harness.ts';
+import { annCalibration, annPending, waitAnnCalibrated, annQueries, bench, createIndex, deleteIndex, loadTest, waitAnnBuilt } from '../harness.ts';
 import { findNginx, startNginx } from '../nginx.ts';
 import { ANN_WAIT, BASE_GATEWAY_MAIN, type DatasetSpec, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
 import { log, results, row } from '../report.ts';
@@ -62,7 +62,13 @@ export async function datasetSection({ n, dim, name, restart }: DatasetSpec): Pr
   // until then queries search with the rule's breadth, so the timed ones wait for it.
   const calibrationWait = await waitAnnCalibrated(600);
   section.annCalibrationWaitSeconds = calibrationWait;
-  log(calibrationWait === undefined ? '  note: the breadth calibration had not finished after 600 s' : `  breadth calibration finished ${calibrationWait.toFixed(1)} s after the build`);
+  const calibration = await annCalibration(index.indexId);
+  section.annCalibration = calibration;
+  log(
+    calibrationWait === undefined
+      ? '  note: the breadth calibration had not finished after 600 s'
+      : `  breadth calibration finished ${calibrationWait.toFixed(1)} s after the build: ${calibration === undefined ? 'no multiplier reported' : `×${calibration.scale} of the rule, estimated recall@10 ${calibration.estimatedRecall.toFixed(4)}`}`,
+  );
   // As the memory section: the graph-growth snapshot (checked every 5 s once nothing is pending) moves the values
   // to their file and the worker drops its graph copy after 10 s idle; memory is read after both.
   await sleep(17_000);
