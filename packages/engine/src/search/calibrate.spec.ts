@@ -8,7 +8,7 @@ import type { AnnParams } from '../ann/usearch-ann.js';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
 import { MIN_BREADTH_SCALE, type SearchOptions } from '../types.js';
 import { VectorIndex } from '../vector-index.js';
-import { BREADTH_LADDER, BreadthCalibrator, calibrateBreadth, calibrationDue, sampleQueries, type CalibrationResult } from './calibrate.js';
+import { BREADTH_LADDER, BreadthCalibrator, calibrateBreadth, calibrationDue, calibrationSamples, sampleQueries, type CalibrationResult } from './calibrate.js';
 import { annBreadth, filteredGraphPlan, plannedCandidates, planQuery } from './planner.js';
 
 // Search breadth calibrated per namespace graph (issue 12 part 3): the multiplier of the planner's breadth
@@ -160,6 +160,15 @@ describe('breadth calibration', () => {
     ns.clear();
     expect(ns.annScale).toBe(scale);
     expect(ns.annCalibration?.size).toBe(0);
+  });
+
+  it('samples more queries from larger graphs (the estimate must be tighter where its bias no longer helps)', () => {
+    const index = indexWith(narrow, weak);
+    const ns = index.namespaces.get('')!;
+    const sample = sampleQueries(ns, ns.annUpTo);
+    expect(sample.slots.length).toBe(calibrationSamples(ns.annUpTo));
+    expect(new Set(sample.slots).size).toBe(sample.slots.length);
+    expect([10_000, 249_999, 250_000, 499_999, 500_000, 1_000_000].map(calibrationSamples)).toEqual([64, 64, 128, 128, 256, 256]);
   });
 
   it('gives the same result evaluated in steps of any size as in one go (the store worker slices it)', () => {

@@ -25,13 +25,21 @@ import { annRerank, plannedCandidates } from './planner.js';
  * re-ranked count shrinks with the candidates (planner annRerank).
  */
 export const BREADTH_LADDER: readonly number[] = [MIN_BREADTH_SCALE, 0.625, 0.75, 0.875, 1, 1.5, 2, 3, 4, 6, 8];
-/** Sample queries per calibration. */
-const CALIBRATION_SAMPLES = 64;
+/**
+ * Sample queries per calibration of a graph of `size` nodes: 64 (640 neighbours: a standard error of ~0.005 at recall
+ * 0.98), 128 from 250k nodes and 256 from 500k (~0.0027). The held-out estimate ran 0.004–0.011 below real recall at
+ * 100k (its bias gave the goal's small margin room), but not at 1M × 768: 64 samples chose breadths that measured
+ * 0.977 and 0.981 (bench/RESULTS.md, session 8). The exact answers and walks cost the worker ~4× more at 256 (tens of
+ * seconds at 1M × 768, in slices), once per doubling of the graph.
+ */
+export function calibrationSamples(size: number): number {
+  return size >= 500_000 ? 256 : size >= 250_000 ? 128 : 64;
+}
 /** The recall@k estimated (the planner's breadth for topK = k). */
 export const CALIBRATION_K = 10;
 /**
  * The estimate must miss at most this fraction of what the target allows (target 0.98: the estimate must reach
- * 0.982): a margin for the sample's noise (64 queries × 10 neighbours: ±0.004 at 0.98). The held-out estimate was
+ * 0.982): a margin for the sample's noise (calibrationSamples). The held-out estimate was
  * 0.001–0.011 below real queries' recall on every set measured (bench/RESULTS.md "s7-breadth"), so the margin is
  * small: 0.985 (the in-sample estimate's) chose ×1.5 at 1M × 128 where ×1 gave real queries 0.987 (CPU +26 %).
  */
@@ -78,7 +86,7 @@ export function calibrationDue(ns: NamespaceStore): boolean {
 }
 
 /** Up to `count` distinct live slots below `upTo`, chosen pseudo-randomly (seeded: repeatable), with copies of their values. */
-export function sampleQueries(ns: NamespaceStore, upTo: number, count = CALIBRATION_SAMPLES, seed = upTo): CalibrationSample {
+export function sampleQueries(ns: NamespaceStore, upTo: number, count = calibrationSamples(upTo), seed = upTo): CalibrationSample {
   const live: number[] = [];
   let state = (seed ^ 0x9e3779b9) >>> 0 || 1;
   const next = (): number => {
