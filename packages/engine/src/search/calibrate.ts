@@ -29,8 +29,9 @@ export const BREADTH_LADDER: readonly number[] = [MIN_BREADTH_SCALE, 0.625, 0.75
  * Sample queries per calibration of a graph of `size` nodes: 64 (640 neighbours: a standard error of ~0.005 at recall
  * 0.98), 128 from 250k nodes and 256 from 500k (~0.0027). The held-out estimate ran 0.004–0.011 below real recall at
  * 100k (its bias gave the goal's small margin room), but not at 1M × 768: 64 samples chose breadths that measured
- * 0.977 and 0.981 (bench/RESULTS.md, session 8). The exact answers and walks cost the worker ~4× more at 256 (tens of
- * seconds at 1M × 768, in slices), once per doubling of the graph.
+ * 0.977 and 0.981 (bench/RESULTS.md, session 8). 256 there chose ×1 at an estimated 0.985 that measured 0.979: the
+ * estimate is optimistic at that size, which more samples narrow but do not correct. The exact answers and walks cost
+ * the worker ~4× more at 256 (42 s at 1M × 768, in slices), once per doubling of the graph.
  */
 export function calibrationSamples(size: number): number {
   return size >= 500_000 ? 256 : size >= 250_000 ? 128 : 64;
