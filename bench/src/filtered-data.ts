@@ -14,6 +14,22 @@ const DATA_DIR = process.env.BENCH_DATA_DIR ?? '/tmp/conifer-bench-data';
 
 // A type alias, not an interface: the engine's metadata parameter needs its implicit index signature.
 export type FilterMeta = { bucket: number; region: number; zone: number; score: number; pos: number };
+/**
+ * The filters the filtered benches ask over that metadata: `bucket`/`score` independent of the vectors,
+ * `region`/`zone`/`pos` correlated with them, at 10 % and 1 %; `score` and `pos` are floats with a distinct
+ * value per record (no posting list per value).
+ */
+export const FILTERED_QUERIES = {
+  'indep 10%': { bucket: { $lt: 10 } },
+  'indep 1%': { bucket: { $eq: 42 } },
+  'corr 10%': { region: { $eq: 3 } },
+  'corr 1%': { zone: { $eq: 7 } },
+  'float indep 10%': { score: { $lt: 0.1 } },
+  'float indep 1%': { score: { $gte: 0.99 } },
+  'float corr 10%': { pos: { $lt: 0.1 } },
+  'float corr 1%': { pos: { $lt: 0.01 } },
+} as const satisfies Record<string, Record<string, unknown>>;
+
 export interface FilteredData {
   values: Float32Array;
   meta: FilterMeta[];

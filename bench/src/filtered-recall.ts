@@ -27,7 +27,7 @@ import {
 } from '@conifer/engine';
 import { refMatches, refScore } from '@conifer/test-utils';
 import { openGraphBytes } from '@conifer/vector-store';
-import { filteredData, filteredDataset, type FilterMeta } from './filtered-data.ts';
+import { FILTERED_QUERIES, filteredData, filteredDataset, type FilterMeta } from './filtered-data.ts';
 
 const N = Number(process.argv[2] ?? 30_000);
 const DIM = Number(process.argv[3] ?? 768);
@@ -44,18 +44,7 @@ const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slic
 type Filter = Record<string, unknown> | undefined;
 type Meta = FilterMeta;
 const { values, meta, queries } = filteredData(DATA, N, DIM, QUERIES);
-const FILTERS: Record<string, Filter> = {
-  none: undefined,
-  'indep 10%': { bucket: { $lt: 10 } },
-  'indep 1%': { bucket: { $eq: 42 } },
-  'corr 10%': { region: { $eq: 3 } },
-  'corr 1%': { zone: { $eq: 7 } },
-  // Ranges over floats with a distinct value per record (filtered-data.ts): no posting list per value.
-  'float indep 10%': { score: { $lt: 0.1 } },
-  'float indep 1%': { score: { $gte: 0.99 } },
-  'float corr 10%': { pos: { $lt: 0.1 } },
-  'float corr 1%': { pos: { $lt: 0.01 } },
-};
+const FILTERS: Record<string, Filter> = { none: undefined, ...FILTERED_QUERIES };
 
 // CONIFER_BENCH_SKETCH_CANDIDATES: the sketch scan's exact re-scoring breadth (the engine's default otherwise).
 const sketchCandidates = process.env.CONIFER_BENCH_SKETCH_CANDIDATES === undefined ? undefined : Number(process.env.CONIFER_BENCH_SKETCH_CANDIDATES);

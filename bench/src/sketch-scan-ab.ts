@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import * as current from '@conifer/engine';
-import { filteredData, filteredDataset } from './filtered-data.ts';
+import { FILTERED_QUERIES, filteredData, filteredDataset } from './filtered-data.ts';
 
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -46,17 +46,7 @@ const indexes = Object.fromEntries(
   }),
 );
 console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries, base ${basePath}; load ${load()}`);
-const FILTERS = {
-  'indep 10%': { bucket: { $lt: 10 } },
-  'corr 10%': { region: { $eq: 3 } },
-  'indep 1%': { bucket: { $eq: 42 } },
-  'corr 1%': { zone: { $eq: 7 } },
-  // Ranges over floats with a distinct value per record (filtered-data.ts).
-  'float indep 10%': { score: { $lt: 0.1 } },
-  'float corr 10%': { pos: { $lt: 0.1 } },
-  'float indep 1%': { score: { $gte: 0.99 } },
-  'float corr 1%': { pos: { $lt: 0.01 } },
-};
+const FILTERS = FILTERED_QUERIES;
 const rows: Record<string, string>[] = [];
 for (const [name, filter] of Object.entries(FILTERS)) {
   const stats = Object.fromEntries(
