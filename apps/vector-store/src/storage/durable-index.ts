@@ -133,23 +133,27 @@ function checksumFileSync(file: string): { bytes: number; crc32: number } {
   }
 }
 
-/** Live slots covered by memory-mapped graphs (what a snapshot can save). */
-function savedGraphCoverage(index: VectorIndex): number {
-  let n = 0;
-  for (const ns of index.namespaces.stores()) if (ns.ann?.file !== undefined) n += ns.annUpTo;
-  return n;
+/**
+ * What a snapshot can save of the memory-mapped graphs: the live slots they cover, and what their breadth
+ * calibrations amount to (the sizes they were calibrated at). A change of the latter means a calibration finished
+ * that the newest snapshot does not hold: a graph is calibrated seconds after it is published, usually after the
+ * snapshot its growth asked for, and without another snapshot a restart would search with the rule's breadth and
+ * calibrate again (bench/RESULTS.md, s8-store768).
+ */
+interface SavedGraphs {
+  coverage: number;
+  calibrations: number;
 }
 
-/**
- * What the breadth calibrations of those graphs amount to (the sizes they were calibrated at): a change means a
- * calibration finished that the newest snapshot does not hold. A graph is calibrated seconds after it is
- * published, usually after the snapshot its growth asked for; without another snapshot a restart would search
- * with the rule's breadth and calibrate again (bench/RESULTS.md, s8-store768).
- */
-function savedCalibrations(index: VectorIndex): number {
-  let n = 0;
-  for (const ns of index.namespaces.stores()) if (ns.ann?.file !== undefined && ns.annUpTo > 0) n += ns.annCalibration?.size ?? 0;
-  return n;
+function savedGraphs(index: VectorIndex): SavedGraphs {
+  let coverage = 0;
+  let calibrations = 0;
+  for (const ns of index.namespaces.stores()) {
+    if (ns.ann?.file === undefined || ns.annUpTo === 0) continue;
+    coverage += ns.annUpTo;
+    calibrations += ns.annCalibration?.size ?? 0;
+  }
+  return { coverage, calibrations };
 }
 
 export class DurableIndex {
@@ -161,10 +165,8 @@ export class DurableIndex {
   private compactionDriven = false;
   /** Mutations acknowledged (metrics). */
   mutations = 0;
-  /** Slots covered by the graphs saved with the newest snapshot. */
-  private graphCoverageSaved = 0;
-  /** `savedCalibrations` of the graphs saved with the newest snapshot. */
-  private calibrationsSaved = 0;
+  /** `savedGraphs` of the newest snapshot. */
+  private graphsSaved: SavedGraphs = { coverage: 0, calibrations: 0 };
   /** Called after each acknowledged mutation is applied (derived state such as full-text indexes). */
   readonly appliedHooks: Array<(mutation: Mutation) => void> = [];
   private currentSettings: IndexSettings;
@@ -325,8 +327,7 @@ export class DurableIndex {
     if (base > 0 && existsSync(path.join(dir, positionFileName(base)))) {
       durable.loadedPosition = Number(readFileSync(path.join(dir, positionFileName(base)), 'utf8').trim()) || 0;
     }
-    durable.graphCoverageSaved = savedGraphCoverage(index);
-    durable.calibrationsSaved = savedCalibrations(index);
+    durable.graphsSaved = savedGraphs(index);
     return durable;
   }
 
@@ -443,8 +444,7 @@ export class DurableIndex {
     this.newestSnapshot = { seq, position };
     await rename(temporary, target);
     await fsyncDirectoryAsync(this.dir);
-    this.graphCoverageSaved = coverage;
-    this.calibrationsSaved = calibrations;
+    this.graphsSaved = { coverage, calibrations };
     this.serveSavedValues(captured, valuesFiles);
     for (const file of readdirSync(this.dir)) {
       const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch|values-\d+\.f32)$/.exec(file);
@@ -509,12 +509,15 @@ export class DurableIndex {
    */
   graphSnapshotDue(): boolean {
     if (this.snapshotting !== undefined || this.closed || this.index.pendingAnnVectors() > 0) return false;
-    const grown = savedGraphCoverage(this.index) - this.graphCoverageSaved;
-    return grown >= Math.max(10_000, this.graphCoverageSaved / 4) || this.calibrationUnsaved();
+    const now = savedGraphs(this.index);
+    const saved = this.graphsSaved;
+    return now.coverage - saved.coverage >= Math.max(10_000, saved.coverage / 4) || now.calibrations !== saved.calibrations;
   }
 
-  private calibrationUnsaved(): boolean {
-    return savedCalibrations(this.index) !== this.calibrationsSaved;
+  /** Whether the graphs cover more, or hold another calibration, than the newest snapshot saved. */
+  private graphsChangedSinceSnapshot(): boolean {
+    const now = savedGraphs(this.index);
+    return now.coverage > this.graphsSaved.coverage || now.calibrations !== this.graphsSaved.calibrations;
   }
 
   /** Starts a snapshot unless one is running (background: errors are logged). */
@@ -534,7 +537,7 @@ export class DurableIndex {
     if (this.snapshotting) await this.snapshotting;
     await this.snapshotQueue;
     // A clean stop leaves a snapshot with the graphs, so that the next start replays little and rebuilds nothing.
-    if (this.options.snapshotOnClose && this.wal.healthy && (this.wal.bytes >= this.options.snapshotOnCloseBytes || savedGraphCoverage(this.index) > this.graphCoverageSaved || this.calibrationUnsaved())) {
+    if (this.options.snapshotOnClose && this.wal.healthy && (this.wal.bytes >= this.options.snapshotOnCloseBytes || this.graphsChangedSinceSnapshot())) {
       await this.startSnapshot();
     }
     this.closed = true;
