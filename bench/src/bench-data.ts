@@ -1,7 +1,8 @@
 // The query section's data, prepared once per size and kept on disk (BENCH_DATA_DIR, default
 // /tmp/conifer-bench-data), so that the bench never holds a set's JSON (1M × 768 is ~7 GB of bodies, 3 GB of
-// float32) and a second run at the same size skips the preparation. Files per `<n>x<dim>-q<queries>`:
-//   .bodies      the upsert bodies of makeDataset({ n, dim, seed: dim }) back to back (records with `bucket` and
+// float32) and a second run at the same size skips the preparation. Files per `<n>x<dim>-q<queries>` (prefixed
+// `hard-` for the hard kind):
+//   .bodies      the upsert bodies of makeDataset({ n, dim, seed: dim, kind }) back to back (records with `bucket` and
 //                `centile` metadata), read one at a time while they are sent
 //   .json        written last: the bodies' offsets and counts, the queries, and per query the exact top-10
 //                ids unfiltered, with `bucket = 3` (10 %) and with `centile = 42` (1 %)
@@ -10,7 +11,7 @@
 // The preparation runs at nice 19 (os.setPriority: other sessions share the machine) and restores the priority.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
-import { type Dataset, forEachUpsertBody, idOf, makeDataset, type UpsertBody } from '@conifer/test-utils';
+import { type Dataset, type DatasetKind, forEachUpsertBody, idOf, makeDataset, type UpsertBody } from '@conifer/test-utils';
 import { exactTopCosine } from './exact-top.ts';
 import { progress } from './util.ts';
 
@@ -50,9 +51,9 @@ interface Meta {
   exactMsPerQuery: number;
 }
 
-export function benchData(n: number, dim: number, queryCount: number): BenchData {
+export function benchData(n: number, dim: number, queryCount: number, kind: DatasetKind): BenchData {
   mkdirSync(DIR, { recursive: true });
-  const base = `${DIR}/${n}x${dim}-q${queryCount}`;
+  const base = `${DIR}/${kind === 'bench' ? '' : `${kind}-`}${n}x${dim}-q${queryCount}`;
   let prepareSeconds: number | undefined;
   if (!existsSync(`${base}.json`)) {
     const t0 = performance.now();
@@ -63,7 +64,7 @@ export function benchData(n: number, dim: number, queryCount: number): BenchData
       // not allowed: prepare at the current priority
     }
     try {
-      prepare(n, dim, queryCount, base);
+      prepare(n, dim, queryCount, kind, base);
     } finally {
       try {
         os.setPriority(priority);
@@ -98,10 +99,10 @@ export function benchData(n: number, dim: number, queryCount: number): BenchData
   };
 }
 
-function prepare(n: number, dim: number, queryCount: number, base: string): void {
-  let bar = progress(`preparing ${n} × ${dim} (nice 19, cached in ${DIR})`);
+function prepare(n: number, dim: number, queryCount: number, kind: DatasetKind, base: string): void {
+  let bar = progress(`preparing ${n} × ${dim} ${kind} (nice 19, cached in ${DIR})`);
   bar.update('generating vectors', true);
-  const data = makeDataset({ n, dim, seed: dim });
+  const data = makeDataset({ n, dim, seed: dim, kind });
   const queries = data.makeQueries(queryCount);
   const fd = openSync(`${base}.bodies.tmp`, 'w');
   const bodies: Meta['bodies'] = [];

@@ -3,6 +3,7 @@
 //   npm run build && npm run bench            quick sizes (a few minutes on 2 cores)
 //   npm run bench -- --full                   the issue's sizes: 100k x 768, 1M x 128 and 1M x 768
 //   --datasets=768 (the 768-d sets) or --datasets=<n>x<dim>,... (those sizes only, e.g. 1000000x768)
+//   --data=hard (the query section on test-utils' hard distribution instead of the default bench one)
 //   options: --only=overhead,framework,keys,query,text  --duration=<s per load case>  --queries=<n>  --rounds=<n>  --text-docs=<n>
 //   --overhead-dim=<d> (overhead section index dimension, 128)  --base-gateway-main=<path> (a second gateway build, overhead and query)
 //   --only=memory (not in the default set): --memory-sizes=<n>x<dim>,...  --memory-ann-wait=<s>  --memory-store-main=<path>

@@ -35,7 +35,7 @@ const engine = durable.index;
 const ns = engine.namespaces.get('');
 if (ns === undefined || ns.ann === undefined) throw new Error('the default namespace has no graph');
 const dim = ns.dimension;
-const data = benchData(ns.liveCount, dim, 200);
+const data = benchData(ns.liveCount, dim, 200, 'bench');
 const bodies = data.queries.map((q) => Buffer.from(queryBody(q)));
 const plan = planQuery(ns, { vector: data.queries[0]!, hasSparse: false, filter: undefined, topK: 10 }, engine.search);
 if (plan.kind !== 'ann') throw new Error(`the plan is ${plan.kind}, not a graph search`);

@@ -1,4 +1,6 @@
 // The bench's command-line options (see bench.ts for the list), read once.
+import type { DatasetKind } from '@conifer/test-utils';
+
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(`--${name}`);
 const option = (name: string, fallback: string | number): string => {
@@ -58,6 +60,13 @@ export const DATASETS: DatasetSpec[] =
         if (!Number.isInteger(n) || !Number.isInteger(dim) || n <= 0 || dim <= 0) throw new Error(`--datasets: '${choice}' is neither <dim> nor <n>x<dim>`);
         return [ALL_DATASETS.find((d) => d.n === n && d.dim === dim) ?? { n, dim, name: `bench-${dim}-${n}`, restart: n >= 1_000_000 }];
       });
+// --data=hard: the query section's sets drawn from test-utils' `hard` distribution (unit vectors, 1000 overlapping
+// clusters of low intrinsic dimension) instead of the default `bench` one (100 Gaussian clusters, isotropic noise).
+export const DATA_KIND = dataKind(option('data', 'bench'));
+function dataKind(name: string): DatasetKind {
+  if (name !== 'bench' && name !== 'hard') throw new Error(`--data: '${name}' is neither bench nor hard`);
+  return name;
+}
 // Longest wait for the background ANN build after ingest (then queries are measured as they are, and said so).
 export const ANN_WAIT = Number(option('ann-wait', Infinity));
 export const TEXT_DOCS = Number(option('text-docs', FULL ? 100_000 : 20_000));

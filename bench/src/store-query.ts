@@ -64,7 +64,7 @@ async function quiet(store: Store, name: string): Promise<void> {
   log(`  ${name} quiet after ${((performance.now() - t0) / 1000).toFixed(0)} s of start-up work, breadth multiplier ${scale}; load ${load()}`);
 }
 
-const data = benchData(n, dim, queryCount);
+const data = benchData(n, dim, queryCount, 'bench');
 const bodies = data.queries.map((q) => queryBody(q));
 const work = mkdtempSync(path.join(os.tmpdir(), 'conifer-store-query-'));
 let dataDir = option('data-dir', '');

@@ -1,4 +1,5 @@
-// [3–5] One generated dataset (cosine, 100 clusters, metadata bucket 0..9 and centile 0..99): durable ingest
+// [3–5] One generated dataset (cosine; `bench`: 100 Gaussian clusters, or `--data=hard`; metadata bucket 0..9 and
+// centile 0..99, independent of the vectors): durable ingest
 // through the gateway and straight to the store, queries right after ingest and once the ANN index is built
 // (latency, recall@10 against exact, QPS; unfiltered, 10 % and 1 % filtered), the store's memory per vector, the
 // disk's fsync ceiling, and for the dataset marked `restart` the store's restart and recovery. The data, bodies
@@ -11,7 +12,7 @@ import { queryBody, recallAt, type UpsertBody } from '@conifer/test-utils';
 import { benchData, FILTER_1, FILTER_10 } from '../bench-data.ts';
 import { annCalibration, annPending, waitAnnCalibrated, annQueries, bench, createIndex, deleteIndex, loadTest, waitAnnBuilt } from '../harness.ts';
 import { findNginx, startNginx } from '../nginx.ts';
-import { ANN_WAIT, BASE_GATEWAY_MAIN, type DatasetSpec, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
+import { ANN_WAIT, BASE_GATEWAY_MAIN, DATA_KIND, type DatasetSpec, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
 import { log, results, row } from '../report.ts';
 import { load, status } from '../store-process.ts';
 import { json, percentile, pool, progress, request, rssBytes, sleep } from '../util.ts';
@@ -19,12 +20,15 @@ import { json, percentile, pool, progress, request, rssBytes, sleep } from '../u
 /** The store's entry point, started again by the restart measurement. */
 const STORE_MAIN = path.resolve(import.meta.dirname, '../../../apps/vector-store/dist/main.js');
 
-export async function datasetSection({ n, dim, name, restart }: DatasetSpec): Promise<void> {
-  const label = `${n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`} × ${dim}`;
-  const section: Record<string, any> = { n, dim, metric: 'cosine', clusters: 100, queries: QUERIES };
+export async function datasetSection(spec: DatasetSpec): Promise<void> {
+  const { n, dim, restart } = spec;
+  const hard = DATA_KIND === 'hard';
+  const name = hard ? `${spec.name}-hard` : spec.name;
+  const label = `${n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`} × ${dim}${hard ? ' hard' : ''}`;
+  const section: Record<string, any> = { n, dim, metric: 'cosine', data: DATA_KIND, clusters: hard ? 1000 : 100, queries: QUERIES };
   results.sections[name] = section;
-  log(`\n[3–5] ${label} (cosine, 100 clusters, metadata bucket 0..9)`);
-  const data = benchData(n, dim, QUERIES);
+  log(`\n[3–5] ${label} (cosine, ${hard ? '1000 overlapping low-rank clusters, unit vectors' : '100 Gaussian clusters'}, metadata bucket 0..9)`);
+  const data = benchData(n, dim, QUERIES, DATA_KIND);
   const { queries, truth, batch } = data;
   log(`  data: ${data.bodyCount} upsert bodies (${batch.toFixed(0)} vectors each on average: the 2 MB request limit), ${data.prepareSeconds === undefined ? 'from the cache' : `prepared in ${data.prepareSeconds.toFixed(0)} s`}; exact answers ${data.exactMsPerQuery.toFixed(1)} ms per query (usearch SIMD, unfiltered + 10 % + 1 %)`);
   section.exactMsPerQuery = data.exactMsPerQuery;
