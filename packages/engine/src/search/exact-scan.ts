@@ -65,14 +65,15 @@ export function exactScan(scan: ExactScan): number {
     let n = 0;
     for (let lo = from; lo < to; ) {
       const hi = Math.min(to, (lo | (chunkRows - 1)) + 1);
-      let live = 0;
-      for (let slot = lo; slot < hi; slot++) if (ns.isLive(slot)) live++;
-      n += live;
       if ((hi - lo) * 4 < Math.min(chunkRows, ns.slotCount - (lo - (lo & (chunkRows - 1))))) {
-        for (let slot = lo; slot < hi; slot++) if (ns.isLive(slot)) into.push(score(slot), slot);
+        for (let slot = lo; slot < hi; slot++) {
+          if (!ns.isLive(slot)) continue;
+          n++;
+          into.push(score(slot), slot);
+        }
       } else {
         candidates.length = 0;
-        chunkCandidates(ns, lo, hi, vector, metric, into.k, candidates);
+        n += chunkCandidates(ns, lo, hi, vector, metric, into.k, candidates);
         for (const slot of candidates) if (ns.isLive(slot)) into.push(score(slot), slot);
       }
       lo = hi;

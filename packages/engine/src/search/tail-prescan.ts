@@ -42,22 +42,31 @@ interface ChunkCandidates {
  * The SIMD candidates of the rows [lo, hi) of the values chunk holding `lo` (the range must stay inside that
  * chunk): the best `k + margin` live rows of the range by SIMD score (all of them when fewer). The whole chunk is
  * compared (usearch wants an array from its buffer's start); rows outside the range and dead rows are
- * counted into the breadth asked for, so that `k + margin` of the range's live rows remain.
+ * counted into the breadth asked for, so that `k + margin` of the range's live rows remain. Returns the range's
+ * live rows (counted here anyway, so that a caller needs no second pass over the chunk's liveness).
  */
-export function chunkCandidates(ns: NamespaceStore, lo: number, hi: number, vector: Float32Array, metric: Metric, k: number, out: number[]): void {
+export function chunkCandidates(ns: NamespaceStore, lo: number, hi: number, vector: Float32Array, metric: Metric, k: number, out: number[]): number {
   for (const block of ns.denseBlocks(lo, segmentScratch(ns.chunkRows * ns.dimension))) {
-    const end = block.first + block.rows;
     // A chunk without values (denseBlocks skips it) has no rows to offer.
-    if (block.first > lo) return;
-    let excluded = block.rows - (Math.min(hi, end) - lo);
-    for (let slot = lo; slot < Math.min(hi, end); slot++) if (!ns.isLive(slot)) excluded++;
+    if (block.first > lo) break;
+    const rangeEnd = Math.min(hi, block.first + block.rows);
+    const live = liveRows(ns, lo, rangeEnd);
+    // The rows outside the range plus the range's dead rows.
+    const excluded = block.rows - live;
     const want = Math.min(block.rows, k + SIMD_MARGIN + excluded);
     for (const row of simdCandidates(block.values, block.rows, ns.dimension, vector, want, metric)) {
       const slot = block.first + row;
       if (slot >= lo && slot < hi) out.push(slot);
     }
-    return;
+    return live + liveRows(ns, rangeEnd, hi);
   }
+  return liveRows(ns, lo, hi);
+}
+
+function liveRows(ns: NamespaceStore, from: number, to: number): number {
+  let live = 0;
+  for (let slot = from; slot < to; slot++) if (ns.isLive(slot)) live++;
+  return live;
 }
 
 /** The prescan of one dense query's unindexed range [from, to) of a namespace, advanced chunk by chunk. */
