@@ -131,14 +131,19 @@ export async function deleteIndex(name: string): Promise<void> {
   await request(`${bench.system.gatewayUrl}/indexes/${name}`, { method: 'DELETE', headers: bench.keyHeaders });
 }
 
+/** The store's Prometheus exposition, as text (the gauges below read it). */
+async function storeMetricsText(): Promise<string> {
+  return (await request(`${bench.storeUrl}/metrics`, { headers: bench.internalHeaders })).text;
+}
+
 export async function annPending(): Promise<number> {
-  const text = (await request(`${bench.storeUrl}/metrics`, { headers: bench.internalHeaders })).text;
+  const text = await storeMetricsText();
   return Number(/^conifer_store_ann_pending_vectors (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
 /** Queries the store answered from a graph (its plan="ann" counters, summed). */
 export async function annQueries(): Promise<number> {
-  const text = (await request(`${bench.storeUrl}/metrics`, { headers: bench.internalHeaders })).text;
+  const text = await storeMetricsText();
   let sum = 0;
   for (const m of text.matchAll(/^conifer_store_queries_total\{[^}]*plan="ann"[^}]*\} (\d+)/gm)) sum += Number(m[1]);
   return sum;
@@ -152,7 +157,7 @@ export async function annQueries(): Promise<number> {
 export async function waitAnnCalibrated(capSeconds: number): Promise<number | undefined> {
   const t0 = performance.now();
   for (;;) {
-    const text = (await request(`${bench.storeUrl}/metrics`, { headers: bench.internalHeaders })).text;
+    const text = await storeMetricsText();
     if (/^conifer_store_ann_calibrating 0/m.test(text)) return (performance.now() - t0) / 1000;
     if ((performance.now() - t0) / 1000 > capSeconds) return undefined;
     await sleep(500);
@@ -161,7 +166,7 @@ export async function waitAnnCalibrated(capSeconds: number): Promise<number | un
 
 /** The store's calibrated breadth multiplier and recall estimate for an index (its gauges), when it has them. */
 export async function annCalibration(indexId: string): Promise<{ scale: number; estimatedRecall: number } | undefined> {
-  const text = (await request(`${bench.storeUrl}/metrics`, { headers: bench.internalHeaders })).text;
+  const text = await storeMetricsText();
   const gauge = (name: string): number => Number(new RegExp(`^${name}\\{index="${indexId}"\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
   const scale = gauge('conifer_store_ann_breadth_scale');
   const estimatedRecall = gauge('conifer_store_ann_estimated_recall');
