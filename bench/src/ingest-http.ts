@@ -10,12 +10,14 @@
 //   npx turbo run build && DATABASE_URL=… REDIS_URL=… node --experimental-strip-types bench/src/ingest-http.ts
 //     [--n=20000] [--rounds=2] [--workers=0,1] [--digits=4|17] [--paths=direct,gateway] [--unix-socket]
 //     [--base-store-main=<another build's apps/vector-store/dist/main.js>] [--base-gateway-main=<… apps/gateway/dist/main.js>]
-//     [--cpu-prof=<dir>]
+//     [--cpu-prof=<dir>] [--extra-env=NAME=VALUE]
 // --digits=17 prints values as float32 → double (what numpy float32 lists give: ~20 bytes a number, ~100
 // records per body) instead of the bench's 4 decimals. --base-store-main adds a direct-to-store row for another
 // build (e.g. main's), started with the same settings, every round; --base-gateway-main adds a gateway row whose
 // system runs that gateway build and the --base-store-main store (else this tree's), every round. --cpu-prof
 // starts the systems' processes with `--cpu-prof --cpu-prof-dir=<dir>` (profiles written when they stop).
+// --extra-env (repeatable) adds rows for this tree's build run with that variable set too (e.g.
+// CONIFER_MALLOC_MMAP_THRESHOLD). Each row also gives the store's RssAnon when the last upsert was answered.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +33,11 @@ const DIGITS = Number(arg('digits', '4'));
 const BASE_MAIN = arg('base-store-main', '');
 const BASE_GATEWAY_MAIN = arg('base-gateway-main', '');
 const PATHS = arg('paths', 'direct,gateway').split(',');
+// Each --extra-env=NAME=VALUE (repeatable) adds a variant of this tree's build.
+const EXTRA_ENVS: [string, Record<string, string>][] = process.argv
+  .filter((a) => a.startsWith('--extra-env='))
+  .map((a) => a.slice('--extra-env='.length))
+  .map((e) => [e, { [e.slice(0, e.indexOf('='))]: e.slice(e.indexOf('=') + 1) }]);
 const CPU_PROF = arg('cpu-prof', '');
 // Node flags for the gateway processes (e.g. --trace-gc: their output goes to <dir of --gateway-output>).
 const GATEWAY_NODE_ARGS = arg('gateway-node-args', '').split(' ').filter((a) => a !== '');
@@ -100,6 +107,8 @@ interface Sample {
   cpu: Record<string, number>;
   /** Vectors not yet in the graph when the last upsert was answered. */
   annPending: number;
+  /** The store's RssAnon (MB) when the last upsert was answered. */
+  rssAnonMb: number;
 }
 
 interface Target {
@@ -133,6 +142,7 @@ async function ingest(target: Target, bodies: UpsertBody[]): Promise<Sample> {
   const after = read();
   // The ingest's span on the profiles' clock (the monotonic clock, in µs), to summarise only that part of them.
   if (CPU_PROF !== '') appendFileSync(path.join(CPU_PROF, 'windows.jsonl'), `${JSON.stringify({ url: target.url, gatewayPid: target.gatewayPid, storePid: target.storePid, window: [monotonicUs(t0), monotonicUs(performance.now())] })}\n`);
+  const rssAnon = Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${target.storePid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
   const pending = await annPending(target.storeUrl, target.internalToken);
   const perK = (ticks: number) => (ticks * TICK_MS * 1000) / N;
   const cpu: Record<string, number> = {};
@@ -147,15 +157,15 @@ async function ingest(target: Target, bodies: UpsertBody[]): Promise<Sample> {
   for (const group of ['loop', 'parse', 'ann', 'workers', 'other']) {
     if (after.store[group] !== undefined) cpu[`store ${group}`] = perK(after.store[group] - (before.store[group] ?? 0));
   }
-  return { rate: N / seconds, cpu, annPending: pending };
+  return { rate: N / seconds, cpu, annPending: pending, rssAnonMb: rssAnon };
 }
 
 /** A store process of its own (no gateway) on an empty data directory. */
-async function startStore(main: string, workers: number): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+async function startStore(main: string, workers: number, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-ingest-'));
   const port = await freePort();
   const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', CONIFER_DATA_DIR: dataDir, CONIFER_BIND: '127.0.0.1', CONIFER_VECTOR_STORE_PORT: String(port), CONIFER_INTERNAL_TOKEN: TOKEN, CONIFER_LOG_LEVEL: 'warn', CONIFER_PARSE_WORKERS: String(workers) },
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', CONIFER_DATA_DIR: dataDir, CONIFER_BIND: '127.0.0.1', CONIFER_VECTOR_STORE_PORT: String(port), CONIFER_INTERNAL_TOKEN: TOKEN, CONIFER_LOG_LEVEL: 'warn', CONIFER_PARSE_WORKERS: String(workers), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -182,7 +192,7 @@ console.log(`${N} × ${DIM} vectors in ${bodies.length} bodies (${perBody.toFixe
 const rows: Record<string, Sample[]> = {};
 const add = (name: string, s: Sample) => {
   (rows[name] ??= []).push(s);
-  console.log(`  ${name}: ${Math.round(s.rate)} vectors/s; CPU ms per 1000 vectors ${Object.entries(s.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; ANN pending at the end ${s.annPending}; load ${load()}`);
+  console.log(`  ${name}: ${Math.round(s.rate)} vectors/s; CPU ms per 1000 vectors ${Object.entries(s.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; ANN pending at the end ${s.annPending}; store RssAnon ${s.rssAnonMb.toFixed(0)} MB; load ${load()}`);
 };
 
 const systemEnv = (w: number): Record<string, string> => ({
@@ -200,12 +210,13 @@ const started: System[] = [];
 if (PATHS.includes('gateway')) {
   for (const w of WORKERS) {
     const variants: Variant[] = [];
-    const builds: [string, string | undefined, string | undefined][] = [[`gateway, new, ${w} parse workers`, undefined, undefined]];
-    if (BASE_GATEWAY_MAIN !== '') builds.push([`gateway, base build, ${w} parse workers`, path.resolve(BASE_GATEWAY_MAIN), BASE_MAIN === '' ? undefined : path.resolve(BASE_MAIN)]);
-    for (const [name, gatewayMain, storeMain] of builds) {
+    const builds: [string, string | undefined, string | undefined, Record<string, string>][] = [[`gateway, new, ${w} parse workers`, undefined, undefined, {}]];
+    for (const [label, env] of EXTRA_ENVS) builds.push([`gateway, new, ${w} parse workers, ${label}`, undefined, undefined, env]);
+    if (BASE_GATEWAY_MAIN !== '') builds.push([`gateway, base build, ${w} parse workers`, path.resolve(BASE_GATEWAY_MAIN), BASE_MAIN === '' ? undefined : path.resolve(BASE_MAIN), {}]);
+    for (const [name, gatewayMain, storeMain, env] of builds) {
       const system = await startSystem({
         unixSocket: UNIX_SOCKET,
-        env: systemEnv(w),
+        env: { ...systemEnv(w), ...env },
         ...(gatewayMain === undefined ? {} : { gatewayMains: [gatewayMain] }),
         ...(storeMain === undefined ? {} : { storeMain }),
         ...(GATEWAY_NODE_ARGS.length > 0 ? { gatewayNodeArgs: GATEWAY_NODE_ARGS } : {}),
@@ -220,15 +231,16 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const w of WORKERS) {
       // Direct to a store process of its own, then through the gateway (a fresh index each time).
-      const direct: [string, string][] = [];
+      const direct: [string, string, Record<string, string>][] = [];
       if (PATHS.includes('direct')) {
-        direct.push([`direct, new, ${w} parse workers`, STORE_MAIN]);
-        if (BASE_MAIN !== '') direct.push([`direct, base build, ${w} parse workers`, path.resolve(BASE_MAIN)]);
+        direct.push([`direct, new, ${w} parse workers`, STORE_MAIN, {}]);
+        for (const [label, env] of EXTRA_ENVS) direct.push([`direct, new, ${w} parse workers, ${label}`, STORE_MAIN, env]);
+        if (BASE_MAIN !== '') direct.push([`direct, base build, ${w} parse workers`, path.resolve(BASE_MAIN), {}]);
       }
       // Alternate which build goes first from round to round.
       if (round % 2 === 1) direct.reverse();
-      for (const [name, main] of direct) {
-        const store = await startStore(main, w);
+      for (const [name, main, env] of direct) {
+        const store = await startStore(main, w, env);
         const id = `ingest${round}`;
         await request(`${store.url}/internal/indexes/${id}`, { method: 'PUT', headers: { 'x-conifer-internal-token': TOKEN }, body: JSON.stringify({ dimension: DIM, metric: 'cosine', vectorType: 'dense' }) });
         const target: Target = { url: `${store.url}/internal/indexes/${id}/vectors/upsert`, headers: { 'x-conifer-internal-token': TOKEN }, storePid: store.child.pid!, storeUrl: store.url, internalToken: TOKEN };
@@ -263,5 +275,5 @@ console.log(`\nevery round (load at the end ${load()}):`);
 const each = (xs: number[], digits = 0) => xs.map((x) => x.toFixed(digits)).join(' / ');
 for (const [name, samples] of Object.entries(rows)) {
   const cpuKeys = Object.keys(samples[0]!.cpu);
-  console.log(`| ${name} | ${each(samples.map((s) => s.rate))} vectors/s | ${cpuKeys.map((k) => `${k} ${each(samples.map((s) => s.cpu[k] ?? NaN))}`).join(', ')} ms CPU per 1000 vectors | ANN pending ${each(samples.map((s) => s.annPending))} |`);
+  console.log(`| ${name} | ${each(samples.map((s) => s.rate))} vectors/s | ${cpuKeys.map((k) => `${k} ${each(samples.map((s) => s.cpu[k] ?? NaN))}`).join(', ')} ms CPU per 1000 vectors | ANN pending ${each(samples.map((s) => s.annPending))} | store RssAnon ${each(samples.map((s) => s.rssAnonMb))} MB |`);
 }

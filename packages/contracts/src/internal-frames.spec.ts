@@ -23,9 +23,9 @@ import {
 const HEADER_LENGTH = 10;
 
 /** Decodes `bytes` fed in the given chunk sizes; copies payloads (they are views into the chunks). */
-function decode(bytes: Buffer, chunkSizes: (index: number) => number): Frame[] {
+function decode(bytes: Buffer, chunkSizes: (index: number) => number, options?: { dataInPieces?: boolean }): Frame[] {
   const frames: Frame[] = [];
-  const decoder = new FrameDecoder((frame) => frames.push({ ...frame, payload: Buffer.from(frame.payload) }));
+  const decoder = new FrameDecoder((frame) => frames.push({ ...frame, payload: Buffer.from(frame.payload) }), options);
   for (let at = 0, i = 0; at < bytes.length; i++) {
     const size = Math.max(1, chunkSizes(i));
     decoder.push(bytes.subarray(at, at + size));
@@ -211,6 +211,51 @@ describe('internal frames codec', () => {
       expect(digest(frames)).toEqual(reference);
       for (const { stream, body: sent } of streams) expect(body(frames, stream).equals(sent)).toBe(true);
     }
+  });
+
+  it('with dataInPieces, passes a split DATA frame on as it arrives, unjoined: the same bodies, END only on the last piece', () => {
+    let seed = 11;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const streams: { stream: number; body: Buffer }[] = [];
+    const parts: Buffer[] = [];
+    for (let i = 1; i <= 12; i++) {
+      const body = Buffer.alloc(random(3) === 0 ? 0 : random(3) === 0 ? MAX_DATA_BYTES * 2 + random(1000) : random(5000));
+      for (let j = 0; j < body.length; j++) body[j] = (i * 17 + j) & 0xff;
+      streams.push({ stream: i, body });
+      parts.push(encodeRequest(i, 'POST', `/p/${i}`, ['content-type', 'application/json'], body.length === 0 ? undefined : body), encodeWindow(i, i));
+    }
+    const bytes = Buffer.concat(parts);
+    const whole = decode(bytes, () => bytes.length);
+    const others = (frames: Frame[]) => frames.filter((f) => f.type !== FrameType.Data).map((f) => [f.type, f.flags, f.stream, f.payload.toString('hex')]);
+    for (const cut of [() => 1, () => 1 + random(12) * 100, () => 1 + random(70_000), () => 65_536, (i: number) => (i % 2 === 0 ? 9 : 65_536)]) {
+      const frames = decode(bytes, cut, { dataInPieces: true });
+      // Every frame that is not DATA is whole and in the same order; each body is its pieces in order.
+      expect(others(frames)).toEqual(others(whole));
+      for (const { stream, body: sent } of streams) {
+        const data = frames.filter((f) => f.type === FrameType.Data && f.stream === stream);
+        expect(body(frames, stream).equals(sent)).toBe(true);
+        // (An empty body is sent as a REQUEST frame with END, and no DATA.)
+        expect(data.map((f) => f.flags & FLAG_END)).toEqual(sent.length === 0 ? [] : [...data.slice(1).map(() => 0), FLAG_END]);
+      }
+    }
+    // A 64 KB read of a 256 KB DATA frame comes out as a view into that read: nothing is joined.
+    const big = encodeData(3, Buffer.alloc(MAX_DATA_BYTES, 1), true);
+    const seen: Frame[] = [];
+    const decoder = new FrameDecoder((frame) => seen.push(frame), { dataInPieces: true });
+    const reads = [0, 1, 2, 3, 4].map((i) => Buffer.from(big.subarray(i * 65_536, (i + 1) * 65_536)));
+    for (const read of reads) decoder.push(read);
+    expect(seen.map((f) => [f.payload.length, f.flags])).toEqual([
+      [65_536 - HEADER_LENGTH, 0],
+      [65_536, 0],
+      [65_536, 0],
+      [65_536, 0],
+      [HEADER_LENGTH, FLAG_END],
+    ]);
+    seen.forEach((f, i) => expect(f.payload.buffer).toBe(reads[i]!.buffer));
+    expect(decoder.buffered).toBe(0);
   });
 
   it('refuses a bad length as soon as the header is whole, also when it came in pieces', () => {

@@ -110,7 +110,8 @@ class FrameConnection {
   ) {
     const info: SocketInfo = { remoteAddress, encrypted: false, on: () => info, once: () => info, removeListener: () => info };
     this.info = info;
-    this.decoder = new FrameDecoder((frame) => this.onFrame(frame));
+    // Request bodies are joined by Fastify anyway: their DATA frames come in the pieces the socket read.
+    this.decoder = new FrameDecoder((frame) => this.onFrame(frame), { dataInPieces: true });
     this.writer = new FrameWriter(socket);
     (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));

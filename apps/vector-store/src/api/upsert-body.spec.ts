@@ -153,6 +153,23 @@ describe('readUpsertBody: bodies', () => {
     expect(read.request.vectors[0]!.values!.buffer).toBe(read.packed!.buffer);
   });
 
+  it('packs a body of dense values in place (a view of at most twice their bytes), and cuts a sparse one to size', () => {
+    // 4-decimal values (the bench's bodies: ~7.5 bytes a number) fill the array the scan starts with: no growing,
+    // no copy to cut it; a body that is mostly metadata gets an array of its values' size.
+    const random = rng(5);
+    const dense = JSON.stringify({
+      vectors: Array.from({ length: 40 }, (_, i) => ({ id: `v${i}`, values: Array.from({ length: 768 }, () => Math.round((random() * 2 - 1) * 1e4) / 1e4) })),
+    });
+    const read = readUpsertBody(Buffer.from(dense));
+    expect(read.packed!.length).toBe(40 * 768);
+    // A view of the array the scan wrote (not a copy cut to size), and at most twice the values' bytes.
+    expect(read.packed!.buffer.byteLength).toBeGreaterThan(read.packed!.byteLength);
+    expect(read.packed!.buffer.byteLength).toBeLessThanOrEqual(2 * 4 * 40 * 768);
+    expect(expectSame(dense)).toHaveProperty('ok');
+    const sparse = JSON.stringify({ vectors: [{ id: 'a', values: [0.5, 1], metadata: { text: 'x'.repeat(5000) } }] });
+    expect(readUpsertBody(Buffer.from(sparse)).packed!.buffer.byteLength).toBe(8);
+  });
+
   it('gives the reference error for malformed and invalid bodies', () => {
     const invalid = [
       '', '   ', 'null', '[]', '"x"', '1', '{', '{}', '{"vectors":{}}', '{"vectors":[]}', '{"vectors":null}', '{"vectors":[1]}', '{"vectors":[null]}',

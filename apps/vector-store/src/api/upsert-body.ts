@@ -99,15 +99,21 @@ export class Scanner {
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.end = b.length;
     this.borrowed = scratch !== undefined;
-    // A number takes at least two bytes with its separator; bodies of real vectors take 7–22 per number.
-    this.out = scratch ?? new Float32Array(Math.max(64, Math.ceil(b.length / 8)));
+    // Room for one number per 4 bytes of body: bodies of real vectors take 7–22 bytes per number (4 decimals:
+    // ~7.5), so the array never grows for them. It used to start at one per 8 bytes, and a 768-d body with 4
+    // decimals then grew once (a copy) and was cut to size in finish() (another): in the store those copies
+    // went to fresh allocations whose pages the kernel faulted in, 40 % of the parse worker's CPU (RESULTS.md).
+    this.out = scratch ?? new Float32Array(Math.max(64, Math.ceil(b.length / 4)));
   }
 
-  /** The packed values, cut to what was used (the unused tail is given back without a copy where possible). */
+  /**
+   * The packed values. Unless they fill less than half of the array, a view of it: its unused tail is never
+   * touched (no pages behind it) and cutting it off would copy the values.
+   */
   finish(): Float32Array {
     if (this.borrowed) return this.out.slice(0, this.used);
-    const bytes = this.used * 4;
-    const buffer = (this.out.buffer as Resizable).transfer(bytes);
+    if (this.used * 2 >= this.out.length) return this.out.subarray(0, this.used);
+    const buffer = (this.out.buffer as Resizable).transfer(this.used * 4);
     return new Float32Array(buffer, 0, this.used);
   }
 

@@ -3,8 +3,19 @@
 export class BinaryWriter {
   private buffer: Buffer;
   private offset = 0;
+  /** With `viewArrays`: the output so far, before `buffer[segmentStart, offset)`. */
+  private readonly parts: Buffer[] = [];
+  private segmentStart = 0;
 
-  constructor(initial = 256) {
+  /**
+   * `viewArrays`: float32 arrays of at least VIEWED_FLOATS values are not copied but kept as views, between
+   * the writer's own segments (read with parts()): a WAL record's values go to disk from the request's own
+   * array, without a copy into a fresh allocation whose pages the kernel must fault in (bench/RESULTS.md).
+   */
+  constructor(
+    initial = 256,
+    private readonly viewArrays = false,
+  ) {
     this.buffer = Buffer.allocUnsafe(initial);
   }
 
@@ -46,6 +57,11 @@ export class BinaryWriter {
   f32Array(values: Float32Array): void {
     this.u32(values.length);
     const bytes = values.length * 4;
+    if (this.viewArrays && values.length >= VIEWED_FLOATS) {
+      this.parts.push(this.buffer.subarray(this.segmentStart, this.offset), Buffer.from(values.buffer, values.byteOffset, bytes));
+      this.segmentStart = this.offset;
+      return;
+    }
     this.ensure(bytes);
     Buffer.from(values.buffer, values.byteOffset, bytes).copy(this.buffer, this.offset);
     this.offset += bytes;
@@ -60,9 +76,21 @@ export class BinaryWriter {
   }
 
   finish(): Buffer {
+    if (this.parts.length > 0) throw new Error('a writer with viewed arrays is read with parts()');
     return this.buffer.subarray(0, this.offset);
   }
+
+  /** The output as consecutive pieces (the viewed arrays among them), and its length. */
+  finishParts(): { parts: Buffer[]; bytes: number } {
+    const parts = [...this.parts, this.buffer.subarray(this.segmentStart, this.offset)];
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
+    return { parts, bytes };
+  }
 }
+
+/** Float32 arrays from this length are viewed, not copied (a 768-d vector is 3 KB; a view costs a Buffer object). */
+const VIEWED_FLOATS = 64;
 
 export class CorruptRecordError extends Error {}
 

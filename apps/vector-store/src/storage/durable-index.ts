@@ -38,7 +38,7 @@ import {
 } from '@conifer/engine';
 import { captureSnapshot, snapshotEndPayload, writeFramed, writeSnapshotRecords, type CapturedGraph, type CapturedSnapshot } from './snapshot.js';
 import { ValuesFile, writeValuesFile } from './values-file.js';
-import { decodePayload, encodeGraph, encodeMutation, scanRecords, type GraphRecord, type ValuesRecord } from './wal-codec.js';
+import { decodePayload, encodeGraph, encodeMutationParts, scanRecords, type GraphRecord, type ValuesRecord } from './wal-codec.js';
 import { WalWriter } from './wal-writer.js';
 import { positionFileName, type IndexLog, type LoggedWrite } from './log/index-log.js';
 import { LocalWalLog } from './log/local-wal-log.js';
@@ -345,7 +345,8 @@ export class DurableIndex {
   /** The local WAL's write: fsync, then apply. */
   async appendLocal(mutation: Mutation): Promise<number> {
     if (this.closed) throw new UnavailableError(`index ${this.id} is closing`);
-    await this.wal.append(encodeMutation(mutation));
+    // The values go to disk from the request's arrays (no copy); nothing changes them before the apply below.
+    await this.wal.append(encodeMutationParts(mutation).parts);
     // No await between the fsync and apply: mutations apply in log order.
     const touched = this.applyLogged(mutation);
     if (this.wal.bytes > this.options.snapshotWalBytes && this.snapshotting === undefined) void this.startSnapshot();

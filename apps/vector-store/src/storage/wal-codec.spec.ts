@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Mutation } from '@conifer/engine';
-import { decodePayload, encodeGraph, encodeMutation, encodePlacedRecords, frame, scanRecords } from './wal-codec.js';
+import { decodePayload, encodeGraph, encodeMutation, encodeMutationParts, encodePlacedRecords, frame, frameHeader, scanRecords } from './wal-codec.js';
 
 const mutations: Mutation[] = [
   {
@@ -24,6 +24,30 @@ const mutations: Mutation[] = [
 describe('WAL codec', () => {
   it('round-trips every mutation type', () => {
     for (const m of mutations) expect(decodePayload(encodeMutation(m))).toEqual(m);
+  });
+
+  it('gives the same bytes in pieces, the values of 64 floats or more as views of the arrays of the records', () => {
+    // One packed array as the parse worker makes it, records viewing it; 768-d and 3-d values, sparse, metadata.
+    const packed = Float32Array.from({ length: 3 * 768 + 3 }, (_, i) => Math.fround(Math.sin(i) * 7));
+    const big: Mutation = {
+      type: 'upsert',
+      namespace: 'n',
+      records: [
+        { id: 'x', values: packed.subarray(0, 768), metadata: { a: 'é'.repeat(300) } },
+        { id: 'y', values: packed.subarray(768, 1536), sparseValues: { indices: new Uint32Array([3]), values: new Float32Array([1]) } },
+        { id: 'small', values: packed.subarray(1536, 1539) },
+        { id: 'z', values: packed.subarray(1539) },
+      ],
+    };
+    for (const m of [...mutations, big]) {
+      const whole = encodeMutation(m);
+      const { parts, bytes } = encodeMutationParts(m);
+      expect(bytes).toBe(whole.length);
+      expect(Buffer.concat(parts).equals(whole)).toBe(true);
+      expect(frameHeader(parts).equals(frameHeader(whole))).toBe(true);
+    }
+    const viewed = encodeMutationParts(big).parts.filter((part) => part.buffer === packed.buffer);
+    expect(viewed.map((part) => (part.byteOffset - packed.byteOffset) / 4)).toEqual([0, 768, 1539]);
   });
 
   it('scans framed records and stops at a torn tail', () => {

@@ -95,12 +95,15 @@ function readFields(r: BinaryReader): Omit<PlacedRecord, 'id' | 'slot'> {
   return out;
 }
 
-/** An upsert payload's size: exact for ids and values, a guess for metadata (the writer grows if needed). */
-function upsertBytesEstimate(records: readonly StoredRecordInput[]): number {
+/**
+ * An upsert payload's size: exact for ids and values, a guess for metadata (the writer grows if needed);
+ * without the values' own bytes when they are viewed, not copied.
+ */
+function upsertBytesEstimate(records: readonly StoredRecordInput[], withValues: boolean): number {
   let bytes = 64;
   for (const r of records) {
     bytes += 16 + 3 * r.id.length;
-    if (r.values !== undefined) bytes += 4 + 4 * r.values.length;
+    if (r.values !== undefined) bytes += 4 + (withValues ? 4 * r.values.length : 0);
     if (r.sparseValues !== undefined) bytes += 8 + 8 * r.sparseValues.indices.length;
     if (r.metadata !== undefined) bytes += 128;
   }
@@ -111,7 +114,18 @@ function upsertBytesEstimate(records: readonly StoredRecordInput[]): number {
 export function encodeMutation(m: Mutation): Buffer {
   // An upsert's size is known closely in advance (its values dominate): one allocation instead of ~6 doublings
   // and their copies (a 364 × 768 upsert is 1.1 MB).
-  const w = new BinaryWriter(m.type === 'upsert' ? upsertBytesEstimate(m.records) : 256);
+  return writeMutation(m, new BinaryWriter(m.type === 'upsert' ? upsertBytesEstimate(m.records, true) : 256)).finish();
+}
+
+/**
+ * The same payload as encodeMutation, as consecutive pieces in which the records' values are views of the
+ * mutation's own arrays (for a writev; they must not change until it is written).
+ */
+export function encodeMutationParts(m: Mutation): { parts: Buffer[]; bytes: number } {
+  return writeMutation(m, new BinaryWriter(m.type === 'upsert' ? upsertBytesEstimate(m.records, false) : 256, true)).finishParts();
+}
+
+function writeMutation(m: Mutation, w: BinaryWriter): BinaryWriter {
   w.u8(TYPE[m.type]);
   w.string(m.namespace);
   switch (m.type) {
@@ -142,7 +156,7 @@ export function encodeMutation(m: Mutation): Buffer {
     default:
       break;
   }
-  return w.finish();
+  return w;
 }
 
 export function encodeSnapshotEnd(recordCount: number): Buffer {
@@ -283,10 +297,21 @@ export function decodePayload(payload: Buffer): DecodedPayload {
 }
 
 /** The 8-byte header framing `payload` (written before it: frame() without copying the payload). */
-export function frameHeader(payload: Buffer): Buffer {
+export function frameHeader(payload: Buffer | readonly Buffer[]): Buffer {
   const header = Buffer.allocUnsafe(HEADER_BYTES);
-  header.writeUInt32LE(payload.length, 0);
-  header.writeUInt32LE(crc32(payload), 4);
+  if (Buffer.isBuffer(payload)) {
+    header.writeUInt32LE(payload.length, 0);
+    header.writeUInt32LE(crc32(payload), 4);
+    return header;
+  }
+  let bytes = 0;
+  let crc = 0;
+  for (const part of payload) {
+    bytes += part.length;
+    crc = crc32(part, crc);
+  }
+  header.writeUInt32LE(bytes, 0);
+  header.writeUInt32LE(crc, 4);
   return header;
 }
 

@@ -7,9 +7,9 @@ import { UnavailableError } from '@conifer/contracts';
 import { frameHeader } from './wal-codec.js';
 
 interface Pending {
-  /** The record's header and its payload, written as they are (one writev per round, no joining copy). */
+  /** The record's header and its payload (in pieces), written as they are (one writev per round, no joining copy). */
   header: Buffer;
-  payload: Buffer;
+  payload: Buffer | readonly Buffer[];
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -35,8 +35,11 @@ export class WalWriter {
     return new WalWriter(handle, path, size);
   }
 
-  /** Appends one record payload; resolves once it is durable. */
-  append(payload: Buffer): Promise<void> {
+  /**
+   * Appends one record payload (or its consecutive pieces, which must not change until the promise settles);
+   * resolves once it is durable.
+   */
+  append(payload: Buffer | readonly Buffer[]): Promise<void> {
     if (this.failure) return Promise.reject(new UnavailableError(`write-ahead log failed: ${this.failure.message}`));
     if (this.closed) return Promise.reject(new UnavailableError('index is closing'));
     return new Promise<void>((resolve, reject) => {
@@ -61,8 +64,17 @@ export class WalWriter {
       const parts: Buffer[] = [];
       let total = 0;
       for (const p of batch) {
-        parts.push(p.header, p.payload);
-        total += p.header.length + p.payload.length;
+        parts.push(p.header);
+        total += p.header.length;
+        if (Buffer.isBuffer(p.payload)) {
+          parts.push(p.payload);
+          total += p.payload.length;
+        } else {
+          for (const part of p.payload) {
+            parts.push(part);
+            total += part.length;
+          }
+        }
       }
       try {
         if (this.failure) throw this.failure;
