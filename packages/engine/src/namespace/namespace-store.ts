@@ -22,14 +22,6 @@
 // that contiguous prefix to usearch, which reads an array from its buffer's start.
 // Written with the values; slots restored from a segment without values are sketched later from the
 // segment (`buildSketches`, the background builder); compaction copies them.
-//
-// Sign codes (sketched namespaces of CODE_MIN_DIMENSION or more): one bit per coordinate of the sketch, set
-// when the coordinate lies above its centre (96 bytes a row at 768-d, an eighth of the sketch). A broad filter's
-// scan ranks every match by its code first (`codeCandidates`: a table lookup per code byte, the rows read
-// where they lie) and gathers only the best of them for the sketch's ranking: pulling every match's 768-byte
-// sketch from DRAM was ~75 % of a 10 % query (bench/RESULTS.md). The centre and each coordinate's spread are
-// taken from the first CODE_CENTRE_ROWS sketches and then fixed, so that every code of the process is built
-// against one centre; a restart rebuilds every sketch, hence every code, from the values.
 import type { IndexSchema, ParsedSparseValues, RecordMetadata } from '@conifer/contracts';
 import { denseSimilarity, norm, sparseDot } from '../scoring.js';
 import type { UsearchAnn } from '../ann/usearch-ann.js';
@@ -38,7 +30,7 @@ import { holdsValue, MetadataIndex, type Holds } from '../filter/metadata-index.
 import { IdTable } from './id-table.js';
 import type { FilterNode } from '@conifer/contracts';
 import { pushSketchCandidates, sketchRow } from '../simd-exact.js';
-import { TopK } from '../top-k.js';
+import type { TopK } from '../top-k.js';
 import { MIN_BREADTH_SCALE, type BreadthCalibration, type Metric } from '../types.js';
 
 const INITIAL_CAPACITY = 64;
@@ -67,13 +59,6 @@ const SKETCH_SCRATCH = 512;
 /** The slots of the rows a sketch scan has gathered into scratch rows (a scan runs to its end: one buffer). */
 const SKETCH_ROW_SLOTS = new Int32Array(SKETCH_SCRATCH);
 
-/** Dimensions below this keep no codes: their sketch rows are short enough to be gathered whole. */
-const CODE_MIN_DIMENSION = 256;
-/** Sketches the codes' centre and spreads are taken from (the first slots sketched). */
-const CODE_CENTRE_ROWS = 1024;
-/** Matches ahead whose code row a code pass touches before scoring the current one. */
-const CODE_AHEAD = 16;
-
 /** Spare rows at the start of a sketch chunk of `total` rows in all. */
 function sketchScratchRows(total: number): number {
   return total >= 2 * SKETCH_SCRATCH ? SKETCH_SCRATCH : total >> 1;
@@ -96,8 +81,6 @@ interface Compaction {
   chunks: Float32Array[];
   /** Int8 sketches of the copied slots (a sketched namespace). */
   sketchChunks: Int8Array[];
-  /** Their codes, when the codes' centre was fixed before the compaction began. */
-  codeChunks: Uint8Array[] | undefined;
   norms: Float32Array;
   alive: Uint8Array;
   ids: IdTable;
@@ -178,13 +161,6 @@ export class NamespaceStore {
   /** Slots [sketchPendingFrom, sketchPendingTo) were restored without values: their sketches are not built yet. */
   private sketchPendingFrom = 0;
   private sketchPendingTo = 0;
-  /** Sign codes by sketch chunk (no scratch rows), once `codeCentre` is fixed. */
-  private codeChunks: Uint8Array[] = [];
-  /** Per coordinate: the codes' centre and the table weight of its sign (the mean distance from the centre). */
-  private codeCentre: Float32Array | undefined;
-  private codeSpread: Float32Array | undefined;
-  /** Kept so that the touches of `codeCandidates` are not optimised away. */
-  private codeTouched = 0;
 
   /**
    * `indexed`: the metadata fields that get posting lists (undefined: all); `schema`: the namespace's own
@@ -248,88 +224,11 @@ export class NamespaceStore {
     return chunk;
   }
 
-  /** Writes a slot's sketch from its values (`src` from element `offset`), and its code. */
-  private sketch(slot: number, src: Float32Array, offset: number, chunks = this.sketchChunks, codeChunks: Uint8Array[] | undefined = this.codeChunks): void {
+  /** Writes a slot's sketch from its values (`src` from element `offset`). */
+  private sketch(slot: number, src: Float32Array, offset: number, chunks = this.sketchChunks): void {
     const chunk = this.sketchChunkFor(slot, chunks);
     const total = chunk.length / this.dimension;
-    const at = (sketchScratchRows(total) + (slot & SKETCH_MASK)) * this.dimension;
-    sketchRow(src, offset, this.dimension, chunk, at);
-    this.codeRow(slot, chunk, at, codeChunks);
-    if (this.codeCentre === undefined && chunks === this.sketchChunks && slot >= CODE_CENTRE_ROWS - 1 && this.dimension >= CODE_MIN_DIMENSION) {
-      // Only once the first CODE_CENTRE_ROWS slots have their sketches (after a restore they may still be pending).
-      const pendingFrom = this.sketchPendingTo <= this.sketchPendingFrom ? Infinity : this.sketchPendingFrom;
-      if (pendingFrom >= Math.min(slot, CODE_CENTRE_ROWS)) this.fixCodeCentre(slot, pendingFrom);
-    }
-  }
-
-  private get codeBytes(): number {
-    return (this.dimension + 7) >> 3;
-  }
-
-  /** Writes a slot's code from its sketch (`sketch` from element `at`), once the centre is fixed. */
-  private codeRow(slot: number, sketch: Int8Array, at: number, codeChunks: Uint8Array[] | undefined): void {
-    const centre = this.codeCentre;
-    if (centre === undefined || codeChunks === undefined) return;
-    const bytes = this.codeBytes;
-    const c = slot >> SKETCH_SHIFT;
-    while (codeChunks.length <= c) codeChunks.push(new Uint8Array(0));
-    let chunk = codeChunks[c]!;
-    if (chunk.length <= (slot & SKETCH_MASK) * bytes) {
-      // Like the sketches: the first chunk doubles up to SKETCH_SLOTS rows, later ones are allocated whole.
-      const rows = c === 0 ? Math.min(SKETCH_SLOTS, Math.max(INITIAL_CAPACITY, (slot & SKETCH_MASK) + 1, (chunk.length / bytes) * 2)) : SKETCH_SLOTS;
-      const grown = new Uint8Array(rows * bytes);
-      grown.set(chunk);
-      codeChunks[c] = chunk = grown;
-    }
-    const dim = this.dimension;
-    let out = (slot & SKETCH_MASK) * bytes;
-    for (let d = 0; d < dim; d += 8, out++) {
-      let byte = 0;
-      for (let i = 0; i < 8 && d + i < dim; i++) if (sketch[at + d + i]! > centre[d + i]!) byte |= 1 << i;
-      chunk[out] = byte;
-    }
-  }
-
-  /**
-   * Fixes the codes' centre and spreads from the first CODE_CENTRE_ROWS sketches, and codes every slot
-   * sketched so far (up to `slot`, the one just sketched, and past it all but the pending ones).
-   */
-  private fixCodeCentre(slot: number, pendingFrom: number): void {
-    const dim = this.dimension;
-    const centre = new Float32Array(dim);
-    const spread = new Float32Array(dim);
-    const row = (slot: number): number => (sketchScratchRows(this.sketchChunks[0]!.length / dim) + slot) * dim;
-    for (let slot = 0; slot < CODE_CENTRE_ROWS; slot++) for (let d = 0, at = row(slot); d < dim; d++) centre[d] += this.sketchChunks[0]![at + d]!;
-    for (let d = 0; d < dim; d++) centre[d] /= CODE_CENTRE_ROWS;
-    for (let slot = 0; slot < CODE_CENTRE_ROWS; slot++) for (let d = 0, at = row(slot); d < dim; d++) spread[d] += Math.abs(this.sketchChunks[0]![at + d]! - centre[d]!);
-    // A coordinate constant over the sample still carries its sign: a small weight, not none.
-    for (let d = 0; d < dim; d++) spread[d] = Math.max(spread[d]! / CODE_CENTRE_ROWS, 0.5);
-    this.codeCentre = centre;
-    this.codeSpread = spread;
-    this.codeChunks = [];
-    const end = Math.max(this.count, slot + 1);
-    for (let s = 0; s < end; s++) {
-      if (s > slot && s >= pendingFrom && s < this.sketchPendingTo) continue;
-      const chunk = this.sketchChunks[s >> SKETCH_SHIFT];
-      const total = chunk === undefined ? 0 : chunk.length / dim;
-      const at = (sketchScratchRows(total) + (s & SKETCH_MASK)) * dim;
-      // A dead slot skipped by a restore may have no sketch row: its code is unused.
-      if (chunk !== undefined && at + dim <= chunk.length) this.codeRow(s, chunk, at, this.codeChunks);
-    }
-  }
-
-  /** Swaps in a finished compaction's codes, or codes its sketches when the centre was fixed meanwhile. */
-  private swapCodes(c: Compaction): void {
-    if (c.codeChunks !== undefined || this.codeCentre === undefined) {
-      this.codeChunks = c.codeChunks ?? [];
-      return;
-    }
-    this.codeChunks = [];
-    const dim = this.dimension;
-    for (let s = 0; s < c.next; s++) {
-      const chunk = this.sketchChunks[s >> SKETCH_SHIFT]!;
-      this.codeRow(s, chunk, (sketchScratchRows(chunk.length / dim) + (s & SKETCH_MASK)) * dim, this.codeChunks);
-    }
+    sketchRow(src, offset, this.dimension, chunk, (sketchScratchRows(total) + (slot & SKETCH_MASK)) * this.dimension);
   }
 
   // ---------------------------------------------------------------- reading
@@ -408,76 +307,6 @@ export class NamespaceStore {
     return this.sketched && this.dimension > 0 && this.sketchPendingTo <= this.sketchPendingFrom;
   }
 
-  /** Whether every slot also has its sign code (`codeCandidates`); implies `sketchReady`. */
-  get codesReady(): boolean {
-    return this.sketchReady && this.codeCentre !== undefined;
-  }
-
-  /**
-   * The query's code table (`codeCandidates`): for each code byte, the query's dot product with each of
-   * its 256 sign patterns (coordinate d counted as ±spread_d), as integers (the sum of a row's bytes stays
-   * below 2^25). Requires `codesReady`.
-   */
-  codeTable(vector: Float32Array): Int32Array {
-    const dim = this.dimension;
-    const spread = this.codeSpread!;
-    const bytes = this.codeBytes;
-    let total = 0;
-    for (let d = 0; d < dim; d++) total += Math.abs(vector[d]! * spread[d]!);
-    const scale = total > 0 ? (1 << 24) / total : 0;
-    const table = new Int32Array(bytes * 256);
-    const weights = new Float64Array(8);
-    for (let b = 0; b < bytes; b++) {
-      let base = 0;
-      for (let i = 0; i < 8; i++) {
-        const d = b * 8 + i;
-        weights[i] = d < dim ? vector[d]! * spread[d]! * scale : 0;
-        base -= weights[i]!;
-      }
-      const at = b << 8;
-      const partial = new Float64Array(256);
-      partial[0] = base;
-      for (let v = 1; v < 256; v++) partial[v] = partial[v & (v - 1)]! + 2 * weights[31 - Math.clz32(v & -v)]!;
-      for (let v = 0; v < 256; v++) table[at + v] = Math.round(partial[v]!);
-    }
-    return table;
-  }
-
-  /**
-   * The `k` slots among `slots` (ascending, live) best by their codes under `table` (`codeTable`), ascending.
-   * Requires `codesReady`.
-   */
-  codeCandidates(slots: Int32Array, table: Int32Array, k: number): Int32Array {
-    const bytes = this.codeBytes;
-    const best = new TopK(k);
-    const chunks = this.codeChunks;
-    const n = slots.length;
-    let chunkIndex = -1;
-    let chunk: Uint8Array = new Uint8Array(0);
-    let touched = 0;
-    for (let i = 0; i < n; i++) {
-      // The row CODE_AHEAD matches on is touched first (its first and last byte): scattered rows miss the
-      // cache, and loads that do not wait on this row's sums let the core fetch several rows at once.
-      if (i + CODE_AHEAD < n) {
-        const ahead = slots[i + CODE_AHEAD]!;
-        const aheadChunk = chunks[ahead >> SKETCH_SHIFT]!;
-        const aheadAt = (ahead & SKETCH_MASK) * bytes;
-        touched ^= aheadChunk[aheadAt]! ^ aheadChunk[aheadAt + bytes - 1]!;
-      }
-      const slot = slots[i]!;
-      if (slot >> SKETCH_SHIFT !== chunkIndex) {
-        chunkIndex = slot >> SKETCH_SHIFT;
-        chunk = chunks[chunkIndex]!;
-      }
-      let at = (slot & SKETCH_MASK) * bytes;
-      let score = 0;
-      for (let b = 0; b < bytes; b++) score = (score + table[(b << 8) | chunk[at++]!]!) | 0;
-      if (best.size < k || score > best.threshold) best.push(score, slot);
-    }
-    this.codeTouched = touched;
-    return best.slotArray().sort();
-  }
-
   /** Slots whose sketch is still to be built from the values (`buildSketches`). */
   get pendingSketches(): number {
     return Math.max(0, this.sketchPendingTo - this.sketchPendingFrom);
@@ -496,11 +325,7 @@ export class NamespaceStore {
     for (let first = from; first < to; ) {
       const n = Math.min(to - first, CHUNK_SLOTS - (first & CHUNK_MASK));
       this.readInto(first, n, rows);
-      for (let i = 0; i < n; i++) {
-        // The slots below are sketched: the codes' centre may be fixed from them.
-        this.sketchPendingFrom = first + i;
-        this.sketch(first + i, rows, i * dim);
-      }
+      for (let i = 0; i < n; i++) this.sketch(first + i, rows, i * dim);
       first += n;
     }
     this.sketchPendingFrom = to;
@@ -842,9 +667,6 @@ export class NamespaceStore {
     this.sketchChunks = [];
     this.sketchPendingFrom = 0;
     this.sketchPendingTo = 0;
-    this.codeChunks = [];
-    this.codeCentre = undefined;
-    this.codeSpread = undefined;
     this.segment = undefined;
     this.segmentUpTo = 0;
     this.norms = new Float32Array(0);
@@ -889,7 +711,6 @@ export class NamespaceStore {
       capacity,
       chunks: [],
       sketchChunks: [],
-      codeChunks: this.codeCentre === undefined ? undefined : [],
       norms: new Float32Array(capacity),
       alive: new Uint8Array(capacity),
       ids: new IdTable(),
@@ -962,13 +783,11 @@ export class NamespaceStore {
           // The old sketch row when it was built (a copy), else one made from the values just copied.
           const old = this.sketchChunks[slot >> SKETCH_SHIFT];
           const pending = slot >= this.sketchPendingFrom && slot < this.sketchPendingTo;
-          if (pending || old === undefined) this.sketch(next, target, (next & CHUNK_MASK) * dim, c.sketchChunks, c.codeChunks);
+          if (pending || old === undefined) this.sketch(next, target, (next & CHUNK_MASK) * dim, c.sketchChunks);
           else {
             const sketchChunk = this.sketchChunkFor(next, c.sketchChunks);
             const from = (sketchScratchRows(old.length / dim) + (slot & SKETCH_MASK)) * dim;
-            const to = (sketchScratchRows(sketchChunk.length / dim) + (next & SKETCH_MASK)) * dim;
-            sketchChunk.set(old.subarray(from, from + dim), to);
-            this.codeRow(next, sketchChunk, to, c.codeChunks);
+            sketchChunk.set(old.subarray(from, from + dim), (sketchScratchRows(sketchChunk.length / dim) + (next & SKETCH_MASK)) * dim);
           }
         }
       }
@@ -986,7 +805,6 @@ export class NamespaceStore {
     this.compaction = undefined;
     this.chunks = c.chunks;
     this.sketchChunks = c.sketchChunks;
-    this.swapCodes(c);
     this.norms = c.norms;
     this.alive = c.alive;
     this.ids = c.ids;
@@ -1137,7 +955,6 @@ export class NamespaceStore {
     let values = 0;
     for (const chunk of this.chunks) values += chunk.byteLength;
     for (const chunk of this.sketchChunks) values += chunk.byteLength;
-    for (const chunk of this.codeChunks) values += chunk.byteLength;
     return values + this.norms.byteLength + this.alive.byteLength;
   }
 }
