@@ -134,9 +134,14 @@ describe('MetadataIndex on fields with many distinct numbers', () => {
     { op: 'and', children: [{ op: 'gt', field: 'p', value: 600 }, { op: 'lt', field: 'p', value: 100 }] },
     { op: 'and', children: [{ op: 'gte', field: 'q', value: 10 }, { op: 'lt', field: 'q', value: 12 }, { op: 'lt', field: 'p', value: 900 }] },
     { op: 'and', children: [{ op: 'gte', field: 'p', value: 100 }, { op: 'lt', field: 'p', value: 400 }, { op: 'eq', field: 's', value: 'red' }] },
+    // Broad parts of comparable size, intersected (exact over the fresh index when every part is indexed).
+    { op: 'and', children: [{ op: 'lt', field: 'q', value: 25 }, { op: 'eq', field: 's', value: 'red' }] },
+    { op: 'and', children: [{ op: 'in', field: 'p', values: [0, 500, 'a'] }, { op: 'eq', field: 's', value: 'green' }, { op: 'lt', field: 'q', value: 40 }] },
     { op: 'or', children: [{ op: 'gt', field: 'p', value: 900 }, { op: 'eq', field: 'q', value: 3 }, { op: 'lt', field: 'p', value: 1 }] },
     { op: 'or', children: [{ op: 'gt', field: 'p', value: 900 }, { op: 'and', children: [{ op: 'eq', field: 's', value: 'green' }, { op: 'lt', field: 'q', value: 2 }] }] },
   ];
+
+  const INTERSECTED = FILTERS.findIndex((f) => f.op === 'and' && f.children.length === 2 && f.children[0]!.op === 'lt' && f.children[0]!.field === 'q');
 
   for (const indexed of [undefined, new Set(['p', 's'])]) {
     it(`narrows to the live matches, exactly when it says so, through adds, replacements and removals (${indexed === undefined ? 'every field' : 'declared fields'})`, () => {
@@ -165,6 +170,8 @@ describe('MetadataIndex on fields with many distinct numbers', () => {
           if (candidates.exact) exact++;
           // A single range, value or list over the fresh index needs no predicate.
           if (built === fresh && onePart(filter)) expect(candidates.exact).toBe(true);
+          // So do broad parts of comparable size, all indexed: their intersection is the match set.
+          if (built === fresh && filter === FILTERS[INTERSECTED]) expect(candidates.exact).toBe(indexed === undefined);
         }
       };
       for (let step = 0; step < 24_000; step++) {
