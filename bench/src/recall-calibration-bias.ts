@@ -50,12 +50,23 @@ for (let i = 0; i < Math.min(200, QUERIES); i++) {
   if (queries[i]!.some((x, d) => x !== data.queries[i]![d])) throw new Error(`query ${i} differs from recall-data's`);
 }
 
+/**
+ * Queries per exact-search call: usearch's exactSearch holds every query × row distance at once (3000 queries over
+ * 1M rows took 23 GB and the machine's OOM killer, 6 Dec 16:10), so the queries go through it in small groups.
+ */
+const EXACT_GROUP = 50;
+
 /** Exact top `k` rows of each query (usearch's SIMD brute force, float32 cosine). */
 function exactTop(qs: Float32Array[], k: number): Int32Array[] {
-  const flat = new Float32Array(qs.length * DIM);
-  qs.forEach((q, i) => flat.set(q, i * DIM));
-  const out = usearch.exactSearch(values, flat, DIM, k, 'cos' as never, 2) as unknown as { keys: BigUint64Array };
-  return qs.map((_, i) => Int32Array.from(out.keys.subarray(i * k, (i + 1) * k), Number));
+  const out: Int32Array[] = [];
+  for (let from = 0; from < qs.length; from += EXACT_GROUP) {
+    const group = qs.slice(from, from + EXACT_GROUP);
+    const flat = new Float32Array(group.length * DIM);
+    group.forEach((q, i) => flat.set(q, i * DIM));
+    const found = usearch.exactSearch(values, flat, DIM, k, 'cos' as never, 2) as unknown as { keys: BigUint64Array };
+    group.forEach((_, i) => out.push(Int32Array.from(found.keys.subarray(i * k, (i + 1) * k), Number)));
+  }
+  return out;
 }
 
 const random = rng(N + 7);
@@ -117,6 +128,10 @@ for (const scale of SCALES) {
   const r200 = summary(real.slice(0, 200));
   const rp = summary(replay);
   const rPrefix = summary(real.slice(0, REPLAY));
+  // By insertion time (slots are added in order): a sample inserted early had most of its neighbours inserted
+  // after it, routed through it and linked to it; one inserted late found them in place, as a real query does.
+  const early = summary(held.filter((_, i) => slots[i]! < N / 2));
+  const late = summary(held.filter((_, i) => slots[i]! >= N / 2));
   rows.push({
     scale,
     'candidates:rerank': `${candidates}:${rerank}`,
@@ -125,6 +140,7 @@ for (const scale of SCALES) {
     'real (first 200)': r200.mean.toFixed(4),
     'held − real': `${(h.mean - r.mean).toFixed(4)} ± ${Math.hypot(h.se, r.se).toFixed(4)}`,
     [`replay/real (first ${REPLAY})`]: `${rp.mean.toFixed(4)}/${rPrefix.mean.toFixed(4)}`,
+    'held-out early/late half': `${early.mean.toFixed(4)}/${late.mean.toFixed(4)}`,
     'walk ms': heldMs.toFixed(2),
   });
   log(`scale ${scale} done: ${JSON.stringify(rows[rows.length - 1])}`);
