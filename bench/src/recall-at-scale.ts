@@ -91,7 +91,7 @@ if (flags.calibrate !== undefined) {
   const cpu = process.cpuUsage(cpu0);
   console.log(
     `calibration (target ${target}, ${result.method}): multiplier ${result.scale}, estimated recall ${result.recall.toFixed(4)}; tried ${result.tried
-      .map((t) => `${t.scale}×(${t.candidates}:${t.rerank})=${t.recall.toFixed(4)}`)
+      .map((t) => `${t.scale}×(${t.candidates}:${t.rerank})=${t.recall.toFixed(4)}±${t.stderr.toFixed(4)}`)
       .join(' ')}; ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, ${(performance.now() - wall0).toFixed(0)} ms wall; load ${load()}`,
   );
 }

@@ -79,6 +79,13 @@ describe('breadth calibration', () => {
     // The chosen one reached the goal, unless the ladder ran out (then its widest).
     if (result.scale < BREADTH_LADDER[BREADTH_LADDER.length - 1]!) expect(result.recall).toBeGreaterThanOrEqual(0.982);
     for (const t of result.tried.slice(0, -1)) expect(t.recall).toBeLessThan(0.982);
+    // Each estimate's standard error is the sample queries' spread: positive below recall 1, and at most the
+    // all-or-nothing case's √(R (1 − R) / (n − 1)) (a query's hits lie in 0..k).
+    const samples = calibrationSamples(n);
+    for (const t of result.tried) {
+      if (t.recall < 1) expect(t.stderr).toBeGreaterThan(0);
+      expect(t.stderr).toBeLessThanOrEqual(Math.sqrt((t.recall * (1 - t.recall)) / (samples - 1)) + 1e-12);
+    }
     expect(ns.annScale).toBe(result.scale);
     expect(calibrationDue(ns)).toBe(false);
     // The planner now asks for the multiplied breadth.

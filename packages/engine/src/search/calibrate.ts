@@ -63,7 +63,11 @@ const METRIC = { cosine: 'cos', dotproduct: 'ip', euclidean: 'l2sq' } as const;
 
 /** What one calibration found: the chosen multiplier and the estimate of every multiplier tried. */
 export interface CalibrationResult extends BreadthCalibration {
-  tried: { scale: number; recall: number; candidates: number; rerank: number }[];
+  /**
+   * Each multiplier's estimate, and its standard error over the sample queries (a query's k neighbours are found
+   * or missed together, so the error is the queries' spread, not a binomial over neighbours).
+   */
+  tried: { scale: number; recall: number; stderr: number; candidates: number; rerank: number }[];
   /**
    * `held-out`: each query's own node left out of the walk (the replay of the graph file); `in-sample`: the
    * graph asked by usearch, the query's own slot dropped from its answers (optimistic), when the file cannot be
@@ -236,6 +240,8 @@ export class BreadthCalibrator {
     let rung = 0;
     let q = 0;
     let hits = 0;
+    /** Per sample query, its hits at the current multiplier (for the estimate's standard error). */
+    const queryHits = new Int32Array(this.n);
     const finish = (): CalibrationResult => {
       const chosen = tried[tried.length - 1]!;
       return { scale: chosen.scale, recall: chosen.recall, size: ann.size, tried, method: graph === undefined ? 'in-sample' : 'held-out' };
@@ -256,15 +262,18 @@ export class BreadthCalibrator {
               ? ann.search(query, candidates)
               : graph.search(ann.graphQuery(query), Math.min(candidates, ann.size), expansion, nodes!.get(self) ?? -1);
           let accepted = 0;
+          let found10 = 0;
           for (const slot of found) {
             if (slot === self || !live.has(slot)) continue;
             if (accepted++ >= rerank) break;
-            if (truth.has(slot)) hits++;
+            if (truth.has(slot)) found10++;
           }
+          hits += found10;
+          queryHits[q] = found10;
         }
         if (walks && q < this.n) return undefined;
         const recall = walks ? hits / expected : 1;
-        tried.push({ scale, recall, candidates, rerank });
+        tried.push({ scale, recall, stderr: walks ? ratioStderr(queryHits, exact, recall) : 0, candidates, rerank });
         rung++;
         q = 0;
         hits = 0;
@@ -272,6 +281,23 @@ export class BreadthCalibrator {
       },
     };
   }
+}
+
+/**
+ * The standard error of the pooled estimate Σ hits / Σ expected over the queries (the ratio estimator's:
+ * √(Σ (hitsᵢ − R·expectedᵢ)² / (n (n − 1))) / mean expected).
+ */
+function ratioStderr(hits: Int32Array, exact: readonly Set<number>[], recall: number): number {
+  const n = exact.length;
+  if (n < 2) return 0;
+  let squares = 0;
+  let expected = 0;
+  for (let q = 0; q < n; q++) {
+    const size = exact[q]!.size;
+    squares += (hits[q]! - recall * size) ** 2;
+    expected += size;
+  }
+  return expected === 0 ? 0 : Math.sqrt(squares / (n * (n - 1))) / (expected / n);
 }
 
 /** A calibration's evaluation in steps (BreadthCalibrator.evaluation). */
