@@ -39,6 +39,27 @@ function body(frames: Frame[], stream: number): Buffer {
   return Buffer.concat(frames.filter((f) => f.stream === stream && f.type === FrameType.Data).map((f) => f.payload));
 }
 
+/**
+ * Twelve request streams, each followed by a WINDOW frame, back to back: bodies empty (1 in 3), larger than two DATA
+ * frames (1 in `bigEvery` of the rest) or up to 5000 bytes, with bytes that differ by stream (`fill`). `random` is
+ * the seeded generator, left for the test's own draws.
+ */
+function requestStreams(seed: number, bigEvery: number, fill: number): { random: (n: number) => number; streams: { stream: number; body: Buffer }[]; bytes: Buffer } {
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const streams: { stream: number; body: Buffer }[] = [];
+  const parts: Buffer[] = [];
+  for (let i = 1; i <= 12; i++) {
+    const body = Buffer.alloc(random(3) === 0 ? 0 : random(bigEvery) === 0 ? MAX_DATA_BYTES * 2 + random(1000) : random(5000));
+    for (let j = 0; j < body.length; j++) body[j] = (i * fill + j) & 0xff;
+    streams.push({ stream: i, body });
+    parts.push(encodeRequest(i, 'POST', `/p/${i}`, ['content-type', 'application/json'], body.length === 0 ? undefined : body), encodeWindow(i, i));
+  }
+  return { random, streams, bytes: Buffer.concat(parts) };
+}
+
 describe('internal frames codec', () => {
   const request = encodeRequest(7, 'POST', '/internal/indexes/a%2Fb/query?x=é', ['x-request-id', 'r-1', 'content-type', 'application/json'], Buffer.from('{"topK":1}'));
   const response = encodeResponse(7, 404, ['content-type', 'application/json', 'x-conifer-applied-seq', '12'], Buffer.from('{"code":5}'));
@@ -189,20 +210,7 @@ describe('internal frames codec', () => {
   });
 
   it('gives the same frames however the stream is cut (split headers, one-byte chunks, chunks spanning frames)', () => {
-    let seed = 7;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
-    const streams: { stream: number; body: Buffer }[] = [];
-    const parts: Buffer[] = [];
-    for (let i = 1; i <= 12; i++) {
-      const body = Buffer.alloc(random(3) === 0 ? 0 : random(4) === 0 ? MAX_DATA_BYTES * 2 + random(1000) : random(5000));
-      for (let j = 0; j < body.length; j++) body[j] = (i * 31 + j) & 0xff;
-      streams.push({ stream: i, body });
-      parts.push(encodeRequest(i, 'POST', `/p/${i}`, ['content-type', 'application/json'], body.length === 0 ? undefined : body), encodeWindow(i, i));
-    }
-    const bytes = Buffer.concat(parts);
+    const { random, streams, bytes } = requestStreams(7, 4, 31);
     // Frames compared by their fields and a digest of the payload (jest compares large buffers slowly).
     const digest = (frames: Frame[]) => frames.map((f) => `${f.type}/${f.flags}/${f.stream}/${f.payload.length}/${createHash('sha1').update(f.payload).digest('hex')}`);
     const reference = digest(decode(bytes, () => bytes.length));
@@ -214,20 +222,7 @@ describe('internal frames codec', () => {
   });
 
   it('with dataInPieces, passes a split DATA frame on as it arrives, unjoined: the same bodies, END only on the last piece', () => {
-    let seed = 11;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
-    const streams: { stream: number; body: Buffer }[] = [];
-    const parts: Buffer[] = [];
-    for (let i = 1; i <= 12; i++) {
-      const body = Buffer.alloc(random(3) === 0 ? 0 : random(3) === 0 ? MAX_DATA_BYTES * 2 + random(1000) : random(5000));
-      for (let j = 0; j < body.length; j++) body[j] = (i * 17 + j) & 0xff;
-      streams.push({ stream: i, body });
-      parts.push(encodeRequest(i, 'POST', `/p/${i}`, ['content-type', 'application/json'], body.length === 0 ? undefined : body), encodeWindow(i, i));
-    }
-    const bytes = Buffer.concat(parts);
+    const { random, streams, bytes } = requestStreams(11, 3, 17);
     const whole = decode(bytes, () => bytes.length);
     const others = (frames: Frame[]) => frames.filter((f) => f.type !== FrameType.Data).map((f) => [f.type, f.flags, f.stream, f.payload.toString('hex')]);
     for (const cut of [() => 1, () => 1 + random(12) * 100, () => 1 + random(70_000), () => 65_536, (i: number) => (i % 2 === 0 ? 9 : 65_536)]) {
