@@ -18,8 +18,9 @@ import { readFileSync } from 'node:fs';
 import { TopK } from '@conifer/engine';
 import usearch from 'usearch';
 import { FILTERED_QUERIES, filteredData, filteredDataset, type FilterMeta } from './filtered-data.ts';
+import { commandLine } from './util.ts';
 
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const { args, flags } = commandLine();
 const N = Number(args[0] ?? 100_000);
 const DIM = Number(args[1] ?? 768);
 const QUERIES = Number(args[2] ?? 30);
@@ -63,7 +64,7 @@ for (let d = 0; d < DIM; d++) mean[d] /= N;
 for (let j = 0; j < N; j++) for (let d = 0; d < DIM; d++) spread[d] += Math.abs(sketches[j * DIM + d]! - mean[d]!);
 for (let d = 0; d < DIM; d++) spread[d] /= N;
 // --plain: no centre, no spread (sign of the sketch's coordinate, the query's coordinate as its weight).
-if (process.argv.includes('--plain')) {
+if (flags.plain !== undefined) {
   mean.fill(0);
   spread.fill(1);
 }

@@ -20,14 +20,14 @@ import { compileEngineFilter, matchSet, TopK, VectorIndex } from '@conifer/engin
 import usearch from 'usearch';
 import { summarize } from './cpuprofile-summary.ts';
 import { FILTERED_QUERIES, filteredData, filteredDataset } from './filtered-data.ts';
+import { commandLine } from './util.ts';
 
-const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const { args, flags } = commandLine();
 const N = Number(args[0] ?? 100_000);
 const DIM = Number(args[1] ?? 768);
 const QUERIES = Number(args[2] ?? 40);
 const DATA = filteredDataset(args[3] ?? 'hard');
-const profileOut = flags.find((f) => f.startsWith('--profile='))?.slice('--profile='.length);
+const profileOut = flags.profile;
 const K = 10;
 const BATCH = 512;
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

@@ -12,10 +12,10 @@ import { resolve } from 'node:path';
 import * as current from '@conifer/engine';
 import type { RecordMetadata } from '@conifer/contracts';
 import { rng } from '@conifer/test-utils';
+import { commandLine } from './util.ts';
 
-const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const basePath = flags.find((f) => f.startsWith('--base-engine='))?.slice('--base-engine='.length);
+const { args, flags } = commandLine();
+const basePath = flags['base-engine'];
 if (basePath === undefined) throw new Error('--base-engine=<path to another build of packages/engine/dist/index.js> is required');
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');

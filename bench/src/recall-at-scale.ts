@@ -32,14 +32,9 @@ import type * as Engine from '@conifer/engine';
 import { rng } from '@conifer/test-utils';
 import { openGraphBytes } from '@conifer/vector-store';
 import { load, PreadSegment, recallData, type RecallDataset } from './recall-data.ts';
+import { commandLine } from './util.ts';
 
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const flags = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .filter((a) => a.startsWith('--'))
-    .map((a) => a.slice(2).split('=') as [string, string]),
-);
+const { args, flags } = commandLine();
 const N = Number(args[0] ?? 100_000);
 const DIM = Number(args[1] ?? 768);
 const QUERIES = Number(args[2] ?? 200);

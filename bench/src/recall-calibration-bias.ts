@@ -20,14 +20,9 @@ import { openGraphBytes } from '@conifer/vector-store';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import usearch from 'usearch';
 import { load, recallData } from './recall-data.ts';
+import { commandLine } from './util.ts';
 
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const flags = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .filter((a) => a.startsWith('--'))
-    .map((a) => a.slice(2).split('=') as [string, string]),
-);
+const { args, flags } = commandLine();
 const N = Number(args[0] ?? 1_000_000);
 const DIM = Number(args[1] ?? 128);
 const DIR = flags.dir ?? '/tmp/conifer-recall';

@@ -16,10 +16,10 @@ import { resolve } from 'node:path';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import * as current from '@conifer/engine';
 import { FILTERED_QUERIES, filteredData, filteredDataset } from './filtered-data.ts';
+import { commandLine } from './util.ts';
 
-const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const basePath = flags.find((f) => f.startsWith('--base-engine='))?.slice('--base-engine='.length);
+const { args, flags } = commandLine();
+const basePath = flags['base-engine'];
 if (basePath === undefined) throw new Error('--base-engine=<path to another build of packages/engine/dist/index.js> is required');
 const N = Number(args[0] ?? 100_000);
 const DIM = Number(args[1] ?? 768);

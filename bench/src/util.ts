@@ -185,3 +185,17 @@ export class RawHttpClient {
     pending.resolve({ status: Number(head.slice(9, 12)), text: data.toString('utf8', headEnd + 4, total), ms: Number(process.hrtime.bigint() - pending.started) / 1e6 });
   }
 }
+
+/**
+ * A bench tool's command line: its positional arguments, and its `--name=value` flags by name (a bare `--name` is
+ * there with the value '').
+ */
+export function commandLine(argv: readonly string[] = process.argv.slice(2)): { args: string[]; flags: Record<string, string | undefined> } {
+  const flags: Record<string, string | undefined> = {};
+  for (const a of argv) {
+    if (!a.startsWith('--')) continue;
+    const at = a.indexOf('=');
+    flags[at < 0 ? a.slice(2) : a.slice(2, at)] = at < 0 ? '' : a.slice(at + 1);
+  }
+  return { args: argv.filter((a) => !a.startsWith('--')), flags };
+}
