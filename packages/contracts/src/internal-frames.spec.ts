@@ -259,6 +259,16 @@ describe('internal frames codec', () => {
     decoder.push(bad.subarray(0, 3));
     decoder.push(bad.subarray(3, 7));
     expect(() => decoder.push(bad.subarray(7))).toThrow(FrameProtocolError);
+    // With dataInPieces too, whether the header comes whole at a chunk's end or in pieces, and for a length too
+    // short to be a frame (a DATA frame's header left unchecked would pass on bytes that are not its payload).
+    const short = Buffer.from([0, 0, 0, 2, FrameType.Data, 0, 0, 0, 0, 1]);
+    for (const header of [bad, short]) {
+      const whole = Buffer.concat([encodeWindow(1, 1), header]);
+      expect(() => new FrameDecoder(() => undefined, { dataInPieces: true }).push(whole)).toThrow(FrameProtocolError);
+      const pieces = new FrameDecoder(() => undefined, { dataInPieces: true });
+      pieces.push(header.subarray(0, 3));
+      expect(() => pieces.push(header.subarray(3))).toThrow(FrameProtocolError);
+    }
   });
 
   it('keeps an incomplete tail only until the rest arrives', () => {
