@@ -10,8 +10,9 @@
 //   pays to pass the bytes on, with no HTTP parsing at all).
 // Not part of `npm run bench`.
 //   npx turbo run build && node --experimental-strip-types bench/src/ingest-floor.ts [--n=20000] [--rounds=3]
-// With GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 (what the store runs with, malloc-threshold.ts) every
-// allocation over 128 KB is a fresh mapping, as in the store: compare the two to see what that costs.
+// With GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 (what the store runs with by default: CONIFER_MALLOC_MMAP_THRESHOLD,
+// malloc-threshold.ts) every allocation of 32 KB or more is a fresh mapping, as in the store: compare the two to see
+// what that costs.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
