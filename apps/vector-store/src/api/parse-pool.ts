@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InvalidArgumentError, type ParsedRecord, type UpsertRequest } from '@conifer/contracts';
+import type { BodyBuffers } from './body-buffers.js';
 import type { ParseReply } from './parse-worker.js';
 
 export function parseWorkerPath(): string | undefined {
@@ -23,7 +24,10 @@ interface PoolWorker {
 
 export class ParsePool {
   private readonly workers: PoolWorker[] = [];
-  private readonly pending = new Map<number, { resolve: (r: UpsertRequest) => void; reject: (e: Error) => void; owner: PoolWorker }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: UpsertRequest) => void; reject: (e: Error) => void; owner: PoolWorker; returnTo: BodyBuffers | undefined }
+  >();
   private nextId = 1;
 
   constructor(file: string, size: number) {
@@ -49,6 +53,8 @@ export class ParsePool {
     if (p === undefined) return;
     this.pending.delete(reply.id);
     p.owner.inFlight--;
+    // The body's buffer comes back read: the next body is copied into its pages.
+    if (p.returnTo !== undefined && reply.bytes !== undefined) p.returnTo.give(reply.bytes);
     if (!reply.ok) {
       const status = reply.status === 413 || reply.status === 415 || reply.status === 422 ? reply.status : 400;
       p.reject(new InvalidArgumentError(reply.message, status));
@@ -64,18 +70,23 @@ export class ParsePool {
     p.resolve({ namespace: reply.namespace, vectors });
   }
 
-  /** Parses and validates an upsert body on a worker. */
-  parseUpsert(body: Buffer): Promise<UpsertRequest> {
+  /**
+   * Parses and validates an upsert body on a worker. `returnTo`: the body was taken from those buffers (it
+   * starts its ArrayBuffer, which nothing else views); the buffer moves to the worker whole and is given back
+   * to them when the worker answers.
+   */
+  parseUpsert(body: Buffer, returnTo?: BodyBuffers): Promise<UpsertRequest> {
     const owner = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const id = this.nextId++;
-    // A body collected from several chunks owns its ArrayBuffer: it moves to the worker without a copy (the
-    // route does not read it again). A small one may sit in Node's shared pool: copied out first.
-    const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && !(body.buffer instanceof SharedArrayBuffer);
+    // A body that owns its ArrayBuffer moves to the worker without a copy (the route does not read it again).
+    // A small one may sit in Node's shared pool: copied out first.
+    const owned =
+      body.byteOffset === 0 && (returnTo !== undefined || body.byteLength === body.buffer.byteLength) && !(body.buffer instanceof SharedArrayBuffer);
     const bytes = (owned ? body.buffer : body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)) as ArrayBuffer;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, owner });
+      this.pending.set(id, { resolve, reject, owner, returnTo: owned ? returnTo : undefined });
       owner.inFlight++;
-      owner.worker.postMessage({ id, bytes }, [bytes]);
+      owner.worker.postMessage({ id, bytes, length: body.byteLength }, [bytes]);
     });
   }
 

@@ -13,15 +13,17 @@ interface PackedRecord {
   metadata?: RecordMetadata;
 }
 
+// `bytes`: the body's buffer, sent back (read, nothing here views it: ids and metadata are strings of their
+// own, values are in `values`) so that the event loop copies the next body into its pages.
 export type ParseReply =
-  | { id: number; ok: true; namespace: string; records: PackedRecord[]; values: Float32Array }
-  | { id: number; ok: false; message: string; status: number };
+  | { id: number; ok: true; namespace: string; records: PackedRecord[]; values: Float32Array; bytes: ArrayBuffer }
+  | { id: number; ok: false; message: string; status: number; bytes: ArrayBuffer };
 
-parentPort?.on('message', ({ id, bytes }: { id: number; bytes: ArrayBuffer }) => {
+parentPort?.on('message', ({ id, bytes, length }: { id: number; bytes: ArrayBuffer; length: number }) => {
   let reply: ParseReply;
-  const transfer: ArrayBuffer[] = [];
+  const transfer: ArrayBuffer[] = [bytes];
   try {
-    const { request, packed } = readUpsertBody(new Uint8Array(bytes));
+    const { request, packed } = readUpsertBody(new Uint8Array(bytes, 0, length));
     let values = packed;
     if (values === undefined) {
       // The reference path (an unusual body that is still valid): pack its values here.
@@ -43,10 +45,10 @@ parentPort?.on('message', ({ id, bytes }: { id: number; bytes: ArrayBuffer }) =>
       return packedRecord;
     });
     transfer.push(values.buffer as ArrayBuffer);
-    reply = { id, ok: true, namespace: request.namespace, records, values };
+    reply = { id, ok: true, namespace: request.namespace, records, values, bytes };
   } catch (error) {
     const status = isConiferError(error) ? error.httpStatus : ((error as { status?: number }).status ?? 400);
-    reply = { id, ok: false, message: (error as Error).message, status };
+    reply = { id, ok: false, message: (error as Error).message, status, bytes };
   }
   parentPort!.postMessage(reply, transfer);
 });

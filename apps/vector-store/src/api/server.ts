@@ -36,6 +36,7 @@ import * as render from './render.js';
 import { cooperativeFilter } from './cooperative-filter.js';
 import { cooperativeTailScan } from './cooperative-scan.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
+import { BodyBuffers, readBodyInto } from './body-buffers.js';
 import { readUpsertBody } from './upsert-body.js';
 import { readQueryBody } from './query-body.js';
 import { assertQueryCanFit, renderFetchResponse, renderQueryResult } from './json-response.js';
@@ -217,21 +218,33 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register(async (child) => {
     child.removeAllContentTypeParsers();
     child.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    child.post<{ Params: IndexParams }>(
-      `${prefix}/vectors/upsert`,
-      { bodyLimit: Math.min(options.maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes) },
-      async (request, reply) => {
+    // Upsert bodies go into reused buffers (body-buffers.ts), given back once read.
+    const bodies = new BodyBuffers();
+    const upsertLimit = Math.min(options.maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes);
+    void child.register(async (upserts) => {
+      upserts.removeAllContentTypeParsers();
+      upserts.addContentTypeParser('application/json', (request, payload, done) =>
+        readBodyInto(bodies, payload, request.headers['content-length'], upsertLimit, done as (error: Error | null, body?: Buffer) => void),
+      );
+      upserts.post<{ Params: IndexParams }>(`${prefix}/vectors/upsert`, { bodyLimit: upsertLimit }, async (request, reply) => {
         const index = indexOf(request.params.indexId);
         const raw = request.body as Buffer | undefined;
         let upsert;
-        if (pool !== undefined && raw !== undefined) upsert = await pool.parseUpsert(raw);
-        else upsert = readUpsertBody(raw).request;
+        if (pool !== undefined && raw !== undefined) upsert = await pool.parseUpsert(raw, bodies);
+        else {
+          try {
+            upsert = readUpsertBody(raw).request;
+          } finally {
+            // Read whole: the request views none of its bytes.
+            if (raw !== undefined) bodies.give(raw.buffer as ArrayBuffer);
+          }
+        }
         const { seq } = await index.write(index.index.prepareUpsert(upsert));
         void reply.header(LOG_SEQ_HEADER, String(seq));
         // Counted as sent (a duplicate id within one request counts each time, as at Pinecone).
         return { upsertedCount: upsert.vectors.length };
-      },
-    );
+      });
+    });
     // Query bodies too are read from the bytes (query-body.ts: the vector scanned straight into float32), and
     // the answer is printed straight into its buffer (json-response.ts), capped at Pinecone's result size.
     child.post<{ Params: IndexParams }>(`${prefix}/query`, async (request, reply) => {

@@ -79,6 +79,61 @@ describe.each([0, 1])('upserts read from the bytes (parse workers: %i)', (worker
     }
   });
 
+  it('bodies read into reused buffers: larger then smaller, concurrent, chunked, after a refused one — each stored as sent', async () => {
+    // The store copies upsert bodies into buffers it reuses (src/api/body-buffers.ts): a body must never see
+    // another's bytes, whatever the order of sizes, with 4 in flight, with and without a Content-Length.
+    const random = rng(7 + workers);
+    const sent = new Map<string, string[]>();
+    // Bodies from ~100 bytes to ~1.9 MB (a padding string in the metadata), so that buffers of several sizes are
+    // taken, given back and taken again for shorter bodies.
+    const bodyOf = (batch: number, count: number, pad: number): string => {
+      const records: string[] = [];
+      for (let r = 0; r < count; r++) {
+        const row = Array.from({ length: DIM }, () => (random() * 2 - 1).toFixed(1 + Math.floor(random() * 9)));
+        sent.set(`b${batch}-${r}`, row);
+        records.push(`{"id":"b${batch}-${r}","values":[${row.join(',')}],"metadata":{"batch":${batch},"pad":"${'p'.repeat(pad)}"}}`);
+      }
+      return `{"namespace":"reuse","vectors":[${records.join(',')}]}`;
+    };
+    const counts: [number, number][] = [[1000, 1800], [40, 0], [900, 600], [1, 0], [1000, 1700], [700, 100], [5, 10], [1000, 1000], [90, 3], [800, 2000], [2, 0], [1000, 900]];
+    const chunked = async (body: string): Promise<number> => {
+      // No Content-Length: a stream body is sent chunked.
+      const bytes = Buffer.from(body);
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += 50_000) controller.enqueue(bytes.subarray(at, at + 50_000));
+          controller.close();
+        },
+      });
+      const res = await fetch(`${t.url}${base}/vectors/upsert`, {
+        method: 'POST',
+        headers: { 'x-conifer-internal-token': TOKEN, 'content-type': 'application/json' },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
+      await res.arrayBuffer();
+      return res.status;
+    };
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < counts.length) {
+          const batch = next++;
+          const [count, pad] = counts[batch]!;
+          const body = bodyOf(batch, count, pad);
+          expect(body.length).toBeLessThan(2 * 1024 * 1024);
+          if (batch % 3 === 1) expect(await chunked(body)).toBe(200);
+          else expect(await postRaw(t, 'vectors/upsert', body)).toEqual({ status: 200, body: { upsertedCount: count } });
+          // A refused body in between: its buffer goes back too.
+          if (batch === 5) expect((await postRaw(t, 'vectors/upsert', '{"vectors":[{"id":"x","values":[1,2,3]}]}')).status).toBe(400);
+        }
+      }),
+    );
+    const stored = storedValues(t, 'reuse', [...sent.keys()]);
+    expect(stored.size).toBe(sent.size);
+    for (const [id, row] of sent) expect(Array.from(stored.get(id)!, f32bits)).toEqual(row.map((text) => f32bits(Math.fround(Number(text)))));
+  });
+
   it('a body the scan leaves to the reference path (an escaped key) is stored the same', async () => {
     const texts = ['0.1', '-2.5e-3', '16777217', '1e-45', '3', '4', '5', '6'];
     const body = `{"vectors":[{"id":"esc","\\u0076alues":[${texts.join(',')}]},{"id":"plain","values":[${texts.join(',')}]}],"namespace":"ref"}`;
