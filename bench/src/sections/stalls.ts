@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { indexedUnitVectors, STORE_MAIN } from '@conifer/test-utils';
-import { STALLS_ANN_WAIT, STALLS_SIZES, STALLS_STORE_MAIN } from '../options.ts';
+import { STALLS_ANN_WAIT, STALLS_CPU_PROF, STALLS_SIZES, STALLS_STORE_MAIN } from '../options.ts';
 import { log, results, row } from '../report.ts';
 import { load, Store } from '../store-process.ts';
 import { freePort, percentile, pool, progress, request, sleep } from '../util.ts';
@@ -126,6 +126,9 @@ class Phase {
   private lagMax = 0;
   private lagP99 = 0;
   readonly start = performance.timeOrigin + performance.now();
+  /** Start and end in µs of the monotonic clock (a --cpu-prof profile's timestamps on Linux). */
+  readonly startUs = Number(process.hrtime.bigint() / 1000n);
+  endUs = 0;
   end = 0;
   loadAtEnd = '';
 
@@ -150,6 +153,7 @@ class Phase {
   async finish(store: Store): Promise<void> {
     this.observe(await store.metricsText());
     this.end = performance.timeOrigin + performance.now();
+    this.endUs = Number(process.hrtime.bigint() / 1000n);
     this.loadAtEnd = load();
   }
 
@@ -176,7 +180,8 @@ class Phase {
 async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: string): Promise<Record<string, unknown>> {
   const tag = `${n / 1000}k × ${dim}`;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-bench-stalls-'));
-  const store = new Store(storeMain, dataDir, await freePort());
+  const profArgs = STALLS_CPU_PROF === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(STALLS_CPU_PROF)}`];
+  const store = new Store(storeMain, dataDir, await freePort(), profArgs);
   const out: Record<string, unknown> = { n, dim, loadAtStart: load() };
   const phases: Phase[] = [];
   let trickle: Worker | undefined;
@@ -272,6 +277,11 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
     trickle.postMessage('stop');
     const all = await samples;
     const rows = phases.map((p) => p.result(all));
+    if (STALLS_CPU_PROF !== '') {
+      const short = (name: string): string => name.split(' ').slice(0, name.startsWith('graph') ? 2 : 1).join('-');
+      const windows = phases.map((p) => `${short(p.name)}:${p.startUs}:${p.endUs}`).join(',');
+      log(`  phase windows (monotonic µs, for bench/src/long-ticks.ts once the store has stopped): --phases=${windows}`);
+    }
     out.phases = rows;
     const f = (x: number | undefined, digits = 1): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
     log(`  ${tag} event-loop delay of the store and the latency of a query every ${QUERY_EVERY_MS} ms, per phase:`);
