@@ -89,6 +89,9 @@ export const MEMORY_STORE_MAIN = option('memory-store-main', '');
 export const STALLS_SIZES = sizes('stalls-sizes', FULL ? '100000x768' : '30000x768');
 export const STALLS_ANN_WAIT = Number(option('stalls-ann-wait', 1800));
 export const STALLS_STORE_MAIN = option('stalls-store-main', '');
+// --stalls-cpu-prof=<dir>: the store runs with --cpu-prof into <dir> (its main thread's profile: read its long
+// ticks with bench/src/long-ticks.ts and the phase windows the section prints).
+export const STALLS_CPU_PROF = option('stalls-cpu-prof', '');
 // --base-gateway-main=<another build's apps/gateway/dist/main.js>: a second gateway of that build on the same store,
 // database and key; the overhead and query sections measure it as one more target, interleaved (before/after in one run).
 export const BASE_GATEWAY_MAIN = option('base-gateway-main', '');

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { indexedUnitVectors, STORE_MAIN } from '@conifer/test-utils';
-import { STALLS_ANN_WAIT, STALLS_SIZES, STALLS_STORE_MAIN } from '../options.ts';
+import { STALLS_ANN_WAIT, STALLS_CPU_PROF, STALLS_SIZES, STALLS_STORE_MAIN } from '../options.ts';
 import { log, results, row } from '../report.ts';
 import { load, Store } from '../store-process.ts';
 import { freePort, percentile, pool, progress, request, sleep } from '../util.ts';
@@ -65,6 +65,19 @@ interface LoopReading {
   lagMax: number;
   /** monitorEventLoopDelay's p99 since the previous scrape, less its resolution. */
   lagP99: number;
+  /** Garbage collections so far by kind (prom-client's nodejs_gc_duration_seconds: pauses of the loop's thread). */
+  gc: Map<string, { count: number; seconds: number; over100ms: number }>;
+}
+
+function gcReading(text: string): LoopReading['gc'] {
+  const out: LoopReading['gc'] = new Map();
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_count\{kind="(\w+)"\} (\d+)/gm)) {
+    const kind = m[1]!;
+    const seconds = Number(new RegExp(`^nodejs_gc_duration_seconds_sum\\{kind="${kind}"\\} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? NaN);
+    const upTo100ms = Number(new RegExp(`^nodejs_gc_duration_seconds_bucket\\{le="0.1",kind="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    out.set(kind, { count: Number(m[2]), seconds, over100ms: Number(m[2]) - upTo100ms });
+  }
+  return out;
 }
 
 function buckets(text: string, name: string): [number, number][] {
@@ -76,7 +89,7 @@ function buckets(text: string, name: string): [number, number][] {
 function readLoop(text: string): LoopReading {
   const lagMax = Number(/^nodejs_eventloop_lag_max_seconds ([\d.e+-]+)/m.exec(text)?.[1] ?? NaN) - LAG_RESOLUTION_S;
   const lagP99 = Number(/^nodejs_eventloop_lag_p99_seconds ([\d.e+-]+)/m.exec(text)?.[1] ?? NaN) - LAG_RESOLUTION_S;
-  return { delay: buckets(text, 'conifer_store_event_loop_delay_seconds'), busy: buckets(text, 'conifer_store_event_loop_busy_seconds'), lagMax, lagP99 };
+  return { delay: buckets(text, 'conifer_store_event_loop_delay_seconds'), busy: buckets(text, 'conifer_store_event_loop_busy_seconds'), lagMax, lagP99, gc: gcReading(text) };
 }
 
 interface TickFigures {
@@ -110,6 +123,8 @@ interface PhaseResult {
   /** monitorEventLoopDelay's p99, the largest of the phase's scrape intervals (the whole phase when scraped only at its end). */
   lagP99Ms: number;
   busy: TickFigures | undefined;
+  /** Collections during the phase: kind → count, pause time (ms), pauses over 100 ms. */
+  gc: Record<string, { count: number; ms: number; over100ms: number }>;
   queries: number;
   failed: number;
   queryP50Ms: number;
@@ -126,6 +141,9 @@ class Phase {
   private lagMax = 0;
   private lagP99 = 0;
   readonly start = performance.timeOrigin + performance.now();
+  /** Start and end in µs of the monotonic clock (a --cpu-prof profile's timestamps on Linux). */
+  readonly startUs = Number(process.hrtime.bigint() / 1000n);
+  endUs = 0;
   end = 0;
   loadAtEnd = '';
 
@@ -150,6 +168,7 @@ class Phase {
   async finish(store: Store): Promise<void> {
     this.observe(await store.metricsText());
     this.end = performance.timeOrigin + performance.now();
+    this.endUs = Number(process.hrtime.bigint() / 1000n);
     this.loadAtEnd = load();
   }
 
@@ -163,6 +182,12 @@ class Phase {
       delayMaxMs: this.lagMax * 1000,
       lagP99Ms: this.lagP99 * 1000,
       busy: ticksBetween(this.first.busy, this.last.busy),
+      gc: Object.fromEntries(
+        [...this.last.gc].map(([kind, last]) => {
+          const first = this.first.gc.get(kind) ?? { count: 0, seconds: 0, over100ms: 0 };
+          return [kind, { count: last.count - first.count, ms: (last.seconds - first.seconds) * 1000, over100ms: last.over100ms - first.over100ms }];
+        }),
+      ),
       queries: mine.length,
       failed: mine.length - ms.length,
       queryP50Ms: percentile(ms, 50),
@@ -176,7 +201,8 @@ class Phase {
 async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: string): Promise<Record<string, unknown>> {
   const tag = `${n / 1000}k × ${dim}`;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-bench-stalls-'));
-  const store = new Store(storeMain, dataDir, await freePort());
+  const profArgs = STALLS_CPU_PROF === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(STALLS_CPU_PROF)}`];
+  const store = new Store(storeMain, dataDir, await freePort(), profArgs);
   const out: Record<string, unknown> = { n, dim, loadAtStart: load() };
   const phases: Phase[] = [];
   let trickle: Worker | undefined;
@@ -255,13 +281,24 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
     // 45 % of the records deleted, 1000 ids per request (2 in flight): past 30 % of the slots dead the
     // namespace compacts; then the graph is rebuilt from scratch (slots renumbered).
     const deleted = Math.ceil(n * 0.45);
-    const compaction = await Phase.begin(`compaction (${deleted.toLocaleString('en-US')} ids deleted, 1000 per request) + 5 s after`, store);
+    const compaction = await Phase.begin(`compaction (${deleted.toLocaleString('en-US')} ids deleted, 1000 per request) until it swaps + 5 s`, store);
     phases.push(compaction);
     await pool(Math.ceil(deleted / 1000), 2, async (b) => {
       const ids = Array.from({ length: Math.min(1000, deleted - b * 1000) }, (_, k) => `v${b * 1000 + k}`);
       const r = await store.post('/vectors/delete', JSON.stringify({ ids }));
       if (r.status !== 200) throw new Error(`delete: ${r.status} ${r.text.slice(0, 200)}`);
     });
+    // The compaction runs in slices after the last delete; on a busy machine it may outlast a fixed wait, and
+    // the rebuild phase would then measure nothing (its graph still whole). Its end drops the graph: the
+    // pending count jumps to the live records.
+    const waitFrom = performance.now();
+    for (;;) {
+      const text = await store.metricsText();
+      compaction.observe(text);
+      if (Number(/^conifer_store_ann_pending_vectors (\d+)/m.exec(text)?.[1] ?? NaN) > 0 || performance.now() - waitFrom > 120_000) break;
+      await sleep(500);
+    }
+    out.compactionSwapSeconds = (performance.now() - waitFrom) / 1000;
     await sleep(5000);
     await compaction.finish(store);
     const rebuild = await Phase.begin('graph rebuild after the compaction (exact scans meanwhile)', store);
@@ -272,16 +309,24 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
     trickle.postMessage('stop');
     const all = await samples;
     const rows = phases.map((p) => p.result(all));
+    if (STALLS_CPU_PROF !== '') {
+      const short = (name: string): string => name.split(' ').slice(0, name.startsWith('graph') ? 2 : 1).join('-');
+      const windows = phases.map((p) => `${short(p.name)}:${p.startUs}:${p.endUs}`).join(',');
+      log(`  phase windows (monotonic µs, for bench/src/long-ticks.ts once the store has stopped): --phases=${windows}`);
+    }
     out.phases = rows;
     const f = (x: number | undefined, digits = 1): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
     log(`  ${tag} event-loop delay of the store and the latency of a query every ${QUERY_EVERY_MS} ms, per phase:`);
+    const gcCell = (g: { count: number; ms: number; over100ms: number } | undefined, long: boolean): string =>
+      g === undefined ? '–' : `${g.count} / ${f(g.ms, 0)} ms${long ? ` / ${g.over100ms}` : ''}`;
     const range = (t: TickFigures | undefined): string => (t === undefined ? '–' : `${f(t.maxMs[0], 0)}–${f(t.maxMs[1], 0)} ms`);
-    log('  | phase | s | delay p99 (≤) | monitorEventLoopDelay p99 | delay max | delay ticks > 50 ms | CPU per tick p99 (≤) | CPU max (bucket) | CPU ticks > 50 ms / ticks | queries | query p50 | p99 | max | load |');
-    log('  | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    log('  | phase | s | delay p99 (≤) | monitorEventLoopDelay p99 | delay max | delay ticks > 50 ms | CPU per tick p99 (≤) | CPU max (bucket) | CPU ticks > 50 ms / ticks | GC major: n / ms / > 100 ms | GC minor: n / ms | queries | query p50 | p99 | max | load |');
+    log('  | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) {
       log(
         `  | ${r.phase} | ${f(r.seconds)} | ${f(r.delay?.p99Ms, 0)} ms | ${f(r.lagP99Ms, 0)} ms | ${f(r.delayMaxMs, 0)} ms | ${r.delay?.over50ms ?? '–'} | ` +
           `${f(r.busy?.p99Ms, 0)} ms | ${range(r.busy)} | ${r.busy === undefined ? '–' : `${r.busy.over50ms} / ${r.busy.ticks}`} | ` +
+          `${gcCell(r.gc.major, true)} | ${gcCell(r.gc.minor, false)} | ` +
           `${r.queries}${r.failed > 0 ? ` (${r.failed} failed)` : ''} | ${f(r.queryP50Ms)} ms | ${f(r.queryP99Ms)} ms | ${f(r.queryMaxMs)} ms | ${r.load} |`,
       );
       row('stalls', `${tag} ${r.phase}: event-loop delay max`, r.delayMaxMs, 'ms', {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseFilter, parseQueryRequest } from '@conifer/contracts';
-import { VectorIndex } from '@conifer/engine';
+import { planQuery, VectorIndex } from '@conifer/engine';
 import { rng } from '@conifer/test-utils';
 import { cooperativeTailScan } from './cooperative-scan.js';
 
@@ -55,6 +55,47 @@ describe('cooperativeTailScan', () => {
       expect(prescan).toBeDefined();
       expect(index.query(request, prescan).matches).toEqual(index.query(request).matches);
     }
+  });
+
+  it('rescans the chunks that deletes during the turns left stale, so that the query rescans none', async () => {
+    const index = indexWithTail();
+    const ns = index.namespaces.get('')!;
+    for (let q = 0; q < 3; q++) {
+      const request = parseQueryRequest({ vector: row(), topK: 10 });
+      const scanning = cooperativeTailScan(index, request, options);
+      // Deletes arrive during the scan's turns, as a compaction's do: the best tail rows of every chunk (by the
+      // synchronous answer over a wide top) die, a batch per turn.
+      const best = index.query({ ...request, topK: 400 }).matches.map((m) => m.id).filter((id) => (ns.slotOf(id) ?? 0) >= ns.annUpTo);
+      for (let i = 0; i < 4; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        index.apply(index.prepareDelete(parseDeleteRequest({ ids: best.slice(i * 100, (i + 1) * 100) })));
+      }
+      const prescan = await scanning;
+      expect(prescan).toBeDefined();
+      // Nothing left for the query to rescan synchronously.
+      prescan!.recheck();
+      expect(prescan!.refreshStep(ns)).toBe(false);
+      expect(index.query(request, prescan).matches).toEqual(index.query(request).matches);
+    }
+  });
+
+  it('scans from slot 0 when the graph is too small to search (the query scans the whole namespace)', async () => {
+    const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: 100, exactFilterMax: 50 });
+    index.apply(index.prepareUpsert({ namespace: '', vectors: Array.from({ length: 9000 }, (_, j) => ({ id: `s${j}`, values: Float32Array.from(row()) })) }));
+    index.buildAnnStep(150);
+    const ns = index.namespaces.get('')!;
+    const request = parseQueryRequest({ vector: row(), topK: 10 });
+    expect(ns.annUpTo).toBe(150);
+    expect(planQuery(ns, { vector: request.vector, hasSparse: false, filter: undefined, topK: 10 }, index.search).kind).toBe('exact');
+    const prescan = await cooperativeTailScan(index, request, options);
+    expect([prescan?.from, prescan?.to]).toEqual([0, 9000]);
+    expect(index.query(request, prescan).matches).toEqual(index.query(request).matches);
+    // A graph large enough to search: the scan starts at its end.
+    index.buildAnnStep(9000 - 150);
+    expect(planQuery(ns, { vector: request.vector, hasSparse: false, filter: undefined, topK: 10 }, index.search).kind).toBe('ann');
+    index.apply(index.prepareUpsert({ namespace: '', vectors: Array.from({ length: 3000 }, (_, j) => ({ id: `t${j}`, values: Float32Array.from(row()) })) }));
+    const tail = await cooperativeTailScan(index, request, options);
+    expect([tail?.from, tail?.to]).toEqual([9000, 12_000]);
   });
 
   it('starts over when the namespace is renumbered during the turns', async () => {

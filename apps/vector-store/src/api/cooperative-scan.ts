@@ -10,7 +10,7 @@
 // Filtered queries scan only their matches in the tail; by id and sparse queries are left as they are.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { QueryRequest } from '@conifer/contracts';
-import { TailPrescan, type NamespaceStore, type VectorIndex } from '@conifer/engine';
+import { planQuery, TailPrescan, type NamespaceStore, type VectorIndex } from '@conifer/engine';
 
 export interface CooperativeScanOptions {
   /** Longest run of scanning between two yields (a 4096-row chunk takes ~2–6 ms at 768-d, more under load). */
@@ -24,6 +24,9 @@ const DEFAULT_COOPERATIVE_SCAN: CooperativeScanOptions = { sliceMs: 5, minFloats
 /** Scans started over when the namespace is renumbered during one (a compaction ending), before giving up. */
 const ATTEMPTS = 3;
 
+/** Passes that rescan chunks left stale by deletes, before the query is left to rescan the rest. */
+const REFRESH_PASSES = 3;
+
 /** The prescan to hand to `index.query(query, …)`, or undefined when the engine should scan on its own. */
 export async function cooperativeTailScan(
   index: VectorIndex,
@@ -36,22 +39,48 @@ export async function cooperativeTailScan(
     const ns = index.namespaces.get(query.namespace);
     // A vector of the wrong length is the engine's 400 to give.
     if (ns === undefined || ns.dimension !== vector.length || ns.liveCount === 0) return undefined;
-    if ((ns.slotCount - ns.annUpTo) * ns.dimension < options.minFloats) return undefined;
-    const prescan = new TailPrescan(ns, vector, index.settings.metric, query.topK);
+    // A graph too small to search is answered by a scan of the whole namespace: scan all of it here then
+    // (else the slots below the graph, up to tens of thousands after a compaction's rebuild starts, are
+    // scanned synchronously by the query).
+    const plan = planQuery(ns, { vector, hasSparse: false, filter: undefined, topK: query.topK }, index.search);
+    const from = plan.kind === 'exact' ? 0 : ns.annUpTo;
+    if ((ns.slotCount - from) * ns.dimension < options.minFloats) return undefined;
+    const prescan = new TailPrescan(ns, vector, index.settings.metric, query.topK, from);
     if (await scanned(index, query.namespace, ns, prescan, options.sliceMs)) return prescan;
   }
   return undefined;
 }
 
-/** Runs the prescan's steps with a yield every `sliceMs`; false when the namespace was deleted, replaced or renumbered meanwhile. */
+/**
+ * Runs the prescan's steps with a yield every `sliceMs`, then rescans here the chunks that deletes during the
+ * yields left with too few live candidates (the query would rescan them synchronously: during a compaction's
+ * deletes, most of them); false when the namespace was deleted, replaced or renumbered meanwhile.
+ */
 async function scanned(index: VectorIndex, namespace: string, ns: NamespaceStore, prescan: TailPrescan, sliceMs: number): Promise<boolean> {
   let sliceStart = performance.now();
+  // Refresh passes over the chunks: one without a yield leaves them all fresh for the query that follows at
+  // once; after REFRESH_PASSES the query rescans what is left (deletes kept coming).
+  let passes = 0;
+  let refreshing = false;
+  let yielded = false;
   for (;;) {
-    prescan.step(ns);
-    if (prescan.done) return true;
+    if (!prescan.done) prescan.step(ns);
+    else {
+      if (!refreshing) {
+        refreshing = true;
+        yielded = false;
+      }
+      if (!prescan.refreshStep(ns)) {
+        if (!yielded || ++passes >= REFRESH_PASSES) return true;
+        prescan.recheck();
+        yielded = false;
+        continue;
+      }
+    }
     if (performance.now() - sliceStart < sliceMs) continue;
     await nextTurn();
     if (index.namespaces.get(namespace) !== ns || !prescan.fits(ns)) return false;
+    yielded = true;
     sliceStart = performance.now();
   }
 }

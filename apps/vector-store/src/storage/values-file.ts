@@ -3,23 +3,29 @@
 // is durable the namespace serves those slots from the file (`NamespaceStore.attachSegment`) and drops them
 // from memory; reads are `pread`s that the kernel answers from its page cache, which is file-backed memory
 // (evictable, not counted in RssAnon), so resident anonymous memory holds only the log's tail of values.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { close, closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { FrozenNamespace, VectorSegment } from '@conifer/engine';
+
+/**
+ * Closes a descriptor off the event loop (libuv's thread pool). By the time a values file is let go its
+ * snapshot has usually been superseded and the file unlinked, so this close is the file's last reference and
+ * the kernel frees its blocks inside it: for 100k × 768 (300 MB) a synchronous close held the loop ~250 ms
+ * (bench/RESULTS.md, s10-stalls).
+ */
+function closeInBackground(fd: number): void {
+  close(fd, () => {
+    // Already closed, or failed: nothing is left to release either way.
+  });
+}
 
 /**
  * Closes the descriptor of a values file nobody refers to any more. A file is shared by its namespace, the
  * frozen views of snapshots being written and scorers of running reads, so it is closed when collected
  * (as a replaced graph stays mapped until its index object is collected), never while still readable.
  */
-const closeWhenCollected = new FinalizationRegistry<number>((fd) => {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed: nothing to release.
-  }
-});
+const closeWhenCollected = new FinalizationRegistry<number>(closeInBackground);
 
 /** Rows per read/write of a whole file (≈ 768 KB at 768-d): one synchronous slice of work each. */
 const ROWS_PER_SLICE = 256;
@@ -69,11 +75,11 @@ export class ValuesFile implements VectorSegment {
     }
   }
 
-  /** Closes it now (only when nothing can read it any more). */
+  /** Closes it (only when nothing can read it any more); the descriptor is released off the event loop. */
   close(): void {
     if (this.fd === undefined) return;
     closeWhenCollected.unregister(this);
-    closeSync(this.fd);
+    closeInBackground(this.fd);
     this.fd = undefined;
   }
 }

@@ -89,6 +89,51 @@ describe('TailPrescan', () => {
     expect(index.query(request, prescan).matches).toEqual(index.query(request).matches);
   });
 
+  it('rescans, a chunk per refreshStep, the chunks that deletes left with too few live candidates (none after a recheck)', () => {
+    const metric = 'cosine';
+    const index = indexWith(metric, rows, 0);
+    const ns = index.namespaces.get('')!;
+    const q = queries[2]!;
+    const prescan = new TailPrescan(ns, new Float32Array(q), metric, 10);
+    while (!prescan.done) prescan.step(ns);
+    expect(prescan.refreshStep(ns)).toBe(false);
+    // The 60 best rows of each of the first two chunks die (every candidate a chunk kept, 10 + 16, and more).
+    for (const [lo, hi] of [
+      [0, 4096],
+      [4096, 8192],
+    ]) {
+      const inChunk = bruteForce(ns, metric, q, lo, 12_000)
+        .filter((slot) => slot < hi)
+        .slice(0, 60);
+      index.apply(index.prepareDelete(parseDeleteRequest({ ids: inChunk.map((slot) => ns.idOf(slot)) })));
+    }
+    // A chunk already passed is not looked at again until a recheck.
+    prescan.recheck();
+    expect(prescan.refreshStep(ns)).toBe(true);
+    expect(prescan.refreshStep(ns)).toBe(true);
+    expect(prescan.refreshStep(ns)).toBe(false);
+    prescan.recheck();
+    expect(prescan.refreshStep(ns)).toBe(false);
+    expect(pushed(ns, metric, q, prescan, 10)).toEqual(bruteForce(ns, metric, q, 0, 10));
+    const request = parseQueryRequest({ vector: q, topK: 10 });
+    expect(index.query(request, prescan).matches).toEqual(index.query(request).matches);
+  });
+
+  it('covers the slots below the graph when started from 0 (a query the planner answers by a whole scan)', () => {
+    const metric = 'euclidean';
+    const index = indexWith(metric, rows, 3000);
+    const ns = index.namespaces.get('')!;
+    for (const q of queries.slice(0, 3)) {
+      const prescan = new TailPrescan(ns, new Float32Array(q), metric, 10, 0);
+      expect([prescan.from, prescan.to]).toEqual([0, 12_000]);
+      while (!prescan.done) prescan.step(ns);
+      expect(pushed(ns, metric, q, prescan, 10)).toEqual(bruteForce(ns, metric, q, 0, 10));
+      // Used by a graph search too: its candidates below the graph's end are scored once, the answer unchanged.
+      const request = parseQueryRequest({ vector: q, topK: 10 });
+      expect(index.query(request, prescan).matches).toEqual(index.query(request).matches);
+    }
+  });
+
   it('answers queries as the synchronous scan does, graph or not, and is ignored once slots are renumbered', () => {
     for (const graphed of [0, 3000]) {
       const index = indexWith('euclidean', rows, graphed);

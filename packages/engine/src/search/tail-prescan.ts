@@ -77,18 +77,26 @@ export class TailPrescan {
   private readonly generation: number;
   private readonly vector: Float32Array;
   private next: number;
+  /** Chunks before this one were found fresh by `refreshStep` (since the last `recheck`). */
+  private checked = 0;
   private readonly slots: number[] = [];
   private readonly chunks: ChunkCandidates[] = [];
 
+  /**
+   * `from`: the first slot to scan, the graph's end by default; 0 for a query the planner will answer with a
+   * scan of the whole namespace (a graph too small to search), which would otherwise scan the slots below
+   * the graph synchronously.
+   */
   constructor(
     ns: NamespaceStore,
     vector: Float32Array,
     private readonly metric: Metric,
     private readonly k: number,
+    from = ns.annUpTo,
   ) {
     this.uid = ns.uid;
     this.generation = ns.generation;
-    this.from = ns.annUpTo;
+    this.from = Math.max(0, Math.min(from, ns.slotCount));
     this.to = ns.slotCount;
     this.next = this.from;
     // A copy: usearch reads the query from its buffer's start too.
@@ -113,6 +121,40 @@ export class TailPrescan {
     this.chunks.push({ lo, hi, start, end: this.slots.length });
     this.next = hi;
     return hi - lo;
+  }
+
+  /**
+   * Rescans the next chunk (in order, from the last `recheck`) that deletes since its scan left with too few live
+   * candidates, which `pushInto` would otherwise rescan synchronously: a run of deletes (a compaction's) can
+   * leave most chunks so. Returns false when no chunk from there on needs it. `ns` must fit; the range must
+   * be scanned (`done`).
+   */
+  refreshStep(ns: NamespaceStore): boolean {
+    for (; this.checked < this.chunks.length; this.checked++) {
+      const chunk = this.chunks[this.checked]!;
+      if (!this.stale(ns, chunk, this.slots, this.k)) continue;
+      const start = this.slots.length;
+      chunkCandidates(ns, chunk.lo, chunk.hi, this.vector, this.metric, this.k, this.slots);
+      chunk.start = start;
+      chunk.end = this.slots.length;
+      this.checked++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Makes `refreshStep` look at every chunk again (deletes may have come in since it passed them). */
+  recheck(): void {
+    this.checked = 0;
+  }
+
+  /** Whether deletes left a scanned chunk fewer live candidates than its k best live rows need. */
+  private stale(ns: NamespaceStore, chunk: ChunkCandidates, candidates: readonly number[], k: number): boolean {
+    let live = 0;
+    for (let slot = chunk.lo; slot < chunk.hi; slot++) if (ns.isLive(slot)) live++;
+    let liveCandidates = 0;
+    for (let i = chunk.start; i < chunk.end; i++) if (ns.isLive(candidates[i]!)) liveCandidates++;
+    return liveCandidates < Math.min(live, k + SIMD_MARGIN);
   }
 
   /**
