@@ -52,8 +52,9 @@ export const CALIBRATION_K = 10;
  * 0.982): a margin for the sample's noise (calibrationSamples). The held-out estimate was
  * 0.001–0.011 below real queries' recall on every set measured (bench/RESULTS.md "s7-breadth"), so the margin is
  * small: 0.985 (the in-sample estimate's) chose ×1.5 at 1M × 128 where ×1 gave real queries 0.987 (CPU +26 %).
- * The unseen estimate has no bias to lean on (within ±0.003 of 1000 real queries at 100k × 768, bench/RESULTS.md
- * "s10-calib"): the margin is the noise's alone.
+ * The unseen estimate has no such bias to lean on (within ±0.003 of 1000 real queries at 100k × 768, but
+ * 0.002–0.004 high at 300k × 128, bench/RESULTS.md "s10-calib"): the margin is then thinner than one standard error
+ * of its sample, and 2 of 15 calibrations there chose a multiplier measuring 0.971.
  */
 const CALIBRATION_MISS_RATIO = 0.9;
 /**
