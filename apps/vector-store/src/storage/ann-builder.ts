@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { UsearchAnn, calibrationDue, sampleQueries, type NamespaceStore, type VectorIndex } from '@conifer/engine';
+import { UsearchAnn, calibrationDue, calibrationDueAt, calibrationHoldBack, calibrationSample, type NamespaceStore, type VectorIndex } from '@conifer/engine';
 import type { AnnSpec, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
 import { collectGarbage } from './collect-garbage.js';
 
@@ -209,11 +209,13 @@ export class AnnBuilder {
     const calibrating = this.calibrationStep(indexId, index, ns, state);
     if (state.busy) return calibrating;
     const s = state;
+    // The slots sent at most: all but those held back for the calibration's unseen queries.
+    const limit = ns.slotCount - this.calibrationHeldBack(ns, s);
     // Far enough ahead, or caught up and not published for a while: publish, so that queries reach the
     // new vectors through the graph rather than the exact tail. Checked before sending more: during a long
     // ingest there are always new slots to send, and publishing only once caught up left the whole ingest
     // in the exact tail (100k × 768: every query scanned it, 100–150 ms of CPU each, blocking the loop).
-    const caughtUp = ns.slotCount === s.sentUpTo;
+    const caughtUp = s.sentUpTo >= limit;
     const now = Date.now();
     const due =
       s.unpublished >= Math.max(5000, s.publishedSize / 4) || (caughtUp && s.unpublished > 0 && now - s.lastPublishAt >= PUBLISH_INTERVAL_MS);
@@ -241,8 +243,8 @@ export class AnnBuilder {
       });
       return true;
     }
-    if (ns.slotCount > s.sentUpTo) {
-      const end = Math.min(ns.slotCount, s.sentUpTo + this.batch);
+    if (limit > s.sentUpTo) {
+      const end = Math.min(limit, s.sentUpTo + this.batch);
       const { slots, vectors } = ns.gather(s.sentUpTo, end);
       s.busy = true;
       const loadFrom = s.releasedFile;
@@ -272,24 +274,42 @@ export class AnnBuilder {
   }
 
   /**
+   * Slots at the end of the namespace the build leaves out for now: calibrationHoldBack of them while a graph of
+   * every slot would be due for a calibration (counting the one under way), so that it has records the graph
+   * never saw as queries (engine search/calibrate.ts, the `unseen` estimate) also when the build catches up (the
+   * end of an ingest, a rebuild). The graph without them is calibrated as soon as it is published (a little
+   * early, should it not be due itself), and they are sent once that starts: its queries are copied then, and it
+   * searches the file published before them.
+   */
+  private calibrationHeldBack(ns: NamespaceStore, s: NamespaceState): number {
+    if (this.targetRecall <= 0 || Date.now() - s.calibrationFailedAt < CALIBRATION_RETRY_MS) return 0;
+    const hold = calibrationHoldBack(ns.slotCount);
+    return ns.slotCount > hold * 2 && calibrationDueAt(ns, ns.slotCount, s.calibration?.upTo) ? hold : 0;
+  }
+
+  /**
    * Advances the namespace's breadth calibration by one message: starts one when its published graph is due
-   * (search/calibrate.ts calibrationDue), else sends the next batch of the live vectors the graph covers
-   * (copied here, like the build's batches; the worker computes the exact answers), then asks for the result
-   * and installs it. Returns whether a message was sent.
+   * (search/calibrate.ts calibrationDue), its queries records the graph has not seen when there are enough
+   * (calibrationSample), else sends the next batch of the live vectors the graph covers (copied here, like the
+   * build's batches; the worker computes the exact answers), then asks for the result and installs it. Returns
+   * whether a message was sent.
    */
   private calibrationStep(indexId: string, index: VectorIndex, ns: NamespaceStore, s: NamespaceState): boolean {
     const c = s.calibration;
     if (c === undefined) {
       const file = ns.ann?.file;
-      if (this.targetRecall <= 0 || file === undefined || !calibrationDue(ns) || Date.now() - s.calibrationFailedAt < CALIBRATION_RETRY_MS) return false;
+      if (this.targetRecall <= 0 || file === undefined || Date.now() - s.calibrationFailedAt < CALIBRATION_RETRY_MS) return false;
+      const held = this.calibrationHeldBack(ns, s);
+      if (!calibrationDue(ns) && !(held > 0 && ns.annUpTo >= ns.slotCount - held)) return false;
       const upTo = ns.annUpTo;
-      const sample = sampleQueries(ns, upTo);
+      const sample = calibrationSample(ns);
       if (sample.slots.length === 0) return false;
       const cal = this.nextCalibration++;
       const started = { cal, upTo, next: 0, busy: true };
       s.calibration = started;
       const transfer = [sample.queries.buffer as ArrayBuffer, sample.slots.buffer as ArrayBuffer];
-      void this.call({ type: 'calibrateStart', cal, spec: s.spec, file, queries: sample.queries, slots: sample.slots }, transfer).then((reply) =>
+      const unseen = sample.unseen === true;
+      void this.call({ type: 'calibrateStart', cal, spec: s.spec, file, queries: sample.queries, slots: sample.slots, unseen }, transfer).then((reply) =>
         this.calibrationReply(indexId, s, reply),
       );
       return true;

@@ -21,10 +21,11 @@ export type AnnWorkerRequest =
   | { id: number; type: 'publish'; key: string; path: string; release: boolean }
   | { id: number; type: 'drop'; key: string }
   | { id: number; type: 'dropPrefix'; prefix: string }
-  // Breadth calibration (engine search/calibrate.ts) of the published graph `file`: the sample queries, then
+  // Breadth calibration (engine search/calibrate.ts) of the published graph `file`: the sample queries (`unseen`:
+  // records the graph does not hold, asked of usearch; else its own, walked by the replay of the file), then
   // the live vectors the graph covers a batch at a time (exact answers), then the graph's answers per multiplier:
   // `calibrateEnd` walks the graph for about CALIBRATION_SLICE_MS and is sent again until its reply holds the result.
-  | { id: number; type: 'calibrateStart'; cal: number; spec: AnnSpec; file: string; queries: Float32Array; slots: Int32Array }
+  | { id: number; type: 'calibrateStart'; cal: number; spec: AnnSpec; file: string; queries: Float32Array; slots: Int32Array; unseen: boolean }
   | { id: number; type: 'calibrateRows'; cal: number; slots: Int32Array; vectors: Float32Array }
   | { id: number; type: 'calibrateEnd'; cal: number; options: SearchOptions; target: number }
   | { id: number; type: 'calibrateCancel'; cal: number };
@@ -41,9 +42,9 @@ interface Calibration {
   ann: UsearchAnn;
   /**
    * The published file's bytes for the held-out walk, opened at the start: the descriptor keeps the file
-   * readable should a newer graph replace it meanwhile.
+   * readable should a newer graph replace it meanwhile. None for unseen queries (usearch is asked).
    */
-  bytes: ReturnType<typeof openGraphBytes>;
+  bytes: ReturnType<typeof openGraphBytes> | undefined;
   calibrator: BreadthCalibrator;
   /** The evaluation under way (the first `calibrateEnd` starts it). */
   evaluation?: BreadthEvaluation;
@@ -114,8 +115,9 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
       const { spec } = request;
       // The published file, memory-mapped read-only (another mapping of what the main thread searches).
       const ann = UsearchAnn.view(request.file, spec.metric, spec.dimension, spec.params, spec.maxNorm);
-      const calibrator = new BreadthCalibrator(spec.metric, spec.dimension, { queries: request.queries, slots: request.slots });
-      calibrations.set(request.cal, { key: spec.key, ann, bytes: openGraphBytes(request.file), calibrator, cpuMs: 0 });
+      const { queries, slots, unseen } = request;
+      const calibrator = new BreadthCalibrator(spec.metric, spec.dimension, { queries, slots, unseen });
+      calibrations.set(request.cal, { key: spec.key, ann, bytes: unseen ? undefined : openGraphBytes(request.file), calibrator, cpuMs: 0 });
       return { id: request.id, ok: true };
     }
     case 'calibrateRows': {
@@ -138,25 +140,25 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
           return out;
         });
       } catch (error) {
-        c.bytes.close();
+        c.bytes?.close();
         calibrations.delete(request.cal);
         throw error;
       }
       // Not done: the builder sends calibrateEnd again.
       if (result === undefined) return { id: request.id, ok: true };
-      c.bytes.close();
+      c.bytes?.close();
       calibrations.delete(request.cal);
       return { id: request.id, ok: true, calibration: { ...result, cpuMs: c.cpuMs, rows: c.calibrator.rows } };
     }
     case 'calibrateCancel':
-      calibrations.get(request.cal)?.bytes.close();
+      calibrations.get(request.cal)?.bytes?.close();
       calibrations.delete(request.cal);
       return { id: request.id, ok: true };
     case 'dropPrefix':
       for (const key of [...indexes.keys()]) if (key.startsWith(request.prefix)) indexes.delete(key);
       for (const [cal, c] of [...calibrations]) {
         if (!c.key.startsWith(request.prefix)) continue;
-        c.bytes.close();
+        c.bytes?.close();
         calibrations.delete(cal);
       }
       collectGarbage();

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { StoreMetrics } from '../../src/api/metrics.js';
 import { IndexRegistry, type RegistryOptions } from '../../src/storage/index-registry.js';
+import { calibrationSamples } from '@conifer/engine';
 import { refTopK, rng } from '@conifer/test-utils';
 
 const DIM = 16;
@@ -45,8 +46,8 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 
 const base: Partial<RegistryOptions> = { search: { annMinVectors: 500 }, snapshotOnClose: false, graphSnapshotCheckMs: 3_600_000 };
 
-async function open(dataDir: string, options: Partial<RegistryOptions> = {}): Promise<IndexRegistry> {
-  const registry = await IndexRegistry.open(dataDir, logger, { ...base, ...options });
+async function open(dataDir: string, options: Partial<RegistryOptions> = {}, log: Logger = logger): Promise<IndexRegistry> {
+  const registry = await IndexRegistry.open(dataDir, log, { ...base, ...options });
   registries.push(registry);
   return registry;
 }
@@ -76,12 +77,24 @@ function check(registry: IndexRegistry, live: Map<string, Rec>, random: () => nu
   return { recall: hits / total, plans };
 }
 
+/** A logger that keeps the store's breadth calibrations (their log lines). */
+function calibrationLog(): { logger: Logger; calibrations: { graph: number; method: string }[] } {
+  const calibrations: { graph: number; method: string }[] = [];
+  const stream = {
+    write(line: string) {
+      const entry = JSON.parse(line) as { msg: string; graph: number; method: string };
+      if (entry.msg === 'ANN search breadth calibrated') calibrations.push({ graph: entry.graph, method: entry.method });
+    },
+  };
+  return { logger: pino({ level: 'info' }, stream), calibrations };
+}
+
 /** A new registry in its own directory with an empty cosine index 'g', and an upsert that tracks what is live. */
-async function emptyIndex(seed: number, options: Partial<RegistryOptions> = {}) {
+async function emptyIndex(seed: number, options: Partial<RegistryOptions> = {}, log: Logger = logger) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'conifer-graph-'));
   dirs.push(dataDir);
   const random = rng(seed);
-  const registry = await open(dataDir, options);
+  const registry = await open(dataDir, options, log);
   await registry.create('g', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
   const index = registry.get('g');
   const live = new Map<string, Rec>();
@@ -256,16 +269,20 @@ describe('graph released by the ANN worker', () => {
 // The search breadth calibrated per graph (issue 12 part 3) lives with the graph: saved in the snapshot's
 // graph record, so a restart searches with it at once and does not calibrate again.
 describe('breadth calibration saved with the graph', () => {
-  /** A snapshot whose graph of 3000 records was calibrated (or not, at target 0). */
-  async function calibratedSnapshot(target: number): Promise<{ dataDir: string; saved: ReturnType<typeof calibrationOf> }> {
-    const { dataDir, registry, index, upsert, random } = await emptyIndex(12, { annTargetRecall: target });
+  /**
+   * A snapshot whose graph of 3000 records was calibrated (or not, at target 0), with the calibrations logged on
+   * the way.
+   */
+  async function calibratedSnapshot(target: number): Promise<{ dataDir: string; saved: ReturnType<typeof calibrationOf>; calibrations: { graph: number; method: string }[] }> {
+    const { logger: log, calibrations } = calibrationLog();
+    const { dataDir, registry, index, upsert, random } = await emptyIndex(12, { annTargetRecall: target }, log);
     for (let i = 0; i < 3000; i += 500) await upsert(twins(i, 500, random));
     const ns = index.index.namespaces.get('')!;
     await until(() => registry.annIdle() && ns.ann?.file !== undefined && ns.annUpTo === ns.slotCount && registry.annCalibrated(), 'the graph calibrated');
     const saved = calibrationOf(registry);
     await index.snapshot();
     await close(registry);
-    return { dataDir, saved };
+    return { dataDir, saved, calibrations };
   }
 
   // 3000 records, 200 near-copies of each of 15 vectors (noise far below the graph's int8 resolution): the
@@ -288,9 +305,15 @@ describe('breadth calibration saved with the graph', () => {
   }
 
   it('is restored after a restart and used without calibrating again', async () => {
-    const { dataDir, saved } = await calibratedSnapshot(0.98);
+    const { dataDir, saved, calibrations } = await calibratedSnapshot(0.98);
     expect(saved.calibration).toBeDefined();
-    expect(saved.calibration!.size).toBe(3000);
+    // Every calibration asked records its graph had not seen: the build held the last 64 back when it caught up
+    // (the last one's graph lacked them; its size is the 3000 records' due one, half of them or more).
+    expect(calibrations.length).toBeGreaterThan(0);
+    for (const c of calibrations) expect(c.method).toBe('unseen');
+    expect(saved.calibration!.size).toBe(calibrations[calibrations.length - 1]!.graph);
+    expect(saved.calibration!.size).toBeGreaterThanOrEqual(1500);
+    expect(saved.calibration!.size).toBeLessThanOrEqual(3000 - calibrationSamples(3000));
     expect(saved.scale).toBeGreaterThan(1);
     // Without the builder: the snapshot's record alone.
     let registry = await open(dataDir, { annBuilder: false });
@@ -315,7 +338,9 @@ describe('breadth calibration saved with the graph', () => {
     let registry = await open(dataDir, { annBuilder: false });
     expect(calibrationOf(registry)).toEqual(saved);
     await close(registry);
-    registry = await open(dataDir, { annTargetRecall: 0.98, snapshotOnClose: true });
+    // The graph restored whole (no backlog to take queries from): the replay of its own records.
+    const { logger: log, calibrations } = calibrationLog();
+    registry = await open(dataDir, { annTargetRecall: 0.98, snapshotOnClose: true }, log);
     expect(registry.annCalibrated()).toBe(false);
     const metrics = new StoreMetrics(registry);
     expect(await metrics.registry.getSingleMetricAsString('conifer_store_ann_calibrating')).toContain('conifer_store_ann_calibrating 1');
@@ -324,6 +349,7 @@ describe('breadth calibration saved with the graph', () => {
     metrics.close();
     const after = calibrationOf(registry);
     expect(after.calibration?.size).toBe(3000);
+    expect(calibrations).toEqual([{ graph: 3000, method: 'held-out' }]);
     expect(after.scale).toBeGreaterThan(1);
     // The calibration came after the snapshot and nothing was written since: it is still worth a snapshot (the
     // graph check takes one), and a clean stop saves it, so the next start neither searches with the rule's

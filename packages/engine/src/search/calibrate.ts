@@ -11,6 +11,15 @@
 // (0.997 vs 0.956 on sparse clusters), the held-out one tracks real queries (bench/RESULTS.md "s7-breadth").
 // Multipliers below 1 (down to MIN_BREADTH_SCALE) narrow the search where the rule over-provisions.
 //
+// Leaving a node out of the walk does not make it a stranger to the graph: it was inserted, its neighbours spent
+// link slots on it and pruned the links it covered. That estimate read 0.002–0.006 low at 100k and +0.003 to
+// +0.014 high in all four 1M × 768 runs (bench/RESULTS.md "s9-walk", session 9). So when the namespace holds
+// records the graph has not seen yet (the builder inserts in slot order, and the store's builder holds back the
+// last few slots when a calibration will be due, ann-builder.ts), the sample comes from those: the `unseen`
+// estimate. They never shaped the graph, exactly like real queries, and the graph is asked by usearch itself,
+// the search that serves queries; their truth is over the graph's live slots (a query scans the tail anyway).
+// The replay is the fallback for a graph with no backlog (one restored whole from a snapshot).
+
 // The exact part is the cost: samples × graph size distance evaluations (64 × 100k × 768 ≈ 5 G multiply-adds),
 // so the store runs it on the ANN worker thread, fed the graph's vectors a batch at a time (addRows).
 import usearch from 'usearch';
@@ -43,6 +52,9 @@ export const CALIBRATION_K = 10;
  * 0.982): a margin for the sample's noise (calibrationSamples). The held-out estimate was
  * 0.001–0.011 below real queries' recall on every set measured (bench/RESULTS.md "s7-breadth"), so the margin is
  * small: 0.985 (the in-sample estimate's) chose ×1.5 at 1M × 128 where ×1 gave real queries 0.987 (CPU +26 %).
+ * The unseen estimate has no such bias to lean on (within ±0.003 of 1000 real queries at 100k × 768, but
+ * 0.002–0.004 high at 300k × 128, bench/RESULTS.md "s10-calib"): the margin is then thinner than one standard error
+ * of its sample, and 2 of 15 calibrations there chose a multiplier measuring 0.971.
  */
 const CALIBRATION_MISS_RATIO = 0.9;
 /**
@@ -69,30 +81,74 @@ export interface CalibrationResult extends BreadthCalibration {
    */
   tried: { scale: number; recall: number; stderr: number; candidates: number; rerank: number }[];
   /**
-   * `held-out`: each query's own node left out of the walk (the replay of the graph file); `in-sample`: the
-   * graph asked by usearch, the query's own slot dropped from its answers (optimistic), when the file cannot be
-   * replayed.
+   * `unseen`: queries from records the graph does not hold (slots from its `upTo`), asked of usearch itself;
+   * `held-out`: queries from the graph's own records, each one's node left out of the walk (the replay of the
+   * graph file); `in-sample`: the graph's own records asked of usearch, the query's own slot dropped from its
+   * answers (optimistic), when the file cannot be replayed.
    */
-  method: 'held-out' | 'in-sample';
+  method: 'unseen' | 'held-out' | 'in-sample';
 }
 
-/** Sample queries: copies of the values of some live slots below `upTo`, and those slots. */
+/** Sample queries: copies of the values of some live slots, and those slots. */
 export interface CalibrationSample {
   queries: Float32Array;
   slots: Int32Array;
+  /** The slots are not in the graph (taken from its backlog): the `unseen` estimate. */
+  unseen?: boolean;
 }
 
 /** Whether a namespace's graph wants a (new) calibration: none yet, or the graph has grown since. */
 export function calibrationDue(ns: NamespaceStore): boolean {
   const ann = ns.ann;
-  if (ann === undefined) return false;
-  const c = ns.annCalibration;
-  return c === undefined || ann.size >= c.size * RECALIBRATE_GROWTH;
+  return ann !== undefined && calibrationDueAt(ns, ann.size);
 }
 
-/** Up to `count` distinct live slots below `upTo`, chosen pseudo-randomly (seeded: repeatable), with copies of their values. */
-export function sampleQueries(ns: NamespaceStore, upTo: number, count = calibrationSamples(upTo), seed = upTo): CalibrationSample {
+/**
+ * Whether a graph of `size` slots would want a calibration (calibrationDue), given the size of the graph last
+ * calibrated (default: the namespace's calibration's; none: due).
+ */
+export function calibrationDueAt(ns: NamespaceStore, size: number, calibrated: number | undefined = ns.annCalibration?.size): boolean {
+  return size > 0 && (calibrated === undefined || size >= calibrated * RECALIBRATE_GROWTH);
+}
+
+/**
+ * Slots at the end of the namespace a builder keeps out of a graph of `size` slots so that its calibration has
+ * unseen queries (unseenSample): calibrationSamples of the graph's size. Without them (no backlog when the graph
+ * is published: the end of an ingest, a rebuild) the calibration falls back to the replay.
+ */
+export function calibrationHoldBack(size: number): number {
+  return calibrationSamples(size);
+}
+
+/**
+ * The calibration sample of a namespace's graph: unseen (unseenSample) when the backlog has enough live records,
+ * else the graph's own records (sampleQueries, for the replay).
+ */
+export function calibrationSample(ns: NamespaceStore): CalibrationSample {
+  return unseenSample(ns) ?? sampleQueries(ns, ns.annUpTo);
+}
+
+/**
+ * Sample queries from the records the graph has not seen (live slots from `annUpTo` on), or undefined when the
+ * backlog has fewer than half of calibrationSamples live ones (their standard error would be 1.4× or more).
+ */
+export function unseenSample(ns: NamespaceStore, count = calibrationSamples(ns.annUpTo)): CalibrationSample | undefined {
+  const from = ns.annUpTo;
+  if (ns.ann === undefined || ns.slotCount - from < count / 2) return undefined;
+  const sample = sampleQueries(ns, ns.slotCount, count, ns.slotCount, from);
+  return sample.slots.length >= count / 2 ? { ...sample, unseen: true } : undefined;
+}
+
+/**
+ * Up to `count` distinct live slots in [from, upTo), chosen pseudo-randomly (seeded: repeatable), with copies of
+ * their values; every live one when the range holds at most 2 × `count` slots.
+ */
+export function sampleQueries(ns: NamespaceStore, upTo: number, count = calibrationSamples(upTo), seed = upTo, from = 0): CalibrationSample {
   const live: number[] = [];
+  if (upTo - from <= count * 2) {
+    for (let slot = from; slot < upTo && live.length < count; slot++) if (ns.isLive(slot)) live.push(slot);
+    return copies(ns, live);
+  }
   let state = (seed ^ 0x9e3779b9) >>> 0 || 1;
   const next = (): number => {
     // xorshift32
@@ -105,13 +161,17 @@ export function sampleQueries(ns: NamespaceStore, upTo: number, count = calibrat
   };
   const chosen = new Set<number>();
   // Rejection sampling over the slot range; dense namespaces find live slots at once.
-  for (let attempt = 0; attempt < count * 20 && chosen.size < count && upTo > 0; attempt++) {
-    const slot = Math.floor(next() * upTo);
+  for (let attempt = 0; attempt < count * 20 && chosen.size < count && upTo > from; attempt++) {
+    const slot = from + Math.floor(next() * (upTo - from));
     if (ns.isLive(slot) && !chosen.has(slot)) {
       chosen.add(slot);
       live.push(slot);
     }
   }
+  return copies(ns, live);
+}
+
+function copies(ns: NamespaceStore, live: number[]): CalibrationSample {
   const dim = ns.dimension;
   const queries = new Float32Array(live.length * dim);
   live.forEach((slot, i) => queries.set(ns.valuesOf(slot), i * dim));
@@ -131,6 +191,8 @@ export class BreadthCalibrator {
   private readonly filled: Int32Array;
   /** Slots fed (the live slots the graph covers). */
   private readonly fed = new Set<number>();
+  /** The sample's slots when they are unseen (none may be fed). */
+  private readonly unseenSlots: Set<number> | undefined;
 
   constructor(
     readonly metric: Metric,
@@ -143,6 +205,7 @@ export class BreadthCalibrator {
     this.bestDist = new Float64Array(this.n * this.keep).fill(Number.POSITIVE_INFINITY);
     this.bestSlot = new Int32Array(this.n * this.keep).fill(-1);
     this.filled = new Int32Array(this.n);
+    this.unseenSlots = sample.unseen === true ? new Set(sample.slots) : undefined;
   }
 
   /** Rows fed so far. */
@@ -158,7 +221,11 @@ export class BreadthCalibrator {
     const rows = slots.length;
     if (rows === 0 || this.n === 0) return;
     if (vectors.byteOffset !== 0) throw new Error('addRows needs an array at offset 0');
-    for (const slot of slots) this.fed.add(slot);
+    for (const slot of slots) {
+      // An unseen query among the graph's rows would find itself at distance 0 (and the graph would hold its node).
+      if (this.unseenSlots?.has(slot) === true) throw new Error(`unseen calibration query ${slot} is among the graph's rows`);
+      this.fed.add(slot);
+    }
     const dim = this.dimension;
     const count = Math.min(this.keep, rows);
     const result = usearch.exactSearch(vectors.subarray(0, rows * dim), this.sample.queries, dim, count, METRIC[this.metric] as never, threads) as unknown as {
@@ -206,10 +273,11 @@ export class BreadthCalibrator {
   /**
    * The graph's recall@k at each multiplier of the ladder, up to the first whose estimate reaches
    * `calibrationGoal(target)` (that one is chosen; the last if none does). Planned as the engine plans an
-   * unfiltered query of topK k on a graph of `ann.size` slots of which the fed ones are live. The held-out walk
-   * reads the graph's saved file (`graph`: its bytes, the caller's disk; the engine has none); without it, or
-   * when the file cannot be replayed, the estimate is in-sample (usearch asked, optimistic): then only
-   * multipliers from 1 are tried, against the in-sample goal (IN_SAMPLE_MISS_RATIO).
+   * unfiltered query of topK k on a graph of `ann.size` slots of which the fed ones are live. An unseen sample
+   * asks usearch (`graphBytes` unused); else the held-out walk reads the graph's saved file (`graphBytes`, the
+   * caller's disk; the engine has none); without it, or when the file cannot be replayed, the estimate is
+   * in-sample (usearch asked, optimistic): then only multipliers from 1 are tried, against the in-sample goal
+   * (IN_SAMPLE_MISS_RATIO).
    */
   evaluate(ann: UsearchAnn, options: SearchOptions, target: number, graphBytes?: GraphBytes, ladder: readonly number[] = BREADTH_LADDER): CalibrationResult {
     const evaluation = this.evaluation(ann, options, target, graphBytes, ladder);
@@ -228,9 +296,12 @@ export class BreadthCalibrator {
   evaluation(ann: UsearchAnn, options: SearchOptions, target: number, graphBytes?: GraphBytes, ladder: readonly number[] = BREADTH_LADDER): BreadthEvaluation {
     const live = this.fed;
     const annLive = Math.max(1, Math.min(ann.size, live.size));
-    const graph = openGraph(ann, graphBytes);
-    const wanted = graph === undefined ? calibrationGoal(target, IN_SAMPLE_MISS_RATIO) : calibrationGoal(target);
-    const scales = graph === undefined ? ladder.filter((scale) => scale >= 1) : ladder;
+    const unseen = this.sample.unseen === true;
+    // Unseen queries ask usearch itself (what serves queries); the graph's own records need the replay.
+    const graph = unseen ? undefined : openGraph(ann, graphBytes);
+    const method: CalibrationResult['method'] = unseen ? 'unseen' : graph === undefined ? 'in-sample' : 'held-out';
+    const wanted = method === 'in-sample' ? calibrationGoal(target, IN_SAMPLE_MISS_RATIO) : calibrationGoal(target);
+    const scales = method === 'in-sample' ? ladder.filter((scale) => scale >= 1) : ladder;
     const exact = Array.from({ length: this.n }, (_, q) => new Set(this.exact(q)));
     const expected = exact.reduce((n, s) => n + s.size, 0);
     const tried: CalibrationResult['tried'] = [];
@@ -244,7 +315,7 @@ export class BreadthCalibrator {
     const queryHits = new Int32Array(this.n);
     const finish = (): CalibrationResult => {
       const chosen = tried[tried.length - 1]!;
-      return { scale: chosen.scale, recall: chosen.recall, size: ann.size, tried, method: graph === undefined ? 'in-sample' : 'held-out' };
+      return { scale: chosen.scale, recall: chosen.recall, size: ann.size, tried, method };
     };
     return {
       step: (queries: number): CalibrationResult | undefined => {
@@ -319,7 +390,8 @@ function openGraph(ann: UsearchAnn, bytes: GraphBytes | undefined): UsearchGraph
 
 /**
  * Calibrates a namespace's graph on this thread (blocks it: tests, benchmarks, and in-process indexes
- * without the store's worker) and installs the result. Returns undefined when the namespace has no graph.
+ * without the store's worker) and installs the result: on unseen queries when the namespace has a backlog
+ * (calibrationSample), else on the graph's own records. Returns undefined when the namespace has no graph.
  */
 export function calibrateBreadth(
   ns: NamespaceStore,
@@ -332,7 +404,7 @@ export function calibrateBreadth(
   const ann = ns.ann;
   if (ann === undefined || target <= 0) return undefined;
   const upTo = ns.annUpTo;
-  const calibrator = new BreadthCalibrator(metric, ns.dimension, sampleQueries(ns, upTo));
+  const calibrator = new BreadthCalibrator(metric, ns.dimension, calibrationSample(ns));
   for (let from = 0; from < upTo; from += batch) {
     const { slots, vectors } = ns.gather(from, Math.min(upTo, from + batch));
     calibrator.addRows(slots, vectors);
