@@ -15,6 +15,7 @@ import {
   calibrationDue,
   calibrationSample,
   calibrationSamples,
+  rungReaches,
   sampleQueries,
   unseenSample,
   type CalibrationResult,
@@ -217,6 +218,20 @@ describe('breadth calibration', () => {
     expect(result.tried.map((t) => t.scale)).toEqual(BREADTH_LADDER.slice(0, result.tried.length));
     expect(ns.annScale).toBe(result.scale);
     expect(graphRecall(ns, index.search, fresh.slice(0, 200), result.scale).recall).toBeGreaterThanOrEqual(0.97);
+    // Chosen one standard error down: every rung before the chosen one fell short of that, the chosen one reached it.
+    const chosen = result.tried[result.tried.length - 1]!;
+    for (const t of result.tried.slice(0, -1)) expect(t.recall < 0.982 || t.recall - t.stderr < 0.98).toBe(true);
+    if (chosen.scale !== BREADTH_LADDER[BREADTH_LADDER.length - 1]) expect(chosen.recall - chosen.stderr).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it('passes an unseen estimate only one standard error above the target, the replay at the goal alone', () => {
+    // 0.983 ± 0.004 reaches the goal (0.982 for 0.98) but not the target one standard error down.
+    expect(rungReaches('unseen', 0.983, 0.004, 0.98, 0.982)).toBe(false);
+    expect(rungReaches('held-out', 0.983, 0.004, 0.98, 0.982)).toBe(true);
+    expect(rungReaches('unseen', 0.985, 0.004, 0.98, 0.982)).toBe(true);
+    expect(rungReaches('unseen', 0.981, 0, 0.98, 0.982)).toBe(false);
+    // An estimate of 1 (every neighbour found: no spread) passes a target of 1.
+    expect(rungReaches('unseen', 1, 0, 1, 1)).toBe(true);
   });
 
   it('never feeds an unseen query into the exact answers (the graph would hold it)', () => {
