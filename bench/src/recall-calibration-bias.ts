@@ -21,6 +21,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import usearch from 'usearch';
 import { load, recallData } from './recall-data.ts';
 import { commandLine } from './util.ts';
+import { hitsOf, summary } from './recall-estimate.ts';
 
 const { args, flags } = commandLine();
 const N = Number(args[0] ?? 1_000_000);
@@ -92,22 +93,6 @@ let moved = 0;
 for (const s of slots) if (nodeOf.get(s) !== s) moved++;
 log(`${moved} of ${SAMPLES} samples sit in a node other than their slot`);
 
-const hitsOf = (found: ArrayLike<number>, truth: Set<number>, rerank: number, self = -1): number => {
-  let hits = 0;
-  let accepted = 0;
-  for (let i = 0; i < found.length; i++) {
-    const slot = found[i]!;
-    if (slot === self) continue;
-    if (accepted++ >= rerank) break;
-    if (truth.has(slot)) hits++;
-  }
-  return hits / truth.size;
-};
-const summary = (xs: number[]): { mean: number; se: number } => {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1);
-  return { mean, se: Math.sqrt(variance / xs.length) };
-};
 
 const rows = [];
 for (const scale of SCALES) {

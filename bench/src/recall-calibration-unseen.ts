@@ -35,6 +35,7 @@ import { openGraphBytes } from '@conifer/vector-store';
 import usearch from 'usearch';
 import { load } from './recall-data.ts';
 import { commandLine } from './util.ts';
+import { hitsOf, summary } from './recall-estimate.ts';
 
 const { args, flags } = commandLine();
 const N = Number(args[0] ?? 100_000);
@@ -116,22 +117,6 @@ const graph = new UsearchGraphFile(bytes, 2 ** 31 - 1);
 const nodeOf = graph.nodesOf(heldSlots);
 const expansion = DEFAULT_ANN_PARAMS.expansionSearch;
 
-const hitsOf = (found: ArrayLike<number>, truth: Set<number>, rerank: number, self = -1): number => {
-  let hits = 0;
-  let accepted = 0;
-  for (let i = 0; i < found.length; i++) {
-    const slot = found[i]!;
-    if (slot === self) continue;
-    if (accepted++ >= rerank) break;
-    if (truth.has(slot)) hits++;
-  }
-  return hits / truth.size;
-};
-const summary = (xs: number[]): { mean: number; se: number } => {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1);
-  return { mean, se: Math.sqrt(variance / xs.length) };
-};
 const plan = (scale: number): { candidates: number; rerank: number } => {
   const candidates = plannedCandidates(DEFAULT_SEARCH_OPTIONS, K, G, G, DIM, scale);
   return { candidates, rerank: annRerank(DEFAULT_SEARCH_OPTIONS, K, candidates, scale) };
