@@ -18,10 +18,9 @@ import { annRerank, DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, plannedCandidate
 import { makeDataset, rng } from '@conifer/test-utils';
 import { openGraphBytes } from '@conifer/vector-store';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import usearch from 'usearch';
 import { load, recallData } from './recall-data.ts';
 import { commandLine } from './util.ts';
-import { hitsOf, summary } from './recall-estimate.ts';
+import { exactTop, hitsOf, summary } from './recall-estimate.ts';
 
 const { args, flags } = commandLine();
 const N = Number(args[0] ?? 1_000_000);
@@ -46,25 +45,6 @@ for (let i = 0; i < Math.min(200, QUERIES); i++) {
   if (queries[i]!.some((x, d) => x !== data.queries[i]![d])) throw new Error(`query ${i} differs from recall-data's`);
 }
 
-/**
- * Queries per exact-search call: usearch's exactSearch holds every query × row distance at once (3000 queries over
- * 1M rows took 23 GB and the machine's OOM killer, 6 Dec 16:10), so the queries go through it in small groups.
- */
-const EXACT_GROUP = 50;
-
-/** Exact top `k` rows of each query (usearch's SIMD brute force, float32 cosine). */
-function exactTop(qs: Float32Array[], k: number): Int32Array[] {
-  const out: Int32Array[] = [];
-  for (let from = 0; from < qs.length; from += EXACT_GROUP) {
-    const group = qs.slice(from, from + EXACT_GROUP);
-    const flat = new Float32Array(group.length * DIM);
-    group.forEach((q, i) => flat.set(q, i * DIM));
-    const found = usearch.exactSearch(values, flat, DIM, k, 'cos' as never, 2) as unknown as { keys: BigUint64Array };
-    group.forEach((_, i) => out.push(Int32Array.from(found.keys.subarray(i * k, (i + 1) * k), Number)));
-  }
-  return out;
-}
-
 const random = rng(N + 7);
 const sampleSlots = new Set<number>();
 while (sampleSlots.size < SAMPLES) sampleSlots.add(Math.floor(random() * N));
@@ -75,7 +55,7 @@ let exact: { samples: number[][]; queries: number[][] };
 if (existsSync(exactFile)) exact = JSON.parse(readFileSync(exactFile, 'utf8')) as typeof exact;
 else {
   log(`exact answers: ${SAMPLES} samples, ${QUERIES} queries over ${N} x ${DIM}`);
-  exact = { samples: exactTop(samples, K + 1).map((top) => [...top]), queries: exactTop(queries, K).map((top) => [...top]) };
+  exact = { samples: exactTop(values, DIM, samples, K + 1), queries: exactTop(values, DIM, queries, K) };
   writeFileSync(exactFile, JSON.stringify(exact));
 }
 if (TRUTH_ONLY) process.exit(0);
@@ -92,7 +72,6 @@ const nodeOf = graph.nodesOf(slots);
 let moved = 0;
 for (const s of slots) if (nodeOf.get(s) !== s) moved++;
 log(`${moved} of ${SAMPLES} samples sit in a node other than their slot`);
-
 
 const rows = [];
 for (const scale of SCALES) {

@@ -32,10 +32,9 @@ import {
 } from '@conifer/engine';
 import { makeDataset, rng, type DatasetKind } from '@conifer/test-utils';
 import { openGraphBytes } from '@conifer/vector-store';
-import usearch from 'usearch';
 import { load } from './recall-data.ts';
 import { commandLine } from './util.ts';
-import { hitsOf, summary } from './recall-estimate.ts';
+import { exactTop, hitsOf, summary } from './recall-estimate.ts';
 
 const { args, flags } = commandLine();
 const N = Number(args[0] ?? 100_000);
@@ -74,22 +73,6 @@ if (!existsSync(graphFile)) {
   renameSync(`${graphFile}.tmp`, graphFile);
 }
 
-/** Queries per exact-search call: usearch's exactSearch holds every query × row distance at once. */
-const EXACT_GROUP = 50;
-
-/** Exact top `k` graph rows of each query (usearch's SIMD brute force, float32 cosine). */
-function exactTop(qs: Float32Array[], k: number): number[][] {
-  const out: number[][] = [];
-  for (let from = 0; from < qs.length; from += EXACT_GROUP) {
-    const group = qs.slice(from, from + EXACT_GROUP);
-    const flat = new Float32Array(group.length * DIM);
-    group.forEach((q, i) => flat.set(q, i * DIM));
-    const found = usearch.exactSearch(graphRows, flat, DIM, k, 'cos' as never, 2) as unknown as { keys: BigUint64Array };
-    group.forEach((_, i) => out.push(Array.from(found.keys.subarray(i * k, (i + 1) * k), Number)));
-  }
-  return out;
-}
-
 const random = rng(G + 7);
 const chosen = new Set<number>();
 while (chosen.size < SAMPLES) chosen.add(Math.floor(random() * G));
@@ -104,7 +87,11 @@ let exact: { held: number[][]; unseen: number[][]; real: number[][] };
 if (existsSync(exactFile)) exact = JSON.parse(readFileSync(exactFile, 'utf8')) as typeof exact;
 else {
   log(`exact answers: ${SAMPLES} held-out, ${UNSEEN} unseen, ${QUERIES} real over ${G} x ${DIM}`);
-  exact = { held: exactTop(heldQueries, K + 1), unseen: exactTop(unseenQueries, K), real: exactTop(realQueries, K) };
+  exact = {
+    held: exactTop(graphRows, DIM, heldQueries, K + 1),
+    unseen: exactTop(graphRows, DIM, unseenQueries, K),
+    real: exactTop(graphRows, DIM, realQueries, K),
+  };
   writeFileSync(exactFile, JSON.stringify(exact));
 }
 const heldTruth = exact.held.map((top, i) => new Set(top.filter((s) => s !== heldSlots[i]).slice(0, K)));
