@@ -132,7 +132,7 @@ export class TailPrescan {
   refreshStep(ns: NamespaceStore): boolean {
     for (; this.checked < this.chunks.length; this.checked++) {
       const chunk = this.chunks[this.checked]!;
-      if (!this.stale(ns, chunk, this.slots, this.k)) continue;
+      if (!this.stale(ns, chunk, this.k)) continue;
       const start = this.slots.length;
       chunkCandidates(ns, chunk.lo, chunk.hi, this.vector, this.metric, this.k, this.slots);
       chunk.start = start;
@@ -148,12 +148,13 @@ export class TailPrescan {
     this.checked = 0;
   }
 
-  /** Whether deletes left a scanned chunk fewer live candidates than its k best live rows need. */
-  private stale(ns: NamespaceStore, chunk: ChunkCandidates, candidates: readonly number[], k: number): boolean {
-    let live = 0;
-    for (let slot = chunk.lo; slot < chunk.hi; slot++) if (ns.isLive(slot)) live++;
+  /**
+   * Whether deletes left a scanned chunk fewer live candidates than its k best live rows need (`live`: the chunk's
+   * live rows, when the caller has counted them).
+   */
+  private stale(ns: NamespaceStore, chunk: ChunkCandidates, k: number, live = liveRows(ns, chunk.lo, chunk.hi)): boolean {
     let liveCandidates = 0;
-    for (let i = chunk.start; i < chunk.end; i++) if (ns.isLive(candidates[i]!)) liveCandidates++;
+    for (let i = chunk.start; i < chunk.end; i++) if (ns.isLive(this.slots[i]!)) liveCandidates++;
     return liveCandidates < Math.min(live, k + SIMD_MARGIN);
   }
 
@@ -167,15 +168,12 @@ export class TailPrescan {
     let rows = 0;
     const rescanned: number[] = [];
     for (const chunk of this.chunks) {
-      let live = 0;
-      for (let slot = chunk.lo; slot < chunk.hi; slot++) if (ns.isLive(slot)) live++;
+      const live = liveRows(ns, chunk.lo, chunk.hi);
       rows += live;
       let candidates = this.slots;
       let start = chunk.start;
       let end = chunk.end;
-      let liveCandidates = 0;
-      for (let i = start; i < end; i++) if (ns.isLive(candidates[i]!)) liveCandidates++;
-      if (liveCandidates < Math.min(live, into.k + SIMD_MARGIN)) {
+      if (this.stale(ns, chunk, into.k, live)) {
         rescanned.length = 0;
         chunkCandidates(ns, chunk.lo, chunk.hi, this.vector, this.metric, into.k, rescanned);
         candidates = rescanned;
