@@ -17,6 +17,7 @@ export {
   calibrationHoldBack,
   calibrationSample,
   calibrationSamples,
+  unseenSample,
   BREADTH_LADDER,
   CALIBRATION_K,
   type CalibrationResult,

@@ -8,7 +8,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { UsearchAnn, calibrationDue, calibrationDueAt, calibrationHoldBack, calibrationSample, type NamespaceStore, type VectorIndex } from '@conifer/engine';
+import {
+  UsearchAnn,
+  calibrationDue,
+  calibrationDueAt,
+  calibrationHoldBack,
+  calibrationSample,
+  calibrationSamples,
+  unseenSample,
+  type NamespaceStore,
+  type VectorIndex,
+} from '@conifer/engine';
 import type { AnnSpec, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
 import { collectGarbage } from './collect-garbage.js';
 
@@ -95,7 +105,8 @@ export class AnnBuilder {
     private readonly releaseAfterMs = DEFAULT_RELEASE_AFTER_MS,
     /**
      * Recall@10 the search breadth of each graph is calibrated for (engine search/calibrate.ts) after it is
-     * published and again once it has doubled; 0: no calibration (the planner's rule alone).
+     * published, again once it has doubled, and once the build has caught up with a graph grown 1.25× since; 0: no
+     * calibration (the planner's rule alone).
      */
     private readonly targetRecall = 0,
   ) {
@@ -275,16 +286,29 @@ export class AnnBuilder {
 
   /**
    * Slots at the end of the namespace the build leaves out for now: calibrationHoldBack of them while a graph of
-   * every slot would be due for a calibration (counting the one under way), so that it has records the graph
-   * never saw as queries (engine search/calibrate.ts, the `unseen` estimate) also when the build catches up (the
-   * end of an ingest, a rebuild). The graph without them is calibrated as soon as it is published (a little
-   * early, should it not be due itself), and they are sent once that starts: its queries are copied then, and it
-   * searches the file published before them.
+   * every slot would be due for a settled calibration (calibrationDueAt `settled`: grown 1.25× since the last
+   * one, counting the one under way), so that it has records the graph never saw as queries (engine
+   * search/calibrate.ts, the `unseen` estimate) when the build catches up (the end of an ingest, a rebuild). The
+   * graph without them is calibrated as soon as it is published (settledDue), and they are sent once that
+   * starts: its queries are copied then, and it searches the file published before them. So the graph that
+   * serves once the build is over was calibrated at its size, less those few slots.
    */
   private calibrationHeldBack(ns: NamespaceStore, s: NamespaceState): number {
     if (this.targetRecall <= 0 || Date.now() - s.calibrationFailedAt < CALIBRATION_RETRY_MS) return 0;
     const hold = calibrationHoldBack(ns.slotCount);
-    return ns.slotCount > hold * 2 && calibrationDueAt(ns, ns.slotCount, s.calibration?.upTo) ? hold : 0;
+    return ns.slotCount > hold * 2 && calibrationDueAt(ns, ns.slotCount, s.calibration?.upTo, true) ? hold : 0;
+  }
+
+  /**
+   * Whether the namespace's published graph has caught up with all but the held-back slots (calibrationHeldBack)
+   * and they are enough for an unseen sample: a settled calibration is due. Only an unseen one: a graph restored
+   * whole from a snapshot has no backlog, and its saved calibration (from an older rule) is not replaced by the
+   * replay's estimate, which read high at 1M × 768.
+   */
+  private settledDue(ns: NamespaceStore, s: NamespaceState): boolean {
+    const held = this.calibrationHeldBack(ns, s);
+    const backlog = ns.slotCount - ns.annUpTo;
+    return held > 0 && ns.ann?.file !== undefined && backlog <= held && backlog >= calibrationSamples(ns.annUpTo) / 2;
   }
 
   /**
@@ -299,11 +323,9 @@ export class AnnBuilder {
     if (c === undefined) {
       const file = ns.ann?.file;
       if (this.targetRecall <= 0 || file === undefined || Date.now() - s.calibrationFailedAt < CALIBRATION_RETRY_MS) return false;
-      const held = this.calibrationHeldBack(ns, s);
-      if (!calibrationDue(ns) && !(held > 0 && ns.annUpTo >= ns.slotCount - held)) return false;
+      const sample = calibrationDue(ns) ? calibrationSample(ns) : this.settledDue(ns, s) ? unseenSample(ns) : undefined;
+      if (sample === undefined || sample.slots.length === 0) return false;
       const upTo = ns.annUpTo;
-      const sample = calibrationSample(ns);
-      if (sample.slots.length === 0) return false;
       const cal = this.nextCalibration++;
       const started = { cal, upTo, next: 0, busy: true };
       s.calibration = started;
@@ -393,7 +415,8 @@ export class AnnBuilder {
     if (this.targetRecall <= 0) return true;
     for (const { index } of this.source.indexes()) {
       for (const ns of index.annCandidates()) {
-        if (this.states.get(ns)?.calibration !== undefined || (ns.ann?.file !== undefined && calibrationDue(ns))) return false;
+        const state = this.states.get(ns);
+        if (state?.calibration !== undefined || (ns.ann?.file !== undefined && calibrationDue(ns)) || (state !== undefined && this.settledDue(ns, state))) return false;
       }
     }
     return true;

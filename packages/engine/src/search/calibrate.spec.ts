@@ -13,6 +13,7 @@ import {
   BreadthCalibrator,
   calibrateBreadth,
   calibrationDue,
+  calibrationDueAt,
   calibrationSample,
   calibrationSamples,
   rungReaches,
@@ -299,6 +300,24 @@ describe('breadth calibration', () => {
     ns.clear();
     expect(ns.annScale).toBe(scale);
     expect(ns.annCalibration?.size).toBe(0);
+  });
+
+  it('calibrates a graph that covers its namespace again at 1.25× its calibrated size, one still being built at 2×', () => {
+    // The store's builder asks `settled` once it has caught up: that graph serves at its size for now, and the
+    // multiplier of a graph half its size lost recall at 400k × 768 (bench/RESULTS.md "s11-calsize").
+    const index = indexWith(narrow, weak);
+    const ns = index.namespaces.get('')!;
+    const size = calibrateBreadth(ns, 'cosine', index.search, 0.98, savedBytes(ns))!.size;
+    expect(size).toBe(n);
+    expect(calibrationDueAt(ns, n + 1, undefined, true)).toBe(false);
+    expect(calibrationDueAt(ns, 1.25 * n - 1, undefined, true)).toBe(false);
+    expect(calibrationDueAt(ns, 1.25 * n, undefined, true)).toBe(true);
+    expect(calibrationDueAt(ns, 1.25 * n)).toBe(false);
+    expect(calibrationDueAt(ns, 2 * n - 1)).toBe(false);
+    expect(calibrationDueAt(ns, 2 * n)).toBe(true);
+    // Counted from the calibration given (the builder's one under way), else the namespace's.
+    expect(calibrationDueAt(ns, 1.25 * n, 1.25 * n - 10, true)).toBe(false);
+    expect(calibrationDueAt(ns, 1.25 * n, undefined, true)).toBe(true);
   });
 
   it('samples more queries from larger graphs (the estimate must be tighter where its bias no longer helps)', () => {

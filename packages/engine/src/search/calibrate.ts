@@ -40,7 +40,8 @@ export const BREADTH_LADDER: readonly number[] = [MIN_BREADTH_SCALE, 0.625, 0.75
  * 100k (its bias gave the goal's small margin room), but not at 1M × 768: 64 samples chose breadths that measured
  * 0.977 and 0.981 (bench/RESULTS.md, session 8). 256 there chose ×1 at an estimated 0.985 that measured 0.979: the
  * estimate is optimistic at that size, which more samples narrow but do not correct. The exact answers and walks cost
- * the worker ~4× more at 256 (42 s at 1M × 768, in slices), once per doubling of the graph.
+ * the worker ~4× more at 256 (42 s at 1M × 768, in slices), once per doubling of a graph being built and once more
+ * when the build catches up (calibrationDueAt `settled`).
  */
 export function calibrationSamples(size: number): number {
   return size >= 500_000 ? 256 : size >= 250_000 ? 128 : 64;
@@ -71,6 +72,16 @@ function calibrationGoal(target: number, missRatio = CALIBRATION_MISS_RATIO): nu
 
 /** A graph is calibrated again once it has grown this many times since its last calibration. */
 const RECALIBRATE_GROWTH = 2;
+/**
+ * A graph that covers the whole namespace (its builder has caught up) is calibrated again once it has grown this
+ * many times: it serves at that size for now, and a multiplier found at a smaller size under-provisions it. The
+ * breadth a recall needs grows faster with the graph than the rule's power law on the bench's 768-d data, so
+ * recall at a fixed multiplier falls as the graph grows: a graph built to 1M after its ingest was last calibrated
+ * at its previous doubling (between 500k and 1M) and served at 1M with that multiplier (bench/RESULTS.md
+ * "s11-calsize"). At most 1.25× between the calibrated and the served size bounds that loss to a third of a
+ * doubling's.
+ */
+const SETTLED_RECALIBRATE_GROWTH = 1.25;
 
 const METRIC = { cosine: 'cos', dotproduct: 'ip', euclidean: 'l2sq' } as const;
 
@@ -106,10 +117,11 @@ export function calibrationDue(ns: NamespaceStore): boolean {
 
 /**
  * Whether a graph of `size` slots would want a calibration (calibrationDue), given the size of the graph last
- * calibrated (default: the namespace's calibration's; none: due).
+ * calibrated (default: the namespace's calibration's; none: due). `settled`: the graph would cover the whole
+ * namespace (its builder caught up), which is due at a smaller growth (SETTLED_RECALIBRATE_GROWTH).
  */
-export function calibrationDueAt(ns: NamespaceStore, size: number, calibrated: number | undefined = ns.annCalibration?.size): boolean {
-  return size > 0 && (calibrated === undefined || size >= calibrated * RECALIBRATE_GROWTH);
+export function calibrationDueAt(ns: NamespaceStore, size: number, calibrated: number | undefined = ns.annCalibration?.size, settled = false): boolean {
+  return size > 0 && (calibrated === undefined || size >= calibrated * (settled ? SETTLED_RECALIBRATE_GROWTH : RECALIBRATE_GROWTH));
 }
 
 /**
