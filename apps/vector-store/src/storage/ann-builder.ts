@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { UsearchAnn, calibrationDue, calibrationDueAt, calibrationHoldBack, calibrationSample, type NamespaceStore, type VectorIndex } from '@conifer/engine';
 import type { AnnSpec, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
+import { BatchBuffers } from './batch-buffers.js';
 import { collectGarbage } from './collect-garbage.js';
 
 type Request = AnnWorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -81,6 +82,8 @@ export class AnnBuilder {
   private nextCalibration = 1;
   /** Replies not yet received. */
   private readonly inflight = new Set<Promise<AnnWorkerReply>>();
+  /** The build's batches are gathered into these; the worker sends them back with its answer. */
+  private readonly batchBuffers: BatchBuffers;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private failed = false;
@@ -99,6 +102,7 @@ export class AnnBuilder {
      */
     private readonly targetRecall = 0,
   ) {
+    this.batchBuffers = new BatchBuffers(batch);
     // Named: the thread's name in /proc (CPU time per thread in bench/src/ingest-http.ts).
     this.worker = new Worker(workerFile, { name: 'conifer-ann' });
     this.worker.unref();
@@ -245,13 +249,14 @@ export class AnnBuilder {
     }
     if (limit > s.sentUpTo) {
       const end = Math.min(limit, s.sentUpTo + this.batch);
-      const { slots, vectors } = ns.gather(s.sentUpTo, end);
+      const { slots, vectors } = ns.gather(s.sentUpTo, end, this.batchBuffers.take(s.spec.dimension));
       s.busy = true;
       const loadFrom = s.releasedFile;
-      // The arrays are transferred (detached here), not copied again.
+      // The arrays are transferred (detached here), not copied again; the worker sends their buffers back.
       const transfer = [slots.buffer as ArrayBuffer, vectors.buffer as ArrayBuffer];
       void this.call({ type: 'add', spec: s.spec, ...(loadFrom ? { loadFrom } : {}), slots, vectors }, transfer).then((reply) => {
         s.busy = false;
+        if (reply.ok && reply.buffers !== undefined) this.batchBuffers.give(reply.buffers);
         if (!reply.ok) {
           this.logger.error({ index: indexId, message: reply.message }, 'ANN add failed');
           return;
