@@ -47,7 +47,7 @@ function onGlibc(): boolean {
 // generation's limit, none by external memory). With a floor of 128 MB the heap grows to it before the next
 // full collection: the ingest ran ~2, started by external memory (the values' chunks). The cost is up to that
 // much garbage resident while the store allocates; an idle store's memory reducer still collects it.
-export const OLD_SPACE_FLOOR_MB = 128;
+const OLD_SPACE_FLOOR_MB = 128;
 
 /** The node options to add for the old generation's floor: none when the operator sized the heap already. */
 export function heapFloorArgs(execArgv: readonly string[], nodeOptions: string | undefined, floorMb: number): string[] {

@@ -385,6 +385,11 @@ export class AnnBuilder {
     return n;
   }
 
+  /** The batch buffers allocated and reused so far (specs). */
+  batchBufferCounts(): { allocated: number; reused: number } {
+    return { allocated: this.batchBuffers.allocated, reused: this.batchBuffers.reused };
+  }
+
   /** Whether every candidate namespace is fully indexed and installed (tests, benchmarks). */
   idle(): boolean {
     for (const { index } of this.source.indexes()) {
