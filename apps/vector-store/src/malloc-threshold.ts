@@ -45,8 +45,8 @@ function onGlibc(): boolean {
 // compacted back to back: 25–35 mark-compacts while ingesting 30k × 768, each a pause of the event loop of
 // 10–250 ms on a loaded machine (bench/RESULTS.md, session 11: every one of them was started by the old
 // generation's limit, none by external memory). With a floor of 128 MB the heap grows to it before the next
-// full collection: the ingest ran ~2, started by external memory (the values' chunks). The cost is up to that
-// much garbage resident while the store allocates; an idle store's memory reducer still collects it.
+// full collection: an ingest of 100k × 768 ran 12–14 instead of 74–95. The cost is more garbage resident while
+// the store allocates (server.ts collects once when upserts stop).
 const OLD_SPACE_FLOOR_MB = 128;
 
 /** The node options to add for the old generation's floor: none when the operator sized the heap already. */
