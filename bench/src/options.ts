@@ -92,6 +92,11 @@ export const STALLS_STORE_MAIN = option('stalls-store-main', '');
 // --stalls-cpu-prof=<dir>: the store runs with --cpu-prof into <dir> (its main thread's profile: read its long
 // ticks with bench/src/long-ticks.ts and the phase windows the section prints).
 export const STALLS_CPU_PROF = option('stalls-cpu-prof', '');
+// --stalls-trace-gc: the store runs with --trace-gc; its collections are summed per phase by kind and reason
+// (--stalls-trace-gc=<file>: also the raw lines, then the per-phase summaries). --stalls-node-args=<a,b>: more options
+// of the store's node process.
+export const STALLS_TRACE_GC = flag('stalls-trace-gc') ? '-' : option('stalls-trace-gc', '');
+export const STALLS_NODE_ARGS = option('stalls-node-args', '').split(',').filter((a) => a !== '');
 // --base-gateway-main=<another build's apps/gateway/dist/main.js>: a second gateway of that build on the same store,
 // database and key; the overhead and query sections measure it as one more target, interleaved (before/after in one run).
 export const BASE_GATEWAY_MAIN = option('base-gateway-main', '');

@@ -38,6 +38,8 @@ export class Store {
   private readonly env: NodeJS.ProcessEnv;
   private child: ChildProcess | undefined;
   loaded: IndexLoaded | undefined;
+  /** Called with each line of the store's stdout that is not a JSON log line (e.g. --trace-gc's). */
+  onOtherLine: ((line: string) => void) | undefined;
 
   /** `nodeArgs`: options of the node process itself (e.g. --cpu-prof), before the script. */
   constructor(main: string, dataDir: string, port: number, nodeArgs: readonly string[] = []) {
@@ -70,7 +72,10 @@ export class Store {
     child.stdout.on('data', (chunk: Buffer) => {
       const lines = (pending + chunk.toString('utf8')).split('\n');
       pending = lines.pop() ?? '';
-      for (const line of lines) if (line.includes('"index loaded"')) this.loaded = JSON.parse(line) as IndexLoaded;
+      for (const line of lines) {
+        if (line.includes('"index loaded"')) this.loaded = JSON.parse(line) as IndexLoaded;
+        else if (!line.startsWith('{')) this.onOtherLine?.(line);
+      }
     });
     for (;;) {
       if (child.exitCode !== null) throw new Error(`store exited with ${child.exitCode}`);

@@ -37,10 +37,34 @@ function onGlibc(): boolean {
   return header?.glibcVersionRuntime !== undefined;
 }
 
-/** Re-executes the process with the threshold set (does not return then); returns when nothing is to be done. */
-export function execWithMallocThreshold(threshold: number): void {
-  if (threshold === 0 || typeof process.execve !== 'function') return;
-  const env = mallocTunedEnvironment(process.env, threshold, onGlibc);
-  if (env === undefined) return;
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], env);
+// The same re-execution gives V8 a floor for its old generation's limit (--initial-old-space-size: V8 keeps a
+// configured initial size as the least limit). The store's JS heap is small (~20–40 MB: the values, sketches
+// and graphs live outside it) while its young generation grows to 32 MB per semi-space under load; V8 sets the
+// old generation's limit after a full collection only some MB above the live size, starts the next
+// incremental marking as soon as the room left is below the young generation's capacity, and so marked and
+// compacted back to back: 25–35 mark-compacts while ingesting 30k × 768, each a pause of the event loop of
+// 10–250 ms on a loaded machine (bench/RESULTS.md, session 11: every one of them was started by the old
+// generation's limit, none by external memory). With a floor of 128 MB the heap grows to it before the next
+// full collection: an ingest of 100k × 768 ran 12–14 instead of 74–95. The cost is more garbage resident while
+// the store allocates (server.ts collects once when upserts stop).
+const OLD_SPACE_FLOOR_MB = 128;
+
+/** The node options to add for the old generation's floor: none when the operator sized the heap already. */
+export function heapFloorArgs(execArgv: readonly string[], nodeOptions: string | undefined, floorMb: number): string[] {
+  if (floorMb === 0) return [];
+  const sized = (option: string): boolean => /^--initial[-_](old[-_]space|heap)[-_]size\b/.test(option);
+  if (execArgv.some(sized) || (nodeOptions ?? '').split(/\s+/).some(sized)) return [];
+  return [`--initial-old-space-size=${floorMb}`];
+}
+
+/**
+ * Re-executes the process with the malloc threshold set and V8's old-generation floor (does not return then);
+ * returns when nothing is to be done (both already as they should be, or no process.execve).
+ */
+export function execWithMallocThreshold(threshold: number, oldSpaceFloorMb = OLD_SPACE_FLOOR_MB): void {
+  if (typeof process.execve !== 'function') return;
+  const env = threshold === 0 ? undefined : mallocTunedEnvironment(process.env, threshold, onGlibc);
+  const args = heapFloorArgs(process.execArgv, process.env.NODE_OPTIONS, oldSpaceFloorMb);
+  if (env === undefined && args.length === 0) return;
+  process.execve(process.execPath, [process.execPath, ...args, ...process.execArgv, ...process.argv.slice(1)], env ?? process.env);
 }

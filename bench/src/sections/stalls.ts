@@ -16,12 +16,12 @@
 // Options (options.ts): --stalls-sizes=100000x768 (default 30000x768; --full 100000x768),
 // --stalls-ann-wait=<s> (longest wait for the graph after the ingest), --stalls-store-main=<path>
 // (another build's dist/main.js, for before/after figures).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { indexedUnitVectors, STORE_MAIN } from '@conifer/test-utils';
-import { STALLS_ANN_WAIT, STALLS_CPU_PROF, STALLS_SIZES, STALLS_STORE_MAIN } from '../options.ts';
+import { STALLS_ANN_WAIT, STALLS_CPU_PROF, STALLS_NODE_ARGS, STALLS_SIZES, STALLS_STORE_MAIN, STALLS_TRACE_GC } from '../options.ts';
 import { log, results, row } from '../report.ts';
 import { load, Store } from '../store-process.ts';
 import { freePort, percentile, pool, progress, request, sleep } from '../util.ts';
@@ -90,6 +90,82 @@ function readLoop(text: string): LoopReading {
   const lagMax = Number(/^nodejs_eventloop_lag_max_seconds ([\d.e+-]+)/m.exec(text)?.[1] ?? NaN) - LAG_RESOLUTION_S;
   const lagP99 = Number(/^nodejs_eventloop_lag_p99_seconds ([\d.e+-]+)/m.exec(text)?.[1] ?? NaN) - LAG_RESOLUTION_S;
   return { delay: buckets(text, 'conifer_store_event_loop_delay_seconds'), busy: buckets(text, 'conifer_store_event_loop_busy_seconds'), lagMax, lagP99, gc: gcReading(text) };
+}
+
+/** One collection from --trace-gc: when the bench read the line (ms, its clock), kind, pause, heap, reason. */
+interface TracedGc {
+  at: number;
+  /** The isolate (the store's main thread, or a worker's). */
+  isolate: string;
+  kind: string;
+  pauseMs: number;
+  heapBeforeMb: number;
+  heapAfterMb: number;
+  /** Why it ran; for a mark-compact after incremental marking, why the marking started (--trace-incremental-marking) when known. */
+  reason: string;
+}
+
+const GC_LINE = /\[\d+:(0x[0-9a-f]+)(?::\d+)?\]\s+[\d.]+ ms: (Scavenge|Mark-Compact|Minor Mark-Sweep|Mark-Sweep)\S*(?: \([^)]*\))? ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, .*?([\d.]+) \/ [\d.]+ ms .*\(average mu = [\d.]+, current mu = [\d.]+\) ([^;]*)/;
+const MARKING_START = /\[\d+:(0x[0-9a-f]+)(?::\d+)?\]\s+[\d.]+ ms: \[IncrementalMarking\] Start \(([^)]*)\)/;
+
+/** Collects the store's --trace-gc lines as they arrive (and the raw lines into a file, with the phases' boundaries). */
+class GcTrace {
+  readonly gcs: TracedGc[] = [];
+  /** Per isolate: why its incremental marking under way started. */
+  private readonly markingReason = new Map<string, string>();
+  private readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
+    if (file !== '-') writeFileSync(file, '');
+  }
+
+  line(text: string): void {
+    const start = MARKING_START.exec(text);
+    if (this.file !== '-' && (start !== null || !text.includes('[IncrementalMar'))) appendFileSync(this.file, `${text}\n`);
+    if (start) {
+      this.markingReason.set(start[1]!, start[2]!);
+      return;
+    }
+    const m = GC_LINE.exec(text);
+    if (!m) return;
+    const isolate = m[1]!;
+    let reason = m[6]!.trim();
+    const started = this.markingReason.get(isolate);
+    if (m[2] === 'Mark-Compact' && reason.startsWith('finalize incremental marking') && started !== undefined) reason = `marking started by ${started}`;
+    this.markingReason.delete(isolate);
+    this.gcs.push({ at: performance.timeOrigin + performance.now(), isolate, kind: m[2]!, pauseMs: Number(m[5]), heapBeforeMb: Number(m[3]), heapAfterMb: Number(m[4]), reason });
+  }
+
+  mark(text: string): void {
+    if (this.file !== '-') appendFileSync(this.file, `### ${text}\n`);
+  }
+
+  /**
+   * The main thread's collections in [from, to), per kind: count, pauses (total, max), the heap before (range), and
+   * the reasons by count. The main thread's isolate is the one with the most collections (the workers' isolates
+   * collect little; the process re-executes itself at start, so its first isolate is not the one that serves).
+   */
+  summary(from: number, to: number): string {
+    const counts = new Map<string, number>();
+    for (const g of this.gcs) counts.set(g.isolate, (counts.get(g.isolate) ?? 0) + 1);
+    const main = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+    const mine = this.gcs.filter((g) => g.isolate === main && g.at >= from && g.at < to);
+    const kinds = [...new Set(mine.map((g) => g.kind))];
+    return kinds
+      .map((kind) => {
+        const of = mine.filter((g) => g.kind === kind);
+        const pauses = of.map((g) => g.pauseMs);
+        const reasons = new Map<string, number>();
+        for (const g of of) reasons.set(g.reason, (reasons.get(g.reason) ?? 0) + 1);
+        const before = of.map((g) => g.heapBeforeMb);
+        return (
+          `${kind} ${of.length} × (total ${pauses.reduce((a, b) => a + b, 0).toFixed(0)} ms, max ${Math.max(...pauses).toFixed(1)} ms, heap before ${Math.min(...before).toFixed(0)}–${Math.max(...before).toFixed(0)} MB): ` +
+          [...reasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${n} ${r}`).join(', ')
+        );
+      })
+      .join('; ');
+  }
 }
 
 interface TickFigures {
@@ -202,7 +278,9 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
   const tag = `${n / 1000}k × ${dim}`;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-bench-stalls-'));
   const profArgs = STALLS_CPU_PROF === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(STALLS_CPU_PROF)}`];
-  const store = new Store(storeMain, dataDir, await freePort(), profArgs);
+  const gcTrace = STALLS_TRACE_GC === '' ? undefined : new GcTrace(STALLS_TRACE_GC);
+  const store = new Store(storeMain, dataDir, await freePort(), [...profArgs, ...(gcTrace ? ['--trace-gc'] : []), ...STALLS_NODE_ARGS]);
+  if (gcTrace) store.onOtherLine = (line) => gcTrace.line(line);
   const out: Record<string, unknown> = { n, dim, loadAtStart: load() };
   const phases: Phase[] = [];
   let trickle: Worker | undefined;
@@ -315,6 +393,15 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
       log(`  phase windows (monotonic µs, for bench/src/long-ticks.ts once the store has stopped): --phases=${windows}`);
     }
     out.phases = rows;
+    if (gcTrace) {
+      log(`  ${tag} the store's collections per phase (--trace-gc; a mark-compact's reason is why its incremental marking started when --stalls-node-args=--trace-incremental-marking):`);
+      for (const p of phases) {
+        const summary = gcTrace.summary(p.start, p.end);
+        gcTrace.mark(`${p.name}: ${summary}`);
+        log(`  - ${p.name}: ${summary || 'none'}`);
+      }
+      out.gcTrace = phases.map((p) => ({ phase: p.name, gcs: gcTrace.gcs.filter((g) => g.at >= p.start && g.at < p.end) }));
+    }
     const f = (x: number | undefined, digits = 1): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
     log(`  ${tag} event-loop delay of the store and the latency of a query every ${QUERY_EVERY_MS} ms, per phase:`);
     const gcCell = (g: { count: number; ms: number; over100ms: number } | undefined, long: boolean): string =>

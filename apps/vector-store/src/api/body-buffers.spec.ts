@@ -100,4 +100,13 @@ describe('BodyBuffers', () => {
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(buffers.size).toBe(0);
   });
+
+  it('calls onIdle once when it empties its list after idleMs without a buffer taken', async () => {
+    let idle = 0;
+    const buffers = new BodyBuffers({ idleMs: 50, onIdle: () => idle++ });
+    buffers.give(buffers.take(1000).buffer as ArrayBuffer);
+    expect(idle).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect([buffers.size, idle]).toEqual([0, 1]);
+  });
 });

@@ -20,12 +20,15 @@ export interface BodyBuffersOptions {
   readonly keep?: number;
   /** The free list is emptied after this long without a buffer taken. */
   readonly idleMs?: number;
+  /** Called then too: upserts have stopped for a while (the server collects the garbage they left). */
+  readonly onIdle?: () => void;
 }
 
 export class BodyBuffers {
   private readonly free: ArrayBuffer[] = [];
   private readonly keep: number;
   private readonly idleMs: number;
+  private readonly onIdle: (() => void) | undefined;
   private lastTaken = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Counters for specs and metrics: buffers allocated, and reused from the list. */
@@ -35,6 +38,7 @@ export class BodyBuffers {
   constructor(options: BodyBuffersOptions = {}) {
     this.keep = options.keep ?? 6;
     this.idleMs = options.idleMs ?? 3000;
+    this.onIdle = options.onIdle;
   }
 
   /** A buffer of `length` bytes over a reused or new ArrayBuffer of its own (byteOffset 0; its contents are stale). */
@@ -76,6 +80,7 @@ export class BodyBuffers {
     const idle = performance.now() - this.lastTaken;
     if (idle >= this.idleMs) {
       this.free.length = 0;
+      this.onIdle?.();
       return;
     }
     this.timer = setTimeout(() => this.expire(), this.idleMs - idle);

@@ -20,6 +20,7 @@ import {
   type VectorIndex,
 } from '@conifer/engine';
 import type { AnnSpec, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
+import { BatchBuffers } from './batch-buffers.js';
 import { collectGarbage } from './collect-garbage.js';
 
 type Request = AnnWorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -91,6 +92,8 @@ export class AnnBuilder {
   private nextCalibration = 1;
   /** Replies not yet received. */
   private readonly inflight = new Set<Promise<AnnWorkerReply>>();
+  /** The build's batches are gathered into these; the worker sends them back with its answer. */
+  private readonly batchBuffers: BatchBuffers;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private failed = false;
@@ -110,6 +113,7 @@ export class AnnBuilder {
      */
     private readonly targetRecall = 0,
   ) {
+    this.batchBuffers = new BatchBuffers(batch);
     // Named: the thread's name in /proc (CPU time per thread in bench/src/ingest-http.ts).
     this.worker = new Worker(workerFile, { name: 'conifer-ann' });
     this.worker.unref();
@@ -256,13 +260,14 @@ export class AnnBuilder {
     }
     if (limit > s.sentUpTo) {
       const end = Math.min(limit, s.sentUpTo + this.batch);
-      const { slots, vectors } = ns.gather(s.sentUpTo, end);
+      const { slots, vectors } = ns.gather(s.sentUpTo, end, this.batchBuffers.take(s.spec.dimension));
       s.busy = true;
       const loadFrom = s.releasedFile;
-      // The arrays are transferred (detached here), not copied again.
+      // The arrays are transferred (detached here), not copied again; the worker sends their buffers back.
       const transfer = [slots.buffer as ArrayBuffer, vectors.buffer as ArrayBuffer];
       void this.call({ type: 'add', spec: s.spec, ...(loadFrom ? { loadFrom } : {}), slots, vectors }, transfer).then((reply) => {
         s.busy = false;
+        if (reply.ok && reply.buffers !== undefined) this.batchBuffers.give(reply.buffers);
         if (!reply.ok) {
           this.logger.error({ index: indexId, message: reply.message }, 'ANN add failed');
           return;
@@ -400,6 +405,11 @@ export class AnnBuilder {
       for (const ns of index.annCandidates()) if (this.states.get(ns)?.inWorker === true) n++;
     }
     return n;
+  }
+
+  /** The batch buffers allocated and reused so far (specs). */
+  batchBufferCounts(): { allocated: number; reused: number } {
+    return { allocated: this.batchBuffers.allocated, reused: this.batchBuffers.reused };
   }
 
   /** Whether every candidate namespace is fully indexed and installed (tests, benchmarks). */

@@ -31,7 +31,8 @@ export type AnnWorkerRequest =
   | { id: number; type: 'calibrateCancel'; cal: number };
 
 export type AnnWorkerReply =
-  | { id: number; ok: true; size?: number; calibration?: CalibrationResult & { cpuMs: number; rows: number } }
+  // `buffers`: an `add`'s batch buffers, sent back (usearch copied the rows) for the builder's next batch.
+  | { id: number; ok: true; size?: number; calibration?: CalibrationResult & { cpuMs: number; rows: number }; buffers?: { slots: ArrayBuffer; vectors: ArrayBuffer } }
   | { id: number; ok: false; message: string };
 
 const indexes = new Map<string, UsearchAnn>();
@@ -94,7 +95,7 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
         indexes.set(spec.key, ann);
       }
       ann.add(request.slots, request.vectors, THREADS);
-      return { id: request.id, ok: true, size: ann.size };
+      return { id: request.id, ok: true, size: ann.size, buffers: { slots: request.slots.buffer as ArrayBuffer, vectors: request.vectors.buffer as ArrayBuffer } };
     }
     case 'publish': {
       const ann = indexes.get(request.key);
@@ -173,5 +174,5 @@ parentPort?.on('message', (request: AnnWorkerRequest) => {
   } catch (error) {
     reply = { id: request.id, ok: false, message: (error as Error).message };
   }
-  parentPort!.postMessage(reply);
+  parentPort!.postMessage(reply, reply.ok && reply.buffers !== undefined ? [reply.buffers.slots, reply.buffers.vectors] : []);
 });

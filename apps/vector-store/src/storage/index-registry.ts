@@ -302,6 +302,11 @@ export class IndexRegistry {
     return n;
   }
 
+  /** The worker builder's batch buffers allocated and reused so far (specs); undefined without it. */
+  annBatchBufferCounts(): { allocated: number; reused: number } | undefined {
+    return this.annBuilder?.batchBufferCounts();
+  }
+
   /** Runs the ANN builder until nothing is pending (benchmarks and tests). */
   buildAllAnn(): void {
     for (const index of this.indexes.values()) while (index.index.buildAnnStep(4096) > 0);

@@ -50,6 +50,11 @@ describe('ANN builder worker', () => {
     };
     for (let i = 0; i < 4000; i += 500) await upsert(vectors(i, 500, random));
     await until(() => registry.annIdle(), 'the first build');
+    // Several batches (at most 2048 rows each, sent as the writes came): batches after the first were gathered
+    // into the buffers the worker sent back.
+    const counts = registry.annBatchBufferCounts()!;
+    expect(counts.allocated).toBeGreaterThanOrEqual(1);
+    expect(counts.reused).toBeGreaterThanOrEqual(1);
     const ns = index.index.namespaces.get('')!;
     expect(ns.ann).toBeDefined();
     expect(ns.annUpTo).toBe(ns.slotCount);

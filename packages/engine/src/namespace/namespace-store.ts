@@ -895,18 +895,25 @@ export class NamespaceStore {
     return max > 0 ? max * 1.05 : 1;
   }
 
-  /** Live slots in [from, to) and a copy of their dense values, row-major. */
-  gather(from: number, to: number): { slots: Int32Array; vectors: Float32Array } {
-    const slots: number[] = [];
-    for (let slot = from; slot < to; slot++) if (this.alive[slot] === 1) slots.push(slot);
+  /**
+   * Live slots in [from, to) and a copy of their dense values, row-major. `into`: buffers to write them into
+   * (views from their start) when they are large enough, else new arrays are allocated: a caller that sends
+   * batches over and over (the store's graph builder) reuses its buffers instead of a fresh ~6 MB allocation
+   * per batch, which V8 counts towards its next full collection.
+   */
+  gather(from: number, to: number, into?: { slots: ArrayBuffer; vectors: ArrayBuffer }): { slots: Int32Array; vectors: Float32Array } {
+    let live = 0;
+    for (let slot = from; slot < to; slot++) if (this.alive[slot] === 1) live++;
     const dim = this.dimension;
-    const vectors = new Float32Array(slots.length * dim);
-    for (let i = 0; i < slots.length; ) {
+    const slots = into !== undefined && into.slots.byteLength >= live * 4 ? new Int32Array(into.slots, 0, live) : new Int32Array(live);
+    const vectors = into !== undefined && into.vectors.byteLength >= live * dim * 4 ? new Float32Array(into.vectors, 0, live * dim) : new Float32Array(live * dim);
+    for (let slot = from, i = 0; slot < to; slot++) if (this.alive[slot] === 1) slots[i++] = slot;
+    for (let i = 0; i < live; ) {
       const slot = slots[i]!;
       if (slot < this.segmentUpTo) {
         // Runs of consecutive slots are read from the segment in one call.
         let run = 1;
-        while (i + run < slots.length && slots[i + run] === slot + run && slot + run < this.segmentUpTo) run++;
+        while (i + run < live && slots[i + run] === slot + run && slot + run < this.segmentUpTo) run++;
         this.segment!.read(slot, run, vectors, i * dim);
         i += run;
       } else {
@@ -914,7 +921,7 @@ export class NamespaceStore {
         i++;
       }
     }
-    return { slots: Int32Array.from(slots), vectors };
+    return { slots, vectors };
   }
 
   /**

@@ -117,6 +117,38 @@ describe('values served by a segment', () => {
     }
   });
 
+  it('gathers live slots and their values into given buffers (views from their start) or, when too small, new arrays', () => {
+    const records = clusteredRecords(1200, dim, 6);
+    const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, EXACT);
+    load(index, records);
+    const ns = index.namespaces.get('')!;
+    // Slots [0, 700) from the segment, the rest from memory; a few deleted on both sides.
+    ns.attachSegment(new CopiedSegment(ns, 700), 700);
+    index.apply(index.prepareDelete(parseDeleteRequest({ ids: ['v3', 'v4', 'v650', 'v701', 'v1100'] })));
+    const fresh = ns.gather(600, 1150);
+    expect(fresh.slots.length).toBe(550 - 3);
+    expect(Array.from(fresh.slots.subarray(0, 3))).toEqual([600, 601, 602]);
+    const into = { slots: new ArrayBuffer(1024 * 4), vectors: new ArrayBuffer(1024 * dim * 4) };
+    new Float32Array(into.vectors).fill(7);
+    const reused = ns.gather(600, 1150, into);
+    expect(reused.slots.buffer).toBe(into.slots);
+    expect(reused.vectors.buffer).toBe(into.vectors);
+    expect([reused.slots.byteOffset, reused.vectors.byteOffset]).toEqual([0, 0]);
+    expect(Array.from(reused.slots)).toEqual(Array.from(fresh.slots));
+    expect(Array.from(reused.vectors)).toEqual(Array.from(fresh.vectors));
+    for (let i = 0; i < reused.slots.length; i += 97) {
+      const slot = reused.slots[i]!;
+      expect(Array.from(reused.vectors.subarray(i * dim, (i + 1) * dim))).toEqual(records[slot]!.values.map(Math.fround));
+    }
+    // Buffers too small for the range: new arrays, the given ones untouched.
+    const small = { slots: new ArrayBuffer(16), vectors: new ArrayBuffer(16 * dim) };
+    const grown = ns.gather(0, 1200, small);
+    expect(grown.slots.buffer).not.toBe(small.slots);
+    expect(grown.vectors.buffer).not.toBe(small.vectors);
+    expect(grown.slots.length).toBe(1200 - 5);
+    expect(new Float32Array(small.vectors).every((x) => x === 0)).toBe(true);
+  });
+
   it('restores slots from a segment with their norms and skips them for later writes', () => {
     const records = clusteredRecords(50, dim, 9);
     const source = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, EXACT);
