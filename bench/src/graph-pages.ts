@@ -9,7 +9,9 @@
 //           `always` lets the kernel back it with 2 MB pages; AnonHugePages below says which happened)
 // Not part of `npm test` or `npm run bench`.
 //   node --experimental-strip-types bench/src/graph-pages.ts [n=200000] [dim=768] [--kind=bench|hard]
-//     [--dir=/tmp/conifer-pages] [--queries=500] [--candidates=400] [--rounds=5]
+//     [--dir=/tmp/conifer-pages] [--queries=500] [--candidates=400] [--rounds=5] [--graph=<a saved graph file>]
+// --graph: time a graph saved elsewhere (a store's published file, e.g. the 1M × 768 bench's) instead of building
+// one; n is then only the size of the generated set the queries are drawn beside (the same clusters).
 // Per mode and round: CPU time per search (this thread's, process.cpuUsage: load-independent as far as the core's
 // caches are) and wall time; medians over rounds. The graph is built once (UsearchAnn defaults, slot order, 2
 // threads) and cached in --dir.
@@ -34,7 +36,7 @@ mkdirSync(DIR, { recursive: true });
 log(`generating ${KIND} ${N} x ${DIM}`);
 const data = makeDataset({ n: N, dim: DIM, kind: KIND });
 const queries = data.makeQueries(QUERIES);
-const graphFile = `${DIR}/${KIND}-${N}x${DIM}.usearch`;
+const graphFile = flags.graph ?? `${DIR}/${KIND}-${N}x${DIM}.usearch`;
 if (!existsSync(graphFile)) {
   log('building the graph');
   const ann = new UsearchAnn('cosine', DIM, DEFAULT_ANN_PARAMS);
