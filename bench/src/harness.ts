@@ -165,12 +165,14 @@ export async function waitAnnCalibrated(capSeconds: number): Promise<number | un
 }
 
 /** The store's calibrated breadth multiplier and recall estimate for an index (its gauges), when it has them. */
-export async function annCalibration(indexId: string): Promise<{ scale: number; estimatedRecall: number } | undefined> {
+export async function annCalibration(indexId: string): Promise<{ scale: number; estimatedRecall: number; growth: number } | undefined> {
   const text = await storeMetricsText();
   const gauge = (name: string): number => Number(new RegExp(`^${name}\\{index="${indexId}"\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
   const scale = gauge('conifer_store_ann_breadth_scale');
   const estimatedRecall = gauge('conifer_store_ann_estimated_recall');
-  return Number.isFinite(scale) && Number.isFinite(estimatedRecall) ? { scale, estimatedRecall } : undefined;
+  // The graph's size over the size it was calibrated at (NaN from a store without the gauge: a --store-main of an older build).
+  const growth = gauge('conifer_store_ann_calibration_growth');
+  return Number.isFinite(scale) && Number.isFinite(estimatedRecall) ? { scale, estimatedRecall, growth } : undefined;
 }
 
 /** Waits until no vector is pending for the graph; `perMinute`: the pending count at each whole minute (build progress). */

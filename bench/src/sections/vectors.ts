@@ -71,11 +71,8 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
   log(
     calibrationWait === undefined
       ? '  note: the breadth calibration had not finished after 600 s'
-      : `  breadth calibration finished ${calibrationWait.toFixed(1)} s after the build: ${calibration === undefined ? 'no multiplier reported' : `×${calibration.scale} of the rule, estimated recall@10 ${calibration.estimatedRecall.toFixed(4)}`}`,
+      : `  breadth calibration finished ${calibrationWait.toFixed(1)} s after the build: ${calibration === undefined ? 'no multiplier reported' : `×${calibration.scale} of the rule, estimated recall@10 ${calibration.estimatedRecall.toFixed(4)}; the graph serving is ${calibration.growth.toFixed(4)}× the one calibrated`}`,
   );
-  // Every calibration of the build (the store's info lines): the graph size each was made at, and each rung's estimate.
-  section.annCalibrations = calibrationLines(bench.system.logs());
-  for (const line of section.annCalibrations) log(`  calibrated: graph ${line.graph}, ×${line.scale}, ${line.method}, estimated ${line.recall} (tried ${line.tried})`);
   // As the memory section: the graph-growth snapshot (checked every 5 s once nothing is pending) moves the values
   // to their file and the worker drops its graph copy after 10 s idle; memory is read after both.
   await sleep(17_000);
@@ -364,27 +361,4 @@ async function restartSection(section: Record<string, any>, index: { host: strin
   }
   section.memory.loadedBytesPerVector = (rssLoaded - bench.storeBaselineRss) / n;
   row('memory', `${tag} store RSS per vector (restarted, before ANN)`, section.memory.loadedBytesPerVector, 'B', { reference: dim * 4, refLabel: 'raw float32', note: 'vectors, ids, metadata loaded; no ANN yet' });
-}
-
-interface CalibrationLine {
-  graph: number;
-  scale: number;
-  recall: number;
-  method: string;
-  tried: string;
-}
-
-/** The store's 'ANN search breadth calibrated' log lines (ann-builder.ts) in its output, oldest first. */
-function calibrationLines(output: string): CalibrationLine[] {
-  const lines: CalibrationLine[] = [];
-  for (const text of output.split('\n')) {
-    if (!text.includes('ANN search breadth calibrated')) continue;
-    try {
-      const entry = JSON.parse(text) as CalibrationLine;
-      lines.push({ graph: entry.graph, scale: entry.scale, recall: entry.recall, method: entry.method, tried: entry.tried });
-    } catch {
-      // not a JSON log line
-    }
-  }
-  return lines;
 }

@@ -113,6 +113,26 @@ export class StoreMetrics {
         }
       },
     });
+    // How far a graph has grown past the size its breadth was calibrated at: the multiplier under-provisions a grown
+    // graph (recall at a fixed multiplier falls as the graph grows, bench/RESULTS.md s11-calsize), so this is
+    // the calibration's staleness (the builder calibrates again at 1.25× once caught up, 2× while building).
+    new Gauge({
+      name: 'conifer_store_ann_calibration_growth',
+      help: 'Largest ratio, among the index namespace graphs, of the graph size to the size its breadth calibration was made at (1: calibrated at its size)',
+      labelNames: ['index'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const i of indexes.list()) {
+          let growth = 0;
+          for (const ns of i.index.annCandidates()) {
+            const size = ns.annCalibration?.size;
+            if (size !== undefined && size > 0 && ns.ann !== undefined) growth = Math.max(growth, ns.ann.size / size);
+          }
+          if (growth > 0) this.set({ index: i.id }, growth);
+        }
+      },
+    });
     new Gauge({
       name: 'conifer_store_wal_bytes',
       help: 'Bytes in the current write-ahead logs',

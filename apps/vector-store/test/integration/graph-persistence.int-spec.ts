@@ -322,6 +322,10 @@ describe('breadth calibration saved with the graph', () => {
     const metrics = new StoreMetrics(registry);
     expect(await metrics.registry.getSingleMetricAsString('conifer_store_ann_breadth_scale')).toContain(`conifer_store_ann_breadth_scale{index="g"} ${saved.scale}`);
     expect(await metrics.registry.getSingleMetricAsString('conifer_store_ann_estimated_recall')).toContain(`conifer_store_ann_estimated_recall{index="g"} ${saved.calibration!.recall}`);
+    const growth = /conifer_store_ann_calibration_growth\{index="g"\} (\S+)/.exec(await metrics.registry.getSingleMetricAsString('conifer_store_ann_calibration_growth'));
+    expect(Number(growth?.[1])).toBeCloseTo(registry.get('g').index.namespaces.get('')!.ann!.size / saved.calibration!.size, 6);
+    expect(Number(growth?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(growth?.[1])).toBeLessThan(1.25);
     metrics.close();
     const plan = registry.get('g').index.query(parseQueryRequest({ vector: Array.from({ length: DIM }, () => 0.5), topK: 10 })).plan;
     expect(plan.plan).toBe('ann');
