@@ -11,6 +11,7 @@
 // after the ingest, and a 128-d index's goal is 2× its raw size).
 import type { Readable } from 'node:stream';
 import { errorCodes } from 'fastify';
+import { IdleFreeList } from '../storage/idle-free-list.js';
 
 /** Buffers are allocated in steps of this size, so that bodies of about the same size share them. */
 const STEP = 256 * 1024;
@@ -25,33 +26,22 @@ export interface BodyBuffersOptions {
 }
 
 export class BodyBuffers {
-  private readonly free: ArrayBuffer[] = [];
-  private readonly keep: number;
-  private readonly idleMs: number;
-  private readonly onIdle: (() => void) | undefined;
-  private lastTaken = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly free: IdleFreeList<ArrayBuffer>;
   /** Counters for specs and metrics: buffers allocated, and reused from the list. */
   allocated = 0;
   reused = 0;
 
   constructor(options: BodyBuffersOptions = {}) {
-    this.keep = options.keep ?? 6;
-    this.idleMs = options.idleMs ?? 3000;
-    this.onIdle = options.onIdle;
+    this.free = new IdleFreeList(options.keep ?? 6, options.idleMs ?? 3000, options.onIdle);
   }
 
   /** A buffer of `length` bytes over a reused or new ArrayBuffer of its own (byteOffset 0; its contents are stale). */
   take(length: number): Buffer {
     if (length === 0) return Buffer.alloc(0);
-    this.lastTaken = performance.now();
-    for (let i = this.free.length - 1; i >= 0; i--) {
-      const candidate = this.free[i]!;
-      if (candidate.byteLength >= length && candidate.byteLength < length + 4 * STEP) {
-        this.free.splice(i, 1);
-        this.reused++;
-        return Buffer.from(candidate, 0, length);
-      }
+    const reused = this.free.take((candidate) => candidate.byteLength >= length && candidate.byteLength < length + 4 * STEP);
+    if (reused !== undefined) {
+      this.reused++;
+      return Buffer.from(reused, 0, length);
     }
     this.allocated++;
     // Never from Node's shared pool (Buffer.allocUnsafe would use it for small sizes): the buffer is
@@ -62,29 +52,12 @@ export class BodyBuffers {
   /** Hands a buffer from take() back once nothing reads it any more (a detached or foreign one is ignored). */
   give(buffer: ArrayBuffer): void {
     if (buffer.byteLength === 0 || buffer.byteLength % STEP !== 0) return;
-    if (this.free.length >= this.keep) this.free.shift();
-    this.free.push(buffer);
-    if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.expire(), this.idleMs);
-      this.timer.unref();
-    }
+    this.free.put(buffer);
   }
 
   /** Buffers on the free list (for specs). */
   get size(): number {
-    return this.free.length;
-  }
-
-  private expire(): void {
-    this.timer = undefined;
-    const idle = performance.now() - this.lastTaken;
-    if (idle >= this.idleMs) {
-      this.free.length = 0;
-      this.onIdle?.();
-      return;
-    }
-    this.timer = setTimeout(() => this.expire(), this.idleMs - idle);
-    this.timer.unref();
+    return this.free.size;
   }
 }
 

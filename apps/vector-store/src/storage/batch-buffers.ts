@@ -7,6 +7,7 @@
 // A transferred buffer is detached here until the worker gives it back; a batch whose answer never comes (a
 // failed worker) just leaves the pool one short, and the next take allocates. What the list keeps is resident,
 // so it is emptied once batches stop for a while (an idle store holds none of it).
+import { IdleFreeList } from './idle-free-list.js';
 
 export interface BatchBufferPair {
   /** Room for `rows` slot numbers (Int32). */
@@ -23,11 +24,7 @@ export interface BatchBuffersOptions {
 }
 
 export class BatchBuffers {
-  private readonly free: BatchBufferPair[] = [];
-  private readonly keep: number;
-  private readonly idleMs: number;
-  private lastTaken = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly free: IdleFreeList<BatchBufferPair>;
   /** Counters for specs: pairs allocated, and reused from the list. */
   allocated = 0;
   reused = 0;
@@ -37,18 +34,16 @@ export class BatchBuffers {
     private readonly rows: number,
     options: BatchBuffersOptions = {},
   ) {
-    this.keep = options.keep ?? 2;
-    this.idleMs = options.idleMs ?? 5000;
+    this.free = new IdleFreeList(options.keep ?? 2, options.idleMs ?? 5000);
   }
 
   /** A pair with room for a full batch of `dimension`-d rows (reused, or new; contents stale). */
   take(dimension: number): BatchBufferPair {
-    this.lastTaken = performance.now();
     const bytes = this.rows * dimension * 4;
-    const i = this.free.findIndex((pair) => pair.vectors.byteLength === bytes);
-    if (i >= 0) {
+    const pair = this.free.take((p) => p.vectors.byteLength === bytes);
+    if (pair !== undefined) {
       this.reused++;
-      return this.free.splice(i, 1)[0]!;
+      return pair;
     }
     this.allocated++;
     return { slots: new ArrayBuffer(this.rows * 4), vectors: new ArrayBuffer(bytes) };
@@ -58,27 +53,11 @@ export class BatchBuffers {
   give(pair: BatchBufferPair): void {
     const { slots, vectors } = pair;
     if (slots.byteLength !== this.rows * 4 || vectors.byteLength === 0 || vectors.byteLength % (this.rows * 4) !== 0) return;
-    if (this.free.length >= this.keep) this.free.shift();
-    this.free.push(pair);
-    if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.expire(), this.idleMs);
-      this.timer.unref();
-    }
+    this.free.put(pair);
   }
 
   /** Pairs on the free list (for specs). */
   get size(): number {
-    return this.free.length;
-  }
-
-  private expire(): void {
-    this.timer = undefined;
-    const idle = performance.now() - this.lastTaken;
-    if (idle >= this.idleMs) {
-      this.free.length = 0;
-      return;
-    }
-    this.timer = setTimeout(() => this.expire(), this.idleMs - idle);
-    this.timer.unref();
+    return this.free.size;
   }
 }
