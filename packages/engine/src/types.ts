@@ -54,7 +54,8 @@ export interface SearchOptions {
   annCandidates: number;
   /**
    * Of an unfiltered graph search's candidates, how many (the first, in the graph's own quantized order) are
-   * re-ranked with the exact values: at least this many and 4 × topK, at most the candidates. The graph
+   * re-ranked with the exact values: this many times the namespace's calibrated breadth multiplier, at least
+   * 4 × topK, at most the candidates. The graph
    * finds the true neighbours only with a wide search, but ranks them among its first few dozen, and each
    * exact score costs a read of the values (a pread when they are served from the values file).
    */

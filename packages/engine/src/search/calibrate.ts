@@ -30,8 +30,8 @@ import { MIN_BREADTH_SCALE, type BreadthCalibration, type Metric, type SearchOpt
 import { annRerank, plannedCandidates } from './planner.js';
 
 /**
- * The multipliers tried, in order; the first whose estimate reaches the target wins (else the last). Below 1 the
- * re-ranked count shrinks with the candidates (planner annRerank).
+ * The multipliers tried, in order; the first whose estimate reaches the target wins (else the last). The
+ * re-ranked count scales with the candidates (planner annRerank).
  */
 export const BREADTH_LADDER: readonly number[] = [MIN_BREADTH_SCALE, 0.625, 0.75, 0.875, 1, 1.5, 2, 3, 4, 6, 8];
 /**

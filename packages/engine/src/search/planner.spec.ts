@@ -66,10 +66,12 @@ describe('unfiltered graph search breadth', () => {
     expect(annRerank(options, 3, 40)).toBe(16);
     expect(annRerank(options, 10, 40)).toBe(40);
     expect(annRerank({ ...options, annRerank: 1000 }, 3, 40)).toBe(40);
-    // A calibrated multiplier below 1 re-ranks that share of the floor (not below 4 × topK); above 1, the floor.
+    // A calibrated multiplier scales the floor both ways (not below 4 × topK, not above the candidates).
     expect(annRerank({ ...options, annRerank: 64 }, 10, 200, 0.75)).toBe(48);
     expect(annRerank({ ...options, annRerank: 64 }, 10, 200, 0.5)).toBe(40);
-    expect(annRerank({ ...options, annRerank: 64 }, 10, 200, 3)).toBe(64);
+    expect(annRerank({ ...options, annRerank: 64 }, 10, 400, 1.5)).toBe(96);
+    expect(annRerank({ ...options, annRerank: 64 }, 10, 600, 3)).toBe(192);
+    expect(annRerank({ ...options, annRerank: 64 }, 10, 150, 3)).toBe(150);
   });
 
   it('plans the breadth for the namespace graph and scores only the re-ranked candidates', () => {
