@@ -312,8 +312,12 @@ export class AnnBuilder {
    */
   private settledDue(ns: NamespaceStore, s: NamespaceState): boolean {
     const held = this.calibrationHeldBack(ns, s);
-    const backlog = ns.slotCount - ns.annUpTo;
-    return held > 0 && ns.ann?.file !== undefined && backlog <= held && backlog >= calibrationSamples(ns.annUpTo) / 2;
+    if (held === 0 || ns.ann?.file === undefined || ns.slotCount - ns.annUpTo > held) return false;
+    // As unseenSample counts them: held-back records deleted meanwhile leave too few for a sample, and then no
+    // calibration is due (one that never starts would hold `calibrated()` false); the next write moves the hold.
+    let live = 0;
+    for (let slot = ns.annUpTo; slot < ns.slotCount; slot++) if (ns.isLive(slot)) live++;
+    return live >= calibrationSamples(ns.annUpTo) / 2;
   }
 
   /**
