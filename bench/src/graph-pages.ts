@@ -15,9 +15,10 @@
 // Per mode and round: CPU time per search (this thread's, process.cpuUsage: load-independent as far as the core's
 // caches are) and wall time; medians over rounds. The graph is built once (UsearchAnn defaults, slot order, 2
 // threads) and cached in --dir.
-import { existsSync, readFileSync, renameSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_ANN_PARAMS, UsearchAnn } from '@conifer/engine';
-import { makeDataset, type DatasetKind } from '@conifer/test-utils';
+import type { DatasetKind } from '@conifer/test-utils';
+import { cachedGraph } from './graph-cache.ts';
 import { load } from './recall-data.ts';
 import { commandLine } from './util.ts';
 
@@ -32,22 +33,8 @@ const ROUNDS = Number(flags.rounds ?? 5);
 
 const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 
-mkdirSync(DIR, { recursive: true });
-log(`generating ${KIND} ${N} x ${DIM}`);
-const data = makeDataset({ n: N, dim: DIM, kind: KIND });
+const { data, graphFile } = cachedGraph(KIND, N, DIM, DIR, log, flags.graph);
 const queries = data.makeQueries(QUERIES);
-const graphFile = flags.graph ?? `${DIR}/${KIND}-${N}x${DIM}.usearch`;
-if (!existsSync(graphFile)) {
-  log('building the graph');
-  const ann = new UsearchAnn('cosine', DIM, DEFAULT_ANN_PARAMS);
-  for (let from = 0; from < N; from += 20_000) {
-    const to = Math.min(N, from + 20_000);
-    ann.add(Int32Array.from({ length: to - from }, (_, i) => from + i), data.values.slice(from * DIM, to * DIM), 0);
-    log(`graph ${to}/${N}`);
-  }
-  ann.save(`${graphFile}.tmp`);
-  renameSync(`${graphFile}.tmp`, graphFile);
-}
 
 const thp = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8').trim();
 const anonHuge = (): string => /AnonHugePages:\s+(\d+ kB)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? '?';

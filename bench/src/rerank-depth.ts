@@ -7,11 +7,11 @@
 // Not part of `npm test` or `npm run bench`.
 //   node --experimental-strip-types bench/src/rerank-depth.ts [n=200000] [dim=768] [--kind=bench|hard]
 //     [--dir=/tmp/conifer-pages] [--queries=500] [--scales=0.5,1,1.5,2,3] [--depths=40,64,128,256,100000]
-// The graph: graph-pages.ts's (built there if missing: the engine's UsearchAnn defaults, rows in order, so slot i
+// The graph: graph-cache.ts's (shared with graph-pages.ts; built if missing: the engine's UsearchAnn defaults, rows in order, so slot i
 // is row i); the truth: usearch's exact top 10 over the same rows.
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { annRerank, DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, plannedCandidates, UsearchAnn } from '@conifer/engine';
-import { makeDataset, type DatasetKind } from '@conifer/test-utils';
+import type { DatasetKind } from '@conifer/test-utils';
+import { cachedGraph } from './graph-cache.ts';
 import { load } from './recall-data.ts';
 import { exactTop, hitsOf, summary } from './recall-estimate.ts';
 import { commandLine } from './util.ts';
@@ -28,21 +28,8 @@ const K = 10;
 
 const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 
-mkdirSync(DIR, { recursive: true });
-log(`generating ${KIND} ${N} x ${DIM}`);
-const data = makeDataset({ n: N, dim: DIM, kind: KIND });
+const { data, graphFile } = cachedGraph(KIND, N, DIM, DIR, log);
 const queries = data.makeQueries(QUERIES);
-const graphFile = `${DIR}/${KIND}-${N}x${DIM}.usearch`;
-if (!existsSync(graphFile)) {
-  log('building the graph');
-  const ann = new UsearchAnn('cosine', DIM, DEFAULT_ANN_PARAMS);
-  for (let from = 0; from < N; from += 20_000) {
-    const to = Math.min(N, from + 20_000);
-    ann.add(Int32Array.from({ length: to - from }, (_, i) => from + i), data.values.slice(from * DIM, to * DIM), 0);
-  }
-  ann.save(`${graphFile}.tmp`);
-  renameSync(`${graphFile}.tmp`, graphFile);
-}
 const graph = UsearchAnn.view(graphFile, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
 log('exact answers');
 const truth = exactTop(data.values, DIM, queries, K).map((slots) => new Set(slots));
