@@ -18,6 +18,7 @@ export {
   calibrationSample,
   calibrationSamples,
   unseenSample,
+  hasUnseenSample,
   BREADTH_LADDER,
   CALIBRATION_K,
   type CalibrationResult,

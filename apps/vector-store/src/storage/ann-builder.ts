@@ -14,7 +14,7 @@ import {
   calibrationDueAt,
   calibrationHoldBack,
   calibrationSample,
-  calibrationSamples,
+  hasUnseenSample,
   unseenSample,
   type NamespaceStore,
   type VectorIndex,
@@ -312,12 +312,9 @@ export class AnnBuilder {
    */
   private settledDue(ns: NamespaceStore, s: NamespaceState): boolean {
     const held = this.calibrationHeldBack(ns, s);
-    if (held === 0 || ns.ann?.file === undefined || ns.slotCount - ns.annUpTo > held) return false;
-    // As unseenSample counts them: held-back records deleted meanwhile leave too few for a sample, and then no
-    // calibration is due (one that never starts would hold `calibrated()` false); the next write moves the hold.
-    let live = 0;
-    for (let slot = ns.annUpTo; slot < ns.slotCount; slot++) if (ns.isLive(slot)) live++;
-    return live >= calibrationSamples(ns.annUpTo) / 2;
+    // Held-back records deleted meanwhile leave too few for a sample, and then no calibration is due (one that
+    // never starts would hold `calibrated()` false); the next write moves the hold.
+    return held > 0 && ns.ann?.file !== undefined && ns.slotCount - ns.annUpTo <= held && hasUnseenSample(ns);
   }
 
   /**

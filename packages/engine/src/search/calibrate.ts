@@ -146,10 +146,20 @@ export function calibrationSample(ns: NamespaceStore): CalibrationSample {
  * backlog has fewer than half of calibrationSamples live ones (their standard error would be 1.4× or more).
  */
 export function unseenSample(ns: NamespaceStore, count = calibrationSamples(ns.annUpTo)): CalibrationSample | undefined {
-  const from = ns.annUpTo;
-  if (ns.ann === undefined || ns.slotCount - from < count / 2) return undefined;
-  const sample = sampleQueries(ns, ns.slotCount, count, ns.slotCount, from);
+  if (!hasUnseenSample(ns, count)) return undefined;
+  const sample = sampleQueries(ns, ns.slotCount, count, ns.slotCount, ns.annUpTo);
   return sample.slots.length >= count / 2 ? { ...sample, unseen: true } : undefined;
+}
+
+/**
+ * Whether the namespace's backlog (slots from its graph's `annUpTo` on) holds the live records an unseen sample needs:
+ * half of `count` (unseenSample), counted without copying them.
+ */
+export function hasUnseenSample(ns: NamespaceStore, count = calibrationSamples(ns.annUpTo)): boolean {
+  if (ns.ann === undefined || ns.slotCount - ns.annUpTo < count / 2) return false;
+  let live = 0;
+  for (let slot = ns.annUpTo; slot < ns.slotCount && live < count / 2; slot++) if (ns.isLive(slot)) live++;
+  return live >= count / 2;
 }
 
 /**
