@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { readTotals } from './test-totals.ts';
+import { printTotals, readTotals } from './test-totals.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 rmSync(path.join(repoRoot, '.reports'), { recursive: true, force: true });
@@ -25,7 +25,6 @@ const turbo = spawnSync(
 );
 
 const totals = readTotals();
-if (totals.suitesFailed > 0) console.log(`${totals.suitesFailed} test suite(s) failed`);
-console.log(`${totals.passed} passed, ${totals.failed} failed`);
+printTotals(totals);
 const ok = lint.status === 0 && turbo.status === 0 && totals.passed > 0 && totals.failed === 0 && totals.suitesFailed === 0;
 process.exit(ok ? 0 : 1);
