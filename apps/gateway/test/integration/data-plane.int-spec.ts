@@ -145,11 +145,11 @@ describe('data plane forwarding', () => {
 
   it('413 for a body over the limit, refused before parsing, in the gRPC-style body', async () => {
     const raw = JSON.stringify({ vectors: [{ id: 'big', values: [1, 2], metadata: { text: 'x'.repeat(MAX_BODY_BYTES) } }] });
-    const before = store.requests.length;
+    const before = store.allDataRequests().length;
     const response = await gateway.call('POST', `${base}/vectors/upsert`, { apiKey: editor.value, raw });
     expect(response.status).toBe(413);
     expect(response.body).toEqual({ code: 3, message: expect.any(String), details: [] });
-    expect(store.requests.length).toBe(before);
+    expect(store.allDataRequests().length).toBe(before);
   });
 
   it('routes by Host header <index>-<project>.<suffix> as by path prefix', async () => {

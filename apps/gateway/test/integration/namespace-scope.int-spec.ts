@@ -36,13 +36,13 @@ describe('namespace-scoped keys', () => {
   });
 
   it('400 for a repeated ?namespace= on fetch and list, never forwarded (the store read the last value)', async () => {
-    const forwardedBefore = store.requests.length;
+    const forwardedBefore = store.allDataRequests().length;
     for (const path of ['/vectors/fetch?ids=x&namespace=en&namespace=fr', '/vectors/list?namespace=en&namespace=fr']) {
       const response = await gateway.call('GET', `${base}${path}`, { apiKey: scoped.value });
       expect(response.status).toBe(400);
       expect(response.body).toEqual({ code: 3, message: expect.stringContaining('namespace'), details: [] });
     }
-    expect(store.requests.length).toBe(forwardedBefore);
+    expect(store.allDataRequests().length).toBe(forwardedBefore);
     expect((await gateway.call('GET', `${base}/vectors/fetch?ids=x&namespace=en`, { apiKey: scoped.value })).status).toBe(200);
   });
 

@@ -51,7 +51,7 @@ describe('per-key usage', () => {
   });
 
   it('counts reads, writes and errors per key across replicas, in batches', async () => {
-    const before = store.requests.length;
+    const before = store.allDataRequests().length;
     expect((await data(first, '/vectors/upsert', { vectors: [{ id: 'a', values: [0.1, 0.2] }] })).status).toBe(200);
     expect((await data(second, '/vectors/upsert', { vectors: [{ id: 'b', values: [0.2, 0.1] }] })).status).toBe(200);
     for (const app of [first, second, second]) expect((await data(app, '/query', { vector: [0.1, 0.2], topK: 1 })).status).toBe(200);
@@ -59,7 +59,7 @@ describe('per-key usage', () => {
     expect((await data(first, '/vectors/upsert', { vectors: [{ id: 'c', values: [1, 2, 3] }] })).status).toBe(400);
     const missing = await call(second, 'POST', `/data/${projectId}/nothing/query`, { body: { vector: [1, 0], topK: 1 }, headers: { 'api-key': keyValue } });
     expect(missing.status).toBe(404);
-    expect(store.requests.length).toBeGreaterThan(before);
+    expect(store.allDataRequests().length).toBeGreaterThan(before);
 
     // Nothing is written until a flush.
     const early = await call(first, 'GET', `/admin/api-keys/${keyId}/usage`, { token });

@@ -26,6 +26,10 @@ interface FakeIndex {
   vectors: Map<string, unknown>;
 }
 
+function isDataRequest(url: string): boolean {
+  return url.startsWith('/internal/indexes/') && url.split('?')[0]!.split('/').length > 4;
+}
+
 export class FakeVectorStore {
   readonly requests: RecordedRequest[] = [];
   readonly indexes = new Map<string, FakeIndex>();
@@ -56,6 +60,14 @@ export class FakeVectorStore {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Data-plane requests recorded for any index (a path below /internal/indexes/:id): what a test that counts forwarded
+   * requests counts, since the gateway's node poll (GET /internal/indexes) may land at any moment.
+   */
+  allDataRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => isDataRequest(r.url));
+  }
+
   /** Data-plane requests recorded for one index. */
   dataRequests(indexId: string): RecordedRequest[] {
     return this.requests.filter((r) => r.url.startsWith(`/internal/indexes/${indexId}/`));
@@ -76,7 +88,7 @@ export class FakeVectorStore {
         if (request.headers['x-conifer-internal-token'] !== this.token) {
           return answer(401, { code: 16, message: 'missing or invalid internal credential', details: [] });
         }
-        if (this.takeOver && request.url.startsWith('/internal/indexes/') && request.url.split('?')[0]!.split('/').length > 4) {
+        if (this.takeOver && isDataRequest(request.url)) {
           return this.takeOver(request, res);
         }
         this.handle(
