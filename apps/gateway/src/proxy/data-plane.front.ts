@@ -75,6 +75,8 @@ export interface DataPlaneFrontDeps {
   readonly requestLog: Logger;
   readonly trustProxy: TrustedProxies;
   readonly indexHostSuffix: string | undefined;
+  /** Told each forwarded body's size (young-generation collections for the read buffers). */
+  readonly bodies?: { received(bytes: number): void };
 }
 
 const CALL = Symbol('conifer.dataPlane.call');
@@ -277,6 +279,7 @@ export class DataPlaneFront {
       return;
     }
     void this.forward(call);
+    this.deps.bodies?.received(call.received);
   }
 
   private async forward(call: Call): Promise<void> {

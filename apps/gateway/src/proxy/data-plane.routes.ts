@@ -27,6 +27,7 @@ import { KeyFailureThrottle } from '../auth/key-failure-throttle.js';
 import { KeyVerifier } from '../auth/key-verifier.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
 import { errorToRender } from '../common/error.filter.js';
+import { YOUNG_COLLECTION_EVERY_BYTES, YoungCollections, youngCollector } from '../common/young-collections.js';
 import { LOGGER, requestLineLogger } from '../common/logger.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { CONFIG } from '../config/runtime.js';
@@ -115,6 +116,7 @@ export class DataPlaneRoutes {
       requestLog: requestLineLogger(this.logger),
       trustProxy: config.gateway.trustProxy,
       indexHostSuffix: config.gateway.indexHostSuffix,
+      bodies: new YoungCollections(YOUNG_COLLECTION_EVERY_BYTES, youngCollector()),
     });
     for (const operation of Object.values(OPERATIONS) as DataPlaneOperation[]) front.add(operation, bodyLimitOf(operation, maxBodyBytes));
     server.removeListener('request', fastifyHandler);
