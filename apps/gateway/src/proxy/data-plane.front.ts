@@ -279,6 +279,7 @@ export class DataPlaneFront {
       return;
     }
     void this.forward(call);
+    // Counted once the forward has queued the body's write (a collection due runs after that write, next turn).
     this.deps.bodies?.received(call.received);
   }
 
