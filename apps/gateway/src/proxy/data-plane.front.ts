@@ -75,6 +75,8 @@ export interface DataPlaneFrontDeps {
   readonly requestLog: Logger;
   readonly trustProxy: TrustedProxies;
   readonly indexHostSuffix: string | undefined;
+  /** Told each forwarded body's size (young-generation collections for the read buffers). */
+  readonly bodies?: { received(bytes: number): void };
 }
 
 const CALL = Symbol('conifer.dataPlane.call');
@@ -277,6 +279,8 @@ export class DataPlaneFront {
       return;
     }
     void this.forward(call);
+    // Counted once the forward has queued the body's write (a collection due runs after that write, next turn).
+    this.deps.bodies?.received(call.received);
   }
 
   private async forward(call: Call): Promise<void> {

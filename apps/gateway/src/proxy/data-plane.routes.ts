@@ -27,6 +27,7 @@ import { KeyFailureThrottle } from '../auth/key-failure-throttle.js';
 import { KeyVerifier } from '../auth/key-verifier.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
 import { errorToRender } from '../common/error.filter.js';
+import { YOUNG_COLLECTION_EVERY_BYTES, YoungCollections, youngCollector } from '../common/young-collections.js';
 import { LOGGER, requestLineLogger } from '../common/logger.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { CONFIG } from '../config/runtime.js';
@@ -70,6 +71,9 @@ function forbidden(operation: DataPlaneOperation): PermissionDeniedError {
 
 @Injectable()
 export class DataPlaneRoutes {
+  /** Young-generation collections for the socket buffers request bodies arrive in (common/young-collections.ts). */
+  private readonly bodies = new YoungCollections(YOUNG_COLLECTION_EVERY_BYTES, youngCollector());
+
   constructor(
     @Inject(HttpAdapterHost) adapterHost: HttpAdapterHost,
     @Inject(CONFIG) config: ConiferConfig,
@@ -115,6 +119,7 @@ export class DataPlaneRoutes {
       requestLog: requestLineLogger(this.logger),
       trustProxy: config.gateway.trustProxy,
       indexHostSuffix: config.gateway.indexHostSuffix,
+      bodies: this.bodies,
     });
     for (const operation of Object.values(OPERATIONS) as DataPlaneOperation[]) front.add(operation, bodyLimitOf(operation, maxBodyBytes));
     server.removeListener('request', fastifyHandler);
@@ -140,7 +145,10 @@ export class DataPlaneRoutes {
     for (const operation of Object.values(OPERATIONS) as DataPlaneOperation[]) {
       // Returning the reply tells Fastify the answer is under way (a streamed body may still be flowing).
       const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-        const answer = await this.proxy.forward((request as DataPlaneRequest).caller!, operation, request as unknown as DataPlaneCall);
+        const forwarded = this.proxy.forward((request as DataPlaneRequest).caller!, operation, request as unknown as DataPlaneCall);
+        // Counted once the forward has queued the body's write (a collection due runs after that write, next turn).
+        if (Buffer.isBuffer(request.body)) this.bodies.received(request.body.length);
+        const answer = await forwarded;
         reply.status(answer.status).header('content-type', answer.contentType ?? 'application/json');
         if (answer.logSeq !== undefined) reply.header(LOG_SEQ_HEADER, answer.logSeq);
         if (answer.whole !== undefined) return reply.send(answer.whole);
