@@ -387,11 +387,10 @@ async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: st
     trickle.postMessage('stop');
     const all = await samples;
     const rows = phases.map((p) => p.result(all));
-    if (STALLS_CPU_PROF !== '') {
-      const short = (name: string): string => name.split(' ').slice(0, name.startsWith('graph') ? 2 : 1).join('-');
-      const windows = phases.map((p) => `${short(p.name)}:${p.startUs}:${p.endUs}`).join(',');
-      log(`  phase windows (monotonic µs, for bench/src/long-ticks.ts once the store has stopped): --phases=${windows}`);
-    }
+    // Always printed: the windows also place a `perf record -k CLOCK_MONOTONIC` of the store (sample times in s).
+    const short = (name: string): string => name.split(' ').slice(0, name.startsWith('graph') ? 2 : 1).join('-');
+    const windows = phases.map((p) => `${short(p.name)}:${p.startUs}:${p.endUs}`).join(',');
+    log(`  phase windows (monotonic µs, for bench/src/long-ticks.ts once the store has stopped): --phases=${windows}`);
     out.phases = rows;
     if (gcTrace) {
       log(`  ${tag} the store's collections per phase (--trace-gc; a mark-compact's reason is why its incremental marking started when --stalls-node-args=--trace-incremental-marking):`);

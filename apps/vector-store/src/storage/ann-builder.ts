@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import {
-  UsearchAnn,
   calibrationDue,
   calibrationDueAt,
   calibrationHoldBack,
@@ -22,6 +21,7 @@ import {
 import type { AnnSpec, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
 import { BatchBuffers } from './batch-buffers.js';
 import { collectGarbage } from './collect-garbage.js';
+import { graphViews, mappedDir } from './graph-view.js';
 
 type Request = AnnWorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -251,9 +251,10 @@ export class AnnBuilder {
         s.publishedSize = reply.size ?? 0;
         if (ns.generation !== s.generation) return;
         const previous = s.currentFile;
-        ns.installAnn(UsearchAnn.view(file, s.spec.metric, s.spec.dimension, s.spec.params, s.spec.maxNorm), upTo);
+        ns.installAnn(graphViews.view(file, mappedDir(dir), s.spec.metric, s.spec.dimension, s.spec.params, s.spec.maxNorm), upTo);
         s.currentFile = file;
-        // The old file stays mapped until its index object is collected; unlinking it is safe on POSIX.
+        // The old file stays mapped until its index object is collected, and linked as long (graph-view.ts: its
+        // blocks are then freed off the event loop); unlinking this name is safe on POSIX.
         if (previous !== undefined) void rm(previous, { force: true });
       });
       return true;

@@ -28,7 +28,6 @@ import { UnavailableError } from '@conifer/contracts';
 import type { Logger } from 'pino';
 import {
   DEFAULT_SEARCH_OPTIONS,
-  UsearchAnn,
   VectorIndex,
   type FrozenNamespace,
   type IndexSettings,
@@ -36,6 +35,7 @@ import {
   type NamespaceStore,
   type SearchOptions,
 } from '@conifer/engine';
+import { graphViews, mappedDir } from './graph-view.js';
 import { captureSnapshot, snapshotEndPayload, writeFramed, writeSnapshotRecords, type CapturedGraph, type CapturedSnapshot } from './snapshot.js';
 import { ValuesFile, writeValuesFile } from './values-file.js';
 import { decodePayload, encodeGraph, encodeMutationParts, scanRecords, type GraphRecord, type ValuesRecord } from './wal-codec.js';
@@ -605,7 +605,7 @@ function attachGraph(index: VectorIndex, ns: NamespaceStore, dir: string, g: Gra
     if (statSync(file).size !== g.bytes) throw new Error('graph file has the wrong size');
     if (checksumFileSync(file).crc32 !== g.crc32) throw new Error('graph file does not match its checksum');
     if (g.upTo > ns.slotCount) throw new Error('graph covers slots the snapshot does not have');
-    const ann = UsearchAnn.view(file, index.settings.metric, ns.dimension, index.annParams, g.maxNorm);
+    const ann = graphViews.view(file, mappedDir(dir), index.settings.metric, ns.dimension, index.annParams, g.maxNorm);
     if (ann.size > g.upTo) throw new Error('graph holds more vectors than the slots it covers');
     ns.installAnn(ann, g.upTo);
     // The breadth multiplier calibrated for this graph (older snapshots: none, the builder calibrates it).
