@@ -8,13 +8,14 @@
 // the server's CPU per request is read from /proc for every variant, since a socket saves on both ends.
 //   node --experimental-strip-types bench/src/forward-micro.ts [--requests=20000] [--concurrency=16] [--rounds=3]
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { Pool } from 'undici';
 import { VectorStoreClient, INTERNAL_TOKEN_HEADER } from '@conifer/store-client';
+import { cpuSeconds } from './util.ts';
 
 const option = (name: string, fallback: string | number): string | number => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 
@@ -37,11 +38,7 @@ if (process.argv[2] === 'server') {
   const socketPath = path.join(socketDir, 'store.sock');
   const child = fork(new URL(import.meta.url), ['server', socketPath]);
   const port = await new Promise((resolve) => child.once('message', resolve));
-  /** The server process's CPU seconds (user + system) so far. */
-  const serverCpu = (): number => {
-    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
+  const serverCpu = (): number => cpuSeconds(child.pid!);
   const url = `http://127.0.0.1:${port}`;
   const token = 't'.repeat(40);
   const body = Buffer.from('{"vector":[0.1,0.2],"topK":10}');

@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { rng, startSystem } from '@conifer/test-utils';
 import { findNginx, startNginx } from './nginx.ts';
-import { json, percentile, RawHttpClient } from './util.ts';
+import { cpuSeconds, json, percentile, RawHttpClient } from './util.ts';
 
 const option = (name: string, fallback: string): string => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const rounds = Number(option('rounds', '400'));
@@ -41,11 +41,6 @@ const load = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 function schedstat(pid: number): [number, number] {
   const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ');
   return [Number(run), Number(wait)];
-}
-/** A process's CPU seconds (all threads, user + system). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const extraArgs = option('gateway-args', '');

@@ -6,10 +6,9 @@
 //   DATABASE_URL=… REDIS_URL=… node --experimental-strip-types bench/src/idle-cpu.ts [--gateways=2] [--settle=10] [--seconds=30]
 //     [--env=NAME=value,…] (more environment for every process, e.g. CONIFER_METRICS_ENABLED=false)
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { startSystem } from '@conifer/test-utils';
 import { load } from './recall-data.ts';
-import { commandLine } from './util.ts';
+import { commandLine, cpuSeconds } from './util.ts';
 
 const { flags } = commandLine();
 const GATEWAYS = Number(flags.gateways ?? 2);
@@ -17,11 +16,7 @@ const SETTLE_S = Number(flags.settle ?? 10);
 const SECONDS = Number(flags.seconds ?? 30);
 const ENV = Object.fromEntries((flags.env ?? '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 
-/** CPU time of a process so far, ms (utime + stime, in clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+const cpuMs = (pid: number): number => cpuSeconds(pid) * 1000;
 
 /** epoll waits per second of a process's threads over `seconds` (strace -c), or undefined without strace. */
 function wakeUpsPerSecond(pid: number, seconds: number): number | undefined {

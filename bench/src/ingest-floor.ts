@@ -14,12 +14,11 @@
 // malloc-threshold.ts) every allocation of 32 KB or more is a fresh mapping, as in the store: compare the two to see
 // what that costs.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { crc32 } from 'node:zlib';
 import { makeDataset, upsertBodies } from '@conifer/test-utils';
 import { readUpsertBody } from '@conifer/vector-store';
-import { freePort, pool, request, sleep } from './util.ts';
+import { cpuSeconds, freePort, pool, request, sleep } from './util.ts';
 
 const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const N = Number(arg('n', '20000'));
@@ -68,10 +67,6 @@ net.createServer((client) => {
   client.pipe(upstream); upstream.pipe(client);
   client.on('error', () => upstream.destroy()); upstream.on('error', () => client.destroy());
 }).listen(port, '127.0.0.1');`;
-const ticks = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
 const start = async (code: string, args: number[]): Promise<ChildProcess> => {
   const child = spawn(process.execPath, ['-e', code, ...args.map(String)], { stdio: 'ignore' });
   await sleep(300);
@@ -82,7 +77,7 @@ const relayPort = await freePort();
 const sinkProcess = await start(SINK, [sinkPort]);
 const relayProcess = await start(RELAY, [relayPort, sinkPort]);
 const send = async (port: number): Promise<Record<string, number>> => {
-  const before = { client: process.cpuUsage(), sink: ticks(sinkProcess.pid!), relay: ticks(relayProcess.pid!) };
+  const before = { client: process.cpuUsage(), sink: cpuSeconds(sinkProcess.pid!), relay: cpuSeconds(relayProcess.pid!) };
   await pool(bodies.length, 4, async (i) => {
     const response = await request(`http://127.0.0.1:${port}/`, { method: 'POST', body: bodies[i]!.body });
     if (response.status !== 200) throw new Error(`sink → ${response.status}`);
@@ -91,8 +86,8 @@ const send = async (port: number): Promise<Record<string, number>> => {
   const k = N / 1000;
   return {
     client: (client.user + client.system) / 1000 / k,
-    sink: ((ticks(sinkProcess.pid!) - before.sink) * 10) / k,
-    relay: ((ticks(relayProcess.pid!) - before.relay) * 10) / k,
+    sink: ((cpuSeconds(sinkProcess.pid!) - before.sink) * 1000) / k,
+    relay: ((cpuSeconds(relayProcess.pid!) - before.relay) * 1000) / k,
   };
 };
 try {

@@ -13,7 +13,7 @@ import { startSystem } from '@conifer/test-utils';
 import { makeDataset, queryBody, upsertBodies } from '@conifer/test-utils';
 import { summarize } from './cpuprofile-summary.ts';
 import { findNginx, startNginx } from './nginx.ts';
-import { json, request } from './util.ts';
+import { cpuSeconds, cpuTime, json, request } from './util.ts';
 import autocannon from 'autocannon';
 
 const option = (name: string, fallback: string | number): string | number => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -80,15 +80,10 @@ const system = await startSystem({ unixSocket, ...(traceGc ? { gatewayNodeArgs: 
 let requests = 0;
 let baseRequests = 0;
 let window: [number, number] | undefined;
-/** CPU seconds (user + system) a process has used: what it costs, however busy the machine is. */
-const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 /** User and system CPU seconds separately (system: the kernel's socket work, e.g. loopback TCP on each write). */
 const cpuSplit = (pid: number): [number, number] => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return [Number(fields[11]) / 100, Number(fields[12]) / 100];
+  const { user, system } = cpuTime(pid);
+  return [user, system];
 };
 const cpuLines: string[] = [];
 try {

@@ -7,11 +7,10 @@
 // upper bound on what reading the gateway's sockets without node:http could save per hop.
 //   node --experimental-strip-types bench/src/socket-floor.ts [--rounds=3000] [--seconds=12] [--slices=4]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { percentile, RawHttpClient, request } from './util.ts';
+import { cpuSeconds, percentile, RawHttpClient, request } from './util.ts';
 
 const option = (name: string, fallback: number): number => Number(process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
 const rounds = option('rounds', 3000);
@@ -20,11 +19,6 @@ const slices = option('slices', 4);
 // The overhead section's query body size and a store answer of the same shape (1,000 × 128, top_k 10).
 const queryBody = JSON.stringify({ vector: Array.from({ length: 128 }, (_, i) => Math.round(Math.sin(i) * 1e4) / 1e4), topK: 10 });
 const answer = JSON.stringify({ matches: Array.from({ length: 10 }, (_, i) => ({ id: `v${i}`, score: 0.9 - i / 100, values: [] })), namespace: '', usage: { readUnits: 1 } });
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function start(raw: boolean): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', path.resolve(import.meta.dirname, 'floor-server.ts')], {

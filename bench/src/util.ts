@@ -87,6 +87,23 @@ export function progress(label: string): { update(text: string, force?: boolean)
   };
 }
 
+/**
+ * CPU time a process (all its threads) or one of its threads has used so far, in seconds: user and system apart
+ * (Linux /proc; USER_HZ 100, so 10 ms steps). What a process costs however busy the machine is.
+ */
+export function cpuTime(pid: number, tid?: number): { user: number; system: number } {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces and parentheses: count the fields after its closing one.
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTime(pid);
+  return user + system;
+}
+
 /** Resident set size of a process in bytes (Linux /proc). */
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -14,13 +14,7 @@ import { bench, createIndex, deleteIndex, loadTest, TS_NODE_FLAGS } from '../har
 import { findNginx, startNginx } from '../nginx.ts';
 import { BASE_GATEWAY_MAIN, LOAD_SECONDS, OVERHEAD_DIM, ROUNDS, SATURATION_SLICES } from '../options.ts';
 import { log, results, row } from '../report.ts';
-import { type HttpResponse, json, percentile, progress, RawHttpClient, request } from '../util.ts';
-
-/** CPU seconds (user + system) a process has used. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+import { cpuSeconds, type HttpResponse, json, percentile, progress, RawHttpClient, request } from '../util.ts';
 
 export async function overheadSection() {
   log('\n[1] gateway overhead: direct to the store vs through the gateway vs through nginx (plain reverse proxy) to the store');
