@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { TopK } from '@conifer/engine';
 import usearch from 'usearch';
 import { FILTERED_QUERIES, filteredData, filteredDataset, type FilterMeta } from './filtered-data.ts';
-import { commandLine } from './util.ts';
+import { commandLine, median } from './util.ts';
 
 const { args, flags } = commandLine();
 const N = Number(args[0] ?? 100_000);
@@ -31,7 +31,6 @@ const BREADTH = 40;
 const BATCH = 512;
 const FIRST_PASS = [100, 200, 400, 800, 1600];
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 const { values, meta, queries } = filteredData(DATA, N, DIM, QUERIES);
 console.log(`${DATA} ${N} x ${DIM}, ${QUERIES} queries; load ${load()}`);

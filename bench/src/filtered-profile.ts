@@ -20,7 +20,7 @@ import { compileEngineFilter, matchSet, TopK, VectorIndex } from '@conifer/engin
 import usearch from 'usearch';
 import { summarize } from './cpuprofile-summary.ts';
 import { FILTERED_QUERIES, filteredData, filteredDataset } from './filtered-data.ts';
-import { commandLine } from './util.ts';
+import { commandLine, median } from './util.ts';
 
 const { args, flags } = commandLine();
 const N = Number(args[0] ?? 100_000);
@@ -31,7 +31,6 @@ const profileOut = flags.profile;
 const K = 10;
 const BATCH = 512;
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 const { values, meta, queries } = filteredData(DATA, N, DIM, QUERIES);
 const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' }, {});

@@ -9,6 +9,7 @@
 import { fork } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { encodeRequest, encodeRequestFrames, FrameWriter } from '@conifer/contracts';
+import { median } from './util.ts';
 
 const option = (name: string, fallback: number): number => Number(process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
 
@@ -48,7 +49,6 @@ if (process.argv[2] === 'sink') {
       if (round > 0) cpu[name]!.push((used.user + used.system) / requests); // round 0: warm-up
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`${bytes}-byte bodies, ${requests} requests × ${rounds} rounds per variant: CPU per request (µs, median of rounds) copy ${median(cpu.copy!).toFixed(1)} [${cpu.copy!.map((x) => x.toFixed(1)).join(' ')}], parts ${median(cpu.parts!).toFixed(1)} [${cpu.parts!.map((x) => x.toFixed(1)).join(' ')}]`);
   socket.destroy();
   sink.kill();

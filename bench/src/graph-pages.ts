@@ -20,7 +20,7 @@ import { DEFAULT_ANN_PARAMS, UsearchAnn } from '@conifer/engine';
 import type { DatasetKind } from '@conifer/test-utils';
 import { cachedGraph } from './graph-cache.ts';
 import { load } from './recall-data.ts';
-import { commandLine } from './util.ts';
+import { commandLine, median } from './util.ts';
 
 const { args, flags } = commandLine();
 const N = Number(args[0] ?? 200_000);
@@ -55,7 +55,6 @@ for (let q = 0; q < 20; q++) {
   if (a.length !== b.length || a.some((slot, i) => slot !== b[i])) throw new Error(`query ${q}: view and load differ`);
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cpu: Record<string, number[]> = { view: [], load: [] };
 const wall: Record<string, number[]> = { view: [], load: [] };
 // One warm-up pass each: the page cache and the anonymous copy both resident.

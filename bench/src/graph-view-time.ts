@@ -11,13 +11,14 @@
 //     [--rounds=5] [--dir=/tmp/conifer-graph-view] [--file=<a saved graph to time too>]
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { DEFAULT_ANN_PARAMS, UsearchAnn } from '@conifer/engine';
+import { commandLine, median } from './util.ts';
 
-const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
-const SIZES = arg('sizes', '100000,200000,400000,1000000').split(',').map(Number);
-const DIM = Number(arg('dim', '32'));
-const ROUNDS = Number(arg('rounds', '5'));
-const DIR = arg('dir', '/tmp/conifer-graph-view');
-const EXTRA = arg('file', '');
+const { flags } = commandLine();
+const SIZES = (flags.sizes ?? '100000,200000,400000,1000000').split(',').map(Number);
+const DIM = Number(flags.dim ?? 32);
+const ROUNDS = Number(flags.rounds ?? 5);
+const DIR = flags.dir ?? '/tmp/conifer-graph-view';
+const EXTRA = flags.file ?? '';
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
@@ -64,7 +65,6 @@ function timedView(file: string, dim: number): { ann: UsearchAnn; sample: Sample
   };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function dimensionOf(file: string): number {
   const m = /x(\d+)[.]/.exec(file);

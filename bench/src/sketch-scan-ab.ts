@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import { parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import * as current from '@conifer/engine';
 import { FILTERED_QUERIES, filteredData, filteredDataset } from './filtered-data.ts';
-import { commandLine } from './util.ts';
+import { commandLine, median } from './util.ts';
 
 const { args, flags } = commandLine();
 const basePath = flags['base-engine'];
@@ -28,7 +28,6 @@ const DATA = filteredDataset(args[3] ?? 'hard');
 const K = 10;
 const REPEATS = 5;
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 type Engine = typeof current;
 const engines: Record<string, Engine> = { base: (await import(pathToFileURL(resolve(basePath)).href)) as Engine, current };

@@ -68,6 +68,9 @@ export function percentile(xs: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** The median as the tools report it: the middle element, the upper one of an even count. */
+export const median = (xs: ArrayLike<number>): number => percentile(xs, 50);
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A single self-overwriting progress line on stderr (plain lines when stderr is not a terminal). */
