@@ -46,6 +46,11 @@ function failuresOf(reportFile: string, report: JestReport): string[] {
   return failures;
 }
 
+/** The tests passed: at least one ran, and none failed or failed to run. */
+export function totalsPass(totals: ReturnType<typeof readTotals>): boolean {
+  return totals.passed > 0 && totals.failed === 0 && totals.suitesFailed === 0;
+}
+
 /** Prints what failed, then the totals line last. */
 export function printTotals(totals: ReturnType<typeof readTotals>): void {
   for (const failure of totals.failures) console.log(failure);
@@ -56,5 +61,5 @@ export function printTotals(totals: ReturnType<typeof readTotals>): void {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const totals = readTotals();
   printTotals(totals);
-  process.exit(totals.passed > 0 && totals.failed === 0 && totals.suitesFailed === 0 ? 0 : 1);
+  process.exit(totalsPass(totals) ? 0 : 1);
 }
