@@ -10,12 +10,16 @@
 //   npx turbo run build && DATABASE_URL=… REDIS_URL=… node --experimental-strip-types bench/src/ingest-http.ts
 //     [--n=20000] [--rounds=2] [--workers=0,1] [--digits=4|17] [--paths=direct,gateway] [--unix-socket]
 //     [--base-store-main=<another build's apps/vector-store/dist/main.js>] [--base-gateway-main=<… apps/gateway/dist/main.js>]
-//     [--cpu-prof=<dir>] [--extra-env=NAME=VALUE]
+//     [--cpu-prof=<dir>] [--perf=<dir>] [--until-indexed] [--extra-env=NAME=VALUE]
 // --digits=17 prints values as float32 → double (what numpy float32 lists give: ~20 bytes a number, ~100
 // records per body) instead of the bench's 4 decimals. --base-store-main adds a direct-to-store row for another
 // build (e.g. main's), started with the same settings, every round; --base-gateway-main adds a gateway row whose
 // system runs that gateway build and the --base-store-main store (else this tree's), every round. --cpu-prof
-// starts the systems' processes with `--cpu-prof --cpu-prof-dir=<dir>` (profiles written when they stop).
+// starts the stores and the systems' processes with `--cpu-prof --cpu-prof-dir=<dir>` (profiles written when they
+// stop); --perf=<dir> records the store with `perf record -g` over each ingest (native frames: usearch's add,
+// memcpy, page faults; `perf report -i <dir>/<row>.perf.data --sort comm,dso,symbol`). --until-indexed also
+// waits for the graph to take in every vector and adds "+graph" columns: the store's CPU (all, loop, ANN
+// builder, other) per 1000 vectors from the ingest's start until then, and "+graph wall" its wall time (ms) per 1000.
 // --extra-env (repeatable) adds rows for this tree's build run with that variable set too (e.g.
 // CONIFER_MALLOC_MMAP_THRESHOLD). Each row also gives the store's RssAnon when the last upsert was answered.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -39,6 +43,13 @@ const EXTRA_ENVS: [string, Record<string, string>][] = process.argv
   .map((a) => a.slice('--extra-env='.length))
   .map((e) => [e, { [e.slice(0, e.indexOf('='))]: e.slice(e.indexOf('=') + 1) }]);
 const CPU_PROF = arg('cpu-prof', '');
+// `perf record -g` of the store process over each ingest's span (native time: usearch, memcpy, page faults,
+// syscalls), written to <dir>/<row>.perf.data; the store runs with --perf-basic-prof so JIT frames have names.
+const PERF = arg('perf', '');
+// After each ingest, wait until the graph has taken in every vector (ANN pending 0) and report the CPU from the
+// ingest's start to then as well ("+graph" columns): what 1000 durable vectors cost once indexed, the builder's
+// whole share included (during the ingest it falls behind, so the ingest's own columns hold only part of it).
+const UNTIL_INDEXED = process.argv.includes('--until-indexed');
 // Node flags for the gateway processes (e.g. --trace-gc: their output goes to <dir of --gateway-output>).
 const GATEWAY_NODE_ARGS = arg('gateway-node-args', '').split(' ').filter((a) => a !== '');
 const GATEWAY_OUTPUT = arg('gateway-output', '');
@@ -112,6 +123,8 @@ interface Sample {
 }
 
 interface Target {
+  /** The row's name (file names of --perf). */
+  label: string;
   url: string;
   headers: Record<string, string>;
   gatewayPid?: number;
@@ -133,6 +146,11 @@ async function ingest(target: Target, bodies: UpsertBody[]): Promise<Sample> {
     store: cpuOf(target.storePid, true),
   });
   const before = read();
+  const perf =
+    PERF === ''
+      ? undefined
+      : spawn('perf', ['record', '-F', '499', '-g', '-p', String(target.storePid), '-o', path.join(PERF, `${target.label.replace(/[^a-z0-9]+/gi, '-')}.perf.data`)], { stdio: 'ignore' });
+  if (perf !== undefined) await sleep(300);
   const t0 = performance.now();
   await pool(bodies.length, IN_FLIGHT, async (i) => {
     const response = await request(target.url, { method: 'POST', headers: target.headers, body: bodies[i]!.body });
@@ -157,7 +175,26 @@ async function ingest(target: Target, bodies: UpsertBody[]): Promise<Sample> {
   for (const group of ['loop', 'parse', 'ann', 'workers', 'other']) {
     if (after.store[group] !== undefined) cpu[`store ${group}`] = perK(after.store[group] - (before.store[group] ?? 0));
   }
+  if (UNTIL_INDEXED) {
+    const waitStart = performance.now();
+    while ((await annPending(target.storeUrl, target.internalToken)) > 0 && performance.now() - waitStart < 600_000) await sleep(100);
+    const indexed = cpuOf(target.storePid, true);
+    cpu['+graph wall'] = (performance.now() - t0) / (N / 1000);
+    cpu['+graph store'] = perK(indexed.all! - before.store.all!);
+    for (const group of ['loop', 'ann', 'other']) cpu[`+graph ${group}`] = perK((indexed[group] ?? 0) - (before.store[group] ?? 0));
+  }
+  // With --until-indexed the recording covers the graph's catching up too.
+  if (perf !== undefined) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.once('exit', r));
+  }
   return { rate: N / seconds, cpu, annPending: pending, rssAnonMb: rssAnon };
+}
+
+/** NODE_OPTIONS for --cpu-prof and --perf (the direct stores and the systems' processes alike). */
+function profileEnv(): Record<string, string> {
+  const options = [...(CPU_PROF !== '' ? [`--cpu-prof --cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []), ...(PERF !== '' ? ['--perf-basic-prof'] : [])];
+  return options.length > 0 ? { NODE_OPTIONS: options.join(' ') } : {};
 }
 
 /** A store process of its own (no gateway) on an empty data directory. */
@@ -165,7 +202,7 @@ async function startStore(main: string, workers: number, env: Record<string, str
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-ingest-'));
   const port = await freePort();
   const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', CONIFER_DATA_DIR: dataDir, CONIFER_BIND: '127.0.0.1', CONIFER_VECTOR_STORE_PORT: String(port), CONIFER_INTERNAL_TOKEN: TOKEN, CONIFER_LOG_LEVEL: 'warn', CONIFER_PARSE_WORKERS: String(workers), ...env },
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', CONIFER_DATA_DIR: dataDir, CONIFER_BIND: '127.0.0.1', CONIFER_VECTOR_STORE_PORT: String(port), CONIFER_INTERNAL_TOKEN: TOKEN, CONIFER_LOG_LEVEL: 'warn', CONIFER_PARSE_WORKERS: String(workers), ...profileEnv(), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -198,7 +235,7 @@ const add = (name: string, s: Sample) => {
 const systemEnv = (w: number): Record<string, string> => ({
   CONIFER_LOG_LEVEL: 'warn',
   CONIFER_PARSE_WORKERS: String(w),
-  ...(CPU_PROF !== '' ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(CPU_PROF)}` } : {}),
+  ...profileEnv(),
 });
 interface Variant {
   name: string;
@@ -243,7 +280,7 @@ try {
         const store = await startStore(main, w, env);
         const id = `ingest${round}`;
         await request(`${store.url}/internal/indexes/${id}`, { method: 'PUT', headers: { 'x-conifer-internal-token': TOKEN }, body: JSON.stringify({ dimension: DIM, metric: 'cosine', vectorType: 'dense' }) });
-        const target: Target = { url: `${store.url}/internal/indexes/${id}/vectors/upsert`, headers: { 'x-conifer-internal-token': TOKEN }, storePid: store.child.pid!, storeUrl: store.url, internalToken: TOKEN };
+        const target: Target = { label: name, url: `${store.url}/internal/indexes/${id}/vectors/upsert`, headers: { 'x-conifer-internal-token': TOKEN }, storePid: store.child.pid!, storeUrl: store.url, internalToken: TOKEN };
         add(name, await ingest(target, bodies));
         await store.stop();
       }
@@ -253,6 +290,7 @@ try {
         const name = `ing${round}w${w}`;
         const created = await json(`${system.gatewayUrl}/indexes`, { method: 'POST', headers, body: JSON.stringify({ name, dimension: DIM, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }) });
         const target: Target = {
+          label,
           url: `${created.host}/vectors/upsert`,
           headers,
           gatewayPid: system.gateways[0]!.child.pid!,

@@ -112,7 +112,19 @@ export function sketchRow(src: Float32Array, srcOffset: number, dim: number, out
   }
   const scale = sum > 0 ? (127 * Math.max(1, Math.sqrt(dim) / SKETCH_CLIP_RMS)) / Math.sqrt(sum) : 0;
   for (let i = 0; i < dim; i++) {
-    const q = Math.round(src[srcOffset + i]! * scale);
+    const q = roundHalfUp(src[srcOffset + i]! * scale);
     out[outOffset + i] = q > 127 ? 127 : q < -127 ? -127 : q;
   }
+}
+
+/**
+ * Math.round(x) for a finite x (the sketches' rounding), as floor(x + 0.5): V8's Math.round took ~10 ns per
+ * element here, 3.5× the floor's, so it was most of `sketchRow` (~8 ms of the event loop per 1000 768-d
+ * vectors ingested; bench/RESULTS.md, session 13 ingest). x + 0.5 is exact for every double except
+ * 0.49999999999999994 (0.5 − 2⁻⁵⁴, where it rounds up to 1), the one x whose floor(x + 0.5) differs; negative
+ * zero comes out as 0, which an Int8Array stores alike.
+ */
+export function roundHalfUp(x: number): number {
+  const q = Math.floor(x + 0.5);
+  return q === 1 && x < 0.5 ? 0 : q;
 }

@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InvalidArgumentError, type ParsedRecord, type UpsertRequest } from '@conifer/contracts';
 import type { BodyBuffers } from './body-buffers.js';
-import type { ParseReply } from './parse-worker.js';
+import type { ParseMessage, ParseReply } from './parse-worker.js';
+
+/** Values buffers under this size are not sent back (the worker allocates those afresh: parse-worker.ts). */
+const RECYCLE_MIN_BYTES = 64 * 1024;
 
 export function parseWorkerPath(): string | undefined {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,6 +32,11 @@ export class ParsePool {
     { resolve: (r: UpsertRequest) => void; reject: (e: Error) => void; owner: PoolWorker; returnTo: BodyBuffers | undefined }
   >();
   private nextId = 1;
+  /** The buffer each parsed request's values view, and the worker it came from (recycle()). */
+  private readonly valuesOf = new WeakMap<UpsertRequest, { buffer: ArrayBuffer; owner: PoolWorker }>();
+  /** Counters for specs: answers whose values were scanned into a recycled buffer, and into a new one. */
+  valuesReused = 0;
+  valuesAllocated = 0;
 
   constructor(file: string, size: number) {
     for (let i = 0; i < size; i++) {
@@ -67,7 +75,27 @@ export class ParsePool {
       if (r.metadata !== undefined) record.metadata = r.metadata;
       return record;
     });
-    p.resolve({ namespace: reply.namespace, vectors });
+    const request: UpsertRequest = { namespace: reply.namespace, vectors };
+    if (reply.values.buffer.byteLength >= RECYCLE_MIN_BYTES) {
+      this.valuesOf.set(request, { buffer: reply.values.buffer as ArrayBuffer, owner: p.owner });
+      if (reply.valuesReused) this.valuesReused++;
+      else this.valuesAllocated++;
+    }
+    p.resolve(request);
+  }
+
+  /**
+   * Sends the buffer `request`'s values view back to its worker, which scans a later body's values into it.
+   * Only once nothing reads them any more: the write is logged (the local WAL wrote them from these arrays and
+   * fsynced; the replicated log encoded a copy) and applied (the namespace copied them). The request's values
+   * are detached afterwards. A request not from parseUpsert, or recycled already, is ignored.
+   */
+  recycle(request: UpsertRequest): void {
+    const entry = this.valuesOf.get(request);
+    if (entry === undefined) return;
+    this.valuesOf.delete(request);
+    if (entry.buffer.byteLength === 0) return;
+    entry.owner.worker.postMessage({ recycle: entry.buffer } satisfies ParseMessage, [entry.buffer]);
   }
 
   /**
@@ -86,7 +114,7 @@ export class ParsePool {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, owner, returnTo: owned ? returnTo : undefined });
       owner.inFlight++;
-      owner.worker.postMessage({ id, bytes, length: body.byteLength }, [bytes]);
+      owner.worker.postMessage({ id, bytes, length: body.byteLength } satisfies ParseMessage, [bytes]);
     });
   }
 

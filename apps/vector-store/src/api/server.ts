@@ -245,6 +245,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
           }
         }
         const { seq } = await index.write(index.index.prepareUpsert(upsert));
+        // Logged and applied: the values' buffer goes back to its parse worker for a later body.
+        pool?.recycle(upsert);
         void reply.header(LOG_SEQ_HEADER, String(seq));
         // Counted as sent (a duplicate id within one request counts each time, as at Pinecone).
         return { upsertedCount: upsert.vectors.length };

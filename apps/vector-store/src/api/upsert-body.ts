@@ -29,6 +29,11 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 // the dropped digits' < 10^-18), far below the float32 spacing (2^-24 relative).
 const TOLERANCE = 2 ** -44;
 
+/** The bytes the fast path scans a body of `bodyLength` bytes' values into: one float32 per 4 bytes of body. */
+export function valuesRoom(bodyLength: number): number {
+  return Math.max(64, Math.ceil(bodyLength / 4)) * 4;
+}
+
 /** An upsert body read by the fast path or the reference path; `packed` holds every record's values when set. */
 export interface ReadUpsert {
   request: UpsertRequest;
@@ -40,20 +45,23 @@ export interface ReadUpsert {
  * Parses and validates an upsert body: the same result or the same error as
  * `parseUpsertRequest(parseJsonBytes(bytes))`, with the values read from the bytes.
  */
-export function readUpsertBody(bytes: Uint8Array | undefined): ReadUpsert {
+export function readUpsertBody(bytes: Uint8Array | undefined, into?: ArrayBuffer): ReadUpsert {
   if (bytes !== undefined && bytes.length > 0) {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (isUtf8(buf)) {
-      const fast = scanUpsert(buf);
+      const fast = scanUpsert(buf, into);
       if (fast !== undefined) return fast;
     }
   }
   return { request: parseUpsertRequest(parseJsonBytes(bytes)) };
 }
 
-/** The fast path: undefined when the body is not taken (then the reference path decides). */
-function scanUpsert(buf: Buffer): ReadUpsert | undefined {
-  const scanner = new Scanner(buf);
+/**
+ * The fast path: undefined when the body is not taken (then the reference path decides). `into`: see
+ * valuesRoom(); the values are scanned into it when it is large enough.
+ */
+function scanUpsert(buf: Buffer, into?: ArrayBuffer): ReadUpsert | undefined {
+  const scanner = new Scanner(buf, undefined, into);
   let body: Record<string, unknown> | undefined;
   try {
     body = scanner.body();
@@ -94,25 +102,35 @@ export class Scanner {
    * `scratch`: an array to scan into (a caller's reusable one: a large typed array costs an off-heap allocation,
    * which at a query's size costs as much as scanning it); finish() then copies the values out.
    */
-  constructor(b: Buffer, scratch?: Float32Array) {
+  /** `out` is over an `into` buffer: finish() returns a view of it whatever its fill. */
+  private readonly reused: boolean;
+
+  /**
+   * `scratch`: an array to scan into (a caller's reusable one: a large typed array costs an off-heap allocation,
+   * which at a query's size costs as much as scanning it); finish() then copies the values out. `into`: a
+   * buffer the values are scanned into and given back with (finish() returns a view of it, however full), if
+   * it has valuesRoom(b.length) bytes: the parse worker's recycled buffers (parse-worker.ts).
+   */
+  constructor(b: Buffer, scratch?: Float32Array, into?: ArrayBuffer) {
     this.b = b;
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.end = b.length;
     this.borrowed = scratch !== undefined;
+    this.reused = scratch === undefined && into !== undefined && into.byteLength >= valuesRoom(b.length);
     // Room for one number per 4 bytes of body: bodies of real vectors take 7–22 bytes per number (4 decimals:
     // ~7.5), so the array never grows for them. It used to start at one per 8 bytes, and a 768-d body with 4
     // decimals then grew once (a copy) and was cut to size in finish() (another): in the store those copies
     // went to fresh allocations whose pages the kernel faulted in, 40 % of the parse worker's CPU (RESULTS.md).
-    this.out = scratch ?? new Float32Array(Math.max(64, Math.ceil(b.length / 4)));
+    this.out = scratch ?? (this.reused ? new Float32Array(into!) : new Float32Array(valuesRoom(b.length) / 4));
   }
 
   /**
    * The packed values. Unless they fill less than half of the array, a view of it: its unused tail is never
-   * touched (no pages behind it) and cutting it off would copy the values.
+   * touched (no pages behind it) and cutting it off would copy the values. Always a view of an `into` buffer.
    */
   finish(): Float32Array {
     if (this.borrowed) return this.out.slice(0, this.used);
-    if (this.used * 2 >= this.out.length) return this.out.subarray(0, this.used);
+    if (this.reused || this.used * 2 >= this.out.length) return this.out.subarray(0, this.used);
     const buffer = (this.out.buffer as Resizable).transfer(this.used * 4);
     return new Float32Array(buffer, 0, this.used);
   }

@@ -99,6 +99,9 @@ export class AnnBuilder {
   private failed = false;
   /** Restored slots were sketched in an earlier tick (see tick()). */
   private sketching = false;
+  /** Batches gathered for the graph and for breadth calibrations (specs). */
+  private buildBatches = 0;
+  private calibrationBatches = 0;
 
   constructor(
     workerFile: string,
@@ -262,6 +265,7 @@ export class AnnBuilder {
     if (limit > s.sentUpTo) {
       const end = Math.min(limit, s.sentUpTo + this.batch);
       const { slots, vectors } = ns.gather(s.sentUpTo, end, this.batchBuffers.take(s.spec.dimension));
+      this.buildBatches++;
       s.busy = true;
       const loadFrom = s.releasedFile;
       // The arrays are transferred (detached here), not copied again; the worker sends their buffers back.
@@ -352,10 +356,17 @@ export class AnnBuilder {
     c.busy = true;
     if (c.next < c.upTo) {
       const end = Math.min(c.upTo, c.next + this.batch);
-      const { slots, vectors } = ns.gather(c.next, end);
+      // Into the build's reused buffers too (sent back with the answer): a calibration gathers every row the graph
+      // covers, once per doubling of a growing graph, and fresh ~6 MB arrays were page faults here and unmaps by
+      // the collector's threads (bench/RESULTS.md, session 13 ingest).
+      const { slots, vectors } = ns.gather(c.next, end, this.batchBuffers.take(s.spec.dimension));
       c.next = end;
+      this.calibrationBatches++;
       const transfer = [slots.buffer as ArrayBuffer, vectors.buffer as ArrayBuffer];
-      void this.call({ type: 'calibrateRows', cal: c.cal, slots, vectors }, transfer).then((reply) => this.calibrationReply(indexId, s, reply));
+      void this.call({ type: 'calibrateRows', cal: c.cal, slots, vectors }, transfer).then((reply) => {
+        if (reply.ok && reply.buffers !== undefined) this.batchBuffers.give(reply.buffers);
+        this.calibrationReply(indexId, s, reply);
+      });
       return true;
     }
     // The worker evaluates in slices (ann-worker.ts): a reply without the result asks for the next one, sent
@@ -409,9 +420,9 @@ export class AnnBuilder {
     return n;
   }
 
-  /** The batch buffers allocated and reused so far (specs). */
-  batchBufferCounts(): { allocated: number; reused: number } {
-    return { allocated: this.batchBuffers.allocated, reused: this.batchBuffers.reused };
+  /** The batch buffers allocated and reused so far, and the batches sent (build and calibration; specs). */
+  batchBufferCounts(): { allocated: number; reused: number; buildBatches: number; calibrationBatches: number } {
+    return { allocated: this.batchBuffers.allocated, reused: this.batchBuffers.reused, buildBatches: this.buildBatches, calibrationBatches: this.calibrationBatches };
   }
 
   /** Whether every candidate namespace is fully indexed and installed (tests, benchmarks). */

@@ -31,7 +31,8 @@ export type AnnWorkerRequest =
   | { id: number; type: 'calibrateCancel'; cal: number };
 
 export type AnnWorkerReply =
-  // `buffers`: an `add`'s batch buffers, sent back (usearch copied the rows) for the builder's next batch.
+  // `buffers`: an `add`'s or a `calibrateRows`' batch buffers, sent back (usearch copied the rows; the calibration
+  // keeps only slot numbers) for the builder's next batch.
   | { id: number; ok: true; size?: number; calibration?: CalibrationResult & { cpuMs: number; rows: number }; buffers?: { slots: ArrayBuffer; vectors: ArrayBuffer } }
   | { id: number; ok: false; message: string };
 
@@ -126,7 +127,8 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
       if (c === undefined) return { id: request.id, ok: false, message: `no calibration ${request.cal}` };
       // One native thread: the calibration is background work beside the graph builds and the event loop.
       timed(c, () => c.calibrator.addRows(request.slots, request.vectors, 1));
-      return { id: request.id, ok: true };
+      // The exact answers keep slot numbers, not the rows: the buffers go back for the builder's next batch.
+      return { id: request.id, ok: true, buffers: { slots: request.slots.buffer as ArrayBuffer, vectors: request.vectors.buffer as ArrayBuffer } };
     }
     case 'calibrateEnd': {
       const c = calibrations.get(request.cal);

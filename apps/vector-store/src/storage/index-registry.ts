@@ -303,7 +303,7 @@ export class IndexRegistry {
   }
 
   /** The worker builder's batch buffers allocated and reused so far (specs); undefined without it. */
-  annBatchBufferCounts(): { allocated: number; reused: number } | undefined {
+  annBatchBufferCounts(): ReturnType<AnnBuilder['batchBufferCounts']> | undefined {
     return this.annBuilder?.batchBufferCounts();
   }
 

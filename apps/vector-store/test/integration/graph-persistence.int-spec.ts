@@ -273,17 +273,28 @@ describe('breadth calibration saved with the graph', () => {
    * A snapshot whose graph of 3000 records was calibrated (or not, at target 0), with the calibrations logged on
    * the way.
    */
-  async function calibratedSnapshot(target: number): Promise<{ dataDir: string; saved: ReturnType<typeof calibrationOf>; calibrations: { graph: number; method: string }[] }> {
+  async function calibratedSnapshot(
+    target: number,
+  ): Promise<{ dataDir: string; saved: ReturnType<typeof calibrationOf>; calibrations: { graph: number; method: string }[]; buffers: ReturnType<IndexRegistry['annBatchBufferCounts']> }> {
     const { logger: log, calibrations } = calibrationLog();
     const { dataDir, registry, index, upsert, random } = await emptyIndex(12, { annTargetRecall: target }, log);
     for (let i = 0; i < 3000; i += 500) await upsert(twins(i, 500, random));
     const ns = index.index.namespaces.get('')!;
     await until(() => registry.annIdle() && ns.ann?.file !== undefined && ns.annUpTo === ns.slotCount && registry.annCalibrated(), 'the graph calibrated');
     const saved = calibrationOf(registry);
+    const buffers = registry.annBatchBufferCounts();
     await index.snapshot();
     await close(registry);
-    return { dataDir, saved, calibrations };
+    return { dataDir, saved, calibrations, buffers };
   }
+
+  it("gathers the calibration's rows into the build's reused batch buffers", async () => {
+    const { buffers } = await calibratedSnapshot(0.98);
+    // Every batch, the build's and the calibration's, took a pair from the pool; the worker sent each back.
+    expect(buffers!.calibrationBatches).toBeGreaterThan(0);
+    expect(buffers!.allocated + buffers!.reused).toBe(buffers!.buildBatches + buffers!.calibrationBatches);
+    expect(buffers!.reused).toBeGreaterThan(0);
+  });
 
   // 3000 records, 200 near-copies of each of 15 vectors (noise far below the graph's int8 resolution): the
   // graph cannot order a record's twins, so the rule's 44 candidates miss most of its true 10 nearest.
