@@ -7,7 +7,10 @@
 // pread, graph viewed, as the store and bare-store.ts do), the same queries: this thread's CPU per query.
 //   BENCH_DATA_DIR=... node --experimental-strip-types bench/src/store-cpu.ts --data-dir=<ingested store dir>
 //     [--n=1000000] [--dim=128] [--queries=1000] [--measure=1000] [--main=<dist/main.js>] [--engine] [--perf=<file>]
-//     [--node-args=<space-separated node options for the store>]
+//     [--node-args=<space-separated node options for the store>] [--ingest [--at-once]] [--windows=1] [--no-store]
+//     [--scales=<breadth multipliers for the engine alone, comma-separated>]
+// --ingest: a fresh store ingests the data (no --data-dir), then is timed once its calibration is over (--at-once:
+// as soon as the graph has caught up); --windows: that many measured passes in a row; --no-store: the engine only.
 // --perf=<file>: `perf record -g` of the store process over the measured queries (run perf report on it).
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -71,7 +74,13 @@ if (flags['no-store'] === undefined) try {
     if ((await store.metrics()).annPending === 0) break;
     await sleep(500);
   }
-  if (ingest) log(`ingested, graph caught up; measured at once, as the bench does; load ${load()}`);
+  if (ingest) log(`ingested, graph caught up; load ${load()}`);
+  // As the bench: timed once the graph's breadth calibration is over (at 1M × 128 it ran > 60 s after the build
+  // caught up, 0.4–0.6 of a core); --at-once: measured while it runs.
+  for (; ingest && flags['at-once'] === undefined; ) {
+    if (/^conifer_store_ann_calibrating 0/m.test(await store.metricsText())) break;
+    await sleep(1000);
+  }
   // Quiet: under 3 % of a core over 2 s (the restored store sketches and may calibrate at start).
   for (; !ingest; ) {
     const a = threads(store.pid);

@@ -243,13 +243,6 @@ interface PathFigures {
   qps?: number;
 }
 
-/**
- * The same queries on several paths (gateway, direct, base gateway), so that the paths' difference is the
- * path's own: first one pass of every body on every path (the store's graph and vectors may still be paged in
- * from their files after the build, and a path measured first would pay those faults for the others), then
- * query by query on each path in turn, the order rotated each query, so that the machine's load and the
- * store's caches fall on all paths alike.
- */
 /** CPU seconds (user + system) of a process and of its main thread (/proc). */
 function cpuOf(pid: number): { process: number; main: number } {
   const ticks = (file: string): number => {
@@ -268,6 +261,13 @@ interface StoreCpu {
 
 const storeCpu = (pid: number): StoreCpu => ({ pid });
 
+/**
+ * The same queries on several paths (gateway, direct, base gateway), so that the paths' difference is the
+ * path's own: first one pass of every body on every path (the store's graph and vectors may still be paged in
+ * from their files after the build, and a path measured first would pay those faults for the others), then
+ * query by query on each path in turn, the order rotated each query, so that the machine's load and the
+ * store's caches fall on all paths alike.
+ */
 async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: string[][], label: string, cpu?: StoreCpu): Promise<Record<string, PathFigures>> {
   const bar = progress(`${paths.map((p) => p.name).join(' / ')}, ${label}`);
   for (let i = 0; i < bodies.length; i++) {
