@@ -5,7 +5,7 @@
 // disk's fsync ceiling, and for the dataset marked `restart` the store's restart and recovery. The data, bodies
 // and exact answers are prepared on disk once per size (bench-data.ts) and the bodies read one at a time.
 import { spawn } from 'node:child_process';
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { queryBody, recallAt, type UpsertBody } from '@conifer/test-utils';
@@ -94,7 +94,9 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
   const nginx = nginxBinary ? await startNginx(nginxBinary, new URL(bench.storeUrl).port, mkdtempSync(path.join(os.tmpdir(), 'conifer-nginx-'))) : undefined;
   if (nginx) bench.cleanups.push(async () => nginx.stop());
   if (nginx) paths.push({ name: 'nginx', url: `${nginx.url}/internal/indexes/${index.indexId}/query`, headers: bench.internalHeaders });
-  const unfiltered = await interleavedQueries(paths, unfilteredBodies, truthAll, 'unfiltered');
+  const storePid = bench.storeChild.pid!;
+  const unfilteredCpu = storeCpu(storePid);
+  const unfiltered = await interleavedQueries(paths, unfilteredBodies, truthAll, 'unfiltered', unfilteredCpu);
   const filtered10 = await interleavedQueries(paths, filteredBodies, truthFiltered, 'filter 10%');
   const filtered1 = await interleavedQueries(paths, filtered1Bodies, truthFiltered1, 'filter 1%');
   nginx?.stop();
@@ -132,6 +134,13 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
   row('query', `${tag} p50 via gateway (indexed)`, g.p50Ms, 'ms', { reference: dr.p50Ms, refLabel: 'direct', target: 2, note: indexedNote });
   row('query', `${tag} p99 via gateway`, g.p99Ms, 'ms', { reference: dr.p99Ms, refLabel: 'direct' });
   row('query', `${tag} gateway added p50 (same query, interleaved)`, g.addedP50Ms, 'ms', { note: 'median over the queries of gateway − direct for the same query' });
+  // The store's own CPU per query over the timed unfiltered pass (every path ends in one store query): set against
+  // an engine-level CPU figure (recall-at-scale.ts, store-cpu.ts) measured at the same load, never a wall p50.
+  const cpu = unfilteredCpu.perQuery;
+  if (cpu !== undefined) {
+    section.indexed.storeCpu = cpu;
+    row('query', `${tag} store CPU per query (unfiltered, main thread)`, cpu.mainUs / 1000, 'ms', { reference: cpu.processUs / 1000, refLabel: 'whole process', note: `/proc over the timed pass, ${cpu.queries} store queries, load ${cpu.load}` });
+  }
   const viaNginx = section.indexed.nginx as PathFigures | undefined;
   if (viaNginx) row('query', `${tag} nginx added p50 (same query, interleaved)`, viaNginx.addedP50Ms, 'ms', { reference: g.addedP50Ms, refLabel: 'gateway added', note: 'nginx proxying to the store' });
   const base = section.indexed.base as PathFigures | undefined;
@@ -234,6 +243,24 @@ interface PathFigures {
   qps?: number;
 }
 
+/** CPU seconds (user + system) of a process and of its main thread (/proc). */
+function cpuOf(pid: number): { process: number; main: number } {
+  const ticks = (file: string): number => {
+    const text = readFileSync(file, 'utf8');
+    const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  return { process: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+}
+
+interface StoreCpu {
+  pid: number;
+  /** Set by interleavedQueries: the store's CPU per query over its timed pass (µs). */
+  perQuery?: { mainUs: number; processUs: number; queries: number; load: string };
+}
+
+const storeCpu = (pid: number): StoreCpu => ({ pid });
+
 /**
  * The same queries on several paths (gateway, direct, base gateway), so that the paths' difference is the
  * path's own: first one pass of every body on every path (the store's graph and vectors may still be paged in
@@ -241,7 +268,7 @@ interface PathFigures {
  * query by query on each path in turn, the order rotated each query, so that the machine's load and the
  * store's caches fall on all paths alike.
  */
-async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: string[][], label: string): Promise<Record<string, PathFigures>> {
+async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: string[][], label: string, cpu?: StoreCpu): Promise<Record<string, PathFigures>> {
   const bar = progress(`${paths.map((p) => p.name).join(' / ')}, ${label}`);
   for (let i = 0; i < bodies.length; i++) {
     for (const p of paths) await request(p.url, { method: 'POST', headers: p.headers, body: bodies[i] });
@@ -249,6 +276,7 @@ async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: s
   }
   const times: Record<string, number[]> = Object.fromEntries(paths.map((p) => [p.name, []]));
   const recall: Record<string, number> = Object.fromEntries(paths.map((p) => [p.name, 0]));
+  const cpu0 = cpu === undefined ? undefined : cpuOf(cpu.pid);
   for (let i = 0; i < bodies.length; i++) {
     for (let k = 0; k < paths.length; k++) {
       const p = paths[(i + k) % paths.length]!;
@@ -258,6 +286,12 @@ async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: s
       recall[p.name]! += recallAt(truth[i]!, JSON.parse(response.text).matches.map((m: { id: string }) => m.id));
     }
     bar.update(`${i + 1}/${bodies.length}`);
+  }
+  if (cpu !== undefined && cpu0 !== undefined) {
+    const cpu1 = cpuOf(cpu.pid);
+    const queries = bodies.length * paths.length;
+    cpu.perQuery = { mainUs: ((cpu1.main - cpu0.main) * 1e6) / queries, processUs: ((cpu1.process - cpu0.process) * 1e6) / queries, queries, load: load() };
+    log(`  store CPU over the timed ${label} pass: main thread ${cpu.perQuery.mainUs.toFixed(0)} µs per query, whole process ${cpu.perQuery.processUs.toFixed(0)} µs (${queries} store queries); load ${cpu.perQuery.load}`);
   }
   const out: Record<string, PathFigures> = {};
   const direct = times.direct;
