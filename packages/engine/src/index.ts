@@ -14,7 +14,7 @@ export {
   calibrateBreadth,
   calibrationDue,
   calibrationDueAt,
-  calibrationHoldBack,
+  calibrationHeldBackSlots,
   calibrationSample,
   calibrationSamples,
   unseenSample,

@@ -10,8 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import {
   calibrationDue,
-  calibrationDueAt,
-  calibrationHoldBack,
+  calibrationHeldBackSlots,
   calibrationSample,
   hasUnseenSample,
   unseenSample,
@@ -295,18 +294,14 @@ export class AnnBuilder {
   }
 
   /**
-   * Slots at the end of the namespace the build leaves out for now: calibrationHoldBack of them while a graph of
-   * every slot would be due for a settled calibration (calibrationDueAt `settled`: grown 1.25× since the last
-   * one, counting the one under way), so that it has records the graph never saw as queries (engine
-   * search/calibrate.ts, the `unseen` estimate) when the build catches up (the end of an ingest, a rebuild). The
-   * graph without them is calibrated as soon as it is published (settledDue), and they are sent once that
-   * starts: its queries are copied then, and it searches the file published before them. So the graph that
-   * serves once the build is over was calibrated at its size, less those few slots.
+   * Slots at the end of the namespace the build leaves out for now (engine calibrationHeldBackSlots): the graph without
+   * them is calibrated as soon as it is published (settledDue), on them, and they are sent once that calibration
+   * is installed. So the graph that serves once the build is over was calibrated at its size, less those few
+   * slots. None while calibrations are off, or for a while after one failed.
    */
   private calibrationHeldBack(ns: NamespaceStore, s: NamespaceState): number {
     if (this.targetRecall <= 0 || Date.now() - s.calibrationFailedAt < CALIBRATION_RETRY_MS) return 0;
-    const hold = calibrationHoldBack(ns.slotCount);
-    return ns.slotCount > hold * 2 && calibrationDueAt(ns, ns.slotCount, s.calibration?.upTo, true) ? hold : 0;
+    return calibrationHeldBackSlots(ns);
   }
 
   /**

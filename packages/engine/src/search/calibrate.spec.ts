@@ -14,6 +14,7 @@ import {
   calibrateBreadth,
   calibrationDue,
   calibrationDueAt,
+  calibrationHeldBackSlots,
   calibrationSample,
   calibrationSamples,
   rungReaches,
@@ -318,6 +319,22 @@ describe('breadth calibration', () => {
     // Counted from the calibration given (the builder's one under way), else the namespace's.
     expect(calibrationDueAt(ns, 1.25 * n, 1.25 * n - 10, true)).toBe(false);
     expect(calibrationDueAt(ns, 1.25 * n, undefined, true)).toBe(true);
+  });
+
+  it('holds the unseen queries back until a calibration at about the served size is installed, not only started', () => {
+    // A builder that released them when the calibration started, then stopped during it, left a saved graph of every
+    // record, no backlog to calibrate on, and the multiplier of a graph up to 2× smaller (bench/RESULTS.md, session 13).
+    const index = indexWith(narrow, weak);
+    const ns = index.namespaces.get('')!;
+    const held = calibrationSamples(n);
+    expect(ns.annCalibration).toBeUndefined();
+    expect(calibrationHeldBackSlots(ns)).toBe(held);
+    // Calibrated at 0.6× the namespace (a growing graph's last doubling): held back still.
+    ns.setAnnCalibration({ scale: 1, recall: 0.99, size: Math.floor(n * 0.6) });
+    expect(calibrationHeldBackSlots(ns)).toBe(held);
+    // Installed at the namespace less the held-back slots: they go to the graph.
+    ns.setAnnCalibration({ scale: 1, recall: 0.99, size: n - held });
+    expect(calibrationHeldBackSlots(ns)).toBe(0);
   });
 
   it('samples more queries from larger graphs (the estimate must be tighter where its bias no longer helps)', () => {
