@@ -19,6 +19,7 @@ import {
   calibrationSamples,
   rungReaches,
   sampleQueries,
+  unseenErrors,
   unseenSample,
   type CalibrationResult,
 } from './calibrate.js';
@@ -234,6 +235,13 @@ describe('breadth calibration', () => {
     expect(rungReaches('unseen', 0.981, 0, 0.98, 0.982)).toBe(false);
     // An estimate of 1 (every neighbour found: no spread) passes a target of 1.
     expect(rungReaches('unseen', 1, 0, 1, 1)).toBe(true);
+    // From 256 samples (graphs from 500k) two standard errors: the estimate read high there (bench/RESULTS.md, session 13).
+    expect(unseenErrors(calibrationSamples(100_000))).toBe(1);
+    expect(unseenErrors(calibrationSamples(1_000_000))).toBe(2);
+    expect(rungReaches('unseen', 0.9852, 0.0027, 0.98, 0.982, 1)).toBe(true);
+    expect(rungReaches('unseen', 0.9852, 0.0027, 0.98, 0.982, 2)).toBe(false);
+    expect(rungReaches('unseen', 0.99, 0.0027, 0.98, 0.982, 2)).toBe(true);
+    expect(rungReaches('held-out', 0.983, 0.004, 0.98, 0.982, 2)).toBe(true);
   });
 
   it('never feeds an unseen query into the exact answers (the graph would hold it)', () => {
