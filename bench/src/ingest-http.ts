@@ -27,7 +27,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { makeDataset, startSystem, STORE_MAIN, upsertBodies, type System, type UpsertBody } from '@conifer/test-utils';
-import { freePort, json, pool, request, sleep } from './util.ts';
+import { cpuTime, freePort, json, pool, request, sleep } from './util.ts';
 
 const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const N = Number(arg('n', '20000'));
@@ -60,28 +60,19 @@ const IN_FLIGHT = 4;
 const TOKEN = 'bench-internal-token-0123456789abcdef0123';
 
 const load = (): string => os.loadavg().map((x) => x.toFixed(1)).join(' ');
-interface Ticks {
-  user: number;
-  system: number;
-}
-const ticksOf = (file: string): Ticks => {
-  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
-  return { user: Number(fields[11]), system: Number(fields[12]) };
-};
-const TICK_MS = 10; // USER_HZ 100
 /** The group a store thread's CPU time is reported under, by its name (Node names worker threads after `name`). */
 const threadGroup = (pid: number, tid: number, comm: string): string =>
   tid === pid ? 'loop' : comm === 'conifer-parse' ? 'parse' : comm === 'conifer-ann' ? 'ann' : comm === 'WorkerThread' ? 'workers' : 'other';
 
-/** CPU ticks of a process (all threads), its system share, and per thread group when `threads`. */
+/** CPU seconds of a process (all threads), its system share, and per thread group when `threads`. */
 function cpuOf(pid: number, threads: boolean): Record<string, number> {
-  const total = ticksOf(`/proc/${pid}/stat`);
+  const total = cpuTime(pid);
   const out: Record<string, number> = { all: total.user + total.system, sys: total.system };
   if (!threads) return out;
   for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
     try {
       const group = threadGroup(pid, tid, readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
-      const t = ticksOf(`/proc/${pid}/task/${tid}/stat`);
+      const t = cpuTime(pid, tid);
       out[group] = (out[group] ?? 0) + t.user + t.system;
     } catch {
       // the thread ended meanwhile
@@ -162,7 +153,7 @@ async function ingest(target: Target, bodies: UpsertBody[]): Promise<Sample> {
   if (CPU_PROF !== '') appendFileSync(path.join(CPU_PROF, 'windows.jsonl'), `${JSON.stringify({ url: target.url, gatewayPid: target.gatewayPid, storePid: target.storePid, window: [monotonicUs(t0), monotonicUs(performance.now())] })}\n`);
   const rssAnon = Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${target.storePid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
   const pending = await annPending(target.storeUrl, target.internalToken);
-  const perK = (ticks: number) => (ticks * TICK_MS * 1000) / N;
+  const perK = (seconds: number) => (seconds * 1000 * 1000) / N;
   const cpu: Record<string, number> = {};
   const clientUs = after.client.user - before.client.user + after.client.system - before.client.system;
   cpu.client = clientUs / 1000 / (N / 1000);

@@ -21,7 +21,7 @@ import { DEFAULT_DURABLE_OPTIONS, DurableIndex, readQueryBody } from '@conifer/v
 import { pino } from 'pino';
 import { benchData } from './bench-data.ts';
 import { load, Store } from './store-process.ts';
-import { commandLine, freePort, percentile, pool, request, sleep } from './util.ts';
+import { commandLine, cpuTime, freePort, percentile, pool, request, sleep } from './util.ts';
 
 const { flags } = commandLine();
 const n = Number(flags.n ?? 1_000_000);
@@ -40,10 +40,9 @@ function threads(pid: number): Map<number, { name: string; cpu: number }> {
   const out = new Map<number, { name: string; cpu: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-      const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
-      out.set(Number(tid), { name, cpu: (Number(fields[11]) + Number(fields[12])) / 100 });
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const { user, system } = cpuTime(pid, Number(tid));
+      out.set(Number(tid), { name, cpu: user + system });
     } catch {
       // The thread ended.
     }

@@ -13,7 +13,7 @@
 // window only are summarized to bench/profiles/<label>-<this|base|bare>.txt (per query: the window's queries to that
 // process, both its paths).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { queryBody } from '@conifer/test-utils';
@@ -21,7 +21,7 @@ import { VectorStoreClient } from '@conifer/store-client';
 import { benchData } from './bench-data.ts';
 import { summarize } from './cpuprofile-summary.ts';
 import { load, Store } from './store-process.ts';
-import { freePort, percentile, pool, request, sleep } from './util.ts';
+import { cpuSeconds, freePort, percentile, pool, request, sleep } from './util.ts';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: string | number): string => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? String(fallback);
@@ -36,10 +36,6 @@ const thisMain = path.resolve(import.meta.dirname, '../../apps/vector-store/dist
 const profLabel = option('cpu-prof', '');
 const profArgs = (name: string): string[] => (profLabel === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(work, `prof-${name}`)}`, '--cpu-prof-interval=100']);
 
-const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
 /**
  * Waits until a store has finished its start-up background work (a restored index sketches its vectors from the

@@ -5,7 +5,7 @@
 // disk's fsync ceiling, and for the dataset marked `restart` the store's restart and recovery. The data, bodies
 // and exact answers are prepared on disk once per size (bench-data.ts) and the bodies read one at a time.
 import { spawn } from 'node:child_process';
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { queryBody, recallAt, type UpsertBody } from '@conifer/test-utils';
@@ -15,7 +15,7 @@ import { findNginx, startNginx } from '../nginx.ts';
 import { ANN_WAIT, BASE_GATEWAY_MAIN, DATA_KIND, type DatasetSpec, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
 import { log, results, row } from '../report.ts';
 import { load, status } from '../store-process.ts';
-import { json, percentile, pool, progress, request, rssBytes, sleep } from '../util.ts';
+import { cpuSeconds, cpuTime, json, percentile, pool, progress, request, rssBytes, sleep } from '../util.ts';
 
 /** The store's entry point, started again by the restart measurement. */
 const STORE_MAIN = path.resolve(import.meta.dirname, '../../../apps/vector-store/dist/main.js');
@@ -245,12 +245,8 @@ interface PathFigures {
 
 /** CPU seconds (user + system) of a process and of its main thread (/proc). */
 function cpuOf(pid: number): { process: number; main: number } {
-  const ticks = (file: string): number => {
-    const text = readFileSync(file, 'utf8');
-    const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
-  return { process: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+  const main = cpuTime(pid, pid);
+  return { process: cpuSeconds(pid), main: main.user + main.system };
 }
 
 interface StoreCpu {
