@@ -21,7 +21,7 @@ import { DEFAULT_DURABLE_OPTIONS, DurableIndex, readQueryBody } from '@conifer/v
 import { pino } from 'pino';
 import { benchData } from './bench-data.ts';
 import { load, Store } from './store-process.ts';
-import { commandLine, cpuTime, freePort, percentile, pool, request, sleep } from './util.ts';
+import { commandLine, cpuTime, freePort, percentile, request, sleep } from './util.ts';
 
 const { flags } = commandLine();
 const n = Number(flags.n ?? 1_000_000);
@@ -62,12 +62,7 @@ if (flags['no-store'] === undefined) try {
   await store.start();
   if (ingest) {
     log(`ingesting ${n} × ${dim} into a fresh store, load ${load()}`);
-    const put = await request(`${store.url}/internal/indexes/bench`, { method: 'PUT', headers: store.headers, body: JSON.stringify({ dimension: dim, metric: 'cosine' }) });
-    if (put.status >= 300) throw new Error(`create: ${put.status} ${put.text}`);
-    await pool(data.bodyCount, 4, async (i) => {
-      const r = await request(`${store.url}/internal/indexes/bench/vectors/upsert`, { method: 'POST', headers: store.headers, body: data.body(i).body });
-      if (r.status !== 200) throw new Error(`upsert: ${r.status} ${r.text.slice(0, 200)}`);
-    });
+    await store.ingest(dim, data.bodyCount, (i) => data.body(i).body);
   }
   for (;;) {
     if ((await store.metrics()).annPending === 0) break;

@@ -3,7 +3,7 @@
 // SIGTERM and started again (the restart).
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { type HttpResponse, request, sleep } from './util.ts';
+import { type HttpResponse, pool, request, sleep } from './util.ts';
 
 const TOKEN = 'bench-memory-internal-token-0123456789abcdef';
 
@@ -114,7 +114,17 @@ export class Store {
     };
   }
 
-  post(route: string, body: string): Promise<HttpResponse> {
+  /** Creates the bench's cosine index of `dim` dimensions and upserts `count` bodies (`body(i)`), 4 in flight. */
+  async ingest(dim: number, count: number, body: (i: number) => Buffer): Promise<void> {
+    const put = await request(`${this.url}/internal/indexes/bench`, { method: 'PUT', headers: this.headers, body: JSON.stringify({ dimension: dim, metric: 'cosine' }) });
+    if (put.status >= 300) throw new Error(`create: ${put.status} ${put.text}`);
+    await pool(count, 4, async (i) => {
+      const r = await this.post('/vectors/upsert', body(i));
+      if (r.status !== 200) throw new Error(`upsert: ${r.status} ${r.text.slice(0, 200)}`);
+    });
+  }
+
+  post(route: string, body: string | Buffer): Promise<HttpResponse> {
     return request(`${this.url}/internal/indexes/bench${route}`, { method: 'POST', headers: this.headers, body });
   }
 }

@@ -21,7 +21,7 @@ import { VectorStoreClient } from '@conifer/store-client';
 import { benchData } from './bench-data.ts';
 import { summarize } from './cpuprofile-summary.ts';
 import { load, Store } from './store-process.ts';
-import { cpuSeconds, freePort, percentile, pool, request, sleep } from './util.ts';
+import { cpuSeconds, freePort, percentile, request, sleep } from './util.ts';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: string | number): string => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? String(fallback);
@@ -74,12 +74,7 @@ try {
     const seed = new Store(thisMain, dataDir, await freePort());
     await seed.start();
     log(`ingesting ${n} × ${dim} (${data.bodyCount} bodies) into ${dataDir}, load ${load()}`);
-    const put = await request(`${seed.url}/internal/indexes/bench`, { method: 'PUT', headers: seed.headers, body: JSON.stringify({ dimension: dim, metric: 'cosine' }) });
-    if (put.status >= 300) throw new Error(`create: ${put.status} ${put.text}`);
-    await pool(data.bodyCount, 4, async (i) => {
-      const r = await request(`${seed.url}/internal/indexes/bench/vectors/upsert`, { method: 'POST', headers: seed.headers, body: data.body(i).body });
-      if (r.status !== 200) throw new Error(`upsert: ${r.status} ${r.text.slice(0, 200)}`);
-    });
+    await seed.ingest(dim, data.bodyCount, (i) => data.body(i).body);
     for (;;) {
       const m = await seed.metrics();
       if (m.annPending === 0) break;
