@@ -98,10 +98,6 @@ export class Scanner {
   /** The placeholder the contracts parser sees as a record's values (an empty array is always valid). */
   private static readonly EMPTY: readonly number[] = Object.freeze([]);
 
-  /**
-   * `scratch`: an array to scan into (a caller's reusable one: a large typed array costs an off-heap allocation,
-   * which at a query's size costs as much as scanning it); finish() then copies the values out.
-   */
   /** `out` is over an `into` buffer: finish() returns a view of it whatever its fill. */
   private readonly reused: boolean;
 

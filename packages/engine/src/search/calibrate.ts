@@ -125,26 +125,17 @@ export function calibrationDueAt(ns: NamespaceStore, size: number, calibrated: n
 }
 
 /**
- * Slots at the end of the namespace a builder keeps out of a graph of `size` slots so that its calibration has
- * unseen queries (unseenSample): calibrationSamples of the graph's size. Without them (no backlog when the graph
- * is published: the end of an ingest, a rebuild) the calibration falls back to the replay.
- */
-function calibrationHoldBack(size: number): number {
-  return calibrationSamples(size);
-}
-
-/**
- * The slots at the end of the namespace a builder keeps out of its graph now: calibrationHoldBack of them while a
+ * The slots at the end of the namespace a builder keeps out of its graph now: calibrationSamples of them while a
  * graph of every slot would be due for a settled calibration (calibrationDueAt `settled`: grown 1.25× since the
  * calibration installed), so that it has records the graph never saw as queries (the `unseen` estimate) when the
- * build catches up (the end of an ingest, a rebuild). Held until that calibration is installed, not only started: a
- * store stopped while it runs (70 s at 1M × 128) restarts with them still out of its saved graph and calibrates on them
- * again. Released at its start, a restart during it left a saved graph of every record, no backlog for unseen queries,
- * and the multiplier of a graph up to 2× smaller: ×0.75 calibrated at 594k measured recall@10 0.972 at 1M × 128
- * (bench/RESULTS.md, session 13).
+ * build catches up (the end of an ingest, a rebuild; without them the calibration falls back to the replay). Held
+ * until that calibration is installed, not only started: a store stopped while it runs (70 s at 1M × 128) restarts
+ * with them still out of its saved graph and calibrates on them again. Released at its start, a restart during it
+ * left a saved graph of every record, no backlog for unseen queries, and the multiplier of a graph up to 2× smaller:
+ * ×0.75 calibrated at 594k measured recall@10 0.972 at 1M × 128 (bench/RESULTS.md, session 13).
  */
 export function calibrationHeldBackSlots(ns: NamespaceStore): number {
-  const hold = calibrationHoldBack(ns.slotCount);
+  const hold = calibrationSamples(ns.slotCount);
   return ns.slotCount > hold * 2 && calibrationDueAt(ns, ns.slotCount, ns.annCalibration?.size, true) ? hold : 0;
 }
 
