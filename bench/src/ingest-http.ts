@@ -23,11 +23,11 @@
 // --extra-env (repeatable) adds rows for this tree's build run with that variable set too (e.g.
 // CONIFER_MALLOC_MMAP_THRESHOLD). Each row also gives the store's RssAnon when the last upsert was answered.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeDataset, startSystem, STORE_MAIN, upsertBodies, type System, type UpsertBody } from '@conifer/test-utils';
-import { cpuTime, freePort, json, pool, request, sleep } from './util.ts';
+import { cpuTime, freePort, json, pool, request, sleep, threadCpu } from './util.ts';
 
 const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const N = Number(arg('n', '20000'));
@@ -69,14 +69,9 @@ function cpuOf(pid: number, threads: boolean): Record<string, number> {
   const total = cpuTime(pid);
   const out: Record<string, number> = { all: total.user + total.system, sys: total.system };
   if (!threads) return out;
-  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
-    try {
-      const group = threadGroup(pid, tid, readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
-      const t = cpuTime(pid, tid);
-      out[group] = (out[group] ?? 0) + t.user + t.system;
-    } catch {
-      // the thread ended meanwhile
-    }
+  for (const [tid, { name, cpu }] of threadCpu(pid)) {
+    const group = threadGroup(pid, tid, name);
+    out[group] = (out[group] ?? 0) + cpu;
   }
   return out;
 }

@@ -13,7 +13,7 @@
 // as soon as the graph has caught up); --windows: that many measured passes in a row; --no-store: the engine only.
 // --perf=<file>: `perf record -g` of the store process over the measured queries (run perf report on it).
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { queryBody } from '@conifer/test-utils';
@@ -21,7 +21,7 @@ import { DEFAULT_DURABLE_OPTIONS, DurableIndex, readQueryBody } from '@conifer/v
 import { pino } from 'pino';
 import { benchData } from './bench-data.ts';
 import { load, Store } from './store-process.ts';
-import { commandLine, cpuTime, freePort, percentile, request, sleep } from './util.ts';
+import { commandLine, freePort, percentile, request, sleep, threadCpu } from './util.ts';
 
 const { flags } = commandLine();
 const n = Number(flags.n ?? 1_000_000);
@@ -35,20 +35,6 @@ if (source === undefined && !ingest) throw new Error('--data-dir=<an ingested st
 const windows = Number(flags.windows ?? 1);
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
 
-/** CPU seconds (user + system) of each thread of `pid`, by thread id, with its name. */
-function threads(pid: number): Map<number, { name: string; cpu: number }> {
-  const out = new Map<number, { name: string; cpu: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const { user, system } = cpuTime(pid, Number(tid));
-      out.set(Number(tid), { name, cpu: user + system });
-    } catch {
-      // The thread ended.
-    }
-  }
-  return out;
-}
 
 const data = benchData(n, dim, queryCount, 'bench');
 const bodies = data.queries.map((q) => queryBody(q));
@@ -77,15 +63,14 @@ if (flags['no-store'] === undefined) try {
   }
   // Quiet: under 3 % of a core over 2 s (the restored store sketches and may calibrate at start).
   for (; !ingest; ) {
-    const a = threads(store.pid);
+    const a = threadCpu(store.pid);
     await sleep(2000);
-    const b = threads(store.pid);
+    const b = threadCpu(store.pid);
     let used = 0;
     for (const [tid, t] of b) used += t.cpu - (a.get(tid)?.cpu ?? 0);
     if (used < 0.06) break;
   }
-  const scale = /^conifer_store_ann_breadth_scale\{[^}]*\} (\S+)/m.exec(await store.metricsText())?.[1] ?? 'none';
-  log(`store quiet, breadth multiplier ${scale}; load ${load()}`);
+  log(`store quiet, breadth multiplier ${await store.breadthScale()}; load ${load()}`);
   const url = `${store.url}/internal/indexes/bench/query`;
   const ask = async (i: number): Promise<{ ms: number; ids: string[] }> => {
     const t0 = performance.now();
@@ -96,13 +81,13 @@ if (flags['no-store'] === undefined) try {
   };
   for (let i = 0; i < Math.min(200, bodies.length); i++) await ask(i);
   for (let w = 0; w < windows; w++) {
-    if (ingest || windows > 1) log(`window ${w + 1}: breadth multiplier ${/^conifer_store_ann_breadth_scale\{[^}]*\} (\S+)/m.exec(await store.metricsText())?.[1] ?? 'none'}`);
-    const idle0 = threads(store.pid);
+    if (ingest || windows > 1) log(`window ${w + 1}: breadth multiplier ${await store.breadthScale()}`);
+    const idle0 = threadCpu(store.pid);
     await sleep(2000);
-    const idle1 = threads(store.pid);
+    const idle1 = threadCpu(store.pid);
     const perf = flags.perf === undefined ? undefined : spawn('perf', ['record', '-F', '2000', '-g', '-p', String(store.pid), '-o', flags.perf], { stdio: 'ignore' });
     if (perf !== undefined) await sleep(500);
-    const before = threads(store.pid);
+    const before = threadCpu(store.pid);
     const t0 = performance.now();
     const times: number[] = [];
     let hits = 0;
@@ -113,7 +98,7 @@ if (flags['no-store'] === undefined) try {
       hits += r.ids.filter((id) => want.has(id)).length;
     }
     const seconds = (performance.now() - t0) / 1000;
-    const after = threads(store.pid);
+    const after = threadCpu(store.pid);
     if (perf !== undefined) {
       const exited = new Promise((resolve) => perf.once('exit', resolve));
       perf.kill('SIGINT');

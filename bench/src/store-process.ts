@@ -102,6 +102,11 @@ export class Store {
     return (await request(`${this.url}/metrics`, { headers: this.headers })).text;
   }
 
+  /** The breadth multiplier the store's graph plans with (conifer_store_ann_breadth_scale), 'none' before one. */
+  async breadthScale(): Promise<string> {
+    return /^conifer_store_ann_breadth_scale\{[^}]*\} (\S+)/m.exec(await this.metricsText())?.[1] ?? 'none';
+  }
+
   async metrics(): Promise<StoreMetrics> {
     const text = await this.metricsText();
     const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);

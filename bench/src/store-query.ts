@@ -56,8 +56,7 @@ async function quiet(store: Store, name: string): Promise<void> {
     if (!(used >= 0.05) && (profLabel !== '' || process < 0.1)) break;
   }
   // The breadth it plans with (a restored store may have calibrated again: another breadth than the bare server's).
-  const scale = /^conifer_store_ann_breadth_scale\{[^}]*\} (\S+)/m.exec(await store.metricsText())?.[1] ?? 'none';
-  log(`  ${name} quiet after ${((performance.now() - t0) / 1000).toFixed(0)} s of start-up work, breadth multiplier ${scale}; load ${load()}`);
+  log(`  ${name} quiet after ${((performance.now() - t0) / 1000).toFixed(0)} s of start-up work, breadth multiplier ${await store.breadthScale()}; load ${load()}`);
 }
 
 const data = benchData(n, dim, queryCount, 'bench');

@@ -1,6 +1,6 @@
 // HTTP over keep-alive sockets, percentiles, progress lines and process probes used by the bench.
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
 export interface HttpResponse {
@@ -99,6 +99,21 @@ export function cpuTime(pid: number, tid?: number): { user: number; system: numb
   // The command name (field 2) may hold spaces and parentheses: count the fields after its closing one.
   const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+/** CPU seconds (user + system) each live thread of `pid` has used so far, by thread id, with the thread's name. */
+export function threadCpu(pid: number): Map<number, { name: string; cpu: number }> {
+  const out = new Map<number, { name: string; cpu: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const { user, system } = cpuTime(pid, tid);
+      out.set(tid, { name, cpu: user + system });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
 }
 
 /** CPU seconds (user + system) a process has used so far. */
