@@ -61,15 +61,8 @@ if (flags['no-store'] === undefined) try {
     if (/^conifer_store_ann_calibrating 0/m.test(await store.metricsText())) break;
     await sleep(1000);
   }
-  // Quiet: under 3 % of a core over 2 s (the restored store sketches and may calibrate at start).
-  for (; !ingest; ) {
-    const a = threadCpu(store.pid);
-    await sleep(2000);
-    const b = threadCpu(store.pid);
-    let used = 0;
-    for (const [tid, t] of b) used += t.cpu - (a.get(tid)?.cpu ?? 0);
-    if (used < 0.06) break;
-  }
+  // The restored store sketches and may calibrate at start.
+  if (!ingest) await store.quiet();
   log(`store quiet, breadth multiplier ${await store.breadthScale()}; load ${load()}`);
   const url = `${store.url}/internal/indexes/bench/query`;
   const ask = async (i: number): Promise<{ ms: number; ids: string[] }> => {

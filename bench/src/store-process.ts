@@ -3,7 +3,7 @@
 // SIGTERM and started again (the restart).
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { type HttpResponse, pool, request, sleep } from './util.ts';
+import { cpuSeconds, type HttpResponse, pool, request, sleep } from './util.ts';
 
 const TOKEN = 'bench-memory-internal-token-0123456789abcdef';
 
@@ -105,6 +105,27 @@ export class Store {
   /** The breadth multiplier the store's graph plans with (conifer_store_ann_breadth_scale), 'none' before one. */
   async breadthScale(): Promise<string> {
     return /^conifer_store_ann_breadth_scale\{[^}]*\} (\S+)/m.exec(await this.metricsText())?.[1] ?? 'none';
+  }
+
+  /**
+   * Waits until the store has finished its background work (a restored index sketches its vectors from the values
+   * file on the event loop and may calibrate its graph's breadth again on its ANN worker, for seconds at
+   * 100k × 768; an ingested one calibrates after its build): until, over two seconds, its main thread used under
+   * 3 % of a core (conifer_store_event_loop_busy_seconds) and the whole process (/proc: the workers too) under
+   * `processShare` of one. A profiled store's sampling thread counts in the process: pass Infinity. Returns the
+   * seconds waited.
+   */
+  async quiet(processShare = 0.03): Promise<number> {
+    const t0 = performance.now();
+    const busy = async (): Promise<number> => Number(/^conifer_store_event_loop_busy_seconds_sum (\S+)/m.exec(await this.metricsText())?.[1] ?? NaN);
+    for (;;) {
+      const loop0 = await busy();
+      const process0 = cpuSeconds(this.pid);
+      await sleep(2000);
+      const loop = ((await busy()) - loop0) / 2;
+      const process = (cpuSeconds(this.pid) - process0) / 2;
+      if (loop < 0.03 && process < processShare) return (performance.now() - t0) / 1000;
+    }
   }
 
   async metrics(): Promise<StoreMetrics> {

@@ -37,28 +37,6 @@ const profLabel = option('cpu-prof', '');
 const profArgs = (name: string): string[] => (profLabel === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(work, `prof-${name}`)}`, '--cpu-prof-interval=100']);
 
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
-/**
- * Waits until a store has finished its start-up background work (a restored index sketches its vectors from the
- * values file on the event loop, and may calibrate its graph's breadth again on its ANN worker, for seconds at
- * 100k × 768, then plans with the new breadth): until, over one second, its main thread used under 5 % of a core
- * (its event-loop CPU, conifer_store_event_loop_busy_seconds) and, without the profiler (whose sampling thread
- * counts there), the whole process (/proc, the worker included) under 10 %. No path is timed against that work.
- */
-async function quiet(store: Store, name: string): Promise<void> {
-  const t0 = performance.now();
-  const busy = async (): Promise<number> => Number(/^conifer_store_event_loop_busy_seconds_sum (\S+)/m.exec(await store.metricsText())?.[1] ?? NaN);
-  for (;;) {
-    const c0 = await busy();
-    const p0 = cpuSeconds(store.pid);
-    await sleep(1000);
-    const used = (await busy()) - c0;
-    const process = cpuSeconds(store.pid) - p0;
-    if (!(used >= 0.05) && (profLabel !== '' || process < 0.1)) break;
-  }
-  // The breadth it plans with (a restored store may have calibrated again: another breadth than the bare server's).
-  log(`  ${name} quiet after ${((performance.now() - t0) / 1000).toFixed(0)} s of start-up work, breadth multiplier ${await store.breadthScale()}; load ${load()}`);
-}
-
 const data = benchData(n, dim, queryCount, 'bench');
 const bodies = data.queries.map((q) => queryBody(q));
 const work = mkdtempSync(path.join(os.tmpdir(), 'conifer-store-query-'));
@@ -94,7 +72,10 @@ try {
       if ((await store.metrics()).annPending === 0) break;
       await sleep(500);
     }
-    await quiet(store, build.name);
+    // Without the profiler only: its sampling thread counts in the process's CPU.
+    const waited = await store.quiet(profLabel === '' ? 0.03 : Infinity);
+    // The breadth it plans with (a restored store may have calibrated again: another breadth than the bare server's).
+    log(`  ${build.name} quiet after ${waited.toFixed(0)} s of start-up work, breadth multiplier ${await store.breadthScale()}; load ${load()}`);
     const client = new VectorStoreClient({ url: store.url, internalToken: store.headers['x-conifer-internal-token'], timeoutMs: 30_000, protocol: 'frames', framedConnections: 1 });
     stores.push({ name: build.name, store, client });
   }

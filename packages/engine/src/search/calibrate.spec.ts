@@ -318,15 +318,12 @@ describe('breadth calibration', () => {
     const ns = index.namespaces.get('')!;
     const size = calibrateBreadth(ns, 'cosine', index.search, 0.98, savedBytes(ns))!.size;
     expect(size).toBe(n);
-    expect(calibrationDueAt(ns, n + 1, undefined, true)).toBe(false);
-    expect(calibrationDueAt(ns, 1.25 * n - 1, undefined, true)).toBe(false);
-    expect(calibrationDueAt(ns, 1.25 * n, undefined, true)).toBe(true);
+    expect(calibrationDueAt(ns, n + 1, true)).toBe(false);
+    expect(calibrationDueAt(ns, 1.25 * n - 1, true)).toBe(false);
+    expect(calibrationDueAt(ns, 1.25 * n, true)).toBe(true);
     expect(calibrationDueAt(ns, 1.25 * n)).toBe(false);
     expect(calibrationDueAt(ns, 2 * n - 1)).toBe(false);
     expect(calibrationDueAt(ns, 2 * n)).toBe(true);
-    // Counted from the calibration given (the builder's one under way), else the namespace's.
-    expect(calibrationDueAt(ns, 1.25 * n, 1.25 * n - 10, true)).toBe(false);
-    expect(calibrationDueAt(ns, 1.25 * n, undefined, true)).toBe(true);
   });
 
   it('holds the unseen queries back until a calibration at about the served size is installed, not only started', () => {

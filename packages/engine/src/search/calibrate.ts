@@ -116,11 +116,12 @@ export function calibrationDue(ns: NamespaceStore): boolean {
 }
 
 /**
- * Whether a graph of `size` slots would want a calibration (calibrationDue), given the size of the graph last
- * calibrated (default: the namespace's calibration's; none: due). `settled`: the graph would cover the whole
- * namespace (its builder caught up), which is due at a smaller growth (SETTLED_RECALIBRATE_GROWTH).
+ * Whether a graph of `size` slots would want a calibration (calibrationDue), given the size of the graph the
+ * namespace's calibration measured (none: due). `settled`: the graph would cover the whole namespace (its builder
+ * caught up), which is due at a smaller growth (SETTLED_RECALIBRATE_GROWTH).
  */
-export function calibrationDueAt(ns: NamespaceStore, size: number, calibrated: number | undefined = ns.annCalibration?.size, settled = false): boolean {
+export function calibrationDueAt(ns: NamespaceStore, size: number, settled = false): boolean {
+  const calibrated = ns.annCalibration?.size;
   return size > 0 && (calibrated === undefined || size >= calibrated * (settled ? SETTLED_RECALIBRATE_GROWTH : RECALIBRATE_GROWTH));
 }
 
@@ -136,7 +137,7 @@ export function calibrationDueAt(ns: NamespaceStore, size: number, calibrated: n
  */
 export function calibrationHeldBackSlots(ns: NamespaceStore): number {
   const hold = calibrationSamples(ns.slotCount);
-  return ns.slotCount > hold * 2 && calibrationDueAt(ns, ns.slotCount, ns.annCalibration?.size, true) ? hold : 0;
+  return ns.slotCount > hold * 2 && calibrationDueAt(ns, ns.slotCount, true) ? hold : 0;
 }
 
 /**
