@@ -49,6 +49,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ CONIFER_ANN_TARGET_RECALL: '0' }).vectorStore.annTargetRecall).toBe(0);
     expect(loadConfig({ CONIFER_ANN_TARGET_RECALL: '0.995' }).vectorStore.annTargetRecall).toBe(0.995);
     for (const bad of ['1.5', '-0.1', 'high']) expect(() => loadConfig({ CONIFER_ANN_TARGET_RECALL: bad })).toThrow(/CONIFER_ANN_TARGET_RECALL/);
+    expect(loadConfig({}).vectorStore.annBuildNice).toBe(10);
+    expect(loadConfig({ CONIFER_ANN_BUILD_NICE: '0' }).vectorStore.annBuildNice).toBe(0);
+    expect(loadConfig({ CONIFER_ANN_BUILD_NICE: '19' }).vectorStore.annBuildNice).toBe(19);
+    for (const bad of ['20', '-1', '2.5', 'low']) expect(() => loadConfig({ CONIFER_ANN_BUILD_NICE: bad })).toThrow(/CONIFER_ANN_BUILD_NICE/);
     expect(loadConfig({ CONIFER_MALLOC_MMAP_THRESHOLD: '0' }).vectorStore.mallocMmapThreshold).toBe(0);
     expect(() => loadConfig({ CONIFER_MALLOC_MMAP_THRESHOLD: '64M' })).toThrow(/CONIFER_MALLOC_MMAP_THRESHOLD/);
     expect(() => loadConfig({ CONIFER_MALLOC_MMAP_THRESHOLD: String(64 * 2 ** 20) })).toThrow(/CONIFER_MALLOC_MMAP_THRESHOLD/);

@@ -78,6 +78,7 @@ export const ENV_SCHEMA = {
   CONIFER_PARSE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   CONIFER_ANN_RELEASE_AFTER_MS: nonNegativeInt.default(10_000),
   CONIFER_ANN_TARGET_RECALL: z.coerce.number().min(0).max(1).default(0.98),
+  CONIFER_ANN_BUILD_NICE: z.coerce.number().int().min(0).max(19).default(10),
   CONIFER_MALLOC_MMAP_THRESHOLD: z.coerce
     .number()
     .int()
@@ -184,6 +185,11 @@ export interface ConiferConfig {
      * breadth rule between 0.5 and 8); 0: no calibration.
      */
     readonly annTargetRecall: number;
+    /**
+     * How much lower than the event loop's the ANN builder's thread runs (its nice value, 0–19 on Linux; 0: the
+     * same): the graph takes the CPU that acknowledging writes and answering queries leave.
+     */
+    readonly annBuildNice: number;
   };
 }
 
@@ -310,6 +316,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       mallocMmapThreshold: v.CONIFER_MALLOC_MMAP_THRESHOLD,
       annReleaseAfterMs: v.CONIFER_ANN_RELEASE_AFTER_MS,
       annTargetRecall: v.CONIFER_ANN_TARGET_RECALL,
+      annBuildNice: v.CONIFER_ANN_BUILD_NICE,
     }),
   });
 }

@@ -3,10 +3,11 @@
 // thread memory-maps (usearch view) and searches. After publishing with `release` it drops its copy;
 // a later batch reloads it from the published file.
 import { availableParallelism } from 'node:os';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { BreadthCalibrator, UsearchAnn, type AnnParams, type BreadthEvaluation, type CalibrationResult, type Metric, type SearchOptions } from '@conifer/engine';
 import { collectGarbage } from './collect-garbage.js';
 import { openGraphBytes } from './graph-bytes.js';
+import { lowerThreadPriority } from './thread-priority.js';
 
 export interface AnnSpec {
   key: string;
@@ -29,6 +30,17 @@ export type AnnWorkerRequest =
   | { id: number; type: 'calibrateRows'; cal: number; slots: Int32Array; vectors: Float32Array }
   | { id: number; type: 'calibrateEnd'; cal: number; options: SearchOptions; target: number }
   | { id: number; type: 'calibrateCancel'; cal: number };
+
+/** What the builder starts the worker with. */
+export interface AnnWorkerData {
+  /** The worker thread's nice value (AnnBuilder). */
+  nice: number;
+}
+
+/** Sent unasked: something for the builder to log. */
+export interface AnnWorkerNotice {
+  warning: string;
+}
 
 export type AnnWorkerReply =
   // `buffers`: an `add`'s or a `calibrateRows`' batch buffers, sent back (usearch copied the rows; the calibration
@@ -168,6 +180,9 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
       return { id: request.id, ok: true };
   }
 }
+
+const priorityError = lowerThreadPriority((workerData as AnnWorkerData | undefined)?.nice ?? 0);
+if (priorityError !== undefined) parentPort?.postMessage({ warning: `ANN worker runs at the event loop's priority: ${priorityError}` } satisfies AnnWorkerNotice);
 
 parentPort?.on('message', (request: AnnWorkerRequest) => {
   let reply: AnnWorkerReply;

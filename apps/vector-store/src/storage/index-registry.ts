@@ -38,6 +38,12 @@ export interface RegistryOptions extends DurableIndexOptions {
    * 0: off, the planner's rule alone). The event-loop builder (annWorker false) does not calibrate.
    */
   annTargetRecall: number;
+  /**
+   * The ANN worker thread's nice value (0–19; 0: the event loop's priority). See AnnBuilder. The store's
+   * configuration defaults to 10 (CONIFER_ANN_BUILD_NICE); a registry opened by code (specs, bench tools) builds at
+   * its caller's priority unless asked.
+   */
+  annBuildNice: number;
   /** How often to check whether the graphs have grown enough to be saved with a new snapshot. */
   graphSnapshotCheckMs: number;
   /** Set: indexes log to JetStream streams and this node holds replicas (unset: the local WAL). */
@@ -51,6 +57,7 @@ const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   annWorker: true,
   annReleaseAfterMs: DEFAULT_RELEASE_AFTER_MS,
   annTargetRecall: 0.98,
+  annBuildNice: 0,
   graphSnapshotCheckMs: 5000,
 };
 
@@ -114,6 +121,7 @@ export class IndexRegistry {
           undefined,
           registry.options.annReleaseAfterMs,
           registry.options.annTargetRecall,
+          registry.options.annBuildNice,
         );
         registry.annBuilder.start();
       } else {

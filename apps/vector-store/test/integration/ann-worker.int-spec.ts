@@ -1,6 +1,6 @@
 // The background ANN builder on its worker thread: namespaces get a graph without blocking the event
 // loop, writes after it are still found (exact tail), compaction restarts the build, results stay right.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
@@ -39,7 +39,45 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** The nice value of each of this process's threads named `name`, by thread id (Linux /proc). */
+function threadNices(name: string): Map<number, number> {
+  const nices = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== name) continue;
+      // Fields after the command's closing parenthesis start at the 3rd; nice is the 19th.
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      nices.set(Number(tid), Number(fields[16]));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return nices;
+}
+
 describe('ANN builder worker', () => {
+  it('runs below the event loop: its thread at the registry\'s nice value, the process unchanged', async () => {
+    const mainNice = (): number => Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[16]);
+    const before = mainNice();
+    // The suite's registry asks for none: its worker stays at this thread's. Threads start at their creator's
+    // nice value, and a thread's is only raised, never lowered (a process started under `nice` keeps its own).
+    await until(() => threadNices('conifer-ann').size > 0, 'the suite\'s worker');
+    expect([...threadNices('conifer-ann').values()]).toContain(before);
+    const otherDir = mkdtempSync(path.join(tmpdir(), 'conifer-ann-nice-'));
+    const known = new Set(threadNices('conifer-ann').keys());
+    const other = await IndexRegistry.open(otherDir, pino({ level: 'silent' }), { annBuildNice: 17 });
+    try {
+      // The worker lowers itself as it starts.
+      const fresh = (): number[] => [...threadNices('conifer-ann')].filter(([tid]) => !known.has(tid)).map(([, nice]) => nice);
+      const expected = Math.max(before, 17);
+      await until(() => fresh().length === 1 && fresh()[0] === expected, `the new worker at nice ${expected}`);
+      expect(mainNice()).toBe(before);
+    } finally {
+      await other.close();
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  }, 45_000);
+
   it('builds, installs and keeps queries complete through writes, deletes and compaction', async () => {
     const random = rng(11);
     const { index } = await registry.create('w', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
