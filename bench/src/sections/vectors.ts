@@ -95,7 +95,7 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
   if (nginx) bench.cleanups.push(async () => nginx.stop());
   if (nginx) paths.push({ name: 'nginx', url: `${nginx.url}/internal/indexes/${index.indexId}/query`, headers: bench.internalHeaders });
   const storePid = bench.storeChild.pid!;
-  const unfilteredCpu = storeCpu(storePid);
+  const unfilteredCpu = passCpu(storePid, bench.system.gateways[0]!.child.pid!);
   const unfiltered = await interleavedQueries(paths, unfilteredBodies, truthAll, 'unfiltered', unfilteredCpu);
   const filtered10 = await interleavedQueries(paths, filteredBodies, truthFiltered, 'filter 10%');
   const filtered1 = await interleavedQueries(paths, filtered1Bodies, truthFiltered1, 'filter 1%');
@@ -140,6 +140,7 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
   if (cpu !== undefined) {
     section.indexed.storeCpu = cpu;
     row('query', `${tag} store CPU per query (unfiltered, main thread)`, cpu.mainUs / 1000, 'ms', { reference: cpu.processUs / 1000, refLabel: 'whole process', note: `/proc over the timed pass, ${cpu.queries} store queries, load ${cpu.load}` });
+    row('query', `${tag} gateway CPU per query (unfiltered)`, cpu.gatewayUs / 1000, 'ms', { note: `/proc over the timed pass less its rate at rest (${(cpu.gatewayIdleUsPerSecond / 1000).toFixed(0)} ms/s), ${cpu.gatewayQueries} gateway queries` });
   }
   const viaNginx = section.indexed.nginx as PathFigures | undefined;
   if (viaNginx) row('query', `${tag} nginx added p50 (same query, interleaved)`, viaNginx.addedP50Ms, 'ms', { reference: g.addedP50Ms, refLabel: 'gateway added', note: 'nginx proxying to the store' });
@@ -249,13 +250,17 @@ function cpuOf(pid: number): { process: number; main: number } {
   return { process: cpuSeconds(pid), main: main.user + main.system };
 }
 
-interface StoreCpu {
+interface PassCpu {
   pid: number;
-  /** Set by interleavedQueries: the store's CPU per query over its timed pass (µs). */
-  perQuery?: { mainUs: number; processUs: number; queries: number; load: string };
+  gatewayPid: number;
+  /**
+   * Set by interleavedQueries: the store's CPU per query over its timed pass, and the gateway's per query through
+   * it, less its CPU at rest (a gateway polls its nodes and scrapes itself: measured over 2 s before the pass) (µs).
+   */
+  perQuery?: { mainUs: number; processUs: number; queries: number; gatewayUs: number; gatewayIdleUsPerSecond: number; gatewayQueries: number; load: string };
 }
 
-const storeCpu = (pid: number): StoreCpu => ({ pid });
+const passCpu = (pid: number, gatewayPid: number): PassCpu => ({ pid, gatewayPid });
 
 /**
  * The same queries on several paths (gateway, direct, base gateway), so that the paths' difference is the
@@ -264,7 +269,7 @@ const storeCpu = (pid: number): StoreCpu => ({ pid });
  * query by query on each path in turn, the order rotated each query, so that the machine's load and the
  * store's caches fall on all paths alike.
  */
-async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: string[][], label: string, cpu?: StoreCpu): Promise<Record<string, PathFigures>> {
+async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: string[][], label: string, cpu?: PassCpu): Promise<Record<string, PathFigures>> {
   const bar = progress(`${paths.map((p) => p.name).join(' / ')}, ${label}`);
   for (let i = 0; i < bodies.length; i++) {
     for (const p of paths) await request(p.url, { method: 'POST', headers: p.headers, body: bodies[i] });
@@ -272,7 +277,15 @@ async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: s
   }
   const times: Record<string, number[]> = Object.fromEntries(paths.map((p) => [p.name, []]));
   const recall: Record<string, number> = Object.fromEntries(paths.map((p) => [p.name, 0]));
+  let gatewayIdle = 0;
+  if (cpu !== undefined) {
+    const idle0 = cpuSeconds(cpu.gatewayPid);
+    await sleep(2000);
+    gatewayIdle = (cpuSeconds(cpu.gatewayPid) - idle0) / 2;
+  }
   const cpu0 = cpu === undefined ? undefined : cpuOf(cpu.pid);
+  const gateway0 = cpu === undefined ? 0 : cpuSeconds(cpu.gatewayPid);
+  const pass0 = performance.now();
   for (let i = 0; i < bodies.length; i++) {
     for (let k = 0; k < paths.length; k++) {
       const p = paths[(i + k) % paths.length]!;
@@ -285,9 +298,19 @@ async function interleavedQueries(paths: QueryPath[], bodies: string[], truth: s
   }
   if (cpu !== undefined && cpu0 !== undefined) {
     const cpu1 = cpuOf(cpu.pid);
+    const gatewaySeconds = cpuSeconds(cpu.gatewayPid) - gateway0 - (gatewayIdle * (performance.now() - pass0)) / 1000;
     const queries = bodies.length * paths.length;
-    cpu.perQuery = { mainUs: ((cpu1.main - cpu0.main) * 1e6) / queries, processUs: ((cpu1.process - cpu0.process) * 1e6) / queries, queries, load: load() };
-    log(`  store CPU over the timed ${label} pass: main thread ${cpu.perQuery.mainUs.toFixed(0)} µs per query, whole process ${cpu.perQuery.processUs.toFixed(0)} µs (${queries} store queries); load ${cpu.perQuery.load}`);
+    const gatewayQueries = bodies.length;
+    cpu.perQuery = {
+      mainUs: ((cpu1.main - cpu0.main) * 1e6) / queries,
+      processUs: ((cpu1.process - cpu0.process) * 1e6) / queries,
+      queries,
+      gatewayUs: (gatewaySeconds * 1e6) / gatewayQueries,
+      gatewayIdleUsPerSecond: gatewayIdle * 1e6,
+      gatewayQueries,
+      load: load(),
+    };
+    log(`  store CPU over the timed ${label} pass: main thread ${cpu.perQuery.mainUs.toFixed(0)} µs per query, whole process ${cpu.perQuery.processUs.toFixed(0)} µs (${queries} store queries); gateway ${cpu.perQuery.gatewayUs.toFixed(0)} µs per query less its ${(gatewayIdle * 1000).toFixed(0)} ms/s at rest; load ${cpu.perQuery.load}`);
   }
   const out: Record<string, PathFigures> = {};
   const direct = times.direct;
