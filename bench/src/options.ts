@@ -32,6 +32,8 @@ export const ROUNDS = Number(option('rounds', FULL ? 10_000 : 3_000));
 export const RESTART_ANN_WAIT = Number(option('restart-ann-wait', FULL ? 240 : 1800));
 // Vectors sent straight to the store for the ingest reference (the rate, not the whole set, is wanted).
 export const DIRECT_INGEST_MAX = Number(option('direct-ingest-max', FULL ? 200_000 : Infinity));
+// The direct-to-store ingest reference before the gateway's (in the fresh store) instead of after it.
+export const DIRECT_INGEST_FIRST = flag('direct-ingest-first');
 const ALL_DATASETS: DatasetSpec[] = FULL
   ? [
       { n: 100_000, dim: 768, name: 'bench-768' },

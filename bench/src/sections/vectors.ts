@@ -12,10 +12,10 @@ import { queryBody, recallAt, type UpsertBody } from '@conifer/test-utils';
 import { benchData, FILTER_1, FILTER_10 } from '../bench-data.ts';
 import { annCalibration, annPending, waitAnnCalibrated, annQueries, bench, createIndex, deleteIndex, loadTest, waitAnnBuilt } from '../harness.ts';
 import { findNginx, startNginx } from '../nginx.ts';
-import { ANN_WAIT, BASE_GATEWAY_MAIN, DATA_KIND, type DatasetSpec, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
+import { ANN_WAIT, BASE_GATEWAY_MAIN, DATA_KIND, type DatasetSpec, DIRECT_INGEST_FIRST, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
 import { log, results, row } from '../report.ts';
 import { load, status } from '../store-process.ts';
-import { cpuSeconds, cpuTime, json, percentile, pool, progress, request, rssBytes, sleep } from '../util.ts';
+import { cpuSeconds, cpuTime, json, percentile, pool, progress, request, rssBytes, sleep, threadCpu } from '../util.ts';
 
 /** The store's entry point, started again by the restart measurement. */
 const STORE_MAIN = path.resolve(import.meta.dirname, '../../../apps/vector-store/dist/main.js');
@@ -33,6 +33,20 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
   log(`  data: ${data.bodyCount} upsert bodies (${batch.toFixed(0)} vectors each on average: the 2 MB request limit), ${data.prepareSeconds === undefined ? 'from the cache' : `prepared in ${data.prepareSeconds.toFixed(0)} s`}; exact answers ${data.exactMsPerQuery.toFixed(1)} ms per query (usearch SIMD, unfiltered + 10 % + 1 %)`);
   section.exactMsPerQuery = data.exactMsPerQuery;
   section.loadAtStart = load();
+
+  // The same bodies straight to the store, into a scratch index deleted afterwards: the reference for the gateway's
+  // ingest. It runs after the gateway's (into a store that has served it and built its graph) unless
+  // --direct-ingest-first, which runs it first in the fresh store: whether the two rates differ by path or by order.
+  const directIngest = async (): Promise<{ direct: number; directN: number }> => {
+    const scratch = `bench-scratch-${dim}`;
+    await json(`${bench.storeUrl}/internal/indexes/${scratch}`, { method: 'PUT', headers: bench.internalHeaders, body: JSON.stringify({ dimension: dim, metric: 'cosine' }) });
+    const directBodies = n > DIRECT_INGEST_MAX ? Math.ceil(DIRECT_INGEST_MAX / batch) : data.bodyCount;
+    const directN = data.vectorsBefore(directBodies);
+    const direct = await ingestBodies(`${bench.storeUrl}/internal/indexes/${scratch}/vectors/upsert`, bench.internalHeaders, directBodies, data.body, directN, 'ingest direct to store');
+    await json(`${bench.storeUrl}/internal/indexes/${scratch}`, { method: 'DELETE', headers: bench.internalHeaders });
+    return { direct, directN };
+  };
+  const directFirst = DIRECT_INGEST_FIRST ? await directIngest() : undefined;
 
   // ---- ingest through the gateway
   const index = await createIndex(name, dim);
@@ -179,13 +193,8 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
   if (restart) await restartSection(section, index, unfilteredBodies[0], tag, n, dim);
 
   // ---- ingest references: the same bodies straight to the store (scratch index), and the disk's fsync ceiling
-  const scratch = `bench-scratch-${dim}`;
-  await json(`${bench.storeUrl}/internal/indexes/${scratch}`, { method: 'PUT', headers: bench.internalHeaders, body: JSON.stringify({ dimension: dim, metric: 'cosine' }) });
-  const directBodies = n > DIRECT_INGEST_MAX ? Math.ceil(DIRECT_INGEST_MAX / batch) : data.bodyCount;
-  const directN = data.vectorsBefore(directBodies);
-  const direct = await ingestBodies(`${bench.storeUrl}/internal/indexes/${scratch}/vectors/upsert`, bench.internalHeaders, directBodies, data.body, directN, 'ingest direct to store');
+  const { direct, directN } = directFirst ?? (await directIngest());
   section.ingest.directVectors = directN;
-  await json(`${bench.storeUrl}/internal/indexes/${scratch}`, { method: 'DELETE', headers: bench.internalHeaders });
   section.ingest.directVectorsPerSecond = direct;
   const fsyncCeiling = diskCeiling(bench.system.dataDir, dim, batch);
   section.ingest.fsyncCeilingVectorsPerSecond = fsyncCeiling;
@@ -195,20 +204,46 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
 }
 
 /** Sends bodies 0..count-1 (each read when its turn comes, so only the ones in flight are held), 4 in flight. */
+/** The store's CPU seconds by thread group (event loop, parse workers, ANN builder, the rest), and the gateways'. */
+function ingestCpu(): Record<string, number> {
+  const pid = bench.storeChild.pid!;
+  const out: Record<string, number> = { store: cpuSeconds(pid), storeSys: cpuTime(pid).system, gateway: 0, client: cpuSeconds(process.pid) };
+  for (const [tid, { name, cpu }] of threadCpu(pid)) {
+    const group = tid === pid ? 'loop' : name === 'conifer-parse' ? 'parse' : name === 'conifer-ann' ? 'ann' : 'other';
+    out[group] = (out[group] ?? 0) + cpu;
+  }
+  for (const gateway of bench.system.gateways) out.gateway! += cpuSeconds(gateway.child.pid!);
+  return out;
+}
+
+/**
+ * Durable upserts of the prepared bodies, 4 in flight; the rate (vectors/s). Logs the CPU each process spent per 1000
+ * vectors over the ingest (the store by thread group: what the gateway and the direct ingest differ in, whether
+ * the path or the ANN builder's catching up), the graph's backlog at its start and end, and the requests' latency.
+ */
 async function ingestBodies(url: string, headers: Record<string, string>, bodyCount: number, bodyAt: (i: number) => UpsertBody, n: number, label: string): Promise<number> {
   const bar = progress(label);
   let done = 0;
+  const latencies: number[] = [];
+  const pendingBefore = await annPending();
+  const cpu0 = ingestCpu();
   const t0 = performance.now();
   await pool(bodyCount, INGEST_CONCURRENCY, async (i) => {
     const { body, count } = bodyAt(i);
     const response = await request(url, { method: 'POST', headers, body });
     if (response.status !== 200) throw new Error(`upsert → ${response.status} ${response.text.slice(0, 300)}`);
+    latencies.push(response.ms);
     done += count;
     const seconds = (performance.now() - t0) / 1000;
     bar.update(`${done.toLocaleString('en-US')}/${n.toLocaleString('en-US')} (${Math.round(done / seconds).toLocaleString('en-US')} vectors/s)`);
   });
   const rate = n / ((performance.now() - t0) / 1000);
-  bar.done(`${Math.round(rate).toLocaleString('en-US')} vectors/s`);
+  const cpu1 = ingestCpu();
+  const pendingAfter = await annPending();
+  const perThousand = Object.entries(cpu1)
+    .map(([group, seconds]) => `${group} ${(((seconds - (cpu0[group] ?? 0)) * 1e6) / n).toFixed(0)}`)
+    .join(', ');
+  bar.done(`${Math.round(rate).toLocaleString('en-US')} vectors/s; CPU ms per 1000 vectors ${perThousand}; ANN pending ${pendingBefore} → ${pendingAfter}; request p50 ${percentile(latencies, 50).toFixed(0)} ms, p90 ${percentile(latencies, 90).toFixed(0)} ms; load ${load()}`);
   return rate;
 }
 
