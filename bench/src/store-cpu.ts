@@ -8,9 +8,10 @@
 //   BENCH_DATA_DIR=... node --experimental-strip-types bench/src/store-cpu.ts --data-dir=<ingested store dir>
 //     [--n=1000000] [--dim=128] [--queries=1000] [--measure=1000] [--main=<dist/main.js>] [--engine] [--perf=<file>]
 //     [--node-args=<space-separated node options for the store>] [--ingest [--at-once]] [--windows=1] [--no-store]
-//     [--scales=<breadth multipliers for the engine alone, comma-separated>]
+//     [--scales=<breadth multipliers for the engine alone, comma-separated>] [--filter=10|1]
 // --ingest: a fresh store ingests the data (no --data-dir), then is timed once its calibration is over (--at-once:
 // as soon as the graph has caught up); --windows: that many measured passes in a row; --no-store: the engine only.
+// --filter: every query with the bench's 10 % (`bucket = 3`) or 1 % (`centile = 42`) filter, recall against its answers.
 // --perf=<file>: `perf record -g` of the store process over the measured queries (run perf report on it).
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { queryBody } from '@conifer/test-utils';
 import { DEFAULT_DURABLE_OPTIONS, DurableIndex, readQueryBody } from '@conifer/vector-store';
 import { pino } from 'pino';
-import { benchData } from './bench-data.ts';
+import { benchData, FILTER_1, FILTER_10 } from './bench-data.ts';
 import { load, Store } from './store-process.ts';
 import { commandLine, freePort, percentile, request, sleep, threadCpu } from './util.ts';
 
@@ -37,8 +38,10 @@ const log = (text: string): void => void process.stderr.write(`${text}\n`);
 
 
 const data = benchData(n, dim, queryCount, 'bench');
-const bodies = data.queries.map((q) => queryBody(q));
-const truth = data.truth.map((t) => t.all);
+const filter = flags.filter === undefined ? undefined : ({ '10': FILTER_10, '1': FILTER_1 } as Record<string, unknown>)[flags.filter];
+if (flags.filter !== undefined && filter === undefined) throw new Error('--filter=10 or --filter=1');
+const bodies = data.queries.map((q) => queryBody(q, { filter }));
+const truth = data.truth.map((t) => (flags.filter === '10' ? t.filtered10 : flags.filter === '1' ? t.filtered1 : t.all));
 const work = mkdtempSync(path.join(os.tmpdir(), 'conifer-store-cpu-'));
 const dir = path.join(work, 'data');
 if (!ingest) cpSync(source!, dir, { recursive: true });

@@ -6,7 +6,8 @@
 // query; then each build at a fixed request rate for the CPU per request (/proc, net of the idle background).
 //   node --experimental-strip-types bench/src/store-query.ts [--n=100000] [--dim=768] [--queries=200] [--rounds=5]
 //     [--base-store-main=<another build's apps/vector-store/dist/main.js>] [--rate=200] [--rate-seconds=8]
-//     [--data-dir=<reuse an ingested store directory>] [--no-bare] [--no-rate] [--cpu-prof=<label>]
+//     [--data-dir=<reuse an ingested store directory>] [--no-bare] [--no-rate] [--cpu-prof=<label>] [--filter=10|1]
+// --filter: every query with the bench's 10 % (`bucket = 3`) or 1 % (`centile = 42`) filter.
 // --no-bare: without the bare node:http server (bare-store.ts: the same parser, engine and printer, no Fastify);
 // --no-rate: without the fixed-rate CPU passes.
 // --cpu-prof=<label>: every server runs with --cpu-prof (100 µs sampling); their profiles over the sequential
@@ -18,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { queryBody } from '@conifer/test-utils';
 import { VectorStoreClient } from '@conifer/store-client';
-import { benchData } from './bench-data.ts';
+import { benchData, FILTER_1, FILTER_10 } from './bench-data.ts';
 import { summarize } from './cpuprofile-summary.ts';
 import { load, Store } from './store-process.ts';
 import { cpuSeconds, freePort, percentile, request, sleep } from './util.ts';
@@ -38,7 +39,8 @@ const profArgs = (name: string): string[] => (profLabel === '' ? [] : ['--cpu-pr
 
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
 const data = benchData(n, dim, queryCount, 'bench');
-const bodies = data.queries.map((q) => queryBody(q));
+const filter = ({ '10': FILTER_10, '1': FILTER_1 } as Record<string, unknown>)[option('filter', '')];
+const bodies = data.queries.map((q) => queryBody(q, { filter }));
 const work = mkdtempSync(path.join(os.tmpdir(), 'conifer-store-query-'));
 let dataDir = option('data-dir', '');
 const stores: { name: string; store: Store; client: VectorStoreClient }[] = [];

@@ -6,6 +6,8 @@ import { describe, expect, it } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpdateRequest, parseUpsertRequest } from '@conifer/contracts';
 import { refMatches, refScore, refTopK, rng, vectorDistribution, type Metric } from '@conifer/test-utils';
 import type { NamespaceStore, VectorSegment } from './namespace/namespace-store.js';
+import { quantizeRow, sketchRow } from './simd-exact.js';
+import { TopK } from './top-k.js';
 import type { SearchOptions } from './types.js';
 import { VectorIndex } from './vector-index.js';
 
@@ -156,6 +158,45 @@ describe('sketch chunks', () => {
     for (const id of deleted) live.delete(id);
     expect(ns.generation).not.toBe(generation);
     findsItself(['v6000', 'v12000', 'v16383', 'v16384', 'v16999']);
+  });
+});
+
+describe('the sketch pass against brute force over the same sketches', () => {
+  it('keeps the k best rows by sketch for match lists that cross a chunk boundary, in runs and scattered, at a row size off the cache line', () => {
+    // 100-d rows (not a multiple of 64 bytes: rows straddle cache lines) over two sketch chunks; the matches
+    // mix contiguous runs, scattered rows and a run across the chunk boundary, so that the read-ahead's
+    // batches of 64 span both chunks and the scratch fills several times.
+    const dim = 100;
+    const { records, sample } = hardRecords(17_500, dim, 83);
+    const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, SCANS);
+    load(index, records);
+    const ns = index.namespaces.get('')!;
+    const sketches = records.map((r) => {
+      const out = new Int8Array(dim);
+      sketchRow(Float32Array.from(r.values), 0, dim, out, 0);
+      return out;
+    });
+    const random = rng(84);
+    const picked = new Set<number>();
+    for (let slot = 0; slot < records.length; slot++) if (random() < 0.1) picked.add(slot);
+    for (let slot = 16_384 - 700; slot < 16_384 + 700; slot++) picked.add(slot);
+    for (let slot = 0; slot < 600; slot++) picked.add(slot);
+    const slots = Int32Array.from([...picked].sort((a, b) => a - b));
+    for (let q = 0; q < 5; q++) {
+      const query = new Int8Array(dim);
+      quantizeRow(Float32Array.from(sample()), 0, dim, query, 0);
+      const k = 50;
+      const into = new TopK(k);
+      expect(ns.sketchCandidates(slots, query, k, into)).toBe(slots.length);
+      const dot = (slot: number): number => sketches[slot]!.reduce((sum, v, d) => sum + v * query[d]!, 0);
+      const want = Array.from(slots, dot).sort((a, b) => b - a).slice(0, k);
+      const got = into.sorted();
+      expect(got.map((m) => m.score)).toEqual(want);
+      for (const m of got) {
+        expect(picked.has(m.slot)).toBe(true);
+        expect(m.score).toBe(dot(m.slot));
+      }
+    }
   });
 });
 
