@@ -342,6 +342,27 @@ describe('breadth calibration', () => {
     expect(calibrationHeldBackSlots(ns)).toBe(0);
   });
 
+  it('counts the records a graph of the whole namespace would hold, not its slots (deleted ones are never added)', () => {
+    // Slots deleted before the builder reached them stay in the namespace until a compaction but never in a graph,
+    // whose calibration's size counts its nodes. Compared with the slots, a namespace a fifth of whose slots were
+    // such held its last records back after every settled calibration and calibrated again, for good (the stalls
+    // bench's rebuild after a compaction, session 14).
+    const index = indexWith(narrow, weak);
+    const ns = index.namespaces.get('')!;
+    const held = calibrationSamples(n);
+    const more = records(n / 2, 7).map((r) => ({ ...r, id: `d${r.id}` }));
+    for (let i = 0; i < more.length; i += 1000) index.apply(index.prepareUpsert(parseUpsertRequest({ vectors: more.slice(i, i + 1000) })));
+    const gone = more.slice(0, Math.floor(0.45 * n)).map((r) => r.id);
+    for (let i = 0; i < gone.length; i += 1000) index.apply(index.prepareDelete(parseDeleteRequest({ ids: gone.slice(i, i + 1000) })));
+    expect(ns.slotCount).toBeGreaterThanOrEqual(1.25 * ns.liveCount);
+    // The settled calibration's graph: every live record but the held-back ones.
+    ns.setAnnCalibration({ scale: 1, recall: 0.99, size: ns.liveCount - held });
+    expect(calibrationHeldBackSlots(ns)).toBe(0);
+    // Grown 1.25× in live records since: held back again.
+    ns.setAnnCalibration({ scale: 1, recall: 0.99, size: Math.floor(ns.liveCount / 1.25) });
+    expect(calibrationHeldBackSlots(ns)).toBe(held);
+  });
+
   it('samples more queries from larger graphs (the estimate must be tighter where its bias no longer helps)', () => {
     const index = indexWith(narrow, weak);
     const ns = index.namespaces.get('')!;
