@@ -119,9 +119,8 @@ export class AnnBuilder {
      * that acknowledging writes and answering queries leave: through the gateway a durable 768-d ingest on 2
      * quiet cores went from ~23k vectors/s at nice 0 to ~27k at 10 (on busy ones a median 7.0k to 8.1k at 5 and
      * 9.7k at 15, its graph caught up as soon within ±6 %; bench/RESULTS.md, session 14), and queries do not wait
-     * for a core behind its inserts. The
-     * graph still gets every idle cycle, and a lagging graph costs only speed: the unindexed tail is scanned
-     * exactly.
+     * for a core behind its inserts. The graph still gets every idle cycle, and a lagging graph costs only speed:
+     * the unindexed tail is scanned exactly.
      */
     nice = 0,
   ) {
