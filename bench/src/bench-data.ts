@@ -27,6 +27,17 @@ export interface ExactAnswers {
   filtered1: string[];
 }
 
+/**
+ * The bench's filter a tool's `--filter` names ('10': `FILTER_10`, '1': `FILTER_1`; absent: none) and which of the
+ * exact answers its queries are asked against.
+ */
+export function namedFilter(name: string | undefined): { filter?: Record<string, unknown>; answers: keyof ExactAnswers } {
+  if (name === undefined || name === '') return { answers: 'all' };
+  if (name === '10') return { filter: FILTER_10, answers: 'filtered10' };
+  if (name === '1') return { filter: FILTER_1, answers: 'filtered1' };
+  throw new Error(`--filter=10 or --filter=1, not ${name}`);
+}
+
 export interface BenchData {
   n: number;
   dim: number;

@@ -27,7 +27,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeDataset, startSystem, STORE_MAIN, upsertBodies, type System, type UpsertBody } from '@conifer/test-utils';
-import { cpuTime, freePort, json, pool, request, sleep, threadCpu } from './util.ts';
+import { cpuTime, freePort, json, pool, request, sleep, storeThreadCpu } from './util.ts';
 
 const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const N = Number(arg('n', '20000'));
@@ -60,20 +60,11 @@ const IN_FLIGHT = 4;
 const TOKEN = 'bench-internal-token-0123456789abcdef0123';
 
 const load = (): string => os.loadavg().map((x) => x.toFixed(1)).join(' ');
-/** The group a store thread's CPU time is reported under, by its name (Node names worker threads after `name`). */
-const threadGroup = (pid: number, tid: number, comm: string): string =>
-  tid === pid ? 'loop' : comm === 'conifer-parse' ? 'parse' : comm === 'conifer-ann' ? 'ann' : comm === 'WorkerThread' ? 'workers' : 'other';
-
 /** CPU seconds of a process (all threads), its system share, and per thread group when `threads`. */
 function cpuOf(pid: number, threads: boolean): Record<string, number> {
   const total = cpuTime(pid);
   const out: Record<string, number> = { all: total.user + total.system, sys: total.system };
-  if (!threads) return out;
-  for (const [tid, { name, cpu }] of threadCpu(pid)) {
-    const group = threadGroup(pid, tid, name);
-    out[group] = (out[group] ?? 0) + cpu;
-  }
-  return out;
+  return threads ? { ...out, ...storeThreadCpu(pid) } : out;
 }
 
 function bodiesFor(): UpsertBody[] {

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { queryBody } from '@conifer/test-utils';
 import { DEFAULT_DURABLE_OPTIONS, DurableIndex, readQueryBody } from '@conifer/vector-store';
 import { pino } from 'pino';
-import { benchData, FILTER_1, FILTER_10 } from './bench-data.ts';
+import { benchData, namedFilter } from './bench-data.ts';
 import { load, Store } from './store-process.ts';
 import { commandLine, freePort, percentile, request, sleep, threadCpu } from './util.ts';
 
@@ -38,10 +38,9 @@ const log = (text: string): void => void process.stderr.write(`${text}\n`);
 
 
 const data = benchData(n, dim, queryCount, 'bench');
-const filter = flags.filter === undefined ? undefined : ({ '10': FILTER_10, '1': FILTER_1 } as Record<string, unknown>)[flags.filter];
-if (flags.filter !== undefined && filter === undefined) throw new Error('--filter=10 or --filter=1');
+const { filter, answers } = namedFilter(flags.filter);
 const bodies = data.queries.map((q) => queryBody(q, { filter }));
-const truth = data.truth.map((t) => (flags.filter === '10' ? t.filtered10 : flags.filter === '1' ? t.filtered1 : t.all));
+const truth = data.truth.map((t) => t[answers]);
 const work = mkdtempSync(path.join(os.tmpdir(), 'conifer-store-cpu-'));
 const dir = path.join(work, 'data');
 if (!ingest) cpSync(source!, dir, { recursive: true });

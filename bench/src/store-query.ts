@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { queryBody } from '@conifer/test-utils';
 import { VectorStoreClient } from '@conifer/store-client';
-import { benchData, FILTER_1, FILTER_10 } from './bench-data.ts';
+import { benchData, namedFilter } from './bench-data.ts';
 import { summarize } from './cpuprofile-summary.ts';
 import { load, Store } from './store-process.ts';
 import { cpuSeconds, freePort, percentile, request, sleep } from './util.ts';
@@ -39,7 +39,7 @@ const profArgs = (name: string): string[] => (profLabel === '' ? [] : ['--cpu-pr
 
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
 const data = benchData(n, dim, queryCount, 'bench');
-const filter = ({ '10': FILTER_10, '1': FILTER_1 } as Record<string, unknown>)[option('filter', '')];
+const { filter } = namedFilter(option('filter', ''));
 const bodies = data.queries.map((q) => queryBody(q, { filter }));
 const work = mkdtempSync(path.join(os.tmpdir(), 'conifer-store-query-'));
 let dataDir = option('data-dir', '');

@@ -116,6 +116,20 @@ export function threadCpu(pid: number): Map<number, { name: string; cpu: number 
   return out;
 }
 
+/**
+ * A vector store's CPU seconds by thread group, by the names the store gives its threads: the event loop (`loop`),
+ * the parse workers (`parse`), the ANN builder (`ann`), other workers (`workers`), the rest (`other`: V8's helpers,
+ * libuv's pool).
+ */
+export function storeThreadCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [tid, { name, cpu }] of threadCpu(pid)) {
+    const group = tid === pid ? 'loop' : name === 'conifer-parse' ? 'parse' : name === 'conifer-ann' ? 'ann' : name === 'WorkerThread' ? 'workers' : 'other';
+    out[group] = (out[group] ?? 0) + cpu;
+  }
+  return out;
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid: number): number {
   const { user, system } = cpuTime(pid);

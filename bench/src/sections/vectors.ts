@@ -15,7 +15,7 @@ import { findNginx, startNginx } from '../nginx.ts';
 import { ANN_WAIT, BASE_GATEWAY_MAIN, DATA_KIND, type DatasetSpec, DIRECT_INGEST_FIRST, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
 import { log, results, row } from '../report.ts';
 import { load, status } from '../store-process.ts';
-import { cpuSeconds, cpuTime, json, percentile, pool, progress, request, rssBytes, sleep, threadCpu } from '../util.ts';
+import { cpuSeconds, cpuTime, json, percentile, pool, progress, request, rssBytes, sleep, storeThreadCpu } from '../util.ts';
 
 /** The store's entry point, started again by the restart measurement. */
 const STORE_MAIN = path.resolve(import.meta.dirname, '../../../apps/vector-store/dist/main.js');
@@ -203,21 +203,17 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
   await deleteIndex(name);
 }
 
-/** Sends bodies 0..count-1 (each read when its turn comes, so only the ones in flight are held), 4 in flight. */
 /** The store's CPU seconds by thread group (event loop, parse workers, ANN builder, the rest), and the gateways'. */
 function ingestCpu(): Record<string, number> {
   const pid = bench.storeChild.pid!;
-  const out: Record<string, number> = { store: cpuSeconds(pid), storeSys: cpuTime(pid).system, gateway: 0, client: cpuSeconds(process.pid) };
-  for (const [tid, { name, cpu }] of threadCpu(pid)) {
-    const group = tid === pid ? 'loop' : name === 'conifer-parse' ? 'parse' : name === 'conifer-ann' ? 'ann' : 'other';
-    out[group] = (out[group] ?? 0) + cpu;
-  }
+  const out: Record<string, number> = { store: cpuSeconds(pid), storeSys: cpuTime(pid).system, gateway: 0, client: cpuSeconds(process.pid), ...storeThreadCpu(pid) };
   for (const gateway of bench.system.gateways) out.gateway! += cpuSeconds(gateway.child.pid!);
   return out;
 }
 
 /**
- * Durable upserts of the prepared bodies, 4 in flight; the rate (vectors/s). Logs the CPU each process spent per 1000
+ * Durable upserts of bodies 0..count-1, 4 in flight, each read when its turn comes (only the ones in flight are
+ * held); the rate (vectors/s). Logs the CPU each process spent per 1000
  * vectors over the ingest (the store by thread group: what the gateway and the direct ingest differ in, whether
  * the path or the ANN builder's catching up), the graph's backlog at its start and end, and the requests' latency.
  */
