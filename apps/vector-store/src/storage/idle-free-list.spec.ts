@@ -17,14 +17,16 @@ describe('IdleFreeList', () => {
 
   it('empties itself and calls onIdle after idleMs without a take', async () => {
     let idle = 0;
-    const list = new IdleFreeList<number>(2, 300, () => idle++);
+    // Late timers (a loaded CI has fired a 150 ms one 300 ms late) only make the first check pass later, never wrongly:
+    // it comes 3200 ms after the put (past idleMs, so a take that did not restart the idle time fails it) and
+    // 2200 ms after the take (800 ms of lateness to spare).
+    const list = new IdleFreeList<number>(2, 3000, () => idle++);
     list.put(1);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(list.take(() => false)).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    // A take 150 ms ago restarted the idle time.
+    await new Promise((resolve) => setTimeout(resolve, 2200));
     expect(list.size).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 3500));
     expect(list.size).toBe(0);
     expect(idle).toBe(1);
   });
