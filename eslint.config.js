@@ -124,7 +124,8 @@ export default tseslint.config(
   },
   {
     files: ['packages/engine/**'],
-    ignores: ['packages/engine/**/*.spec.ts'],
+    // native/build.ts compiles the usearch binding at build time: a build tool, not the library.
+    ignores: ['packages/engine/**/*.spec.ts', 'packages/engine/native/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [...apps, ...httpAndDisk], patterns: [...appPatterns, ...httpAndDiskPatterns] }],
     },

@@ -2,6 +2,7 @@
 // config.bind:config.vectorStore.port; SIGTERM/SIGINT stop accepting, finish in-flight requests, flush
 // and fsync the logs, then exit.
 import { loadConfig, logOptions, resolveSecrets } from '@conifer/config';
+import { selectAnnBinding } from '@conifer/engine';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { buildServer } from './api/server.js';
@@ -20,6 +21,10 @@ async function main(): Promise<void> {
   const logger = pino(logOptions('vector-store', config.logLevel));
   const secrets = resolveSecrets(config);
   const store = config.vectorStore;
+  // Before the first graph is opened; the ANN worker follows this thread's choice (AnnBuilder).
+  const binding = selectAnnBinding(store.annBinding);
+  if (binding.fallbackReason === undefined) logger.info({ annBinding: binding.kind }, 'usearch binding');
+  else logger.warn({ annBinding: binding.kind, reason: binding.fallbackReason }, 'usearch binding: the compiled one is not available, graph searches are slower');
   // Replicated mode: waits for NATS at start (the node has nothing to serve before its logs are reachable).
   const hub =
     store.natsUrl === undefined

@@ -79,6 +79,7 @@ export const ENV_SCHEMA = {
   CONIFER_ANN_RELEASE_AFTER_MS: nonNegativeInt.default(10_000),
   CONIFER_ANN_TARGET_RECALL: z.coerce.number().min(0).max(1).default(0.98),
   CONIFER_ANN_BUILD_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  CONIFER_ANN_BINDING: z.enum(['compiled', 'prebuilt']).default('compiled'),
   CONIFER_MALLOC_MMAP_THRESHOLD: z.coerce
     .number()
     .int()
@@ -190,6 +191,11 @@ export interface ConiferConfig {
      * same): the graph takes the CPU that acknowledging writes and answering queries leave.
      */
     readonly annBuildNice: number;
+    /**
+     * The usearch binding the graphs run on: `compiled` (Conifer's build, made by the engine's build where a C++
+     * toolchain exists; usearch's prebuilt one otherwise, with a warning) or `prebuilt` (usearch's own binary).
+     */
+    readonly annBinding: 'compiled' | 'prebuilt';
   };
 }
 
@@ -317,6 +323,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       annReleaseAfterMs: v.CONIFER_ANN_RELEASE_AFTER_MS,
       annTargetRecall: v.CONIFER_ANN_TARGET_RECALL,
       annBuildNice: v.CONIFER_ANN_BUILD_NICE,
+      annBinding: v.CONIFER_ANN_BINDING,
     }),
   });
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import {
+  annBinding,
   calibrationDue,
   calibrationHeldBackSlots,
   calibrationSample,
@@ -126,7 +127,8 @@ export class AnnBuilder {
   ) {
     this.batchBuffers = new BatchBuffers(batch);
     // Named: the thread's name in /proc (CPU time per thread in bench/src/ingest-http.ts).
-    this.worker = new Worker(workerFile, { name: 'conifer-ann', workerData: { nice } satisfies AnnWorkerData });
+    // The worker's graphs run on this thread's usearch binding (main.ts chooses it from the configuration).
+    this.worker = new Worker(workerFile, { name: 'conifer-ann', workerData: { nice, binding: annBinding().kind } satisfies AnnWorkerData });
     this.worker.unref();
     this.worker.on('message', (reply: AnnWorkerReply | AnnWorkerNotice) => {
       if ('warning' in reply) {

@@ -4,7 +4,7 @@
 // a later batch reloads it from the published file.
 import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { BreadthCalibrator, UsearchAnn, type AnnParams, type BreadthEvaluation, type CalibrationResult, type Metric, type SearchOptions } from '@conifer/engine';
+import { BreadthCalibrator, selectAnnBinding, UsearchAnn, type AnnBindingKind, type AnnParams, type BreadthEvaluation, type CalibrationResult, type Metric, type SearchOptions } from '@conifer/engine';
 import { collectGarbage } from './collect-garbage.js';
 import { openGraphBytes } from './graph-bytes.js';
 import { lowerThreadPriority } from './thread-priority.js';
@@ -35,6 +35,8 @@ export type AnnWorkerRequest =
 export interface AnnWorkerData {
   /** The worker thread's nice value (AnnBuilder). */
   nice: number;
+  /** The usearch binding of the builder's thread, for this one's graphs too. */
+  binding: AnnBindingKind;
 }
 
 /** Sent unasked: something for the builder to log. */
@@ -181,7 +183,10 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
   }
 }
 
-const priorityError = lowerThreadPriority((workerData as AnnWorkerData | undefined)?.nice ?? 0);
+const data = workerData as AnnWorkerData | undefined;
+const binding = selectAnnBinding(data?.binding ?? 'compiled');
+if (binding.fallbackReason !== undefined && data?.binding === 'compiled') parentPort?.postMessage({ warning: `ANN worker: usearch's prebuilt binding: ${binding.fallbackReason}` } satisfies AnnWorkerNotice);
+const priorityError = lowerThreadPriority(data?.nice ?? 0);
 if (priorityError !== undefined) parentPort?.postMessage({ warning: `ANN worker runs at the event loop's priority: ${priorityError}` } satisfies AnnWorkerNotice);
 
 parentPort?.on('message', (request: AnnWorkerRequest) => {

@@ -4,8 +4,8 @@
 // Dot product is not a metric and HNSW over raw inner products finds poor candidates, so dotproduct
 // indexes use the usual MIPS→L2 reduction: x' = [x, sqrt(M² − |x|²)], q' = [q, 0], with M the largest
 // norm seen when the ANN index was created (larger norms later are clamped; re-ranking stays exact).
-import usearch from 'usearch';
 import type { Metric } from '../types.js';
+import { annBinding, type CompiledIndex } from './usearch-binding.js';
 
 const METRIC = { cosine: 'cos', dotproduct: 'l2sq', euclidean: 'l2sq' } as const;
 
@@ -20,7 +20,7 @@ export interface AnnParams {
 export const DEFAULT_ANN_PARAMS: AnnParams = { connectivity: 16, expansionAdd: 128, expansionSearch: 64 };
 
 export class UsearchAnn {
-  private readonly index: InstanceType<typeof usearch.Index>;
+  private readonly index: CompiledIndex;
   /** Number of vectors added. */
   size = 0;
   private readonly augment: boolean;
@@ -33,23 +33,30 @@ export class UsearchAnn {
     readonly dimension: number,
     readonly params: AnnParams = DEFAULT_ANN_PARAMS,
     readonly maxNorm = 1,
+    keyLookups = true,
   ) {
     this.augment = metric === 'dotproduct';
     this.maxNormSq = maxNorm * maxNorm;
-    this.index = new usearch.Index({
-      dimensions: this.augment ? dimension + 1 : dimension,
-      metric: METRIC[metric] as never,
-      quantization: (metric === 'cosine' ? 'i8' : 'f16') as never,
-      connectivity: params.connectivity,
-      expansion_add: params.expansionAdd,
-      expansion_search: params.expansionSearch,
-      multi: false,
-    });
+    this.index = UsearchAnn.make(metric, this.augment ? dimension + 1 : dimension, params, keyLookups);
+  }
+
+  private static make(metric: Metric, dimensions: number, params: AnnParams, keyLookups: boolean): CompiledIndex {
+    return new (annBinding().CompiledIndex)(
+      dimensions,
+      METRIC[metric],
+      metric === 'cosine' ? 'i8' : 'f16',
+      params.connectivity,
+      params.expansionAdd,
+      params.expansionSearch,
+      false,
+      keyLookups,
+    );
   }
 
   /** Adds vectors (row-major, `slots.length` rows) using `threads` native threads (0: all cores). Blocks the calling thread. */
   add(slots: ArrayLike<number>, vectors: Float32Array, threads = 0): void {
     if (slots.length === 0) return;
+    if (vectors.length !== slots.length * this.dimension) throw new Error(`${slots.length} slots need ${slots.length * this.dimension} values, not ${vectors.length}`);
     const keys = new BigUint64Array(slots.length);
     for (let i = 0; i < slots.length; i++) keys[i] = BigInt(slots[i]!);
     this.index.add(keys, this.augment ? this.augmentRows(vectors, slots.length) : vectors, threads);
@@ -63,7 +70,9 @@ export class UsearchAnn {
 
   /** A read-only index memory-mapped from a saved file (searching only). */
   static view(path: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number): UsearchAnn {
-    const ann = new UsearchAnn(metric, dimension, params, maxNorm);
+    // A viewed graph is only searched: it needs no key → slot table (with the compiled binding, building that
+    // table was ~60 % of a 1M-node view's time on the event loop).
+    const ann = new UsearchAnn(metric, dimension, params, maxNorm, false);
     ann.index.view(path);
     ann.size = ann.index.size();
     ann.file = path;
@@ -82,7 +91,8 @@ export class UsearchAnn {
   search(query: Float32Array, k: number): Int32Array {
     if (this.size === 0) return new Int32Array(0);
     const q = this.graphQuery(query);
-    const keys = (this.index.search(q, Math.min(k, this.size), 1) as unknown as { keys: BigUint64Array }).keys;
+    const [found, , counts] = this.index.search(q, Math.min(k, this.size), 1);
+    const keys = found.subarray(0, Number(counts[0]));
     const out = new Int32Array(keys.length);
     if (!LITTLE_ENDIAN) {
       for (let i = 0; i < keys.length; i++) out[i] = Number(keys[i]);

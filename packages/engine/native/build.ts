@@ -1,0 +1,172 @@
+// Builds Conifer's usearch binding (native/usearch-binding.cpp against usearch's own headers and NumKong kernels, one
+// header patched below) into native/build/build/Release/conifer_usearch.node. Run by the package's `build` script; skipped
+// when the last build used the same inputs. Without a C++ toolchain (make, a C++ compiler, python3 for node-gyp) it
+// records why and exits 0: the engine then uses usearch's prebuilt binding (src/ann/usearch-binding.ts), slower on
+// large graphs but the same graphs and answers. A compile error fails the build under CI and warns otherwise.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const USEARCH_VERSION = '2.25.3';
+const here = dirname(fileURLToPath(import.meta.url));
+const buildDir = join(here, 'build');
+const addon = join(buildDir, 'build', 'Release', 'conifer_usearch.node');
+const statusFile = join(buildDir, 'status.json');
+
+/** What the last build did (native/build/status.json; read by src/ann/usearch-binding.ts and its spec). */
+interface BuildStatus {
+  built: boolean;
+  inputs: string;
+  reason?: string;
+}
+
+const require = createRequire(import.meta.url);
+/** The installed usearch package's directory (its `exports` hide package.json from require.resolve). */
+function packageRoot(name: string): string {
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name !== name) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json of ${name} above ${require.resolve(name)}`);
+    dir = up;
+  }
+  return dir;
+}
+const usearchRoot = packageRoot('usearch');
+const usearchVersion = (JSON.parse(readFileSync(join(usearchRoot, 'package.json'), 'utf8')) as { version: string }).version;
+// Its `gyp` and `include` are relative to the current directory.
+const addonApi = createRequire(join(usearchRoot, 'package.json'))('node-addon-api') as { gyp: string; include: string };
+
+// The walk scores each unvisited neighbour of a candidate in turn, and at 1M nodes every neighbour's vector is a
+// cache (and TLB) miss. usearch's walk takes a prefetch callback but its dense index passes none; this one loads one
+// byte of each vector first, so the misses overlap instead of following one another. Real loads, not prefetch
+// instructions: those were dropped on the 2-vCPU VMs measured here (no gain), the loads cut the walk's CPU ~35 %
+// (bench/RESULTS.md, session 15).
+const PATCHES: [before: string, after: string][] = [
+  [
+    `    template <typename scalar_at, typename predicate_at>
+    search_result_t search_(scalar_at const* vector,`,
+    `    struct vectors_touch_t {
+        index_dense_gt const* index;
+        template <typename iterator_at> inline void operator()(iterator_at begin, iterator_at end) const noexcept {
+            unsigned sink = 0;
+            for (; begin != end; ++begin)
+                sink += *reinterpret_cast<unsigned char const volatile*>(index->vectors_lookup_[get_slot(begin)]);
+            asm volatile("" : : "r"(sink));
+        }
+    };
+
+    template <typename scalar_at, typename predicate_at>
+    search_result_t search_(scalar_at const* vector,`,
+  ],
+  [
+    `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow);
+            return search_result_t{std::move(typed_result), std::move(lock)};
+        } else {`,
+    `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow,
+                                               vectors_touch_t{this});
+            return search_result_t{std::move(typed_result), std::move(lock)};
+        } else {`,
+  ],
+  // Inserting walks the graph the same way (its own nearest neighbours at every level).
+  [
+    `                   : typed_->add(key, vector_data, metric, update_config, on_success);`,
+    `                   : typed_->add(key, vector_data, metric, update_config, on_success, vectors_touch_t{this});`,
+  ],
+];
+
+function writeStatus(status: BuildStatus): void {
+  mkdirSync(buildDir, { recursive: true });
+  writeFileSync(statusFile, `${JSON.stringify(status, null, 2)}\n`);
+}
+
+function skip(inputs: string, reason: string): never {
+  writeStatus({ built: false, inputs, reason });
+  process.stderr.write(`@conifer/engine: usearch's prebuilt binding will be used (${reason})\n`);
+  process.exit(0);
+}
+
+const sources = [join(here, 'usearch-binding.cpp'), fileURLToPath(import.meta.url)];
+const inputs = createHash('sha256')
+  .update(usearchVersion)
+  .update(process.platform + process.arch)
+  .update(sources.map((f) => readFileSync(f, 'utf8')).join('\0'))
+  .digest('hex')
+  .slice(0, 16);
+
+if (existsSync(addon) && existsSync(statusFile)) {
+  const last = JSON.parse(readFileSync(statusFile, 'utf8')) as BuildStatus;
+  if (last.built && last.inputs === inputs) process.exit(0);
+}
+if (usearchVersion !== USEARCH_VERSION) skip(inputs, `usearch ${usearchVersion} installed; the header patch is for ${USEARCH_VERSION}`);
+if (process.platform !== 'linux') skip(inputs, `not built on ${process.platform}`);
+
+const nodeGyp = [
+  process.env.npm_config_node_gyp,
+  join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
+  '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+  '/usr/local/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+].find((p): p is string => p !== undefined && existsSync(p));
+if (nodeGyp === undefined) skip(inputs, 'node-gyp not found (it comes with npm)');
+for (const tool of ['make', 'python3', process.env.CXX ?? 'g++']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) skip(inputs, `${tool} not found`);
+}
+
+let header = readFileSync(join(usearchRoot, 'include/usearch/index_dense.hpp'), 'utf8');
+for (const [before, after] of PATCHES) {
+  if (!header.includes(before)) skip(inputs, 'usearch/index_dense.hpp does not have the code the patch expects');
+  header = header.replace(before, after);
+}
+// index_dense.hpp includes its siblings by quoted name: the copy sits beside copies of them.
+mkdirSync(join(buildDir, 'include/usearch'), { recursive: true });
+for (const name of readdirSync(join(usearchRoot, 'include/usearch'))) {
+  if (name !== 'index_dense.hpp') copyFileSync(join(usearchRoot, 'include/usearch', name), join(buildDir, 'include/usearch', name));
+}
+writeFileSync(join(buildDir, 'include/usearch/index_dense.hpp'), header);
+
+// gyp wants paths inside the .gyp file's tree (a source or an included .gyp above it is built or generated above
+// the build directory): usearch's package, node-addon-api's headers and our source are linked or copied in.
+const link = (target: string, name: string): void => {
+  rmSync(join(buildDir, name), { force: true, recursive: true });
+  symlinkSync(target, join(buildDir, name));
+};
+link(usearchRoot, 'usearch');
+link(resolve(addonApi.include.replace(/"/g, '')), 'node-addon-api');
+copyFileSync(join(here, 'usearch-binding.cpp'), join(buildDir, 'usearch-binding.cpp'));
+const gyp = {
+  variables: { numkong_root: 'usearch/numkong' },
+  includes: ['usearch/numkong/numkong.gypi'],
+  targets: [
+    {
+      target_name: 'conifer_usearch',
+      sources: ['usearch-binding.cpp'],
+      dependencies: ['numkong_lib'],
+      cflags: ['-fexceptions', '-Wno-unknown-pragmas', '-Wno-maybe-uninitialized'],
+      cflags_cc: ['-fexceptions', '-Wno-unknown-pragmas', '-Wno-maybe-uninitialized', '-std=c++17'],
+      include_dirs: ['node-addon-api', 'include'],
+      defines: ['USEARCH_USE_NUMKONG=1', 'NK_DYNAMIC_DISPATCH=1', 'USEARCH_USE_OPENMP=0'],
+    },
+  ],
+};
+writeFileSync(join(buildDir, 'binding.gyp'), JSON.stringify(gyp, null, 2));
+
+// A binary of other inputs must not outlive a failed build (usearch-binding.ts loads whatever is there).
+rmSync(addon, { force: true });
+process.stderr.write('@conifer/engine: compiling the usearch binding (native/build; a few minutes the first time)\n');
+// configure + build, not rebuild: make keeps the NumKong objects of an earlier build (most of the compile time).
+const gypRun = (verb: string) => spawnSync(process.execPath, [nodeGyp, verb, `--directory=${buildDir}`, '--jobs=max'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+const configure = gypRun('configure');
+const run = configure.status === 0 ? gypRun('build') : configure;
+writeFileSync(join(buildDir, 'build.log'), `${configure.stdout ?? ''}${configure.stderr ?? ''}${run === configure ? '' : `${run.stdout ?? ''}${run.stderr ?? ''}`}`);
+if (run.status !== 0 || !existsSync(addon)) {
+  const tail = `${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').slice(-25).join('\n');
+  if (process.env.CI === 'true') {
+    writeStatus({ built: false, inputs, reason: 'compile failed' });
+    process.stderr.write(`${tail}\n@conifer/engine: the usearch binding failed to compile (native/build/build.log)\n`);
+    process.exit(1);
+  }
+  skip(inputs, `compile failed, see native/build/build.log:\n${tail}`);
+}
+writeStatus({ built: true, inputs });

@@ -1,0 +1,72 @@
+// The two usearch bindings (Conifer's compiled one, usearch's prebuilt one) on the same graphs: each reads the other's
+// files and both answer every query with the same slots in the same order; and where the package's build says it
+// compiled the binding, that binding is the one in use (a build that compiles but does not load must not pass
+// unnoticed by falling back).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { clusteredRecords } from '@conifer/test-utils';
+import { UsearchAnn } from './usearch-ann.js';
+import { annBinding, selectAnnBinding, type AnnBindingKind } from './usearch-binding.js';
+
+const dim = 48;
+const n = 4000;
+const records = clusteredRecords(n, dim, 31);
+const values = new Float32Array(n * dim);
+records.forEach((r, i) => values.set(r.values, i * dim));
+const slots = Int32Array.from({ length: n }, (_, i) => i * 3 + 1);
+const queries = clusteredRecords(25, dim, 32).map((r) => Float32Array.from(r.values));
+const status = fileURLToPath(new URL('../../native/build/status.json', import.meta.url));
+
+describe('usearch bindings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conifer-binding-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => void selectAnnBinding('compiled'));
+
+  it('uses the compiled binding wherever the build made it', () => {
+    const built = existsSync(status) && (JSON.parse(readFileSync(status, 'utf8')) as { built: boolean }).built;
+    const binding = selectAnnBinding('compiled');
+    if (built) {
+      expect(binding.fallbackReason).toBeUndefined();
+      expect(binding.kind).toBe('compiled');
+    } else {
+      expect(binding.kind).toBe('prebuilt');
+      expect(binding.fallbackReason).toEqual(expect.any(String));
+    }
+    expect(selectAnnBinding('prebuilt').kind).toBe('prebuilt');
+    expect(annBinding().kind).toBe('prebuilt');
+  });
+
+  it.each([
+    ['compiled', 'prebuilt'],
+    ['prebuilt', 'compiled'],
+  ] as [AnnBindingKind, AnnBindingKind][])('a graph built and saved by the %s binding is viewed, loaded and searched alike by both', (builder, other) => {
+    selectAnnBinding(builder);
+    const graph = new UsearchAnn('cosine', dim);
+    graph.add(slots, values, 2);
+    const file = join(dir, `${builder}.usearch`);
+    graph.save(file);
+    const answers = queries.map((q) => Array.from(graph.search(q, 40)));
+    for (const kind of [builder, other]) {
+      selectAnnBinding(kind);
+      for (const opened of [UsearchAnn.view(file, 'cosine', dim, graph.params, 1), UsearchAnn.load(file, 'cosine', dim, graph.params, 1)]) {
+        expect(opened.size).toBe(n);
+        expect(queries.map((q) => Array.from(opened.search(q, 40)))).toEqual(answers);
+      }
+    }
+    // The answers are the graph's (keys back to slots), not an empty or constant list.
+    const known = new Set(slots);
+    expect(answers.every((a) => a.length === 40 && a.every((s) => known.has(s)))).toBe(true);
+    expect(new Set(answers.map((a) => a[0])).size).toBeGreaterThan(5);
+  });
+
+  it('refuses rows that do not match the slots, before either binding reads past them', () => {
+    for (const kind of ['compiled', 'prebuilt'] as const) {
+      selectAnnBinding(kind);
+      const graph = new UsearchAnn('euclidean', dim);
+      expect(() => graph.add(slots.subarray(0, 10), values.subarray(0, 9 * dim))).toThrow(/10 slots need 480 values, not 432/);
+    }
+  });
+});
