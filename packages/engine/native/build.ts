@@ -156,7 +156,11 @@ writeFileSync(join(buildDir, 'binding.gyp'), JSON.stringify(gyp, null, 2));
 rmSync(addon, { force: true });
 process.stderr.write('@conifer/engine: compiling the usearch binding (native/build; a few minutes the first time)\n');
 // configure + build, not rebuild: make keeps the NumKong objects of an earlier build (most of the compile time).
-const gypRun = (verb: string) => spawnSync(process.execPath, [nodeGyp, verb, `--directory=${buildDir}`, '--jobs=max'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+// Headers of the Node that runs this (its release tarball has them), else what npm is configured with (`nodedir`),
+// else node-gyp downloads them; the binding uses Node-API only, so any recent version's headers fit.
+const ownHeaders = join(dirname(process.execPath), '..');
+const nodedir = existsSync(join(ownHeaders, 'include/node/node_api.h')) ? [`--nodedir=${ownHeaders}`] : [];
+const gypRun = (verb: string) => spawnSync(process.execPath, [nodeGyp, verb, `--directory=${buildDir}`, '--jobs=max', ...nodedir], { encoding: 'utf8', maxBuffer: 64 << 20 });
 const configure = gypRun('configure');
 const run = configure.status === 0 ? gypRun('build') : configure;
 writeFileSync(join(buildDir, 'build.log'), `${configure.stdout ?? ''}${configure.stderr ?? ''}${run === configure ? '' : `${run.stdout ?? ''}${run.stderr ?? ''}`}`);

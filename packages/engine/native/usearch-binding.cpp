@@ -119,43 +119,57 @@ Napi::Value CompiledIndex::GetCapacity(Napi::CallbackInfo const& ctx) {
     return Napi::Number::New(ctx.Env(), static_cast<std::uint64_t>(native_->capacity()));
 }
 
-void CompiledIndex::Save(Napi::CallbackInfo const& ctx) {
+/** Runs a file operation on `ctx[0]`'s path; a failed result or an exception becomes a JS TypeError. */
+template <typename operation_at>
+static bool on_path(Napi::CallbackInfo const& ctx, char const* failure, operation_at&& operation) {
     try {
         std::string path = ctx[0].As<Napi::String>();
-        auto result = native_->save(path.c_str());
-        if (!result)
-            Napi::TypeError::New(ctx.Env(), result.error.release()).ThrowAsJavaScriptException();
-
+        auto result = operation(path.c_str());
+        if (result)
+            return true;
+        Napi::TypeError::New(ctx.Env(), result.error.release()).ThrowAsJavaScriptException();
     } catch (...) {
-        Napi::TypeError::New(ctx.Env(), "Serialization failed").ThrowAsJavaScriptException();
+        Napi::TypeError::New(ctx.Env(), failure).ThrowAsJavaScriptException();
     }
+    return false;
+}
+
+void CompiledIndex::Save(Napi::CallbackInfo const& ctx) {
+    on_path(ctx, "Serialization failed", [this](char const* path) { return native_->save(path); });
 }
 
 void CompiledIndex::Load(Napi::CallbackInfo const& ctx) {
-    try {
-        std::string path = ctx[0].As<Napi::String>();
-        auto result = native_->load(path.c_str());
-        if (!result)
-            Napi::TypeError::New(ctx.Env(), result.error.release()).ThrowAsJavaScriptException();
-        if (!native_->try_reserve(ceil2(native_->size())))
-            Napi::Error::New(ctx.Env(), "Failed to reserve memory").ThrowAsJavaScriptException();
-
-    } catch (...) {
-        Napi::TypeError::New(ctx.Env(), "Loading failed").ThrowAsJavaScriptException();
-    }
+    if (on_path(ctx, "Loading failed", [this](char const* path) { return native_->load(path); }) &&
+        !native_->try_reserve(ceil2(native_->size())))
+        Napi::Error::New(ctx.Env(), "Failed to reserve memory").ThrowAsJavaScriptException();
 }
 
 void CompiledIndex::View(Napi::CallbackInfo const& ctx) {
+    on_path(ctx, "Memory-mapping failed", [this](char const* path) { return native_->view(path); });
+}
 
-    try {
-        std::string path = ctx[0].As<Napi::String>();
-        auto result = native_->view(path.c_str());
-        if (!result)
-            Napi::TypeError::New(ctx.Env(), result.error.release()).ThrowAsJavaScriptException();
-
-    } catch (...) {
-        Napi::TypeError::New(ctx.Env(), "Memory-mapping failed").ThrowAsJavaScriptException();
-    }
+/**
+ * Runs `task(i)` for every i in [0, tasks) on `threads` threads; `task` returns its usearch error (empty when it
+ * succeeded). Errors can be raised only on the calling thread: the first is kept until the workers are done.
+ */
+template <typename task_at>
+static bool run_tasks(Napi::Env env, std::size_t threads, std::size_t tasks, task_at&& task) {
+    index_error_t first_error{};
+    std::atomic<bool> failed{false};
+    executor_default_t executor{threads};
+    executor.fixed(tasks, [&](std::size_t /*thread_idx*/, std::size_t task_idx) {
+        if (failed.load())
+            return;
+        index_error_t error = task(task_idx);
+        if (error && !failed.exchange(true))
+            first_error = std::move(error);
+        else
+            error.release();
+    });
+    if (!failed)
+        return true;
+    Napi::TypeError::New(env, first_error.release()).ThrowAsJavaScriptException();
+    return false;
 }
 
 void CompiledIndex::Add(Napi::CallbackInfo const& ctx) {
@@ -186,27 +200,11 @@ void CompiledIndex::Add(Napi::CallbackInfo const& ctx) {
 
     // Run insertions concurrently
     auto run_parallel = [&](auto vectors) {
-        // Errors can be set only from the main thread, so before spawning workers
-        // we need temporary space to keep the message
-        index_error_t first_error{};
-        std::atomic<bool> failed{false};
-        executor_default_t executor{threads};
-        executor.fixed(tasks, [&](std::size_t /*thread_idx*/, std::size_t task_idx) {
-            if (failed.load())
-                return;
+        run_tasks(env, threads, tasks, [&](std::size_t task_idx) {
             auto key = static_cast<default_key_t>(keys[task_idx]);
             auto vector = vectors + task_idx * native_->dimensions();
-            add_result_t result = native_->add(key, vector);
-            if (!result) {
-                if (!failed.exchange(true)) {
-                    first_error = std::move(result.error);
-                } else {
-                    result.error.release();
-                }
-            }
+            return std::move(native_->add(key, vector).error);
         });
-        if (failed)
-            Napi::TypeError::New(env, first_error.release()).ThrowAsJavaScriptException();
     };
 
     // Dispatch the parallel tasks based on the `TypedArray` type
@@ -255,32 +253,16 @@ Napi::Value CompiledIndex::Search(Napi::CallbackInfo const& ctx) {
         auto distances_data = distances_js.Data();
         auto counts_data = counts_js.Data();
 
-        // Errors can be set only from the main thread, so before spawning workers
-        // we need temporary space to keep the message
-        index_error_t first_error{};
-        std::atomic<bool> failed{false};
-        executor_default_t executor{threads};
-        executor.fixed(tasks, [&](std::size_t /*thread_idx*/, std::size_t task_idx) {
-            if (failed.load())
-                return;
+        bool done = run_tasks(env, threads, tasks, [&](std::size_t task_idx) {
             auto vector = vectors + task_idx * native_->dimensions();
             search_result_t result = native_->search(vector, wanted);
-            if (!result) {
-                if (!failed.exchange(true)) {
-                    first_error = std::move(result.error);
-                } else {
-                    result.error.release();
-                }
-            } else {
-                auto matches = matches_data + task_idx * wanted;
-                auto distances = distances_data + task_idx * wanted;
-                counts_data[task_idx] = result.dump_to(matches, distances, wanted);
-            }
+            if (result)
+                counts_data[task_idx] =
+                    result.dump_to(matches_data + task_idx * wanted, distances_data + task_idx * wanted, wanted);
+            return std::move(result.error);
         });
-        if (failed) {
-            Napi::TypeError::New(env, first_error.release()).ThrowAsJavaScriptException();
+        if (!done)
             return env.Null();
-        }
 
         result_js.Set(0u, matches_js);
         result_js.Set(1u, distances_js);
