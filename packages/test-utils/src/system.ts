@@ -133,6 +133,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       : { REDIS_URL: options.redisUrl ?? process.env.REDIS_URL, CONIFER_REDIS_KEY_PREFIX: `${process.env.CONIFER_REDIS_KEY_PREFIX ?? 'conifer-e2e:'}${randomBytes(3).toString('hex')}:` }),
     // The gateway → store protocol under test (the suites and benches run with either: `CONIFER_VECTOR_STORE_PROTOCOL=http npm test`).
     ...(process.env.CONIFER_VECTOR_STORE_PROTOCOL === undefined ? {} : { CONIFER_VECTOR_STORE_PROTOCOL: process.env.CONIFER_VECTOR_STORE_PROTOCOL }),
+    // The usearch binding under test (`CONIFER_ANN_BINDING=prebuilt npm run bench` measures usearch's own binary).
+    ...(process.env.CONIFER_ANN_BINDING === undefined ? {} : { CONIFER_ANN_BINDING: process.env.CONIFER_ANN_BINDING }),
     ...options.env,
   };
   const storeMain = options.storeMain ?? STORE_MAIN;
