@@ -12,7 +12,7 @@
 import { annBinding, DEFAULT_ANN_PARAMS, selectAnnBinding, UsearchAnn, type AnnBindingKind } from '@conifer/engine';
 import type { DatasetKind } from '@conifer/test-utils';
 import { cachedGraph } from './graph-cache.ts';
-import { load } from './recall-data.ts';
+import { load, log } from './recall-data.ts';
 import { commandLine, median } from './util.ts';
 
 const { args, flags } = commandLine();
@@ -23,7 +23,6 @@ const QUERIES = Number(flags.queries ?? 300);
 const CANDIDATES = Number(flags.candidates ?? 608);
 const ROUNDS = Number(flags.rounds ?? 5);
 
-const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 const gc = (globalThis as { gc?: () => void }).gc;
 
 if (annBinding().kind !== 'compiled') throw new Error(`the compiled binding is not available: ${annBinding().fallbackReason}`);

@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_ANN_PARAMS, UsearchAnn } from '@conifer/engine';
 import type { DatasetKind } from '@conifer/test-utils';
 import { cachedGraph } from './graph-cache.ts';
-import { load } from './recall-data.ts';
+import { load, log } from './recall-data.ts';
 import { commandLine, median } from './util.ts';
 
 const { args, flags } = commandLine();
@@ -31,7 +31,6 @@ const QUERIES = Number(flags.queries ?? 500);
 const CANDIDATES = Number(flags.candidates ?? 400);
 const ROUNDS = Number(flags.rounds ?? 5);
 
-const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 
 const { data, graphFile } = cachedGraph(KIND, N, DIM, DIR, log, flags.graph);
 const queries = data.makeQueries(QUERIES);

@@ -18,7 +18,7 @@ import { annRerank, DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, plannedCandidate
 import { makeDataset, rng } from '@conifer/test-utils';
 import { openGraphBytes } from '@conifer/vector-store';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { load, recallData } from './recall-data.ts';
+import { recallData, log } from './recall-data.ts';
 import { commandLine } from './util.ts';
 import { exactTop, hitsOf, summary } from './recall-estimate.ts';
 
@@ -32,7 +32,6 @@ const SCALES = (flags.scales ?? '0.5,0.75,1,1.5').split(',').map(Number);
 const REPLAY = Number(flags.replay ?? 100);
 const K = 10;
 
-const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 
 // --truth-only: only the exact answers, saved for a later run (the graph may still be building). Never builds a
 // graph (recall-data.ts does that).

@@ -18,7 +18,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { annRerank, BreadthCalibrator, calibrationSamples, DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, plannedCandidates, UsearchAnn } from '@conifer/engine';
 import { makeDataset, type DatasetKind } from '@conifer/test-utils';
-import { load } from './recall-data.ts';
+import { log } from './recall-data.ts';
 import { commandLine } from './util.ts';
 import { exactTop, hitsOf, summary } from './recall-estimate.ts';
 
@@ -35,7 +35,6 @@ const TARGET = flags.calibrate === undefined ? 0 : Number(flags.calibrate);
 const REPEATS = Number(flags.repeats ?? 4);
 const K = 10;
 
-const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 const cpuSeconds = (): number => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;

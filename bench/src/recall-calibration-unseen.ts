@@ -32,7 +32,7 @@ import {
 } from '@conifer/engine';
 import { makeDataset, rng, type DatasetKind } from '@conifer/test-utils';
 import { openGraphBytes } from '@conifer/vector-store';
-import { load } from './recall-data.ts';
+import { log } from './recall-data.ts';
 import { commandLine } from './util.ts';
 import { exactTop, hitsOf, summary } from './recall-estimate.ts';
 
@@ -50,7 +50,6 @@ const REPEATS = Number(flags.repeats ?? 8);
 const K = 10;
 const G = N - UNSEEN;
 
-const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 
 log(`generating ${KIND} ${N} x ${DIM}`);
 const data = makeDataset({ n: N, dim: DIM, kind: KIND });

@@ -68,7 +68,8 @@ function graphBuilder(dim: number, params: AnnParams): { add(slots: Int32Array, 
 }
 
 export const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
+/** A progress line on stderr, stamped with the time of day and the machine's load (the graph tools' log). */
+export const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 
 /** Node reads and writes at most 2 GB per call: files are read and written in pieces of this size (1M × 768 is 3 GB). */
 const PIECE = 1 << 30;

@@ -12,7 +12,7 @@
 import { annRerank, DEFAULT_ANN_PARAMS, DEFAULT_SEARCH_OPTIONS, plannedCandidates, UsearchAnn } from '@conifer/engine';
 import type { DatasetKind } from '@conifer/test-utils';
 import { cachedGraph } from './graph-cache.ts';
-import { load } from './recall-data.ts';
+import { load, log } from './recall-data.ts';
 import { exactTop, hitsOf, summary } from './recall-estimate.ts';
 import { commandLine } from './util.ts';
 
@@ -26,7 +26,6 @@ const SCALES = (flags.scales ?? '0.5,1,1.5,2,3').split(',').map(Number);
 const DEPTHS = (flags.depths ?? '40,64,128,256,100000').split(',').map(Number);
 const K = 10;
 
-const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg} (load ${load()})\n`);
 
 const { data, graphFile } = cachedGraph(KIND, N, DIM, DIR, log);
 const queries = data.makeQueries(QUERIES);
