@@ -16,7 +16,7 @@ const buildDir = join(here, 'build');
 const addon = join(buildDir, 'build', 'Release', 'conifer_usearch.node');
 const statusFile = join(buildDir, 'status.json');
 
-/** What the last build did (native/build/status.json; read by src/ann/usearch-binding.ts and its spec). */
+/** What the last build did (native/build/status.json: checked by src/ann/usearch-binding.spec.ts, named in the engine's fallback reason). */
 interface BuildStatus {
   built: boolean;
   inputs: string;
@@ -42,8 +42,8 @@ const addonApi = createRequire(join(usearchRoot, 'package.json'))('node-addon-ap
 // The walk scores each unvisited neighbour of a candidate in turn, and at 1M nodes every neighbour's vector is a
 // cache (and TLB) miss. usearch's walk takes a prefetch callback but its dense index passes none; this one loads one
 // byte of each vector first, so the misses overlap instead of following one another. Real loads, not prefetch
-// instructions: those were dropped on the 2-vCPU VMs measured here (no gain), the loads cut the walk's CPU ~35 %
-// (bench/RESULTS.md, session 15).
+// instructions: those were dropped on the 2-vCPU VMs measured here (no gain), the loads cut a search's CPU 30–37 %
+// at 1M × 128 (bench/RESULTS.md, session 15).
 const PATCHES: [before: string, after: string][] = [
   [
     `    template <typename scalar_at, typename predicate_at>

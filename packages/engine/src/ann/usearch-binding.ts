@@ -1,7 +1,7 @@
 // Which compiled usearch index the engine's graphs run on. `compiled`: Conifer's own build of usearch's binding
 // (native/, built by the package's build script where a C++ toolchain exists): its walk overlaps the cache misses of
-// a candidate's neighbours (~35 % less CPU per search on a 1M-node graph) and a viewed graph skips the key table
-// (a 1M-node view 96 → 37 ms on the event loop). `prebuilt`: the binary usearch ships, used when ours was not built
+// a candidate's neighbours (30–37 % less CPU per search on a 1M-node graph) and a viewed graph skips the key table
+// (a 1M-node view 96–109 → 37–46 ms of CPU on the event loop). `prebuilt`: the binary usearch ships, used when ours was not built
 // or when asked for. Both are usearch 2.25.3: the same graph files, the same answers.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
