@@ -1,5 +1,5 @@
-// Builds Conifer's usearch binding (native/usearch-binding.cpp against usearch's own headers and NumKong kernels, one
-// header patched below) into native/build/build/Release/conifer_usearch.node. Run by the package's `build` script; skipped
+// Builds Conifer's usearch binding (native/usearch-binding.cpp against usearch's own headers and NumKong kernels, three
+// headers patched below) into native/build/build/Release/conifer_usearch.node. Run by the package's `build` script; skipped
 // when the last build used the same inputs. Without a C++ toolchain (make, a C++ compiler, python3 for node-gyp) it
 // records why and exits 0: the engine then uses usearch's prebuilt binding (src/ann/usearch-binding.ts), slower on
 // large graphs but the same graphs and answers. A compile error fails the build under CI and warns otherwise.
@@ -39,16 +39,24 @@ const usearchVersion = (JSON.parse(readFileSync(join(usearchRoot, 'package.json'
 // Its `gyp` and `include` are relative to the current directory.
 const addonApi = createRequire(join(usearchRoot, 'package.json'))('node-addon-api') as { gyp: string; include: string };
 
+interface Patch {
+  /** A header of usearch's include/usearch directory. */
+  file: string;
+  before: string;
+  after: string;
+}
+
 // The walk scores each unvisited neighbour of a candidate in turn, and at 1M nodes every neighbour's vector is a
 // cache (and TLB) miss. usearch's walk takes a prefetch callback but its dense index passes none; this one loads one
 // byte of each vector first, so the misses overlap instead of following one another. Real loads, not prefetch
 // instructions: those were dropped on the 2-vCPU VMs measured here (no gain), the loads cut a search's CPU 30–37 %
 // at 1M × 128 (bench/RESULTS.md, session 15).
-const PATCHES: [before: string, after: string][] = [
-  [
-    `    template <typename scalar_at, typename predicate_at>
+const PATCHES: Patch[] = [
+  {
+    file: 'index_dense.hpp',
+    before: `    template <typename scalar_at, typename predicate_at>
     search_result_t search_(scalar_at const* vector,`,
-    `    struct vectors_touch_t {
+    after: `    struct vectors_touch_t {
         index_dense_gt const* index;
         template <typename iterator_at> inline void operator()(iterator_at begin, iterator_at end) const noexcept {
             unsigned sink = 0;
@@ -60,21 +68,51 @@ const PATCHES: [before: string, after: string][] = [
 
     template <typename scalar_at, typename predicate_at>
     search_result_t search_(scalar_at const* vector,`,
-  ],
-  [
-    `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow);
+  },
+  {
+    file: 'index_dense.hpp',
+    before: `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow);
             return search_result_t{std::move(typed_result), std::move(lock)};
         } else {`,
-    `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow,
+    after: `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow,
                                                vectors_touch_t{this});
             return search_result_t{std::move(typed_result), std::move(lock)};
         } else {`,
-  ],
+  },
   // Inserting walks the graph the same way (its own nearest neighbours at every level).
-  [
-    `                   : typed_->add(key, vector_data, metric, update_config, on_success);`,
-    `                   : typed_->add(key, vector_data, metric, update_config, on_success, vectors_touch_t{this});`,
-  ],
+  {
+    file: 'index_dense.hpp',
+    before: `                   : typed_->add(key, vector_data, metric, update_config, on_success);`,
+    after: `                   : typed_->add(key, vector_data, metric, update_config, on_success, vectors_touch_t{this});`,
+  },
+  // 2 MB pages for the walk. A viewed graph: its mapping is advised for huge pages and read in at once (the binding's
+  // viewAsync drops the file's 4 KB page cache first, so the kernel reads it back in 2 MB folios; ext4 has had them
+  // since Linux 6.16). A graph built or loaded in memory: usearch's arenas are advised the same (the machine's THP
+  // setting is \`madvise\` on the hosts measured). Both advices are hints: a kernel without them maps 4 KB pages.
+  {
+    file: 'index.hpp',
+    before: `        byte_t* file = (byte_t*)mmap(NULL, file_stat.st_size, PROT_READ, MAP_SHARED, descriptor, 0);
+        if (file == MAP_FAILED) {
+            ::close(descriptor);
+            return result.failed(std::strerror(errno));
+        }`,
+    after: `        byte_t* file = (byte_t*)mmap(NULL, file_stat.st_size, PROT_READ, MAP_SHARED, descriptor, 0);
+        if (file == MAP_FAILED) {
+            ::close(descriptor);
+            return result.failed(std::strerror(errno));
+        }
+        ::madvise(file, file_stat.st_size, MADV_HUGEPAGE);
+        ::madvise(file, file_stat.st_size, 22 /* MADV_POPULATE_READ, Linux 5.14 */);`,
+  },
+  {
+    file: 'index_plugins.hpp',
+    before: `        auto* result = mmap(NULL, count_bytes, PROT_WRITE | PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return (result == MAP_FAILED) ? nullptr : (byte_t*)result;`,
+    after: `        auto* result = mmap(NULL, count_bytes, PROT_WRITE | PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (result != MAP_FAILED)
+            ::madvise(result, count_bytes, MADV_HUGEPAGE);
+        return (result == MAP_FAILED) ? nullptr : (byte_t*)result;`,
+  },
 ];
 
 function writeStatus(status: BuildStatus): void {
@@ -114,17 +152,16 @@ for (const tool of ['make', 'python3', process.env.CXX ?? 'g++']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) skip(inputs, `${tool} not found`);
 }
 
-let header = readFileSync(join(usearchRoot, 'include/usearch/index_dense.hpp'), 'utf8');
-for (const [before, after] of PATCHES) {
-  if (!header.includes(before)) skip(inputs, 'usearch/index_dense.hpp does not have the code the patch expects');
-  header = header.replace(before, after);
+// The headers include their siblings by quoted name: all of them are copied, the patched ones with their patches.
+const headers = new Map<string, string>();
+for (const name of readdirSync(join(usearchRoot, 'include/usearch'))) headers.set(name, readFileSync(join(usearchRoot, 'include/usearch', name), 'utf8'));
+for (const { file, before, after } of PATCHES) {
+  const text = headers.get(file);
+  if (text === undefined || !text.includes(before)) skip(inputs, `usearch/${file} does not have the code the patch expects`);
+  headers.set(file, text.replace(before, after));
 }
-// index_dense.hpp includes its siblings by quoted name: the copy sits beside copies of them.
 mkdirSync(join(buildDir, 'include/usearch'), { recursive: true });
-for (const name of readdirSync(join(usearchRoot, 'include/usearch'))) {
-  if (name !== 'index_dense.hpp') copyFileSync(join(usearchRoot, 'include/usearch', name), join(buildDir, 'include/usearch', name));
-}
-writeFileSync(join(buildDir, 'include/usearch/index_dense.hpp'), header);
+for (const [name, text] of headers) writeFileSync(join(buildDir, 'include/usearch', name), text);
 
 // gyp wants paths inside the .gyp file's tree (a source or an included .gyp above it is built or generated above
 // the build directory): usearch's package, node-addon-api's headers and our source are linked or copied in.

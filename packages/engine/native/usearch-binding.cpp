@@ -13,6 +13,9 @@
 #include <new>    // `std::bad_alloc`
 #include <thread> // `std::thread::hardware_concurrency()`
 
+#include <fcntl.h>  // `posix_fadvise`
+#include <unistd.h> // `fdatasync`
+
 #define NAPI_CPP_EXCEPTIONS
 #include <napi.h>
 #include <node_api.h>
@@ -41,12 +44,15 @@ class CompiledIndex : public Napi::ObjectWrap<CompiledIndex> {
     void Save(Napi::CallbackInfo const& ctx);
     void Load(Napi::CallbackInfo const& ctx);
     void View(Napi::CallbackInfo const& ctx);
+    Napi::Value ViewAsync(Napi::CallbackInfo const& ctx);
 
     void Add(Napi::CallbackInfo const& ctx);
     Napi::Value Search(Napi::CallbackInfo const& ctx);
 
     std::unique_ptr<index_dense_t> native_;
     std::mutex mtx;
+
+    friend class ViewWorker;
 };
 
 Napi::Object CompiledIndex::Init(Napi::Env env, Napi::Object exports) {
@@ -62,6 +68,7 @@ Napi::Object CompiledIndex::Init(Napi::Env env, Napi::Object exports) {
             InstanceMethod("save", &CompiledIndex::Save),
             InstanceMethod("load", &CompiledIndex::Load),
             InstanceMethod("view", &CompiledIndex::View),
+            InstanceMethod("viewAsync", &CompiledIndex::ViewAsync),
         });
 
     Napi::FunctionReference* constructor = new Napi::FunctionReference();
@@ -146,6 +153,58 @@ void CompiledIndex::Load(Napi::CallbackInfo const& ctx) {
 
 void CompiledIndex::View(Napi::CallbackInfo const& ctx) {
     on_path(ctx, "Memory-mapping failed", [this](char const* path) { return native_->view(path); });
+}
+
+/**
+ * `viewAsync`: maps a saved graph on a thread of libuv's pool, so that neither the page faults nor usearch's pass over
+ * every node's level (tens of ms at 1M nodes) run on the event loop. The file's cached pages are first written back
+ * and dropped: read back through the mapping (which the patched `memory_mapped_file_t` advises for huge pages and
+ * populates), the kernel caches and maps it in 2 MB pages, where pages the builder wrote stay 4 KB ones. The index
+ * object must not be used until the promise settles (the TypeScript side installs it only then).
+ */
+class ViewWorker : public Napi::AsyncWorker {
+  public:
+    ViewWorker(Napi::Env env, CompiledIndex* index, std::string path)
+        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), index_(index), path_(std::move(path)) {
+        // Keeps the index object (and its native index) alive while the pool thread uses it.
+        owner_ = Napi::Persistent(index->Value());
+    }
+
+    Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  protected:
+    void Execute() override {
+        int descriptor = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (descriptor >= 0) {
+            // Dirty pages cannot be dropped: write them back first (the snapshot that later keeps this file
+            // fsyncs it anyway). Failures only cost the huge pages, not the view.
+            ::fdatasync(descriptor);
+            ::posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED);
+            ::close(descriptor);
+        }
+        try {
+            auto result = index_->native_->view(path_.c_str());
+            if (!result)
+                SetError(result.error.release());
+        } catch (...) {
+            SetError("Memory-mapping failed");
+        }
+    }
+    void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+    void OnError(Napi::Error const& error) override { deferred_.Reject(error.Value()); }
+
+  private:
+    Napi::Promise::Deferred deferred_;
+    Napi::ObjectReference owner_;
+    CompiledIndex* index_;
+    std::string path_;
+};
+
+Napi::Value CompiledIndex::ViewAsync(Napi::CallbackInfo const& ctx) {
+    auto* worker = new ViewWorker(ctx.Env(), this, ctx[0].As<Napi::String>().Utf8Value());
+    Napi::Promise promise = worker->Promise();
+    worker->Queue(); // libuv deletes the worker when it is done
+    return promise;
 }
 
 /**

@@ -34,6 +34,11 @@ interface NamespaceState {
   unpublished: number;
   publishedSize: number;
   busy: boolean;
+  /**
+   * A published file is being mapped (off the event loop) before it is installed: no other publish meanwhile (it
+   * could be installed first), and the worker keeps its copy (currentFile is not yet the newest). Batches go on.
+   */
+  installing: boolean;
   /** The worker dropped its copy after publishing; the next batch reloads it from this file. */
   releasedFile: string | undefined;
   currentFile: string | undefined;
@@ -225,6 +230,7 @@ export class AnnBuilder {
         unpublished: 0,
         publishedSize: ns.ann?.size ?? 0,
         busy: false,
+        installing: false,
         releasedFile: restored,
         currentFile: undefined,
         seq: 0,
@@ -250,7 +256,8 @@ export class AnnBuilder {
     const caughtUp = s.sentUpTo >= limit;
     const now = Date.now();
     const due =
-      s.unpublished >= Math.max(5000, s.publishedSize / 4) || (caughtUp && s.unpublished > 0 && now - s.lastPublishAt >= PUBLISH_INTERVAL_MS);
+      !s.installing &&
+      (s.unpublished >= Math.max(5000, s.publishedSize / 4) || (caughtUp && s.unpublished > 0 && now - s.lastPublishAt >= PUBLISH_INTERVAL_MS));
     if (due) {
       const annDir = path.join(dir, 'ann');
       mkdirSync(annDir, { recursive: true });
@@ -267,12 +274,25 @@ export class AnnBuilder {
         s.unpublished = 0;
         s.publishedSize = reply.size ?? 0;
         if (ns.generation !== s.generation) return;
-        const previous = s.currentFile;
-        ns.installAnn(graphViews.view(file, mappedDir(dir), s.spec.metric, s.spec.dimension, s.spec.params, s.spec.maxNorm), upTo);
-        s.currentFile = file;
-        // The old file stays mapped until its index object is collected, and linked as long (graph-view.ts: its
-        // blocks are then freed off the event loop); unlinking this name is safe on POSIX.
-        if (previous !== undefined) void rm(previous, { force: true });
+        s.installing = true;
+        void graphViews
+          .view(file, mappedDir(dir), s.spec.metric, s.spec.dimension, s.spec.params, s.spec.maxNorm)
+          .then((ann) => {
+            if (ns.generation !== s.generation || this.stopped) {
+              void rm(file, { force: true });
+              return;
+            }
+            const previous = s.currentFile;
+            ns.installAnn(ann, upTo);
+            s.currentFile = file;
+            // The old file stays mapped until its index object is collected, and linked as long (graph-view.ts:
+            // its blocks are then freed off the event loop); unlinking this name is safe on POSIX.
+            if (previous !== undefined) void rm(previous, { force: true });
+          })
+          .catch((error: unknown) => this.logger.error({ index: indexId, message: (error as Error).message }, 'ANN publish failed: the graph did not map'))
+          .finally(() => {
+            s.installing = false;
+          });
       });
       return true;
     }
@@ -300,7 +320,7 @@ export class AnnBuilder {
       return true;
     }
     // Idle: the worker drops its copy; the next batch reloads it from the published file.
-    if (caughtUp && s.unpublished === 0 && s.inWorker && s.currentFile !== undefined && now - s.lastAddAt >= this.releaseAfterMs) {
+    if (caughtUp && s.unpublished === 0 && !s.installing && s.inWorker && s.currentFile !== undefined && now - s.lastAddAt >= this.releaseAfterMs) {
       s.inWorker = false;
       s.releasedFile = s.currentFile;
       void this.call({ type: 'drop', key: s.spec.key });

@@ -306,7 +306,7 @@ export class DurableIndex {
       const before = restored.get(g.namespace);
       const ns = index.namespaces.get(g.namespace);
       if (before === undefined || ns !== before.ns || ns.generation !== before.generation) continue; // renumbered by the log
-      if (attachGraph(index, ns, dir, g, logger, id)) graphsOpened++;
+      if (await attachGraph(index, ns, dir, g, logger, id)) graphsOpened++;
     }
     const seq = wals.length > 0 ? wals[wals.length - 1]! : Math.max(base, 1);
     const wal = await WalWriter.open(path.join(dir, walName(seq)));
@@ -598,14 +598,14 @@ function replaySnapshot(dir: string, name: string, index: VectorIndex, logger: L
 }
 
 /** Memory-maps a snapshot's graph for a namespace, after checking it is the file that was saved. */
-function attachGraph(index: VectorIndex, ns: NamespaceStore, dir: string, g: GraphRecord, logger: Logger, id: string): boolean {
+async function attachGraph(index: VectorIndex, ns: NamespaceStore, dir: string, g: GraphRecord, logger: Logger, id: string): Promise<boolean> {
   const file = path.join(dir, g.file);
   try {
     if (!existsSync(file)) throw new Error('graph file is missing');
     if (statSync(file).size !== g.bytes) throw new Error('graph file has the wrong size');
     if (checksumFileSync(file).crc32 !== g.crc32) throw new Error('graph file does not match its checksum');
     if (g.upTo > ns.slotCount) throw new Error('graph covers slots the snapshot does not have');
-    const ann = graphViews.view(file, mappedDir(dir), index.settings.metric, ns.dimension, index.annParams, g.maxNorm);
+    const ann = await graphViews.view(file, mappedDir(dir), index.settings.metric, ns.dimension, index.annParams, g.maxNorm);
     if (ann.size > g.upTo) throw new Error('graph holds more vectors than the slots it covers');
     ns.installAnn(ann, g.upTo);
     // The breadth multiplier calibrated for this graph (older snapshots: none, the builder calibrates it).

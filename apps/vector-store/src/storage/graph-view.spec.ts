@@ -1,4 +1,4 @@
-// A graph viewed on the event loop keeps a name of its own until its index object is collected and usearch's
+// A graph viewed by the store keeps a name of its own until its index object is collected and usearch's
 // destructor has closed it; only then is the link removed (where the kernel frees the file, off the event loop).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -47,8 +47,8 @@ describe('GraphViews', () => {
     const links = mappedDir(dir);
     const views = new GraphViews(UNLINK_AFTER_MS);
     // In a scope of its own: nothing refers to the view after it.
-    ((): void => {
-      const ann = views.view(file, links, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
+    await (async (): Promise<void> => {
+      const ann = await views.view(file, links, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
       expect(ann.size).toBe(300);
       expect(ann.search(new Float32Array(DIM).fill(0.1), 5)).toHaveLength(5);
       expect(ann.file).toBe(file);
@@ -72,9 +72,9 @@ describe('GraphViews', () => {
     const { dir, file } = savedGraph(100);
     const links = mappedDir(dir);
     const views = new GraphViews(0);
-    const kept = views.view(file, links, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
-    ((): void => {
-      views.view(file, links, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
+    const kept = await views.view(file, links, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
+    await (async (): Promise<void> => {
+      await views.view(file, links, 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
     })();
     expect(statSync(file).nlink).toBe(3);
     await collectedUntil(views, 1);
@@ -82,12 +82,12 @@ describe('GraphViews', () => {
     expect(kept.search(new Float32Array(DIM).fill(0.1), 3)).toHaveLength(3);
   });
 
-  it('still views the graph when the link cannot be made', () => {
+  it('still views the graph when the link cannot be made', async () => {
     const { dir, file } = savedGraph(50);
     const blocker = path.join(dir, 'not-a-directory');
     writeFileSync(blocker, '');
     const views = new GraphViews();
-    const ann = views.view(file, path.join(blocker, 'mapped'), 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
+    const ann = await views.view(file, path.join(blocker, 'mapped'), 'cosine', DIM, DEFAULT_ANN_PARAMS, 1);
     expect(ann.size).toBe(50);
     expect(views.linked).toBe(0);
     expect(statSync(file).nlink).toBe(1);

@@ -1,12 +1,12 @@
-// Graphs memory-mapped on the event loop (usearch `view`: the builder's published graphs, a snapshot's graph at
-// start) are unmapped and closed by usearch's destructor, which runs when V8 has collected the index object: a
-// N-API finalizer, run among the native immediates of the event loop. When that close is the file's last
-// reference (its names unlinked meanwhile: the builder removes a replaced graph's file at once, a superseded
-// snapshot's graph link goes with it), the kernel frees the file's page cache and blocks inside that close, on
-// the event loop: ~35 ms of the main thread's CPU for a 100k × 768 graph (ext4_evict_inode →
+// Graphs memory-mapped by the store (usearch `view`: the builder's published graphs, a snapshot's graph at start;
+// mapped on libuv's pool with the compiled binding) are unmapped and closed by usearch's destructor, which runs when
+// V8 has collected the index object: a N-API finalizer, run among the native immediates of the event loop. When that
+// close is the file's last reference (its names unlinked meanwhile: the builder removes a replaced graph's file at
+// once, a superseded snapshot's graph link goes with it), the kernel frees the file's page cache and blocks inside
+// that close, on the event loop: ~35 ms of the main thread's CPU for a 100k × 768 graph (ext4_evict_inode →
 // truncate_inode_pages_range under ~CompiledIndex, perf), and with the store's rare full collections (session 11:
-// --initial-old-space-size) the graphs replaced since the last one are finalized together, in one tick of
-// 50–150 ms (bench/RESULTS.md, session 12).
+// --initial-old-space-size) the graphs replaced since the last one are finalized together, in one tick of 50–150 ms
+// (bench/RESULTS.md, session 12).
 //
 // So each view holds one more name of its file, a hard link of its own (`<index>/ann/mapped/`), until its index
 // object has been collected and its destructor has closed the file: the close then frees nothing, and the link's
@@ -53,11 +53,12 @@ export class GraphViews {
   }
 
   /**
-   * Maps `file` read-only (UsearchAnn.view) and links it into `dir` for as long as the returned index object is
-   * alive. Without the link (it could not be made) the view works as before.
+   * Maps `file` read-only (UsearchAnn.viewAsync: off the event loop with the compiled binding) and links it into
+   * `dir` for as long as the returned index object is alive. Without the link (it could not be made) the view works
+   * as before.
    */
-  view(file: string, dir: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number): UsearchAnn {
-    const ann = UsearchAnn.view(file, metric, dimension, params, maxNorm);
+  async view(file: string, dir: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number): Promise<UsearchAnn> {
+    const ann = await UsearchAnn.viewAsync(file, metric, dimension, params, maxNorm);
     const link = path.join(dir, `${process.pid}-${++links}.usearch`);
     try {
       mkdirSync(dir, { recursive: true });

@@ -17,6 +17,11 @@ export interface CompiledIndex {
   save(path: string): void;
   load(path: string): void;
   view(path: string): void;
+  /**
+   * Conifer's binding only: `view` on a thread of libuv's pool, the file read back in 2 MB pages where the kernel
+   * can (native/usearch-binding.cpp). The index must not be used until it settles.
+   */
+  viewAsync?(path: string): Promise<void>;
 }
 
 type CompiledIndexClass = new (
