@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     store.natsUrl === undefined
       ? undefined
       : await JetStreamHub.connect({ servers: store.natsUrl, streamReplicas: store.natsStreamReplicas, prefix: store.natsPrefix }, logger);
-  const registry = await IndexRegistry.open(store.dataDir, logger, { annReleaseAfterMs: store.annReleaseAfterMs, annTargetRecall: store.annTargetRecall, annBuildNice: store.annBuildNice, ...(hub === undefined ? {} : { hub }) });
+  const registry = await IndexRegistry.open(store.dataDir, logger, { annReleaseAfterMs: store.annReleaseAfterMs, annTargetRecall: store.annTargetRecall, annBuildNice: store.annBuildNice, annBuildThreads: store.annBuildThreads, ...(hub === undefined ? {} : { hub }) });
   // The load read each snapshot file whole and decoded its records: tens of MB of buffers that are garbage
   // now, but resident until collected, and a store that only serves queries may not prompt a collection;
   // the load's allocation also grew the young generation, which only a memory-reducing collection shrinks.

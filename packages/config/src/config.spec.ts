@@ -53,6 +53,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ CONIFER_ANN_BUILD_NICE: '0' }).vectorStore.annBuildNice).toBe(0);
     expect(loadConfig({ CONIFER_ANN_BUILD_NICE: '19' }).vectorStore.annBuildNice).toBe(19);
     for (const bad of ['20', '-1', '2.5', 'low']) expect(() => loadConfig({ CONIFER_ANN_BUILD_NICE: bad })).toThrow(/CONIFER_ANN_BUILD_NICE/);
+    expect(loadConfig({}).vectorStore.annBuildThreads).toBe(0);
+    expect(loadConfig({ CONIFER_ANN_BUILD_THREADS: '3' }).vectorStore.annBuildThreads).toBe(3);
+    for (const bad of ['-1', '1.5', 'all', '257']) expect(() => loadConfig({ CONIFER_ANN_BUILD_THREADS: bad })).toThrow(/CONIFER_ANN_BUILD_THREADS/);
     expect(loadConfig({}).vectorStore.annBinding).toBe('compiled');
     expect(loadConfig({ CONIFER_ANN_BINDING: 'prebuilt' }).vectorStore.annBinding).toBe('prebuilt');
     expect(() => loadConfig({ CONIFER_ANN_BINDING: 'native' })).toThrow(/CONIFER_ANN_BINDING/);

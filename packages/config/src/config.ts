@@ -79,6 +79,7 @@ export const ENV_SCHEMA = {
   CONIFER_ANN_RELEASE_AFTER_MS: nonNegativeInt.default(10_000),
   CONIFER_ANN_TARGET_RECALL: z.coerce.number().min(0).max(1).default(0.98),
   CONIFER_ANN_BUILD_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  CONIFER_ANN_BUILD_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   CONIFER_ANN_BINDING: z.enum(['compiled', 'prebuilt']).default('compiled'),
   CONIFER_MALLOC_MMAP_THRESHOLD: z.coerce
     .number()
@@ -191,6 +192,11 @@ export interface ConiferConfig {
      * same): the graph takes the CPU that acknowledging writes and answering queries leave.
      */
     readonly annBuildNice: number;
+    /**
+     * Threads each graph insert batch runs on; 0: every core when the builder runs below the event loop (annBuildNice
+     * above 0: the event loop still gets its core when it wants it), one fewer otherwise.
+     */
+    readonly annBuildThreads: number;
     /**
      * The usearch binding the graphs run on: `compiled` (Conifer's build, made by the engine's build where a C++
      * toolchain exists; usearch's prebuilt one otherwise, with a warning) or `prebuilt` (usearch's own binary).
@@ -323,6 +329,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): ConiferConf
       annReleaseAfterMs: v.CONIFER_ANN_RELEASE_AFTER_MS,
       annTargetRecall: v.CONIFER_ANN_TARGET_RECALL,
       annBuildNice: v.CONIFER_ANN_BUILD_NICE,
+      annBuildThreads: v.CONIFER_ANN_BUILD_THREADS,
       annBinding: v.CONIFER_ANN_BINDING,
     }),
   });

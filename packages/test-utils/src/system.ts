@@ -135,6 +135,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     ...(process.env.CONIFER_VECTOR_STORE_PROTOCOL === undefined ? {} : { CONIFER_VECTOR_STORE_PROTOCOL: process.env.CONIFER_VECTOR_STORE_PROTOCOL }),
     // The usearch binding under test (`CONIFER_ANN_BINDING=prebuilt npm run bench` measures usearch's own binary).
     ...(process.env.CONIFER_ANN_BINDING === undefined ? {} : { CONIFER_ANN_BINDING: process.env.CONIFER_ANN_BINDING }),
+    // The graph builder's threads (`CONIFER_ANN_BUILD_THREADS=1 npm run bench`: the builder on one core).
+    ...(process.env.CONIFER_ANN_BUILD_THREADS === undefined ? {} : { CONIFER_ANN_BUILD_THREADS: process.env.CONIFER_ANN_BUILD_THREADS }),
     ...options.env,
   };
   const storeMain = options.storeMain ?? STORE_MAIN;

@@ -4,6 +4,7 @@
 // threads). Queries meanwhile scan the not-yet-indexed tail exactly, so results stay complete.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -129,11 +130,16 @@ export class AnnBuilder {
      * the unindexed tail is scanned exactly.
      */
     nice = 0,
+    /**
+     * Threads per insert batch; 0: every core when `nice` is above 0 (the builder then only takes what the event loop
+     * leaves, so it may have the other core too), else one fewer than the cores (the event loop keeps one).
+     */
+    threads = 0,
   ) {
     this.batchBuffers = new BatchBuffers(batch);
     // Named: the thread's name in /proc (CPU time per thread in bench/src/ingest-http.ts).
     // The worker's graphs run on this thread's usearch binding (main.ts chooses it from the configuration).
-    this.worker = new Worker(workerFile, { name: 'conifer-ann', workerData: { nice, binding: annBinding().kind } satisfies AnnWorkerData });
+    this.worker = new Worker(workerFile, { name: 'conifer-ann', workerData: { nice, threads: buildThreads(nice, threads), binding: annBinding().kind } satisfies AnnWorkerData });
     this.worker.unref();
     this.worker.on('message', (reply: AnnWorkerReply | AnnWorkerNotice) => {
       if ('warning' in reply) {
@@ -485,6 +491,12 @@ export class AnnBuilder {
     clearTimeout(timer);
     await this.worker.terminate();
   }
+}
+
+/** The threads an insert batch runs on (AnnBuilder's `threads`). */
+export function buildThreads(nice: number, threads: number, cores = availableParallelism()): number {
+  if (threads > 0) return threads;
+  return nice > 0 ? cores : Math.max(1, cores - 1);
 }
 
 /** Removes ANN files left by an earlier run (they are rebuilt; slot numbers may have changed). */

@@ -35,6 +35,8 @@ export type AnnWorkerRequest =
 export interface AnnWorkerData {
   /** The worker thread's nice value (AnnBuilder). */
   nice: number;
+  /** Threads per insert batch (AnnBuilder's buildThreads). */
+  threads: number;
   /** The usearch binding of the builder's thread, for this one's graphs too. */
   binding: AnnBindingKind;
 }
@@ -91,8 +93,6 @@ function timed<T>(c: Calibration, work: () => T): T {
  */
 const CALIBRATION_SLICE_MS = 100;
 
-/** Leave one core to the event loop that serves requests. */
-const THREADS = Math.max(1, availableParallelism() - 1);
 
 // A dropped graph's native memory is freed only when its JS wrapper is collected, and this thread
 // allocates too little JS to prompt a collection: an idle graph would stay resident (anonymous memory,
@@ -109,7 +109,7 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
             : UsearchAnn.load(request.loadFrom, spec.metric, spec.dimension, spec.params, spec.maxNorm);
         indexes.set(spec.key, ann);
       }
-      ann.add(request.slots, request.vectors, THREADS);
+      ann.add(request.slots, request.vectors, threads);
       return { id: request.id, ok: true, size: ann.size, buffers: { slots: request.slots.buffer as ArrayBuffer, vectors: request.vectors.buffer as ArrayBuffer } };
     }
     case 'publish': {
@@ -184,6 +184,8 @@ function handle(request: AnnWorkerRequest): AnnWorkerReply {
 }
 
 const data = workerData as AnnWorkerData | undefined;
+// A worker started without data (specs) leaves one core to the event loop.
+const threads = data?.threads ?? Math.max(1, availableParallelism() - 1);
 const binding = selectAnnBinding(data?.binding ?? 'compiled');
 if (binding.fallbackReason !== undefined && data?.binding === 'compiled') parentPort?.postMessage({ warning: `ANN worker: usearch's prebuilt binding: ${binding.fallbackReason}` } satisfies AnnWorkerNotice);
 const priorityError = lowerThreadPriority(data?.nice ?? 0);

@@ -44,6 +44,8 @@ export interface RegistryOptions extends DurableIndexOptions {
    * its caller's priority unless asked.
    */
   annBuildNice: number;
+  /** Threads per graph insert batch (0: AnnBuilder's choice by the nice value). */
+  annBuildThreads: number;
   /** How often to check whether the graphs have grown enough to be saved with a new snapshot. */
   graphSnapshotCheckMs: number;
   /** Set: indexes log to JetStream streams and this node holds replicas (unset: the local WAL). */
@@ -58,6 +60,7 @@ const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   annReleaseAfterMs: DEFAULT_RELEASE_AFTER_MS,
   annTargetRecall: 0.98,
   annBuildNice: 0,
+  annBuildThreads: 0,
   graphSnapshotCheckMs: 5000,
 };
 
@@ -122,6 +125,7 @@ export class IndexRegistry {
           registry.options.annReleaseAfterMs,
           registry.options.annTargetRecall,
           registry.options.annBuildNice,
+          registry.options.annBuildThreads,
         );
         registry.annBuilder.start();
       } else {
