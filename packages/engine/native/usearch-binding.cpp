@@ -1,12 +1,14 @@
 /**
  *  Conifer's build of usearch's Node.js binding: usearch 2.25.3's `javascript/lib.cpp` (Apache-2.0, Ash Vardanian,
- *  Unum Cloud), compiled by `build.ts` against usearch's own headers, with three changes for how the vector store
- *  uses a graph (see README.md "The compiled ANN binding"):
+ *  Unum Cloud), compiled by `build.ts` against usearch's own headers, with four changes for how the vector store
+ *  uses a graph (see README.md "The compiled usearch binding"):
  *   - `index_dense.hpp` is patched by `build.ts` so that a search first loads the first byte of every neighbour
  *     vector it is about to score (usearch passes no prefetch to its walk, and a software prefetch that misses
  *     the TLB is dropped on the VMs measured here); the loads overlap, the scoring then hits the cache.
  *   - an 8th constructor argument turns the key -> slot table off (`enable_key_lookups`): the store never looks a
  *     key up, and building that table is most of what `view` costs on a large graph.
+ *   - `viewAsync` maps a graph on libuv's pool, after dropping the file's page cache so that the mapping (advised
+ *     for huge pages and populated by `build.ts`'s patch of `index.hpp`) reads it back in 2 MB pages.
  *   - `view` does not re-reserve capacity (a viewed graph is read-only); `remove`, `contains` and `count` (they need
  *     the key table) and `exactSearch` (the engine calls usearch's own) are left out.
  */
