@@ -49,8 +49,8 @@ interface Patch {
 // The walk scores each unvisited neighbour of a candidate in turn, and at 1M nodes every neighbour's vector is a
 // cache (and TLB) miss. usearch's walk takes a prefetch callback but its dense index passes none; this one loads one
 // byte of each vector first, so the misses overlap instead of following one another. Real loads, not prefetch
-// instructions: those were dropped on the 2-vCPU VMs measured here (no gain), the loads cut a search's CPU 30–37 %
-// at 1M × 128 (bench/RESULTS.md, session 15).
+// instructions: those were dropped on the 2-vCPU VMs measured here (no gain on 4 KB pages; 1.5× the loads' CPU with
+// the graph on 2 MB pages, session 16), the loads cut a search's CPU 30–37 % at 1M × 128 (bench/RESULTS.md, session 15).
 const PATCHES: Patch[] = [
   {
     file: 'index_dense.hpp',
@@ -74,8 +74,13 @@ const PATCHES: Patch[] = [
     before: `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow);
             return search_result_t{std::move(typed_result), std::move(lock)};
         } else {`,
-    after: `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow,
-                                               vectors_touch_t{this});
+    // Without a predicate of its own, usearch still passes one that reads every accepted neighbour's node for its key
+    // (a removed entry's is \`free_key_\`): one more cache miss per neighbour, ~a third of the walk's CPU at 1M × 128
+    // (perf, session 16). Conifer never removes from a graph (deleted slots are dropped after the search), so no key
+    // is free and the walk is given no predicate at all: the same answers.
+    after: `            (void)allow;
+            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config,
+                                               dummy_predicate_t{}, vectors_touch_t{this});
             return search_result_t{std::move(typed_result), std::move(lock)};
         } else {`,
   },
@@ -84,6 +89,30 @@ const PATCHES: Patch[] = [
     file: 'index_dense.hpp',
     before: `                   : typed_->add(key, vector_data, metric, update_config, on_success);`,
     after: `                   : typed_->add(key, vector_data, metric, update_config, on_success, vectors_touch_t{this});`,
+  },
+  // Each step of the walk starts with the popped candidate's node (its neighbour list), another miss the loads above
+  // cannot overlap: the next candidate's node is loaded while this one's neighbours are scored. The heap's top may
+  // change meanwhile (a wasted load, nothing else). 1M × 128 at 709 candidates: ×0.90 on top of the patches above.
+  {
+    file: 'index.hpp',
+    before: `            neighbors_ref_t candidate_neighbors = neighbors_base_(node_at_(candidate.slot));
+
+            // Optional prefetching
+            if (!is_dummy<prefetch_at>()) {
+                candidates_range_t missing_candidates{*this, candidate_neighbors, visits};
+                prefetch(missing_candidates.begin(), missing_candidates.end());
+            }`,
+    after: `            neighbors_ref_t candidate_neighbors = neighbors_base_(node_at_(candidate.slot));
+
+            // Optional prefetching
+            if (!is_dummy<prefetch_at>()) {
+                candidates_range_t missing_candidates{*this, candidate_neighbors, visits};
+                if (!next.empty()) {
+                    unsigned char ahead = *reinterpret_cast<unsigned char const volatile*>(node_at_(next.top().slot).tape());
+                    asm volatile("" : : "r"(ahead));
+                }
+                prefetch(missing_candidates.begin(), missing_candidates.end());
+            }`,
   },
   // 2 MB pages for the walk. A viewed graph: its mapping is advised for huge pages and read in at once (the binding's
   // viewAsync drops the file's 4 KB page cache first, so the kernel reads it back in 2 MB folios; ext4 has had them
