@@ -295,7 +295,11 @@ export class AnnBuilder {
             // its blocks are then freed off the event loop); unlinking this name is safe on POSIX.
             if (previous !== undefined) void rm(previous, { force: true });
           })
-          .catch((error: unknown) => this.logger.error({ index: indexId, message: (error as Error).message }, 'ANN publish failed: the graph did not map'))
+          .catch((error: unknown) => {
+            this.logger.error({ index: indexId, message: (error as Error).message }, 'ANN publish failed: the graph did not map');
+            // Publish again (the worker still holds every slot sent); until then the tail is searched exactly.
+            s.unpublished = Math.max(s.unpublished, upTo - ns.annUpTo);
+          })
           .finally(() => {
             s.installing = false;
           });

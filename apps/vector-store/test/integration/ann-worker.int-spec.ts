@@ -2,11 +2,12 @@
 // loop, writes after it are still found (exact tail), compaction restarts the build, results stay right.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { parseDeleteRequest, parseQueryRequest, parseUpsertRequest } from '@conifer/contracts';
 import { pino } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { graphViews } from '../../src/storage/graph-view.js';
 import { IndexRegistry } from '../../src/storage/index-registry.js';
 import { refTopK, rng } from '@conifer/test-utils';
 
@@ -141,5 +142,27 @@ describe('ANN builder worker', () => {
     await until(() => registry.annIdle() && ns.ann !== undefined, 'the rebuild');
     expect(check()).toBeGreaterThanOrEqual(0.9);
     expect(existsSync(path.join(index.dir, 'ann'))).toBe(true);
+  }, 60_000);
+
+  it('publishes again when a published graph fails to map, and installs that one', async () => {
+    const random = rng(12);
+    const { index } = await registry.create('unmapped', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
+    const upsert = (from: number, n: number) => index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(from, n, random) })));
+    await upsert(0, 1000);
+    await until(() => registry.annIdle(), 'the first build');
+    const ns = index.index.namespaces.get('')!;
+    const installed = ns.ann;
+    // The next publish is mapped from a name that does not exist: usearch's own error, as for a file lost meanwhile.
+    const view = graphViews.view.bind(graphViews);
+    const spy = jest.spyOn(graphViews, 'view').mockImplementationOnce((file, ...rest) => view(`${file}.gone`, ...rest));
+    try {
+      await upsert(1000, 600);
+      await until(() => spy.mock.calls.length >= 2 && registry.annIdle(), 'a second publish after the failed one');
+      expect(ns.ann).not.toBe(installed);
+      expect(ns.annUpTo).toBe(ns.slotCount);
+      await expect(spy.mock.results[0]!.value).rejects.toThrow();
+    } finally {
+      spy.mockRestore();
+    }
   }, 60_000);
 });
