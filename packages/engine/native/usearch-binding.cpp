@@ -1,10 +1,11 @@
 /**
  *  Conifer's build of usearch's Node.js binding: usearch 2.25.3's `javascript/lib.cpp` (Apache-2.0, Ash Vardanian,
- *  Unum Cloud), compiled by `build.ts` against usearch's own headers, with four changes for how the vector store
- *  uses a graph (see README.md "The compiled usearch binding"):
- *   - `index_dense.hpp` is patched by `build.ts` so that a search first loads the first byte of every neighbour
+ *  Unum Cloud), compiled by `build.ts` against usearch's own headers, with four changes for how the vector store uses
+ *  a graph (see README.md "The compiled usearch binding"):
+ *   - usearch's headers are patched by `build.ts` so that a search first loads the first byte of every neighbour
  *     vector it is about to score (usearch passes no prefetch to its walk, and a software prefetch that misses
- *     the TLB is dropped on the VMs measured here); the loads overlap, the scoring then hits the cache.
+ *     the TLB is dropped on the VMs measured here; the loads overlap, the scoring then hits the cache), loads the
+ *     next candidate's node ahead, and reads no node for a key check (the store never removes from a graph).
  *   - an 8th constructor argument turns the key -> slot table off (`enable_key_lookups`): the store never looks a
  *     key up, and building that table is most of what `view` costs on a large graph.
  *   - `viewAsync` maps a graph on libuv's pool, after dropping the file's page cache so that the mapping (advised
