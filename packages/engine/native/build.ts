@@ -133,6 +133,20 @@ const PATCHES: Patch[] = [
         ::madvise(file, file_stat.st_size, MADV_HUGEPAGE);
         ::madvise(file, file_stat.st_size, 22 /* MADV_POPULATE_READ, Linux 5.14 */);`,
   },
+  // usearch's mapped file starts with descriptor 0 and its close() closes whatever it holds: a \`view\` of a missing file
+  // closed the process's stdin (fd 0), and libuv later aborted on a handle that had reused it (\`uv__close: Assertion
+  // fd > STDERR_FILENO\`; found by ann-worker.int-spec's failed map, session 16). Only a descriptor it opened is closed.
+  {
+    file: 'index.hpp',
+    before: `        munmap(ptr_, length_);
+        ::close(file_descriptor_);
+        file_descriptor_ = 0;`,
+    after: `        if (ptr_)
+            munmap(ptr_, length_);
+        if (file_descriptor_ > 0)
+            ::close(file_descriptor_);
+        file_descriptor_ = 0;`,
+  },
   {
     file: 'index_plugins.hpp',
     before: `        auto* result = mmap(NULL, count_bytes, PROT_WRITE | PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { graphViews } from '../../src/storage/graph-view.js';
 import { IndexRegistry } from '../../src/storage/index-registry.js';
 import { refTopK, rng } from '@conifer/test-utils';
+import { annBinding } from '@conifer/engine';
 
 const DIM = 16;
 let dataDir: string;
@@ -144,7 +145,9 @@ describe('ANN builder worker', () => {
     expect(existsSync(path.join(index.dir, 'ann'))).toBe(true);
   }, 60_000);
 
-  it('publishes again when a published graph fails to map, and installs that one', async () => {
+  // usearch's prebuilt binding closes descriptor 0 when a view fails (the compiled one is patched, engine
+  // usearch-binding.spec): a process that goes on after that can abort in libuv, so this runs on the compiled one only.
+  (annBinding().kind === 'compiled' ? it : it.skip)('publishes again when a published graph fails to map, and installs that one', async () => {
     const random = rng(12);
     const { index } = await registry.create('unmapped', { dimension: DIM, metric: 'cosine', vectorType: 'dense' });
     const upsert = (from: number, n: number) => index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(from, n, random) })));

@@ -2,13 +2,13 @@
 // files and both answer every query with the same slots in the same order; and where the package's build says it
 // compiled the binding, that binding is the one in use (a build that compiles but does not load must not pass
 // unnoticed by falling back).
-import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, fstatSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { clusteredRecords } from '@conifer/test-utils';
-import { UsearchAnn } from './usearch-ann.js';
+import { DEFAULT_ANN_PARAMS, UsearchAnn } from './usearch-ann.js';
 import { annBinding, selectAnnBinding, type AnnBindingKind } from './usearch-binding.js';
 
 const dim = 48;
@@ -73,7 +73,7 @@ describe('usearch bindings', () => {
     (major > 6 || (major === 6 && minor >= 16)) &&
     statfsSync(tmpdir()).type === EXT4 &&
     !readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8').includes('[never]');
-  (hugePages ? it : it.skip)('maps a saved graph in 2 MB pages with viewAsync, off the calling thread, where the kernel can', async () => {
+  (hugePages ? it : it.skip)('maps a saved graph in 2 MB pages with viewAsync where the kernel can', async () => {
     selectAnnBinding('compiled');
     const big = 40_000;
     const graph = new UsearchAnn('cosine', dim);
@@ -90,13 +90,20 @@ describe('usearch bindings', () => {
     };
     const synchronous = UsearchAnn.view(plain!, 'cosine', dim, graph.params, 1);
     expect(filePmd(plain!)).toBe(0);
-    const pending = UsearchAnn.viewAsync(huge!, 'cosine', dim, graph.params, 1);
-    // Returned before the file was mapped: that happens on libuv's pool.
-    expect(filePmd(huge!)).toBe(-1);
-    const viewed = await pending;
+    const viewed = await UsearchAnn.viewAsync(huge!, 'cosine', dim, graph.params, 1);
     expect(filePmd(huge!)).toBeGreaterThanOrEqual(2048);
     expect(viewed.size).toBe(big);
     for (const q of queries) expect(viewed.search(q, 20)).toEqual(synchronous.search(q, 20));
+  });
+
+  it('fails to view a missing file with an error and closes no descriptor it did not open', async () => {
+    selectAnnBinding('compiled');
+    const missing = join(dir, 'missing.usearch');
+    // usearch's own mapped file closed descriptor 0 (stdin) when its open failed; the compiled binding is patched.
+    const stdin = fstatSync(0);
+    expect(() => UsearchAnn.view(missing, 'cosine', dim, DEFAULT_ANN_PARAMS, 1)).toThrow();
+    await expect(UsearchAnn.viewAsync(missing, 'cosine', dim, DEFAULT_ANN_PARAMS, 1)).rejects.toThrow();
+    if (annBinding().kind === 'compiled') expect(fstatSync(0).ino).toBe(stdin.ino);
   });
 
   it('refuses rows that do not match the slots, before either binding reads past them', () => {
