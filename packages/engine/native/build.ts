@@ -71,15 +71,17 @@ const PATCHES: Patch[] = [
   },
   {
     file: 'index_dense.hpp',
-    before: `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow);
+    before: `            auto allow = [free_key_copy](member_cref_t const& member) noexcept {
+                return (vector_key_t)member.key != free_key_copy;
+            };
+            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config, allow);
             return search_result_t{std::move(typed_result), std::move(lock)};
         } else {`,
     // Without a predicate of its own, usearch still passes one that reads every accepted neighbour's node for its key
     // (a removed entry's is \`free_key_\`): one more cache miss per neighbour, ~a third of the walk's CPU at 1M × 128
     // (perf, session 16). Conifer never removes from a graph (deleted slots are dropped after the search), so no key
     // is free and the walk is given no predicate at all: the same answers.
-    after: `            (void)allow;
-            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config,
+    after: `            auto typed_result = typed_->search(vector_data, wanted, metric_proxy_t{*this}, search_config,
                                                dummy_predicate_t{}, vectors_touch_t{this});
             return search_result_t{std::move(typed_result), std::move(lock)};
         } else {`,
