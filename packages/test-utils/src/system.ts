@@ -89,6 +89,11 @@ async function waitReady(processHandle: RunningProcess, pathName: string, timeou
   throw new Error(`not ready after ${timeoutMs} ms:\n${processHandle.output()}`);
 }
 
+/** Those of `names` set in this process's environment, with their values. */
+function setVariables(...names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])));
+}
+
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
   // Each system gets its own database, so suites never see each other's tenants or indexes.
   const database = options.databaseUrl
@@ -131,12 +136,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     ...(options.redis === false
       ? {}
       : { REDIS_URL: options.redisUrl ?? process.env.REDIS_URL, CONIFER_REDIS_KEY_PREFIX: `${process.env.CONIFER_REDIS_KEY_PREFIX ?? 'conifer-e2e:'}${randomBytes(3).toString('hex')}:` }),
-    // The gateway → store protocol under test (the suites and benches run with either: `CONIFER_VECTOR_STORE_PROTOCOL=http npm test`).
-    ...(process.env.CONIFER_VECTOR_STORE_PROTOCOL === undefined ? {} : { CONIFER_VECTOR_STORE_PROTOCOL: process.env.CONIFER_VECTOR_STORE_PROTOCOL }),
-    // The usearch binding under test (`CONIFER_ANN_BINDING=prebuilt npm run bench` measures usearch's own binary).
-    ...(process.env.CONIFER_ANN_BINDING === undefined ? {} : { CONIFER_ANN_BINDING: process.env.CONIFER_ANN_BINDING }),
-    // The graph builder's threads (`CONIFER_ANN_BUILD_THREADS=1 npm run bench`: the builder on one core).
-    ...(process.env.CONIFER_ANN_BUILD_THREADS === undefined ? {} : { CONIFER_ANN_BUILD_THREADS: process.env.CONIFER_ANN_BUILD_THREADS }),
+    // Passed on where set: the gateway → store protocol under test (the suites and benches run with either:
+    // `CONIFER_VECTOR_STORE_PROTOCOL=http npm test`), the usearch binding (`CONIFER_ANN_BINDING=prebuilt npm run bench`
+    // measures usearch's own binary), the graph builder's threads (`CONIFER_ANN_BUILD_THREADS=1`: one core).
+    ...setVariables('CONIFER_VECTOR_STORE_PROTOCOL', 'CONIFER_ANN_BINDING', 'CONIFER_ANN_BUILD_THREADS'),
     ...options.env,
   };
   const storeMain = options.storeMain ?? STORE_MAIN;
