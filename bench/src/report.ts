@@ -106,3 +106,12 @@ export function report(): void {
   writeFileSync(path.join(dir, 'latest.md'), out);
   log(`\nresults: ${path.relative(process.cwd(), file)}`);
 }
+
+/**
+ * Issue 12 part 2's memory goal per vector, as a multiple of its raw float32 size: ≤ 0.75× at 768-d, ≤ 2× at 128-d
+ * (there the vector is small next to what every record keeps: id, metadata, postings, norm). The issue names those two
+ * sizes; dimensions between are held to the stricter one.
+ */
+export function memoryTargetRatio(dim: number): number {
+  return dim <= 128 ? 2 : 0.75;
+}

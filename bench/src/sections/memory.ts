@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { indexedUnitVectors, STORE_MAIN } from '@conifer/test-utils';
 import { MEMORY_ANN_WAIT, MEMORY_SIZES, MEMORY_STORE_MAIN } from '../options.ts';
-import { log, results, row } from '../report.ts';
+import { log, memoryTargetRatio, results, row } from '../report.ts';
 import { load, status, Store, type StoreMetrics } from '../store-process.ts';
 import { freePort, pool, progress, request, sleep } from '../util.ts';
 
@@ -24,9 +24,7 @@ const BATCH = 100;
 async function measureSize({ n, dim }: { n: number; dim: number }, storeMain: string): Promise<Record<string, unknown>> {
   const tag = `${n / 1000}k × ${dim}`;
   const raw = dim * 4;
-  // Issue 12's memory targets: ≤ 0.75× the raw float32 size for 768-d vectors, ≤ 2× for 128-d (there the
-  // vector is small next to what every record keeps: id, metadata, postings, norm).
-  const target = (dim <= 128 ? 2 : 0.75) * raw;
+  const target = memoryTargetRatio(dim) * raw;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'conifer-bench-memory-'));
   const store = new Store(storeMain, dataDir, await freePort());
   const out: Record<string, unknown> = { n, dim, loadAtStart: load() };

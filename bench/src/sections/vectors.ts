@@ -13,7 +13,7 @@ import { benchData, FILTER_1, FILTER_10 } from '../bench-data.ts';
 import { annCalibration, annPending, waitAnnCalibrated, annQueries, bench, createIndex, deleteIndex, loadTest, waitAnnBuilt } from '../harness.ts';
 import { findNginx, startNginx } from '../nginx.ts';
 import { ANN_WAIT, BASE_GATEWAY_MAIN, DATA_KIND, type DatasetSpec, DIRECT_INGEST_FIRST, DIRECT_INGEST_MAX, INGEST_CONCURRENCY, LOAD_SECONDS, QUERIES, RESTART_ANN_WAIT } from '../options.ts';
-import { log, results, row } from '../report.ts';
+import { log, memoryTargetRatio, results, row } from '../report.ts';
 import { load, status } from '../store-process.ts';
 import { cpuSeconds, cpuTime, json, percentile, pool, progress, request, rssBytes, sleep, storeThreadCpu } from '../util.ts';
 
@@ -182,7 +182,7 @@ export async function datasetSection(spec: DatasetSpec): Promise<void> {
   if (!restart) {
     const perVector = (rssAfter - bench.storeBaselineRss) / n;
     section.memory.bytesPerVector = perVector;
-    row('memory', `${tag} store RSS per vector`, perVector, 'B', { reference: dim * 4, refLabel: 'raw float32', target: 0.75 * dim * 4, note: 'RSS growth of the fresh store, ANN built' });
+    row('memory', `${tag} store RSS per vector`, perVector, 'B', { reference: dim * 4, refLabel: 'raw float32', target: memoryTargetRatio(dim) * dim * 4, note: 'RSS growth of the fresh store, ANN built' });
   } else {
     const growth = (rssAfter - rssBefore) / n;
     section.memory.growthPerVector = growth;
@@ -439,7 +439,7 @@ async function restartSection(section: Record<string, any>, index: { host: strin
   if (ann.seconds !== undefined) {
     row('restart', `${tag} restart → ANN index rebuilt`, section.restart.annRebuiltSeconds, 's');
     section.memory.bytesPerVector = (rss - bench.storeBaselineRss) / n;
-    row('memory', `${tag} store RSS per vector (restarted, ANN built)`, section.memory.bytesPerVector, 'B', { reference: dim * 4, refLabel: 'raw float32', target: 0.75 * dim * 4 });
+    row('memory', `${tag} store RSS per vector (restarted, ANN built)`, section.memory.bytesPerVector, 'B', { reference: dim * 4, refLabel: 'raw float32', target: memoryTargetRatio(dim) * dim * 4 });
   } else {
     row('restart', `${tag} restart → ANN index rebuilt`, undefined, 's', { note: `not reached: ${ann.pending} vectors still pending after ${RESTART_ANN_WAIT} s` });
   }
