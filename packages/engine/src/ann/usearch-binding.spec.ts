@@ -63,6 +63,21 @@ describe('usearch bindings', () => {
     expect(new Set(answers.map((a) => a[0])).size).toBeGreaterThan(5);
   });
 
+  // The compiled binding's insert walk loads ahead (native/build.ts): loads only, so one thread inserting the same rows
+  // must build the very graph usearch's own binary builds.
+  it('builds, on one thread, the same graph file as the prebuilt binding', () => {
+    const files = (['compiled', 'prebuilt'] as AnnBindingKind[]).map((kind) => {
+      selectAnnBinding(kind);
+      const graph = new UsearchAnn('cosine', dim);
+      graph.add(slots, values, 1);
+      const file = join(dir, `one-thread-${kind}.usearch`);
+      graph.save(file);
+      return readFileSync(file);
+    });
+    expect(files[0]!.length).toBeGreaterThan(n * dim);
+    expect(files[0]!.equals(files[1]!)).toBe(true);
+  });
+
   // Linux 6.16 caches ext4 files in large folios; the compiled binding's viewAsync drops the 4 KB pages the writer left
   // and reads the file back through a mapping advised for huge pages (native/build.ts). Elsewhere (another kernel or
   // file system, THP off) the view works on 4 KB pages and this is skipped.
