@@ -5,7 +5,7 @@
 export { VectorIndex, DEFAULT_SEARCH_OPTIONS } from './vector-index.js';
 export { NamespaceCatalog } from './namespace/catalog.js';
 export { NamespaceStore, type FrozenNamespace, type SlotRecord, type VectorSegment } from './namespace/namespace-store.js';
-export { UsearchAnn, DEFAULT_ANN_PARAMS, type AnnParams } from './ann/usearch-ann.js';
+export { UsearchAnn, DEFAULT_ANN_PARAMS, type AnnParams, type FileChecksum } from './ann/usearch-ann.js';
 export { annBinding, selectAnnBinding, type AnnBinding, type AnnBindingKind, type CompiledIndex } from './ann/usearch-binding.js';
 export { UsearchGraphFile, type GraphBytes } from './ann/graph-file.js';
 export { MIN_BREADTH_SCALE } from './types.js';

@@ -9,13 +9,10 @@
 // missing or does not match its checksum is ignored (the namespace is searched exactly and rebuilt). A
 // torn or corrupt tail of the last log is dropped (and truncated away).
 import {
-  closeSync,
   existsSync,
   linkSync,
-  openSync,
   readdirSync,
   readFileSync,
-  readSync,
   rmSync,
   statSync,
   truncateSync,
@@ -65,12 +62,11 @@ const graphName = (seq: number, k: number): string => `snapshot-${String(seq).pa
 const valuesName = (seq: number, k: number): string => `snapshot-${String(seq).padStart(8, '0')}.values-${k}.f32`;
 /** Files that belong to one snapshot (besides its .bin). */
 const SNAPSHOT_PART = /^snapshot-(\d+)\.(graph-\d+\.usearch|values-\d+\.f32)$/;
-const CHECKSUM_CHUNK = 8 * 1024 * 1024;
 /** A deferred compaction runs in slices of about this long, between requests (the 50 ms stall budget). */
 const COMPACTION_SLICE_MS = 4;
 /** Slots copied between two looks at the clock (≈ 0.5–2 ms at 768-d). */
 const COMPACTION_ROWS = 128;
-/** Asynchronous checksums read smaller slices: each CRC-32 of a slice runs on the event loop. */
+/** Checksums read slices this large: each CRC-32 of a slice runs on the event loop. */
 const ASYNC_CHECKSUM_CHUNK = 1024 * 1024;
 
 /** fsync of a directory without blocking the event loop. */
@@ -114,24 +110,6 @@ async function checksumFile(file: string): Promise<{ bytes: number; crc32: numbe
   }
 }
 
-/** Size and CRC-32 of a file, synchronously (recovery, before the server listens). */
-function checksumFileSync(file: string): { bytes: number; crc32: number } {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(CHECKSUM_CHUNK);
-    let crc = 0;
-    let bytes = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, 0, CHECKSUM_CHUNK, bytes);
-      if (n === 0) break;
-      crc = crc32(buffer.subarray(0, n), crc);
-      bytes += n;
-    }
-    return { bytes, crc32: crc };
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * What a snapshot can save of the memory-mapped graphs: the live slots they cover, and what their breadth
@@ -597,15 +575,17 @@ function replaySnapshot(dir: string, name: string, index: VectorIndex, logger: L
   return undefined;
 }
 
-/** Memory-maps a snapshot's graph for a namespace, after checking it is the file that was saved. */
+/**
+ * Memory-maps a snapshot's graph for a namespace, once it is checked to be the file that was saved (its size and CRC-32,
+ * checked by the view on the read that brings the file in: UsearchAnn.viewAsync).
+ */
 async function attachGraph(index: VectorIndex, ns: NamespaceStore, dir: string, g: GraphRecord, logger: Logger, id: string): Promise<boolean> {
   const file = path.join(dir, g.file);
   try {
     if (!existsSync(file)) throw new Error('graph file is missing');
     if (statSync(file).size !== g.bytes) throw new Error('graph file has the wrong size');
-    if (checksumFileSync(file).crc32 !== g.crc32) throw new Error('graph file does not match its checksum');
     if (g.upTo > ns.slotCount) throw new Error('graph covers slots the snapshot does not have');
-    const ann = await graphViews.view(file, mappedDir(dir), index.settings.metric, ns.dimension, index.annParams, g.maxNorm);
+    const ann = await graphViews.view(file, mappedDir(dir), index.settings.metric, ns.dimension, index.annParams, g.maxNorm, { bytes: g.bytes, crc32: g.crc32 });
     if (ann.size > g.upTo) throw new Error('graph holds more vectors than the slots it covers');
     ns.installAnn(ann, g.upTo);
     // The breadth multiplier calibrated for this graph (older snapshots: none, the builder calibrates it).

@@ -3,10 +3,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { DEFAULT_ANN_PARAMS, UsearchAnn } from '@conifer/engine';
+import { DEFAULT_ANN_PARAMS, selectAnnBinding, UsearchAnn, type AnnBindingKind } from '@conifer/engine';
 import { collectGarbage } from './collect-garbage.js';
-import { GraphViews, mappedDir, UNLINK_AFTER_MS } from './graph-view.js';
+import { checkGraphFile, GraphViews, mappedDir, UNLINK_AFTER_MS } from './graph-view.js';
 
 const DIM = 8;
 let dirs: string[] = [];
@@ -91,5 +92,27 @@ describe('GraphViews', () => {
     expect(ann.size).toBe(50);
     expect(views.linked).toBe(0);
     expect(statSync(file).nlink).toBe(1);
+  });
+
+  // A snapshot's graph at start: viewed only if it is the file the snapshot recorded. The compiled binding checks it
+  // on the view's own read; usearch's prebuilt one cannot, so the store reads it for the CRC first.
+  it.each(['compiled', 'prebuilt'] as AnnBindingKind[])('views a graph only if its size and CRC-32 match (%s binding)', async (kind) => {
+    selectAnnBinding(kind);
+    try {
+      const { dir, file } = savedGraph(300);
+      const bytes = readFileSync(file);
+      const expected = { bytes: bytes.length, crc32: crc32(bytes) };
+      const views = new GraphViews();
+      const ann = await views.view(file, mappedDir(dir), 'cosine', DIM, DEFAULT_ANN_PARAMS, 1, expected);
+      expect(ann.size).toBe(300);
+      await expect(views.view(file, mappedDir(dir), 'cosine', DIM, DEFAULT_ANN_PARAMS, 1, { ...expected, bytes: expected.bytes - 1 })).rejects.toThrow('wrong size');
+      bytes[bytes.length >> 1] ^= 0xff;
+      writeFileSync(file, bytes);
+      await expect(views.view(file, mappedDir(dir), 'cosine', DIM, DEFAULT_ANN_PARAMS, 1, expected)).rejects.toThrow('does not match its checksum');
+      expect(() => checkGraphFile(file, expected)).toThrow('does not match its checksum');
+      expect(() => checkGraphFile(file, { ...expected, crc32: crc32(bytes) })).not.toThrow();
+    } finally {
+      selectAnnBinding('compiled');
+    }
   });
 });

@@ -12,10 +12,11 @@
 // object has been collected and its destructor has closed the file: the close then frees nothing, and the link's
 // removal afterwards (fs.rm: libuv's thread pool) is where the kernel frees the file. The unmapping itself stays
 // on the event loop (a few ms per graph at 100k × 768; the destructor's).
-import { linkSync, mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { UsearchAnn, type AnnParams, type Metric } from '@conifer/engine';
+import { crc32 } from 'node:zlib';
+import { UsearchAnn, type AnnParams, type FileChecksum, type Metric } from '@conifer/engine';
 
 /**
  * How long after the index object is found collected its link is removed. Its FinalizationRegistry callback and
@@ -53,12 +54,18 @@ export class GraphViews {
   }
 
   /**
-   * Maps `file` read-only (UsearchAnn.viewAsync: off the event loop with the compiled binding) and links it into
-   * `dir` for as long as the returned index object is alive. Without the link (it could not be made) the view works
-   * as before.
+   * Maps `file` read-only (UsearchAnn.viewAsync: off the event loop with the compiled binding; with `expected`, only
+   * if the file has that size and CRC-32) and links it into `dir` for as long as the returned index object is alive.
+   * Without the link (it could not be made) the view works as before.
    */
-  async view(file: string, dir: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number): Promise<UsearchAnn> {
-    const ann = await UsearchAnn.viewAsync(file, metric, dimension, params, maxNorm);
+  async view(file: string, dir: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number, expected?: FileChecksum): Promise<UsearchAnn> {
+    let checkOnView = expected;
+    if (expected !== undefined && !UsearchAnn.viewChecksFiles()) {
+      // usearch's prebuilt binding views without checking: the file is read for its CRC first (the view reads it again).
+      checkGraphFile(file, expected);
+      checkOnView = undefined;
+    }
+    const ann = await UsearchAnn.viewAsync(file, metric, dimension, params, maxNorm, checkOnView);
     const link = path.join(dir, `${process.pid}-${++links}.usearch`);
     try {
       mkdirSync(dir, { recursive: true });
@@ -74,3 +81,24 @@ export class GraphViews {
 
 /** The store's views (one registry for the process). */
 export const graphViews = new GraphViews();
+
+const CHECK_CHUNK = 8 * 1024 * 1024;
+
+/** Throws unless the file has `expected`'s size and CRC-32 (a read on this thread: recovery, before the server listens). */
+export function checkGraphFile(file: string, expected: FileChecksum): void {
+  const fd = openSync(file, 'r');
+  try {
+    if (fstatSync(fd).size !== expected.bytes) throw new Error('graph file has the wrong size');
+    const buffer = Buffer.allocUnsafe(CHECK_CHUNK);
+    let crc = 0;
+    for (let at = 0; ; ) {
+      const n = readSync(fd, buffer, 0, CHECK_CHUNK, at);
+      if (n === 0) break;
+      crc = crc32(buffer.subarray(0, n), crc);
+      at += n;
+    }
+    if (crc !== expected.crc32) throw new Error('graph file does not match its checksum');
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -80,13 +80,21 @@ export class UsearchAnn {
 
   /**
    * `view` off the calling thread where the binding offers it (Conifer's compiled one: on libuv's pool, the file
-   * read back and mapped in 2 MB pages where the kernel can); else `view` itself.
+   * read back and mapped in 2 MB pages where the kernel can); else `view` itself. With `expected`, the file must
+   * have that size and CRC-32 or nothing is viewed (the error says which), checked on the read that brings the file
+   * in: only where `viewChecksFiles()` (usearch's prebuilt binding cannot; callers check such a file first).
    */
-  static async viewAsync(path: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number): Promise<UsearchAnn> {
+  static async viewAsync(path: string, metric: Metric, dimension: number, params: AnnParams, maxNorm: number, expected?: FileChecksum): Promise<UsearchAnn> {
     const ann = UsearchAnn.forView(metric, dimension, params, maxNorm);
-    if (ann.index.viewAsync === undefined) ann.index.view(path);
-    else await ann.index.viewAsync(path);
+    if (ann.index.viewAsync !== undefined) await ann.index.viewAsync(path, expected?.bytes, expected?.crc32);
+    else if (expected !== undefined) throw new Error("usearch's prebuilt binding cannot check a graph file as it views it: check the file first");
+    else ann.index.view(path);
     return ann.viewed(path);
+  }
+
+  /** Whether `viewAsync` can check a file's size and CRC-32 as it views it (the binding in use is Conifer's compiled one). */
+  static viewChecksFiles(): boolean {
+    return annBinding().kind === 'compiled';
   }
 
   private static forView(metric: Metric, dimension: number, params: AnnParams, maxNorm: number): UsearchAnn {
@@ -157,4 +165,10 @@ function augmentQuery(query: Float32Array): Float32Array {
   const out = new Float32Array(query.length + 1);
   out.set(query);
   return out;
+}
+
+/** A file's size and CRC-32 (zlib's), as a snapshot records its graph. */
+export interface FileChecksum {
+  bytes: number;
+  crc32: number;
 }

@@ -2,13 +2,14 @@
 // files and both answer every query with the same slots in the same order; and where the package's build says it
 // compiled the binding, that binding is the one in use (a build that compiles but does not load must not pass
 // unnoticed by falling back).
-import { existsSync, fstatSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, fstatSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { clusteredRecords } from '@conifer/test-utils';
-import { DEFAULT_ANN_PARAMS, UsearchAnn } from './usearch-ann.js';
+import { DEFAULT_ANN_PARAMS, type FileChecksum, UsearchAnn } from './usearch-ann.js';
 import { annBinding, selectAnnBinding, type AnnBindingKind } from './usearch-binding.js';
 
 const dim = 48;
@@ -19,6 +20,10 @@ records.forEach((r, i) => values.set(r.values, i * dim));
 const slots = Int32Array.from({ length: n }, (_, i) => i * 3 + 1);
 const queries = clusteredRecords(25, dim, 32).map((r) => Float32Array.from(r.values));
 const status = fileURLToPath(new URL('../../native/build/status.json', import.meta.url));
+const checksumOf = (file: string): FileChecksum => {
+  const bytes = readFileSync(file);
+  return { bytes: bytes.length, crc32: crc32(bytes) };
+};
 
 describe('usearch bindings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'conifer-binding-'));
@@ -109,6 +114,36 @@ describe('usearch bindings', () => {
     expect(filePmd(huge!)).toBeGreaterThanOrEqual(2048);
     expect(viewed.size).toBe(big);
     for (const q of queries) expect(viewed.search(q, 20)).toEqual(synchronous.search(q, 20));
+    // Checked on the way in: the check's read leaves the file cached in 2 MB folios, which the view then maps.
+    const checkedFile = join(dir, 'checked.usearch');
+    graph.save(checkedFile);
+    const checked = await UsearchAnn.viewAsync(checkedFile, 'cosine', dim, graph.params, 1, checksumOf(checkedFile));
+    expect(filePmd(checkedFile)).toBeGreaterThanOrEqual(2048);
+    for (const q of queries) expect(checked.search(q, 20)).toEqual(synchronous.search(q, 20));
+  });
+
+  it('views a graph only if it has the size and CRC-32 given (compiled binding), or refuses to be asked (prebuilt)', async () => {
+    const graph = new UsearchAnn('cosine', dim);
+    graph.add(slots, values, 2);
+    const file = join(dir, 'checked.usearch');
+    graph.save(file);
+    const saved = checksumOf(file);
+    selectAnnBinding('prebuilt');
+    expect(UsearchAnn.viewChecksFiles()).toBe(false);
+    await expect(UsearchAnn.viewAsync(file, 'cosine', dim, graph.params, 1, saved)).rejects.toThrow('cannot check');
+    if (selectAnnBinding('compiled').kind !== 'compiled') return; // the binding was not compiled here
+    expect(UsearchAnn.viewChecksFiles()).toBe(true);
+    const viewed = await UsearchAnn.viewAsync(file, 'cosine', dim, graph.params, 1, saved);
+    expect(queries.map((q) => Array.from(viewed.search(q, 40)))).toEqual(queries.map((q) => Array.from(graph.search(q, 40))));
+    await expect(UsearchAnn.viewAsync(file, 'cosine', dim, graph.params, 1, { ...saved, crc32: (saved.crc32 + 1) >>> 0 })).rejects.toThrow(
+      'graph file does not match its checksum',
+    );
+    await expect(UsearchAnn.viewAsync(file, 'cosine', dim, graph.params, 1, { ...saved, bytes: saved.bytes + 1 })).rejects.toThrow('graph file has the wrong size');
+    // One byte of a node flipped (a torn or damaged file): refused before usearch parses it.
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    await expect(UsearchAnn.viewAsync(file, 'cosine', dim, graph.params, 1, saved)).rejects.toThrow('graph file does not match its checksum');
   });
 
   it('fails to view a missing file with an error and closes no descriptor it did not open', async () => {

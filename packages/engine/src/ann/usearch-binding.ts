@@ -19,9 +19,11 @@ export interface CompiledIndex {
   view(path: string): void;
   /**
    * Conifer's binding only: `view` on a thread of libuv's pool, the file read back in 2 MB pages where the kernel
-   * can (native/usearch-binding.cpp). The index must not be used until it settles.
+   * can (native/usearch-binding.cpp). With `bytes` and `crc32`, the file is viewed only if it has that size and CRC-32
+   * (checked on the same read); otherwise the promise rejects and nothing is viewed. The index must not be used until
+   * it settles.
    */
-  viewAsync?(path: string): Promise<void>;
+  viewAsync?(path: string, bytes?: number, crc32?: number): Promise<void>;
 }
 
 type CompiledIndexClass = new (
