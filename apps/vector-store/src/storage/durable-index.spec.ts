@@ -124,12 +124,16 @@ describe('DurableIndex', () => {
     await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: vectors(1000, 3) })));
     await index.close();
     const files = readdirSync(dir);
-    // One snapshot: its records and one values file per namespace. How many the log's size started in the background
-    // before the explicit one depends on how fast they ran (3 or 4 in all, seen under load); at least one did.
+    // One snapshot: its records and each namespace's values files (parts kept from earlier snapshots, then one for the
+    // rows since). How many the log's size started in the background before the explicit one depends on how fast they
+    // ran (3 or 4 in all, seen under load); at least one did.
     const snapshots = files.filter((f) => f.startsWith('snapshot-')).sort();
     const generation = /^snapshot-(\d+)\.bin$/.exec(snapshots[0] ?? '')?.[1] ?? '';
     expect(Number(generation)).toBeGreaterThanOrEqual(2);
-    expect(snapshots).toEqual([`snapshot-${generation}.bin`, `snapshot-${generation}.values-0.f32`, `snapshot-${generation}.values-1.f32`]);
+    expect(snapshots[0]).toBe(`snapshot-${generation}.bin`);
+    const parts = snapshots.slice(1);
+    expect(parts.every((f) => new RegExp(`^snapshot-${generation}\\.values-[01]-\\d+\\.f32$`).test(f))).toBe(true);
+    expect(new Set(parts.map((f) => f.split('.')[1]!.split('-')[1]))).toEqual(new Set(['0', '1']));
     expect(files.filter((f) => f.startsWith('wal-'))).toHaveLength(1);
 
     const reopened = await DurableIndex.load('idx', dir, options, logger);
@@ -194,7 +198,9 @@ describe('concurrent snapshots', () => {
     await Promise.all([background, index.snapshot(), index.snapshot(), upsert]);
     await index.close();
     const files = readdirSync(dir);
-    expect(files.filter((f) => f.startsWith('snapshot-')).sort()).toEqual(['snapshot-00000004.bin', 'snapshot-00000004.values-0.f32']);
+    const snapshot = files.filter((f) => f.startsWith('snapshot-')).sort();
+    expect(snapshot[0]).toBe('snapshot-00000004.bin');
+    expect(snapshot.slice(1).every((f) => /^snapshot-00000004\.values-0-\d+\.f32$/.test(f))).toBe(true);
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const reopened = await DurableIndex.load('idx', dir, DEFAULT_DURABLE_OPTIONS, logger);
     expect(reopened.index.totalVectorCount).toBe(2001);
@@ -285,12 +291,89 @@ describe('values served from the snapshot values files', () => {
     expect(again.valueSegment?.upTo).toBe(5000);
     expect(again.residentSlots).toBe(301);
     check(reopened);
-    // A second snapshot saves the tail too and removes the first snapshot's files.
+    // A second snapshot saves the tail too and removes the first snapshot's files. It keeps the first one's values (5000
+    // rows, more than twice the tail's 301: linked, not written again) and writes the tail's into a part of its own.
     await reopened.snapshot();
     expect(again.residentSlots).toBe(0);
-    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-')).sort()).toEqual(['snapshot-00000003.bin', 'snapshot-00000003.values-0.f32']);
+    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-')).sort()).toEqual([
+      'snapshot-00000003.bin',
+      'snapshot-00000003.values-0-0.f32',
+      'snapshot-00000003.values-0-1.f32',
+    ]);
+    expect(statSync(path.join(dir, 'snapshot-00000003.values-0-0.f32')).size).toBe(5000 * dim * 4);
+    expect(statSync(path.join(dir, 'snapshot-00000003.values-0-1.f32')).size).toBe(301 * dim * 4);
     check(reopened);
     await reopened.close();
+  });
+
+  it('keeps earlier snapshots\' values files as parts, writes each row a few times, and restores every value from them', async () => {
+    const dir = path.join(tempDir(), 'idx');
+    const options = { ...DEFAULT_DURABLE_OPTIONS, snapshotOnClose: false };
+    let index = await DurableIndex.create('idx', dir, { dimension: dim, metric: 'euclidean', vectorType: 'dense' }, options, logger);
+    const live = new Map<string, number[]>();
+    const partsOf = () => readdirSync(dir).filter((f) => /^snapshot-\d+\.values-0-\d+\.f32$/.test(f));
+    let written = 0;
+    for (let round = 0; round < 12; round++) {
+      const batch = make(`r${round}-`, 100 + 40 * round);
+      await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: batch })));
+      for (const r of batch) live.set(r.id, r.values);
+      if (round === 5) {
+        // A deletion and an update with new values: the deleted row stays in a kept part (never read), the update
+        // appends a row.
+        await index.mutate(index.index.prepareDelete(parseDeleteRequest({ ids: ['r0-0', 'r3-7'] })));
+        live.delete('r0-0');
+        live.delete('r3-7');
+        const values = live.get('r1-1')!.map((v) => v / 2);
+        await index.mutate(index.index.prepareUpdate(parseUpdateRequest({ id: 'r1-1', values })));
+        live.set('r1-1', values);
+      }
+      if (round === 8) {
+        // A restart between snapshots: the next one keeps the parts the restored snapshot named.
+        await index.close();
+        index = await DurableIndex.load('idx', dir, options, logger);
+      }
+      const before = new Map(partsOf().map((f) => [f, statSync(path.join(dir, f)).ino]));
+      await index.snapshot();
+      const parts = partsOf();
+      // Rows written by this snapshot: those of its parts that are new files (the others are links to the last one's).
+      const inodes = new Set(before.values());
+      written += parts.filter((f) => !inodes.has(statSync(path.join(dir, f)).ino)).reduce((n, f) => n + statSync(path.join(dir, f)).size / (dim * 4), 0);
+      const slots = index.index.namespaces.get('')!.slotCount;
+      // Each part holds at least twice the rows of the part after it: O(log slots) parts.
+      const partIndex = (f: string): number => Number(/-(\d+)\.f32$/.exec(f)![1]);
+      const sizes = parts.sort((a, b) => partIndex(a) - partIndex(b)).map((f) => statSync(path.join(dir, f)).size / (dim * 4));
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(slots);
+      for (let i = 0; i + 1 < sizes.length; i++) expect(sizes[i]!).toBeGreaterThanOrEqual(2 * sizes[i + 1]!);
+      expect(sizes.length).toBeLessThanOrEqual(Math.ceil(Math.log2(slots)));
+    }
+    const slots = index.index.namespaces.get('')!.slotCount;
+    // Written again at every snapshot, the rows would have been written Σ slots-so-far times; here a few times each.
+    expect(written).toBeLessThan(3 * slots);
+    const check = (idx: DurableIndex) => {
+      const ids = [...live.keys()];
+      const got = idx.index.fetch({ namespace: '', ids }).records;
+      expect(got).toHaveLength(ids.length);
+      for (const r of got) expect(Array.from(r.values!)).toEqual(live.get(r.id)!.map(Math.fround));
+      expect(idx.index.fetch({ namespace: '', ids: ['r0-0', 'r3-7'] }).records).toEqual([]);
+      const q = make('q', 1)[0]!.values;
+      const expected = refTopK('euclidean', q, [...live].map(([id, values]) => ({ id, values })), undefined, 10).map((m) => m.id);
+      expect(idx.index.query(parseQueryRequest({ vector: q, topK: 10 })).matches.map((m) => m.id)).toEqual(expected);
+    };
+    check(index);
+    await index.close();
+    const reopened = await DurableIndex.load('idx', dir, options, logger);
+    expect(reopened.index.namespaces.get('')!.residentSlots).toBe(0);
+    check(reopened);
+    // A compaction renumbers the slots: the next snapshot writes the namespace's values whole, in one part.
+    const doomed = [...live.keys()].filter((_, i) => i % 2 === 0);
+    for (let i = 0; i < doomed.length; i += 1000) await reopened.mutate(reopened.index.prepareDelete(parseDeleteRequest({ ids: doomed.slice(i, i + 1000) })));
+    for (const id of doomed) live.delete(id);
+    while (reopened.index.compactionPending) await new Promise((resolve) => setTimeout(resolve, 5));
+    await reopened.snapshot();
+    expect(partsOf()).toHaveLength(1);
+    check(reopened);
+    await reopened.close();
+    check(await DurableIndex.load('idx', dir, options, logger));
   });
 
   it('removes the values files of a snapshot interrupted before its .bin was renamed into place', async () => {
@@ -302,11 +385,13 @@ describe('values served from the snapshot values files', () => {
     await index.snapshot();
     await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: records.slice(200) })));
     await index.close();
-    // What a kill -9 in the middle of the next snapshot leaves: its values file and temporary .bin.
+    // What a kill -9 in the middle of the next snapshot leaves: its values files (as this version and the one before
+    // parts name them) and temporary .bin.
+    writeFileSync(path.join(dir, 'snapshot-00000003.values-0-1.f32'), Buffer.alloc(100 * dim * 4));
     writeFileSync(path.join(dir, 'snapshot-00000003.values-0.f32'), Buffer.alloc(100 * dim * 4));
     writeFileSync(path.join(dir, 'snapshot-00000003.bin.tmp'), Buffer.alloc(10));
     const reopened = await DurableIndex.load('idx', dir, options, logger);
-    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-')).sort()).toEqual(['snapshot-00000002.bin', 'snapshot-00000002.values-0.f32']);
+    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-')).sort()).toEqual(['snapshot-00000002.bin', 'snapshot-00000002.values-0-0.f32']);
     expect(reopened.index.totalVectorCount).toBe(300);
     const got = reopened.index.fetch({ namespace: '', ids: ['k0', 'k199', 'k200', 'k299'] }).records;
     expect(got).toHaveLength(4);
@@ -321,7 +406,7 @@ describe('values served from the snapshot values files', () => {
     await index.mutate(index.index.prepareUpsert(parseUpsertRequest({ vectors: make('a', 100) })));
     await index.snapshot();
     await index.close();
-    const values = path.join(dir, 'snapshot-00000002.values-0.f32');
+    const values = path.join(dir, 'snapshot-00000002.values-0-0.f32');
     truncateSync(values, statSync(values).size - 4);
     // Never served with a short (wrong) values file: that snapshot is not used.
     const reopened = await DurableIndex.load('idx', dir, options, logger);

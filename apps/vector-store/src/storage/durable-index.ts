@@ -1,5 +1,5 @@
 // One index on disk: <dir>/index.json (settings), wal-<seq>.log files, snapshot-<seq>.bin files, the
-// namespaces' values files (snapshot-<seq>.values-<k>.f32, dense values by slot) and the graph files saved
+// namespaces' values files (snapshot-<seq>.values-<k>-<part>.f32, dense values by slot, in parts) and the graph files saved
 // with a snapshot (snapshot-<seq>.graph-<k>.usearch). Once a snapshot is durable its namespaces read the
 // values it saved from its values files (pread, page cache) instead of memory; so does a restart, which
 // therefore never decodes the snapshot's vectors. snapshot-N holds everything
@@ -34,7 +34,7 @@ import {
 } from '@conifer/engine';
 import { graphViews, mappedDir } from './graph-view.js';
 import { captureSnapshot, snapshotEndPayload, writeFramed, writeSnapshotRecords, type CapturedGraph, type CapturedSnapshot } from './snapshot.js';
-import { ValuesFile, writeValuesFile } from './values-file.js';
+import { ValuesFile, ValuesParts, writeValuesFile } from './values-file.js';
 import { decodePayload, encodeGraph, encodeMutationParts, scanRecords, type GraphRecord, type ValuesRecord } from './wal-codec.js';
 import { WalWriter } from './wal-writer.js';
 import { positionFileName, type IndexLog, type LoggedWrite } from './log/index-log.js';
@@ -59,9 +59,9 @@ export const DEFAULT_DURABLE_OPTIONS: DurableIndexOptions = {
 const walName = (seq: number): string => `wal-${String(seq).padStart(8, '0')}.log`;
 const snapshotName = (seq: number): string => `snapshot-${String(seq).padStart(8, '0')}.bin`;
 const graphName = (seq: number, k: number): string => `snapshot-${String(seq).padStart(8, '0')}.graph-${k}.usearch`;
-const valuesName = (seq: number, k: number): string => `snapshot-${String(seq).padStart(8, '0')}.values-${k}.f32`;
-/** Files that belong to one snapshot (besides its .bin). */
-const SNAPSHOT_PART = /^snapshot-(\d+)\.(graph-\d+\.usearch|values-\d+\.f32)$/;
+const valuesName = (seq: number, k: number, part: number): string => `snapshot-${String(seq).padStart(8, '0')}.values-${k}-${part}.f32`;
+/** Files that belong to one snapshot (besides its .bin); values files before parts were `values-<k>.f32`. */
+const SNAPSHOT_PART = /^snapshot-(\d+)\.(graph-\d+\.usearch|values-\d+(?:-\d+)?\.f32)$/;
 /** A deferred compaction runs in slices of about this long, between requests (the 50 ms stall budget). */
 const COMPACTION_SLICE_MS = 4;
 /** Slots copied between two looks at the clock (≈ 0.5–2 ms at 768-d). */
@@ -134,6 +134,28 @@ function savedGraphs(index: VectorIndex): SavedGraphs {
   return { coverage, calibrations };
 }
 
+/** A snapshot's values files of a namespace, and the namespace object and generation whose rows they hold. */
+interface SavedValues {
+  ns: NamespaceStore;
+  generation: number;
+  parts: ValuesRecord[];
+}
+
+/**
+ * The leading parts of the previous snapshot's values files that the next one keeps for namespace `live` (frozen as
+ * `ns`): none unless they hold rows of that very namespace object and generation (no compaction or re-creation since)
+ * and the namespace still has all their slots; then each part that holds fewer than twice the rows after it (the new
+ * part's, with the parts merged into it) is dropped from the end, its rows written again.
+ */
+export function keptValuesParts(saved: SavedValues | undefined, live: { ns: NamespaceStore; generation: number }, ns: FrozenNamespace): ValuesRecord[] {
+  if (saved === undefined || saved.ns !== live.ns || saved.generation !== live.generation) return [];
+  const parts = saved.parts.filter((part) => part.rows > 0);
+  let covered = parts.reduce((rows, part) => rows + part.rows, 0);
+  if (covered > ns.slotCount || parts.some((part) => part.dimension !== ns.dimension)) return [];
+  while (parts.length > 0 && parts[parts.length - 1]!.rows < 2 * (ns.slotCount - covered)) covered -= parts.pop()!.rows;
+  return parts;
+}
+
 export class DurableIndex {
   private closed = false;
   private snapshotting: Promise<void> | undefined;
@@ -145,6 +167,8 @@ export class DurableIndex {
   mutations = 0;
   /** `savedGraphs` of the newest snapshot. */
   private graphsSaved: SavedGraphs = { coverage: 0, calibrations: 0 };
+  /** The newest snapshot's values files per namespace, and the namespace object and generation they hold rows of. */
+  private valuesSaved = new Map<string, SavedValues>();
   /** Called after each acknowledged mutation is applied (derived state such as full-text indexes). */
   readonly appliedHooks: Array<(mutation: Mutation) => void> = [];
   private currentSettings: IndexSettings;
@@ -234,13 +258,18 @@ export class DurableIndex {
       .sort((a, b) => b - a);
     let base = 0;
     let graphs: GraphRecord[] = [];
+    const valuesSaved = new Map<string, SavedValues>();
     for (const seq of snapshots) {
       const candidate = new VectorIndex(settings, options.search);
       const saved = replaySnapshot(dir, snapshotName(seq), candidate, logger, id);
       if (saved !== undefined) {
         index = candidate;
         base = seq;
-        graphs = saved;
+        graphs = saved.graphs;
+        for (const [namespace, parts] of saved.values) {
+          const ns = candidate.namespaces.get(namespace);
+          if (ns !== undefined) valuesSaved.set(namespace, { ns, generation: ns.generation, parts });
+        }
         break;
       }
       logger.error({ index: id, snapshot: seq }, 'snapshot is incomplete or corrupt; trying an older one');
@@ -306,6 +335,7 @@ export class DurableIndex {
       durable.loadedPosition = Number(readFileSync(path.join(dir, positionFileName(base)), 'utf8').trim()) || 0;
     }
     durable.graphsSaved = savedGraphs(index);
+    durable.valuesSaved = valuesSaved;
     return durable;
   }
 
@@ -390,9 +420,9 @@ export class DurableIndex {
     const handle = await open(temporary, 'w');
     let coverage = 0;
     let calibrations = 0;
-    let valuesFiles: (ValuesRecord | undefined)[];
+    let valuesFiles: (ValuesRecord[] | undefined)[];
     try {
-      const written = await writeSnapshotRecords(handle, captured, (namespace, k, ns) => this.saveValues(seq, namespace, k, ns));
+      const written = await writeSnapshotRecords(handle, captured, (namespace, k, ns) => this.saveValues(seq, namespace, k, ns, captured.stores[k]!));
       let records = written.records;
       valuesFiles = written.values;
       for (const g of captured.linked) {
@@ -421,25 +451,53 @@ export class DurableIndex {
       }
     }
     this.newestSnapshot = { seq, position };
+    // The values parts linked from the previous snapshot are names in this directory: durable before the snapshot is.
+    await fsyncDirectoryAsync(this.dir);
     await rename(temporary, target);
     await fsyncDirectoryAsync(this.dir);
     this.graphsSaved = { coverage, calibrations };
     this.serveSavedValues(captured, valuesFiles);
     for (const file of readdirSync(this.dir)) {
-      const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch|values-\d+\.f32)$/.exec(file);
+      const m = /^(wal|snapshot)-(\d+)\.(log|bin|graph-\d+\.usearch|values-\d+(?:-\d+)?\.f32)$/.exec(file);
       if (m && Number(m[2]) < seq) await unlink(path.join(this.dir, file));
     }
     this.logger.info({ index: this.id, seq, graphs: captured.linked.length }, 'snapshot written');
   }
 
-  /** Writes a namespace's values file for snapshot `seq`, durably (before the snapshot naming it is renamed into place). */
-  private async saveValues(seq: number, namespace: string, k: number, ns: FrozenNamespace): Promise<ValuesRecord> {
-    const file = valuesName(seq, k);
+  /**
+   * Saves a namespace's values for snapshot `seq`, durably (before the snapshot naming them is renamed into place): the
+   * parts of the previous snapshot it keeps, linked under this snapshot's names, and one new file for the rows after
+   * them. A part is kept while it holds at least twice the rows of the new file (else its rows are written again, merged
+   * into the new file): parts halve in size towards the end, a namespace has O(log slots) of them, and a row is written
+   * O(log slots) times over the namespace's life, where writing every row at every snapshot made a 1M × 768 ingest (a
+   * snapshot per 256 MB of log, ~84k vectors) write ~6.5 M rows (20 GB) for 1 M ingested; parts ~2.3 M (bench/RESULTS.md,
+   * session 17). Rows of records deleted since stay in a kept
+   * part (never read) until a compaction renumbers the namespace, whose next snapshot writes it whole.
+   */
+  private async saveValues(seq: number, namespace: string, k: number, ns: FrozenNamespace, live: { ns: NamespaceStore; generation: number }): Promise<ValuesRecord[]> {
+    const parts: ValuesRecord[] = [];
+    for (const part of keptValuesParts(this.valuesSaved.get(namespace), live, ns)) {
+      const file = valuesName(seq, k, parts.length);
+      try {
+        rmSync(path.join(this.dir, file), { force: true });
+        linkSync(path.join(this.dir, part.file), path.join(this.dir, file));
+      } catch (error) {
+        this.logger.warn({ err: error, index: this.id, namespace, file: part.file }, 'could not keep a values file of the previous snapshot; writing the values again');
+        for (const made of parts) rmSync(path.join(this.dir, made.file), { force: true });
+        parts.length = 0;
+        break;
+      }
+      parts.push({ ...part, namespace, file });
+    }
+    const from = parts.reduce((rows, part) => rows + part.rows, 0);
+    if (from === ns.slotCount) return parts;
+    const file = valuesName(seq, k, parts.length);
     const handle = await open(path.join(this.dir, file), 'w');
     try {
-      const { rows, bytes, crc32: crc } = await writeValuesFile(handle, ns);
+      const { rows, bytes, crc32: crc } = await writeValuesFile(handle, ns, from);
       await handle.sync();
-      return { namespace, file, rows, dimension: ns.dimension, bytes, crc32: crc };
+      parts.push({ namespace, file, first: from, rows, dimension: ns.dimension, bytes, crc32: crc });
+      return parts;
     } finally {
       await handle.close();
     }
@@ -450,17 +508,21 @@ export class DurableIndex {
    * and free them from memory, unless the namespace was replaced or renumbered meanwhile (then its next
    * snapshot does it). A file that cannot be opened leaves the values in memory.
    */
-  private serveSavedValues(captured: CapturedSnapshot, valuesFiles: (ValuesRecord | undefined)[]): void {
+  private serveSavedValues(captured: CapturedSnapshot, valuesFiles: (ValuesRecord[] | undefined)[]): void {
     const released: Float32Array[] = [];
-    for (const [k, v] of valuesFiles.entries()) {
-      if (v === undefined) continue;
+    this.valuesSaved.clear();
+    for (const [k, parts] of valuesFiles.entries()) {
+      if (parts === undefined || parts.length === 0) continue;
       const { ns, generation } = captured.stores[k]!;
       const [namespace] = captured.namespaces[k]!;
-      if (this.index.namespaces.get(namespace) !== ns || ns.generation !== generation || ns.slotCount < v.rows) continue;
+      const rows = parts.reduce((n, part) => n + part.rows, 0);
+      if (this.index.namespaces.get(namespace) !== ns || ns.generation !== generation || ns.slotCount < rows) continue;
       try {
-        released.push(...ns.attachSegment(ValuesFile.open(path.join(this.dir, v.file), v.dimension, v.rows), v.rows));
+        const segment = new ValuesParts(parts.map((part) => ValuesFile.open(path.join(this.dir, part.file), part.dimension, part.rows)));
+        released.push(...ns.attachSegment(segment, rows));
+        this.valuesSaved.set(namespace, { ns, generation, parts });
       } catch (error) {
-        this.logger.warn({ err: error, index: this.id, namespace, file: v.file }, 'values stay in memory: the values file cannot be opened');
+        this.logger.warn({ err: error, index: this.id, namespace, file: parts[0]!.file }, 'values stay in memory: the values files cannot be opened');
       }
     }
     // Freed now rather than at the next major GC (nothing prompts one once writes stop, and until then the
@@ -548,20 +610,32 @@ export class DurableIndex {
  * Loads a snapshot into an empty index; returns its graph records, or undefined when it is not whole (or
  * one of its values files is missing or of the wrong size). The values files are opened, not read.
  */
-function replaySnapshot(dir: string, name: string, index: VectorIndex, logger: Logger, id: string): GraphRecord[] | undefined {
+function replaySnapshot(dir: string, name: string, index: VectorIndex, logger: Logger, id: string): { graphs: GraphRecord[]; values: Map<string, ValuesRecord[]> } | undefined {
   const scan = scanRecords(readFileSync(path.join(dir, name)));
   if (scan.problem !== undefined) return undefined;
   let records = 0;
   const graphs: GraphRecord[] = [];
+  const values = new Map<string, ValuesRecord[]>();
+  const opened = new Map<string, ValuesFile[]>();
   for (const payload of scan.payloads) {
     const decoded = decodePayload(payload);
-    if (decoded.type === 'snapshotEnd') return decoded.recordCount === records ? graphs : undefined;
+    if (decoded.type === 'snapshotEnd') return decoded.recordCount === records ? { graphs, values } : undefined;
     if (decoded.type === 'placedRecords') index.restore(decoded.namespace, decoded.records);
     else if (decoded.type === 'values') {
       const ns = index.namespaces.get(decoded.namespace);
       if (ns === undefined || decoded.dimension !== ns.dimension) return undefined;
+      // A namespace's parts follow one another from slot 0; each record extends the segment by its rows.
+      const { type: _, ...part } = decoded;
+      const parts = values.get(decoded.namespace) ?? [];
+      const files = opened.get(decoded.namespace) ?? [];
+      const first = parts.reduce((rows, p) => rows + p.rows, 0);
+      if ((part.first ?? 0) !== first) return undefined;
       try {
-        ns.attachSegment(ValuesFile.open(path.join(dir, decoded.file), decoded.dimension, decoded.rows), decoded.rows);
+        files.push(ValuesFile.open(path.join(dir, part.file), part.dimension, part.rows));
+        ns.attachSegment(new ValuesParts(files), first + part.rows);
+        parts.push(part);
+        values.set(decoded.namespace, parts);
+        opened.set(decoded.namespace, files);
       } catch (error) {
         logger.error({ index: id, snapshot: name, file: decoded.file, reason: (error as Error).message }, 'values file of the snapshot is unusable');
         return undefined;

@@ -1,5 +1,5 @@
-// A snapshot is a compacted log: framed records like the WAL's, for each namespace a createNamespace, a
-// values record naming the namespace's values file (dense values by slot, see values-file.ts), then its
+// A snapshot is a compacted log: framed records like the WAL's, for each namespace a createNamespace, the
+// values records naming the namespace's values files (dense values by slot, in parts, see values-file.ts), then its
 // live records in slot order *with their slot numbers* (placedRecords, at most 256 per record; ids,
 // metadata, sparse values and the dense norm, not the dense values),
 // then one graph record per namespace whose HNSW graph was saved with the snapshot, and a final
@@ -33,8 +33,8 @@ export interface CapturedSnapshot {
   graphs: CapturedGraph[];
 }
 
-/** Writes a namespace's values file (the k-th namespace of the snapshot); returns its record. */
-export type SaveValues = (namespace: string, k: number, ns: FrozenNamespace) => Promise<ValuesRecord>;
+/** Saves a namespace's values files (the k-th namespace of the snapshot); returns their records, in slot order. */
+export type SaveValues = (namespace: string, k: number, ns: FrozenNamespace) => Promise<ValuesRecord[]>;
 
 /** The index state at this instant (synchronous and O(slots) pointer copies; the state may change afterwards). */
 export function captureSnapshot(index: VectorIndex): CapturedSnapshot {
@@ -56,31 +56,31 @@ async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
 }
 
 /**
- * Encodes and writes the captured records a chunk at a time, each dense namespace's values into its own
- * file (`saveValues`, before the records that refer to it); returns the number of records written and
- * the values files, in the order of `captured.namespaces` (undefined for a namespace without dense values).
+ * Encodes and writes the captured records a chunk at a time, each dense namespace's values into files of its own
+ * (`saveValues`, before the records that refer to them); returns the number of records written and the values
+ * files, in the order of `captured.namespaces` (undefined for a namespace without dense values).
  */
 export async function writeSnapshotRecords(
   handle: FileHandle,
   captured: CapturedSnapshot,
   saveValues: SaveValues,
-): Promise<{ records: number; values: (ValuesRecord | undefined)[] }> {
+): Promise<{ records: number; values: (ValuesRecord[] | undefined)[] }> {
   let records = 0;
-  const values: (ValuesRecord | undefined)[] = [];
+  const values: (ValuesRecord[] | undefined)[] = [];
   for (const [k, [namespace, ns]] of captured.namespaces.entries()) {
     const schema = ns.schema;
     await writeAll(handle, frame(encodeMutation(schema === undefined ? { type: 'createNamespace', namespace } : { type: 'createNamespace', namespace, schema })));
     records++;
-    const file = ns.dimension > 0 && ns.slotCount > 0 ? await saveValues(namespace, k, ns) : undefined;
-    values.push(file);
-    if (file !== undefined) {
+    const files = ns.dimension > 0 && ns.slotCount > 0 ? await saveValues(namespace, k, ns) : undefined;
+    values.push(files);
+    for (const file of files ?? []) {
       await writeAll(handle, frame(encodeValues(file)));
       records++;
     }
     let batch: PlacedRecord[] = [];
     for (let slot = 0; slot < ns.slotCount; slot++) {
       if (!ns.isLive(slot)) continue;
-      batch.push(recordAt(ns, slot, file !== undefined));
+      batch.push(recordAt(ns, slot, files !== undefined));
       if (batch.length === RECORDS_PER_CHUNK) {
         await writeAll(handle, frame(encodePlacedRecords(namespace, batch)));
         records++;

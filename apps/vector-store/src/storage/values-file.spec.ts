@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FrozenNamespace } from '@conifer/engine';
-import { ValuesFile, writeValuesFile } from './values-file.js';
+import { ValuesFile, ValuesParts, writeValuesFile } from './values-file.js';
 
 const DIM = 4;
 
@@ -63,6 +63,37 @@ describe('ValuesFile', () => {
       // Released in libuv's thread pool (the kernel frees an unlinked file's blocks then): a moment later.
       for (let i = 0; i < 100 && descriptorsOn(file) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(descriptorsOn(file)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ValuesParts', () => {
+  it('reads rows across consecutive files written from a slot on (writeValuesFile from), as one file would hold them', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'conifer-values-parts-'));
+    try {
+      const ns = frozen(50);
+      const bounds = [0, 20, 30, 30, 50]; // parts of 20, 10, 0 and 20 rows
+      const parts: ValuesFile[] = [];
+      for (let p = 0; p + 1 < bounds.length; p++) {
+        const file = path.join(dir, `part-${p}.f32`);
+        const handle = await open(file, 'w');
+        const written = await writeValuesFile(handle, { ...ns, slotCount: bounds[p + 1]! }, bounds[p]!);
+        await handle.close();
+        expect(written.rows).toBe(bounds[p + 1]! - bounds[p]!);
+        parts.push(ValuesFile.open(file, DIM, written.rows));
+      }
+      const segment = new ValuesParts(parts);
+      expect(segment.rows).toBe(50);
+      const expected = (slot: number): number[] => (ns.isLive(slot) ? Array.from(ns.valuesOf(slot)) : [0, 0, 0, 0]);
+      for (const [first, count] of [[0, 50], [18, 5], [19, 12], [29, 2], [30, 20], [49, 1], [7, 0]] as const) {
+        const out = new Float32Array((count + 1) * DIM).fill(-1);
+        segment.read(first, count, out, 1);
+        expect(Array.from(out.subarray(0, 1))).toEqual([-1]);
+        for (let i = 0; i < count; i++) expect(Array.from(out.subarray(1 + i * DIM, 1 + (i + 1) * DIM))).toEqual(expected(first + i));
+      }
+      expect(() => segment.read(45, 6, new Float32Array(6 * DIM), 0)).toThrow(RangeError);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

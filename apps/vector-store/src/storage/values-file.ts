@@ -1,6 +1,7 @@
-// A namespace's dense values on disk (`snapshot-<seq>.values-<k>.f32`, written with a snapshot): row `slot`
-// of `dimension` little-endian float32 at byte slot × dimension × 4, dead slots as zeros. After the snapshot
-// is durable the namespace serves those slots from the file (`NamespaceStore.attachSegment`) and drops them
+// A namespace's dense values on disk (`snapshot-<seq>.values-<k>-<part>.f32`, written with a snapshot, or kept from an
+// earlier one: see durable-index.ts saveValues): the part's row r is slot first + r, `dimension` little-endian float32
+// at byte r × dimension × 4, dead slots as zeros when written. After the snapshot is durable the namespace serves
+// those slots from its parts (`ValuesParts`, `NamespaceStore.attachSegment`) and drops them
 // from memory; reads are `pread`s that the kernel answers from its page cache, which is file-backed memory
 // (evictable, not counted in RssAnon), so resident anonymous memory holds only the log's tail of values.
 import { close, closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -85,16 +86,16 @@ export class ValuesFile implements VectorSegment {
 }
 
 /**
- * Writes rows [0, slotCount) of a frozen namespace into an open file, a slice at a time (the event loop
- * serves requests between slices); dead slots are written as zeros. Returns the size and CRC-32.
+ * Writes rows [from, slotCount) of a frozen namespace into an open file, a slice at a time (the event loop
+ * serves requests between slices); dead slots are written as zeros. Returns the rows, size and CRC-32.
  */
-export async function writeValuesFile(handle: FileHandle, ns: FrozenNamespace): Promise<{ rows: number; bytes: number; crc32: number }> {
+export async function writeValuesFile(handle: FileHandle, ns: FrozenNamespace, from = 0): Promise<{ rows: number; bytes: number; crc32: number }> {
   const dim = ns.dimension;
   const slice = new Float32Array(ROWS_PER_SLICE * dim);
   const bytesOf = Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength);
   let crc = 0;
   let bytes = 0;
-  for (let first = 0; first < ns.slotCount; first += ROWS_PER_SLICE) {
+  for (let first = from; first < ns.slotCount; first += ROWS_PER_SLICE) {
     const count = Math.min(ROWS_PER_SLICE, ns.slotCount - first);
     ns.readRows(first, count, slice);
     for (let i = 0; i < count; i++) if (!ns.isLive(first + i)) slice.fill(0, i * dim, (i + 1) * dim);
@@ -104,5 +105,51 @@ export async function writeValuesFile(handle: FileHandle, ns: FrozenNamespace): 
     while (written < chunk.length) written += (await handle.write(chunk, written, chunk.length - written, bytes + written)).bytesWritten;
     bytes += chunk.length;
   }
-  return { rows: ns.slotCount, bytes, crc32: crc };
+  return { rows: ns.slotCount - from, bytes, crc32: crc };
+}
+
+/**
+ * A namespace's values served from consecutive files (a snapshot's parts, in slot order from slot 0): each read goes
+ * to the part or parts holding its rows.
+ */
+export class ValuesParts implements VectorSegment {
+  readonly rows: number;
+  readonly dimension: number;
+  /** Each part's first slot, ascending (starts[0] = 0). */
+  private readonly starts: number[];
+
+  private readonly parts: readonly ValuesFile[];
+
+  constructor(parts: readonly ValuesFile[]) {
+    if (parts.length === 0) throw new Error('values parts: none given');
+    this.dimension = parts[0]!.dimension;
+    this.parts = parts.filter((part) => part.rows > 0);
+    this.starts = [];
+    let rows = 0;
+    for (const part of this.parts) {
+      if (part.dimension !== this.dimension) throw new Error(`values parts: ${part.file} has dimension ${part.dimension}, not ${this.dimension}`);
+      this.starts.push(rows);
+      rows += part.rows;
+    }
+    this.rows = rows;
+  }
+
+  read(first: number, count: number, out: Float32Array, outOffset: number): void {
+    if (first < 0 || first + count > this.rows) throw new RangeError(`rows [${first}, ${first + count}) outside the values parts (${this.rows} rows)`);
+    // The last part starting at or before `first` (a binary search: a namespace has O(log size) parts).
+    let lo = 0;
+    let hi = this.parts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= first) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let p = lo, slot = first, done = 0; done < count; p++) {
+      const part = this.parts[p]!;
+      const take = Math.min(count - done, this.starts[p]! + part.rows - slot);
+      part.read(slot - this.starts[p]!, take, out, outOffset + done * this.dimension);
+      slot += take;
+      done += take;
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Mutation } from '@conifer/engine';
-import { decodePayload, encodeGraph, encodeMutation, encodeMutationParts, encodePlacedRecords, frame, frameHeader, scanRecords } from './wal-codec.js';
+import { decodePayload, encodeGraph, encodeMutation, encodeMutationParts, encodePlacedRecords, encodeValues, frame, frameHeader, scanRecords } from './wal-codec.js';
 
 const mutations: Mutation[] = [
   {
@@ -95,5 +95,14 @@ describe('snapshot records', () => {
   it('rejects a graph record naming a path outside the index directory', () => {
     const bad = encodeGraph({ namespace: '', file: '../../etc/passwd', upTo: 1, maxNorm: 1, bytes: 1, crc32: 1 });
     expect(() => decodePayload(bad)).toThrow(/malformed graph record/);
+  });
+
+  it('round-trip values records with their first slot (absent in snapshots before parts: slot 0), and reject a bad one', () => {
+    const part = { namespace: 'n', file: 'snapshot-00000003.values-0-1.f32', first: 500, rows: 20, dimension: 4, bytes: 320, crc32: 7 };
+    expect(decodePayload(encodeValues(part))).toEqual({ type: 'values', ...part });
+    const { first: _, ...whole } = part;
+    expect(decodePayload(encodeValues(whole))).toEqual({ type: 'values', ...whole });
+    expect(() => decodePayload(encodeValues({ ...part, first: -1 }))).toThrow(/malformed values record/);
+    expect(() => decodePayload(encodeValues({ ...part, first: 1.5 }))).toThrow(/malformed values record/);
   });
 });

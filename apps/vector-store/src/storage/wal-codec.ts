@@ -28,11 +28,17 @@ const TYPE = {
   values: 12,
 } as const;
 
-/** A namespace's values file saved with a snapshot (see snapshot.ts): rows [0, rows) of `dimension` float32. */
+/**
+ * A values file saved with a snapshot (see snapshot.ts): rows [first, first + rows) of a namespace, `dimension` float32
+ * each. A namespace's files follow one another in slot order from slot 0 (one file, or parts kept from earlier snapshots
+ * and a new one for the rows since).
+ */
 export interface ValuesRecord {
   namespace: string;
   /** File name, relative to the index directory. */
   file: string;
+  /** The slot of the file's first row (absent: 0, as snapshots before parts wrote it). */
+  first?: number;
   rows: number;
   dimension: number;
   bytes: number;
@@ -281,12 +287,13 @@ export function decodePayload(payload: Buffer): DecodedPayload {
     }
     case TYPE.values: {
       const v = JSON.parse(r.string()) as Omit<ValuesRecord, 'namespace'>;
-      const counts = [v.rows, v.dimension, v.bytes, v.crc32];
+      const counts = [v.rows, v.dimension, v.bytes, v.crc32, v.first ?? 0];
       if (typeof v.file !== 'string' || !/^[A-Za-z0-9._-]+$/.test(v.file) || !counts.every((n) => Number.isSafeInteger(n) && n >= 0)) {
         throw new CorruptRecordError('malformed values record');
       }
       if (v.bytes !== v.rows * v.dimension * 4) throw new CorruptRecordError('values record size does not match its rows');
       out = { type: 'values', namespace, file: v.file, rows: v.rows, dimension: v.dimension, bytes: v.bytes, crc32: v.crc32 };
+      if (v.first !== undefined) out.first = v.first;
       break;
     }
     default:
