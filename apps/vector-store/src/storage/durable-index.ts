@@ -147,7 +147,7 @@ interface SavedValues {
  * and the namespace still has all their slots; then each part that holds fewer than twice the rows after it (the new
  * part's, with the parts merged into it) is dropped from the end, its rows written again.
  */
-export function keptValuesParts(saved: SavedValues | undefined, live: { ns: NamespaceStore; generation: number }, ns: FrozenNamespace): ValuesRecord[] {
+function keptValuesParts(saved: SavedValues | undefined, live: { ns: NamespaceStore; generation: number }, ns: FrozenNamespace): ValuesRecord[] {
   if (saved === undefined || saved.ns !== live.ns || saved.generation !== live.generation) return [];
   const parts = saved.parts.filter((part) => part.rows > 0);
   let covered = parts.reduce((rows, part) => rows + part.rows, 0);
