@@ -46,6 +46,23 @@ interface Patch {
   after: string;
 }
 
+/** A walk's step in usearch: the prefetch callback over the popped candidate's unvisited neighbours. */
+const PREFETCH_STEP = `            // Optional prefetching
+            if (!is_dummy<prefetch_at>()) {
+                candidates_range_t missing_candidates{*this, candidate_neighbors, visits};
+                prefetch(missing_candidates.begin(), missing_candidates.end());
+            }`;
+/** The same step loading the node at the top of the candidate heap first (the next step's node: a wasted load if the top changes). */
+const PREFETCH_STEP_LOADING_AHEAD = `            // Optional prefetching
+            if (!is_dummy<prefetch_at>()) {
+                candidates_range_t missing_candidates{*this, candidate_neighbors, visits};
+                if (!next.empty()) {
+                    unsigned char ahead = *reinterpret_cast<unsigned char const volatile*>(node_at_(next.top().slot).tape());
+                    asm volatile("" : : "r"(ahead));
+                }
+                prefetch(missing_candidates.begin(), missing_candidates.end());
+            }`;
+
 // The walk scores each unvisited neighbour of a candidate in turn, and at 1M nodes every neighbour's vector is a
 // cache (and TLB) miss. usearch's walk takes a prefetch callback but its dense index passes none; this one loads one
 // byte of each vector first, so the misses overlap instead of following one another. Real loads, not prefetch
@@ -99,22 +116,10 @@ const PATCHES: Patch[] = [
     file: 'index.hpp',
     before: `            neighbors_ref_t candidate_neighbors = neighbors_base_(node_at_(candidate.slot));
 
-            // Optional prefetching
-            if (!is_dummy<prefetch_at>()) {
-                candidates_range_t missing_candidates{*this, candidate_neighbors, visits};
-                prefetch(missing_candidates.begin(), missing_candidates.end());
-            }`,
+${PREFETCH_STEP}`,
     after: `            neighbors_ref_t candidate_neighbors = neighbors_base_(node_at_(candidate.slot));
 
-            // Optional prefetching
-            if (!is_dummy<prefetch_at>()) {
-                candidates_range_t missing_candidates{*this, candidate_neighbors, visits};
-                if (!next.empty()) {
-                    unsigned char ahead = *reinterpret_cast<unsigned char const volatile*>(node_at_(next.top().slot).tape());
-                    asm volatile("" : : "r"(ahead));
-                }
-                prefetch(missing_candidates.begin(), missing_candidates.end());
-            }`,
+${PREFETCH_STEP_LOADING_AHEAD}`,
   },
   // The same for an insert's walk (search_to_insert_, each level of the new node): the builder's time after an ingest
   // is time the namespace's tail is scanned exactly. Reading a byte of a node another thread may be relinking is
@@ -126,23 +131,11 @@ const PATCHES: Patch[] = [
     before: `            node_lock_t candidate_lock = node_lock_(candidate_slot);
             neighbors_ref_t candidate_neighbors = neighbors_(candidate_ref, level);
 
-            // Optional prefetching
-            if (!is_dummy<prefetch_at>()) {
-                candidates_range_t missing_candidates{*this, candidate_neighbors, visits};
-                prefetch(missing_candidates.begin(), missing_candidates.end());
-            }`,
+${PREFETCH_STEP}`,
     after: `            node_lock_t candidate_lock = node_lock_(candidate_slot);
             neighbors_ref_t candidate_neighbors = neighbors_(candidate_ref, level);
 
-            // Optional prefetching
-            if (!is_dummy<prefetch_at>()) {
-                candidates_range_t missing_candidates{*this, candidate_neighbors, visits};
-                if (!next.empty()) {
-                    unsigned char ahead = *reinterpret_cast<unsigned char const volatile*>(node_at_(next.top().slot).tape());
-                    asm volatile("" : : "r"(ahead));
-                }
-                prefetch(missing_candidates.begin(), missing_candidates.end());
-            }`,
+${PREFETCH_STEP_LOADING_AHEAD}`,
   },
   // 2 MB pages for the walk. A viewed graph: its mapping is advised for huge pages and read in at once (the binding's
   // viewAsync drops the file's 4 KB page cache first, so the kernel reads it back in 2 MB folios; ext4 has had them
