@@ -19,7 +19,6 @@
 #include <thread>   // `std::thread::hardware_concurrency()`
 
 #include <fcntl.h>    // `posix_fadvise`
-#include <sys/mman.h> // `mmap`, `madvise`
 #include <sys/stat.h> // `fstat`
 #include <unistd.h>   // `fdatasync`
 
@@ -220,9 +219,10 @@ class ViewWorker : public Napi::AsyncWorker {
   private:
     /**
      * Checks the file's size and CRC-32 before usearch parses it (a torn or foreign file is refused, never viewed),
-     * reading it through a mapping advised for huge pages, as usearch's own mapping then is: the kernel caches it in
-     * 2 MB folios on the way, and usearch's view maps those without reading the disk again. The file is read once
-     * where a check by `read` and then the view read it twice (~0.5 s per GB at start). Null when it matches.
+     * reading it through usearch's own mapped file, which `build.ts` patches to advise for huge pages and populate, as
+     * the view's mapping then is: the kernel caches the file in 2 MB folios on the way, and usearch's view maps those
+     * without reading the disk again. The file is read once where a check by `read` and then the view read it twice
+     * (~0.5 s per GB at start). Null when it matches.
      */
     char const* verify(int descriptor) const noexcept {
         struct stat status;
@@ -230,16 +230,16 @@ class ViewWorker : public Napi::AsyncWorker {
             return "graph file has the wrong size";
         if (check_->bytes == 0)
             return check_->crc32 == 0 ? nullptr : "graph file does not match its checksum";
-        void* mapped = ::mmap(nullptr, check_->bytes, PROT_READ, MAP_SHARED, descriptor, 0);
-        if (mapped == MAP_FAILED)
+        memory_mapped_file_t mapped(path_.c_str()); // unmapped and closed when it goes out of scope
+        auto opened = mapped.open_if_not();
+        if (!opened) {
+            opened.error.release(); // usearch's error raises when dropped unreleased
             return "graph file could not be mapped to check it";
-#if defined(MADV_HUGEPAGE)
-        ::madvise(mapped, check_->bytes, MADV_HUGEPAGE);
-#endif
-        ::madvise(mapped, check_->bytes, 22 /* MADV_POPULATE_READ, Linux 5.14; refused elsewhere: faulted as read */);
+        }
+        if (mapped.size() != check_->bytes)
+            return "graph file has the wrong size";
         std::uint32_t crc = static_cast<std::uint32_t>(
-            ::crc32_z(0, static_cast<Bytef const*>(mapped), static_cast<z_size_t>(check_->bytes)));
-        ::munmap(mapped, check_->bytes);
+            ::crc32_z(0, reinterpret_cast<Bytef const*>(mapped.data()), static_cast<z_size_t>(mapped.size())));
         return crc == check_->crc32 ? nullptr : "graph file does not match its checksum";
     }
 
