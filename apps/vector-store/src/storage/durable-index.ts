@@ -134,6 +134,11 @@ function savedGraphs(index: VectorIndex): SavedGraphs {
   return { coverage, calibrations };
 }
 
+/** The slots a namespace's values files cover (they follow one another from slot 0). */
+function rowsOf(parts: readonly ValuesRecord[]): number {
+  return parts.reduce((rows, part) => rows + part.rows, 0);
+}
+
 /** A snapshot's values files of a namespace, and the namespace object and generation whose rows they hold. */
 interface SavedValues {
   ns: NamespaceStore;
@@ -150,7 +155,7 @@ interface SavedValues {
 function keptValuesParts(saved: SavedValues | undefined, live: { ns: NamespaceStore; generation: number }, ns: FrozenNamespace): ValuesRecord[] {
   if (saved === undefined || saved.ns !== live.ns || saved.generation !== live.generation) return [];
   const parts = saved.parts.filter((part) => part.rows > 0);
-  let covered = parts.reduce((rows, part) => rows + part.rows, 0);
+  let covered = rowsOf(parts);
   if (covered > ns.slotCount || parts.some((part) => part.dimension !== ns.dimension)) return [];
   while (parts.length > 0 && parts[parts.length - 1]!.rows < 2 * (ns.slotCount - covered)) covered -= parts.pop()!.rows;
   return parts;
@@ -489,7 +494,7 @@ export class DurableIndex {
       }
       parts.push({ ...part, namespace, file });
     }
-    const from = parts.reduce((rows, part) => rows + part.rows, 0);
+    const from = rowsOf(parts);
     if (from === ns.slotCount) return parts;
     const file = valuesName(seq, k, parts.length);
     const handle = await open(path.join(this.dir, file), 'w');
@@ -515,7 +520,7 @@ export class DurableIndex {
       if (parts === undefined || parts.length === 0) continue;
       const { ns, generation } = captured.stores[k]!;
       const [namespace] = captured.namespaces[k]!;
-      const rows = parts.reduce((n, part) => n + part.rows, 0);
+      const rows = rowsOf(parts);
       if (this.index.namespaces.get(namespace) !== ns || ns.generation !== generation || ns.slotCount < rows) continue;
       try {
         const segment = new ValuesParts(parts.map((part) => ValuesFile.open(path.join(this.dir, part.file), part.dimension, part.rows)));
@@ -616,6 +621,7 @@ function replaySnapshot(dir: string, name: string, index: VectorIndex, logger: L
   let records = 0;
   const graphs: GraphRecord[] = [];
   const values = new Map<string, ValuesRecord[]>();
+  /** Each namespace's values files opened so far, in the order of `values`. */
   const opened = new Map<string, ValuesFile[]>();
   for (const payload of scan.payloads) {
     const decoded = decodePayload(payload);
@@ -628,7 +634,7 @@ function replaySnapshot(dir: string, name: string, index: VectorIndex, logger: L
       const { type: _, ...part } = decoded;
       const parts = values.get(decoded.namespace) ?? [];
       const files = opened.get(decoded.namespace) ?? [];
-      const first = parts.reduce((rows, p) => rows + p.rows, 0);
+      const first = rowsOf(parts);
       if ((part.first ?? 0) !== first) return undefined;
       try {
         files.push(ValuesFile.open(path.join(dir, part.file), part.dimension, part.rows));
