@@ -36,12 +36,12 @@ export function pushSketchCandidates(values: Int8Array, count: number, dim: numb
   // Once `into` is full, few rows of a batch beat its threshold: ask for a few first (usearch sorts and
   // returns only what is asked), and for all `most` only when every one of those entered.
   const ask = into.size >= into.k ? Math.min(most, SKETCH_FIRST_ASK) : most;
-  const first = bestRows(rows, dim, query, ask);
+  const first = sketchBestRows(rows, dim, query, ask);
   const entered = pushRows(first, rowSlots, into, undefined);
   if (entered < ask || ask === most) return;
   const pushed = new Set<number>();
   for (let i = 0; i < entered; i++) pushed.add(Number(first.keys[i]));
-  pushRows(bestRows(rows, dim, query, most), rowSlots, into, pushed);
+  pushRows(sketchBestRows(rows, dim, query, most), rowSlots, into, pushed);
 }
 
 /**
@@ -50,13 +50,17 @@ export function pushSketchCandidates(values: Int8Array, count: number, dim: numb
  */
 const SKETCH_FIRST_ASK = 16;
 
-interface RowAnswer {
+export interface RowAnswer {
   keys: BigUint64Array;
   distances: Float32Array;
 }
 
-/** usearch's `ask` rows of the largest dot product with `query`, best first. */
-function bestRows(rows: Int8Array, dim: number, query: Int8Array, ask: number): RowAnswer {
+/**
+ * usearch's `ask` rows of int8 `rows` (from the start of its buffer) with the largest dot product with an int8
+ * `query`, best first (distance: 1 − dot).
+ */
+export function sketchBestRows(rows: Int8Array, dim: number, query: Int8Array, ask: number): RowAnswer {
+  if (rows.byteOffset !== 0 || query.byteOffset !== 0) throw new Error('sketchBestRows needs arrays at offset 0');
   return usearch.exactSearch(rows, query, dim, ask, 'ip' as never, 1) as unknown as RowAnswer;
 }
 

@@ -1,8 +1,9 @@
-// A query scans exactly the slots its namespace's graph does not cover yet (read-your-writes): after an
+// A query scans the slots its namespace's graph does not cover yet (read-your-writes): after an
 // ingest the graph lags by tens of thousands of vectors, after a compaction it covers nothing, and scanning
 // 50k 768-d rows held the event loop 50–100 ms per query (issue 12: no stall over 50 ms, also while the graph
 // is built). So for a dense, unfiltered query with a large unindexed tail, the tail's SIMD scan runs here first,
-// a values chunk at a time with a yield between slices (the engine's TailPrescan); the engine's synchronous
+// a chunk at a time with a yield between slices (the engine's TailPrescan: values chunks, or sketch chunks for
+// a long tail of a cosine namespace); the engine's synchronous
 // query then only scores the candidates exactly (with their liveness at that moment), searches the graph and
 // scans what was written during the yields. Answers are those of the synchronous scan (tail-prescan.ts says
 // why); a namespace renumbered meanwhile (a compaction ending, a clear) makes the scan start over (a few times,

@@ -78,7 +78,7 @@ export interface MatchSet {
  * membership tests). A 10 % filter's sketch scan at 100k slots never reads it: the bitmap's allocation and
  * the per-slot liveness lookups were ~0.1–0.5 ms of its match set.
  */
-function listMatchSet(slotCount: number, slots: Int32Array): MatchSet {
+export function listMatchSet(slotCount: number, slots: Int32Array): MatchSet {
   let bits: Uint8Array | undefined;
   return {
     count: slots.length,

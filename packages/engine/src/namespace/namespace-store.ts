@@ -29,8 +29,8 @@ import type { SlotCandidates } from '../filter/candidates.js';
 import { holdsValue, MetadataIndex, type Holds } from '../filter/metadata-index.js';
 import { IdTable } from './id-table.js';
 import type { FilterNode } from '@conifer/contracts';
-import { pushSketchCandidates, sketchRow } from '../simd-exact.js';
-import type { TopK } from '../top-k.js';
+import { pushSketchCandidates, sketchBestRows, sketchRow } from '../simd-exact.js';
+import { TopK } from '../top-k.js';
 import { MIN_BREADTH_SCALE, type BreadthCalibration, type Metric } from '../types.js';
 
 const INITIAL_CAPACITY = 64;
@@ -322,6 +322,60 @@ export class NamespaceStore {
   /** Slots whose sketch is still to be built from the values (`buildSketches`). */
   get pendingSketches(): number {
     return Math.max(0, this.sketchPendingTo - this.sketchPendingFrom);
+  }
+
+  /** Whether slots [from, to) all have their int8 sketch (restored slots get theirs later, `buildSketches`). */
+  sketchesCover(from: number, to: number): boolean {
+    if (!this.sketched || this.dimension === 0) return false;
+    return this.sketchPendingTo <= this.sketchPendingFrom || to <= this.sketchPendingFrom || from >= this.sketchPendingTo;
+  }
+
+  /** Rows per sketch chunk (chunks start at multiples of it): a `sketchRangeCandidates` range lies within one. */
+  get sketchChunkRows(): number {
+    return SKETCH_SLOTS;
+  }
+
+  /**
+   * Appends to `out` the `want` live slots of [lo, hi) (inside one sketch chunk, `sketchesCover`) whose sketches
+   * have the largest dot product with an int8 query (`quantizeRow`), or every live slot when there are no more;
+   * returns the range's live rows. The chunk's rows are compared where they lie (usearch reads an array from
+   * its start, so the scratch rows and the rows before `lo` are compared too, and asked for on top of `want`):
+   * ~40 ns a 768-d row, where the values' float32 scan costs ~10 times that once they are read back from the
+   * values file. A range that is a small part of its chunk's rows up to `hi` is gathered instead (`sketchCandidates`).
+   */
+  sketchRangeCandidates(lo: number, hi: number, query: Int8Array, want: number, out: number[]): number {
+    const alive = this.alive;
+    let live = 0;
+    for (let slot = lo; slot < hi; slot++) live += alive[slot]!;
+    const chunk = this.sketchChunks[lo >> SKETCH_SHIFT];
+    if (live <= want || chunk === undefined) {
+      for (let slot = lo; slot < hi; slot++) if (alive[slot] === 1) out.push(slot);
+      return live;
+    }
+    const dim = this.dimension;
+    const base = lo - (lo & SKETCH_MASK);
+    const total = chunk.length / dim;
+    const scratch = sketchScratchRows(total);
+    const count = Math.min(total, scratch + (hi - base));
+    if (scratch + (lo - base) > 2 * (hi - lo)) {
+      const slots = new Int32Array(live);
+      for (let slot = lo, i = 0; slot < hi; slot++) if (alive[slot] === 1) slots[i++] = slot;
+      const top = new TopK(want);
+      this.sketchCandidates(slots, query, want, top);
+      for (const slot of top.slotArray()) out.push(slot);
+      return live;
+    }
+    // Every compared row that is not a live row of the range is asked for on top of `want`.
+    const { keys } = sketchBestRows(chunk.subarray(0, count * dim), dim, query, Math.min(count, want + count - live));
+    // Best first: the first `want` live rows of the range.
+    for (let i = 0, kept = 0; i < keys.length && kept < want; i++) {
+      const slot = base + Number(keys[i]) - scratch;
+      if (slot >= lo && slot < hi && alive[slot] === 1) {
+        out.push(slot);
+        kept++;
+      }
+    }
+    return live;
   }
 
   /**

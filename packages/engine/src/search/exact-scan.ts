@@ -1,11 +1,12 @@
 // The one exact scan: scores every live slot of a range (or of a filter's match set) with the namespace's
 // exact scorer and keeps the best in a TopK. Large unfiltered dense scans take their candidates from
-// usearch's SIMD brute force first (a margin for float32 ties and dead rows) and re-score them exactly.
+// usearch's SIMD brute force first (a margin for float32 ties and dead rows) and re-score them exactly; a
+// long range of a cosine namespace takes them from its int8 sketches (tail-prescan.ts, RangeScan).
 import type { MatchSet } from '../filter/matching.js';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
 import type { TopK } from '../top-k.js';
 import type { Metric } from '../types.js';
-import { chunkCandidates } from './tail-prescan.js';
+import { rangeCandidates, rangeScan, rangeUnitEnd } from './tail-prescan.js';
 
 /** Unfiltered exact scans of namespaces at least this large use SIMD candidates. */
 const SIMD_SCAN_MIN = 2000;
@@ -59,13 +60,14 @@ export function exactScan(scan: ExactScan): number {
     // tail of 25k 768-d rows scanned in JS blocked the event loop for 50–100 ms per query. A chunk the range
     // covers in part goes through the SIMD scan of the whole chunk when the range holds a quarter of it or
     // more (the graph's edge falls anywhere in a chunk), else its rows are scored one by one.
-    const { vector, metric } = scan.simd;
+    // A long range of a cosine namespace is ranked over the int8 sketches instead (tail-prescan.ts, RangeScan).
+    const range = rangeScan(ns, scan.simd.vector, scan.simd.metric, into.k, from, to);
     const chunkRows = ns.chunkRows;
     const candidates: number[] = [];
     let n = 0;
     for (let lo = from; lo < to; ) {
-      const hi = Math.min(to, (lo | (chunkRows - 1)) + 1);
-      if ((hi - lo) * 4 < Math.min(chunkRows, ns.slotCount - (lo - (lo & (chunkRows - 1))))) {
+      const hi = Math.min(to, rangeUnitEnd(ns, range, lo));
+      if (range.sketch === undefined && (hi - lo) * 4 < Math.min(chunkRows, ns.slotCount - (lo - (lo & (chunkRows - 1))))) {
         for (let slot = lo; slot < hi; slot++) {
           if (!ns.isLive(slot)) continue;
           n++;
@@ -73,7 +75,7 @@ export function exactScan(scan: ExactScan): number {
         }
       } else {
         candidates.length = 0;
-        n += chunkCandidates(ns, lo, hi, vector, metric, into.k, candidates);
+        n += rangeCandidates(ns, lo, hi, range, candidates);
         for (const slot of candidates) if (ns.isLive(slot)) into.push(score(slot), slot);
       }
       lo = hi;

@@ -88,8 +88,10 @@ function annSearch(
   const seen = new Set<number>();
   // Tail not yet in the graph: exact (read-your-writes); SIMD candidates when unfiltered, from the prescan
   // when the store made one (whose candidates the graph may hold by now: `seen`).
-  if (filtered) exactScan({ ns, score, into: top, matches, from: ns.annUpTo });
-  else denseScan(ns, score, top, ns.annUpTo, vector, metric, pre, seen);
+  if (filtered) {
+    if (plan.tail !== undefined) scanMatches(ns, plan.tail, score, vector, top);
+    else exactScan({ ns, score, into: top, matches, from: ns.annUpTo });
+  } else denseScan(ns, score, top, ns.annUpTo, vector, metric, pre, seen);
   let candidates = 0;
   let k = plan.candidates;
   let rerank = plan.rerank;

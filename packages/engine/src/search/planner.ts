@@ -1,8 +1,9 @@
 // The query planner: decides, for one query on one namespace, between an exact scan and the HNSW graph
 // (with how many candidates), and returns that decision as a plan. It computes the filter's match set
 // because its size is the planner's main input; the executor reuses it.
-import { matchSet, type CompiledFilter, type MatchSet } from '../filter/matching.js';
+import { listMatchSet, matchSet, type CompiledFilter, type MatchSet } from '../filter/matching.js';
 import type { NamespaceStore } from '../namespace/namespace-store.js';
+import { lowerBound } from '../sorted-bounds.js';
 import type { SearchOptions } from '../types.js';
 
 /** A scan of a filter's whole match set. */
@@ -27,9 +28,10 @@ export type QueryPlan =
    * executor widens the search up to `widest` candidates (beyond, scanning the match set costs less),
    * then scans the match set (`scan`; an exact scan when absent). Only the first `rerank` accepted
    * candidates (the graph's order) are scored exactly (all of them for a filtered search, whose matches
-   * come from anywhere in the list).
+   * come from anywhere in the list). `tail`: the matches the graph does not cover yet, ranked over their
+   * sketches (when absent, each is scored exactly).
    */
-  | { kind: 'ann'; candidates: number; rerank: number; matches: MatchSet | undefined; wanted: number; widest: number; scan?: MatchScanPlan };
+  | { kind: 'ann'; candidates: number; rerank: number; matches: MatchSet | undefined; wanted: number; widest: number; scan?: MatchScanPlan; tail?: MatchScanPlan };
 
 export interface PlanInput {
   /** Dense query vector (undefined for sparse-only queries). */
@@ -73,7 +75,15 @@ const SKETCH_MATCHES_PER_CANDIDATE = 250;
 /** The sketch scan's exact re-scores for `matches` matches (`options.sketchCandidates` overrides the rule). */
 function sketchBreadth(options: SearchOptions, topK: number, matches: number): number {
   if (options.sketchCandidates !== undefined) return Math.max(options.sketchCandidates, topK * 10);
-  return Math.max(SKETCH_CANDIDATES_MIN, topK * 4, Math.ceil(matches / SKETCH_MATCHES_PER_CANDIDATE));
+  return sketchShortlist(topK, matches);
+}
+
+/**
+ * The sketch candidates to re-score exactly so that the best `topK` of `rows` rows by cosine are among them
+ * (the rule above: the filtered scan's and, per sketch chunk, the unindexed tail's, search/tail-prescan.ts).
+ */
+export function sketchShortlist(topK: number, rows: number): number {
+  return Math.max(SKETCH_CANDIDATES_MIN, topK * 4, Math.ceil(rows / SKETCH_MATCHES_PER_CANDIDATE));
 }
 
 /**
@@ -158,7 +168,31 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
   // hard data: HNSW's candidate list is least accurate at its tail, which is where matches come from.
   const plan = filteredGraphPlan(ns, matches, topK, options, scan);
   if (plan.candidates * 2 >= ann.size || plan.candidates > plan.widest) return scan;
-  return plan;
+  const tail = vector !== undefined && !hasSparse ? tailMatchScanPlan(ns, matches, topK, options) : undefined;
+  return tail === undefined ? plan : { ...plan, tail };
+}
+
+/**
+ * The scan of a filtered graph search's matches in the slots its graph does not cover yet (the tail: hundreds of
+ * thousands during and after a large ingest, where scoring a 10 % filter's matches one by one held the event loop
+ * for tens of milliseconds): over their sketches when the sketches cover the tail and that costs less by the same
+ * model as a whole match set's; undefined when each match is to be scored exactly.
+ */
+function tailMatchScanPlan(ns: NamespaceStore, matches: MatchSet, topK: number, options: SearchOptions): MatchScanPlan | undefined {
+  const from = ns.annUpTo;
+  // Fewer tail slots than a sketch scan's fixed cost: nothing to gain.
+  if (ns.slotCount - from <= SKETCH_FIXED || !ns.sketchesCover(from, ns.slotCount)) return undefined;
+  let slots: Int32Array;
+  if (matches.slots !== undefined) slots = matches.slots.subarray(lowerBound(matches.slots, from));
+  else {
+    const { bits } = matches;
+    const found: number[] = [];
+    for (let slot = from; slot < ns.slotCount; slot++) if (bits[slot] === 1) found.push(slot);
+    slots = Int32Array.from(found);
+  }
+  const candidates = sketchBreadth(options, topK, slots.length);
+  if (sketchScanCost(ns.dimension, slots.length, candidates) * (options.sketchCostScale ?? 1) >= slots.length) return undefined;
+  return { kind: 'sketch-filtered', matches: listMatchSet(ns.slotCount, slots), candidates };
 }
 
 /**

@@ -1,23 +1,76 @@
-// The exact scan of the slots a graph does not cover yet (or of the whole namespace before it has one), done
-// ahead of a query one values chunk at a time, so that the store can run it between event-loop turns (a tail
-// of 50k 768-d rows takes ~50–100 ms of SIMD scanning: a query's synchronous part must stay far below that).
-// Each chunk keeps the candidates of usearch's SIMD brute force, with the same margin as the synchronous
-// scan (search/exact-scan.ts); the query then scores them exactly, with the liveness of that moment.
+// The scan of the slots a graph does not cover yet (or of the whole namespace before it has one), done ahead
+// of a query a chunk at a time, so that the store can run it between event-loop turns (a tail of 50k 768-d rows
+// takes ~50–100 ms of float32 SIMD scanning: a query's synchronous part must stay far below that). Each chunk
+// keeps its candidates, as the synchronous scan (search/exact-scan.ts) does: the best `k` + a margin by
+// usearch's float32 SIMD brute force over a values chunk, or, for a long range of a cosine namespace, the
+// filtered scan's shortlist by the int8 sketches over a sketch chunk (RangeScan below); the query then scores
+// them exactly, with the liveness of that moment.
 //
-// Why the answer is that of an exact scan at the time the query runs: slots are append-only and their values
-// never change (an update writes a new slot and kills the old one; renumbering changes the namespace's
+// Why the answer is that of the synchronous scan at the time the query runs: slots are append-only and their
+// values never change (an update writes a new slot and kills the old one; renumbering changes the namespace's
 // generation, and the prescan is then ignored), so what a yield can change is only (1) slots appended past
 // the scanned range, which the query scans itself, (2) slots dying. A chunk's candidates are its best rows by
-// SIMD score, every other row of the chunk below them; as long as at least `k + margin` of them are still live
-// (or all of the chunk's live rows are among them), the chunk's k best live rows are among them, as in the
-// synchronous scan. A chunk where deletes left fewer is scanned again when the query runs.
+// SIMD score, every other row of the chunk below them; as long as at least the chunk's need of them (`k` +
+// margin, or the sketch shortlist) are still live (or all of the chunk's live rows are among them), the chunk's
+// best live rows are among them, as in the synchronous scan. A chunk where deletes left fewer is scanned again
+// when the query runs. Over the values the answer is exact; over the sketches it is the sketch scan's (RangeScan).
 import type { NamespaceStore } from '../namespace/namespace-store.js';
-import { simdCandidates } from '../simd-exact.js';
+import { quantizeRow, simdCandidates } from '../simd-exact.js';
 import type { TopK } from '../top-k.js';
 import type { Metric } from '../types.js';
+import { sketchShortlist } from './planner.js';
 
 /** Candidates beyond topK kept per chunk (float32 ties between the SIMD and the exact scorer). */
 const SIMD_MARGIN = 16;
+
+/**
+ * Dense ranges of at least this many rows are ranked over the int8 sketches when the namespace keeps them
+ * (cosine) and they cover the range: one sketch chunk. Below it the float32 scan stays (exact, and cheap).
+ */
+const SKETCH_RANGE_MIN = 16_384;
+
+/**
+ * How one dense query ranks a range of slots for candidates: usearch's float32 brute force over the values
+ * (the best `k` + SIMD_MARGIN per values chunk: the exact scan's answer), or, for a long range of a cosine
+ * namespace, the int8 sketches (`sketch`: the query's; the filtered sketch scan's breadth per sketch chunk,
+ * `sketchShortlist`). The sketches cost ~40 ns a 768-d row where the float32 scan, once the values are read back
+ * from the values file, costs ~10 times that: a query during a large ingest, whose tail the graph has not caught
+ * up with, spent its time reading values (bench/RESULTS.md, session 18). The candidates are scored exactly either
+ * way; over the sketches the answer is as exact as the filtered sketch scan's (the true top 10 within the first
+ * 20 by sketch in every measured query, planner.ts).
+ */
+export interface RangeScan {
+  vector: Float32Array;
+  metric: Metric;
+  k: number;
+  sketch: Int8Array | undefined;
+}
+
+/** The scan of [from, to) for a dense query (`vector` at offset 0 of its buffer: usearch reads it from there). */
+export function rangeScan(ns: NamespaceStore, vector: Float32Array, metric: Metric, k: number, from: number, to: number): RangeScan {
+  let sketch: Int8Array | undefined;
+  if (metric === 'cosine' && to - from >= SKETCH_RANGE_MIN && ns.sketchesCover(from, to)) {
+    sketch = new Int8Array(ns.dimension);
+    quantizeRow(vector, 0, ns.dimension, sketch, 0);
+  }
+  return { vector, metric, k, sketch };
+}
+
+/** The end of the chunk (of values, or of sketches) holding slot `lo`: a `rangeCandidates` range stays inside it. */
+export function rangeUnitEnd(ns: NamespaceStore, scan: RangeScan, lo: number): number {
+  return (lo | ((scan.sketch === undefined ? ns.chunkRows : ns.sketchChunkRows) - 1)) + 1;
+}
+
+/** The live candidates a range of `rows` rows keeps (all of its live rows when fewer). */
+function rangeNeed(scan: RangeScan, rows: number): number {
+  return scan.sketch === undefined ? scan.k + SIMD_MARGIN : sketchShortlist(scan.k, rows);
+}
+
+/** Appends the candidates of [lo, hi) (inside one `rangeUnitEnd` chunk) to `out`; returns the range's live rows. */
+export function rangeCandidates(ns: NamespaceStore, lo: number, hi: number, scan: RangeScan, out: number[]): number {
+  if (scan.sketch !== undefined) return ns.sketchRangeCandidates(lo, hi, scan.sketch, rangeNeed(scan, hi - lo), out);
+  return chunkCandidates(ns, lo, hi, scan.vector, scan.metric, scan.k, out);
+}
 
 let scratch = new Float32Array(0);
 
@@ -45,7 +98,7 @@ interface ChunkCandidates {
  * counted into the breadth asked for, so that `k + margin` of the range's live rows remain. Returns the range's
  * live rows (counted here anyway, so that a caller needs no second pass over the chunk's liveness).
  */
-export function chunkCandidates(ns: NamespaceStore, lo: number, hi: number, vector: Float32Array, metric: Metric, k: number, out: number[]): number {
+function chunkCandidates(ns: NamespaceStore, lo: number, hi: number, vector: Float32Array, metric: Metric, k: number, out: number[]): number {
   for (const block of ns.denseBlocks(lo, segmentScratch(ns.chunkRows * ns.dimension))) {
     // A chunk without values (denseBlocks skips it) has no rows to offer.
     if (block.first > lo) break;
@@ -75,7 +128,7 @@ export class TailPrescan {
   readonly to: number;
   private readonly uid: number;
   private readonly generation: number;
-  private readonly vector: Float32Array;
+  private readonly scan: RangeScan;
   private next: number;
   /** Chunks before this one were found fresh by `refreshStep` (since the last `recheck`). */
   private checked = 0;
@@ -90,8 +143,8 @@ export class TailPrescan {
   constructor(
     ns: NamespaceStore,
     vector: Float32Array,
-    private readonly metric: Metric,
-    private readonly k: number,
+    metric: Metric,
+    k: number,
     from = ns.annUpTo,
   ) {
     this.uid = ns.uid;
@@ -100,7 +153,7 @@ export class TailPrescan {
     this.to = ns.slotCount;
     this.next = this.from;
     // A copy: usearch reads the query from its buffer's start too.
-    this.vector = vector.slice();
+    this.scan = rangeScan(ns, vector.slice(), metric, k, this.from, this.to);
   }
 
   get done(): boolean {
@@ -115,9 +168,9 @@ export class TailPrescan {
   /** Scans the next chunk of the range; returns the rows it covered. `ns` must fit. */
   step(ns: NamespaceStore): number {
     const lo = this.next;
-    const hi = Math.min(this.to, (lo | (ns.chunkRows - 1)) + 1);
+    const hi = Math.min(this.to, rangeUnitEnd(ns, this.scan, lo));
     const start = this.slots.length;
-    chunkCandidates(ns, lo, hi, this.vector, this.metric, this.k, this.slots);
+    rangeCandidates(ns, lo, hi, this.scan, this.slots);
     this.chunks.push({ lo, hi, start, end: this.slots.length });
     this.next = hi;
     return hi - lo;
@@ -132,9 +185,9 @@ export class TailPrescan {
   refreshStep(ns: NamespaceStore): boolean {
     for (; this.checked < this.chunks.length; this.checked++) {
       const chunk = this.chunks[this.checked]!;
-      if (!this.stale(ns, chunk, this.k)) continue;
+      if (!this.stale(ns, chunk)) continue;
       const start = this.slots.length;
-      chunkCandidates(ns, chunk.lo, chunk.hi, this.vector, this.metric, this.k, this.slots);
+      rangeCandidates(ns, chunk.lo, chunk.hi, this.scan, this.slots);
       chunk.start = start;
       chunk.end = this.slots.length;
       this.checked++;
@@ -152,10 +205,10 @@ export class TailPrescan {
    * Whether deletes left a scanned chunk fewer live candidates than its k best live rows need (`live`: the chunk's
    * live rows, when the caller has counted them).
    */
-  private stale(ns: NamespaceStore, chunk: ChunkCandidates, k: number, live = liveRows(ns, chunk.lo, chunk.hi)): boolean {
+  private stale(ns: NamespaceStore, chunk: ChunkCandidates, live = liveRows(ns, chunk.lo, chunk.hi)): boolean {
     let liveCandidates = 0;
     for (let i = chunk.start; i < chunk.end; i++) if (ns.isLive(this.slots[i]!)) liveCandidates++;
-    return liveCandidates < Math.min(live, k + SIMD_MARGIN);
+    return liveCandidates < Math.min(live, rangeNeed(this.scan, chunk.hi - chunk.lo));
   }
 
   /**
@@ -173,9 +226,9 @@ export class TailPrescan {
       let candidates = this.slots;
       let start = chunk.start;
       let end = chunk.end;
-      if (this.stale(ns, chunk, into.k, live)) {
+      if (this.stale(ns, chunk, live)) {
         rescanned.length = 0;
-        chunkCandidates(ns, chunk.lo, chunk.hi, this.vector, this.metric, into.k, rescanned);
+        rangeCandidates(ns, chunk.lo, chunk.hi, this.scan, rescanned);
         candidates = rescanned;
         start = 0;
         end = rescanned.length;
