@@ -21,7 +21,7 @@ import {
 } from '@conifer/engine';
 import type { AnnSpec, AnnWorkerData, AnnWorkerNotice, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
 import { BatchBuffers } from './batch-buffers.js';
-import { collectGarbage } from './collect-garbage.js';
+import { collectGarbageIfQuick } from './collect-garbage.js';
 import { graphViews, mappedDir } from './graph-view.js';
 
 type Request = AnnWorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -196,8 +196,9 @@ export class AnnBuilder {
       // Each step reads its rows into a new array (0.5 MB at 128-d, 3 MB at 768-d) that is garbage at once but
       // freed only when collected, and a store that only serves queries may not prompt a collection: after a
       // restart at 100k × 128 ~50 MB of them stayed resident. Collect once when the backlog is done (a plain
-      // collection: the shrinking one runs at start, before requests, and takes several full collections).
-      if (this.sketching && !sketched) collectGarbage();
+      // collection: the shrinking one runs at start, before requests, and takes several full collections), when
+      // the heap is small enough for that to be quick (a large store's would block the loop for 100s of ms).
+      if (this.sketching && !sketched) collectGarbageIfQuick();
       this.sketching = sketched;
       for (const { id, dir, index } of this.source.indexes()) {
         for (const ns of index.annCandidates()) if (this.step(id, dir, index, ns)) started++;

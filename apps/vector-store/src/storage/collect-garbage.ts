@@ -1,7 +1,7 @@
 // A full garbage collection on demand, for the few moments when a lot of native memory has just become
 // garbage but little JS is allocated to prompt a collection: V8 frees an ArrayBuffer's (or a native
 // object's) memory only when it collects the wrapper, and until then that memory is resident (RssAnon).
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 setFlagsFromString('--expose-gc');
@@ -18,4 +18,24 @@ const gc = runInNewContext('gc') as ((options?: { type: 'major'; execution: 'syn
 export function collectGarbage(shrink = false): void {
   if (shrink) gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   else gc?.();
+}
+
+/**
+ * Live JS heaps up to this size are collected in tens of milliseconds at most. A full collection is atomic (V8's own
+ * major collections mark concurrently and pause ~10 ms), and its pause grows with the live heap: measured here
+ * (`node --expose-gc`, small objects like metadata, the other core busy) 14 MB 14–30 ms, 27 MB 35 ms, 55 MB
+ * 56–225 ms, 119 MB 100–500 ms. A 1M × 768 store holds 80–160 MB, and the collection its ingest's end asked for
+ * blocked the event loop for ~0.5 s (issue 12 part 5; bench/RESULTS.md, session 18).
+ */
+const QUICK_COLLECTION_HEAP_BYTES = 32 * 2 ** 20;
+
+/**
+ * collectGarbage() when the live heap is small enough for it to be quick (`limitBytes`); returns whether it ran.
+ * In a larger heap the garbage left behind is a small share of the process's memory, and V8 collects it once
+ * allocation (or the external memory of its ArrayBuffers) asks for it.
+ */
+export function collectGarbageIfQuick(limitBytes = QUICK_COLLECTION_HEAP_BYTES): boolean {
+  if (gc === undefined || getHeapStatistics().used_heap_size > limitBytes) return false;
+  collectGarbage();
+  return true;
 }
