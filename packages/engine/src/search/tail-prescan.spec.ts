@@ -352,6 +352,28 @@ describe('TailPrescan over the int8 sketches (long ranges of cosine namespaces)'
     expect((plainPlan as { tail?: unknown }).tail).toBeUndefined();
   });
 
+  it('sketchRangeCandidates: a query with no positive dot product in the chunk still gets the range’s best rows', () => {
+    // Every row near one direction, the query opposite: the zeroed spare rows outrank every row of the range when
+    // compared in place, and the range is gathered instead.
+    const dim = 32;
+    const next = random(9);
+    const index = new VectorIndex({ dimension: dim, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: Number.MAX_SAFE_INTEGER });
+    for (let i = 0; i < 20_000; i += 1000) {
+      const vectors = Array.from({ length: 1000 }, (_, j) => ({ id: `r${i + j}`, values: Float32Array.from({ length: dim }, (_, d) => (d === 0 ? 4 : 0) + next()) }));
+      index.apply(index.prepareUpsert({ namespace: '', vectors }));
+    }
+    const ns = index.namespaces.get('')!;
+    const q = Float32Array.from({ length: dim }, (_, d) => (d === 0 ? -1 : 0));
+    const query = new Int8Array(dim);
+    quantizeRow(q, 0, dim, query, 0);
+    const out: number[] = [];
+    expect(ns.sketchRangeCandidates(0, 16_384, query, 40, out)).toBe(16_384);
+    expect(out.length).toBe(40);
+    const score = ns.scorer('cosine', q, undefined);
+    const best = Array.from({ length: 16_384 }, (_, slot) => [score(slot), slot] as const).sort((a, b) => b[0] - a[0]);
+    for (const [, slot] of best.slice(0, 10)) expect(out).toContain(slot);
+  });
+
   it('leaves a range whose sketches are not built yet (restored slots) to the values', () => {
     const index = sketchIndex('cosine');
     const ns = index.namespaces.get('')!;
