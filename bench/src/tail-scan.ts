@@ -5,7 +5,7 @@
 // runs an unfiltered query's tail scan ahead, a chunk per event-loop turn, with the same work). The namespace is
 // restored as after a snapshot: values served by pread from a values file (page cache), int8 sketches built, a graph
 // over the first `--graphed` slots (none by default: all of it is tail), records with the bench's `bucket` metadata.
-// Prints per build the median CPU per query, its plan and recall@10 against the exact answers (every row, or every
+// Prints per build the median CPU per query (and of its synchronous part, after the prescan), its plan and recall@10 against the exact answers (every row, or every
 // match of `--filter=10` (bucket = 3) or `--filter=50` (bucket < 5), scored by the exact scorer). Not part of
 // `npm test` or `npm run bench`:
 //   node --experimental-strip-types bench/src/tail-scan.ts <before engine dist/index.js> <after engine dist/index.js>
@@ -67,8 +67,22 @@ async function restored(path: string) {
   while (ns.annUpTo < GRAPHED) if (index.buildAnnStep(Math.min(4096, GRAPHED - ns.annUpTo)) === 0) break;
   const request = (q: Float32Array) => parseQueryRequest({ vector: Array.from(q), topK: 10, ...(FILTER === undefined ? {} : { filter: FILTER.filter }) });
   const plans = new Set<string>();
-  const run = (q: Float32Array): string[] => {
-    const result = index.query(request(q));
+  /**
+   * One query: an unfiltered one as the store runs it (cooperative-scan.ts: the tail's prescan in steps between
+   * event-loop turns, then the query's synchronous part, timed apart: what blocks the loop), a filtered one whole.
+   */
+  const run = (q: Float32Array, syncMs: number[]): string[] => {
+    const query = request(q);
+    let prescan: InstanceType<Engine['TailPrescan']> | undefined;
+    if (FILTER === undefined) {
+      const plan = engine.planQuery(ns, { vector: q, hasSparse: false, filter: undefined, topK: 10 }, index.search);
+      prescan = new engine.TailPrescan(ns, q, 'cosine', 10, plan.kind === 'exact' ? 0 : ns.annUpTo);
+      while (!prescan.done) prescan.step(ns);
+    }
+    const t = process.cpuUsage();
+    const result = index.query(query, prescan);
+    const used = process.cpuUsage(t);
+    syncMs.push((used.user + used.system) / 1000);
     plans.add(result.plan.plan);
     return result.matches.map((m) => m.id);
   };
@@ -82,15 +96,15 @@ async function restored(path: string) {
 }
 
 const builds = [
-  { name: 'before', ...(await restored(beforePath!)), cpu: [] as number[], hits: 0 },
-  { name: 'after', ...(await restored(afterPath)), cpu: [] as number[], hits: 0 },
+  { name: 'before', ...(await restored(beforePath!)), cpu: [] as number[], sync: [] as number[], hits: 0 },
+  { name: 'after', ...(await restored(afterPath)), cpu: [] as number[], sync: [] as number[], hits: 0 },
 ];
 const truth = queries.map((q) => builds[0]!.exact(q));
 for (let round = 0; round < ROUNDS; round++) {
   for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
     for (const [i, q] of queries.entries()) {
       const t = process.cpuUsage();
-      const got = build.run(q);
+      const got = build.run(q, build.sync);
       const used = process.cpuUsage(t);
       build.cpu.push((used.user + used.system) / 1000);
       if (round === 0) build.hits += got.filter((id) => truth[i]!.includes(id)).length;
@@ -99,7 +113,7 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 console.log(`  graph over ${builds.map((b) => b.graphed).join(' / ')} slots`);
 for (const build of builds) {
-  console.log(`  ${build.name.padEnd(6)} ${median(build.cpu).toFixed(2)} ms CPU per query (median of ${build.cpu.length}), recall@10 ${(build.hits / (QUERIES * 10)).toFixed(3)}, plan ${[...build.plans].join(', ')}`);
+  console.log(`  ${build.name.padEnd(6)} ${median(build.cpu).toFixed(2)} ms CPU per query (median of ${build.cpu.length}), of which the synchronous part ${median(build.sync).toFixed(2)} ms, recall@10 ${(build.hits / (QUERIES * 10)).toFixed(3)}, plan ${[...build.plans].join(', ')}`);
 }
 console.log(`  after / before: ×${(median(builds[1]!.cpu) / median(builds[0]!.cpu)).toFixed(3)}; load ${load()}`);
 closeSync(fd);

@@ -71,6 +71,33 @@ describe('TailPrescan', () => {
     });
   }
 
+  it('scores its candidates during its steps: the query only pushes them (and scores rescanned chunks)', () => {
+    const metric = 'cosine';
+    const index = indexWith(metric, rows, 3000);
+    const ns = index.namespaces.get('')!;
+    const q = queries[1]!;
+    const prescan = new TailPrescan(ns, new Float32Array(q), metric, 10);
+    while (!prescan.done) prescan.step(ns);
+    const exact = ns.scorer(metric, new Float32Array(q), undefined);
+    let calls = 0;
+    const counting = (slot: number): number => {
+      calls++;
+      return exact(slot);
+    };
+    const top = new TopK(10);
+    prescan.pushInto(ns, counting, top);
+    expect(calls).toBe(0);
+    expect(top.sorted().map((m) => m.slot)).toEqual(bruteForce(ns, metric, q, 3000, 10));
+    for (const m of top.sorted()) expect(m.score).toBe(exact(m.slot));
+    // Deleting a chunk's candidates makes it stale: that chunk is scanned and scored by the query.
+    const best = bruteForce(ns, metric, q, 3000, 100).map((slot) => ns.idOf(slot));
+    index.apply(index.prepareDelete(parseDeleteRequest({ ids: best })));
+    const after = new TopK(10);
+    prescan.pushInto(ns, counting, after);
+    expect(calls).toBeGreaterThan(0);
+    expect(after.sorted().map((m) => m.slot)).toEqual(bruteForce(ns, metric, q, 3000, 10));
+  });
+
   it('stays exact when the best rows of the tail are deleted or updated between its steps', () => {
     const metric = 'cosine';
     const index = indexWith(metric, rows, 3000);

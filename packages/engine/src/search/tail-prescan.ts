@@ -83,12 +83,13 @@ function segmentScratch(floats: number): Float32Array {
   return scratch;
 }
 
-/** One chunk's part of the range: its candidate slots are `slots[start, end)`. */
+/** One chunk's part of the range: its candidate slots are `slots[start, end)`, `live` its live rows when scanned. */
 interface ChunkCandidates {
   lo: number;
   hi: number;
   start: number;
   end: number;
+  live: number;
 }
 
 /**
@@ -133,6 +134,13 @@ export class TailPrescan {
   /** Chunks before this one were found fresh by `refreshStep` (since the last `recheck`). */
   private checked = 0;
   private readonly slots: number[] = [];
+  /**
+   * Each candidate's exact score, computed when its chunk is scanned (between event-loop turns): a slot's values
+   * and norm never change, so it is the score the query would compute. Scoring them in the query's synchronous
+   * part (a `pread` of each row from the values file, then the product) held the event loop 100–600 ms at
+   * 1M × 768 with ~4000 candidates (bench/RESULTS.md, session 18).
+   */
+  private readonly scores: number[] = [];
   private readonly chunks: ChunkCandidates[] = [];
 
   /**
@@ -170,10 +178,17 @@ export class TailPrescan {
     const lo = this.next;
     const hi = Math.min(this.to, rangeUnitEnd(ns, this.scan, lo));
     const start = this.slots.length;
-    rangeCandidates(ns, lo, hi, this.scan, this.slots);
-    this.chunks.push({ lo, hi, start, end: this.slots.length });
+    const live = rangeCandidates(ns, lo, hi, this.scan, this.slots);
+    this.scoreFrom(ns, start);
+    this.chunks.push({ lo, hi, start, end: this.slots.length, live });
     this.next = hi;
     return hi - lo;
+  }
+
+  /** Scores the candidates from `slots[start]` on (a scorer of this moment: a snapshot may move the values between steps). */
+  private scoreFrom(ns: NamespaceStore, start: number): void {
+    const score = ns.scorer(this.scan.metric, this.scan.vector, undefined);
+    for (let i = start; i < this.slots.length; i++) this.scores[i] = score(this.slots[i]!);
   }
 
   /**
@@ -187,7 +202,8 @@ export class TailPrescan {
       const chunk = this.chunks[this.checked]!;
       if (!this.stale(ns, chunk)) continue;
       const start = this.slots.length;
-      rangeCandidates(ns, chunk.lo, chunk.hi, this.scan, this.slots);
+      chunk.live = rangeCandidates(ns, chunk.lo, chunk.hi, this.scan, this.slots);
+      this.scoreFrom(ns, start);
       chunk.start = start;
       chunk.end = this.slots.length;
       this.checked++;
@@ -202,41 +218,42 @@ export class TailPrescan {
   }
 
   /**
-   * Whether deletes left a scanned chunk fewer live candidates than its k best live rows need (`live`: the chunk's
-   * live rows, when the caller has counted them).
+   * Whether deletes left a scanned chunk fewer live candidates than its k best live rows need. Its live rows are
+   * counted only when its live candidates fall short (a 16k-row count per chunk in the query's synchronous part
+   * was ~30 ms a query over a 1M tail).
    */
-  private stale(ns: NamespaceStore, chunk: ChunkCandidates, live = liveRows(ns, chunk.lo, chunk.hi)): boolean {
+  private stale(ns: NamespaceStore, chunk: ChunkCandidates): boolean {
+    const need = rangeNeed(this.scan, chunk.hi - chunk.lo);
     let liveCandidates = 0;
     for (let i = chunk.start; i < chunk.end; i++) if (ns.isLive(this.slots[i]!)) liveCandidates++;
-    return liveCandidates < Math.min(live, rangeNeed(this.scan, chunk.hi - chunk.lo));
+    return liveCandidates < need && liveCandidates < liveRows(ns, chunk.lo, chunk.hi);
   }
 
   /**
-   * Scores into `into` the range's live candidates (every chunk not scanned yet, or left with too few live
-   * candidates by deletes since, is scanned now), adding each slot pushed to `seen`; returns the live rows
-   * of the range. `ns` must fit.
+   * Pushes into `into` the range's live candidates with their scores (every chunk not scanned yet, or left with
+   * too few live candidates by deletes since, is scanned now and its candidates scored with `score`), adding each
+   * slot pushed to `seen`; returns the range's live rows when its chunks were scanned. `ns` must fit.
    */
   pushInto(ns: NamespaceStore, score: (slot: number) => number, into: TopK, seen?: Set<number>): number {
     while (!this.done) this.step(ns);
     let rows = 0;
     const rescanned: number[] = [];
     for (const chunk of this.chunks) {
-      const live = liveRows(ns, chunk.lo, chunk.hi);
-      rows += live;
-      let candidates = this.slots;
-      let start = chunk.start;
-      let end = chunk.end;
-      if (this.stale(ns, chunk, live)) {
+      rows += chunk.live;
+      if (this.stale(ns, chunk)) {
         rescanned.length = 0;
         rangeCandidates(ns, chunk.lo, chunk.hi, this.scan, rescanned);
-        candidates = rescanned;
-        start = 0;
-        end = rescanned.length;
+        for (const slot of rescanned) {
+          if (!ns.isLive(slot)) continue;
+          into.push(score(slot), slot);
+          seen?.add(slot);
+        }
+        continue;
       }
-      for (let i = start; i < end; i++) {
-        const slot = candidates[i]!;
+      for (let i = chunk.start; i < chunk.end; i++) {
+        const slot = this.slots[i]!;
         if (!ns.isLive(slot)) continue;
-        into.push(score(slot), slot);
+        into.push(this.scores[i]!, slot);
         seen?.add(slot);
       }
     }
