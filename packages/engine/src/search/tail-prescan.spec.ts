@@ -212,7 +212,7 @@ describe('exactScan over a range starting inside a values chunk', () => {
 
 describe('TailPrescan over the int8 sketches (long ranges of cosine namespaces)', () => {
   const SKETCH_DIM = 96;
-  const N = 40_000;
+  const N = 75_000;
   const GRAPHED = 5_000;
   const dist = vectorDistribution('hard', SKETCH_DIM, 11);
   const data = new Float32Array(N * SKETCH_DIM);
@@ -221,7 +221,7 @@ describe('TailPrescan over the int8 sketches (long ranges of cosine namespaces)'
   // Queries near rows of the tail (a row plus noise) and two that are rows of the tail themselves.
   const noise = random(5);
   const queries = [
-    ...Array.from({ length: 18 }, (_, q) => Float32Array.from(row(GRAPHED + 1 + q * 1931), (v) => v + noise() * 0.05)),
+    ...Array.from({ length: 18 }, (_, q) => Float32Array.from(row(GRAPHED + 1 + q * 3851), (v) => v + noise() * 0.05)),
     row(GRAPHED + 7),
     row(N - 3),
   ];
@@ -251,7 +251,7 @@ describe('TailPrescan over the int8 sketches (long ranges of cosine namespaces)'
     const ns = cosine.namespaces.get('')!;
     expect(ns.annUpTo).toBe(GRAPHED);
     expect(rangeScan(ns, queries[0]!, 'cosine', 10, GRAPHED, N).sketch).toBeInstanceOf(Int8Array);
-    expect(rangeScan(ns, queries[0]!, 'cosine', 10, N - 16_383, N).sketch).toBeUndefined();
+    expect(rangeScan(ns, queries[0]!, 'cosine', 10, N - 65_535, N).sketch).toBeUndefined();
     const dot = sketchIndex('dotproduct').namespaces.get('')!;
     expect(rangeScan(dot, queries[0]!, 'dotproduct', 10, GRAPHED, N).sketch).toBeUndefined();
   });
