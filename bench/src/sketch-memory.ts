@@ -6,11 +6,12 @@
 // namespace from it the way the store does after a restart (slots with their norms, values served by
 // pread from the file, so they are page cache and not RssAnon), then reads RssAnon before and after the
 // background builder has sketched every restored slot, and the time that took.
-import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VectorIndex, type VectorSegment } from '@conifer/engine';
+import { VectorIndex } from '@conifer/engine';
 import { vectorDistribution } from '@conifer/test-utils';
+import { fileSegment } from './util.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const DIM = Number(process.argv[3] ?? 768);
@@ -34,13 +35,7 @@ const norms = new Float32Array(N);
   }
   closeSync(fd);
 }
-const fd = openSync(file, 'r');
-const segment: VectorSegment = {
-  rows: N,
-  read(first, count, out, outOffset) {
-    readSync(fd, new Uint8Array(out.buffer, out.byteOffset + outOffset * 4, count * DIM * 4), 0, count * DIM * 4, first * DIM * 4);
-  },
-};
+const segment = fileSegment(file, N, DIM);
 const index = new VectorIndex({ dimension: DIM, metric: 'cosine', vectorType: 'dense' }, { annMinVectors: Number.MAX_SAFE_INTEGER });
 const ns = index.namespaces.obtain('');
 ns.attachSegment(segment, N);
@@ -60,5 +55,5 @@ console.log(
   `${N} x ${DIM}: sketched ${N - ns.pendingSketches} slots in ${(ms / 1000).toFixed(2)} s; RssAnon ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MiB ` +
     `(+${((after - before) / N).toFixed(0)} B/vector = ${((after - before) / raw).toFixed(3)}× raw; whole process ${(after / raw).toFixed(2)}× raw); load ${load()}`,
 );
-closeSync(fd);
+segment.close();
 unlinkSync(file);

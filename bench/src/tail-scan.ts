@@ -10,14 +10,13 @@
 // `npm test` or `npm run bench`:
 //   node --experimental-strip-types bench/src/tail-scan.ts <before engine dist/index.js> <after engine dist/index.js>
 //     [--n=300000] [--dim=768] [--graphed=0] [--filter=10|50] [--queries=20] [--rounds=3] [--kind=bench|hard]
-import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseQueryRequest } from '@conifer/contracts';
 import type * as EngineModule from '@conifer/engine';
-import type { VectorSegment } from '@conifer/engine';
 import { makeDataset, type DatasetKind } from '@conifer/test-utils';
-import { commandLine, median } from './util.ts';
+import { commandLine, fileSegment, median } from './util.ts';
 
 type Engine = typeof EngineModule;
 const { args, flags } = commandLine();
@@ -46,13 +45,7 @@ const file = join(tmpdir(), `conifer-tail-scan-${process.pid}.f32`);
   writeSync(fd, new Uint8Array(data.values.buffer, data.values.byteOffset, data.values.byteLength));
   closeSync(fd);
 }
-const fd = openSync(file, 'r');
-const segment: VectorSegment = {
-  rows: N,
-  read(first, count, out, outOffset) {
-    readSync(fd, new Uint8Array(out.buffer, out.byteOffset + outOffset * 4, count * DIM * 4), 0, count * DIM * 4, first * DIM * 4);
-  },
-};
+const segment = fileSegment(file, N, DIM);
 
 async function restored(path: string) {
   const engine = (await import(resolve(path))) as Engine;
@@ -116,5 +109,5 @@ for (const build of builds) {
   console.log(`  ${build.name.padEnd(6)} ${median(build.cpu).toFixed(2)} ms CPU per query (median of ${build.cpu.length}), of which the synchronous part ${median(build.sync).toFixed(2)} ms, recall@10 ${(build.hits / (QUERIES * 10)).toFixed(3)}, plan ${[...build.plans].join(', ')}`);
 }
 console.log(`  after / before: ×${(median(builds[1]!.cpu) / median(builds[0]!.cpu)).toFixed(3)}; load ${load()}`);
-closeSync(fd);
+segment.close();
 unlinkSync(file);

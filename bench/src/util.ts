@@ -1,6 +1,7 @@
 // HTTP over keep-alive sockets, percentiles, progress lines and process probes used by the bench.
 import http from 'node:http';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import type { VectorSegment } from '@conifer/engine';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
 export interface HttpResponse {
@@ -247,4 +248,19 @@ export function commandLine(argv: readonly string[] = process.argv.slice(2)): { 
     flags[at < 0 ? a.slice(2) : a.slice(2, at)] = at < 0 ? '' : a.slice(at + 1);
   }
   return { args: argv.filter((a) => !a.startsWith('--')), flags };
+}
+
+/**
+ * A values segment over a file of `rows` float32 rows of `dim` (slots 0…rows−1), read with `pread` as the store's
+ * values files are (page cache, not the process's memory); `close()` closes the file.
+ */
+export function fileSegment(file: string, rows: number, dim: number): VectorSegment & { close(): void } {
+  const fd = openSync(file, 'r');
+  return {
+    rows,
+    read(first, count, out, outOffset) {
+      readSync(fd, new Uint8Array(out.buffer, out.byteOffset + outOffset * 4, count * dim * 4), 0, count * dim * 4, first * dim * 4);
+    },
+    close: () => closeSync(fd),
+  };
 }

@@ -57,6 +57,15 @@ describe('TailPrescan', () => {
   const rows = vectorsFrom(next, 12_000);
   const queries = vectorsFrom(next, 8);
 
+  /** An index of `rows` with its graph over the first `graphed` slots, and a prescan for `q` run to its end. */
+  function scannedTail(metric: Metric, graphed: number, q: number[]): { index: VectorIndex; ns: NamespaceStore; prescan: TailPrescan } {
+    const index = indexWith(metric, rows, graphed);
+    const ns = index.namespaces.get('')!;
+    const prescan = new TailPrescan(ns, new Float32Array(q), metric, 10);
+    while (!prescan.done) prescan.step(ns);
+    return { index, ns, prescan };
+  }
+
   for (const metric of ['cosine', 'dotproduct', 'euclidean'] as const) {
     it(`gives the exact top-k of the unindexed tail, chunk edges inside the range (${metric})`, () => {
       // The graph ends inside the first chunk (4096 rows), the tail ends inside the third.
@@ -73,11 +82,8 @@ describe('TailPrescan', () => {
 
   it('scores its candidates during its steps: the query only pushes them (and scores rescanned chunks)', () => {
     const metric = 'cosine';
-    const index = indexWith(metric, rows, 3000);
-    const ns = index.namespaces.get('')!;
     const q = queries[1]!;
-    const prescan = new TailPrescan(ns, new Float32Array(q), metric, 10);
-    while (!prescan.done) prescan.step(ns);
+    const { index, ns, prescan } = scannedTail(metric, 3000, q);
     const exact = ns.scorer(metric, new Float32Array(q), undefined);
     let calls = 0;
     const counting = (slot: number): number => {
@@ -122,11 +128,8 @@ describe('TailPrescan', () => {
 
   it('rescans, a chunk per refreshStep, the chunks that deletes left with too few live candidates (none after a recheck)', () => {
     const metric = 'cosine';
-    const index = indexWith(metric, rows, 0);
-    const ns = index.namespaces.get('')!;
     const q = queries[2]!;
-    const prescan = new TailPrescan(ns, new Float32Array(q), metric, 10);
-    while (!prescan.done) prescan.step(ns);
+    const { index, ns, prescan } = scannedTail(metric, 0, q);
     expect(prescan.refreshStep(ns)).toBe(false);
     // The 60 best rows of each of the first two chunks die (every candidate a chunk kept, 10 + 16, and more).
     for (const [lo, hi] of [
