@@ -86,8 +86,9 @@ function annSearch(
   const filtered = matches !== undefined;
   const bits = matches?.bits;
   const seen = new Set<number>();
-  // Tail not yet in the graph: exact (read-your-writes); SIMD candidates when unfiltered, from the prescan
-  // when the store made one (whose candidates the graph may hold by now: `seen`).
+  // Tail not yet in the graph (read-your-writes): SIMD candidates when unfiltered, from the prescan when the store
+  // made one (whose candidates the graph may hold by now: `seen`); a long tail's over the sketches (planner.ts,
+  // SKETCH_RANGE_MIN); a filter's tail matches scored one by one, or over their sketches (`plan.tail`).
   if (filtered) {
     if (plan.tail !== undefined) scanMatches(ns, plan.tail, score, vector, top);
     else exactScan({ ns, score, into: top, matches, from: ns.annUpTo });

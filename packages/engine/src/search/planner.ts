@@ -79,6 +79,15 @@ function sketchBreadth(options: SearchOptions, topK: number, matches: number): n
 }
 
 /**
+ * Unindexed ranges of at least this many rows are ranked over the int8 sketches (cosine namespaces whose sketches
+ * cover them: the tail's scan, search/tail-prescan.ts, and a filtered graph search's tail matches): four sketch
+ * chunks, ~25 ms of float32 scanning a query at 768-d. Below it the scan stays exact, where the sketches' shortlist
+ * can miss a row among many near-duplicates (vectors crowded within the sketches' rounding of each other: the crash
+ * e2e's one-plane vectors, at a 16k threshold, did not find a stored vector by its own values in a 20k tail).
+ */
+export const SKETCH_RANGE_MIN = 65_536;
+
+/**
  * The sketch candidates to re-score exactly so that the best `topK` of `rows` rows by cosine are among them
  * (the rule above: the filtered scan's and, per sketch chunk, the unindexed tail's, search/tail-prescan.ts).
  */
@@ -174,14 +183,13 @@ export function planQuery(ns: NamespaceStore | undefined, input: PlanInput, opti
 
 /**
  * The scan of a filtered graph search's matches in the slots its graph does not cover yet (the tail: hundreds of
- * thousands during and after a large ingest, where scoring a 10 % filter's matches one by one held the event loop
- * for tens of milliseconds): over their sketches when the sketches cover the tail and that costs less by the same
- * model as a whole match set's; undefined when each match is to be scored exactly.
+ * thousands during and after a large ingest, where scoring a broad filter's matches one by one held the event loop
+ * for 100s of ms): over their sketches when the tail is long (SKETCH_RANGE_MIN), the sketches cover it and that
+ * costs less by the same model as a whole match set's; undefined when each match is to be scored exactly.
  */
 function tailMatchScanPlan(ns: NamespaceStore, matches: MatchSet, topK: number, options: SearchOptions): MatchScanPlan | undefined {
   const from = ns.annUpTo;
-  // Fewer tail slots than a sketch scan's fixed cost: nothing to gain.
-  if (ns.slotCount - from <= SKETCH_FIXED || !ns.sketchesCover(from, ns.slotCount)) return undefined;
+  if (ns.slotCount - from < SKETCH_RANGE_MIN || !ns.sketchesCover(from, ns.slotCount)) return undefined;
   let slots: Int32Array;
   if (matches.slots !== undefined) slots = matches.slots.subarray(lowerBound(matches.slots, from));
   else {

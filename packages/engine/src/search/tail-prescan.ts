@@ -18,19 +18,11 @@ import type { NamespaceStore } from '../namespace/namespace-store.js';
 import { quantizeRow, simdCandidates } from '../simd-exact.js';
 import type { TopK } from '../top-k.js';
 import type { Metric } from '../types.js';
-import { sketchShortlist } from './planner.js';
+import { SKETCH_RANGE_MIN, sketchShortlist } from './planner.js';
 
 /** Candidates beyond topK kept per chunk (float32 ties between the SIMD and the exact scorer). */
 const SIMD_MARGIN = 16;
 
-/**
- * Dense ranges of at least this many rows are ranked over the int8 sketches when the namespace keeps them
- * (cosine) and they cover the range: four sketch chunks, ~25 ms of float32 scanning a query at 768-d. Below it
- * the float32 scan stays: exact, where the sketches' shortlist can miss a row among many near-duplicates (vectors
- * crowded within the sketches' rounding of each other: the crash e2e's one-plane vectors, at a 16k threshold, did
- * not find a stored vector by its own values in a 20k tail).
- */
-const SKETCH_RANGE_MIN = 65_536;
 
 /**
  * How one dense query ranks a range of slots for candidates: usearch's float32 brute force over the values
