@@ -23,12 +23,11 @@ import { SKETCH_RANGE_MIN, sketchShortlist } from './planner.js';
 /** Candidates beyond topK kept per chunk (float32 ties between the SIMD and the exact scorer). */
 const SIMD_MARGIN = 16;
 
-
 /**
  * How one dense query ranks a range of slots for candidates: usearch's float32 brute force over the values
- * (the best `k` + SIMD_MARGIN per values chunk: the exact scan's answer), or, for a long range of a cosine
- * namespace, the int8 sketches (`sketch`: the query's; the filtered sketch scan's breadth per sketch chunk,
- * `sketchShortlist`). The sketches cost ~40 ns a 768-d row where the float32 scan, once the values are read back
+ * (the best `k` + SIMD_MARGIN per values chunk: the exact scan's answer), or, for a range of SKETCH_RANGE_MIN+
+ * rows of a cosine namespace (planner.ts), the int8 sketches (`sketch`: the query's; the filtered sketch scan's
+ * breadth per sketch chunk, `sketchShortlist`). The sketches cost ~40 ns a 768-d row where the float32 scan, once the values are read back
  * from the values file, costs ~10 times that: a query during a large ingest, whose tail the graph has not caught
  * up with, spent its time reading values (bench/RESULTS.md, session 18). The candidates are scored exactly either
  * way; over the sketches the answer is as exact as the filtered sketch scan's (the true top 10 within the first
