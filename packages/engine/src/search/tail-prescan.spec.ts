@@ -239,15 +239,7 @@ describe('TailPrescan over the int8 sketches (long ranges of cosine namespaces)'
     return index;
   }
 
-  function bruteTop(ns: NamespaceStore, q: Float32Array, from: number, k: number): number[] {
-    const score = ns.scorer('cosine', q, undefined);
-    const all: [number, number][] = [];
-    for (let slot = from; slot < ns.slotCount; slot++) if (ns.isLive(slot)) all.push([score(slot), slot]);
-    return all
-      .sort((a, b) => b[0] - a[0])
-      .slice(0, k)
-      .map(([, slot]) => slot);
-  }
+  const bruteTop = (ns: NamespaceStore, q: Float32Array, from: number, k: number): number[] => bruteForce(ns, 'cosine', Array.from(q), from, k);
 
   it('ranks a long cosine range over the sketches, a short one, or another metric, over the values', () => {
     const cosine = sketchIndex('cosine');
