@@ -30,7 +30,7 @@ export function simdCandidates(values: Float32Array, count: number, dim: number,
  * cosine kernel, which also computes both norms per row (39 vs 70 ns a row at 768-d, 2048 rows a call).
  */
 export function pushSketchCandidates(values: Int8Array, count: number, dim: number, query: Int8Array, k: number, rowSlots: Int32Array, into: TopK): void {
-  if (values.byteOffset !== 0 || query.byteOffset !== 0) throw new Error('pushSketchCandidates needs arrays at offset 0');
+  // sketchBestRows refuses arrays not at offset 0 (a subarray from 0 keeps its array's offset).
   const rows = values.subarray(0, count * dim);
   const most = Math.min(k, count);
   // Once `into` is full, few rows of a batch beat its threshold: ask for a few first (usearch sorts and
