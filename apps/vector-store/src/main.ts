@@ -7,8 +7,8 @@ import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { buildServer } from './api/server.js';
 import { listenOnUnixSocket } from './api/unix-listener.js';
-import { execWithMallocThreshold } from './malloc-threshold.js';
-import { collectGarbage } from './storage/collect-garbage.js';
+import { defaultMallocThreshold, execWithMallocThreshold } from './malloc-threshold.js';
+import { canTrimMallocHeap, collectGarbage } from './storage/collect-garbage.js';
 import { IndexRegistry } from './storage/index-registry.js';
 import { JetStreamHub } from './storage/log/jetstream.js';
 import { hostname } from 'node:os';
@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 async function main(): Promise<void> {
   const config = loadConfig();
   // First, before any thread or file is opened: may re-execute the process with glibc's threshold set.
-  execWithMallocThreshold(config.vectorStore.mallocMmapThreshold);
+  execWithMallocThreshold(config.vectorStore.mallocMmapThreshold ?? defaultMallocThreshold(canTrimMallocHeap));
   // The same `time` format and base fields as the gateway's lines.
   const logger = pino(logOptions('vector-store', config.logLevel));
   const secrets = resolveSecrets(config);

@@ -16,6 +16,21 @@
 
 const TUNABLE = 'glibc.malloc.mmap_threshold';
 
+// 72 KB where the freed heap can be trimmed (storage/collect-garbage.ts): just above the 64 KiB that Node's HTTP
+// parser copies each read of a request body into. At 32 KB every such copy was a mapping of its own, faulted in
+// and zeroed, then unmapped by V8's collector thread with a TLB shootdown across the cores: ~45 % of the store's
+// CPU during a 768-d durable ingest on a VM whose page faults and IPIs are dear (155 → 86 ms per 1000 vectors,
+// bench/RESULTS.md session 19). Above the reads, those blocks come from the heap and are reused; what they leave
+// free between live blocks (tens of MB after an ingest, session 14) is what the idle trim returns. Without the trim
+// (no compiled binding, or not glibc) 32 KB stays: that free heap would stay resident.
+const TRIMMED_THRESHOLD = 72 * 1024;
+const UNTRIMMED_THRESHOLD = 32 * 1024;
+
+/** The threshold when the operator set none: higher where the store can trim the heap it leaves free. */
+export function defaultMallocThreshold(canTrim: boolean): number {
+  return canTrim ? TRIMMED_THRESHOLD : UNTRIMMED_THRESHOLD;
+}
+
 /**
  * The environment to re-execute with, or undefined when the process already runs as it should: threshold
  * 0 (glibc's default kept), a threshold already set by the environment (by the operator, or by the

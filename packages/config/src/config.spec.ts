@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ CONIFER_PARSE_WORKERS: '2' }).vectorStore.parseWorkers).toBe(2);
     expect(() => loadConfig({ CONIFER_PARSE_WORKERS: '-1' })).toThrow(/CONIFER_PARSE_WORKERS/);
     expect(() => loadConfig({ CONIFER_PARSE_WORKERS: 'many' })).toThrow(/CONIFER_PARSE_WORKERS/);
-    expect(loadConfig({}).vectorStore.mallocMmapThreshold).toBe(32768);
+    expect(loadConfig({}).vectorStore.mallocMmapThreshold).toBeUndefined();
     expect(loadConfig({}).vectorStore.annReleaseAfterMs).toBe(10_000);
     expect(loadConfig({ CONIFER_ANN_RELEASE_AFTER_MS: '0' }).vectorStore.annReleaseAfterMs).toBe(0);
     expect(() => loadConfig({ CONIFER_ANN_RELEASE_AFTER_MS: '-5' })).toThrow(/CONIFER_ANN_RELEASE_AFTER_MS/);

@@ -86,7 +86,7 @@ export const ENV_SCHEMA = {
     .int()
     .min(0)
     .max(32 * 1024 * 1024)
-    .default(32 * 1024),
+    .optional(),
   CONIFER_NODE_ID: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9_.-]{1,64}$/.test(v), {
     message: 'must be 1-64 characters of A-Z a-z 0-9 _ . -',
   }),
@@ -176,9 +176,10 @@ export interface ConiferConfig {
     readonly parseWorkers?: number;
     /**
      * glibc malloc's mmap threshold, fixed at start (0: glibc's default, which grows with every large block freed):
-     * blocks from this size up are mapped on their own and returned to the kernel when freed.
+     * blocks from this size up are mapped on their own and returned to the kernel when freed. Unset: chosen at start
+     * (72 KB where the store can trim malloc's heap, 32 KB elsewhere).
      */
-    readonly mallocMmapThreshold: number;
+    readonly mallocMmapThreshold?: number;
     /** How long the ANN builder's worker keeps a caught-up graph in memory after its last batch (then only the published file). */
     readonly annReleaseAfterMs: number;
     /**

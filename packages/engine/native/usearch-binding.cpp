@@ -22,6 +22,10 @@
 #include <sys/stat.h> // `fstat`
 #include <unistd.h>   // `fdatasync`
 
+#if defined(__GLIBC__)
+#include <malloc.h> // `malloc_trim`
+#endif
+
 #include <zlib.h> // `crc32_z`: Node's own zlib (the node binary exports it to addons)
 
 #define NAPI_CPP_EXCEPTIONS
@@ -418,10 +422,45 @@ Napi::Value hardwareAccelerationAvailable(Napi::CallbackInfo const& info) {
     return Napi::String::New(info.Env(), unum::usearch::hardware_acceleration_available());
 }
 
+#if defined(__GLIBC__)
+/**
+ * glibc's `malloc_trim(0)` on a thread of libuv's pool: the free space inside every arena's heap, not only at its top,
+ * goes back to the kernel (whole free pages are `MADV_DONTNEED`ed), so blocks under the mmap threshold that were freed
+ * between live ones stop counting as resident anonymous memory. It takes each arena's lock in turn, so other threads'
+ * `malloc` calls wait a moment; the event loop does not run it.
+ */
+class TrimWorker : public Napi::AsyncWorker {
+  public:
+    explicit TrimWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+    Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  protected:
+    void Execute() override { released_ = ::malloc_trim(0) != 0; }
+    void OnOK() override { deferred_.Resolve(Napi::Boolean::New(Env(), released_)); }
+    void OnError(Napi::Error const& error) override { deferred_.Reject(error.Value()); }
+
+  private:
+    Napi::Promise::Deferred deferred_;
+    bool released_ = false;
+};
+
+/** `trimMallocHeap(): Promise<boolean>`: whether any memory went back to the kernel. */
+Napi::Value trimMallocHeap(Napi::CallbackInfo const& info) {
+    auto* worker = new TrimWorker(info.Env());
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+}
+#endif
+
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
     exports.Set("version", Napi::Function::New(env, version));
     exports.Set("hardwareAccelerationCompiled", Napi::Function::New(env, hardwareAccelerationCompiled));
     exports.Set("hardwareAccelerationAvailable", Napi::Function::New(env, hardwareAccelerationAvailable));
+#if defined(__GLIBC__)
+    exports.Set("trimMallocHeap", Napi::Function::New(env, trimMallocHeap));
+#endif
     return CompiledIndex::Init(env, exports);
 }
 

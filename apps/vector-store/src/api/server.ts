@@ -37,7 +37,7 @@ import { cooperativeFilter } from './cooperative-filter.js';
 import { cooperativeTailScan } from './cooperative-scan.js';
 import { ParsePool, parseWorkerPath } from './parse-pool.js';
 import { BodyBuffers, readBodyInto } from './body-buffers.js';
-import { collectGarbageIfQuick } from '../storage/collect-garbage.js';
+import { releaseFreeMemory } from '../storage/collect-garbage.js';
 import { readUpsertBody } from './upsert-body.js';
 import { readQueryBody } from './query-body.js';
 import { assertQueryCanFit, renderFetchResponse, renderQueryResult } from './json-response.js';
@@ -224,7 +224,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     // go long between full collections, and what an ingest left (its values arrays, the free list's buffers)
     // stayed resident until the next one: 300k × 128 read 1.03–1.15× raw RssAnon after the ingest instead of
     // 0.8× (bench/RESULTS.md, session 11).
-    const bodies = new BodyBuffers({ onIdle: () => collectGarbageIfQuick() });
+    const bodies = new BodyBuffers({ onIdle: () => void releaseFreeMemory() });
     const upsertLimit = Math.min(options.maxBodyBytes, DATA_PLANE_LIMITS.maxUpsertBytes);
     void child.register(async (upserts) => {
       upserts.removeAllContentTypeParsers();

@@ -21,7 +21,7 @@ import {
 } from '@conifer/engine';
 import type { AnnSpec, AnnWorkerData, AnnWorkerNotice, AnnWorkerReply, AnnWorkerRequest } from './ann-worker.js';
 import { BatchBuffers } from './batch-buffers.js';
-import { collectGarbageIfQuick } from './collect-garbage.js';
+import { releaseFreeMemory } from './collect-garbage.js';
 import { graphViews, mappedDir } from './graph-view.js';
 
 type Request = AnnWorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -198,7 +198,7 @@ export class AnnBuilder {
       // restart at 100k × 128 ~50 MB of them stayed resident. Collect once when the backlog is done (a plain
       // collection: the shrinking one runs at start, before requests, and takes several full collections), when
       // the heap is small enough for that to be quick (a large store's would block the loop for 100s of ms).
-      if (this.sketching && !sketched) collectGarbageIfQuick();
+      if (this.sketching && !sketched) void releaseFreeMemory();
       this.sketching = sketched;
       for (const { id, dir, index } of this.source.indexes()) {
         for (const ns of index.annCandidates()) if (this.step(id, dir, index, ns)) started++;
@@ -334,7 +334,8 @@ export class AnnBuilder {
     if (caughtUp && s.unpublished === 0 && !s.installing && s.inWorker && s.currentFile !== undefined && now - s.lastAddAt >= this.releaseAfterMs) {
       s.inWorker = false;
       s.releasedFile = s.currentFile;
-      void this.call({ type: 'drop', key: s.spec.key });
+      // The worker's copy and the build's batches were malloc's: trimmed once the worker has freed them.
+      void this.call({ type: 'drop', key: s.spec.key }).then(() => releaseFreeMemory());
     }
     return false;
   }

@@ -1,6 +1,7 @@
 // A full garbage collection on demand, for the few moments when a lot of native memory has just become
 // garbage but little JS is allocated to prompt a collection: V8 frees an ArrayBuffer's (or a native
 // object's) memory only when it collects the wrapper, and until then that memory is resident (RssAnon).
+import { mallocTrim } from '@conifer/engine';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -38,4 +39,43 @@ export function collectGarbageIfQuick(limitBytes = QUICK_COLLECTION_HEAP_BYTES):
   if (gc === undefined || getHeapStatistics().used_heap_size > limitBytes) return false;
   collectGarbage();
   return true;
+}
+
+const trim = mallocTrim();
+
+/** Whether releaseFreeMemory() can give malloc's free heap back (Conifer's compiled binding, glibc). */
+export const canTrimMallocHeap = trim !== undefined;
+
+/**
+ * V8 frees a collected ArrayBuffer's memory on a background thread after the collection: the trim waits this long
+ * so that the blocks the collection dropped are free by then.
+ */
+const TRIM_DELAY_MS = 1000;
+
+let trimTimer: NodeJS.Timeout | undefined;
+/** The trim the timer will start (resolves as it ends). */
+let pendingTrim: Promise<boolean> | undefined;
+/** The trim on libuv's pool now. */
+let trimRunning: Promise<boolean> | undefined;
+
+/**
+ * For the moments after a burst of allocation (upserts stopped, the graph builder dropped its copy): a collection
+ * when it is quick, then, a moment later and off the event loop, malloc's free heap back to the kernel
+ * (glibc's `malloc_trim`: blocks under the mmap threshold freed between live ones are otherwise resident for
+ * good). Requests while one is pending are the same trim. Returns the pending trim (undefined without one).
+ */
+export function releaseFreeMemory(delayMs = TRIM_DELAY_MS): Promise<boolean> | undefined {
+  collectGarbageIfQuick();
+  if (trim === undefined) return undefined;
+  if (trimTimer !== undefined) return pendingTrim;
+  pendingTrim = new Promise<boolean>((resolve) => {
+    trimTimer = setTimeout(() => {
+      trimTimer = undefined;
+      // One at a time: a trim still running when the next is due is that one.
+      trimRunning ??= trim().catch(() => false).finally(() => (trimRunning = undefined));
+      void trimRunning.then(resolve);
+    }, delayMs);
+    trimTimer.unref();
+  });
+  return pendingTrim;
 }

@@ -72,6 +72,19 @@ function compiled(): AnnBinding {
   }
 }
 
+/**
+ * glibc's `malloc_trim(0)` run on a thread of libuv's pool (Conifer's binding, on glibc): the free space between
+ * live blocks of every malloc arena goes back to the kernel; resolves whether any did. Undefined where the binding
+ * was not built or the C library is another. Not a graph concern, but the only native code the project compiles.
+ */
+export function mallocTrim(): (() => Promise<boolean>) | undefined {
+  try {
+    return (require(ADDON) as { trimMallocHeap?: () => Promise<boolean> }).trimMallocHeap;
+  } catch {
+    return undefined;
+  }
+}
+
 let current: AnnBinding | undefined;
 
 /**
