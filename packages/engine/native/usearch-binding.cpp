@@ -14,11 +14,13 @@
  *   - `view` does not re-reserve capacity (a viewed graph is read-only); `remove`, `contains` and `count` (they need
  *     the key table) and `exactSearch` (the engine calls usearch's own) are left out.
  */
+#include <cstdint>  // `std::uintptr_t`
 #include <new>      // `std::bad_alloc`
 #include <optional> // `std::optional`
 #include <thread>   // `std::thread::hardware_concurrency()`
 
 #include <fcntl.h>    // `posix_fadvise`
+#include <sys/mman.h> // `madvise`
 #include <sys/stat.h> // `fstat`
 #include <unistd.h>   // `fdatasync`
 
@@ -454,10 +456,37 @@ Napi::Value trimMallocHeap(Napi::CallbackInfo const& info) {
 }
 #endif
 
+/**
+ * `adviseHugePages(buffer: ArrayBuffer): boolean`: asks the kernel for transparent huge pages (2 MB) over the whole 2 MB
+ * pages inside the buffer (`MADV_HUGEPAGE`; the kernel's default mode applies them only where advised). A large buffer
+ * filled row by row (a values or sketch chunk) then takes one page fault per 2 MB instead of 512, and scans over it
+ * fewer TLB misses. False where nothing was advised (a buffer without a whole 2 MB page, or the kernel refused).
+ */
+Napi::Value adviseHugePages(Napi::CallbackInfo const& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArrayBuffer()) {
+        Napi::TypeError::New(env, "adviseHugePages expects an ArrayBuffer").ThrowAsJavaScriptException();
+        return env.Null();
+    }
+#if defined(MADV_HUGEPAGE)
+    Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+    constexpr std::uintptr_t huge_page = std::uintptr_t(2) << 20;
+    auto start = reinterpret_cast<std::uintptr_t>(buffer.Data());
+    std::uintptr_t from = (start + huge_page - 1) & ~(huge_page - 1);
+    std::uintptr_t to = (start + buffer.ByteLength()) & ~(huge_page - 1);
+    if (buffer.Data() == nullptr || to <= from)
+        return Napi::Boolean::New(env, false);
+    return Napi::Boolean::New(env, ::madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE) == 0);
+#else
+    return Napi::Boolean::New(env, false);
+#endif
+}
+
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
     exports.Set("version", Napi::Function::New(env, version));
     exports.Set("hardwareAccelerationCompiled", Napi::Function::New(env, hardwareAccelerationCompiled));
     exports.Set("hardwareAccelerationAvailable", Napi::Function::New(env, hardwareAccelerationAvailable));
+    exports.Set("adviseHugePages", Napi::Function::New(env, adviseHugePages));
 #if defined(__GLIBC__)
     exports.Set("trimMallocHeap", Napi::Function::New(env, trimMallocHeap));
 #endif

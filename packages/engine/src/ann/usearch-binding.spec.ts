@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { clusteredRecords } from '@conifer/test-utils';
 import { DEFAULT_ANN_PARAMS, type FileChecksum, UsearchAnn } from './usearch-ann.js';
-import { annBinding, selectAnnBinding, type AnnBindingKind } from './usearch-binding.js';
+import { annBinding, hugePageAdvice, selectAnnBinding, type AnnBindingKind } from './usearch-binding.js';
 
 const dim = 48;
 const n = 4000;
@@ -162,5 +162,30 @@ describe('usearch bindings', () => {
       const graph = new UsearchAnn('euclidean', dim);
       expect(() => graph.add(slots.subarray(0, 10), values.subarray(0, 9 * dim))).toThrow(/10 slots need 480 values, not 432/);
     }
+  });
+
+  it("advises 2 MB pages over a buffer's whole huge pages (compiled binding), which the kernel then faults in as such", () => {
+    const built = existsSync(status) && (JSON.parse(readFileSync(status, 'utf8')) as { built: boolean }).built;
+    const advise = hugePageAdvice();
+    if (!built) return expect(advise).toBeUndefined();
+    expect(() => advise!(5 as unknown as ArrayBuffer)).toThrow(/expects an ArrayBuffer/);
+    // No whole 2 MB page inside: nothing to advise.
+    expect(advise!(new ArrayBuffer(4096))).toBe(false);
+    const thp = '/sys/kernel/mm/transparent_hugepage/enabled';
+    const mode = existsSync(thp) ? /\[(\w+)\]/.exec(readFileSync(thp, 'utf8'))?.[1] : undefined;
+    // 40 MB: above the largest mmap threshold glibc's default grows to (32 MB), so a mapping of its own, untouched until
+    // filled, as the store's 12 MB chunks are under its fixed threshold; in this process a smaller buffer may reuse
+    // heap pages an earlier test touched (4 KB pages already).
+    const chunk = new Float32Array(10 * 2 ** 20);
+    const advised = advise!(chunk.buffer);
+    // Where the kernel has transparent huge pages off, or none at all, there is nothing to check.
+    if (mode !== 'madvise') return;
+    expect(advised).toBe(true);
+    const anonHuge = (): number => Number(/AnonHugePages:\s+(\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) * 1024;
+    const before = anonHuge();
+    chunk.fill(1);
+    // 19 or 20 whole 2 MB pages, as the mapping's alignment falls; the kernel may fall back to 4 KB pages when it has
+    // no free 2 MB block (fragmented memory), which a development or CI machine with free memory does not.
+    expect(anonHuge() - before).toBeGreaterThanOrEqual(36 * 2 ** 20);
   });
 });

@@ -72,17 +72,37 @@ function compiled(): AnnBinding {
   }
 }
 
+/** What Conifer's binding exports besides the index (process-level calls: the only native code the project compiles). */
+interface AddonExtras {
+  trimMallocHeap?: () => Promise<boolean>;
+  adviseHugePages?: (buffer: ArrayBuffer) => boolean;
+}
+
+let extras: AddonExtras | undefined;
+
+function addonExtras(): AddonExtras {
+  try {
+    return (extras ??= require(ADDON) as AddonExtras);
+  } catch {
+    return (extras = {});
+  }
+}
+
 /**
  * glibc's `malloc_trim(0)` run on a thread of libuv's pool (Conifer's binding, on glibc): the free space between
  * live blocks of every malloc arena goes back to the kernel; resolves whether any did. Undefined where the binding
- * was not built or the C library is another. Not a graph concern, but the only native code the project compiles.
+ * was not built or the C library is another.
  */
 export function mallocTrim(): (() => Promise<boolean>) | undefined {
-  try {
-    return (require(ADDON) as { trimMallocHeap?: () => Promise<boolean> }).trimMallocHeap;
-  } catch {
-    return undefined;
-  }
+  return addonExtras().trimMallocHeap;
+}
+
+/**
+ * `madvise(MADV_HUGEPAGE)` over the whole 2 MB pages inside a buffer (Conifer's binding): filled row by row, it then
+ * takes one page fault per 2 MB instead of 512. Undefined where the binding was not built.
+ */
+export function hugePageAdvice(): ((buffer: ArrayBuffer) => boolean) | undefined {
+  return addonExtras().adviseHugePages;
 }
 
 let current: AnnBinding | undefined;
