@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { heapFloorArgs, mallocTunedEnvironment } from './malloc-threshold.js';
+import { defaultMallocThreshold, heapFloorArgs, mallocTunedEnvironment } from './malloc-threshold.js';
 
 describe('mallocTunedEnvironment', () => {
   const onGlibc = (): boolean => true;
@@ -23,6 +23,13 @@ describe('mallocTunedEnvironment', () => {
     expect(mallocTunedEnvironment({ MALLOC_MMAP_THRESHOLD_: '65536' }, 131072, notAsked)).toBeUndefined();
     expect(mallocTunedEnvironment({}, 0, notAsked)).toBeUndefined();
     expect(mallocTunedEnvironment({}, 131072, () => false)).toBeUndefined();
+  });
+});
+
+describe('defaultMallocThreshold', () => {
+  it("sits above the HTTP parser's 64 KiB body copies only where the free heap they leave can be trimmed", () => {
+    expect(defaultMallocThreshold(true)).toBeGreaterThan(64 * 1024);
+    expect(defaultMallocThreshold(false)).toBe(32 * 1024);
   });
 });
 
