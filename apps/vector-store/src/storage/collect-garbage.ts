@@ -1,6 +1,8 @@
 // A full garbage collection on demand, for the few moments when a lot of native memory has just become
 // garbage but little JS is allocated to prompt a collection: V8 frees an ArrayBuffer's (or a native
 // object's) memory only when it collects the wrapper, and until then that memory is resident (RssAnon).
+// Then malloc's side of the same moments: what V8 freed below the mmap threshold stays resident as free heap
+// until it is trimmed (releaseFreeMemory).
 import { mallocTrim } from '@conifer/engine';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
