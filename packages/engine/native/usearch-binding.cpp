@@ -447,6 +447,16 @@ class TrimWorker : public Napi::AsyncWorker {
     bool released_ = false;
 };
 
+/**
+ * `mallocFreeBytes(): number`: the bytes free inside malloc's arenas below their tops (`mallinfo2`: free chunks less the
+ * top chunks), what a trim would walk and hand back. Quick (no system call): it counts the free lists.
+ */
+Napi::Value mallocFreeBytes(Napi::CallbackInfo const& info) {
+    struct mallinfo2 info2 = ::mallinfo2();
+    double inside = static_cast<double>(info2.fordblks) - static_cast<double>(info2.keepcost);
+    return Napi::Number::New(info.Env(), inside > 0 ? inside : 0);
+}
+
 /** `trimMallocHeap(): Promise<boolean>`: whether any memory went back to the kernel. */
 Napi::Value trimMallocHeap(Napi::CallbackInfo const& info) {
     auto* worker = new TrimWorker(info.Env());
@@ -489,6 +499,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
     exports.Set("adviseHugePages", Napi::Function::New(env, adviseHugePages));
 #if defined(__GLIBC__)
     exports.Set("trimMallocHeap", Napi::Function::New(env, trimMallocHeap));
+    exports.Set("mallocFreeBytes", Napi::Function::New(env, mallocFreeBytes));
 #endif
     return CompiledIndex::Init(env, exports);
 }

@@ -3,7 +3,7 @@
 // object's) memory only when it collects the wrapper, and until then that memory is resident (RssAnon).
 // Then malloc's side of the same moments: what V8 freed below the mmap threshold stays resident as free heap
 // until it is trimmed (releaseFreeMemory).
-import { mallocTrim } from '@conifer/engine';
+import { mallocHeap } from '@conifer/engine';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -43,16 +43,25 @@ export function collectGarbageIfQuick(limitBytes = QUICK_COLLECTION_HEAP_BYTES):
   return true;
 }
 
-const trim = mallocTrim();
+const heap = mallocHeap();
 
 /** Whether releaseFreeMemory() can give malloc's free heap back (Conifer's compiled binding, glibc). */
-export const canTrimMallocHeap = trim !== undefined;
+export const canTrimMallocHeap = heap !== undefined;
 
 /**
  * V8 frees a collected ArrayBuffer's memory on a background thread after the collection: the trim waits this long
  * so that the blocks the collection dropped are free by then.
  */
 const TRIM_DELAY_MS = 1000;
+
+/**
+ * A trim runs on libuv's pool but holds each arena's lock for its whole walk, and the event loop's own `malloc` calls
+ * wait for the main arena's: the loop stops for as long as the trim takes, ~1–1.2 ms per MB of free heap handed back
+ * on this project's VM (one `madvise` per free block; 118 ms for 98 MB, 525 ms for 488 MB; bench/RESULTS.md session
+ * 19). So only a free heap up to this size is trimmed (~20 ms); a larger one stays, as it did before the trim (within
+ * the memory goals: 100k × 768 0.43–0.51× raw, 100k × 128 0.90–1.17×).
+ */
+const QUICK_TRIM_BYTES = 16 * 2 ** 20;
 
 let trimTimer: NodeJS.Timeout | undefined;
 /** The trim the timer will start (resolves as it ends). */
@@ -62,19 +71,21 @@ let trimRunning: Promise<boolean> | undefined;
 
 /**
  * For the moments after a burst of allocation (upserts stopped, the graph builder dropped its copy): a collection
- * when it is quick, then, a moment later and off the event loop, malloc's free heap back to the kernel
- * (glibc's `malloc_trim`: blocks under the mmap threshold freed between live ones are otherwise resident for
- * good). Requests while one is pending are the same trim. Returns the pending trim (undefined without one).
+ * when it is quick, then, a moment later and off the event loop, malloc's free heap back to the kernel when it is
+ * small enough for that to be quick (`limitBytes`; glibc's `malloc_trim`: blocks under the mmap threshold freed between
+ * live ones are otherwise resident for good). Requests while one is pending are the same trim. Returns the pending
+ * trim (undefined without one), which resolves whether memory went back.
  */
-export function releaseFreeMemory(delayMs = TRIM_DELAY_MS): Promise<boolean> | undefined {
+export function releaseFreeMemory(delayMs = TRIM_DELAY_MS, limitBytes = QUICK_TRIM_BYTES): Promise<boolean> | undefined {
   collectGarbageIfQuick();
-  if (trim === undefined) return undefined;
+  if (heap === undefined) return undefined;
   if (trimTimer !== undefined) return pendingTrim;
   pendingTrim = new Promise<boolean>((resolve) => {
     trimTimer = setTimeout(() => {
       trimTimer = undefined;
+      if (trimRunning === undefined && heap.freeBytes() > limitBytes) return resolve(false);
       // One at a time: a trim still running when the next is due is that one.
-      trimRunning ??= trim().catch(() => false).finally(() => (trimRunning = undefined));
+      trimRunning ??= heap.trim().catch(() => false).finally(() => (trimRunning = undefined));
       void trimRunning.then(resolve);
     }, delayMs);
     trimTimer.unref();

@@ -75,6 +75,7 @@ function compiled(): AnnBinding {
 /** What Conifer's binding exports besides the index (process-level calls: the only native code the project compiles). */
 interface AddonExtras {
   trimMallocHeap?: () => Promise<boolean>;
+  mallocFreeBytes?: () => number;
   adviseHugePages?: (buffer: ArrayBuffer) => boolean;
 }
 
@@ -88,13 +89,21 @@ function addonExtras(): AddonExtras {
   }
 }
 
+/** malloc's heap as the compiled binding reaches it (glibc only). */
+export interface MallocHeap {
+  /** `malloc_trim(0)` on a thread of libuv's pool; resolves whether any memory went back to the kernel. */
+  trim(): Promise<boolean>;
+  /** Bytes free inside the arenas below their tops (`mallinfo2`): what a trim walks and hands back. */
+  freeBytes(): number;
+}
+
 /**
- * glibc's `malloc_trim(0)` run on a thread of libuv's pool (Conifer's binding, on glibc): the free space between
- * live blocks of every malloc arena goes back to the kernel; resolves whether any did. Undefined where the binding
- * was not built or the C library is another.
+ * glibc's `malloc_trim(0)` and `mallinfo2` (Conifer's binding, on glibc): the free space between live blocks of every
+ * malloc arena goes back to the kernel. Undefined where the binding was not built or the C library is another.
  */
-export function mallocTrim(): (() => Promise<boolean>) | undefined {
-  return addonExtras().trimMallocHeap;
+export function mallocHeap(): MallocHeap | undefined {
+  const { trimMallocHeap, mallocFreeBytes } = addonExtras();
+  return trimMallocHeap === undefined || mallocFreeBytes === undefined ? undefined : { trim: trimMallocHeap, freeBytes: mallocFreeBytes };
 }
 
 /**
