@@ -21,8 +21,9 @@ const TUNABLE = 'glibc.malloc.mmap_threshold';
 // and zeroed, then unmapped by V8's collector thread with a TLB shootdown across the cores: ~45 % of the store's
 // CPU during a 768-d durable ingest on a VM whose page faults and IPIs are dear (155 → 86 ms per 1000 vectors,
 // bench/RESULTS.md session 19). Above the reads, those blocks come from the heap and are reused; what they leave
-// free between live blocks (tens of MB after an ingest, session 14) is what the idle trim returns. Without the trim
-// (no compiled binding, or not glibc) 32 KB stays: that free heap would stay resident.
+// free between live blocks (tens of MB after an ingest, session 14) the idle trim returns when it is small (≤ 16 MB:
+// a trim stops the event loop's mallocs while it runs), and a larger rest stays resident (100k × 768 0.41× raw,
+// 100k × 128 0.73×, within the goals). Without the trim (no compiled binding, or not glibc) 32 KB stays.
 const TRIMMED_THRESHOLD = 72 * 1024;
 const UNTRIMMED_THRESHOLD = 32 * 1024;
 
