@@ -4,7 +4,7 @@
 // body as the 2 MB limit allows), measured alone:
 // - in this thread: touching every byte of a body in a JS loop, `toString` + `JSON.parse` (V8's native parser,
 //   which builds JS number arrays the store would still have to pack), the store's `readUpsertBody` (values
-//   scanned into float32), CRC-32 of the packed values (the WAL's checksum);
+//   scanned into float32 by the compiled binding where it was built, and by its JavaScript reader), CRC-32 of the packed values (the WAL's checksum);
 // - over loopback TCP, 4 requests in flight, CPU of each process from /proc: an HTTP server that reads and
 //   drops each body (what a store pays to receive it), and the same behind a bare TCP relay (what a gateway
 //   pays to pass the bytes on, with no HTTP parsing at all).
@@ -17,7 +17,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import { crc32 } from 'node:zlib';
 import { makeDataset, upsertBodies } from '@conifer/test-utils';
-import { readUpsertBody } from '@conifer/vector-store';
+import { readUpsertBody, useNativeValuesScan } from '@conifer/vector-store';
 import { cpuSeconds, freePort, pool, request, sleep } from './util.ts';
 
 const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -26,9 +26,10 @@ const ROUNDS = Number(arg('rounds', '3'));
 const DIM = 768;
 const load = (): string => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
+const native = useNativeValuesScan(true);
 const bodies = upsertBodies(makeDataset({ n: N, dim: DIM, seed: DIM }));
 const bytes = bodies.reduce((a, b) => a + b.body.length, 0);
-console.log(`${N} × ${DIM} in ${bodies.length} bodies (${((bytes / N) * 1000 / 1e6).toFixed(2)} MB of JSON per 1000 vectors); node ${process.version}; load ${load()}`);
+console.log(`${N} × ${DIM} in ${bodies.length} bodies (${((bytes / N) * 1000 / 1e6).toFixed(2)} MB of JSON per 1000 vectors); node ${process.version}; values read by the compiled binding: ${native ? 'yes' : 'no (not built)'}; load ${load()}`);
 
 /** CPU ms of this process per 1000 vectors for one pass of `fn` over every body. */
 const perK = (fn: (body: Buffer) => unknown): number => {
@@ -46,6 +47,12 @@ const inProcess: Record<string, (body: Buffer) => unknown> = {
   },
   'toString + JSON.parse': (body) => JSON.parse(body.toString('utf8')),
   'readUpsertBody (the store)': (body) => readUpsertBody(body),
+  'readUpsertBody, JavaScript reader only': (body) => {
+    useNativeValuesScan(false);
+    const read = readUpsertBody(body);
+    useNativeValuesScan(true);
+    return read;
+  },
   'CRC-32 of the packed values': (body) => crc32(packedOf.get(body)!),
 };
 const packedOf = new Map(bodies.map(({ body }) => [body, readUpsertBody(body).packed!]));

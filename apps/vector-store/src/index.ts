@@ -8,6 +8,6 @@ export { IndexRegistry, type RegistryOptions } from './storage/index-registry.js
 export { JetStreamHub } from './storage/log/jetstream.js';
 export { encodeMutation } from './storage/wal-codec.js';
 export { openGraphBytes } from './storage/graph-bytes.js';
-export { readUpsertBody } from './api/upsert-body.js';
+export { readUpsertBody, useNativeValuesScan } from './api/upsert-body.js';
 export { readQueryBody } from './api/query-body.js';
 export { renderQueryResult } from './api/json-response.js';

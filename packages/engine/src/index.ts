@@ -6,7 +6,18 @@ export { VectorIndex, DEFAULT_SEARCH_OPTIONS } from './vector-index.js';
 export { NamespaceCatalog } from './namespace/catalog.js';
 export { NamespaceStore, type FrozenNamespace, type SlotRecord, type VectorSegment } from './namespace/namespace-store.js';
 export { UsearchAnn, DEFAULT_ANN_PARAMS, type AnnParams, type FileChecksum } from './ann/usearch-ann.js';
-export { annBinding, hugePageAdvice, mallocHeap, selectAnnBinding, type AnnBinding, type AnnBindingKind, type CompiledIndex, type MallocHeap } from './ann/usearch-binding.js';
+export {
+  annBinding,
+  hugePageAdvice,
+  jsonFloat32ArrayScan,
+  mallocHeap,
+  selectAnnBinding,
+  type AnnBinding,
+  type AnnBindingKind,
+  type CompiledIndex,
+  type JsonFloat32ArrayScan,
+  type MallocHeap,
+} from './ann/usearch-binding.js';
 export { UsearchGraphFile, type GraphBytes } from './ann/graph-file.js';
 export { MIN_BREADTH_SCALE } from './types.js';
 export { planQuery, annBreadth, annRerank, breadthExponent, plannedCandidates, type QueryPlan, type PlanInput } from './search/planner.js';

@@ -12,6 +12,7 @@
 // (a 400 in Pinecone's shape, or the same result). So the fast path never needs error messages of its own.
 import { isUtf8 } from 'node:buffer';
 import { parseJsonBytes, parseUpsertRequest, type UpsertRequest } from '@conifer/contracts';
+import { jsonFloat32ArrayScan, type JsonFloat32ArrayScan } from '@conifer/engine';
 
 /** Signals "not taken by the fast path" (never escapes this module). */
 export const FALLBACK = -1;
@@ -28,6 +29,19 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 // far above its own error (≤ ~2^-49 relative: ≤ 4 roundings of the 19-digit mantissa, 2 of the scaling and
 // the dropped digits' < 10^-18), far below the float32 spacing (2^-24 relative).
 const TOLERANCE = 2 ** -44;
+
+// The compiled binding's scan of a values array (~10× this module's own number reader, which remains for what it
+// leaves: see JsonFloat32ArrayScan); undefined where the binding was not built.
+let nativeValuesScan: JsonFloat32ArrayScan | undefined = jsonFloat32ArrayScan();
+
+/**
+ * Whether values arrays are read by the compiled binding (`on`, where it is there) or by this module's reader only:
+ * the specs check both against the reference, the bench compares them. Returns whether the binding now reads them.
+ */
+export function useNativeValuesScan(on: boolean): boolean {
+  nativeValuesScan = on ? jsonFloat32ArrayScan() : undefined;
+  return nativeValuesScan !== undefined;
+}
 
 /** The bytes the fast path scans a body of `bodyLength` bytes' values into: one float32 per 4 bytes of body. */
 export function valuesRoom(bodyLength: number): number {
@@ -255,6 +269,15 @@ export class Scanner {
   /** A `values` array from `[` at i, appended to the packed values; the index after `]`, or FALLBACK. */
   values(i: number): number {
     const b = this.b;
+    if (nativeValuesScan !== undefined) {
+      const read = nativeValuesScan(b, i, this.out, this.used);
+      if (read >= 0) {
+        this.used += Math.floor(read / 2 ** 32);
+        return read % 2 ** 32;
+      }
+      // Not taken (no room, a number it leaves here, or an error): this reader goes over the array again and
+      // grows the array or decides.
+    }
     i = this.ws(i + 1);
     if (b[i] === 0x5d) return i + 1;
     for (;;) {

@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { clusteredRecords } from '@conifer/test-utils';
 import { DEFAULT_ANN_PARAMS, type FileChecksum, UsearchAnn } from './usearch-ann.js';
-import { annBinding, hugePageAdvice, selectAnnBinding, type AnnBindingKind } from './usearch-binding.js';
+import { annBinding, hugePageAdvice, jsonFloat32ArrayScan, selectAnnBinding, type AnnBindingKind } from './usearch-binding.js';
 
 const dim = 48;
 const n = 4000;
@@ -187,5 +187,55 @@ describe('usearch bindings', () => {
     // 19 or 20 whole 2 MB pages, as the mapping's alignment falls; the kernel may fall back to 4 KB pages when it has
     // no free 2 MB block (fragmented memory), which a development or CI machine with free memory does not.
     expect(anonHuge() - before).toBeGreaterThanOrEqual(36 * 2 ** 20);
+  });
+
+  it('scans a JSON array of numbers into float32 as Math.fround(JSON.parse(...)) does (compiled binding), and leaves what it does not take', () => {
+    const built = existsSync(status) && (JSON.parse(readFileSync(status, 'utf8')) as { built: boolean }).built;
+    const scan = jsonFloat32ArrayScan();
+    if (!built) return expect(scan).toBeUndefined();
+    const bits = (a: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+    const split = (read: number): { count: number; end: number } => ({ count: Math.floor(read / 2 ** 32), end: read % 2 ** 32 });
+    // Views at an offset on both sides: the scan reads and writes from the views' starts, not their buffers'.
+    const text = 'xx[ 0.5 , -0, 1e-3,0.1234,-17.25e2 ,12345678901234567890,0.30000001192092896,3.4028234e38 ]yy';
+    const backing = new Uint8Array(text.length + 1);
+    backing.set(Buffer.from(text), 1);
+    const bytes = backing.subarray(1);
+    const out = new Float32Array(new ArrayBuffer(64), 8, 10);
+    const want = JSON.parse(text.slice(2, -2)) as number[];
+    expect(split(scan!(bytes, 2, out, 1))).toEqual({ count: want.length, end: text.length - 2 });
+    expect(bits(out.subarray(1, 1 + want.length))).toEqual(bits(want.map(Math.fround)));
+    expect(Object.is(out[2], -0)).toBe(true);
+    expect(new Float32Array(out.buffer, 0, 2)).toEqual(new Float32Array(2));
+    // Digit runs longer than one 8-byte load, past 19 digits, leading zeros that push a nonzero digit past the 19 kept,
+    // and numbers that end at the buffer's end (no 8 bytes left to load).
+    const long = ['123456789.123456789', '0.1234567890123456789012345', '0.00000000000000000000012', '-0.0000000000000000000000000', '98765432109876543210.5', '1.00000000000000000000000000001'];
+    for (const t of long) {
+      const single = new Float32Array(1);
+      expect([t, split(scan!(Buffer.from(`[${t}]`), 0, single, 0))]).toEqual([t, { count: 1, end: t.length + 2 }]);
+      expect([t, bits(single)]).toEqual([t, bits([Math.fround(JSON.parse(t) as number)])]);
+    }
+    expect(split(scan!(Buffer.from('[]'), 0, out, 0))).toEqual({ count: 0, end: 2 });
+    expect(split(scan!(Buffer.from('[\n]'), 0, out, 10))).toEqual({ count: 0, end: 3 });
+    // Not taken: no room, JSON errors, numbers that are not finite float32s, an underflow it leaves to the caller,
+    // an array that is not one, a start outside the bytes.
+    expect(scan!(Buffer.from('[1,2,3]'), 0, out, 8)).toBe(-1);
+    expect(split(scan!(Buffer.from('[1,2]'), 0, out, 8))).toEqual({ count: 2, end: 5 });
+    for (const t of ['[1,]', '[,1]', '[01]', '[1.]', '[.5]', '[+1]', '[1e]', '[-]', '[1 2]', '[1', '[1,', '[NaN]', '[1e39]', '[-3.5e38]', '[1e400]', '["1"]', '[[1]]', '1', '{}'])
+      expect([t, scan!(Buffer.from(t), 0, out, 0)]).toEqual([t, -1]);
+    expect(scan!(Buffer.from('[1]'), 3, out, 0)).toBe(-1);
+    expect(scan!(Buffer.from('[1]'), 0, out, 11)).toBe(-1);
+    expect(() => scan!([1] as unknown as Uint8Array, 0, out, 0)).toThrow(/expects/);
+    expect(() => scan!(Buffer.from('[1]'), 0, new Float64Array(2) as unknown as Float32Array, 0)).toThrow(/expects/);
+    // Random float32s printed as doubles and as short decimals: every one read by the binding, bit for bit.
+    let seed = 7;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const numbers = Array.from({ length: 20_000 }, (_, i) => {
+      const x = Math.fround((random() - 0.5) * 2 ** Math.floor(random() * 80 - 40));
+      return i % 2 === 0 ? JSON.stringify(x) : x.toFixed(Math.floor(random() * 6));
+    });
+    const many = new Float32Array(numbers.length);
+    const read = split(scan!(Buffer.from(`[${numbers.join(',')}]`), 0, many, 0));
+    expect(read.count).toBe(numbers.length);
+    expect(bits(many)).toEqual(bits(numbers.map((t) => Math.fround(JSON.parse(t) as number))));
   });
 });

@@ -77,6 +77,7 @@ interface AddonExtras {
   trimMallocHeap?: () => Promise<boolean>;
   mallocFreeBytes?: () => number;
   adviseHugePages?: (buffer: ArrayBuffer) => boolean;
+  scanJsonFloat32Array?: JsonFloat32ArrayScan;
 }
 
 let extras: AddonExtras | undefined;
@@ -112,6 +113,22 @@ export function mallocHeap(): MallocHeap | undefined {
  */
 export function hugePageAdvice(): ((buffer: ArrayBuffer) => boolean) | undefined {
   return addonExtras().adviseHugePages;
+}
+
+/**
+ * Reads the JSON array of numbers starting with `[` at `at` of `bytes` into `out` from `outAt`, each value
+ * bit-identical to `Math.fround(JSON.parse(text))`. Returns `count * 2 ** 32 + end` (end: the index after `]`), or -1
+ * when it does not take the array: bad syntax, a number it leaves to the caller's own reader (not a finite float32, or
+ * an underflow to zero), or no room in `out` (what it wrote is then garbage).
+ */
+export type JsonFloat32ArrayScan = (bytes: Uint8Array, at: number, out: Float32Array, outAt: number) => number;
+
+/**
+ * The compiled binding's scan of a JSON array of numbers into float32 (the store's upsert and query readers: ~10×
+ * its JavaScript scan). Undefined where the binding was not built.
+ */
+export function jsonFloat32ArrayScan(): JsonFloat32ArrayScan | undefined {
+  return addonExtras().scanJsonFloat32Array;
 }
 
 let current: AnnBinding | undefined;
