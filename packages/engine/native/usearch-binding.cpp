@@ -559,10 +559,18 @@ inline std::size_t scan_number(unsigned char const* b, std::size_t i, std::size_
     bool const negative = i < end && b[i] == '-';
     i += negative;
     std::uint32_t chunk;
-    int run = digit_run(b, i, end, chunk);
-    // No digit, or a leading zero followed by a digit: not JSON.
-    if (run == 0 || (b[i] == '0' && run > 1))
-        return not_taken;
+    int run;
+    if (i + 1 < end && is_digit(b[i]) && b[i + 1] == '.') {
+        // One digit before the point (most values of unit-scale vectors): no run to measure (a fifth of the
+        // instructions per number, callgrind).
+        chunk = b[i] - '0';
+        run = 1;
+    } else {
+        run = digit_run(b, i, end, chunk);
+        // No digit, or a leading zero followed by a digit: not JSON.
+        if (run == 0 || (b[i] == '0' && run > 1))
+            return not_taken;
+    }
     std::uint64_t m = chunk;
     int digits = m != 0 ? run : 0;
     long k = 0;
