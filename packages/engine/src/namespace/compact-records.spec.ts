@@ -67,6 +67,40 @@ describe('IdTable', () => {
     expect(Array.from({ length: next }, (_, slot) => table.idOf(slot))).toEqual(Array.from({ length: next }, (_, slot) => idAt[slot] ?? ''));
   });
 
+  it('answers every lookup while a doubling moves its cells over, through sets, deletes and re-sets (tombstones)', () => {
+    const random = rng(19);
+    const table = new IdTable();
+    const reference = new Map<string, number>();
+    let next = 0;
+    // Grows to ~20k live ids: doublings at 32, 64, … 32768 cells, each moved over 64 cells per set while ids keep
+    // being deleted and set again; every step checks the id it touched and a sample of others, every 500 steps all.
+    const all = (): (number | undefined)[] => Array.from({ length: 24_000 }, (_, k) => table.get(`id-${k}`));
+    const allReference = (): (number | undefined)[] => Array.from({ length: 24_000 }, (_, k) => reference.get(`id-${k}`));
+    for (let step = 0; step < 40_000; step++) {
+      const id = `id-${Math.floor(random() * Math.min(24_000, 16 + step))}`;
+      if (random() < 0.7) {
+        const previous = reference.get(id);
+        if (previous !== undefined) table.delete(previous);
+        table.set(next, id);
+        reference.set(id, next++);
+      } else {
+        const slot = reference.get(id);
+        if (slot !== undefined) {
+          table.delete(slot);
+          reference.delete(id);
+        }
+      }
+      expect(table.get(id)).toBe(reference.get(id));
+      for (let n = 0; n < 8; n++) {
+        const other = `id-${Math.floor(random() * 24_000)}`;
+        if (table.get(other) !== reference.get(other)) throw new Error(`step ${step}: ${other} → ${table.get(other)}, expected ${reference.get(other)}`);
+      }
+      if (step % 500 === 0) expect(all()).toEqual(allReference());
+      expect(table.size).toBe(reference.size);
+    }
+    expect(all()).toEqual(allReference());
+  });
+
   it('keeps a view readable while the table grows afterwards', () => {
     const table = new IdTable();
     for (let slot = 0; slot < 10; slot++) table.set(slot, `first-${slot}`);

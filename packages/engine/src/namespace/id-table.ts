@@ -8,8 +8,17 @@
 // Slots are assigned in ascending order (`set`); a slot skipped (a dead slot of a restored snapshot) gets an
 // empty id. Bytes below the arena's end are never rewritten (growth copies into a new buffer), so a
 // `view()` taken at some point stays readable for the slots it covers while writes go on.
+//
+// The table doubles when half full, and moves its cells over incrementally: the old table stays searchable
+// (behind the new one) while every `set` moves the next MOVE_CELLS of its cells, and a delete meanwhile leaves
+// a tombstone in it (never a backward shift, which could carry a cell behind the moving point). Reinserting a
+// 1M-id table at once held the event loop 60–100 ms (bench/RESULTS.md, session 20).
 
 const INITIAL_TABLE = 64;
+/** Old-table cells moved per `set` while a doubling is under way (done long before the next one is due). */
+const MOVE_CELLS = 64;
+/** An old-table cell whose id was deleted while the table was being moved: probes continue past it. */
+const TOMBSTONE = -1;
 
 /** A read-only view of the ids of slots [0, count) as they were when taken. */
 export interface IdView {
@@ -25,6 +34,9 @@ export class IdTable {
   private hashes = new Int32Array(64);
   private count = 0;
   private table = new Int32Array(INITIAL_TABLE);
+  /** The table being moved into `table` (cells below `moved` are moved); undefined when none. */
+  private old: Int32Array | undefined;
+  private moved = 0;
   private entries = 0;
   /** Scratch for the bytes of an id being looked up. */
   private key = new Uint8Array(64);
@@ -43,10 +55,16 @@ export class IdTable {
   /** The live slot holding an id, if any. */
   get(id: string): number | undefined {
     const hash = this.encodeKey(id);
-    const mask = this.table.length - 1;
+    return this.find(this.table, hash) ?? (this.old === undefined ? undefined : this.find(this.old, hash));
+  }
+
+  /** The slot of the encoded key in one table. */
+  private find(table: Int32Array, hash: number): number | undefined {
+    const mask = table.length - 1;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const cell = this.table[i]!;
+      const cell = table[i]!;
       if (cell === 0) return undefined;
+      if (cell === TOMBSTONE) continue;
       const slot = cell - 1;
       if (this.hashes[slot] === hash && this.keyEquals(slot)) return slot;
     }
@@ -78,13 +96,32 @@ export class IdTable {
     this.ends[slot] = this.used;
     this.hashes[slot] = hash;
     this.count = slot + 1;
-    if ((this.entries + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    if ((this.entries + 1) * 2 > this.table.length) this.grow();
     this.insert(slot, hash);
     this.entries++;
+    if (this.old !== undefined) this.move(MOVE_CELLS);
   }
 
   /** Makes a slot's id unfindable (its bytes stay: `idOf` still answers). */
   delete(slot: number): void {
+    if (this.old !== undefined) {
+      // Its cell, if still there, must not answer any more (moved already or not).
+      const old = this.old;
+      const mask = old.length - 1;
+      for (let i = this.hashes[slot]! & mask; ; i = (i + 1) & mask) {
+        const cell = old[i]!;
+        if (cell === 0) break;
+        if (cell === slot + 1) {
+          old[i] = TOMBSTONE;
+          // Not moved yet: it was never in the new table (the entry is counted once, here).
+          if (i >= this.moved) {
+            this.entries--;
+            return;
+          }
+          break;
+        }
+      }
+    }
     const table = this.table;
     const mask = table.length - 1;
     let i = this.hashes[slot]! & mask;
@@ -136,13 +173,24 @@ export class IdTable {
     this.table[i] = slot + 1;
   }
 
-  private rehash(size: number): void {
-    const old = this.table;
-    this.table = new Int32Array(size);
-    for (let i = 0; i < old.length; i++) {
+  /** Starts moving into a table twice the size (after finishing a move still under way). */
+  private grow(): void {
+    if (this.old !== undefined) this.move(this.old.length);
+    this.old = this.table;
+    this.moved = 0;
+    this.table = new Int32Array(this.old.length * 2);
+  }
+
+  /** Moves up to `cells` more cells of the old table into the new one. */
+  private move(cells: number): void {
+    const old = this.old!;
+    const end = Math.min(old.length, this.moved + cells);
+    for (let i = this.moved; i < end; i++) {
       const cell = old[i]!;
-      if (cell !== 0) this.insert(cell - 1, this.hashes[cell - 1]!);
+      if (cell > 0) this.insert(cell - 1, this.hashes[cell - 1]!);
     }
+    this.moved = end;
+    if (end === old.length) this.old = undefined;
   }
 
   /** Writes the id's UTF-8 bytes to the key scratch; returns their hash (FNV-1a). */
