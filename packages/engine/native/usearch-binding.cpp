@@ -658,7 +658,8 @@ inline std::size_t scan_number(unsigned char const* b, std::size_t i, std::size_
  * `Math.fround(JSON.parse(text))` (the upsert and query readers' values, apps/vector-store/src/api/upsert-body.ts).
  * Returns `count * 2^32 + end` (end: the index after `]`), or -1 when it does not take the array — bad syntax, a
  * number it leaves to JavaScript (see scan_number) or no room left in `out` — and then what it wrote is garbage the
- * caller overwrites. The same scan in JavaScript cost ~50 ns per number, a third of the store's ingest CPU at 768-d.
+ * caller overwrites. ~22 ns per 4-decimal number on a Zen 3 VM, against ~30–50 for the same scan in JavaScript (the
+ * parse worker's CPU per 1000 768-d vectors ingested 32 → 23 ms, bench/RESULTS.md session 20).
  */
 Napi::Value scanJsonFloat32Array(Napi::CallbackInfo const& info) {
     Napi::Env env = info.Env();
