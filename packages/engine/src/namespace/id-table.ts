@@ -58,6 +58,16 @@ export class IdTable {
     return this.find(this.table, hash) ?? (this.old === undefined ? undefined : this.find(this.old, hash));
   }
 
+  /** The index of a slot's cell in one table, -1 when it is not there. */
+  private cellOf(table: Int32Array, slot: number): number {
+    const mask = table.length - 1;
+    for (let i = this.hashes[slot]! & mask; ; i = (i + 1) & mask) {
+      const cell = table[i]!;
+      if (cell === 0) return -1;
+      if (cell === slot + 1) return i;
+    }
+  }
+
   /** The slot of the encoded key in one table. */
   private find(table: Int32Array, hash: number): number | undefined {
     const mask = table.length - 1;
@@ -106,31 +116,20 @@ export class IdTable {
   delete(slot: number): void {
     if (this.old !== undefined) {
       // Its cell, if still there, must not answer any more (moved already or not).
-      const old = this.old;
-      const mask = old.length - 1;
-      for (let i = this.hashes[slot]! & mask; ; i = (i + 1) & mask) {
-        const cell = old[i]!;
-        if (cell === 0) break;
-        if (cell === slot + 1) {
-          old[i] = TOMBSTONE;
-          // Not moved yet: it was never in the new table (the entry is counted once, here).
-          if (i >= this.moved) {
-            this.entries--;
-            return;
-          }
-          break;
+      const at = this.cellOf(this.old, slot);
+      if (at >= 0) {
+        this.old[at] = TOMBSTONE;
+        // Not moved yet: it was never in the new table (the entry is counted once, here).
+        if (at >= this.moved) {
+          this.entries--;
+          return;
         }
       }
     }
     const table = this.table;
     const mask = table.length - 1;
-    let i = this.hashes[slot]! & mask;
-    for (;;) {
-      const cell = table[i]!;
-      if (cell === 0) return; // not in the table
-      if (cell === slot + 1) break;
-      i = (i + 1) & mask;
-    }
+    const i = this.cellOf(table, slot);
+    if (i < 0) return; // not in the table
     // Backward-shift deletion: move later cells of the probe run into the hole when their home allows.
     let hole = i;
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
